@@ -1,0 +1,288 @@
+//! Conversions between the WIT records and the Rust model.
+
+use tollgate_decision as d;
+use tollgate_decision::EvalError;
+use tollgate_manifest as m;
+
+use crate::bindings::tollgate::policy::decision as wd;
+use crate::bindings::tollgate::policy::manifest as wm;
+
+pub(crate) fn timestamp(ts: wm::Timestamp, field: &str) -> Result<m::Timestamp, EvalError> {
+    m::Timestamp::from_parts(ts.seconds, ts.nanoseconds).ok_or_else(|| {
+        EvalError::InvalidManifest(format!(
+            "`{field}`: {}s {}ns is not a representable instant",
+            ts.seconds, ts.nanoseconds
+        ))
+    })
+}
+
+pub(crate) fn manifest(input: wm::ChangeManifest) -> Result<m::Manifest, EvalError> {
+    let c = input.change;
+    let approvals = c
+        .approvals
+        .into_iter()
+        .enumerate()
+        .map(|(index, a)| {
+            Ok(m::Approval {
+                by: a.by,
+                role: a.role,
+                at: timestamp(a.at, &format!("change.approvals[{index}].at"))?,
+            })
+        })
+        .collect::<Result<Vec<_>, EvalError>>()?;
+    let e = input.evidence;
+    Ok(m::Manifest {
+        version: input.version,
+        change: m::Change {
+            id: c.id,
+            title: c.title,
+            reason: c.reason,
+            security_impact: c.security_impact,
+            ticket_status: match c.ticket_status {
+                wm::TicketStatus::Draft => m::TicketStatus::Draft,
+                wm::TicketStatus::Submitted => m::TicketStatus::Submitted,
+                wm::TicketStatus::Approved => m::TicketStatus::Approved,
+                wm::TicketStatus::Rejected => m::TicketStatus::Rejected,
+            },
+            emergency: c.emergency,
+            commit: c.commit,
+            pipeline_id: c.pipeline_id,
+            author: c.author,
+            deployer: c.deployer,
+            deployer_groups: c.deployer_groups,
+            approvals,
+            environment: c.environment,
+            data_classes: c
+                .data_classes
+                .into_iter()
+                .map(|class| match class {
+                    wm::DataClass::Phi => m::DataClass::Phi,
+                    wm::DataClass::CardholderData => m::DataClass::CardholderData,
+                    wm::DataClass::FinancialReporting => m::DataClass::FinancialReporting,
+                    wm::DataClass::Pii => m::DataClass::Pii,
+                })
+                .collect(),
+            categories: c.categories.into_iter().map(category).collect(),
+            includes_schema_changes: c.includes_schema_changes,
+            touches_security_components: c.touches_security_components,
+            lines_changed: c.lines_changed,
+            historical_failure_rate: c.historical_failure_rate,
+        },
+        evidence: m::Evidence {
+            tests: e
+                .tests
+                .into_iter()
+                .map(|t| m::TestSuite {
+                    suite: t.suite,
+                    passed: t.passed,
+                    failed: t.failed,
+                })
+                .collect(),
+            security_scan: e.security_scan.map(|s| m::SecurityScan {
+                completed: s.completed,
+                critical: s.critical,
+                high: s.high,
+                medium: s.medium,
+                low: s.low,
+            }),
+            compliance_checks_passed: e.compliance_checks_passed,
+            backup_verified: e.backup_verified,
+            rollback_plan: m::RollbackPlan {
+                documented: e.rollback_plan.documented,
+                strategy: e.rollback_plan.strategy.map(|s| match s {
+                    wm::RollbackStrategy::BlueGreen => m::RollbackStrategy::BlueGreen,
+                    wm::RollbackStrategy::Canary => m::RollbackStrategy::Canary,
+                    wm::RollbackStrategy::RedeployPrevious => m::RollbackStrategy::RedeployPrevious,
+                    wm::RollbackStrategy::FeatureFlag => m::RollbackStrategy::FeatureFlag,
+                    wm::RollbackStrategy::RestoreBackup => m::RollbackStrategy::RestoreBackup,
+                    wm::RollbackStrategy::Other => m::RollbackStrategy::Other,
+                }),
+                tested: e.rollback_plan.tested,
+            },
+            encryption: e.encryption.map(|x| m::Encryption {
+                at_rest: x.at_rest,
+                in_transit: x.in_transit,
+                key_rotated_days_ago: x.key_rotated_days_ago,
+            }),
+            audit_logging: e.audit_logging,
+            sensitive_data_findings: e
+                .sensitive_data_findings
+                .into_iter()
+                .map(|f| m::SensitiveDataFinding {
+                    kind: match f.kind {
+                        wm::SensitiveDataKind::Pan => m::SensitiveDataKind::Pan,
+                        wm::SensitiveDataKind::Ssn => m::SensitiveDataKind::Ssn,
+                        wm::SensitiveDataKind::MedicalRecordNumber => {
+                            m::SensitiveDataKind::MedicalRecordNumber
+                        }
+                        wm::SensitiveDataKind::HealthPlanId => m::SensitiveDataKind::HealthPlanId,
+                        wm::SensitiveDataKind::PhiOther => m::SensitiveDataKind::PhiOther,
+                    },
+                    location: f.location,
+                })
+                .collect(),
+            test_data_removed: e.test_data_removed,
+            breach_notification_procedure: e.breach_notification_procedure,
+        },
+    })
+}
+
+fn category(c: wm::ChangeCategory) -> m::ChangeCategory {
+    match c {
+        wm::ChangeCategory::ConfigOnly => m::ChangeCategory::ConfigOnly,
+        wm::ChangeCategory::FeatureFlags => m::ChangeCategory::FeatureFlags,
+        wm::ChangeCategory::ContentUpdates => m::ChangeCategory::ContentUpdates,
+        wm::ChangeCategory::BusinessLogic => m::ChangeCategory::BusinessLogic,
+        wm::ChangeCategory::DatabaseViews => m::ChangeCategory::DatabaseViews,
+        wm::ChangeCategory::UiChanges => m::ChangeCategory::UiChanges,
+        wm::ChangeCategory::DatabaseSchema => m::ChangeCategory::DatabaseSchema,
+        wm::ChangeCategory::SecurityChanges => m::ChangeCategory::SecurityChanges,
+        wm::ChangeCategory::Infrastructure => m::ChangeCategory::Infrastructure,
+    }
+}
+
+fn references(refs: Vec<d::RegulatoryReference>) -> Vec<wd::RegulatoryReference> {
+    refs.into_iter()
+        .map(|r| wd::RegulatoryReference {
+            source: r.source,
+            section: r.section,
+        })
+        .collect()
+}
+
+pub(crate) fn metadata(meta: d::PolicyMetadata) -> wd::PolicyMetadata {
+    wd::PolicyMetadata {
+        id: meta.id,
+        framework: meta.framework,
+        version: meta.version,
+        description: meta.description,
+        controls: meta
+            .controls
+            .into_iter()
+            .map(|c| wd::Control {
+                id: c.id,
+                title: c.title,
+                description: c.description,
+                references: references(c.references),
+            })
+            .collect(),
+    }
+}
+
+fn risk_class(class: d::RiskClass) -> wd::RiskClass {
+    match class {
+        d::RiskClass::Low => wd::RiskClass::Low,
+        d::RiskClass::Medium => wd::RiskClass::Medium,
+        d::RiskClass::High => wd::RiskClass::High,
+    }
+}
+
+pub(crate) fn decision(decision: d::Decision) -> wd::Decision {
+    let risk = decision.risk;
+    let routing = decision.routing;
+    wd::Decision {
+        policy_id: decision.policy_id,
+        framework: decision.framework,
+        applicable: decision.applicable,
+        outcome: match decision.outcome {
+            d::Outcome::Approved => wd::Outcome::Approved,
+            d::Outcome::NeedsApproval => wd::Outcome::NeedsApproval,
+            d::Outcome::Denied => wd::Outcome::Denied,
+        },
+        risk: wd::RiskAssessment {
+            score: risk.score,
+            class: risk_class(risk.class),
+            score_class: risk_class(risk.score_class),
+            category_class: risk.category_class.map(risk_class),
+            factors: risk
+                .factors
+                .into_iter()
+                .map(|f| wd::RiskFactor {
+                    id: f.id,
+                    description: f.description,
+                    points: f.points,
+                })
+                .collect(),
+        },
+        routing: wd::Routing {
+            route: routing.route,
+            rationale: routing.rationale,
+            required: routing
+                .required
+                .into_iter()
+                .map(|r| wd::RequiredApproval {
+                    role: r.role,
+                    satisfied_by: r.satisfied_by,
+                })
+                .collect(),
+            discounted: routing
+                .discounted
+                .into_iter()
+                .map(|a| wd::DiscountedApproval {
+                    by: a.by,
+                    role: a.role,
+                    reason: a.reason,
+                })
+                .collect(),
+            automated_checks: routing
+                .automated_checks
+                .into_iter()
+                .map(|c| wd::AutomatedCheck {
+                    id: c.id,
+                    passed: c.passed,
+                })
+                .collect(),
+        },
+        findings: decision
+            .findings
+            .into_iter()
+            .map(|f| wd::Finding {
+                rule_id: f.rule_id,
+                control_id: f.control_id,
+                references: references(f.references),
+                severity: match f.severity {
+                    d::Severity::Info => wd::Severity::Info,
+                    d::Severity::Low => wd::Severity::Low,
+                    d::Severity::Medium => wd::Severity::Medium,
+                    d::Severity::High => wd::Severity::High,
+                    d::Severity::Critical => wd::Severity::Critical,
+                },
+                message: f.message,
+                remediation: f.remediation,
+                field_path: f.field_path,
+            })
+            .collect(),
+        controls: decision
+            .controls
+            .into_iter()
+            .map(|c| wd::ControlResult {
+                control_id: c.control_id,
+                status: match c.status {
+                    d::ControlStatus::Compliant => wd::ControlStatus::Compliant,
+                    d::ControlStatus::NonCompliant => wd::ControlStatus::NonCompliant,
+                    d::ControlStatus::NotApplicable => wd::ControlStatus::NotApplicable,
+                },
+                evidence: c.evidence,
+            })
+            .collect(),
+        obligations: decision
+            .obligations
+            .into_iter()
+            .map(|o| wd::Obligation {
+                id: o.id,
+                control_id: o.control_id,
+                description: o.description,
+                due_within_days: o.due_within_days,
+            })
+            .collect(),
+        summary: decision.summary,
+    }
+}
+
+pub(crate) fn eval_error(error: EvalError) -> wd::EvalError {
+    match error {
+        EvalError::InvalidSettings(m) => wd::EvalError::InvalidSettings(m),
+        EvalError::InvalidManifest(m) => wd::EvalError::InvalidManifest(m),
+        EvalError::Internal(m) => wd::EvalError::Internal(m),
+    }
+}

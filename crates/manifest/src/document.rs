@@ -1,0 +1,178 @@
+//! Decoding YAML or JSON documents into typed values, with errors that name the field path and the
+//! line and column where decoding failed.
+
+use std::fmt;
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+
+/// Largest document accepted, in bytes. Bigger inputs are rejected before parsing.
+pub const MAX_DOCUMENT_BYTES: usize = 1 << 20;
+
+/// The syntax of a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// YAML 1.2 (a superset of JSON).
+    Yaml,
+    /// JSON.
+    Json,
+}
+
+impl Format {
+    /// Picks the format from a file extension (`.json` is JSON, anything else YAML), falling back
+    /// to the content: a document whose first non-blank character is `{` is JSON.
+    pub fn detect(path: Option<&Path>, text: &str) -> Self {
+        match path.and_then(Path::extension).and_then(|e| e.to_str()) {
+            Some(ext) if ext.eq_ignore_ascii_case("json") => Self::Json,
+            Some(ext) if ext.eq_ignore_ascii_case("yaml") || ext.eq_ignore_ascii_case("yml") => {
+                Self::Yaml
+            }
+            _ if text.trim_start().starts_with('{') => Self::Json,
+            _ => Self::Yaml,
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Yaml => "YAML",
+            Self::Json => "JSON",
+        })
+    }
+}
+
+/// A line and column in a document, both starting at 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    /// Line, from 1.
+    pub line: usize,
+    /// Column, from 1.
+    pub column: usize,
+}
+
+/// Why a document could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DocumentError {
+    /// The document is larger than [`MAX_DOCUMENT_BYTES`].
+    #[error("document is {size} bytes, over the {limit}-byte limit")]
+    TooLarge {
+        /// Size of the document.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The document is malformed or does not match the expected shape.
+    #[error("{}", describe(*format, path.as_deref(), *location, message))]
+    Invalid {
+        /// Syntax of the document.
+        format: Format,
+        /// Field path where decoding failed (`change.approvals[0].at`), if known.
+        path: Option<String>,
+        /// Where in the text decoding failed, if known.
+        location: Option<Location>,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl DocumentError {
+    /// The field path where decoding failed, if known.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            Self::Invalid { path, .. } => path.as_deref(),
+            Self::TooLarge { .. } => None,
+        }
+    }
+
+    /// Where in the text decoding failed, if known.
+    pub fn location(&self) -> Option<Location> {
+        match self {
+            Self::Invalid { location, .. } => *location,
+            Self::TooLarge { .. } => None,
+        }
+    }
+}
+
+fn describe(
+    format: Format,
+    path: Option<&str>,
+    location: Option<Location>,
+    message: &str,
+) -> String {
+    let mut text = format!("invalid {format}");
+    if let Some(path) = path {
+        text.push_str(&format!(" at `{path}`"));
+    }
+    if let Some(Location { line, column }) = location {
+        text.push_str(&format!(" (line {line}, column {column})"));
+    }
+    text.push_str(": ");
+    text.push_str(message);
+    text
+}
+
+/// Decodes a document of the given format into `T`.
+pub fn decode<T: DeserializeOwned>(text: &str, format: Format) -> Result<T, DocumentError> {
+    if text.len() > MAX_DOCUMENT_BYTES {
+        return Err(DocumentError::TooLarge {
+            size: text.len(),
+            limit: MAX_DOCUMENT_BYTES,
+        });
+    }
+    match format {
+        Format::Json => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+                let path = field_path(e.path());
+                json_error(path, &e.into_inner())
+            })?;
+            de.end().map_err(|e| json_error(None, &e))?;
+            Ok(value)
+        }
+        Format::Yaml => {
+            let de = serde_yaml_ng::Deserializer::from_str(text);
+            serde_path_to_error::deserialize(de).map_err(|e| {
+                let path = field_path(e.path());
+                let inner = e.into_inner();
+                let location = inner.location().map(|l| Location {
+                    line: l.line(),
+                    column: l.column(),
+                });
+                invalid(format, path, location, &inner.to_string())
+            })
+        }
+    }
+}
+
+fn json_error(path: Option<String>, error: &serde_json::Error) -> DocumentError {
+    let location = (error.line() > 0).then(|| Location {
+        line: error.line(),
+        column: error.column(),
+    });
+    invalid(Format::Json, path, location, &error.to_string())
+}
+
+fn field_path(path: &serde_path_to_error::Path) -> Option<String> {
+    let text = path.to_string();
+    (text != "." && !text.is_empty()).then_some(text)
+}
+
+fn invalid(
+    format: Format,
+    path: Option<String>,
+    location: Option<Location>,
+    raw: &str,
+) -> DocumentError {
+    // Both parsers append " at line L column C" to their messages; the location is kept separately.
+    let message = raw
+        .find(" at line ")
+        .map_or(raw, |index| &raw[..index])
+        .to_owned();
+    DocumentError::Invalid {
+        format,
+        path,
+        location,
+        message,
+    }
+}

@@ -1,0 +1,25 @@
+//! The Tollgate change manifest: one change, who made and approved it, and its evidence.
+//!
+//! Manifests are read from YAML or JSON with [`Manifest::from_text`]. Unknown fields, wrong types and
+//! missing required fields are rejected with an error naming the field path and the line.
+
+mod document;
+mod model;
+mod timestamp;
+
+pub use document::{DocumentError, Format, Location, MAX_DOCUMENT_BYTES, decode};
+pub use model::*;
+pub use timestamp::{Timestamp, TimestampError};
+
+impl Manifest {
+    /// Parses a manifest from YAML or JSON text.
+    pub fn from_text(text: &str, format: Format) -> Result<Self, DocumentError> {
+        decode(text, format)
+    }
+
+    /// The JSON Schema of the manifest format, as pretty-printed JSON.
+    pub fn json_schema() -> String {
+        let schema = schemars::schema_for!(Manifest);
+        serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
+    }
+}

@@ -1,0 +1,348 @@
+//! The change manifest model. Every struct rejects unknown fields, so a misspelt field is an error
+//! rather than a silently weakened gate. Defaults are fail-closed: missing evidence counts as absent.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::Timestamp;
+
+/// The manifest format version this crate reads.
+pub const MANIFEST_VERSION: u32 = 1;
+
+/// One change and its evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Tollgate change manifest")]
+pub struct Manifest {
+    /// Manifest format version. Required; must be `1`.
+    #[serde(deserialize_with = "version")]
+    #[schemars(range(min = 1, max = 1))]
+    pub version: u32,
+    /// The change. Required.
+    pub change: Change,
+    /// The evidence gathered for the change. Default: no evidence (every evidence-based control fails).
+    #[serde(default)]
+    pub evidence: Evidence,
+}
+
+/// What the change is and who is involved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Change {
+    /// Change ticket id, for example `CHG-2041`. Required, non-empty.
+    #[serde(deserialize_with = "non_empty")]
+    #[schemars(length(min = 1))]
+    pub id: String,
+    /// Short title. Required, non-empty.
+    #[serde(deserialize_with = "non_empty")]
+    #[schemars(length(min = 1))]
+    pub title: String,
+    /// Why the change is made (PCI DSS 6.5.1 reason). Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The documented security impact (PCI DSS 6.5.1). Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_impact: Option<String>,
+    /// State of the change ticket. Required.
+    pub ticket_status: TicketStatus,
+    /// Whether this is an emergency change (COBIT BAI06.02). Default: `false`.
+    #[serde(default)]
+    pub emergency: bool,
+    /// Commit being deployed. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// CI pipeline id. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipeline_id: Option<String>,
+    /// Author of the change. Required, non-empty.
+    #[serde(deserialize_with = "non_empty")]
+    #[schemars(length(min = 1))]
+    pub author: String,
+    /// Who deploys the change. Required, non-empty.
+    #[serde(deserialize_with = "non_empty")]
+    #[schemars(length(min = 1))]
+    pub deployer: String,
+    /// Directory groups the deployer belongs to. Default: none.
+    #[serde(default)]
+    pub deployer_groups: Vec<String>,
+    /// Approvals recorded on the ticket. Default: none.
+    #[serde(default)]
+    pub approvals: Vec<Approval>,
+    /// Target environment, for example `production`, `staging` or `development`. Required, non-empty.
+    #[serde(deserialize_with = "non_empty")]
+    #[schemars(length(min = 1))]
+    pub environment: String,
+    /// Classes of data the change affects; each can bring a framework into scope. Default: none.
+    #[serde(default)]
+    pub data_classes: Vec<DataClass>,
+    /// Kinds of change; each implies a minimum risk class. Default: none.
+    #[serde(default)]
+    pub categories: Vec<ChangeCategory>,
+    /// Whether the change alters a database schema. Default: `false`.
+    #[serde(default)]
+    pub includes_schema_changes: bool,
+    /// Whether the change touches security components. Default: `false`.
+    #[serde(default)]
+    pub touches_security_components: bool,
+    /// Lines added plus lines removed. Default: `0`.
+    #[serde(default)]
+    pub lines_changed: u32,
+    /// Failure rate of similar past changes, between 0 and 1. Default: `0`.
+    #[serde(default, deserialize_with = "failure_rate")]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub historical_failure_rate: f64,
+}
+
+/// Lifecycle state of the change ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    /// Being written.
+    Draft,
+    /// Submitted and awaiting approval.
+    Submitted,
+    /// Approved.
+    Approved,
+    /// Rejected.
+    Rejected,
+}
+
+/// Classes of data a change can affect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DataClass {
+    /// Protected health information (brings HIPAA into scope).
+    Phi,
+    /// Cardholder data (brings PCI DSS into scope).
+    CardholderData,
+    /// Data feeding financial reporting.
+    FinancialReporting,
+    /// Other personally identifiable information.
+    Pii,
+}
+
+/// Kinds of change, in the seed's classification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeCategory {
+    /// Configuration only (low risk).
+    ConfigOnly,
+    /// Feature flags (low risk).
+    FeatureFlags,
+    /// Content updates (low risk).
+    ContentUpdates,
+    /// Business logic (medium risk).
+    BusinessLogic,
+    /// Database views (medium risk).
+    DatabaseViews,
+    /// User-interface changes (medium risk).
+    UiChanges,
+    /// Database schema (high risk).
+    DatabaseSchema,
+    /// Security changes (high risk).
+    SecurityChanges,
+    /// Infrastructure (high risk).
+    Infrastructure,
+}
+
+/// One recorded approval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Approval {
+    /// Identity of the approver. Required, non-empty.
+    #[serde(deserialize_with = "non_empty")]
+    #[schemars(length(min = 1))]
+    pub by: String,
+    /// Role the approver acted in, for example `TECHNICAL_LEAD`. Required, non-empty.
+    #[serde(deserialize_with = "non_empty")]
+    #[schemars(length(min = 1))]
+    pub role: String,
+    /// When the approval was given (RFC 3339). Required.
+    pub at: Timestamp,
+}
+
+/// The evidence gathered for a change.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// Test results by suite. Default: none.
+    #[serde(default)]
+    pub tests: Vec<TestSuite>,
+    /// Security scan summary. Default: none (no scan ran).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_scan: Option<SecurityScan>,
+    /// Whether the automated compliance checks passed. Default: `false`.
+    #[serde(default)]
+    pub compliance_checks_passed: bool,
+    /// Whether a restorable backup was verified. Default: `false`.
+    #[serde(default)]
+    pub backup_verified: bool,
+    /// The back-out plan. Default: not documented.
+    #[serde(default)]
+    pub rollback_plan: RollbackPlan,
+    /// Encryption posture. Default: none (not evidenced).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<Encryption>,
+    /// Whether audit logging is enabled. Default: `false`.
+    #[serde(default)]
+    pub audit_logging: bool,
+    /// Sensitive data found in non-production evidence. Default: none.
+    #[serde(default)]
+    pub sensitive_data_findings: Vec<SensitiveDataFinding>,
+    /// Whether test data and test accounts were removed. Default: `false`.
+    #[serde(default)]
+    pub test_data_removed: bool,
+    /// Whether a breach-notification procedure is in place. Default: `false`.
+    #[serde(default)]
+    pub breach_notification_procedure: bool,
+}
+
+/// Results of one test suite.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestSuite {
+    /// Suite kind, for example `unit`, `integration`, `e2e`, `smoke`, `security`. Required, non-empty.
+    #[serde(deserialize_with = "non_empty")]
+    #[schemars(length(min = 1))]
+    pub suite: String,
+    /// Passed tests. Required.
+    pub passed: u32,
+    /// Failed tests. Required.
+    pub failed: u32,
+}
+
+/// Security scan summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityScan {
+    /// Whether the scan completed. Required.
+    pub completed: bool,
+    /// Open critical findings. Default: `0`.
+    #[serde(default)]
+    pub critical: u32,
+    /// Open high findings. Default: `0`.
+    #[serde(default)]
+    pub high: u32,
+    /// Open medium findings. Default: `0`.
+    #[serde(default)]
+    pub medium: u32,
+    /// Open low findings. Default: `0`.
+    #[serde(default)]
+    pub low: u32,
+}
+
+/// The back-out plan.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackPlan {
+    /// Whether the plan is documented. Default: `false`.
+    #[serde(default)]
+    pub documented: bool,
+    /// How the change is backed out. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<RollbackStrategy>,
+    /// Whether the plan was exercised. Default: `false`.
+    #[serde(default)]
+    pub tested: bool,
+}
+
+/// How a change is backed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RollbackStrategy {
+    /// Switch traffic back to the previous environment.
+    BlueGreen,
+    /// Shift traffic back from the canary.
+    Canary,
+    /// Redeploy the previous version.
+    RedeployPrevious,
+    /// Turn the feature flag off.
+    FeatureFlag,
+    /// Restore from backup.
+    RestoreBackup,
+    /// Any other documented strategy.
+    Other,
+}
+
+/// Encryption posture of the affected systems.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Encryption {
+    /// Data at rest is encrypted. Default: `false`.
+    #[serde(default)]
+    pub at_rest: bool,
+    /// Data in transit is encrypted. Default: `false`.
+    #[serde(default)]
+    pub in_transit: bool,
+    /// Days since the data-encryption key was rotated. Default: unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_rotated_days_ago: Option<u32>,
+}
+
+/// Kinds of sensitive data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SensitiveDataKind {
+    /// A payment card number.
+    Pan,
+    /// A US social security number.
+    Ssn,
+    /// A medical record number.
+    MedicalRecordNumber,
+    /// A health-plan beneficiary or member number.
+    HealthPlanId,
+    /// Other protected health information.
+    PhiOther,
+}
+
+impl SensitiveDataKind {
+    /// Whether this kind is protected health information (HIPAA identifiers, 45 CFR 164.514(b)(2)).
+    pub fn is_phi(self) -> bool {
+        !matches!(self, Self::Pan)
+    }
+}
+
+/// One sensitive-data finding. The matched value is never stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SensitiveDataFinding {
+    /// What was found. Required.
+    pub kind: SensitiveDataKind,
+    /// Where it was found, for example `fixtures/cards.csv:12`. Required, non-empty.
+    #[serde(deserialize_with = "non_empty")]
+    #[schemars(length(min = 1))]
+    pub location: String,
+}
+
+impl Manifest {
+    /// Whether the change affects data of the given class.
+    pub fn has_data_class(&self, class: DataClass) -> bool {
+        self.change.data_classes.contains(&class)
+    }
+}
+
+fn non_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    if text.trim().is_empty() {
+        return Err(serde::de::Error::custom("must not be empty"));
+    }
+    Ok(text)
+}
+
+fn version<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    let version = u32::deserialize(deserializer)?;
+    if version != MANIFEST_VERSION {
+        return Err(serde::de::Error::custom(format!(
+            "unsupported manifest version {version}, expected {MANIFEST_VERSION}"
+        )));
+    }
+    Ok(version)
+}
+
+fn failure_rate<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    let rate = f64::deserialize(deserializer)?;
+    if !(0.0..=1.0).contains(&rate) {
+        return Err(serde::de::Error::custom(format!("{rate} is outside 0..=1")));
+    }
+    Ok(rate)
+}

@@ -1,0 +1,416 @@
+//! Policy settings: the numbers and names a compliance team tunes without recompiling. Settings are
+//! JSON; every field has a default (the seed's values), unknown fields are rejected, and
+//! [`Settings::validate`] rejects inconsistent values instead of silently falling back.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+use tollgate_manifest::ChangeCategory;
+
+/// Why settings are invalid. The message names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{field}`: {message}")]
+pub struct SettingsError {
+    /// Dotted path of the offending field.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl SettingsError {
+    fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// All tunable settings of the built-in policies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Risk-score weights and class thresholds.
+    pub risk: RiskSettings,
+    /// Risk class implied by each change category.
+    pub category_classes: CategoryClasses,
+    /// Approver roles required per risk class.
+    pub approvers: ApproverSettings,
+    /// Test suites required per risk class.
+    pub required_tests: RequiredTests,
+    /// Emergency-change handling (COBIT BAI06.02).
+    pub emergency: EmergencySettings,
+    /// Environments treated as production.
+    pub production_environments: Vec<String>,
+    /// Directory group whose members may deploy to production.
+    pub authorised_deployer_group: String,
+    /// Maximum age in days of the data-encryption key.
+    pub key_rotation_max_days: u32,
+    /// Shared or service accounts that cannot stand for an individual deployer or approver.
+    pub shared_accounts: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            risk: RiskSettings::default(),
+            category_classes: CategoryClasses::default(),
+            approvers: ApproverSettings::default(),
+            required_tests: RequiredTests::default(),
+            emergency: EmergencySettings::default(),
+            production_environments: vec!["production".into()],
+            authorised_deployer_group: "production-deployers".into(),
+            key_rotation_max_days: 90,
+            shared_accounts: [
+                "root",
+                "admin",
+                "administrator",
+                "deploy",
+                "ci",
+                "jenkins",
+                "gitlab-ci",
+                "github-actions",
+            ]
+            .map(String::from)
+            .to_vec(),
+        }
+    }
+}
+
+/// Risk-score weights (the seed's `calculateRiskScore`) and class thresholds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RiskSettings {
+    /// Points for a production deployment.
+    pub production: f64,
+    /// Points for schema changes.
+    pub schema_changes: f64,
+    /// Points for touching security components.
+    pub security_components: f64,
+    /// Points for a change larger than `large_change_lines`.
+    pub large_change: f64,
+    /// A change with more lines than this is large.
+    pub large_change_lines: u32,
+    /// Multiplier of the historical failure rate.
+    pub historical_failure_rate_weight: f64,
+    /// Scores at or above this are at least medium.
+    pub medium_threshold: f64,
+    /// Scores at or above this are high.
+    pub high_threshold: f64,
+}
+
+impl Default for RiskSettings {
+    fn default() -> Self {
+        Self {
+            production: 3.0,
+            schema_changes: 4.0,
+            security_components: 5.0,
+            large_change: 2.0,
+            large_change_lines: 1000,
+            historical_failure_rate_weight: 2.0,
+            medium_threshold: 3.0,
+            high_threshold: 7.0,
+        }
+    }
+}
+
+/// Change categories implying each risk class (the seed's `change_classification`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CategoryClasses {
+    /// Categories implying low risk.
+    pub low: Vec<ChangeCategory>,
+    /// Categories implying medium risk.
+    pub medium: Vec<ChangeCategory>,
+    /// Categories implying high risk.
+    pub high: Vec<ChangeCategory>,
+}
+
+impl Default for CategoryClasses {
+    fn default() -> Self {
+        use ChangeCategory::*;
+        Self {
+            low: vec![ConfigOnly, FeatureFlags, ContentUpdates],
+            medium: vec![BusinessLogic, DatabaseViews, UiChanges],
+            high: vec![DatabaseSchema, SecurityChanges, Infrastructure],
+        }
+    }
+}
+
+/// Approver roles per risk class (the seed's `routeForApproval`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApproverSettings {
+    /// Roles for a low-risk change whose automated checks did not all pass.
+    pub low_fallback: Vec<String>,
+    /// Roles for a medium-risk change.
+    pub medium: Vec<String>,
+    /// Roles for a high-risk change; each must be a different person.
+    pub high: Vec<String>,
+}
+
+impl Default for ApproverSettings {
+    fn default() -> Self {
+        Self {
+            low_fallback: vec!["TECHNICAL_LEAD".into()],
+            medium: vec!["TECHNICAL_LEAD".into()],
+            high: ["TECHNICAL_LEAD", "SECURITY_OFFICER", "COMPLIANCE_OFFICER"]
+                .map(String::from)
+                .to_vec(),
+        }
+    }
+}
+
+/// Test suites required per risk class (the seed's `testing_required`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RequiredTests {
+    /// Suites for low risk.
+    pub low: Vec<String>,
+    /// Suites for medium risk.
+    pub medium: Vec<String>,
+    /// Suites for high risk.
+    pub high: Vec<String>,
+}
+
+impl Default for RequiredTests {
+    fn default() -> Self {
+        let suites = |names: &[&str]| names.iter().map(|s| (*s).to_owned()).collect();
+        Self {
+            low: suites(&["unit", "integration", "smoke"]),
+            medium: suites(&["unit", "integration", "e2e", "performance"]),
+            high: suites(&["full_regression", "security", "compliance", "performance"]),
+        }
+    }
+}
+
+/// Emergency-change handling (COBIT 2019 BAI06.02).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmergencySettings {
+    /// Role whose single approval lets an emergency change proceed.
+    pub approver_role: String,
+    /// Days within which the retrospective approval must be obtained.
+    pub retrospective_within_days: u32,
+}
+
+impl Default for EmergencySettings {
+    fn default() -> Self {
+        Self {
+            approver_role: "EMERGENCY_CHANGE_MANAGER".into(),
+            retrospective_within_days: 3,
+        }
+    }
+}
+
+impl Settings {
+    /// Parses settings from JSON text (empty or blank text means defaults) and validates them.
+    pub fn from_json(text: &str) -> Result<Self, SettingsError> {
+        if text.trim().is_empty() {
+            return Ok(Self::default());
+        }
+        let mut de = serde_json::Deserializer::from_str(text);
+        let settings: Self = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let message = inner.to_string();
+            let message = message
+                .find(" at line ")
+                .map_or(message.as_str(), |i| &message[..i])
+                .to_owned();
+            SettingsError::new(if path.is_empty() { ".".into() } else { path }, message)
+        })?;
+        de.end()
+            .map_err(|e| SettingsError::new(".", format!("trailing characters: {e}")))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks that the settings are consistent.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let r = &self.risk;
+        for (field, value) in [
+            ("risk.production", r.production),
+            ("risk.schema_changes", r.schema_changes),
+            ("risk.security_components", r.security_components),
+            ("risk.large_change", r.large_change),
+            (
+                "risk.historical_failure_rate_weight",
+                r.historical_failure_rate_weight,
+            ),
+            ("risk.medium_threshold", r.medium_threshold),
+            ("risk.high_threshold", r.high_threshold),
+        ] {
+            if !value.is_finite() || value < 0.0 {
+                return Err(SettingsError::new(
+                    field,
+                    format!("must be a finite number >= 0, got {value}"),
+                ));
+            }
+        }
+        if r.medium_threshold >= r.high_threshold {
+            return Err(SettingsError::new(
+                "risk.medium_threshold",
+                format!(
+                    "must be below `risk.high_threshold` ({} >= {})",
+                    r.medium_threshold, r.high_threshold
+                ),
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for (field, list) in [
+            ("category_classes.low", &self.category_classes.low),
+            ("category_classes.medium", &self.category_classes.medium),
+            ("category_classes.high", &self.category_classes.high),
+        ] {
+            for category in list {
+                if !seen.insert(format!("{category:?}")) {
+                    return Err(SettingsError::new(
+                        field,
+                        format!(
+                            "category `{}` is assigned to more than one class",
+                            category_name(*category)
+                        ),
+                    ));
+                }
+            }
+        }
+        names("approvers.low_fallback", &self.approvers.low_fallback)?;
+        names("approvers.medium", &self.approvers.medium)?;
+        names("approvers.high", &self.approvers.high)?;
+        if self.approvers.medium.is_empty() {
+            return Err(SettingsError::new(
+                "approvers.medium",
+                "must name at least one role",
+            ));
+        }
+        if self.approvers.high.is_empty() {
+            return Err(SettingsError::new(
+                "approvers.high",
+                "must name at least one role",
+            ));
+        }
+        if self.approvers.low_fallback.is_empty() {
+            return Err(SettingsError::new(
+                "approvers.low_fallback",
+                "must name at least one role",
+            ));
+        }
+        names("required_tests.low", &self.required_tests.low)?;
+        names("required_tests.medium", &self.required_tests.medium)?;
+        names("required_tests.high", &self.required_tests.high)?;
+        names("production_environments", &self.production_environments)?;
+        if self.production_environments.is_empty() {
+            return Err(SettingsError::new(
+                "production_environments",
+                "must name at least one environment",
+            ));
+        }
+        names("shared_accounts", &self.shared_accounts)?;
+        if self.authorised_deployer_group.trim().is_empty() {
+            return Err(SettingsError::new(
+                "authorised_deployer_group",
+                "must not be empty",
+            ));
+        }
+        if self.emergency.approver_role.trim().is_empty() {
+            return Err(SettingsError::new(
+                "emergency.approver_role",
+                "must not be empty",
+            ));
+        }
+        if self.key_rotation_max_days == 0 {
+            return Err(SettingsError::new(
+                "key_rotation_max_days",
+                "must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the environment is a production environment.
+    pub fn is_production(&self, environment: &str) -> bool {
+        self.production_environments
+            .iter()
+            .any(|e| e == environment)
+    }
+}
+
+fn names(field: &str, list: &[String]) -> Result<(), SettingsError> {
+    let mut seen = BTreeSet::new();
+    for (index, name) in list.iter().enumerate() {
+        if name.trim().is_empty() {
+            return Err(SettingsError::new(
+                format!("{field}[{index}]"),
+                "must not be empty",
+            ));
+        }
+        if !seen.insert(name.as_str()) {
+            return Err(SettingsError::new(
+                format!("{field}[{index}]"),
+                format!("`{name}` is listed twice"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The snake_case name of a category, as written in manifests.
+pub fn category_name(category: ChangeCategory) -> &'static str {
+    use ChangeCategory::*;
+    match category {
+        ConfigOnly => "config_only",
+        FeatureFlags => "feature_flags",
+        ContentUpdates => "content_updates",
+        BusinessLogic => "business_logic",
+        DatabaseViews => "database_views",
+        UiChanges => "ui_changes",
+        DatabaseSchema => "database_schema",
+        SecurityChanges => "security_changes",
+        Infrastructure => "infrastructure",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_text_means_defaults() {
+        assert_eq!(Settings::from_json("  ").unwrap(), Settings::default());
+        assert_eq!(Settings::from_json("{}").unwrap(), Settings::default());
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected_with_their_path() {
+        let err = Settings::from_json(r#"{"risk": {"prodution": 3}}"#).unwrap_err();
+        assert_eq!(err.field, "risk");
+        assert!(err.message.contains("prodution"), "{err}");
+    }
+
+    #[test]
+    fn inverted_thresholds_are_rejected() {
+        let err = Settings::from_json(r#"{"risk": {"medium_threshold": 8}}"#).unwrap_err();
+        assert_eq!(err.field, "risk.medium_threshold");
+    }
+
+    #[test]
+    fn wrong_types_name_the_field() {
+        let err = Settings::from_json(r#"{"key_rotation_max_days": "ninety"}"#).unwrap_err();
+        assert_eq!(err.field, "key_rotation_max_days");
+    }
+
+    #[test]
+    fn categories_must_not_be_in_two_classes() {
+        let err = Settings::from_json(
+            r#"{"category_classes": {"low": ["config_only", "infrastructure"]}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.field, "category_classes.high");
+    }
+
+    #[test]
+    fn zero_rotation_days_are_rejected() {
+        assert!(Settings::from_json(r#"{"key_rotation_max_days": 0}"#).is_err());
+    }
+}

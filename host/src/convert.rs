@@ -1,0 +1,317 @@
+//! Conversions between the Rust manifest and decision types and the records generated from the WIT
+//! contract. Enums map variant by variant (by name); the compiler checks both sides are exhaustive.
+
+use tollgate_decision as d;
+use tollgate_manifest as m;
+
+use crate::bindings::tollgate::policy::decision as wd;
+use crate::bindings::tollgate::policy::manifest as wm;
+
+/// WIT `timestamp` from a manifest timestamp.
+pub(crate) fn timestamp(ts: m::Timestamp) -> wm::Timestamp {
+    wm::Timestamp {
+        seconds: ts.seconds,
+        nanoseconds: ts.nanoseconds,
+    }
+}
+
+/// WIT `change-manifest` from a parsed manifest.
+pub(crate) fn manifest(manifest: &m::Manifest) -> wm::ChangeManifest {
+    wm::ChangeManifest {
+        version: manifest.version,
+        change: change(&manifest.change),
+        evidence: evidence(&manifest.evidence),
+    }
+}
+
+fn change(c: &m::Change) -> wm::Change {
+    wm::Change {
+        id: c.id.clone(),
+        title: c.title.clone(),
+        reason: c.reason.clone(),
+        security_impact: c.security_impact.clone(),
+        ticket_status: ticket_status(c.ticket_status),
+        emergency: c.emergency,
+        commit: c.commit.clone(),
+        pipeline_id: c.pipeline_id.clone(),
+        author: c.author.clone(),
+        deployer: c.deployer.clone(),
+        deployer_groups: c.deployer_groups.clone(),
+        approvals: c
+            .approvals
+            .iter()
+            .map(|a| wm::Approval {
+                by: a.by.clone(),
+                role: a.role.clone(),
+                at: timestamp(a.at),
+            })
+            .collect(),
+        environment: c.environment.clone(),
+        data_classes: c.data_classes.iter().copied().map(data_class).collect(),
+        categories: c.categories.iter().copied().map(category).collect(),
+        includes_schema_changes: c.includes_schema_changes,
+        touches_security_components: c.touches_security_components,
+        lines_changed: c.lines_changed,
+        historical_failure_rate: c.historical_failure_rate,
+    }
+}
+
+fn ticket_status(status: m::TicketStatus) -> wm::TicketStatus {
+    match status {
+        m::TicketStatus::Draft => wm::TicketStatus::Draft,
+        m::TicketStatus::Submitted => wm::TicketStatus::Submitted,
+        m::TicketStatus::Approved => wm::TicketStatus::Approved,
+        m::TicketStatus::Rejected => wm::TicketStatus::Rejected,
+    }
+}
+
+fn data_class(class: m::DataClass) -> wm::DataClass {
+    match class {
+        m::DataClass::Phi => wm::DataClass::Phi,
+        m::DataClass::CardholderData => wm::DataClass::CardholderData,
+        m::DataClass::FinancialReporting => wm::DataClass::FinancialReporting,
+        m::DataClass::Pii => wm::DataClass::Pii,
+    }
+}
+
+fn category(category: m::ChangeCategory) -> wm::ChangeCategory {
+    match category {
+        m::ChangeCategory::ConfigOnly => wm::ChangeCategory::ConfigOnly,
+        m::ChangeCategory::FeatureFlags => wm::ChangeCategory::FeatureFlags,
+        m::ChangeCategory::ContentUpdates => wm::ChangeCategory::ContentUpdates,
+        m::ChangeCategory::BusinessLogic => wm::ChangeCategory::BusinessLogic,
+        m::ChangeCategory::DatabaseViews => wm::ChangeCategory::DatabaseViews,
+        m::ChangeCategory::UiChanges => wm::ChangeCategory::UiChanges,
+        m::ChangeCategory::DatabaseSchema => wm::ChangeCategory::DatabaseSchema,
+        m::ChangeCategory::SecurityChanges => wm::ChangeCategory::SecurityChanges,
+        m::ChangeCategory::Infrastructure => wm::ChangeCategory::Infrastructure,
+    }
+}
+
+fn evidence(e: &m::Evidence) -> wm::Evidence {
+    wm::Evidence {
+        tests: e
+            .tests
+            .iter()
+            .map(|t| wm::TestSuite {
+                suite: t.suite.clone(),
+                passed: t.passed,
+                failed: t.failed,
+            })
+            .collect(),
+        security_scan: e.security_scan.as_ref().map(|s| wm::SecurityScan {
+            completed: s.completed,
+            critical: s.critical,
+            high: s.high,
+            medium: s.medium,
+            low: s.low,
+        }),
+        compliance_checks_passed: e.compliance_checks_passed,
+        backup_verified: e.backup_verified,
+        rollback_plan: wm::RollbackPlan {
+            documented: e.rollback_plan.documented,
+            strategy: e.rollback_plan.strategy.map(rollback_strategy),
+            tested: e.rollback_plan.tested,
+        },
+        encryption: e.encryption.as_ref().map(|x| wm::Encryption {
+            at_rest: x.at_rest,
+            in_transit: x.in_transit,
+            key_rotated_days_ago: x.key_rotated_days_ago,
+        }),
+        audit_logging: e.audit_logging,
+        sensitive_data_findings: e
+            .sensitive_data_findings
+            .iter()
+            .map(|f| wm::SensitiveDataFinding {
+                kind: sensitive_kind(f.kind),
+                location: f.location.clone(),
+            })
+            .collect(),
+        test_data_removed: e.test_data_removed,
+        breach_notification_procedure: e.breach_notification_procedure,
+    }
+}
+
+fn rollback_strategy(strategy: m::RollbackStrategy) -> wm::RollbackStrategy {
+    match strategy {
+        m::RollbackStrategy::BlueGreen => wm::RollbackStrategy::BlueGreen,
+        m::RollbackStrategy::Canary => wm::RollbackStrategy::Canary,
+        m::RollbackStrategy::RedeployPrevious => wm::RollbackStrategy::RedeployPrevious,
+        m::RollbackStrategy::FeatureFlag => wm::RollbackStrategy::FeatureFlag,
+        m::RollbackStrategy::RestoreBackup => wm::RollbackStrategy::RestoreBackup,
+        m::RollbackStrategy::Other => wm::RollbackStrategy::Other,
+    }
+}
+
+fn sensitive_kind(kind: m::SensitiveDataKind) -> wm::SensitiveDataKind {
+    match kind {
+        m::SensitiveDataKind::Pan => wm::SensitiveDataKind::Pan,
+        m::SensitiveDataKind::Ssn => wm::SensitiveDataKind::Ssn,
+        m::SensitiveDataKind::MedicalRecordNumber => wm::SensitiveDataKind::MedicalRecordNumber,
+        m::SensitiveDataKind::HealthPlanId => wm::SensitiveDataKind::HealthPlanId,
+        m::SensitiveDataKind::PhiOther => wm::SensitiveDataKind::PhiOther,
+    }
+}
+
+/// Policy metadata from its WIT record.
+pub(crate) fn metadata(meta: wd::PolicyMetadata) -> d::PolicyMetadata {
+    d::PolicyMetadata {
+        id: meta.id,
+        framework: meta.framework,
+        version: meta.version,
+        description: meta.description,
+        controls: meta
+            .controls
+            .into_iter()
+            .map(|c| d::Control {
+                id: c.id,
+                title: c.title,
+                description: c.description,
+                references: references(c.references),
+            })
+            .collect(),
+    }
+}
+
+fn references(refs: Vec<wd::RegulatoryReference>) -> Vec<d::RegulatoryReference> {
+    refs.into_iter()
+        .map(|r| d::RegulatoryReference {
+            source: r.source,
+            section: r.section,
+        })
+        .collect()
+}
+
+/// An evaluation error from its WIT variant.
+pub(crate) fn eval_error(error: wd::EvalError) -> d::EvalError {
+    match error {
+        wd::EvalError::InvalidSettings(m) => d::EvalError::InvalidSettings(m),
+        wd::EvalError::InvalidManifest(m) => d::EvalError::InvalidManifest(m),
+        wd::EvalError::Internal(m) => d::EvalError::Internal(m),
+    }
+}
+
+/// A decision from its WIT record.
+pub(crate) fn decision(dec: wd::Decision) -> d::Decision {
+    d::Decision {
+        policy_id: dec.policy_id,
+        framework: dec.framework,
+        applicable: dec.applicable,
+        outcome: outcome(dec.outcome),
+        risk: d::RiskAssessment {
+            score: dec.risk.score,
+            class: risk_class(dec.risk.class),
+            score_class: risk_class(dec.risk.score_class),
+            category_class: dec.risk.category_class.map(risk_class),
+            factors: dec
+                .risk
+                .factors
+                .into_iter()
+                .map(|f| d::RiskFactor {
+                    id: f.id,
+                    description: f.description,
+                    points: f.points,
+                })
+                .collect(),
+        },
+        routing: d::Routing {
+            route: dec.routing.route,
+            rationale: dec.routing.rationale,
+            required: dec
+                .routing
+                .required
+                .into_iter()
+                .map(|r| d::RequiredApproval {
+                    role: r.role,
+                    satisfied_by: r.satisfied_by,
+                })
+                .collect(),
+            discounted: dec
+                .routing
+                .discounted
+                .into_iter()
+                .map(|r| d::DiscountedApproval {
+                    by: r.by,
+                    role: r.role,
+                    reason: r.reason,
+                })
+                .collect(),
+            automated_checks: dec
+                .routing
+                .automated_checks
+                .into_iter()
+                .map(|c| d::AutomatedCheck {
+                    id: c.id,
+                    passed: c.passed,
+                })
+                .collect(),
+        },
+        findings: dec
+            .findings
+            .into_iter()
+            .map(|f| d::Finding {
+                rule_id: f.rule_id,
+                control_id: f.control_id,
+                references: references(f.references),
+                severity: severity(f.severity),
+                message: f.message,
+                remediation: f.remediation,
+                field_path: f.field_path,
+            })
+            .collect(),
+        controls: dec
+            .controls
+            .into_iter()
+            .map(|c| d::ControlResult {
+                control_id: c.control_id,
+                status: control_status(c.status),
+                evidence: c.evidence,
+            })
+            .collect(),
+        obligations: dec
+            .obligations
+            .into_iter()
+            .map(|o| d::Obligation {
+                id: o.id,
+                control_id: o.control_id,
+                description: o.description,
+                due_within_days: o.due_within_days,
+            })
+            .collect(),
+        summary: dec.summary,
+    }
+}
+
+fn outcome(outcome: wd::Outcome) -> d::Outcome {
+    match outcome {
+        wd::Outcome::Approved => d::Outcome::Approved,
+        wd::Outcome::NeedsApproval => d::Outcome::NeedsApproval,
+        wd::Outcome::Denied => d::Outcome::Denied,
+    }
+}
+
+fn risk_class(class: wd::RiskClass) -> d::RiskClass {
+    match class {
+        wd::RiskClass::Low => d::RiskClass::Low,
+        wd::RiskClass::Medium => d::RiskClass::Medium,
+        wd::RiskClass::High => d::RiskClass::High,
+    }
+}
+
+fn severity(severity: wd::Severity) -> d::Severity {
+    match severity {
+        wd::Severity::Info => d::Severity::Info,
+        wd::Severity::Low => d::Severity::Low,
+        wd::Severity::Medium => d::Severity::Medium,
+        wd::Severity::High => d::Severity::High,
+        wd::Severity::Critical => d::Severity::Critical,
+    }
+}
+
+fn control_status(status: wd::ControlStatus) -> d::ControlStatus {
+    match status {
+        wd::ControlStatus::Compliant => d::ControlStatus::Compliant,
+        wd::ControlStatus::NonCompliant => d::ControlStatus::NonCompliant,
+        wd::ControlStatus::NotApplicable => d::ControlStatus::NotApplicable,
+    }
+}
