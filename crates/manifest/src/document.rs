@@ -165,10 +165,14 @@ fn invalid(
     raw: &str,
 ) -> DocumentError {
     // Both parsers append " at line L column C" to their messages; the location is kept separately.
-    let message = raw
-        .find(" at line ")
-        .map_or(raw, |index| &raw[..index])
-        .to_owned();
+    let mut message = raw.find(" at line ").map_or(raw, |index| &raw[..index]);
+    // serde_yaml_ng prefixes messages with its own rendering of the path; the path is kept separately.
+    if let (Some(path), Some((prefix, rest))) = (&path, message.split_once(": ")) {
+        if !prefix.contains(' ') && path.starts_with(prefix) {
+            message = rest;
+        }
+    }
+    let message = message.to_owned();
     DocumentError::Invalid {
         format,
         path,

@@ -321,28 +321,92 @@ impl Manifest {
     }
 }
 
-fn non_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    let text = String::deserialize(deserializer)?;
-    if text.trim().is_empty() {
-        return Err(serde::de::Error::custom("must not be empty"));
+/// Validates a scalar inside the deserializer's visitor, so that errors carry the scalar's own
+/// line and column rather than those of the enclosing mapping.
+struct Validated<F> {
+    expecting: &'static str,
+    check: F,
+}
+
+impl<'de, T, F> serde::de::Visitor<'de> for Validated<F>
+where
+    F: FnOnce(Scalar<'_>) -> Result<T, String>,
+{
+    type Value = T;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.expecting)
     }
-    Ok(text)
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
+        (self.check)(Scalar::Text(v)).map_err(E::custom)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<T, E> {
+        (self.check)(Scalar::Unsigned(v)).map_err(E::custom)
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<T, E> {
+        (self.check)(Scalar::Signed(v)).map_err(E::custom)
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<T, E> {
+        (self.check)(Scalar::Float(v)).map_err(E::custom)
+    }
+}
+
+/// A scalar seen by a [`Validated`] visitor.
+enum Scalar<'a> {
+    Text(&'a str),
+    Unsigned(u64),
+    Signed(i64),
+    Float(f64),
+}
+
+pub(crate) fn non_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    deserializer.deserialize_str(Validated {
+        expecting: "a non-empty string",
+        check: |scalar: Scalar<'_>| match scalar {
+            Scalar::Text(text) if text.trim().is_empty() => Err("must not be empty".to_owned()),
+            Scalar::Text(text) => Ok(text.to_owned()),
+            _ => Err("invalid type: expected a non-empty string".to_owned()),
+        },
+    })
 }
 
 fn version<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
-    let version = u32::deserialize(deserializer)?;
-    if version != MANIFEST_VERSION {
-        return Err(serde::de::Error::custom(format!(
-            "unsupported manifest version {version}, expected {MANIFEST_VERSION}"
-        )));
-    }
-    Ok(version)
+    deserializer.deserialize_u32(Validated {
+        expecting: "manifest version 1",
+        check: |scalar: Scalar<'_>| match scalar {
+            Scalar::Unsigned(v) if v == u64::from(MANIFEST_VERSION) => Ok(MANIFEST_VERSION),
+            Scalar::Unsigned(v) => Err(format!(
+                "unsupported manifest version {v}, expected {MANIFEST_VERSION}"
+            )),
+            _ => Err(format!(
+                "invalid type: expected the integer {MANIFEST_VERSION}"
+            )),
+        },
+    })
 }
 
 fn failure_rate<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
-    let rate = f64::deserialize(deserializer)?;
-    if !(0.0..=1.0).contains(&rate) {
-        return Err(serde::de::Error::custom(format!("{rate} is outside 0..=1")));
-    }
-    Ok(rate)
+    deserializer.deserialize_f64(Validated {
+        expecting: "a number between 0 and 1",
+        check: |scalar: Scalar<'_>| {
+            #[expect(clippy::cast_precision_loss, reason = "only 0 and 1 are in range")]
+            let rate = match scalar {
+                Scalar::Float(v) => v,
+                Scalar::Unsigned(v) => v as f64,
+                Scalar::Signed(v) => v as f64,
+                Scalar::Text(_) => {
+                    return Err("invalid type: expected a number between 0 and 1".to_owned());
+                }
+            };
+            if (0.0..=1.0).contains(&rate) {
+                Ok(rate)
+            } else {
+                Err(format!("{rate} is outside 0..=1"))
+            }
+        },
+    })
 }

@@ -384,7 +384,7 @@ mod tests {
     #[test]
     fn unknown_fields_are_rejected_with_their_path() {
         let err = Settings::from_json(r#"{"risk": {"prodution": 3}}"#).unwrap_err();
-        assert_eq!(err.field, "risk");
+        assert_eq!(err.field, "risk.prodution");
         assert!(err.message.contains("prodution"), "{err}");
     }
 

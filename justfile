@@ -1,0 +1,64 @@
+# Tollgate developer entry point. `just` lists the recipes.
+
+# List the recipes.
+default:
+    @just --list --unsorted
+
+# Evaluate an example manifest with the built-in SOX, HIPAA and PCI DSS packs.
+[group('run')]
+eval manifest="examples/manifests/business-logic-needs-tech-lead.yaml":
+    cargo run -p tollgate -- eval {{manifest}}
+
+# List the built-in policy packs.
+[group('run')]
+policies:
+    cargo run -p tollgate -- policies
+
+# Build the policy components (the host's build script compiles and embeds them).
+[group('build')]
+build-policies:
+    rustup target add wasm32-unknown-unknown
+    cargo build -p tollgate
+
+# Build the release CLI with the embedded policy packs.
+[group('build')]
+build:
+    rustup target add wasm32-unknown-unknown
+    cargo build --release -p tollgate
+
+# Run every test: unit, golden cases (native and component), hostile guests, CLI.
+[group('test')]
+test:
+    rustup target add wasm32-unknown-unknown
+    cargo test --workspace
+
+# Run only the golden cases, through the native crates and through the components.
+[group('test')]
+golden:
+    cargo test -p tollgate-conformance
+
+# Check formatting and lints as CI does.
+[group('lint')]
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Format the code.
+[group('lint')]
+fmt:
+    cargo fmt --all
+
+# Benchmark native evaluation against the components in the host (prints the ratio).
+[group('bench')]
+bench:
+    cargo bench -p tollgate-conformance --bench evaluate
+
+# Regenerate the manifest JSON Schema.
+[group('build')]
+schema:
+    cargo run -q -p tollgate-manifest --example print_schema > crates/manifest/schema/manifest.schema.json
+
+# Run exactly what CI runs.
+[group('test')]
+ci:
+    bash .ci/run

@@ -1,0 +1,31 @@
+//! Every golden case of every policy through the native policy crates.
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use tollgate_conformance::{Case, POLICIES, case_files, check, native_policy};
+
+fn main() {
+    let args = Arguments::from_args();
+    let mut trials = Vec::new();
+    for policy_name in POLICIES {
+        let files = case_files(policy_name).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            files.len() >= 15,
+            "{policy_name} has only {} golden cases",
+            files.len()
+        );
+        for file in files {
+            let name = format!(
+                "{policy_name}::{}",
+                file.file_stem().unwrap_or_default().to_string_lossy()
+            );
+            trials.push(Trial::test(name, move || {
+                let case = Case::load(&file).map_err(|e| Failed::from(e.to_string()))?;
+                let policy = native_policy(policy_name).ok_or("unknown policy")?;
+                let manifest = case.manifest()?;
+                let result = policy.decide(&manifest, &case.settings_json(), &case.context());
+                check(&case, &policy.metadata(), &result).map_err(Failed::from)
+            }));
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
