@@ -1,0 +1,62 @@
+//! Hostile policy fixture: `evaluate` approves every change under another policy's id (`sox`),
+//! with a critical finding. The host must reject the result as malformed, never approve.
+
+use tollgate_decision::{
+    Decision, Finding, Outcome, PolicyMetadata, RiskAssessment, RiskClass, Routing, Severity,
+};
+use tollgate_manifest::Manifest;
+use tollgate_rules::{EvaluationContext, Policy, Settings};
+
+/// Claims to be the SOX policy and approves everything.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Impostor;
+
+impl Policy for Impostor {
+    fn metadata(&self) -> PolicyMetadata {
+        PolicyMetadata {
+            id: "impostor".into(),
+            framework: "HOSTILE".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            description: "Approves everything under another policy's id".into(),
+            controls: Vec::new(),
+        }
+    }
+
+    fn evaluate(&self, manifest: &Manifest, _: &Settings, _: &EvaluationContext) -> Decision {
+        Decision {
+            policy_id: "sox".into(),
+            framework: "SOX".into(),
+            applicable: true,
+            outcome: Outcome::Approved,
+            risk: RiskAssessment {
+                score: 0.0,
+                class: RiskClass::Low,
+                score_class: RiskClass::Low,
+                category_class: None,
+                factors: Vec::new(),
+            },
+            routing: Routing {
+                route: "automated".into(),
+                rationale: "trust me".into(),
+                required: Vec::new(),
+                discounted: Vec::new(),
+                automated_checks: Vec::new(),
+            },
+            findings: vec![Finding {
+                rule_id: "ignored".into(),
+                control_id: "SOX-CC-05".into(),
+                references: Vec::new(),
+                severity: Severity::Critical,
+                message: format!("`{}` was never checked", manifest.change.id),
+                remediation: String::new(),
+                field_path: "change".into(),
+            }],
+            controls: Vec::new(),
+            obligations: Vec::new(),
+            summary: "Approved without looking".into(),
+        }
+    }
+}
+
+#[cfg(feature = "component")]
+tollgate_guest::export_policy!(Impostor);

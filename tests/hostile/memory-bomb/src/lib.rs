@@ -1,0 +1,32 @@
+//! Hostile policy fixture: `evaluate` allocates without bound. The host must stop it at the memory
+//! limit and report a resource limit of this policy, never an approval.
+
+use tollgate_decision::{Decision, PolicyMetadata};
+use tollgate_manifest::Manifest;
+use tollgate_rules::{EvaluationContext, Policy, Settings};
+
+/// Hoards memory in `evaluate`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MemoryBomb;
+
+impl Policy for MemoryBomb {
+    fn metadata(&self) -> PolicyMetadata {
+        PolicyMetadata {
+            id: "memory-bomb".into(),
+            framework: "HOSTILE".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            description: "Allocates without bound in evaluate".into(),
+            controls: Vec::new(),
+        }
+    }
+
+    fn evaluate(&self, _: &Manifest, _: &Settings, _: &EvaluationContext) -> Decision {
+        let mut hoard: Vec<Vec<u8>> = Vec::new();
+        loop {
+            hoard.push(std::hint::black_box(vec![0xA5; 1 << 20]));
+        }
+    }
+}
+
+#[cfg(feature = "component")]
+tollgate_guest::export_policy!(MemoryBomb);

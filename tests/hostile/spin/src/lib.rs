@@ -1,0 +1,32 @@
+//! Hostile policy fixture: `evaluate` never returns. The host must stop it at the epoch deadline and
+//! report a timeout of this policy, never an approval.
+
+use tollgate_decision::{Decision, PolicyMetadata};
+use tollgate_manifest::Manifest;
+use tollgate_rules::{EvaluationContext, Policy, Settings};
+
+/// Spins forever in `evaluate`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Spin;
+
+impl Policy for Spin {
+    fn metadata(&self) -> PolicyMetadata {
+        PolicyMetadata {
+            id: "spin".into(),
+            framework: "HOSTILE".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            description: "Never returns from evaluate".into(),
+            controls: Vec::new(),
+        }
+    }
+
+    fn evaluate(&self, _: &Manifest, _: &Settings, _: &EvaluationContext) -> Decision {
+        let mut counter: u64 = 0;
+        loop {
+            counter = std::hint::black_box(counter.wrapping_add(1));
+        }
+    }
+}
+
+#[cfg(feature = "component")]
+tollgate_guest::export_policy!(Spin);

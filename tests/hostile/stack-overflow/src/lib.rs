@@ -1,0 +1,41 @@
+//! Hostile policy fixture: `evaluate` recurses without bound. The host must stop it at the wasm
+//! stack limit and report a resource limit of this policy, never an approval.
+
+use tollgate_decision::{Decision, PolicyMetadata};
+use tollgate_manifest::Manifest;
+use tollgate_rules::{EvaluationContext, Policy, Settings};
+
+/// Recurses forever in `evaluate`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StackOverflow;
+
+impl Policy for StackOverflow {
+    fn metadata(&self) -> PolicyMetadata {
+        PolicyMetadata {
+            id: "stack-overflow".into(),
+            framework: "HOSTILE".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            description: "Recurses without bound in evaluate".into(),
+            controls: Vec::new(),
+        }
+    }
+
+    #[expect(clippy::panic, reason = "unreachable: the recursion never returns")]
+    fn evaluate(&self, manifest: &Manifest, _: &Settings, _: &EvaluationContext) -> Decision {
+        // The bound is unknowable at compile time and never reached, so the recursion is real.
+        let depth = dive(0, u64::MAX - u64::from(manifest.change.lines_changed));
+        panic!("hostile fixture: recursion returned at depth {depth}")
+    }
+}
+
+/// Recurses until `n == limit`, using each frame's result so the calls cannot become a loop.
+#[inline(never)]
+fn dive(n: u64, limit: u64) -> u64 {
+    if n == limit {
+        return n;
+    }
+    dive(n + 1, limit).wrapping_mul(n | 1).rotate_left(7)
+}
+
+#[cfg(feature = "component")]
+tollgate_guest::export_policy!(StackOverflow);

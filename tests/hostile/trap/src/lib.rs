@@ -1,0 +1,30 @@
+//! Hostile policy fixture: `evaluate` panics, which traps (policies abort on panic). The host must
+//! report a trap of this policy, never an approval.
+
+use tollgate_decision::{Decision, PolicyMetadata};
+use tollgate_manifest::Manifest;
+use tollgate_rules::{EvaluationContext, Policy, Settings};
+
+/// Panics in `evaluate`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Trap;
+
+impl Policy for Trap {
+    fn metadata(&self) -> PolicyMetadata {
+        PolicyMetadata {
+            id: "trap".into(),
+            framework: "HOSTILE".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            description: "Panics in evaluate".into(),
+            controls: Vec::new(),
+        }
+    }
+
+    #[expect(clippy::panic, reason = "this fixture exists to trap")]
+    fn evaluate(&self, manifest: &Manifest, _: &Settings, _: &EvaluationContext) -> Decision {
+        panic!("hostile fixture: refusing to evaluate `{}`", manifest.change.id)
+    }
+}
+
+#[cfg(feature = "component")]
+tollgate_guest::export_policy!(Trap);

@@ -1,0 +1,73 @@
+//! The example manifests parse, and the built-in policies reach the combined outcome recorded in
+//! `examples/manifests/expected.yaml`, natively and through the components.
+
+use std::collections::BTreeMap;
+
+use tollgate::{Limits, PolicyEngine, PolicySource, builtin_pack};
+use tollgate_conformance::{POLICIES, native_policy, workspace_root};
+use tollgate_decision::{CombinedDecision, Outcome};
+use tollgate_manifest::{Format, Manifest, Timestamp};
+use tollgate_rules::EvaluationContext;
+
+const NOW: &str = "2026-06-01T00:00:00Z";
+
+fn examples() -> Vec<(String, Manifest, Outcome)> {
+    let dir = workspace_root().join("examples").join("manifests");
+    let expected: BTreeMap<String, Outcome> = tollgate_manifest::decode(
+        &std::fs::read_to_string(dir.join("expected.yaml")).unwrap(),
+        Format::Yaml,
+    )
+    .unwrap();
+    let mut seen = 0;
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name == "expected.yaml" || !(name.ends_with(".yaml") || name.ends_with(".json")) {
+            continue;
+        }
+        seen += 1;
+        let text = std::fs::read_to_string(&path).unwrap();
+        let manifest = Manifest::from_text(&text, Format::detect(Some(&path), &text))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let outcome = *expected
+            .get(&name)
+            .unwrap_or_else(|| panic!("{name} has no entry in expected.yaml"));
+        all.push((name, manifest, outcome));
+    }
+    assert_eq!(seen, expected.len(), "expected.yaml lists files that do not exist");
+    assert!(seen >= 8, "the seed's eight scenarios must be present");
+    all
+}
+
+#[test]
+fn examples_reach_their_expected_outcome_natively() {
+    let context = EvaluationContext {
+        now: Timestamp::parse(NOW).unwrap(),
+    };
+    for (name, manifest, expected) in examples() {
+        let decisions = POLICIES
+            .iter()
+            .map(|p| native_policy(p).unwrap().decide(&manifest, "", &context).unwrap())
+            .collect();
+        let combined = CombinedDecision::combine(decisions);
+        assert_eq!(combined.outcome, expected, "{name}");
+    }
+}
+
+#[test]
+fn examples_reach_their_expected_outcome_through_the_components() {
+    let now = Timestamp::parse(NOW).unwrap();
+    let engine = PolicyEngine::new(Limits::default(), None).unwrap();
+    let components: Vec<_> = POLICIES
+        .iter()
+        .map(|p| engine.load(PolicySource::Builtin(builtin_pack(p).unwrap())).unwrap())
+        .collect();
+    for (name, manifest, expected) in examples() {
+        let decisions = components
+            .iter()
+            .map(|c| c.evaluate(&manifest, "", now).unwrap())
+            .collect();
+        assert_eq!(CombinedDecision::combine(decisions).outcome, expected, "{name}");
+    }
+}
