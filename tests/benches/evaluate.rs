@@ -30,7 +30,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         .iter()
         .map(|name| {
             let pack = builtin_pack(name).ok_or("unknown pack")?;
-            engine.load(PolicySource::Builtin(pack)).map_err(Box::<dyn Error>::from)
+            engine
+                .load(PolicySource::Builtin(pack))
+                .map_err(Box::<dyn Error>::from)
         })
         .collect::<Result<Vec<_>, _>>()?;
 

@@ -191,13 +191,18 @@ pub fn check(
         (Ok(decision), None) => decision,
     };
     let mut problems = String::new();
-    let mut mismatch = |what: &str, want: String, got: String| {
+    let mismatch = |problems: &mut String, what: &str, want: String, got: String| {
         if want != got {
             let _ = writeln!(problems, "{what}: expected {want}, got {got}");
         }
     };
     if let Some(outcome) = expect.outcome {
-        mismatch("outcome", outcome.to_string(), decision.outcome.to_string());
+        mismatch(
+            &mut problems,
+            "outcome",
+            outcome.to_string(),
+            decision.outcome.to_string(),
+        );
     } else {
         let _ = writeln!(
             problems,
@@ -206,6 +211,7 @@ pub fn check(
     }
     if let Some(applicable) = expect.applicable {
         mismatch(
+            &mut problems,
             "applicable",
             applicable.to_string(),
             decision.applicable.to_string(),
@@ -213,6 +219,7 @@ pub fn check(
     }
     if let Some(score) = expect.risk_score {
         mismatch(
+            &mut problems,
             "risk score",
             score.to_string(),
             decision.risk.score.to_string(),
@@ -220,13 +227,19 @@ pub fn check(
     }
     if let Some(class) = expect.risk_class {
         mismatch(
+            &mut problems,
             "risk class",
             class.to_string(),
             decision.risk.class.to_string(),
         );
     }
     if let Some(route) = &expect.route {
-        mismatch("route", route.clone(), decision.routing.route.clone());
+        mismatch(
+            &mut problems,
+            "route",
+            route.clone(),
+            decision.routing.route.clone(),
+        );
     }
     if let Some(roles) = &expect.required_roles {
         let got: Vec<&str> = decision
@@ -235,11 +248,21 @@ pub fn check(
             .iter()
             .map(|r| r.role.as_str())
             .collect();
-        mismatch("required roles", format!("{roles:?}"), format!("{got:?}"));
+        mismatch(
+            &mut problems,
+            "required roles",
+            format!("{roles:?}"),
+            format!("{got:?}"),
+        );
     }
     if let Some(roles) = &expect.missing_roles {
         let got: Vec<&str> = decision.routing.missing_roles().collect();
-        mismatch("missing roles", format!("{roles:?}"), format!("{got:?}"));
+        mismatch(
+            &mut problems,
+            "missing roles",
+            format!("{roles:?}"),
+            format!("{got:?}"),
+        );
     }
     if let Some(findings) = &expect.findings {
         let mut want = findings.clone();
@@ -250,11 +273,17 @@ pub fn check(
             .map(|f| format!("{}@{}", f.rule_id, f.control_id))
             .collect();
         got.sort();
-        mismatch("findings", format!("{want:?}"), format!("{got:?}"));
+        mismatch(
+            &mut problems,
+            "findings",
+            format!("{want:?}"),
+            format!("{got:?}"),
+        );
     }
     if let Some(obligations) = &expect.obligations {
         let got: Vec<&str> = decision.obligations.iter().map(|o| o.id.as_str()).collect();
         mismatch(
+            &mut problems,
             "obligations",
             format!("{obligations:?}"),
             format!("{got:?}"),
@@ -277,6 +306,7 @@ pub fn check(
             .copied()
             .unwrap_or(default);
         mismatch(
+            &mut problems,
             &format!("control {}", result.control_id),
             want.to_string(),
             result.status.to_string(),

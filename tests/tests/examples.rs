@@ -35,7 +35,11 @@ fn examples() -> Vec<(String, Manifest, Outcome)> {
             .unwrap_or_else(|| panic!("{name} has no entry in expected.yaml"));
         all.push((name, manifest, outcome));
     }
-    assert_eq!(seen, expected.len(), "expected.yaml lists files that do not exist");
+    assert_eq!(
+        seen,
+        expected.len(),
+        "expected.yaml lists files that do not exist"
+    );
     assert!(seen >= 8, "the seed's eight scenarios must be present");
     all
 }
@@ -48,7 +52,12 @@ fn examples_reach_their_expected_outcome_natively() {
     for (name, manifest, expected) in examples() {
         let decisions = POLICIES
             .iter()
-            .map(|p| native_policy(p).unwrap().decide(&manifest, "", &context).unwrap())
+            .map(|p| {
+                native_policy(p)
+                    .unwrap()
+                    .decide(&manifest, "", &context)
+                    .unwrap()
+            })
             .collect();
         let combined = CombinedDecision::combine(decisions);
         assert_eq!(combined.outcome, expected, "{name}");
@@ -61,13 +70,21 @@ fn examples_reach_their_expected_outcome_through_the_components() {
     let engine = PolicyEngine::new(Limits::default(), None).unwrap();
     let components: Vec<_> = POLICIES
         .iter()
-        .map(|p| engine.load(PolicySource::Builtin(builtin_pack(p).unwrap())).unwrap())
+        .map(|p| {
+            engine
+                .load(PolicySource::Builtin(builtin_pack(p).unwrap()))
+                .unwrap()
+        })
         .collect();
     for (name, manifest, expected) in examples() {
         let decisions = components
             .iter()
             .map(|c| c.evaluate(&manifest, "", now).unwrap())
             .collect();
-        assert_eq!(CombinedDecision::combine(decisions).outcome, expected, "{name}");
+        assert_eq!(
+            CombinedDecision::combine(decisions).outcome,
+            expected,
+            "{name}"
+        );
     }
 }

@@ -10,10 +10,12 @@ use tollgate_decision::EvalError;
 
 fn main() {
     let args = Arguments::from_args();
-    let engine = PolicyEngine::new(Limits::default(), None).unwrap_or_else(|e| panic!("engine: {e}"));
+    let engine =
+        PolicyEngine::new(Limits::default(), None).unwrap_or_else(|e| panic!("engine: {e}"));
     let mut trials = Vec::new();
     for policy_name in POLICIES {
-        let pack = builtin_pack(policy_name).unwrap_or_else(|| panic!("no built-in pack `{policy_name}`"));
+        let pack =
+            builtin_pack(policy_name).unwrap_or_else(|| panic!("no built-in pack `{policy_name}`"));
         let component: Arc<LoadedPolicy> = Arc::new(
             engine
                 .load(PolicySource::Builtin(pack))
@@ -35,13 +37,19 @@ fn main() {
                     Err(PolicyFailure::Eval(error)) => Err(error),
                     Err(failure) => return Err(format!("component failed: {failure}").into()),
                 };
-                if component.metadata() != &native_policy(policy_name).ok_or("unknown policy")?.metadata() {
+                if component.metadata()
+                    != &native_policy(policy_name)
+                        .ok_or("unknown policy")?
+                        .metadata()
+                {
                     return Err("component metadata differs from the native crate's".into());
                 }
                 check(&case, component.metadata(), &result).map_err(Failed::from)?;
-                let native = native_policy(policy_name)
-                    .ok_or("unknown policy")?
-                    .decide(&manifest, &settings, &case.context());
+                let native = native_policy(policy_name).ok_or("unknown policy")?.decide(
+                    &manifest,
+                    &settings,
+                    &case.context(),
+                );
                 same(&native, &result)
             }));
         }

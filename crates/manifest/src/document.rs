@@ -167,10 +167,11 @@ fn invalid(
     // Both parsers append " at line L column C" to their messages; the location is kept separately.
     let mut message = raw.find(" at line ").map_or(raw, |index| &raw[..index]);
     // serde_yaml_ng prefixes messages with its own rendering of the path; the path is kept separately.
-    if let (Some(path), Some((prefix, rest))) = (&path, message.split_once(": ")) {
-        if !prefix.contains(' ') && path.starts_with(prefix) {
-            message = rest;
-        }
+    if let (Some(path), Some((prefix, rest))) = (&path, message.split_once(": "))
+        && !prefix.contains(' ')
+        && path.starts_with(prefix)
+    {
+        message = rest;
     }
     let message = message.to_owned();
     DocumentError::Invalid {

@@ -106,8 +106,7 @@ pub fn deployer_authorised(manifest: &Manifest, settings: &Settings) -> Check {
     }
     if change
         .deployer_groups
-        .iter()
-        .any(|g| *g == settings.authorised_deployer_group)
+        .contains(&settings.authorised_deployer_group)
     {
         check.evidence(format!(
             "deployer `{}` is in `{}`",
