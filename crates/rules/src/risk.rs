@@ -61,8 +61,9 @@ pub fn assess_risk(manifest: &Manifest, settings: &Settings) -> RiskAssessment {
         failure_points,
     );
 
-    // Rounded to thousandths so that sums such as 3 + 0.1 print as written.
-    let score = (factors.iter().map(|f| f.points).sum::<f64>() * 1000.0).round() / 1000.0;
+    // Rounded to thousandths so that sums such as 3 + 0.1 print as written; `+ 0.0` turns the
+    // empty sum's -0.0 into 0.
+    let score = (factors.iter().map(|f| f.points).sum::<f64>() * 1000.0).round() / 1000.0 + 0.0;
     let score_class = if score >= weights.high_threshold {
         RiskClass::High
     } else if score >= weights.medium_threshold {

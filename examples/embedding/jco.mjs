@@ -1,0 +1,62 @@
+// Embedding a Tollgate policy component in JavaScript with jco. Tested by
+// tests/engines/jco.test.mjs over every golden case; README "Embedding" quotes the part between the
+// `embed:` markers.
+//
+// The component takes the manifest as WIT records. jco maps them to JavaScript as: camelCase field
+// names, kebab-case enum values, `undefined` for an absent option and BigInt for `s64`. The
+// manifest here is the JSON form of a manifest file with its defaults filled in (what
+// `serde_json::to_value(&manifest)` gives in Rust); `toWit` and `fromWit` convert.
+
+const ENUM_FIELDS = new Set(['ticket_status', 'data_classes', 'categories', 'strategy', 'kind',
+  'outcome', 'class', 'score_class', 'category_class', 'severity', 'status']);
+
+const camel = (s) => s.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
+const snake = (s) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** RFC 3339 text to the WIT `timestamp` record. */
+export function timestamp(text) {
+  const millis = Date.parse(text);
+  if (Number.isNaN(millis)) throw new Error(`\`${text}\` is not an RFC 3339 timestamp`);
+  const fraction = /\.(\d+)/.exec(text);
+  const nanoseconds = fraction ? Number(fraction[1].padEnd(9, '0').slice(0, 9)) : 0;
+  return { seconds: BigInt(Math.floor(millis / 1000)), nanoseconds };
+}
+
+/** A manifest (JSON form, snake_case) to the `change-manifest` record. */
+export function toWit(value, key = '') {
+  if (Array.isArray(value)) return value.map((v) => toWit(v, key));
+  if (value === null) return undefined;
+  if (key === 'at') return timestamp(value);
+  if (typeof value === 'string' && ENUM_FIELDS.has(key)) return value.replace(/_/g, '-');
+  if (typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [camel(k), toWit(v, k)]));
+  }
+  return value;
+}
+
+/** A `decision` record (or any WIT value) back to the JSON form the CLI prints. */
+export function fromWit(value, key = '') {
+  if (Array.isArray(value)) return value.map((v) => fromWit(v, key));
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string' && ENUM_FIELDS.has(key)) return value.replace(/-/g, '_');
+  if (typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [snake(k), fromWit(v, snake(k))]));
+  }
+  return value;
+}
+
+// embed:start
+// npx jco transpile sox.wasm -o sox   (the component imports nothing: no shims needed)
+export function evaluateWith(policy, manifest, settings, now) {
+  try {
+    const decision = policy.evaluate(toWit(manifest), settings, { now: timestamp(now) });
+    return { decision: fromWit(decision) };
+  } catch (error) {
+    // `result<decision, eval-error>`: jco throws the `err` case as a ComponentError.
+    if (!error.payload) throw error;
+    return { error: { kind: error.payload.tag.replace(/-/g, '_'), message: error.payload.val } };
+  }
+}
+// const sox = await import('./sox/sox.js');
+// const { decision } = evaluateWith(sox, manifest, '', '2026-06-01T00:00:00Z');
+// embed:end

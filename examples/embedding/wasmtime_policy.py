@@ -1,0 +1,90 @@
+"""Embedding a Tollgate policy component in Python with the `wasmtime` package.
+
+Tested by tests/engines/test_wasmtime.py over every golden case; README "Embedding" quotes the part
+between the `embed:` markers.
+
+The component takes the manifest as WIT records. wasmtime-py maps a record to an object whose
+attributes are the WIT field names (kebab-case), an enum to its kebab-case case name, an option to
+the value or None, and `result<T, E>` to the `ok` value or a `Variant` for `err`. The manifest here
+is the JSON form of a manifest file with its defaults filled in; `to_wit` and `from_wit` convert.
+"""
+
+import calendar
+import re
+from datetime import datetime
+
+from wasmtime import Engine, Store
+from wasmtime.component import Component, Linker, Record, Variant
+
+ENUM_FIELDS = {"ticket_status", "data_classes", "categories", "strategy", "kind",
+               "outcome", "class", "score_class", "category_class", "severity", "status"}
+
+
+class WitRecord(Record):
+    """A record whose absent fields are absent options (None)."""
+
+    def __getattr__(self, name):
+        return None
+
+
+def timestamp(text):
+    """RFC 3339 text to the WIT `timestamp` record."""
+    instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    fraction = re.search(r"\.(\d+)", text)
+    record = WitRecord()
+    record.seconds = calendar.timegm(instant.utctimetuple())
+    record.nanoseconds = int(fraction.group(1).ljust(9, "0")[:9]) if fraction else 0
+    return record
+
+
+def to_wit(value, key=""):
+    """A manifest (JSON form, snake_case) to the `change-manifest` record."""
+    if isinstance(value, list):
+        return [to_wit(v, key) for v in value]
+    if key == "at":
+        return timestamp(value)
+    if isinstance(value, str) and key in ENUM_FIELDS:
+        return value.replace("_", "-")
+    if isinstance(value, dict):
+        record = WitRecord()
+        for k, v in value.items():
+            setattr(record, k.replace("_", "-"), to_wit(v, k))
+        return record
+    return value
+
+
+def from_wit(value, key=""):
+    """A `decision` record (or any WIT value) back to the JSON form the CLI prints."""
+    if isinstance(value, list):
+        return [from_wit(v, key) for v in value]
+    if isinstance(value, str) and key in ENUM_FIELDS:
+        return value.replace("-", "_")
+    if isinstance(value, Record):
+        return {k.replace("-", "_"): from_wit(v, k.replace("-", "_")) for k, v in vars(value).items()}
+    return value
+
+
+# embed:start
+class Policy:
+    """One policy component, instantiated once with an empty linker: it imports nothing."""
+
+    def __init__(self, path):
+        engine = Engine()
+        self.store = Store(engine)
+        component = Component.from_file(engine, path)
+        self.instance = Linker(engine).instantiate(self.store, component)
+
+    def call(self, name, *args):
+        return self.instance.get_func(self.store, name)(self.store, *args)
+
+    def evaluate(self, manifest, settings, now):
+        context = WitRecord()
+        context.now = timestamp(now)
+        result = self.call("evaluate", to_wit(manifest), settings, context)
+        if isinstance(result, Variant):  # `err`: the policy could not evaluate
+            return {"error": {"kind": result.tag.replace("-", "_"), "message": result.payload}}
+        return {"decision": from_wit(result)}
+
+# sox = Policy("sox.wasm")
+# print(sox.evaluate(manifest, "", "2026-06-01T00:00:00Z")["decision"]["outcome"])
+# embed:end
