@@ -20,7 +20,11 @@ pub const CACHE_DIR_ENV: &str = "TOLLGATE_CACHE_DIR";
 /// The default cache directory: `$TOLLGATE_CACHE_DIR`, else `$XDG_CACHE_HOME/tollgate`, else
 /// `$HOME/.cache/tollgate`; `None` when none of them is set.
 pub fn default_cache_dir() -> Option<PathBuf> {
-    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     var(CACHE_DIR_ENV)
         .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("tollgate")))
         .or_else(|| var("HOME").map(|d| d.join(".cache").join("tollgate")))
@@ -98,7 +102,6 @@ fn deserialize(engine: &Engine, entry: &Path) -> wasmtime::Result<Component> {
 fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut file = tempfile::NamedTempFile::new_in(dir)?;
     file.write_all(bytes)?;
-    file.as_file().sync_all()?;
     file.persist(path).map_err(|e| e.error)?;
     Ok(())
 }

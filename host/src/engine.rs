@@ -73,7 +73,8 @@ impl PolicyEngine {
     /// Creates an engine with the given limits. `cache_dir` is where compiled components are cached;
     /// `None` disables the cache.
     pub fn new(limits: Limits, cache_dir: Option<PathBuf>) -> Result<Self, HostError> {
-        let engine = Engine::new(&config(&limits)?).map_err(|e| HostError::Engine(format!("{e:#}")))?;
+        let engine =
+            Engine::new(&config(&limits)?).map_err(|e| HostError::Engine(format!("{e:#}")))?;
         let ticker = Ticker::start(&engine)?;
         let cache = cache_dir.map(|dir| Cache::new(dir, &engine));
         Ok(Self {
@@ -223,5 +224,27 @@ impl wasmtime::ResourceLimiter for Limiter {
 
     fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
         Err(self.exceed(Resource::Table, format!("table growth failed: {error}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_round_up_to_whole_ticks_plus_one() {
+        assert_eq!(Limits::default().deadline_ticks(), 101);
+        let limits = Limits {
+            deadline: Duration::from_micros(1500),
+            ..Limits::default()
+        };
+        assert_eq!(limits.deadline_ticks(), 3);
+    }
+
+    #[test]
+    fn engines_and_policies_can_be_shared_across_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<PolicyEngine>();
+        shareable::<crate::LoadedPolicy>();
     }
 }

@@ -14,13 +14,12 @@ pub enum HostError {
     #[error("failed to configure the wasmtime engine: {0}")]
     Engine(String),
     /// A policy file could not be read.
-    #[error("failed to read policy `{}`", path.display())]
+    #[error("failed to read policy `{}`: {error}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
         /// The underlying error.
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The bytes are not a valid component for this engine.
     #[error("failed to compile policy `{name}`: {message}")]
@@ -55,7 +54,6 @@ pub enum HostError {
         /// Policy name.
         name: String,
         /// The failure.
-        #[source]
         failure: PolicyFailure,
     },
 }

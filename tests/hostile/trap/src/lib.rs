@@ -22,7 +22,10 @@ impl Policy for Trap {
 
     #[expect(clippy::panic, reason = "this fixture exists to trap")]
     fn evaluate(&self, manifest: &Manifest, _: &Settings, _: &EvaluationContext) -> Decision {
-        panic!("hostile fixture: refusing to evaluate `{}`", manifest.change.id)
+        panic!(
+            "hostile fixture: refusing to evaluate `{}`",
+            manifest.change.id
+        )
     }
 }
 

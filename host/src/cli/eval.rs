@@ -1,0 +1,279 @@
+//! `tollgate eval`: parse the manifest and settings, load the policies, validate settings, evaluate,
+//! combine, report, and map the result to an exit code (fail-closed).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow};
+use clap::Args;
+use sha2::{Digest, Sha256};
+use tollgate::exit;
+use tollgate::{LoadedPolicy, PolicyFailure};
+use tollgate_decision::{CombinedDecision, EvalError, PolicyMetadata};
+use tollgate_manifest::{Format, Manifest, Timestamp, decode};
+
+use super::{CacheArgs, Failure, OutputFormat, policy_source, render};
+
+/// Arguments of `tollgate eval`.
+#[derive(Debug, Args)]
+pub(crate) struct EvalArgs {
+    /// The change manifest (YAML or JSON), or `-` for standard input.
+    manifest: String,
+    /// A policy to run: a built-in name (`sox`, `hipaa`, `pci`) or the path of a policy component
+    /// (`.wasm`). Repeatable; without it the three built-in policies run.
+    #[arg(long = "policy", value_name = "NAME|PATH")]
+    policies: Vec<String>,
+    /// Settings file (YAML or JSON): a mapping from policy id to that policy's settings object.
+    #[arg(long, value_name = "FILE")]
+    settings: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+    /// Evaluation time (RFC 3339) [default: now]. Approvals dated after it do not count.
+    #[arg(long, value_name = "RFC3339")]
+    now: Option<String>,
+    #[command(flatten)]
+    cache: CacheArgs,
+}
+
+/// A policy that produced a decision: its identity (the decision itself is in the combination).
+pub(crate) struct Evaluated {
+    pub(crate) metadata: PolicyMetadata,
+    pub(crate) digest: String,
+}
+
+/// A policy that produced no decision.
+pub(crate) struct PolicyError {
+    /// Policy id, or the name it was given by when it could not be loaded.
+    pub(crate) policy: String,
+    /// Stable kind, for example `timeout` or `load`.
+    pub(crate) kind: &'static str,
+    /// What happened.
+    pub(crate) message: String,
+}
+
+impl PolicyError {
+    fn new(policy: &str, failure: &PolicyFailure) -> Self {
+        Self {
+            policy: policy.to_owned(),
+            kind: failure.kind(),
+            message: failure.to_string(),
+        }
+    }
+}
+
+/// Everything `eval` reports.
+pub(crate) struct Report {
+    pub(crate) manifest_path: String,
+    pub(crate) manifest_digest: String,
+    pub(crate) manifest: Manifest,
+    pub(crate) now: Timestamp,
+    /// Policies with a decision, in the order of `combined.decisions`.
+    pub(crate) evaluated: Vec<Evaluated>,
+    pub(crate) failures: Vec<PolicyError>,
+    pub(crate) combined: CombinedDecision,
+}
+
+impl Report {
+    /// Fail-closed: any policy failure exits 5, whatever the others decided.
+    pub(crate) fn exit_code(&self) -> u8 {
+        if self.failures.is_empty() {
+            exit::for_outcome(self.combined.outcome)
+        } else {
+            exit::POLICY_FAILURE
+        }
+    }
+}
+
+pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
+    // Everything the user gave is checked before any policy runs.
+    let (manifest_path, text) = read_manifest(&args.manifest)?;
+    let format = Format::detect(manifest_path.as_deref(), &text);
+    let manifest = Manifest::from_text(&text, format)
+        .map_err(|e| invalid(anyhow!("invalid manifest {}: {e}", label(&args.manifest))))?;
+    let settings = args.settings.as_deref().map(read_settings).transpose()?;
+    let now = match &args.now {
+        Some(text) => {
+            Timestamp::parse(text).map_err(|e| invalid(anyhow!("invalid `--now`: {e}")))?
+        }
+        None => {
+            let now = time::OffsetDateTime::now_utc();
+            Timestamp::from_offset_date_time(now.replace_nanosecond(0).unwrap_or(now))
+        }
+    };
+    let sources = if args.policies.is_empty() {
+        tollgate::builtin_packs()
+            .iter()
+            .map(tollgate::PolicySource::Builtin)
+            .collect()
+    } else {
+        args.policies
+            .iter()
+            .map(|p| policy_source(p))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+
+    let engine = args.cache.engine()?;
+    let mut failures = Vec::new();
+    let mut loaded: Vec<LoadedPolicy> = Vec::new();
+    for source in sources {
+        let name = source.name();
+        match engine.load(source) {
+            Ok(policy) => {
+                if let Some(other) = loaded
+                    .iter()
+                    .find(|p| p.metadata().id == policy.metadata().id)
+                {
+                    return Err(invalid(anyhow!(
+                        "policy `{}` is given twice ({} and {})",
+                        policy.metadata().id,
+                        other.digest(),
+                        policy.digest()
+                    )));
+                }
+                loaded.push(policy);
+            }
+            Err(error) => failures.push(PolicyError {
+                policy: name,
+                kind: "load",
+                message: format!("could not be loaded: {error}"),
+            }),
+        }
+    }
+
+    let settings = settings.unwrap_or_default();
+    let known: BTreeSet<&str> = loaded
+        .iter()
+        .map(|p| p.metadata().id.as_str())
+        .chain(failures.iter().map(|f| f.policy.as_str()))
+        .collect();
+    if let Some(key) = settings.keys().find(|k| !known.contains(k.as_str())) {
+        return Err(invalid(anyhow!(
+            "settings name policy `{key}`, which is not loaded (loaded: {})",
+            known.iter().copied().collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let settings_json = |id: &str| -> Result<String, Failure> {
+        settings
+            .get(id)
+            .filter(|value| !value.is_null())
+            .map(serde_json::to_string)
+            .transpose()
+            .map(Option::unwrap_or_default)
+            .map_err(|e| Failure::Internal(e.into()))
+    };
+
+    // Settings are validated for every policy before any evaluation.
+    let mut invalid_settings = Vec::new();
+    let mut ready = Vec::new();
+    for policy in loaded {
+        let id = policy.metadata().id.clone();
+        let json = settings_json(&id)?;
+        match policy.validate_settings(&json) {
+            Ok(()) => ready.push((policy, json)),
+            Err(PolicyFailure::Eval(EvalError::InvalidSettings(message))) => {
+                invalid_settings.push(format!("invalid settings for policy `{id}`: {message}"));
+            }
+            Err(failure) => failures.push(PolicyError::new(&id, &failure)),
+        }
+    }
+    if !invalid_settings.is_empty() {
+        report_failures(&failures);
+        let error = anyhow!(invalid_settings.join("\n"));
+        return Err(if failures.is_empty() {
+            invalid(error)
+        } else {
+            Failure::Policy(error)
+        });
+    }
+
+    let mut evaluated = Vec::new();
+    let mut decisions = Vec::new();
+    for (policy, json) in &ready {
+        let id = &policy.metadata().id;
+        match policy.evaluate(&manifest, json, now) {
+            Ok(decision) => {
+                evaluated.push(Evaluated {
+                    metadata: policy.metadata().clone(),
+                    digest: policy.digest().to_owned(),
+                });
+                decisions.push(decision);
+            }
+            Err(PolicyFailure::Eval(EvalError::InvalidSettings(message))) => {
+                return Err(invalid(anyhow!(
+                    "invalid settings for policy `{id}`: {message}"
+                )));
+            }
+            Err(failure) => failures.push(PolicyError::new(id, &failure)),
+        }
+    }
+
+    let report = Report {
+        manifest_path: args.manifest.clone(),
+        manifest_digest: format!("sha256:{}", hex::encode(Sha256::digest(text.as_bytes()))),
+        manifest,
+        now,
+        evaluated,
+        failures,
+        combined: CombinedDecision::combine(decisions),
+    };
+    report_failures(&report.failures);
+    match args.format {
+        OutputFormat::Text => render::emit(&render::text(&report, render::Style::detect())),
+        OutputFormat::Json => {
+            render::emit(&render::json(&report).map_err(|e| Failure::Internal(e.into()))?)
+        }
+    }
+    Ok(report.exit_code())
+}
+
+/// How the manifest argument is named in messages.
+fn label(manifest: &str) -> String {
+    if manifest == "-" {
+        "on standard input".to_owned()
+    } else {
+        format!("`{manifest}`")
+    }
+}
+
+fn invalid(error: anyhow::Error) -> Failure {
+    Failure::Invalid(error)
+}
+
+fn report_failures(failures: &[PolicyError]) {
+    for failure in failures {
+        eprintln!(
+            "error: policy `{}` failed: {}",
+            failure.policy, failure.message
+        );
+    }
+}
+
+/// Reads the manifest text; the path is `None` for standard input.
+fn read_manifest(arg: &str) -> Result<(Option<PathBuf>, String), Failure> {
+    if arg == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("failed to read the manifest from standard input")
+            .map_err(invalid)?;
+        return Ok((None, text));
+    }
+    let path = PathBuf::from(arg);
+    let text = read_text(&path, "manifest")?;
+    Ok((Some(path), text))
+}
+
+fn read_text(path: &Path, what: &str) -> Result<String, Failure> {
+    std::fs::read_to_string(path)
+        .with_context(|| format!("failed to read {what} `{}`", path.display()))
+        .map_err(invalid)
+}
+
+/// Reads a settings file: a mapping from policy id to that policy's settings.
+fn read_settings(path: &Path) -> Result<BTreeMap<String, serde_json::Value>, Failure> {
+    let text = read_text(path, "settings")?;
+    decode::<BTreeMap<String, serde_json::Value>>(&text, Format::detect(Some(path), &text))
+        .map_err(|e| invalid(anyhow!("invalid settings file `{}`: {e}", path.display())))
+}

@@ -1,0 +1,158 @@
+//! Command-line interface: argument parsing, and the mapping of every error to an exit code.
+
+mod eval;
+mod inspect;
+mod render;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tollgate::exit;
+use tollgate::{Limits, PolicyEngine, PolicySource};
+
+/// Compliance gates for continuous delivery: evaluates a change manifest with SOX, HIPAA and PCI DSS
+/// policy components.
+#[derive(Debug, Parser)]
+#[command(name = "tollgate", version, about, max_term_width = 100)]
+#[command(
+    after_help = "Exit codes of `eval`: 0 approved, 2 invalid input, 3 needs approval, 4 denied, \
+5 policy failure, 1 internal error."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Evaluates a change manifest and exits with its outcome.
+    Eval(eval::EvalArgs),
+    /// Lists the built-in policy packs.
+    Policies {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+        #[command(flatten)]
+        cache: CacheArgs,
+    },
+    /// Prints a policy's metadata, control catalogue, digest, size, imports and exports.
+    Inspect {
+        /// A built-in policy name (`sox`, `hipaa`, `pci`) or the path of a policy component.
+        policy: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+        #[command(flatten)]
+        cache: CacheArgs,
+    },
+    /// Prints the JSON Schema of the change manifest.
+    Schema,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    /// Human-readable text.
+    Text,
+    /// A stable JSON document.
+    Json,
+}
+
+/// Where compiled policies are cached.
+#[derive(Debug, Clone, Args)]
+struct CacheArgs {
+    /// Directory of the compiled-policy cache [default: $TOLLGATE_CACHE_DIR, $XDG_CACHE_HOME/tollgate
+    /// or ~/.cache/tollgate].
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Compiles every policy afresh and writes no cache.
+    #[arg(long, conflicts_with = "cache_dir")]
+    no_cache: bool,
+}
+
+impl CacheArgs {
+    fn engine(&self) -> Result<PolicyEngine, Failure> {
+        let dir = if self.no_cache {
+            None
+        } else {
+            self.cache_dir.clone().or_else(tollgate::default_cache_dir)
+        };
+        PolicyEngine::new(Limits::default(), dir).map_err(|e| Failure::Internal(e.into()))
+    }
+}
+
+/// An error of a command, with the exit code it maps to.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Exit 2: bad usage or input.
+    Invalid(anyhow::Error),
+    /// Exit 5: a policy failed.
+    Policy(anyhow::Error),
+    /// Exit 1: unexpected.
+    Internal(anyhow::Error),
+}
+
+impl Failure {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Self::Invalid(_) => exit::INVALID_INPUT,
+            Self::Policy(_) => exit::POLICY_FAILURE,
+            Self::Internal(_) => exit::INTERNAL_ERROR,
+        }
+    }
+
+    fn error(&self) -> &anyhow::Error {
+        match self {
+            Self::Invalid(e) | Self::Policy(e) | Self::Internal(e) => e,
+        }
+    }
+}
+
+/// Parses the arguments, runs the command and returns the exit code.
+pub(crate) fn main() -> u8 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version go to stdout and succeed; usage errors are invalid input.
+            let _ = error.print();
+            return if error.use_stderr() {
+                exit::INVALID_INPUT
+            } else {
+                exit::APPROVED
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Eval(args) => eval::run(&args),
+        Command::Policies { format, cache } => inspect::policies(format, &cache),
+        Command::Inspect {
+            policy,
+            format,
+            cache,
+        } => inspect::inspect(&policy, format, &cache),
+        Command::Schema => {
+            render::emit(&tollgate_manifest::Manifest::json_schema());
+            Ok(exit::APPROVED)
+        }
+    };
+    result.unwrap_or_else(|failure| {
+        eprintln!("error: {:#}", failure.error());
+        failure.exit_code()
+    })
+}
+
+/// Resolves `--policy` text: a built-in name, or the path of an existing component file.
+fn policy_source(text: &str) -> Result<PolicySource, Failure> {
+    if let Some(pack) = tollgate::builtin_pack(text) {
+        return Ok(PolicySource::Builtin(pack));
+    }
+    let path = PathBuf::from(text);
+    if path.is_file() {
+        return Ok(PolicySource::File(path));
+    }
+    let names: Vec<&str> = tollgate::builtin_packs().iter().map(|p| p.name).collect();
+    Err(Failure::Invalid(anyhow::anyhow!(
+        "unknown policy `{text}`: not a built-in policy ({}) and no such file",
+        names.join(", ")
+    )))
+}
