@@ -67,7 +67,7 @@ fn examples_reach_their_expected_outcome_natively() {
 #[test]
 fn examples_reach_their_expected_outcome_through_the_components() {
     let now = Timestamp::parse(NOW).unwrap();
-    let engine = PolicyEngine::new(Limits::default(), None).unwrap();
+    let engine = PolicyEngine::new(Limits::default(), Some(test_cache_dir())).unwrap();
     let components: Vec<_> = POLICIES
         .iter()
         .map(|p| {
@@ -87,4 +87,9 @@ fn examples_reach_their_expected_outcome_through_the_components() {
             "{name}"
         );
     }
+}
+
+/// A compile cache shared by the test binaries, so each component is compiled once per build.
+fn test_cache_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("tollgate-test-cache")
 }

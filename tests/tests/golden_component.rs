@@ -11,7 +11,7 @@ use tollgate_decision::EvalError;
 fn main() {
     let args = Arguments::from_args();
     let engine =
-        PolicyEngine::new(Limits::default(), None).unwrap_or_else(|e| panic!("engine: {e}"));
+        PolicyEngine::new(Limits::default(), Some(test_cache_dir())).unwrap_or_else(|e| panic!("engine: {e}"));
     let mut trials = Vec::new();
     for policy_name in POLICIES {
         let pack =
@@ -73,4 +73,9 @@ fn same(
         show(component)
     )
     .into())
+}
+
+/// A compile cache shared by the test binaries, so each component is compiled once per build.
+fn test_cache_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("tollgate-test-cache")
 }
