@@ -58,6 +58,36 @@ bench:
 schema:
     cargo run -q -p tollgate-manifest --example print_schema > crates/manifest/schema/manifest.schema.json
 
+# Build the browser preview into web/pkg (installs the matching wasm-bindgen-cli); then open web/index.html.
+[group('build')]
+web:
+    bash web/build.sh
+
+# Build each policy as an Extism plugin (target/policy-build/wasm32-unknown-unknown/policy/tollgate_extism_*.wasm).
+[group('build')]
+extism:
+    cargo build --target wasm32-unknown-unknown --profile policy --target-dir target/policy-build -p tollgate-extism-sox -p tollgate-extism-hipaa -p tollgate-extism-pci
+
+# Install what the engine tests need: Chromium, the npm packages, the Python packages.
+[group('test')]
+engines-setup:
+    bash tests/engines/setup
+
+# Test the browser preview in Chromium, every golden case compared with the host's decision.
+[group('test')]
+test-web: engines-setup
+    bash tests/engines/run browser
+
+# Run the golden cases in every other engine: browser, jco, Python wasmtime, Extism.
+[group('test')]
+test-engines: engines-setup
+    bash tests/engines/run
+
+# Take the README screenshot of the preview page (web/preview.png).
+[group('build')]
+screenshot: web engines-setup
+    cd tests/engines && TOLLGATE_SCREENSHOT=../../web/preview.png node --test --test-name-pattern=screenshot browser.test.mjs
+
 # Run exactly what CI runs.
 [group('test')]
 ci:

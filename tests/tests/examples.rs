@@ -11,37 +11,40 @@ use tollgate_rules::EvaluationContext;
 
 const NOW: &str = "2026-06-01T00:00:00Z";
 
-fn examples() -> Vec<(String, Manifest, Outcome)> {
+/// An example: file name, parsed manifest, expected combined outcome.
+type Example = (String, Manifest, Outcome);
+
+fn examples() -> Result<Vec<Example>, Box<dyn std::error::Error>> {
     let dir = workspace_root().join("examples").join("manifests");
     let expected: BTreeMap<String, Outcome> = tollgate_manifest::decode(
-        &std::fs::read_to_string(dir.join("expected.yaml")).unwrap(),
+        &std::fs::read_to_string(dir.join("expected.yaml"))?,
         Format::Yaml,
-    )
-    .unwrap();
-    let mut seen = 0;
+    )?;
     let mut all = Vec::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    for entry in std::fs::read_dir(&dir)? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if name == "expected.yaml" || !(name.ends_with(".yaml") || name.ends_with(".json")) {
             continue;
         }
-        seen += 1;
-        let text = std::fs::read_to_string(&path).unwrap();
+        let text = std::fs::read_to_string(&path)?;
         let manifest = Manifest::from_text(&text, Format::detect(Some(&path), &text))
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+            .map_err(|e| format!("{name}: {e}"))?;
         let outcome = *expected
             .get(&name)
-            .unwrap_or_else(|| panic!("{name} has no entry in expected.yaml"));
+            .ok_or(format!("{name} has no entry in expected.yaml"))?;
         all.push((name, manifest, outcome));
     }
-    assert_eq!(
-        seen,
-        expected.len(),
-        "expected.yaml lists files that do not exist"
-    );
-    assert!(seen >= 8, "the seed's eight scenarios must be present");
-    all
+    if all.len() != expected.len() {
+        return Err("expected.yaml lists files that do not exist".into());
+    }
+    if all.len() < 8 {
+        return Err("the seed's eight scenarios must be present".into());
+    }
+    Ok(all)
 }
 
 #[test]
@@ -49,7 +52,7 @@ fn examples_reach_their_expected_outcome_natively() {
     let context = EvaluationContext {
         now: Timestamp::parse(NOW).unwrap(),
     };
-    for (name, manifest, expected) in examples() {
+    for (name, manifest, expected) in examples().unwrap() {
         let decisions = POLICIES
             .iter()
             .map(|p| {
@@ -76,7 +79,7 @@ fn examples_reach_their_expected_outcome_through_the_components() {
                 .unwrap()
         })
         .collect();
-    for (name, manifest, expected) in examples() {
+    for (name, manifest, expected) in examples().unwrap() {
         let decisions = components
             .iter()
             .map(|c| c.evaluate(&manifest, "", now).unwrap())

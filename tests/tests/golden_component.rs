@@ -8,20 +8,14 @@ use tollgate::{Limits, LoadedPolicy, PolicyEngine, PolicyFailure, PolicySource, 
 use tollgate_conformance::{Case, POLICIES, case_files, check, native_policy};
 use tollgate_decision::EvalError;
 
-fn main() {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Arguments::from_args();
-    let engine =
-        PolicyEngine::new(Limits::default(), Some(test_cache_dir())).unwrap_or_else(|e| panic!("engine: {e}"));
+    let engine = PolicyEngine::new(Limits::default(), Some(test_cache_dir()))?;
     let mut trials = Vec::new();
     for policy_name in POLICIES {
-        let pack =
-            builtin_pack(policy_name).unwrap_or_else(|| panic!("no built-in pack `{policy_name}`"));
-        let component: Arc<LoadedPolicy> = Arc::new(
-            engine
-                .load(PolicySource::Builtin(pack))
-                .unwrap_or_else(|e| panic!("loading `{policy_name}`: {e}")),
-        );
-        let files = case_files(policy_name).unwrap_or_else(|e| panic!("{e}"));
+        let pack = builtin_pack(policy_name).ok_or(format!("no built-in pack `{policy_name}`"))?;
+        let component: Arc<LoadedPolicy> = Arc::new(engine.load(PolicySource::Builtin(pack))?);
+        let files = case_files(policy_name)?;
         for file in files {
             let name = format!(
                 "{policy_name}::{}",

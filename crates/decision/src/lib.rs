@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// Final outcome of one evaluation, ordered from most to least permissive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The change may proceed.
@@ -41,6 +42,7 @@ impl fmt::Display for Outcome {
 
 /// Risk class, ordered from lowest to highest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum RiskClass {
     /// Low risk.
@@ -70,6 +72,7 @@ impl fmt::Display for RiskClass {
 
 /// Severity of a finding, ordered from lowest to highest. [`Severity::High`] and above deny.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Informational.
@@ -110,6 +113,7 @@ impl fmt::Display for Severity {
 
 /// Status of one control for a change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum ControlStatus {
     /// The evidence satisfies the control.
@@ -139,6 +143,7 @@ impl fmt::Display for ControlStatus {
 
 /// A reference into a regulation or control framework.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct RegulatoryReference {
     /// The framework or text, for example `PCI DSS v4.0`.
     pub source: String,
@@ -164,6 +169,7 @@ impl fmt::Display for RegulatoryReference {
 
 /// A control in a policy's catalogue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct Control {
     /// Control id, for example `SOX-CC-05`.
     pub id: String,
@@ -177,6 +183,7 @@ pub struct Control {
 
 /// A policy's identity and control catalogue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct PolicyMetadata {
     /// Stable policy id, for example `sox`.
     pub id: String,
@@ -199,6 +206,7 @@ impl PolicyMetadata {
 
 /// One contribution to the risk score.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct RiskFactor {
     /// Factor id, for example `production`.
     pub id: String,
@@ -210,6 +218,7 @@ pub struct RiskFactor {
 
 /// Risk assessment of a change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct RiskAssessment {
     /// Total score.
     pub score: f64,
@@ -225,6 +234,7 @@ pub struct RiskAssessment {
 
 /// One approver role the change requires.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct RequiredApproval {
     /// Role.
     pub role: String,
@@ -234,6 +244,7 @@ pub struct RequiredApproval {
 
 /// A recorded approval that does not count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct DiscountedApproval {
     /// Who gave it.
     pub by: String,
@@ -245,6 +256,7 @@ pub struct DiscountedApproval {
 
 /// One automated check of the automated-approval path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct AutomatedCheck {
     /// Check id.
     pub id: String,
@@ -254,6 +266,7 @@ pub struct AutomatedCheck {
 
 /// How a change is routed for approval.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct Routing {
     /// `automated`, `single-approver`, `multiple-approvers`, `emergency` or `none`.
     pub route: String,
@@ -279,6 +292,7 @@ impl Routing {
 
 /// One problem found in a change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct Finding {
     /// Rule id.
     pub rule_id: String,
@@ -298,6 +312,7 @@ pub struct Finding {
 
 /// Evaluation of one control.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct ControlResult {
     /// Control id.
     pub control_id: String,
@@ -309,6 +324,7 @@ pub struct ControlResult {
 
 /// Something that must be done after the change proceeds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct Obligation {
     /// Obligation id.
     pub id: String,
@@ -322,6 +338,7 @@ pub struct Obligation {
 
 /// A policy's decision on one change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct Decision {
     /// Deciding policy id.
     pub policy_id: String,
@@ -347,6 +364,7 @@ pub struct Decision {
 
 /// Why a policy could not evaluate. Never an approval.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[serde(tag = "kind", content = "message", rename_all = "snake_case")]
 pub enum EvalError {
     /// The settings are invalid.
@@ -363,6 +381,7 @@ pub enum EvalError {
 /// Several policies' decisions on one change, combined: the strictest outcome wins and the required
 /// roles are the union.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct CombinedDecision {
     /// Strictest outcome of all decisions.
     pub outcome: Outcome,

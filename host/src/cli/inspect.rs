@@ -27,6 +27,27 @@ struct PackSummary<'a> {
     description: &'a str,
 }
 
+/// Writes each built-in component to `dir` as `<name>.wasm`, each file whole or not at all.
+pub(crate) fn export_builtin(dir: &std::path::Path) -> Result<(), Failure> {
+    use anyhow::Context as _;
+    use std::io::Write as _;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create `{}`", dir.display()))
+        .map_err(Failure::Invalid)?;
+    for pack in tollgate::builtin_packs() {
+        let path = dir.join(format!("{}.wasm", pack.name));
+        tempfile::NamedTempFile::new_in(dir)
+            .and_then(|mut file| {
+                file.write_all(pack.bytes)?;
+                file.persist(&path).map_err(|e| e.error)?;
+                Ok(())
+            })
+            .with_context(|| format!("cannot write `{}`", path.display()))
+            .map_err(Failure::Invalid)?;
+    }
+    Ok(())
+}
+
 /// Lists the built-in packs.
 pub(crate) fn policies(format: OutputFormat, cache: &CacheArgs) -> Result<u8, Failure> {
     let engine = cache.engine()?;

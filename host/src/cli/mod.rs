@@ -1,8 +1,12 @@
 //! Command-line interface: argument parsing, and the mapping of every error to an exit code.
 
+mod audit;
 mod eval;
+mod evidence;
 mod inspect;
+mod manifest;
 mod render;
+mod reporting;
 
 use std::path::PathBuf;
 
@@ -16,7 +20,7 @@ use tollgate::{Limits, PolicyEngine, PolicySource};
 #[command(name = "tollgate", version, about, max_term_width = 100)]
 #[command(
     after_help = "Exit codes of `eval`: 0 approved, 2 invalid input, 3 needs approval, 4 denied, \
-5 policy failure, 1 internal error."
+5 policy failure, 6 decision log not written, 1 internal error."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -34,6 +38,10 @@ enum Command {
         format: OutputFormat,
         #[command(flatten)]
         cache: CacheArgs,
+        /// Also writes each built-in component to DIR as `<id>.wasm`, for other component hosts
+        /// (jco, wasmtime-py, ...).
+        #[arg(long, value_name = "DIR")]
+        export: Option<PathBuf>,
     },
     /// Prints a policy's metadata, control catalogue, digest, size, imports and exports.
     Inspect {
@@ -47,6 +55,13 @@ enum Command {
     },
     /// Prints the JSON Schema of the change manifest.
     Schema,
+    /// Gathers a change manifest from git, the CI environment, JUnit and SARIF reports, a ticket
+    /// file and a partial hand-written manifest.
+    Manifest(Box<manifest::ManifestArgs>),
+    /// The decision log: signing keys, signed checkpoints, verification, records, marks.
+    Audit(audit::AuditCommand),
+    /// Builds an evidence report from the decision log (HTML, JSON or OSCAL assessment results).
+    Report(Box<evidence::EvidenceArgs>),
 }
 
 /// Output format.
@@ -90,6 +105,8 @@ pub(crate) enum Failure {
     Policy(anyhow::Error),
     /// Exit 1: unexpected.
     Internal(anyhow::Error),
+    /// Exit 6: the decision log could not be written or read, or fails verification.
+    Audit(anyhow::Error),
 }
 
 impl Failure {
@@ -98,12 +115,13 @@ impl Failure {
             Self::Invalid(_) => exit::INVALID_INPUT,
             Self::Policy(_) => exit::POLICY_FAILURE,
             Self::Internal(_) => exit::INTERNAL_ERROR,
+            Self::Audit(_) => exit::AUDIT_FAILURE,
         }
     }
 
     fn error(&self) -> &anyhow::Error {
         match self {
-            Self::Invalid(e) | Self::Policy(e) | Self::Internal(e) => e,
+            Self::Invalid(e) | Self::Policy(e) | Self::Internal(e) | Self::Audit(e) => e,
         }
     }
 }
@@ -124,12 +142,22 @@ pub(crate) fn main() -> u8 {
     };
     let result = match cli.command {
         Command::Eval(args) => eval::run(&args),
-        Command::Policies { format, cache } => inspect::policies(format, &cache),
+        Command::Policies {
+            format,
+            cache,
+            export,
+        } => export
+            .as_deref()
+            .map_or(Ok(()), inspect::export_builtin)
+            .and_then(|()| inspect::policies(format, &cache)),
         Command::Inspect {
             policy,
             format,
             cache,
         } => inspect::inspect(&policy, format, &cache),
+        Command::Manifest(args) => manifest::run(&args),
+        Command::Audit(command) => audit::run(&command),
+        Command::Report(args) => evidence::run(&args),
         Command::Schema => {
             render::emit(&tollgate_manifest::Manifest::json_schema());
             Ok(exit::APPROVED)

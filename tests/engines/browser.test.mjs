@@ -1,0 +1,279 @@
+// The browser preview (web/index.html, built by web/build.sh) in real Chromium through Playwright,
+// opened from file:// with the network blocked: the page must work from plain files.
+//   - the UI: examples, editing, framework toggles, settings, errors with path and line, share link;
+//   - every golden case of every policy evaluated in the page, equal to the host's decision;
+//   - no console error, no request other than the page's own files.
+// TOLLGATE_SCREENSHOT=path writes the README screenshot.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { loadCorpus, root } from './corpus.mjs';
+
+const CHROMIUM = process.env.TOLLGATE_CHROMIUM || '/usr/bin/chromium';
+const PAGE = pathToFileURL(path.join(root, 'web', 'index.html')).href;
+
+let browser;
+let context;
+const consoleErrors = [];
+const foreignRequests = [];
+
+async function openPage(url = PAGE) {
+  const page = await context.newPage();
+  page.on('console', (msg) => { if (msg.type() === 'error') consoleErrors.push(`${msg.text()} (${url})`); });
+  page.on('pageerror', (error) => consoleErrors.push(`${error.message} (${url})`));
+  await page.goto(url);
+  await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 30000 });
+  assert.equal(await page.evaluate(() => document.body.dataset.ready), 'true', 'the page did not load the policies');
+  return page;
+}
+
+async function setManifest(page, text) {
+  await page.fill('#manifest', text);
+  await page.waitForFunction((t) => window.tollgate.last && document.getElementById('manifest-print').textContent === t, text);
+}
+
+before(async () => {
+  assert.ok(existsSync(path.join(root, 'web', 'pkg', 'tollgate_web_wasm.js')), 'web/pkg is missing: run web/build.sh');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  // Only the page's own files may load: anything else is recorded and refused.
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith('file://')) return route.continue();
+    foreignRequests.push(url);
+    return route.abort();
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+test('the page loads from file:// and shows the default example', async () => {
+  const page = await openPage();
+  assert.equal(await page.inputValue('#example'), 'business-logic-needs-tech-lead.yaml');
+  assert.equal(await page.getAttribute('body', 'data-outcome'), 'needs_approval');
+  assert.match(await page.textContent('#status'), /Needs approval/);
+  assert.match(await page.textContent('#missing-roles'), /TECHNICAL_LEAD/);
+  // Framework toggles come from the policies' metadata, each with a label.
+  for (const id of ['sox', 'hipaa', 'pci']) {
+    assert.equal(await page.isChecked(`#fw-${id}`), true);
+    assert.ok((await page.textContent(`label[for="fw-${id}"]`)).length > 0);
+  }
+  await page.close();
+});
+
+test('every bundled example shows its recorded outcome', async () => {
+  const page = await openPage();
+  const examples = await page.evaluate(() => window.tollgate.api.examples());
+  assert.ok(examples.length >= 9);
+  for (const example of examples) {
+    await page.selectOption('#example', example.file);
+    await page.waitForFunction((f) => document.getElementById('manifest').value.length && window.tollgate.last
+      && document.getElementById('example').value === f, example.file);
+    assert.equal(await page.getAttribute('body', 'data-outcome'), example.expected_outcome, example.file);
+  }
+  await page.close();
+});
+
+test('the decision shows risk factors, routing, discounted approvals, findings and the control map', async () => {
+  const page = await openPage();
+  await page.selectOption('#example', 'self-approval-denied.yaml');
+  await page.waitForFunction(() => document.body.dataset.outcome === 'denied');
+  assert.match(await page.textContent('#status'), /Denied/);
+  // Risk: the score with each contributing factor.
+  assert.ok(Number(await page.textContent('#risk-score')) > 0);
+  assert.ok(await page.locator('#risk-factors tbody tr').count() >= 1);
+  assert.match(await page.textContent('#risk-factors'), /production/);
+  // Routing: the author's own approval does not count, and says why.
+  assert.match(await page.textContent('#routing'), /TECHNICAL_LEAD/);
+  assert.match(await page.textContent('table.discounted'), /alice/);
+  // Findings carry control id, regulatory reference, severity and remediation.
+  const finding = page.locator('#findings-table tr[data-rule="sod-self-approval"]').first();
+  assert.equal(await finding.getAttribute('data-control'), 'SOX-CC-05');
+  assert.match(await finding.textContent(), /COBIT 2019/);
+  assert.match(await finding.textContent(), /high/);
+  // The control evidence map: every control of every framework, with its status and evidence.
+  assert.equal(await page.getAttribute('table.controls[data-policy="sox"] tr[data-control="SOX-CC-05"]', 'data-status'), 'non_compliant');
+  const policies = await page.evaluate(() => window.tollgate.api.policies());
+  const controls = policies.reduce((n, p) => n + p.controls.length, 0);
+  assert.equal(await page.locator('table.controls tbody tr').count(), controls);
+  await page.close();
+});
+
+test('editing the manifest updates the decision as the user types', async () => {
+  const page = await openPage();
+  await page.selectOption('#example', 'low-risk-config-auto-approved.yaml');
+  await page.waitForFunction(() => document.body.dataset.outcome === 'approved');
+  const text = await page.inputValue('#manifest');
+  // The audit log goes off: SOX-IT-01 is breached and the change is denied.
+  const edited = text.replace(/audit_logging: true/, 'audit_logging: false');
+  assert.notEqual(edited, text, 'the example has no `audit_logging: true` line to edit');
+  await page.focus('#manifest');
+  await setManifest(page, edited);
+  await page.waitForFunction(() => document.body.dataset.outcome === 'denied');
+  assert.equal(await page.getAttribute('table.controls[data-policy="sox"] tr[data-control="SOX-IT-01"]', 'data-status'), 'non_compliant');
+  assert.equal(await page.inputValue('#example'), '', 'an edited manifest is no longer the example');
+  await page.close();
+});
+
+test('a misspelt field is reported with its path and line, and nothing is approved', async () => {
+  const page = await openPage();
+  const text = await page.inputValue('#manifest');
+  const lines = text.split('\n');
+  const line = lines.findIndex((l) => /^\s*ticket_status:/.test(l)) + 1;
+  assert.ok(line > 0);
+  await setManifest(page, text.replace('ticket_status:', 'ticket_stauts:'));
+  await page.waitForFunction(() => document.body.dataset.status === 'invalid');
+  assert.equal(await page.getAttribute('body', 'data-outcome'), null);
+  assert.equal(await page.isVisible('#decision'), false);
+  assert.equal(await page.textContent('#input-error code.path'), 'change.ticket_stauts');
+  assert.match(await page.textContent('#input-error .line'), new RegExp(`line ${line}\\b`));
+  assert.equal(await page.getAttribute('#manifest', 'aria-invalid'), 'true');
+  // The error offers to select the line in the editor.
+  await page.click('#input-error button');
+  const selected = await page.evaluate(() => {
+    const area = document.getElementById('manifest');
+    return area.value.slice(area.selectionStart, area.selectionEnd);
+  });
+  assert.match(selected, /ticket_stauts/);
+  await page.close();
+});
+
+test('framework toggles select the policies that run', async () => {
+  const page = await openPage();
+  await page.selectOption('#example', 'phi-encryption-off-denied.yaml');
+  await page.waitForFunction(() => document.body.dataset.outcome === 'denied');
+  await page.uncheck('#fw-sox');
+  await page.waitForFunction(() => window.tollgate.last.status === 'decided' && window.tollgate.last.decision.decisions.length === 2);
+  assert.deepEqual(await page.locator('#framework-table tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.policy)), ['hipaa', 'pci']);
+  for (const id of ['hipaa', 'pci']) await page.uncheck(`#fw-${id}`);
+  await page.waitForFunction(() => document.body.dataset.status === 'invalid');
+  assert.match(await page.textContent('#input-error'), /select at least one policy/);
+  await page.close();
+});
+
+test('settings keyed by policy id change the decision; invalid settings are errors', async () => {
+  const page = await openPage();
+  await page.selectOption('#example', 'low-risk-config-auto-approved.yaml');
+  await page.waitForFunction(() => document.body.dataset.outcome === 'approved');
+  await page.click('#settings-panel summary');
+  await page.fill('#settings', 'sox:\n  key_rotation_max_days: soon\n');
+  await page.waitForFunction(() => document.body.dataset.status === 'invalid');
+  assert.match(await page.textContent('#input-error'), /key_rotation_max_days/);
+  assert.equal(await page.getAttribute('#settings', 'aria-invalid'), 'true');
+  await page.fill('#settings', 'gdpr: {}\n');
+  await page.waitForFunction(() => /gdpr/.test(document.getElementById('input-error').textContent));
+  await page.fill('#settings', '');
+  await page.waitForFunction(() => document.body.dataset.outcome === 'approved');
+  await page.close();
+});
+
+test('the state is shared through the URL', async () => {
+  const page = await openPage();
+  await page.selectOption('#example', 'self-approval-denied.yaml');
+  await page.waitForFunction(() => document.body.dataset.outcome === 'denied');
+  await page.uncheck('#fw-hipaa');
+  await page.waitForFunction(() => window.tollgate.last.decision && window.tollgate.last.decision.decisions.length === 2);
+  const manifest = (await page.inputValue('#manifest')).replace('alice', 'Ålice «ü»');
+  await setManifest(page, manifest);
+  const url = page.url();
+  assert.match(url, /#manifest=/);
+  const shared = await openPage(url);
+  assert.equal(await shared.inputValue('#manifest'), manifest);
+  assert.equal(await shared.isChecked('#fw-hipaa'), false);
+  assert.equal(await shared.inputValue('#now'), await page.inputValue('#now'));
+  assert.deepEqual(await shared.evaluate(() => window.tollgate.last), await page.evaluate(() => window.tollgate.last));
+  await shared.close();
+  await page.close();
+});
+
+test('the page can be used with the keyboard alone', async () => {
+  const page = await openPage();
+  // Every form control has a label.
+  const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+    .filter((c) => !(c.labels && c.labels.length) && !c.getAttribute('aria-label')).map((c) => c.id));
+  assert.deepEqual(unlabelled, []);
+  // Tab reaches the example picker, and the arrow keys pick an example.
+  await page.keyboard.press('Tab'); // skip link
+  let focused = '';
+  for (let i = 0; i < 10 && focused !== 'example'; i += 1) {
+    await page.keyboard.press('Tab');
+    focused = await page.evaluate(() => document.activeElement.id);
+  }
+  assert.equal(focused, 'example');
+  await page.selectOption('#example', 'self-approval-denied.yaml');
+  await page.waitForFunction(() => document.body.dataset.outcome === 'denied');
+  // Space on a focused framework toggle runs the policies again.
+  await page.focus('#fw-sox');
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => window.tollgate.last.decision && window.tollgate.last.decision.decisions.length === 2);
+  await page.close();
+});
+
+test('printing shows the decision and the manifest, without the editor controls', async () => {
+  const page = await openPage();
+  await page.emulateMedia({ media: 'print' });
+  assert.equal(await page.isVisible('#input'), false);
+  assert.equal(await page.isVisible('#decision'), true);
+  assert.equal(await page.isVisible('#manifest-print'), true);
+  assert.match(await page.textContent('#manifest-print'), /CHG-2041/);
+  const pdf = await page.pdf({ format: 'A4' });
+  assert.ok(pdf.length > 10000);
+  await page.close();
+});
+
+test('every golden case evaluated in the browser equals the host decision', async () => {
+  const corpus = loadCorpus();
+  const page = await openPage();
+  const results = await page.evaluate((cases) => cases.map((c) => {
+    const result = window.tollgate.api.evaluate(JSON.stringify(c.manifest), {
+      policies: [c.policy],
+      settings: c.settings === null ? undefined : JSON.stringify({ [c.policy]: c.settings }),
+      now: c.now,
+    });
+    return { policy: c.policy, name: c.name, result };
+  }), corpus.cases);
+  let compared = 0;
+  for (const [i, { name, result }] of results.entries()) {
+    const c = corpus.cases[i];
+    let got;
+    if (result.status === 'decided') {
+      assert.equal(result.decision.decisions.length, 1, name);
+      got = { decision: result.decision.decisions[0] };
+    } else if (result.status === 'failed') {
+      assert.equal(result.policy, c.policy, name);
+      got = { error: result.error };
+    } else if (result.status === 'invalid' && result.error.source === 'settings' && result.error.policy === c.policy) {
+      // The page reports invalid settings before evaluating, as the CLI does.
+      got = { error: { kind: 'invalid_settings', message: result.error.message } };
+    } else {
+      got = { unexpected: result };
+    }
+    assert.deepEqual(got, c.expected, `${c.policy}::${c.name}`);
+    compared += 1;
+  }
+  assert.equal(compared, corpus.cases.length);
+  console.log(`# browser: ${compared} golden cases equal to the host's decisions`);
+  await page.close();
+});
+
+test('the README screenshot', { skip: !process.env.TOLLGATE_SCREENSHOT }, async () => {
+  const page = await openPage();
+  await page.selectOption('#example', 'self-approval-denied.yaml');
+  await page.waitForFunction(() => document.body.dataset.outcome === 'denied');
+  await page.screenshot({ path: process.env.TOLLGATE_SCREENSHOT, fullPage: false });
+  await page.close();
+});
+
+test('no console error and no request leaves the page', () => {
+  assert.deepEqual(consoleErrors, []);
+  assert.deepEqual(foreignRequests, []);
+});

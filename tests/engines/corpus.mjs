@@ -1,0 +1,26 @@
+// The golden corpus exported by `cargo run -p tollgate-conformance --example export_corpus`:
+// every golden case with the decision the host reached through the component.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const here = path.dirname(fileURLToPath(import.meta.url));
+export const root = path.resolve(here, '..', '..');
+export const engines = path.resolve(process.env.TOLLGATE_ENGINES_DIR || path.join(root, 'target', 'engines'));
+
+export function loadCorpus() {
+  const file = path.join(engines, 'corpus.json');
+  let corpus;
+  try {
+    corpus = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`cannot read the golden corpus ${file} (run tests/engines/run): ${error.message}`);
+  }
+  if (!corpus.cases.length) throw new Error('the golden corpus has no case');
+  return corpus;
+}
+
+/** The host's result for a case, in the shape every runner reports: {decision} or {error}. */
+export function expected(testCase) {
+  return testCase.expected;
+}

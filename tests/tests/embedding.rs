@@ -1,0 +1,89 @@
+//! README "Embedding": the Rust snippet below runs here against a component file, and every
+//! snippet in that section is the tested code, quoted verbatim from its file (Rust here; JavaScript,
+//! Python and Extism in `examples/embedding/`, run over the golden corpus by `tests/engines/run`).
+
+use tollgate_conformance::{native_policy, workspace_root};
+use tollgate_rules::EvaluationContext;
+
+// embed:start
+use tollgate::{Limits, PolicyEngine, PolicySource};
+use tollgate_decision::Decision;
+use tollgate_manifest::{Format, Manifest, Timestamp};
+
+/// Evaluates a YAML manifest with a policy component file, in the sandboxed wasmtime host.
+fn evaluate_file(
+    component: &std::path::Path,
+    manifest_yaml: &str,
+    now: &str,
+) -> Result<Decision, Box<dyn std::error::Error>> {
+    let engine = PolicyEngine::new(Limits::default(), None)?; // no compilation cache
+    let policy = engine.load(PolicySource::File(component.to_path_buf()))?;
+    let manifest = Manifest::from_text(manifest_yaml, Format::Yaml)?;
+    // A deny is an `Ok` decision; an `Err` (trap, timeout, invalid settings) is never an approval.
+    Ok(policy.evaluate(&manifest, "", Timestamp::parse(now)?)?)
+}
+// embed:end
+
+const NOW: &str = "2026-06-01T00:00:00Z";
+
+#[test]
+fn the_rust_snippet_evaluates_a_component_file_as_the_native_crate_does() {
+    let pack = tollgate::builtin_pack("sox").unwrap();
+    let component = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("embedding-sox.wasm");
+    std::fs::write(&component, pack.bytes).unwrap();
+    let text = std::fs::read_to_string(
+        workspace_root().join("examples/manifests/self-approval-denied.yaml"),
+    )
+    .unwrap();
+
+    let decision = evaluate_file(&component, &text, NOW).unwrap();
+
+    let manifest = Manifest::from_text(&text, Format::Yaml).unwrap();
+    let context = EvaluationContext {
+        now: Timestamp::parse(NOW).unwrap(),
+    };
+    let native = native_policy("sox")
+        .unwrap()
+        .decide(&manifest, "", &context)
+        .unwrap();
+    assert_eq!(decision, native);
+    assert_eq!(decision.outcome.as_str(), "denied");
+}
+
+/// The lines between the `embed:start` and `embed:end` markers of a file, without the markers.
+fn snippet(path: &str) -> Result<String, String> {
+    let text = std::fs::read_to_string(workspace_root().join(path))
+        .map_err(|e| format!("cannot read {path}: {e}"))?;
+    let body: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.contains("embed:start"))
+        .skip(1)
+        .take_while(|l| !l.contains("embed:end"))
+        .collect();
+    if body.is_empty() {
+        return Err(format!("{path} has no embed:start/embed:end snippet"));
+    }
+    Ok(body.join("\n"))
+}
+
+#[test]
+fn the_readme_embedding_snippets_are_the_tested_code() {
+    let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
+    let section = readme
+        .split("\n## Embedding")
+        .nth(1)
+        .expect("README has an `## Embedding` section");
+    let section = section.split("\n## ").next().unwrap_or(section);
+    for path in [
+        "tests/tests/embedding.rs",
+        "examples/embedding/jco.mjs",
+        "examples/embedding/wasmtime_policy.py",
+        "examples/embedding/extism_policy.py",
+    ] {
+        let code = snippet(path).unwrap();
+        assert!(
+            section.contains(&code),
+            "README's Embedding section does not quote the snippet of {path} verbatim:\n{code}"
+        );
+    }
+}
