@@ -13,7 +13,8 @@ use tollgate::{LoadedPolicy, PolicyFailure};
 use tollgate_decision::{CombinedDecision, EvalError, PolicyMetadata};
 use tollgate_manifest::{Format, Manifest, Timestamp, decode};
 
-use super::{CacheArgs, Failure, OutputFormat, policy_source, render};
+use super::reporting::{self, EvalFormat, ReportArgs};
+use super::{CacheArgs, Failure, policy_source};
 
 /// Arguments of `tollgate eval`.
 #[derive(Debug, Args)]
@@ -27,14 +28,18 @@ pub(crate) struct EvalArgs {
     /// Settings file (YAML or JSON): a mapping from policy id to that policy's settings object.
     #[arg(long, value_name = "FILE")]
     settings: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    format: OutputFormat,
+    /// Output format on standard output.
+    #[arg(long, value_enum, default_value_t = EvalFormat::Text)]
+    format: EvalFormat,
+    #[command(flatten)]
+    reports: ReportArgs,
     /// Evaluation time (RFC 3339) [default: now]. Approvals dated after it do not count.
     #[arg(long, value_name = "RFC3339")]
     now: Option<String>,
     #[command(flatten)]
     cache: CacheArgs,
+    #[command(flatten)]
+    audit: super::audit::EvalAuditArgs,
 }
 
 /// A policy that produced a decision: its identity (the decision itself is in the combination).
@@ -73,15 +78,32 @@ pub(crate) struct Report {
     pub(crate) evaluated: Vec<Evaluated>,
     pub(crate) failures: Vec<PolicyError>,
     pub(crate) combined: CombinedDecision,
+    /// The manifest's text, to locate fields in reports.
+    pub(crate) manifest_text: String,
+    /// The waivers file, if one was given.
+    pub(crate) waivers_file: Option<String>,
+    /// Waivers applied to `combined.decisions` (the decisions themselves are unchanged).
+    pub(crate) waivers: tollgate_waivers::Applied,
 }
 
 impl Report {
     /// Fail-closed: any policy failure exits 5, whatever the others decided.
     pub(crate) fn exit_code(&self) -> u8 {
         if self.failures.is_empty() {
-            exit::for_outcome(self.combined.outcome)
+            exit::for_outcome(self.outcome_after_waivers())
         } else {
             exit::POLICY_FAILURE
+        }
+    }
+}
+
+impl Report {
+    /// The combined outcome once waived findings stop blocking (as decided without waivers).
+    pub(crate) fn outcome_after_waivers(&self) -> tollgate_decision::Outcome {
+        if self.combined.decisions.is_empty() {
+            self.combined.outcome
+        } else {
+            self.waivers.combined_outcome()
         }
     }
 }
@@ -93,6 +115,8 @@ pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
     let manifest = Manifest::from_text(&text, format)
         .map_err(|e| invalid(anyhow!("invalid manifest {}: {e}", label(&args.manifest))))?;
     let settings = args.settings.as_deref().map(read_settings).transpose()?;
+    let waivers = args.reports.load_waivers()?;
+    let recorder = super::audit::Recorder::prepare(&args.audit)?;
     let now = match &args.now {
         Some(text) => {
             Timestamp::parse(text).map_err(|e| invalid(anyhow!("invalid `--now`: {e}")))?
@@ -209,7 +233,7 @@ pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
         }
     }
 
-    let report = Report {
+    let mut report = Report {
         manifest_path: args.manifest.clone(),
         manifest_digest: format!("sha256:{}", hex::encode(Sha256::digest(text.as_bytes()))),
         manifest,
@@ -217,14 +241,19 @@ pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
         evaluated,
         failures,
         combined: CombinedDecision::combine(decisions),
+        manifest_text: text,
+        waivers_file: args
+            .reports
+            .waivers
+            .as_ref()
+            .map(|p| p.display().to_string()),
+        waivers: tollgate_waivers::Applied::default(),
     };
+    report.waivers = args.reports.apply(waivers.as_ref(), &report);
     report_failures(&report.failures);
-    match args.format {
-        OutputFormat::Text => render::emit(&render::text(&report, render::Style::detect())),
-        OutputFormat::Json => {
-            render::emit(&render::json(&report).map_err(|e| Failure::Internal(e.into()))?)
-        }
-    }
+    // No decision is reported without its durable record in the decision log (else exit 6).
+    recorder.record(&report, args.settings.as_ref().map(|_| &settings))?;
+    reporting::emit(&report, args.format, &args.reports)?;
     Ok(report.exit_code())
 }
 

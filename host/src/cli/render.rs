@@ -1,9 +1,9 @@
-//! Output of `tollgate eval`: an explained text report, or a stable JSON document.
+//! Output of `tollgate eval`: the explained text report. The other formats (JSON, JUnit, SARIF, ...)
+//! are in `tollgate-reports`, wired up in `reporting.rs`.
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write as _};
 
-use serde::Serialize;
 use tollgate_decision::{ControlStatus, Decision, Outcome, PolicyMetadata, Severity};
 
 use super::eval::Report;
@@ -27,6 +27,11 @@ impl Style {
         Self {
             colour: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         }
+    }
+
+    /// No colours, for reports written to files.
+    pub(crate) fn plain() -> Self {
+        Self { colour: false }
     }
 
     fn paint(self, text: &str, code: &str) -> String {
@@ -308,85 +313,4 @@ fn policy_section(
             );
         }
     }
-}
-
-/// The JSON report. Its shape is stable: fields are only ever added.
-#[derive(Serialize)]
-struct JsonReport<'a> {
-    tollgate_version: &'static str,
-    evaluated_at: String,
-    manifest: JsonManifest<'a>,
-    /// `approved`, `needs_approval`, `denied`, or `policy_failure` when any policy failed.
-    outcome: &'static str,
-    exit_code: u8,
-    risk_class: Option<&'static str>,
-    required_roles: &'a [String],
-    missing_roles: &'a [String],
-    policies: Vec<JsonPolicy<'a>>,
-    failures: Vec<JsonFailure<'a>>,
-}
-
-#[derive(Serialize)]
-struct JsonManifest<'a> {
-    path: &'a str,
-    digest: &'a str,
-}
-
-#[derive(Serialize)]
-struct JsonPolicy<'a> {
-    id: &'a str,
-    framework: &'a str,
-    version: &'a str,
-    digest: &'a str,
-    decision: &'a Decision,
-}
-
-#[derive(Serialize)]
-struct JsonFailure<'a> {
-    policy: &'a str,
-    kind: &'a str,
-    message: &'a str,
-}
-
-pub(crate) fn json(report: &Report) -> serde_json::Result<String> {
-    let combined = &report.combined;
-    let document = JsonReport {
-        tollgate_version: env!("CARGO_PKG_VERSION"),
-        evaluated_at: report.now.to_string(),
-        manifest: JsonManifest {
-            path: &report.manifest_path,
-            digest: &report.manifest_digest,
-        },
-        outcome: if report.failures.is_empty() {
-            combined.outcome.as_str()
-        } else {
-            "policy_failure"
-        },
-        exit_code: report.exit_code(),
-        risk_class: (!report.evaluated.is_empty()).then(|| combined.risk_class.as_str()),
-        required_roles: &combined.required_roles,
-        missing_roles: &combined.missing_roles,
-        policies: report
-            .evaluated
-            .iter()
-            .zip(&combined.decisions)
-            .map(|(evaluated, decision)| JsonPolicy {
-                id: &evaluated.metadata.id,
-                framework: &evaluated.metadata.framework,
-                version: &evaluated.metadata.version,
-                digest: &evaluated.digest,
-                decision,
-            })
-            .collect(),
-        failures: report
-            .failures
-            .iter()
-            .map(|f| JsonFailure {
-                policy: &f.policy,
-                kind: f.kind,
-                message: &f.message,
-            })
-            .collect(),
-    };
-    serde_json::to_string_pretty(&document).map(|text| text + "\n")
 }

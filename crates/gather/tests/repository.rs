@@ -1,0 +1,362 @@
+//! `gather` against a real temporary git repository: a migration, an auth change and a live card
+//! number in a fixture, with JUnit, SARIF, ticket and partial-manifest inputs.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers outside #[test] functions fail loudly too"
+)]
+
+use std::path::Path;
+use std::process::Command;
+
+use tollgate_gather::{
+    CiContext, CiSystem, Config, GatherRequest, JunitInput, OutputFormat, Overrides, gather,
+};
+use tollgate_manifest::{
+    ChangeCategory, DataClass, Format, Manifest, SensitiveDataKind, TicketStatus,
+};
+
+/// A Luhn-valid Visa number that is not a published test card.
+const LIVE_PAN: &str = "4539578763621486";
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args([
+            "-c",
+            "user.name=Alice Liddell",
+            "-c",
+            "user.email=alice@example.com",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn write(dir: &Path, path: &str, text: &str) {
+    let path = dir.join(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// A repository with a base commit on `main` and a change on `feature`.
+fn repository() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git(root, &["init", "-q"]);
+    write(root, "src/payments.rs", "pub fn capture() {}\n");
+    write(root, "README.md", "# shop\n");
+    git(root, &["add", "."]);
+    git(root, &["commit", "-q", "-m", "base"]);
+    git(root, &["checkout", "-q", "-b", "feature"]);
+    write(
+        root,
+        "migrations/0042_add_capture_retries.sql",
+        "ALTER TABLE captures ADD COLUMN retries INT;\n",
+    );
+    write(
+        root,
+        "auth/session.rs",
+        "pub fn expiry() -> u32 {\n    30\n}\n",
+    );
+    write(
+        root,
+        "fixtures/cards.csv",
+        &format!("name,pan\nsandbox,4111111111111111\nleak,{LIVE_PAN}\n"),
+    );
+    write(
+        root,
+        "src/payments.rs",
+        "pub fn capture() {\n    retry();\n}\n",
+    );
+    git(root, &["add", "."]);
+    git(
+        root,
+        &["commit", "-q", "-m", "Retry payment capture on timeout"],
+    );
+    dir
+}
+
+fn evidence(dir: &Path) {
+    write(
+        dir,
+        "reports/unit-tests.xml",
+        r#"<testsuites><testsuite name="payments" tests="3" failures="0" errors="0">
+<testcase name="a"/><testcase name="b"/><testcase name="c"><skipped/></testcase>
+</testsuite></testsuites>"#,
+    );
+    write(
+        dir,
+        "reports/all.xml",
+        r#"<testsuite name="checkout integration" tests="1" failures="1" errors="0">
+<testcase name="x"><failure message="boom"/></testcase></testsuite>"#,
+    );
+    write(
+        dir,
+        "reports/scan.sarif",
+        r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"s"}},"results":[
+{"ruleId":"a","level":"error","message":{"text":"x"}},
+{"ruleId":"b","level":"warning","message":{"text":"x"}}]}]}"#,
+    );
+    write(
+        dir,
+        "ticket.json",
+        r#"{"id":"CHG-2041","status":"approved","title":"Retry capture",
+"approvals":[{"by":"bob","role":"TECHNICAL_LEAD","at":"2026-05-20T09:12:00Z"}]}"#,
+    );
+}
+
+fn request(root: &Path) -> GatherRequest {
+    GatherRequest {
+        repo: root.to_path_buf(),
+        base: Some("main".into()),
+        head: Some("feature".into()),
+        config: Config::from_toml("[identity]\nauthor = \"email_local_part\"\n", "t").unwrap(),
+        junit: vec![
+            JunitInput::parse_arg(&root.join("reports/unit-tests.xml").display().to_string()),
+            JunitInput::parse_arg(&format!(
+                "integration={}",
+                root.join("reports/all.xml").display()
+            )),
+        ],
+        sarif: vec![root.join("reports/scan.sarif")],
+        ticket: Some(root.join("ticket.json")),
+        overrides: Overrides {
+            deployer: Some("carol".into()),
+            ..Overrides::default()
+        },
+        ..GatherRequest::default()
+    }
+}
+
+#[test]
+fn gathers_facts_from_git_evidence_and_detectors() {
+    let repo = repository();
+    let root = repo.path();
+    evidence(root);
+    let gathered = gather(&request(root)).unwrap();
+    let change = &gathered.manifest.change;
+    assert_eq!(change.id, "CHG-2041");
+    assert_eq!(change.title, "Retry capture");
+    assert_eq!(change.ticket_status, TicketStatus::Approved);
+    assert_eq!(change.author, "alice");
+    assert_eq!(change.deployer, "carol");
+    assert_eq!(change.environment, "production");
+    assert_eq!(
+        change.commit.as_deref(),
+        Some(git(root, &["rev-parse", "feature"]).trim())
+    );
+    // 1 + 3 + 3 added lines, 1 removed (src/payments.rs rewritten).
+    assert_eq!(change.lines_changed, 1 + 3 + 3 + 3 + 1);
+    assert_eq!(
+        change.categories,
+        [
+            ChangeCategory::BusinessLogic,
+            ChangeCategory::DatabaseSchema,
+            ChangeCategory::SecurityChanges
+        ]
+    );
+    assert!(change.includes_schema_changes);
+    assert!(change.touches_security_components);
+    assert_eq!(change.data_classes, [DataClass::CardholderData]);
+    assert_eq!(change.approvals[0].by, "bob");
+
+    let evidence = &gathered.manifest.evidence;
+    let tests: Vec<(&str, u32, u32)> = evidence
+        .tests
+        .iter()
+        .map(|t| (t.suite.as_str(), t.passed, t.failed))
+        .collect();
+    assert_eq!(tests, [("unit", 2, 0), ("integration", 0, 1)]);
+    let scan = evidence.security_scan.as_ref().unwrap();
+    assert_eq!((scan.completed, scan.high, scan.medium), (true, 1, 1));
+    // The test card is allowed; the live one is found, with its line.
+    assert_eq!(evidence.sensitive_data_findings.len(), 1);
+    assert_eq!(
+        evidence.sensitive_data_findings[0].kind,
+        SensitiveDataKind::Pan
+    );
+    assert_eq!(
+        evidence.sensitive_data_findings[0].location,
+        "fixtures/cards.csv:3"
+    );
+
+    let source = |field: &str| {
+        gathered
+            .provenance
+            .iter()
+            .find(|s| s.field == field)
+            .map(|s| s.source.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(source("change.author"), "git:head commit author");
+    assert!(source("change.id").starts_with("ticket:"));
+    assert_eq!(source("change.deployer"), "flag:--deployer");
+    assert!(source("change.categories").contains("database_schema<-migrations/"));
+    assert_eq!(
+        source("change.environment"),
+        "default (no CI environment: the strictest)"
+    );
+    assert!(gathered.notes.iter().any(|n| n.contains("skipped")));
+
+    // Every output parses back, and no output carries the card number.
+    for format in [OutputFormat::Yaml, OutputFormat::Json] {
+        let text = gathered.render(format).unwrap();
+        let syntax = if format == OutputFormat::Yaml {
+            Format::Yaml
+        } else {
+            Format::Json
+        };
+        assert_eq!(
+            Manifest::from_text(&text, syntax).unwrap(),
+            gathered.manifest
+        );
+        assert!(!text.contains(LIVE_PAN));
+    }
+    let yaml = gathered.render(OutputFormat::Yaml).unwrap();
+    assert!(yaml.contains("#   change.author: git:head commit author"));
+    let provenance = gathered.provenance_json();
+    assert!(!provenance.contains(LIVE_PAN));
+    assert!(provenance.contains("************1486"));
+}
+
+#[test]
+fn hand_written_manifest_wins_and_is_marked() {
+    let repo = repository();
+    let root = repo.path();
+    evidence(root);
+    write(
+        root,
+        "partial.yaml",
+        "change:\n  environment: staging\n  historical_failure_rate: 0.1\nevidence:\n  rollback_plan: { documented: true, strategy: blue_green }\n",
+    );
+    let mut request = request(root);
+    request.partial = Some(root.join("partial.yaml"));
+    let gathered = gather(&request).unwrap();
+    assert_eq!(gathered.manifest.change.environment, "staging");
+    assert!(gathered.manifest.evidence.rollback_plan.documented);
+    assert!((gathered.manifest.change.historical_failure_rate - 0.1).abs() < f64::EPSILON);
+    let hand_written: Vec<&str> = gathered
+        .provenance
+        .iter()
+        .filter(|s| s.source == "hand-written")
+        .map(|s| s.field.as_str())
+        .collect();
+    assert_eq!(
+        hand_written,
+        [
+            "change.environment",
+            "change.historical_failure_rate",
+            "evidence.rollback_plan"
+        ]
+    );
+    assert!(
+        gathered
+            .notes
+            .iter()
+            .any(|n| n.contains("`change.environment` replaces"))
+    );
+}
+
+#[test]
+fn invalid_merged_manifest_is_an_error_naming_the_field() {
+    let repo = repository();
+    let root = repo.path();
+    evidence(root);
+    write(root, "partial.yaml", "change:\n  enviroment: staging\n");
+    let mut request = request(root);
+    request.partial = Some(root.join("partial.yaml"));
+    let error = gather(&request).unwrap_err().to_string();
+    assert!(error.contains("enviroment"), "{error}");
+    assert!(error.contains("partial.yaml"), "{error}");
+}
+
+#[test]
+fn missing_sources_are_errors_not_guesses() {
+    let repo = repository();
+    let root = repo.path();
+    let mut request = GatherRequest {
+        repo: root.to_path_buf(),
+        head: Some("feature".into()),
+        ..GatherRequest::default()
+    };
+    let error = gather(&request).unwrap_err().to_string();
+    assert!(error.contains("--base"), "{error}");
+    request.base = Some("main".into());
+    let error = gather(&request).unwrap_err().to_string();
+    assert!(error.contains("change.id"), "{error}");
+    request.overrides.change_id = Some("CHG-1".into());
+    let error = gather(&request).unwrap_err().to_string();
+    assert!(error.contains("change.deployer"), "{error}");
+    request.base = Some("no-such-branch".into());
+    let error = gather(&request).unwrap_err().to_string();
+    assert!(
+        error.contains("unknown revision `no-such-branch`"),
+        "{error}"
+    );
+}
+
+#[test]
+fn ci_context_supplies_head_base_deployer_and_pipeline() {
+    let repo = repository();
+    let root = repo.path();
+    let head = git(root, &["rev-parse", "feature"]).trim().to_owned();
+    let vars = [
+        ("GITLAB_CI", "true".to_owned()),
+        ("CI_PIPELINE_ID", "48213".to_owned()),
+        ("CI_COMMIT_SHA", head.clone()),
+        ("GITLAB_USER_LOGIN", "carol".to_owned()),
+        ("CI_MERGE_REQUEST_DIFF_BASE_SHA", "main".to_owned()),
+        ("CI_ENVIRONMENT_NAME", "staging".to_owned()),
+    ];
+    let env = |name: &str| {
+        vars.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let request = GatherRequest {
+        repo: root.to_path_buf(),
+        ci: CiContext::read(None, &env),
+        overrides: Overrides {
+            change_id: Some("CHG-7".into()),
+            ..Overrides::default()
+        },
+        ..GatherRequest::default()
+    };
+    assert_eq!(request.ci.system, Some(CiSystem::Gitlab));
+    let gathered = gather(&request).unwrap();
+    let change = &gathered.manifest.change;
+    assert_eq!(change.commit.as_deref(), Some(head.as_str()));
+    assert_eq!(change.pipeline_id.as_deref(), Some("48213"));
+    assert_eq!(change.deployer, "carol");
+    assert_eq!(change.environment, "staging");
+    assert_eq!(change.author, "alice@example.com");
+    // An email author and a login deployer are flagged.
+    assert!(gathered.notes.iter().any(|n| n.contains("[identity]")));
+}
+
+#[test]
+fn the_example_config_and_ticket_are_valid() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/ci/compliance");
+    let text = std::fs::read_to_string(examples.join("tollgate.toml")).unwrap();
+    let config = Config::from_toml(&text, "tollgate.toml").unwrap();
+    assert_eq!(config.identity.aliases.len(), 1);
+    let text = std::fs::read_to_string(examples.join("change-ticket.json")).unwrap();
+    let ticket = tollgate_gather::Ticket::parse(&text, "change-ticket.json").unwrap();
+    assert_eq!(ticket.status, TicketStatus::Approved);
+}
