@@ -8,8 +8,9 @@
 //! | 3 | needs approval: the change may proceed once the missing roles approve |
 //! | 4 | denied: at least one policy denied the change |
 //! | 5 | policy failure: a policy could not be loaded or compiled, trapped, timed out, hit a resource limit, returned an evaluation error other than invalid settings, or returned a malformed result. Any failing policy makes the run exit 5, even if the others approved |
+//! | 6 | audit failure: the decision log could not be written (missing directory, full disk, permission, lock held too long), so no result is reported; for `tollgate audit` and `tollgate report`, the log could not be read or fails verification |
 //!
-//! Commands other than `eval` exit 0 on success, and 1, 2 or 5 as above on error.
+//! Commands other than `eval` exit 0 on success, and 1, 2, 5 or 6 as above on error.
 
 use std::process::ExitCode;
 
@@ -27,6 +28,9 @@ pub const NEEDS_APPROVAL: u8 = 3;
 pub const DENIED: u8 = 4;
 /// Exit code 5: a policy failed (load, compile, trap, timeout, limit, evaluation error, malformed result).
 pub const POLICY_FAILURE: u8 = 5;
+
+/// Exit code 6: the decision log could not be written or read, or fails verification.
+pub const AUDIT_FAILURE: u8 = 6;
 
 /// The exit code of a combined outcome.
 pub fn for_outcome(outcome: Outcome) -> u8 {

@@ -31,7 +31,16 @@ fn an_infinite_loop_times_out() {
 
 #[test]
 fn a_memory_bomb_hits_the_memory_limit() {
-    let policy = fixture(fixtures::MEMORY_BOMB);
+    // A generous deadline: filling 64 MiB on a loaded CI machine must not turn into a timeout.
+    let limits = tollgate::Limits {
+        deadline: Duration::from_secs(30),
+        ..tollgate::Limits::default()
+    };
+    let engine =
+        tollgate::PolicyEngine::new(limits, Some(common::shared_cache_dir())).expect("engine");
+    let policy = engine
+        .load(PolicySource::File(fixtures::MEMORY_BOMB.into()))
+        .expect("loads");
     let failure = policy.evaluate(&manifest(), "", now()).unwrap_err();
     let PolicyFailure::ResourceLimit { resource, detail } = &failure else {
         panic!("expected a memory limit, got {failure:?}");

@@ -21,9 +21,11 @@ impl Policy for MemoryBomb {
     }
 
     fn evaluate(&self, _: &Manifest, _: &Settings, _: &EvaluationContext) -> Decision {
+        // Reserves 4 MiB at a time without touching the pages: memory grows as fast as the host
+        // allows, so the memory limit (not the deadline) stops it even on a loaded machine.
         let mut hoard: Vec<Vec<u8>> = Vec::new();
         loop {
-            hoard.push(std::hint::black_box(vec![0xA5; 1 << 20]));
+            hoard.push(std::hint::black_box(Vec::with_capacity(4 << 20)));
         }
     }
 }

@@ -1,0 +1,73 @@
+//! What the decision log costs: a durable append (write + fdatasync, under the lock), verifying a
+//! log of 10,000 records, and the Merkle work behind checkpoints.
+//!
+//! `cargo bench -p tollgate-audit --bench log`
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    reason = "benchmark set-up"
+)]
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use tollgate_audit::merkle::{self, Hash, leaf_hash};
+use tollgate_audit::{AuditLog, MarkRecord, MarkStatus, Origin, Record};
+use tollgate_manifest::Timestamp;
+
+/// A record of about the size of a decision record (8 KB).
+fn record(i: usize) -> Record {
+    Record::Mark(MarkRecord {
+        id: format!("record-{i}"),
+        recorded_at: Timestamp::parse("2026-05-20T09:00:00Z").unwrap(),
+        origin: Origin {
+            actor: "bench".into(),
+            actor_source: "TOLLGATE_ACTOR".into(),
+            ci: "local".into(),
+            pipeline_id: None,
+            host: "bench".into(),
+            pid: 1,
+        },
+        decision_id: format!("decision-{i}"),
+        change_id: "CHG-1".into(),
+        status: MarkStatus::Deployed,
+        at: None,
+        note: Some("x".repeat(8 * 1024)),
+    })
+}
+
+fn log(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let appends = AuditLog::new(dir.path().join("append.log"));
+    let mut i = 0;
+    c.bench_function("append 8 KB record (durable)", |b| {
+        b.iter(|| {
+            i += 1;
+            appends.append(&record(i)).unwrap()
+        });
+    });
+
+    let big = AuditLog::new(dir.path().join("big.log"));
+    for i in 0..10_000 {
+        big.append(&record(i)).unwrap();
+    }
+    let mut group = c.benchmark_group("verify");
+    group.sample_size(10);
+    group.bench_function("10,000 records (80 MB)", |b| {
+        b.iter(|| assert!(big.verify(None).unwrap().is_intact()));
+    });
+    group.finish();
+
+    let leaves: Vec<Hash> = (0..100_000u32)
+        .map(|i| leaf_hash(&i.to_be_bytes()))
+        .collect();
+    c.bench_function("merkle root of 100,000 leaves", |b| {
+        b.iter(|| merkle::root(&leaves));
+    });
+    c.bench_function("consistency proof 60,000 -> 100,000", |b| {
+        b.iter(|| merkle::consistency_proof(&leaves, 60_000).unwrap());
+    });
+}
+
+criterion_group!(benches, log);
+criterion_main!(benches);

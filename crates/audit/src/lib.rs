@@ -1,0 +1,60 @@
+//! The Tollgate decision log: a tamper-evident, crash-safe, append-only record of every evaluation.
+//!
+//! - [`record`]: what is recorded (the PCI DSS 10.2.2 fields of a decision, marks, recoveries);
+//! - [`mask`]: masking of configured manifest fields and of every sensitive-data finding;
+//! - [`frame`]: one JSON line per record, with its sequence number, a hash chain link and a
+//!   checksum, so a torn write is never mistaken for a record;
+//! - [`log`]: appends that are durable before they return, serialised across processes by an
+//!   exclusive file lock, and that set aside the bytes of an interrupted append;
+//! - [`merkle`]: the RFC 9162 Merkle tree over the records, with inclusion and consistency proofs;
+//! - [`checkpoint`]: Ed25519-signed checkpoints (C2SP `tlog-checkpoint` / `signed-note`);
+//! - [`verify`]: which record was modified, deleted, inserted or reordered, and whether the log
+//!   still extends a checkpoint;
+//! - [`query`] and [`config`]: selecting records, and where the log lives.
+
+pub mod checkpoint;
+pub mod config;
+mod error;
+pub mod frame;
+pub mod log;
+pub mod mask;
+pub mod merkle;
+pub mod origin;
+pub mod query;
+pub mod record;
+pub mod verify;
+
+pub use checkpoint::{Checkpoint, CheckpointError, SigningKey, VerifierKey};
+pub use config::{AuditConfig, ConfigFile, project_dir};
+pub use error::AuditError;
+pub use log::{Appended, AuditLog, RawLine};
+pub use mask::{MASKED, MaskError, Masking};
+pub use merkle::Hash;
+pub use origin::Origin;
+pub use query::Filter;
+pub use record::{
+    ChangeRef, DecisionRecord, Evaluation, ManifestRef, MarkRecord, MarkStatus, PolicyFailureRef,
+    PolicyRef, Record, RecordedOutcome, RecoveryRecord, UnreadableRecord, WaiverRef, sha256_digest,
+};
+pub use verify::{Problem, Verification, verify};
+
+use tollgate_manifest::Timestamp;
+
+/// A new random record id (UUID v4).
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// The current UTC time, to the microsecond.
+pub fn now() -> Timestamp {
+    let now = time::OffsetDateTime::now_utc();
+    let micros = now.nanosecond() / 1000 * 1000;
+    Timestamp::from_offset_date_time(now.replace_nanosecond(micros).unwrap_or(now))
+}
+
+impl AuditLog {
+    /// Reads and verifies the log, optionally against a checkpoint whose signature was checked.
+    pub fn verify(&self, checkpoint: Option<&Checkpoint>) -> Result<Verification, AuditError> {
+        Ok(verify::verify(&self.read_lines()?, checkpoint))
+    }
+}

@@ -1,0 +1,328 @@
+//! The append-only log file: crash-safe appends under an exclusive cross-process lock, and reads.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::error::AuditError;
+use crate::frame;
+use crate::merkle::{Hash, leaf_hash};
+use crate::record::{Record, RecoveryRecord, sha256_digest};
+
+/// Torn bytes larger than this are not set aside automatically: the append fails and the log needs
+/// a person's attention. Far above the largest record (a manifest is at most 1 MiB).
+pub const MAX_TORN_BYTES: u64 = 16 << 20;
+
+/// How long an append or a read waits for another process's lock by default.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One line of the file as read, valid or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawLine {
+    /// Line number, from 1.
+    pub number: u64,
+    /// Byte offset of its start.
+    pub offset: u64,
+    /// Its bytes, without the newline.
+    pub bytes: Vec<u8>,
+    /// Whether a newline ends it (only the last line of a file can lack one).
+    pub terminated: bool,
+}
+
+impl RawLine {
+    /// Length in the file, newline included.
+    pub fn span(&self) -> u64 {
+        self.bytes.len() as u64 + u64::from(self.terminated)
+    }
+}
+
+/// Splits file contents into lines.
+pub fn split_lines(bytes: &[u8]) -> Vec<RawLine> {
+    let mut lines = Vec::new();
+    let mut offset = 0usize;
+    let mut number = 1;
+    while offset < bytes.len() {
+        let (end, terminated) = match bytes[offset..].iter().position(|&b| b == b'\n') {
+            Some(i) => (offset + i, true),
+            None => (bytes.len(), false),
+        };
+        lines.push(RawLine {
+            number,
+            offset: offset as u64,
+            bytes: bytes[offset..end].to_vec(),
+            terminated,
+        });
+        number += 1;
+        offset = end + usize::from(terminated);
+    }
+    lines
+}
+
+/// The result of a successful append: the record is durable on disk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Appended {
+    /// Sequence number of the record.
+    pub seq: u64,
+    /// Its Merkle leaf hash.
+    pub leaf: Hash,
+    /// Byte offset of its line.
+    pub offset: u64,
+    /// Torn bytes of an earlier interrupted append that were set aside first, if any.
+    pub recovered: Option<RecoveryRecord>,
+}
+
+/// A decision log file.
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    path: PathBuf,
+    lock_timeout: Duration,
+}
+
+/// The end of the file as an append sees it.
+struct Tail {
+    /// Sequence number and leaf hash of the last valid record.
+    last: Option<(u64, Hash)>,
+    /// Bytes after the last valid record (an interrupted append), with their offset.
+    torn: Option<(u64, Vec<u8>)>,
+    /// The last valid record was written whole but its newline was not.
+    needs_newline: bool,
+}
+
+impl AuditLog {
+    /// A log at `path`. Nothing is opened until the first append or read.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+        }
+    }
+
+    /// Sets how long to wait for another process's lock.
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// The log's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn lock(&self, file: &File, exclusive: bool) -> Result<(), AuditError> {
+        let start = Instant::now();
+        loop {
+            let attempt = if exclusive {
+                file.try_lock()
+            } else {
+                file.try_lock_shared()
+            };
+            match attempt {
+                Ok(()) => return Ok(()),
+                Err(TryLockError::WouldBlock) if start.elapsed() < self.lock_timeout => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(TryLockError::WouldBlock) => {
+                    return Err(AuditError::Locked {
+                        path: self.path.clone(),
+                        waited: start.elapsed(),
+                    });
+                }
+                Err(TryLockError::Error(source)) => {
+                    return Err(AuditError::Lock {
+                        path: self.path.clone(),
+                        source,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Appends a record and returns once it is durable (written and `fdatasync`ed; on creation the
+    /// directory is synced too). Concurrent appenders in any process are serialised by an
+    /// exclusive lock on the file. Bytes of an earlier interrupted append are first closed with a
+    /// newline and named by a [`RecoveryRecord`], so the file is never truncated or rewritten.
+    ///
+    /// Fails, and writes nothing durable, when the directory is missing, the file cannot be opened
+    /// or written (permissions, full disk), another process holds the lock for too long, or the
+    /// end of the log is damaged beyond an interrupted append.
+    pub fn append(&self, record: &Record) -> Result<Appended, AuditError> {
+        let dir = parent_dir(&self.path);
+        if !dir.is_dir() {
+            return Err(AuditError::MissingDirectory {
+                path: self.path.clone(),
+                dir: dir.to_path_buf(),
+            });
+        }
+        let existed = self.path.exists();
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&self.path)
+            .map_err(|source| AuditError::Open {
+                path: self.path.clone(),
+                source,
+            })?;
+        if !existed {
+            sync_dir(dir).map_err(|source| AuditError::Sync {
+                path: self.path.clone(),
+                source,
+            })?;
+        }
+        self.lock(&file, true)?;
+        let result = self.append_locked(&mut file, record);
+        // The lock is released when the file is closed, also on error.
+        drop(file);
+        result
+    }
+
+    fn append_locked(&self, file: &mut File, record: &Record) -> Result<Appended, AuditError> {
+        let len = file
+            .metadata()
+            .map_err(|source| AuditError::Read {
+                path: self.path.clone(),
+                source,
+            })?
+            .len();
+        let tail = self.read_tail(file, len)?;
+        let (mut seq, mut prev) = match tail.last {
+            Some((seq, leaf)) => (seq + 1, leaf),
+            None => (0, Hash::ZERO),
+        };
+        let mut buffer = Vec::new();
+        if tail.needs_newline {
+            buffer.push(b'\n');
+        }
+        let mut recovered = None;
+        if let Some((offset, bytes)) = &tail.torn {
+            let mut closed = bytes.clone();
+            if !closed.ends_with(b"\n") {
+                closed.push(b'\n');
+                buffer.push(b'\n');
+            }
+            let recovery = RecoveryRecord {
+                id: crate::new_id(),
+                recorded_at: crate::now(),
+                offset: *offset,
+                length: closed.len() as u64,
+                digest: sha256_digest(&closed),
+            };
+            let line = frame::encode(seq, &prev, &Record::Recovery(recovery.clone()))
+                .map_err(|e| AuditError::Encode(e.to_string()))?;
+            prev = leaf_hash(&line);
+            seq += 1;
+            buffer.extend_from_slice(&line);
+            buffer.push(b'\n');
+            recovered = Some(recovery);
+        }
+        let offset = len + buffer.len() as u64;
+        let line =
+            frame::encode(seq, &prev, record).map_err(|e| AuditError::Encode(e.to_string()))?;
+        let leaf = leaf_hash(&line);
+        buffer.extend_from_slice(&line);
+        buffer.push(b'\n');
+        file.write_all(&buffer)
+            .map_err(|source| AuditError::Write {
+                path: self.path.clone(),
+                source,
+            })?;
+        let synced = if len == 0 {
+            file.sync_all()
+                .and_then(|()| sync_dir(parent_dir(&self.path)))
+        } else {
+            file.sync_data()
+        };
+        synced.map_err(|source| AuditError::Sync {
+            path: self.path.clone(),
+            source,
+        })?;
+        Ok(Appended {
+            seq,
+            leaf,
+            offset,
+            recovered,
+        })
+    }
+
+    /// Finds the last valid record and the bytes after it, reading backwards from the end.
+    fn read_tail(&self, file: &mut File, len: u64) -> Result<Tail, AuditError> {
+        let mut window = len.min(64 * 1024);
+        loop {
+            let start = len - window;
+            let mut bytes = vec![0; usize::try_from(window).unwrap_or(usize::MAX)];
+            file.seek(SeekFrom::Start(start))
+                .and_then(|_| file.read_exact(&mut bytes))
+                .map_err(|source| AuditError::Read {
+                    path: self.path.clone(),
+                    source,
+                })?;
+            let mut lines = split_lines(&bytes);
+            // Unless the window starts at the file's start, its first line may be cut.
+            let complete_from = usize::from(start > 0);
+            let mut torn_start = len;
+            while lines.len() > complete_from {
+                let Some(line) = lines.pop() else { break };
+                let line_offset = start + line.offset;
+                if let Ok(entry) = frame::decode(&line.bytes) {
+                    let torn = (torn_start < len)
+                        .then(|| (torn_start, bytes[(torn_start - start) as usize..].to_vec()));
+                    return Ok(Tail {
+                        last: Some((entry.seq, leaf_hash(&line.bytes))),
+                        needs_newline: !line.terminated,
+                        torn,
+                    });
+                }
+                torn_start = line_offset;
+                if len - torn_start > MAX_TORN_BYTES {
+                    return Err(AuditError::Corrupt {
+                        path: self.path.clone(),
+                        detail: format!(
+                            "the last {} bytes (from offset {torn_start}) are not records; run `tollgate audit verify`",
+                            len - torn_start
+                        ),
+                    });
+                }
+            }
+            if start == 0 {
+                let torn = (len > 0).then_some((0, bytes));
+                return Ok(Tail {
+                    last: None,
+                    torn,
+                    needs_newline: false,
+                });
+            }
+            window = (window * 2).min(len);
+        }
+    }
+
+    /// Reads every line of the log under a shared lock (so no append is half-seen). A missing
+    /// file is an error.
+    pub fn read_lines(&self) -> Result<Vec<RawLine>, AuditError> {
+        let mut file = File::open(&self.path).map_err(|source| AuditError::Open {
+            path: self.path.clone(),
+            source,
+        })?;
+        self.lock(&file, false)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(|source| AuditError::Read {
+                path: self.path.clone(),
+                source,
+            })?;
+        drop(file);
+        Ok(split_lines(&bytes))
+    }
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
+
+/// Makes a directory entry durable.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}

@@ -1,0 +1,53 @@
+//! Selecting records: by change, framework, outcome, kind and time range.
+
+use tollgate_manifest::Timestamp;
+
+use crate::record::{Record, RecordedOutcome};
+
+/// A record filter; every given criterion must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Change id.
+    pub change: Option<String>,
+    /// Framework of an applicable decision (case-insensitive), for example `SOX`.
+    pub framework: Option<String>,
+    /// Outcome of a decision.
+    pub outcome: Option<RecordedOutcome>,
+    /// Record kind: `decision`, `mark` or `recovery`.
+    pub kind: Option<String>,
+    /// Recorded at or after.
+    pub from: Option<Timestamp>,
+    /// Recorded before.
+    pub to: Option<Timestamp>,
+}
+
+impl Filter {
+    /// Whether a record passes.
+    pub fn matches(&self, record: &Record) -> bool {
+        let at = record.recorded_at();
+        if self.from.is_some_and(|from| at < from) || self.to.is_some_and(|to| at >= to) {
+            return false;
+        }
+        if self.kind.as_deref().is_some_and(|k| k != record.kind()) {
+            return false;
+        }
+        match record {
+            Record::Decision(d) => {
+                self.change.as_deref().is_none_or(|c| c == d.change.id)
+                    && self.outcome.is_none_or(|o| o == d.outcome)
+                    && self
+                        .framework
+                        .as_deref()
+                        .is_none_or(|f| d.frameworks().any(|g| g.eq_ignore_ascii_case(f)))
+            }
+            Record::Mark(m) => {
+                self.change.as_deref().is_none_or(|c| c == m.change_id)
+                    && self.outcome.is_none()
+                    && self.framework.is_none()
+            }
+            Record::Recovery(_) | Record::Unreadable(_) => {
+                self.change.is_none() && self.outcome.is_none() && self.framework.is_none()
+            }
+        }
+    }
+}

@@ -1,0 +1,431 @@
+//! The records of the decision log: one per evaluation (the PCI DSS 10.2.2 fields), one per later
+//! mark of a change's deployment result, and one per recovery from a torn tail.
+
+use serde::{Deserialize, Serialize};
+use tollgate_decision::{CombinedDecision, Decision, Outcome, RiskClass};
+use tollgate_manifest::{Manifest, Timestamp};
+
+use crate::mask::{MaskError, Masking};
+use crate::origin::Origin;
+
+/// One record of the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record {
+    /// The result of one `tollgate eval`.
+    Decision(Box<DecisionRecord>),
+    /// A later statement about a decided change: deployed, failed or rolled back.
+    Mark(MarkRecord),
+    /// Bytes of an interrupted append, found and set aside by the next append.
+    Recovery(RecoveryRecord),
+    /// A line whose checksum, sequence number and chain link are intact but whose record this
+    /// version cannot read (another format version). Never written; verification still counts it.
+    #[serde(skip)]
+    Unreadable(UnreadableRecord),
+}
+
+/// A record this version cannot read, kept as raw JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnreadableRecord {
+    /// The record as JSON.
+    pub raw: serde_json::Value,
+    /// Why it cannot be read.
+    pub error: String,
+}
+
+impl Record {
+    /// The record id (decision id, mark id or recovery id).
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Decision(d) => &d.id,
+            Self::Mark(m) => &m.id,
+            Self::Recovery(r) => &r.id,
+            Self::Unreadable(u) => u.raw["id"].as_str().unwrap_or(""),
+        }
+    }
+
+    /// When the record was written.
+    pub fn recorded_at(&self) -> Timestamp {
+        match self {
+            Self::Decision(d) => d.recorded_at,
+            Self::Mark(m) => m.recorded_at,
+            Self::Recovery(r) => r.recorded_at,
+            Self::Unreadable(u) => u.raw["recorded_at"]
+                .as_str()
+                .and_then(|t| Timestamp::parse(t).ok())
+                .unwrap_or(Timestamp {
+                    seconds: 0,
+                    nanoseconds: 0,
+                }),
+        }
+    }
+
+    /// The record as JSON (an unreadable record as the raw JSON it was read from).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Self::Unreadable(u) => u.raw.clone(),
+            other => serde_json::to_value(other).unwrap_or(serde_json::Value::Null),
+        }
+    }
+
+    /// The stable name of the record type.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Decision(_) => "decision",
+            Self::Mark(_) => "mark",
+            Self::Recovery(_) => "recovery",
+            Self::Unreadable(_) => "unreadable",
+        }
+    }
+}
+
+/// Outcome of an evaluation as recorded: a decision, or a failure of a policy to evaluate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordedOutcome {
+    /// Every policy approved.
+    Approved,
+    /// Approvals are missing.
+    NeedsApproval,
+    /// At least one policy denied.
+    Denied,
+    /// At least one policy could not evaluate (exit 5): never an approval.
+    Error,
+}
+
+impl RecordedOutcome {
+    /// The stable lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Approved => "approved",
+            Self::NeedsApproval => "needs_approval",
+            Self::Denied => "denied",
+            Self::Error => "error",
+        }
+    }
+
+    /// Parses the stable name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Self::Approved,
+            Self::NeedsApproval,
+            Self::Denied,
+            Self::Error,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == text)
+    }
+}
+
+impl From<Outcome> for RecordedOutcome {
+    fn from(outcome: Outcome) -> Self {
+        match outcome {
+            Outcome::Approved => Self::Approved,
+            Outcome::NeedsApproval => Self::NeedsApproval,
+            Outcome::Denied => Self::Denied,
+        }
+    }
+}
+
+/// The change a decision is about, as the manifest states it (after masking).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeRef {
+    /// Change ticket id.
+    pub id: String,
+    /// Target environment.
+    pub environment: String,
+    /// Commit being deployed, if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// When work on the change started (first commit or ticket creation), if the pipeline said so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<Timestamp>,
+}
+
+/// The manifest as evaluated: the digest of the exact text and a masked copy of its content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ManifestRef {
+    /// Where it was read from (`-` for standard input).
+    pub path: String,
+    /// `sha256:` and the hex SHA-256 of the exact manifest text, before masking.
+    pub digest: String,
+    /// The parsed manifest as JSON, with every masked field replaced by [`crate::MASKED`].
+    pub masked: serde_json::Value,
+    /// The concrete field paths that were masked, for example `evidence.sensitive_data_findings[0].location`.
+    pub masked_paths: Vec<String>,
+}
+
+/// A policy that took part in an evaluation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyRef {
+    /// Policy id, or the name it was given by when it could not be loaded.
+    pub id: String,
+    /// Framework, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub framework: Option<String>,
+    /// Policy version, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// `sha256:` digest of the component, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+}
+
+/// A policy that produced no decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyFailureRef {
+    /// Policy id or name.
+    pub policy: String,
+    /// Stable kind, for example `timeout` or `load`.
+    pub kind: String,
+    /// What happened (masked values removed).
+    pub message: String,
+}
+
+/// A waiver that was applied to a finding or control.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaiverRef {
+    /// Waiver id.
+    pub id: String,
+    /// Policy the waiver applies to, if limited to one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_id: Option<String>,
+    /// Control the waiver applies to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control_id: Option<String>,
+    /// Rule the waiver applies to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_id: Option<String>,
+    /// Who approved the waiver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+    /// Why it was granted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// When it expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+/// One evaluation: who ran it, from where, on what, with which policies, and what they decided.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionRecord {
+    /// Decision id (a UUID).
+    pub id: String,
+    /// UTC wall-clock time the record was written.
+    pub recorded_at: Timestamp,
+    /// Evaluation time given to the policies (`--now`, or the wall clock).
+    pub evaluated_at: Timestamp,
+    /// Who ran the evaluation and from where.
+    pub origin: Origin,
+    /// The change.
+    pub change: ChangeRef,
+    /// The manifest.
+    pub manifest: ManifestRef,
+    /// Every policy that was run.
+    pub policies: Vec<PolicyRef>,
+    /// Engine that ran the policies, for example `tollgate 0.1.0 (wasmtime 48.0.8)`.
+    pub engine_version: String,
+    /// `sha256:` digest of the settings text, if settings were given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings_digest: Option<String>,
+    /// Outcome.
+    pub outcome: RecordedOutcome,
+    /// Highest risk class, when a policy decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_class: Option<RiskClass>,
+    /// Union of the required approver roles.
+    #[serde(default)]
+    pub required_roles: Vec<String>,
+    /// Union of the roles still missing an approval.
+    #[serde(default)]
+    pub missing_roles: Vec<String>,
+    /// Each policy's decision, with findings and control results (masked values removed).
+    pub decisions: Vec<Decision>,
+    /// Policies that could not evaluate.
+    #[serde(default)]
+    pub failures: Vec<PolicyFailureRef>,
+    /// Waivers applied.
+    #[serde(default)]
+    pub waivers: Vec<WaiverRef>,
+    /// The exit code `tollgate eval` reports.
+    pub exit_code: u8,
+}
+
+/// What a mark says about a decided change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarkStatus {
+    /// The change was deployed.
+    Deployed,
+    /// The deployment failed in production.
+    Failed,
+    /// The change was rolled back.
+    RolledBack,
+}
+
+impl MarkStatus {
+    /// The stable lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Deployed => "deployed",
+            Self::Failed => "failed",
+            Self::RolledBack => "rolled_back",
+        }
+    }
+
+    /// Parses the stable name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Deployed, Self::Failed, Self::RolledBack]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+
+    /// Whether the mark counts as a change failure (DORA change failure rate).
+    pub fn is_failure(self) -> bool {
+        matches!(self, Self::Failed | Self::RolledBack)
+    }
+}
+
+/// A later statement about a decision, appended by `tollgate audit mark`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarkRecord {
+    /// Mark id (a UUID).
+    pub id: String,
+    /// UTC time the mark was written.
+    pub recorded_at: Timestamp,
+    /// Who wrote it and from where.
+    pub origin: Origin,
+    /// The decision id it is about.
+    pub decision_id: String,
+    /// The change id of that decision.
+    pub change_id: String,
+    /// What happened.
+    pub status: MarkStatus,
+    /// When it happened, if not when it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<Timestamp>,
+    /// Free-text note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Bytes left by an interrupted append (a crash mid-write), found by the next append and set aside:
+/// they stay in the file, are not a record, and are named here by offset, length and digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryRecord {
+    /// Recovery id (a UUID).
+    pub id: String,
+    /// UTC time of the recovery.
+    pub recorded_at: Timestamp,
+    /// Byte offset of the torn bytes in the file.
+    pub offset: u64,
+    /// Their length in bytes, including the newline added to close them.
+    pub length: u64,
+    /// `sha256:` digest of those bytes.
+    pub digest: String,
+}
+
+/// What an evaluation produced, as the host knows it; [`DecisionRecord::build`] turns it into a
+/// masked record.
+#[derive(Debug)]
+pub struct Evaluation<'a> {
+    /// Where the manifest was read from.
+    pub manifest_path: &'a str,
+    /// The exact manifest text.
+    pub manifest_text: &'a str,
+    /// The parsed manifest.
+    pub manifest: &'a Manifest,
+    /// Evaluation time given to the policies.
+    pub evaluated_at: Timestamp,
+    /// When work on the change started, if known.
+    pub change_started_at: Option<Timestamp>,
+    /// Policies run.
+    pub policies: Vec<PolicyRef>,
+    /// Engine version text.
+    pub engine_version: String,
+    /// `sha256:` digest of the settings text, if any.
+    pub settings_digest: Option<String>,
+    /// The combined decision of the policies that decided.
+    pub combined: &'a CombinedDecision,
+    /// The outcome reported, after waivers (may be less strict than `combined.outcome`).
+    pub outcome: Outcome,
+    /// Policies that could not evaluate.
+    pub failures: Vec<PolicyFailureRef>,
+    /// Waivers applied.
+    pub waivers: Vec<WaiverRef>,
+    /// Exit code.
+    pub exit_code: u8,
+}
+
+/// `sha256:` and the hex SHA-256 of some text.
+pub fn sha256_digest(text: &[u8]) -> String {
+    format!("sha256:{}", crate::Hash::digest(text).to_hex())
+}
+
+impl DecisionRecord {
+    /// Builds the record of an evaluation: masks the manifest and removes the masked values from
+    /// every free-text field of the decisions and failures.
+    pub fn build(
+        evaluation: Evaluation<'_>,
+        origin: Origin,
+        masking: &Masking,
+        id: String,
+        recorded_at: Timestamp,
+    ) -> Result<Self, MaskError> {
+        let masked = masking.mask_manifest(evaluation.manifest)?;
+        let combined = evaluation.combined;
+        let decisions = masked.scrub_decisions(&combined.decisions)?;
+        let outcome = if evaluation.failures.is_empty() {
+            evaluation.outcome.into()
+        } else {
+            RecordedOutcome::Error
+        };
+        let failures = evaluation
+            .failures
+            .into_iter()
+            .map(|f| PolicyFailureRef {
+                message: masked.scrub_text(&f.message),
+                ..f
+            })
+            .collect();
+        let change = &evaluation.manifest.change;
+        Ok(Self {
+            id,
+            recorded_at,
+            evaluated_at: evaluation.evaluated_at,
+            origin,
+            change: ChangeRef {
+                id: masked.scrub_text(&change.id),
+                environment: masked.scrub_text(&change.environment),
+                commit: change.commit.as_deref().map(|c| masked.scrub_text(c)),
+                started_at: evaluation.change_started_at,
+            },
+            manifest: ManifestRef {
+                path: evaluation.manifest_path.to_owned(),
+                digest: sha256_digest(evaluation.manifest_text.as_bytes()),
+                masked: masked.value,
+                masked_paths: masked.paths,
+            },
+            policies: evaluation.policies,
+            engine_version: evaluation.engine_version,
+            settings_digest: evaluation.settings_digest,
+            outcome,
+            risk_class: (!combined.decisions.is_empty()).then_some(combined.risk_class),
+            required_roles: combined.required_roles.clone(),
+            missing_roles: combined.missing_roles.clone(),
+            decisions,
+            failures,
+            waivers: evaluation.waivers,
+            exit_code: evaluation.exit_code,
+        })
+    }
+
+    /// The frameworks of the policies that decided and found themselves applicable.
+    pub fn frameworks(&self) -> impl Iterator<Item = &str> {
+        self.decisions
+            .iter()
+            .filter(|d| d.applicable)
+            .map(|d| d.framework.as_str())
+    }
+}

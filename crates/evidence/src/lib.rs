@@ -1,0 +1,24 @@
+//! Evidence reports built from the Tollgate decision log alone: per framework and control, the
+//! changes evaluated, compliant, non-compliant, waived and not applicable (each linked to its
+//! record); the seed's change-control, testing, segregation-of-duties and deployment evidence;
+//! delivery metrics (deployment frequency, lead time for changes, change failure rate, control
+//! effectiveness); and the log's own verification result.
+//!
+//! Outputs: JSON ([`to_json`]), a self-contained HTML page ([`html::render`]) and OSCAL
+//! assessment results ([`oscal::render`]).
+
+pub mod html;
+pub mod model;
+pub mod oscal;
+
+pub use model::{Report, ReportOptions, build};
+
+/// The report as pretty-printed JSON, ending with a newline.
+pub fn to_json(report: &Report) -> Result<String, serde_json::Error> {
+    Ok(serde_json::to_string_pretty(report)? + "\n")
+}
+
+/// The OSCAL assessment results as pretty-printed JSON, ending with a newline.
+pub fn to_oscal_json(report: &Report) -> Result<String, serde_json::Error> {
+    Ok(serde_json::to_string_pretty(&oscal::render(report))? + "\n")
+}
