@@ -26,11 +26,17 @@ build:
     rustup target add wasm32-unknown-unknown
     cargo build --release -p tollgate
 
-# Run every test: unit, golden cases (native and component), hostile guests, CLI.
+# Run every test, as README says: setup, every Rust test, then the golden corpus in the other engines.
 [group('test')]
 test:
-    rustup target add wasm32-unknown-unknown
+    bash tests/setup
     cargo test --workspace
+    bash tests/engines/run
+
+# Install what the tests need (wasm32 target, Debian, npm and Python packages).
+[group('test')]
+setup:
+    bash tests/setup
 
 # Run only the golden cases, through the native crates and through the components.
 [group('test')]

@@ -1,5 +1,10 @@
 //! Risk scoring and approval routing, natively.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] functions fail loudly too"
+)]
+
 use rstest::rstest;
 use tollgate_decision::RiskClass;
 use tollgate_manifest::{

@@ -28,7 +28,10 @@ impl Policy for SoxPolicy {
             "COSO 2013",
             "Principle 11 (general controls over technology)",
         );
-        let pcaob = reference("PCAOB AS 2201", ".B29 (general controls over program changes, access to programs and computer operations)");
+        let pcaob = reference(
+            "PCAOB AS 2201",
+            ".B29 (general controls over program changes, access to programs and computer operations)",
+        );
         PolicyMetadata {
             id: "sox".into(),
             framework: "SOX".into(),
