@@ -23,6 +23,11 @@ fn tollgate() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tollgate"));
     command
         .env("TOLLGATE_CACHE_DIR", shared_cache_dir())
+        // Decision records of these tests go to the build's scratch space, not the work tree.
+        .env(
+            "TOLLGATE_AUDIT_LOG",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-audit.log"),
+        )
         .env("NO_COLOR", "1");
     command
 }
@@ -81,6 +86,21 @@ fn settings_change_the_decision() {
         .assert()
         .code(4)
         .stdout(contains("non-compliant   SOX-IT-03"));
+}
+
+#[test]
+fn an_oversized_manifest_is_rejected_without_reading_it_all() {
+    let text = format!(
+        "version: 1\n#{}\n",
+        "x".repeat(tollgate_manifest::MAX_DOCUMENT_BYTES)
+    );
+    tollgate()
+        .args(["eval", "-", "--now", NOW])
+        .write_stdin(text)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(contains("larger than the 1048576-byte limit"));
 }
 
 #[test]

@@ -282,11 +282,7 @@ fn report_failures(failures: &[PolicyError]) {
 /// Reads the manifest text; the path is `None` for standard input.
 fn read_manifest(arg: &str) -> Result<(Option<PathBuf>, String), Failure> {
     if arg == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("failed to read the manifest from standard input")
-            .map_err(invalid)?;
+        let text = read_bounded(std::io::stdin().lock(), "the manifest on standard input")?;
         return Ok((None, text));
     }
     let path = PathBuf::from(arg);
@@ -295,9 +291,28 @@ fn read_manifest(arg: &str) -> Result<(Option<PathBuf>, String), Failure> {
 }
 
 fn read_text(path: &Path, what: &str) -> Result<String, Failure> {
-    std::fs::read_to_string(path)
+    let file = std::fs::File::open(path)
         .with_context(|| format!("failed to read {what} `{}`", path.display()))
-        .map_err(invalid)
+        .map_err(invalid)?;
+    read_bounded(file, &format!("{what} `{}`", path.display()))
+}
+
+/// Reads at most [`tollgate_manifest::MAX_DOCUMENT_BYTES`] of UTF-8 text: a larger input is
+/// rejected without being held in memory.
+fn read_bounded(reader: impl Read, what: &str) -> Result<String, Failure> {
+    let limit = tollgate_manifest::MAX_DOCUMENT_BYTES;
+    let mut bytes = Vec::new();
+    reader
+        .take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("failed to read {what}"))
+        .map_err(invalid)?;
+    if bytes.len() > limit {
+        return Err(invalid(anyhow!(
+            "{what} is larger than the {limit}-byte limit"
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| invalid(anyhow!("{what} is not UTF-8 text: {e}")))
 }
 
 /// Reads a settings file: a mapping from policy id to that policy's settings.
