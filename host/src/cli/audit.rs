@@ -45,6 +45,17 @@ pub(crate) struct EvalAuditArgs {
     change_started_at: Option<String>,
 }
 
+impl EvalAuditArgs {
+    /// Decision-log options without a change start time, for `tollgate serve`.
+    pub(crate) fn for_server(audit_log: Option<PathBuf>, mask: Vec<String>) -> Self {
+        Self {
+            audit_log,
+            mask,
+            change_started_at: None,
+        }
+    }
+}
+
 /// Where the log, keys and configuration are.
 struct Setup {
     project: PathBuf,

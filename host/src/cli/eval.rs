@@ -9,9 +9,10 @@ use anyhow::{Context, anyhow};
 use clap::Args;
 use sha2::{Digest, Sha256};
 use tollgate::exit;
-use tollgate::{LoadedPolicy, PolicyFailure};
+use tollgate::{LoadedPolicy, PolicyEngine, PolicyFailure, PolicySource};
 use tollgate_decision::{CombinedDecision, EvalError, PolicyMetadata};
 use tollgate_manifest::{Format, Manifest, Timestamp, decode};
+use tollgate_waivers::WaiverSet;
 
 use super::reporting::{self, EvalFormat, ReportArgs};
 use super::{CacheArgs, Failure, policy_source};
@@ -49,6 +50,7 @@ pub(crate) struct Evaluated {
 }
 
 /// A policy that produced no decision.
+#[derive(Debug, Clone)]
 pub(crate) struct PolicyError {
     /// Policy id, or the name it was given by when it could not be loaded.
     pub(crate) policy: String,
@@ -114,147 +116,241 @@ pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
     let format = Format::detect(manifest_path.as_deref(), &text);
     let manifest = Manifest::from_text(&text, format)
         .map_err(|e| invalid(anyhow!("invalid manifest {}: {e}", label(&args.manifest))))?;
-    let settings = args.settings.as_deref().map(read_settings).transpose()?;
-    let waivers = args.reports.load_waivers()?;
-    let recorder = super::audit::Recorder::prepare(&args.audit)?;
+    let setup = Setup::read(args.settings.as_deref(), &args.reports, &args.audit)?;
     let now = match &args.now {
         Some(text) => {
             Timestamp::parse(text).map_err(|e| invalid(anyhow!("invalid `--now`: {e}")))?
         }
-        None => {
-            let now = time::OffsetDateTime::now_utc();
-            Timestamp::from_offset_date_time(now.replace_nanosecond(0).unwrap_or(now))
-        }
+        None => current_time(),
     };
-    let sources = if args.policies.is_empty() {
-        tollgate::builtin_packs()
-            .iter()
-            .map(tollgate::PolicySource::Builtin)
-            .collect()
-    } else {
-        args.policies
-            .iter()
-            .map(|p| policy_source(p))
-            .collect::<Result<Vec<_>, _>>()?
-    };
-
+    let sources = policy_sources(&args.policies)?;
     let engine = args.cache.engine()?;
-    let mut failures = Vec::new();
-    let mut loaded: Vec<LoadedPolicy> = Vec::new();
-    for source in sources {
-        let name = source.name();
-        match engine.load(source) {
-            Ok(policy) => {
-                if let Some(other) = loaded
-                    .iter()
-                    .find(|p| p.metadata().id == policy.metadata().id)
-                {
-                    return Err(invalid(anyhow!(
-                        "policy `{}` is given twice ({} and {})",
-                        policy.metadata().id,
-                        other.digest(),
-                        policy.digest()
-                    )));
-                }
-                loaded.push(policy);
-            }
-            Err(error) => failures.push(PolicyError {
-                policy: name,
-                kind: "load",
-                message: format!("could not be loaded: {error}"),
-            }),
-        }
-    }
-
-    let settings = settings.unwrap_or_default();
-    let known: BTreeSet<&str> = loaded
-        .iter()
-        .map(|p| p.metadata().id.as_str())
-        .chain(failures.iter().map(|f| f.policy.as_str()))
-        .collect();
-    if let Some(key) = settings.keys().find(|k| !known.contains(k.as_str())) {
-        return Err(invalid(anyhow!(
-            "settings name policy `{key}`, which is not loaded (loaded: {})",
-            known.iter().copied().collect::<Vec<_>>().join(", ")
-        )));
-    }
-    let settings_json = |id: &str| -> Result<String, Failure> {
-        settings
-            .get(id)
-            .filter(|value| !value.is_null())
-            .map(serde_json::to_string)
-            .transpose()
-            .map(Option::unwrap_or_default)
-            .map_err(|e| Failure::Internal(e.into()))
-    };
-
-    // Settings are validated for every policy before any evaluation.
-    let mut invalid_settings = Vec::new();
-    let mut ready = Vec::new();
-    for policy in loaded {
-        let id = policy.metadata().id.clone();
-        let json = settings_json(&id)?;
-        match policy.validate_settings(&json) {
-            Ok(()) => ready.push((policy, json)),
-            Err(PolicyFailure::Eval(EvalError::InvalidSettings(message))) => {
-                invalid_settings.push(format!("invalid settings for policy `{id}`: {message}"));
-            }
-            Err(failure) => failures.push(PolicyError::new(&id, &failure)),
-        }
-    }
-    if !invalid_settings.is_empty() {
-        report_failures(&failures);
-        let error = anyhow!(invalid_settings.join("\n"));
-        return Err(if failures.is_empty() {
-            invalid(error)
-        } else {
-            Failure::Policy(error)
-        });
-    }
-
-    let mut evaluated = Vec::new();
-    let mut decisions = Vec::new();
-    for (policy, json) in &ready {
-        let id = &policy.metadata().id;
-        match policy.evaluate(&manifest, json, now) {
-            Ok(decision) => {
-                evaluated.push(Evaluated {
-                    metadata: policy.metadata().clone(),
-                    digest: policy.digest().to_owned(),
-                });
-                decisions.push(decision);
-            }
-            Err(PolicyFailure::Eval(EvalError::InvalidSettings(message))) => {
-                return Err(invalid(anyhow!(
-                    "invalid settings for policy `{id}`: {message}"
-                )));
-            }
-            Err(failure) => failures.push(PolicyError::new(id, &failure)),
-        }
-    }
-
-    let mut report = Report {
-        manifest_path: args.manifest.clone(),
-        manifest_digest: format!("sha256:{}", hex::encode(Sha256::digest(text.as_bytes()))),
-        manifest,
-        now,
-        evaluated,
-        failures,
-        combined: CombinedDecision::combine(decisions),
-        manifest_text: text,
-        waivers_file: args
-            .reports
-            .waivers
-            .as_ref()
-            .map(|p| p.display().to_string()),
-        waivers: tollgate_waivers::Applied::default(),
-    };
-    report.waivers = args.reports.apply(waivers.as_ref(), &report);
-    report_failures(&report.failures);
-    // No decision is reported without its durable record in the decision log (else exit 6).
-    recorder.record(&report, args.settings.as_ref().map(|_| &settings))?;
+    let pipeline = Pipeline::load(&engine, sources, setup, args.reports.clone())?;
+    let report = pipeline.decide(args.manifest.clone(), text, manifest, now)?;
     reporting::emit(&report, args.format, &args.reports)?;
     Ok(report.exit_code())
+}
+
+/// The current time, to the second.
+pub(crate) fn current_time() -> Timestamp {
+    let now = time::OffsetDateTime::now_utc();
+    Timestamp::from_offset_date_time(now.replace_nanosecond(0).unwrap_or(now))
+}
+
+/// The policies to run: the `--policy` values, or the built-in packs without any.
+pub(crate) fn policy_sources(policies: &[String]) -> Result<Vec<PolicySource>, Failure> {
+    if policies.is_empty() {
+        Ok(tollgate::builtin_packs()
+            .iter()
+            .map(PolicySource::Builtin)
+            .collect())
+    } else {
+        policies.iter().map(|p| policy_source(p)).collect()
+    }
+}
+
+/// The inputs of an evaluation other than the manifest and the policies, read and checked before
+/// any policy runs.
+pub(crate) struct Setup {
+    /// The settings file, if one was given.
+    settings: Option<BTreeMap<String, serde_json::Value>>,
+    waivers: Option<WaiverSet>,
+    recorder: super::audit::Recorder,
+}
+
+impl Setup {
+    /// Reads the settings and waivers files and checks the decision-log options.
+    pub(crate) fn read(
+        settings: Option<&Path>,
+        reports: &ReportArgs,
+        audit: &super::audit::EvalAuditArgs,
+    ) -> Result<Self, Failure> {
+        let settings = settings.map(read_settings).transpose()?;
+        let waivers = reports.load_waivers()?;
+        let recorder = super::audit::Recorder::prepare(audit)?;
+        Ok(Self {
+            settings,
+            waivers,
+            recorder,
+        })
+    }
+}
+
+/// Policies loaded and their settings validated, once, ready to decide any number of manifests:
+/// the pipeline shared by `tollgate eval` and `tollgate serve`. Every decision evaluates each
+/// policy in a fresh sandboxed instance, combines, applies the waivers and is recorded in the
+/// decision log before it is returned.
+pub(crate) struct Pipeline {
+    /// Policies whose settings are valid, with those settings as JSON.
+    ready: Vec<(LoadedPolicy, String)>,
+    /// Policies that failed before any evaluation (load or settings validation).
+    failures: Vec<PolicyError>,
+    settings: BTreeMap<String, serde_json::Value>,
+    /// Whether a settings file was given (its digest is then recorded).
+    settings_given: bool,
+    waivers: Option<WaiverSet>,
+    reports: ReportArgs,
+    recorder: super::audit::Recorder,
+}
+
+impl Pipeline {
+    /// Loads the policies and validates every policy's settings. A policy that cannot be loaded,
+    /// or whose validation fails other than by rejecting its settings, is kept as a failure of
+    /// every decision; settings a policy rejects are an error.
+    pub(crate) fn load(
+        engine: &PolicyEngine,
+        sources: Vec<PolicySource>,
+        setup: Setup,
+        reports: ReportArgs,
+    ) -> Result<Self, Failure> {
+        let mut failures = Vec::new();
+        let mut loaded: Vec<LoadedPolicy> = Vec::new();
+        for source in sources {
+            let name = source.name();
+            match engine.load(source) {
+                Ok(policy) => {
+                    if let Some(other) = loaded
+                        .iter()
+                        .find(|p| p.metadata().id == policy.metadata().id)
+                    {
+                        return Err(invalid(anyhow!(
+                            "policy `{}` is given twice ({} and {})",
+                            policy.metadata().id,
+                            other.digest(),
+                            policy.digest()
+                        )));
+                    }
+                    loaded.push(policy);
+                }
+                Err(error) => failures.push(PolicyError {
+                    policy: name,
+                    kind: "load",
+                    message: format!("could not be loaded: {error}"),
+                }),
+            }
+        }
+
+        let settings_given = setup.settings.is_some();
+        let settings = setup.settings.unwrap_or_default();
+        let known: BTreeSet<&str> = loaded
+            .iter()
+            .map(|p| p.metadata().id.as_str())
+            .chain(failures.iter().map(|f| f.policy.as_str()))
+            .collect();
+        if let Some(key) = settings.keys().find(|k| !known.contains(k.as_str())) {
+            return Err(invalid(anyhow!(
+                "settings name policy `{key}`, which is not loaded (loaded: {})",
+                known.iter().copied().collect::<Vec<_>>().join(", ")
+            )));
+        }
+        let settings_json = |id: &str| -> Result<String, Failure> {
+            settings
+                .get(id)
+                .filter(|value| !value.is_null())
+                .map(serde_json::to_string)
+                .transpose()
+                .map(Option::unwrap_or_default)
+                .map_err(|e| Failure::Internal(e.into()))
+        };
+
+        // Settings are validated for every policy before any evaluation.
+        let mut invalid_settings = Vec::new();
+        let mut ready = Vec::new();
+        for policy in loaded {
+            let id = policy.metadata().id.clone();
+            let json = settings_json(&id)?;
+            match policy.validate_settings(&json) {
+                Ok(()) => ready.push((policy, json)),
+                Err(PolicyFailure::Eval(EvalError::InvalidSettings(message))) => {
+                    invalid_settings.push(format!("invalid settings for policy `{id}`: {message}"));
+                }
+                Err(failure) => failures.push(PolicyError::new(&id, &failure)),
+            }
+        }
+        if !invalid_settings.is_empty() {
+            report_failures(&failures);
+            let error = anyhow!(invalid_settings.join("\n"));
+            return Err(if failures.is_empty() {
+                invalid(error)
+            } else {
+                Failure::Policy(error)
+            });
+        }
+        Ok(Self {
+            ready,
+            failures,
+            settings,
+            settings_given,
+            waivers: setup.waivers,
+            reports,
+            recorder: setup.recorder,
+        })
+    }
+
+    /// Policies that failed before any evaluation; each is a failure of every decision.
+    pub(crate) fn failures(&self) -> &[PolicyError] {
+        &self.failures
+    }
+
+    /// The policies that evaluate manifests.
+    pub(crate) fn policies(&self) -> impl Iterator<Item = &LoadedPolicy> {
+        self.ready.iter().map(|(policy, _)| policy)
+    }
+
+    /// Decides a parsed manifest: evaluates it with every policy, combines, applies the waivers,
+    /// and appends the decision record. The report is returned only once its record is durable.
+    pub(crate) fn decide(
+        &self,
+        manifest_path: String,
+        text: String,
+        manifest: Manifest,
+        now: Timestamp,
+    ) -> Result<Report, Failure> {
+        let mut failures = self.failures.clone();
+        let mut evaluated = Vec::new();
+        let mut decisions = Vec::new();
+        for (policy, json) in &self.ready {
+            let id = &policy.metadata().id;
+            match policy.evaluate(&manifest, json, now) {
+                Ok(decision) => {
+                    evaluated.push(Evaluated {
+                        metadata: policy.metadata().clone(),
+                        digest: policy.digest().to_owned(),
+                    });
+                    decisions.push(decision);
+                }
+                Err(PolicyFailure::Eval(EvalError::InvalidSettings(message))) => {
+                    return Err(invalid(anyhow!(
+                        "invalid settings for policy `{id}`: {message}"
+                    )));
+                }
+                Err(failure) => failures.push(PolicyError::new(id, &failure)),
+            }
+        }
+
+        let mut report = Report {
+            manifest_path,
+            manifest_digest: format!("sha256:{}", hex::encode(Sha256::digest(text.as_bytes()))),
+            manifest,
+            now,
+            evaluated,
+            failures,
+            combined: CombinedDecision::combine(decisions),
+            manifest_text: text,
+            waivers_file: self
+                .reports
+                .waivers
+                .as_ref()
+                .map(|p| p.display().to_string()),
+            waivers: tollgate_waivers::Applied::default(),
+        };
+        report.waivers = self.reports.apply(self.waivers.as_ref(), &report);
+        report_failures(&report.failures);
+        // No decision is reported without its durable record in the decision log (else exit 6).
+        self.recorder
+            .record(&report, self.settings_given.then_some(&self.settings))?;
+        Ok(report)
+    }
 }
 
 /// How the manifest argument is named in messages.

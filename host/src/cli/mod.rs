@@ -7,6 +7,7 @@ mod inspect;
 mod manifest;
 mod render;
 mod reporting;
+mod serve;
 
 use std::path::PathBuf;
 
@@ -60,6 +61,9 @@ enum Command {
     Manifest(Box<manifest::ManifestArgs>),
     /// The decision log: signing keys, signed checkpoints, verification, records, marks.
     Audit(audit::AuditCommand),
+    /// Serves evaluations over HTTP: the policies are loaded once, every request is decided and
+    /// recorded like `tollgate eval`.
+    Serve(Box<serve::ServeArgs>),
     /// Builds an evidence report from the decision log (HTML, JSON or OSCAL assessment results).
     Report(Box<evidence::EvidenceArgs>),
 }
@@ -158,6 +162,7 @@ pub(crate) fn main() -> u8 {
         Command::Manifest(args) => manifest::run(&args),
         Command::Audit(command) => audit::run(&command),
         Command::Report(args) => evidence::run(&args),
+        Command::Serve(args) => serve::run(&args),
         Command::Schema => {
             render::emit(&tollgate_manifest::Manifest::json_schema());
             Ok(exit::APPROVED)

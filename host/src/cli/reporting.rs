@@ -73,6 +73,17 @@ fn output_target(text: &str) -> Result<OutputTarget, String> {
     })
 }
 
+impl ReportArgs {
+    /// Waivers only, without report files: for `tollgate serve`.
+    pub(crate) fn waivers_only(waivers: Option<PathBuf>) -> Self {
+        Self {
+            outputs: Vec::new(),
+            waivers,
+            service: None,
+        }
+    }
+}
+
 /// Report files and waivers of `tollgate eval`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ReportArgs {
@@ -156,6 +167,11 @@ pub(crate) fn evaluation(report: &Report) -> Evaluation<'_> {
         waivers: &report.waivers,
         exit_code: report.exit_code(),
     }
+}
+
+/// The stable JSON report, as `--format json` prints it.
+pub(crate) fn json(report: &Report) -> Result<String, Failure> {
+    render_format(report, EvalFormat::Json, render::Style::plain())
 }
 
 /// Renders one format.
