@@ -97,9 +97,7 @@ impl Report {
             exit::POLICY_FAILURE
         }
     }
-}
 
-impl Report {
     /// The combined outcome once waived findings stop blocking (as decided without waivers).
     pub(crate) fn outcome_after_waivers(&self) -> tollgate_decision::Outcome {
         if self.combined.decisions.is_empty() {
