@@ -13,7 +13,7 @@ use tollgate_decision::{
     ControlResult, ControlStatus, Decision, EvalError, Finding, Obligation, Outcome,
     PolicyMetadata, RegulatoryReference, RiskAssessment, RiskClass, Routing, Severity,
 };
-use tollgate_manifest::{MANIFEST_VERSION, Manifest, Timestamp};
+use tollgate_manifest::{DataClass, MANIFEST_VERSION, Manifest, Timestamp};
 
 pub use risk::assess_risk;
 pub use routing::{RoutingResult, automated_checks, route};
@@ -282,6 +282,29 @@ impl DecisionBuilder {
         }
     }
 
+    /// Starts a decision for a framework that applies only to changes affecting `class`: `Ok` with
+    /// `scope_note` in the summary when it applies, otherwise `Err` with the finished
+    /// [`DecisionBuilder::not_applicable`] decision, explained by `out_of_scope`.
+    pub fn for_data_class(
+        metadata: PolicyMetadata,
+        assessment: &Assessment,
+        manifest: &Manifest,
+        class: DataClass,
+        scope_note: &str,
+        out_of_scope: &str,
+    ) -> Result<Self, Box<Decision>> {
+        if !manifest.has_data_class(class) {
+            return Err(Box::new(Self::not_applicable(
+                metadata,
+                assessment,
+                out_of_scope,
+            )));
+        }
+        let mut builder = Self::applicable(metadata, assessment);
+        builder.scope(scope_note);
+        Ok(builder)
+    }
+
     /// Adds a note on why the framework applies, used in the summary.
     pub fn scope(&mut self, note: impl Into<String>) {
         self.scope_note = note.into();
@@ -327,6 +350,26 @@ impl DecisionBuilder {
             status: ControlStatus::NotApplicable,
             evidence: vec![reason.into()],
         });
+    }
+
+    /// Records a control that applies only to production deployments: `check` runs for a
+    /// production environment; elsewhere the control is not applicable.
+    pub fn production_control(
+        &mut self,
+        control_id: &str,
+        manifest: &Manifest,
+        settings: &Settings,
+        check: impl FnOnce() -> Check,
+    ) {
+        let environment = &manifest.change.environment;
+        if settings.is_production(environment) {
+            self.control(control_id, check());
+        } else {
+            self.control_not_applicable(
+                control_id,
+                format!("`{environment}` is not a production environment"),
+            );
+        }
     }
 
     /// Records an obligation the change carries if it proceeds.

@@ -134,15 +134,17 @@ impl Policy for HipaaPolicy {
         context: &EvaluationContext,
     ) -> Decision {
         let assessment = Assessment::new(manifest, settings, context);
-        if !manifest.has_data_class(DataClass::Phi) {
-            return DecisionBuilder::not_applicable(
-                self.metadata(),
-                &assessment,
-                "no PHI among the change's data classes",
-            );
-        }
-        let mut decision = DecisionBuilder::applicable(self.metadata(), &assessment);
-        decision.scope("PHI is in scope: the HIPAA Security Rule safeguards apply.");
+        let mut decision = match DecisionBuilder::for_data_class(
+            self.metadata(),
+            &assessment,
+            manifest,
+            DataClass::Phi,
+            "PHI is in scope: the HIPAA Security Rule safeguards apply.",
+            "no PHI among the change's data classes",
+        ) {
+            Ok(builder) => builder,
+            Err(not_applicable) => return *not_applicable,
+        };
 
         let (separation, shared_account_approvals) =
             split_shared_account_approvals(assessment.approval_separation(manifest));

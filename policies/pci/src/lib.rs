@@ -120,15 +120,17 @@ impl Policy for PciPolicy {
         context: &EvaluationContext,
     ) -> Decision {
         let assessment = Assessment::new(manifest, settings, context);
-        if !manifest.has_data_class(DataClass::CardholderData) {
-            return DecisionBuilder::not_applicable(
-                self.metadata(),
-                &assessment,
-                "no cardholder data among the change's data classes",
-            );
-        }
-        let mut decision = DecisionBuilder::applicable(self.metadata(), &assessment);
-        decision.scope("PCI DSS v4.0 applies: the change affects cardholder data.");
+        let mut decision = match DecisionBuilder::for_data_class(
+            self.metadata(),
+            &assessment,
+            manifest,
+            DataClass::CardholderData,
+            "PCI DSS v4.0 applies: the change affects cardholder data.",
+            "no cardholder data among the change's data classes",
+        ) {
+            Ok(builder) => builder,
+            Err(not_applicable) => return *not_applicable,
+        };
 
         let change_procedures = change_record(manifest)
             .and(checks::ticket_approved(manifest))
@@ -159,17 +161,9 @@ impl Policy for PciPolicy {
                 "live primary account numbers",
             ),
         );
-        if settings.is_production(&manifest.change.environment) {
-            decision.control(TEST_DATA_REMOVED, test_data_removed(manifest));
-        } else {
-            decision.control_not_applicable(
-                TEST_DATA_REMOVED,
-                format!(
-                    "`{}` is not a production environment",
-                    manifest.change.environment
-                ),
-            );
-        }
+        decision.production_control(TEST_DATA_REMOVED, manifest, settings, || {
+            test_data_removed(manifest)
+        });
         decision.control(VULNERABILITIES, vulnerabilities_addressed(manifest));
         decision.control(SECURITY_TESTING, security_testing(manifest));
         decision.control(AUDIT_LOGS, checks::audit_logging(manifest));

@@ -102,20 +102,11 @@ impl Policy for SoxPolicy {
             ENCRYPTION,
             checks::encryption_at_rest(manifest, settings, true),
         );
-        if settings.is_production(&manifest.change.environment) {
-            let access = checks::deployer_authorised(manifest, settings)
+        decision.production_control(DEPLOYER_AUTHORISATION, manifest, settings, || {
+            checks::deployer_authorised(manifest, settings)
                 .and(checks::author_not_deployer(manifest, settings))
-                .and(checks::individual_identities(manifest, settings));
-            decision.control(DEPLOYER_AUTHORISATION, access);
-        } else {
-            decision.control_not_applicable(
-                DEPLOYER_AUTHORISATION,
-                format!(
-                    "`{}` is not a production environment",
-                    manifest.change.environment
-                ),
-            );
-        }
+                .and(checks::individual_identities(manifest, settings))
+        });
         decision.emergency_obligation(CHANGE_CONTROL, manifest, settings, &assessment);
         decision.finish()
     }
