@@ -10,7 +10,8 @@
 //! - [`checkpoint`]: Ed25519-signed checkpoints (C2SP `tlog-checkpoint` / `signed-note`);
 //! - [`verify`]: which record was modified, deleted, inserted or reordered, and whether the log
 //!   still extends a checkpoint;
-//! - [`query`] and [`config`]: selecting records, and where the log lives.
+//! - [`query`], [`config`] and [`project`]: selecting records, where the log, keys and
+//!   configuration of a project are, and the dates commands accept.
 
 pub mod checkpoint;
 pub mod config;
@@ -20,6 +21,7 @@ pub mod log;
 pub mod mask;
 pub mod merkle;
 pub mod origin;
+pub mod project;
 pub mod query;
 pub mod record;
 pub mod verify;
@@ -31,6 +33,7 @@ pub use log::{Appended, AuditLog, RawLine};
 pub use mask::{MASKED, MaskError, Masking};
 pub use merkle::Hash;
 pub use origin::Origin;
+pub use project::{DateError, Project, ProjectError, RangeEnd, parse_date};
 pub use query::Filter;
 pub use record::{
     ChangeRef, DecisionRecord, Evaluation, ManifestRef, MarkRecord, MarkStatus, PolicyFailureRef,

@@ -378,6 +378,24 @@ pub enum EvalError {
     Internal(String),
 }
 
+impl EvalError {
+    /// The stable snake_case kind, as serialized in the `kind` field.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::InvalidSettings(_) => "invalid_settings",
+            Self::InvalidManifest(_) => "invalid_manifest",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// The message, without the kind.
+    pub fn message(&self) -> &str {
+        match self {
+            Self::InvalidSettings(m) | Self::InvalidManifest(m) | Self::Internal(m) => m,
+        }
+    }
+}
+
 /// Several policies' decisions on one change, combined: the strictest outcome wins and the required
 /// roles are the union.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -33,6 +33,16 @@ impl Timestamp {
         Ok(Self::from_offset_date_time(parsed))
     }
 
+    /// The current UTC time, to the second: the default evaluation time of hosts. (Not for
+    /// `wasm32-unknown-unknown`, which has no clock: the browser passes its own time.)
+    pub fn now() -> Self {
+        let now = OffsetDateTime::now_utc();
+        Self {
+            seconds: now.unix_timestamp(),
+            nanoseconds: 0,
+        }
+    }
+
     /// Converts from a `time` instant.
     pub fn from_offset_date_time(instant: OffsetDateTime) -> Self {
         Self {

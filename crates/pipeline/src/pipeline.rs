@@ -1,0 +1,224 @@
+//! Policies with validated settings and waivers, ready to decide any number of manifests.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use tollgate_decision::{CombinedDecision, EvalError};
+use tollgate_waivers::{Applied, WaiverContext, WaiverSet};
+
+use crate::report::{Evaluated, PolicyError, Report};
+use crate::{DecideError, Evaluator, InputError, InputSource, PolicyFailure, Submission, contract};
+
+/// A settings document: policy id → that policy's settings object.
+pub type SettingsDocument = BTreeMap<String, serde_json::Value>;
+
+/// A policy offered to the pipeline: loaded, or one that failed to load (a failure of every
+/// decision, so that nothing is approved without it).
+pub enum Candidate {
+    /// A policy ready to validate its settings and evaluate.
+    Loaded(Box<dyn Evaluator>),
+    /// A policy that could not be loaded.
+    Failed(PolicyError),
+}
+
+/// What a pipeline is configured with besides its policies.
+#[derive(Debug, Default)]
+pub struct PipelineOptions {
+    /// The settings document, if one was given (its digest is recorded).
+    pub settings: Option<SettingsDocument>,
+    /// Waivers, applied after the policies decide.
+    pub waivers: Option<WaiverSet>,
+    /// Where the waivers came from, for reports.
+    pub waivers_file: Option<String>,
+    /// The service being deployed, unless a submission names one.
+    pub service: Option<String>,
+}
+
+/// A policy whose settings are valid, with those settings as JSON.
+struct Ready {
+    policy: Box<dyn Evaluator>,
+    settings_json: String,
+}
+
+/// Policies loaded and their settings validated, once: every decision evaluates each policy,
+/// checks its decision against the contract, combines and applies the waivers. Decisions leave
+/// the crate only through [`crate::Gate`], recorded.
+pub struct Pipeline {
+    ready: Vec<Ready>,
+    failures: Vec<PolicyError>,
+    settings_digest: Option<String>,
+    waivers: Option<WaiverSet>,
+    waivers_file: Option<String>,
+    service: Option<String>,
+}
+
+impl Pipeline {
+    /// Validates every policy's settings before any evaluation. A policy given twice, settings
+    /// naming a policy that is not loaded, or settings a policy rejects are invalid input (a
+    /// policy failure when another policy failed too); a policy that fails otherwise is kept as a
+    /// failure of every decision.
+    pub fn new(candidates: Vec<Candidate>, options: PipelineOptions) -> Result<Self, DecideError> {
+        let mut failures = Vec::new();
+        let mut loaded: Vec<Box<dyn Evaluator>> = Vec::new();
+        for candidate in candidates {
+            match candidate {
+                Candidate::Failed(error) => failures.push(error),
+                Candidate::Loaded(policy) => {
+                    if let Some(other) = loaded
+                        .iter()
+                        .find(|p| p.metadata().id == policy.metadata().id)
+                    {
+                        return Err(InputError::new(
+                            InputSource::Options,
+                            format!(
+                                "policy `{}` is given twice ({} and {})",
+                                policy.metadata().id,
+                                other.digest(),
+                                policy.digest()
+                            ),
+                        )
+                        .into());
+                    }
+                    loaded.push(policy);
+                }
+            }
+        }
+
+        let settings_digest = options
+            .settings
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| DecideError::Internal(e.to_string()))?
+            .map(|json| crate::sha256_digest(json.as_bytes()));
+        let settings = options.settings.unwrap_or_default();
+        let known: BTreeSet<&str> = loaded
+            .iter()
+            .map(|p| p.metadata().id.as_str())
+            .chain(failures.iter().map(|f| f.policy.as_str()))
+            .collect();
+        if let Some(key) = settings.keys().find(|k| !known.contains(k.as_str())) {
+            return Err(InputError::new(
+                InputSource::Settings,
+                format!(
+                    "settings name policy `{key}`, which is not loaded (loaded: {})",
+                    known.iter().copied().collect::<Vec<_>>().join(", ")
+                ),
+            )
+            .at(key.clone())
+            .into());
+        }
+
+        let mut rejected = Vec::new();
+        let mut ready = Vec::new();
+        for policy in loaded {
+            let id = policy.metadata().id.clone();
+            let settings_json = settings
+                .get(&id)
+                .filter(|value| !value.is_null())
+                .map(serde_json::Value::to_string)
+                .unwrap_or_default();
+            match policy.validate_settings(&settings_json) {
+                Ok(()) => ready.push(Ready {
+                    policy,
+                    settings_json,
+                }),
+                Err(PolicyFailure::Eval(EvalError::InvalidSettings(message))) => {
+                    rejected.push(InputError::policy_settings(&id, message));
+                }
+                Err(failure) => failures.push(PolicyError::new(&id, &failure)),
+            }
+        }
+        if !rejected.is_empty() {
+            return Err(if failures.is_empty() {
+                DecideError::Invalid(rejected)
+            } else {
+                DecideError::Policies {
+                    failures,
+                    rejected_settings: rejected,
+                }
+            });
+        }
+        Ok(Self {
+            ready,
+            failures,
+            settings_digest,
+            waivers: options.waivers,
+            waivers_file: options.waivers_file,
+            service: options.service,
+        })
+    }
+
+    /// Policies that failed before any evaluation; each is a failure of every decision.
+    pub fn failures(&self) -> &[PolicyError] {
+        &self.failures
+    }
+
+    /// The policies that evaluate manifests.
+    pub fn policies(&self) -> impl Iterator<Item = &dyn Evaluator> {
+        self.ready.iter().map(|ready| ready.policy.as_ref())
+    }
+
+    /// Evaluates a submission with every policy, combines and applies the waivers. Not public:
+    /// a report leaves the crate only through [`crate::Gate::decide`], once recorded.
+    pub(crate) fn evaluate(&self, submission: Submission) -> Result<Report, DecideError> {
+        let Submission {
+            manifest_path,
+            manifest_text,
+            manifest,
+            now,
+            service,
+        } = submission;
+        let mut failures = self.failures.clone();
+        let mut evaluated = Vec::new();
+        let mut decisions = Vec::new();
+        for ready in &self.ready {
+            let metadata = ready.policy.metadata();
+            let decision = ready
+                .policy
+                .evaluate(&manifest, &ready.settings_json, now)
+                .and_then(|decision| {
+                    contract::check_decision(metadata, &decision).map(|()| decision)
+                });
+            match decision {
+                Ok(decision) => {
+                    evaluated.push(Evaluated {
+                        metadata: metadata.clone(),
+                        digest: ready.policy.digest().to_owned(),
+                    });
+                    decisions.push(decision);
+                }
+                Err(PolicyFailure::Eval(EvalError::InvalidSettings(message))) => {
+                    return Err(InputError::policy_settings(&metadata.id, message).into());
+                }
+                Err(failure) => failures.push(PolicyError::new(&metadata.id, &failure)),
+            }
+        }
+
+        let combined = CombinedDecision::combine(decisions);
+        let waivers = match &self.waivers {
+            None => Applied::none(&combined.decisions),
+            Some(set) => {
+                let context = WaiverContext {
+                    now,
+                    author: &manifest.change.author,
+                    environment: &manifest.change.environment,
+                    service: service.as_deref().or(self.service.as_deref()),
+                };
+                tollgate_waivers::apply(set, &context, &combined.decisions)
+            }
+        };
+        Ok(Report {
+            manifest_digest: crate::sha256_digest(manifest_text.as_bytes()),
+            manifest_path,
+            manifest,
+            manifest_text,
+            now,
+            evaluated,
+            failures,
+            combined,
+            waivers_file: self.waivers_file.clone(),
+            waivers,
+            settings_digest: self.settings_digest.clone(),
+        })
+    }
+}

@@ -1,0 +1,705 @@
+//! The decision log: the record `tollgate eval` appends before it reports (fail-closed, exit 6),
+//! and `tollgate audit keygen|checkpoint|verify|show|list|mark`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow};
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::json;
+use tollgate_audit::config::LOG_ENV;
+use tollgate_audit::merkle;
+use tollgate_audit::verify::LoggedRecord;
+use tollgate_audit::{
+    Checkpoint, Filter, MarkRecord, MarkStatus, Origin, Project, ProjectError, RangeEnd, Record,
+    RecordedOutcome, Verification,
+};
+use tollgate_decision_log::LogRecorder;
+use tollgate_manifest::Timestamp;
+use tollgate_pipeline::exit;
+
+use crate::{Failure, OutputFormat};
+
+/// The exit code when the decision log cannot be written or read, or fails verification.
+pub(crate) use tollgate_pipeline::exit::AUDIT_FAILURE;
+
+/// Decision-log options of `tollgate eval`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct EvalAuditArgs {
+    /// Decision log to append the record to [default: $TOLLGATE_AUDIT_LOG, `audit.log` in
+    /// `.tollgate/config.yaml`, else `.tollgate/audit.log` in the project directory]. If the record
+    /// cannot be written the evaluation fails with exit code 6.
+    #[arg(long, value_name = "FILE", env = LOG_ENV)]
+    audit_log: Option<PathBuf>,
+    /// A manifest field path to mask in the stored copy, for example `change.approvals[*].by`
+    /// (repeatable; adds to `audit.mask` in the configuration). Sensitive-data finding locations
+    /// are always masked.
+    #[arg(long = "mask", value_name = "PATH")]
+    mask: Vec<String>,
+    /// When work on the change started (first commit or ticket creation, RFC 3339), for the lead
+    /// time of the evidence report.
+    #[arg(long, value_name = "RFC3339", env = "TOLLGATE_CHANGE_STARTED_AT")]
+    change_started_at: Option<String>,
+}
+
+impl EvalAuditArgs {
+    /// Decision-log options without a change start time, for `tollgate serve`.
+    pub(crate) fn for_server(audit_log: Option<PathBuf>, mask: Vec<String>) -> Self {
+        Self {
+            audit_log,
+            mask,
+            change_started_at: None,
+        }
+    }
+}
+
+impl EvalAuditArgs {
+    /// The recorder of `tollgate eval` and `tollgate serve`: the project's decision log, with
+    /// the configured and given masks. Checked before any policy runs.
+    pub(crate) fn recorder(&self) -> Result<LogRecorder, Failure> {
+        let project = discover(self.audit_log.as_deref())?;
+        let change_started_at = self
+            .change_started_at
+            .as_deref()
+            .map(Timestamp::parse)
+            .transpose()
+            .map_err(|e| Failure::Invalid(anyhow!("invalid `--change-started-at`: {e}")))?;
+        LogRecorder::new(project, &self.mask, change_started_at)
+            .map_err(|e| Failure::Invalid(e.into()))
+    }
+}
+
+/// The project of the working directory, with the log the flag names (if any).
+pub(crate) fn discover(log: Option<&Path>) -> Result<Project, Failure> {
+    let cwd = std::env::current_dir()
+        .context("cannot read the current directory")
+        .map_err(Failure::Internal)?;
+    Project::discover(&cwd, log).map_err(project_failure)
+}
+
+/// The one mapping of a project error to the CLI.
+pub(crate) fn project_failure(error: ProjectError) -> Failure {
+    let message = anyhow!("{error}");
+    match error {
+        ProjectError::Invalid(_) => Failure::Invalid(message),
+        ProjectError::Untrusted(_) => Failure::Audit(message),
+        ProjectError::Write { .. } => Failure::Internal(message),
+    }
+}
+
+fn audit_failure(error: impl Into<anyhow::Error>) -> Failure {
+    Failure::Audit(error.into())
+}
+
+/// `tollgate audit`.
+#[derive(Debug, Args)]
+pub(crate) struct AuditCommand {
+    /// Decision log [default: $TOLLGATE_AUDIT_LOG, `audit.log` in `.tollgate/config.yaml`, else
+    /// `.tollgate/audit.log` in the project directory].
+    #[arg(long, value_name = "FILE", env = LOG_ENV, global = true)]
+    audit_log: Option<PathBuf>,
+    #[command(subcommand)]
+    action: Action,
+}
+
+/// What a mark says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum MarkArg {
+    /// The change was deployed.
+    Deployed,
+    /// The deployment failed.
+    Failed,
+    /// The change was rolled back.
+    RolledBack,
+}
+
+impl From<MarkArg> for MarkStatus {
+    fn from(arg: MarkArg) -> Self {
+        match arg {
+            MarkArg::Deployed => Self::Deployed,
+            MarkArg::Failed => Self::Failed,
+            MarkArg::RolledBack => Self::RolledBack,
+        }
+    }
+}
+
+/// Record outcome filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutcomeArg {
+    /// Approved.
+    Approved,
+    /// Needs approval.
+    NeedsApproval,
+    /// Denied.
+    Denied,
+    /// A policy failed.
+    Error,
+}
+
+impl From<OutcomeArg> for RecordedOutcome {
+    fn from(arg: OutcomeArg) -> Self {
+        match arg {
+            OutcomeArg::Approved => Self::Approved,
+            OutcomeArg::NeedsApproval => Self::NeedsApproval,
+            OutcomeArg::Denied => Self::Denied,
+            OutcomeArg::Error => Self::Error,
+        }
+    }
+}
+
+/// Record kind filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum KindArg {
+    /// Evaluations.
+    Decision,
+    /// Marks.
+    Mark,
+    /// Recoveries from interrupted appends.
+    Recovery,
+}
+
+#[derive(Debug, Subcommand)]
+enum Action {
+    /// Generates an Ed25519 key pair for signing checkpoints: `audit.key` (secret, mode 0600) and
+    /// `audit.pub` (the verifier key) in `.tollgate/`.
+    Keygen {
+        /// Key name, written in every signature.
+        #[arg(long, default_value = "tollgate-audit")]
+        name: String,
+        /// Directory for the two files [default: `.tollgate` in the project directory].
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Overwrites existing key files.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Verifies the log and writes a signed checkpoint of it (C2SP tlog-checkpoint). Store it
+    /// outside the log: it proves later that records were not removed or rewritten.
+    Checkpoint {
+        /// Signing key [default: `audit.signing_key` in the configuration, else `.tollgate/audit.key`].
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
+        /// The log's origin line [default: `audit.origin` in the configuration, else the key name].
+        #[arg(long)]
+        origin: Option<String>,
+        /// Where to write the checkpoint [default: standard output].
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Verifies every record's checksum, sequence number and hash-chain link and, with
+    /// `--checkpoint`, that the log still extends that signed checkpoint. Exits 6 on any problem
+    /// and says which record.
+    Verify {
+        /// A signed checkpoint written by `tollgate audit checkpoint`.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+        /// Verifier key [default: `audit.verifier_key` in the configuration, else `.tollgate/audit.pub`].
+        #[arg(long, value_name = "FILE")]
+        public_key: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Shows one record (by id, or by sequence number as `#N`) with its Merkle inclusion proof.
+    Show {
+        /// A decision, mark or recovery id, or `#N` for sequence number N.
+        id: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Lists records, filtered by change, framework, outcome, kind and time range.
+    List {
+        /// Change id.
+        #[arg(long)]
+        change: Option<String>,
+        /// Framework of an applicable decision (`sox`, `SOX`, `PCI DSS v4.0`, ...).
+        #[arg(long)]
+        framework: Option<String>,
+        /// Outcome of a decision.
+        #[arg(long, value_enum)]
+        outcome: Option<OutcomeArg>,
+        /// Record kind.
+        #[arg(long, value_enum)]
+        kind: Option<KindArg>,
+        /// Recorded at or after (`YYYY-MM-DD` or RFC 3339).
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Recorded on or before (`YYYY-MM-DD`: through that day; or an RFC 3339 instant, exclusive).
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Appends a mark to a decided change: deployed, failed or rolled back (for the change failure
+    /// rate of `tollgate report`).
+    Mark {
+        /// A decision id, or a change id (its latest approved decision).
+        target: String,
+        /// What happened.
+        #[arg(long, value_enum)]
+        status: MarkArg,
+        /// When it happened (RFC 3339) [default: now].
+        #[arg(long, value_name = "RFC3339")]
+        at: Option<String>,
+        /// A note.
+        #[arg(long)]
+        note: Option<String>,
+    },
+}
+
+/// Runs `tollgate audit`.
+pub(crate) fn run(command: &AuditCommand) -> Result<u8, Failure> {
+    let setup = discover(command.audit_log.as_deref())?;
+    match &command.action {
+        Action::Keygen { name, dir, force } => keygen(&setup, name, dir.as_deref(), *force),
+        Action::Checkpoint {
+            key,
+            origin,
+            output,
+        } => checkpoint(&setup, key.as_deref(), origin.as_deref(), output.as_deref()),
+        Action::Verify {
+            checkpoint,
+            public_key,
+            format,
+        } => verify(
+            &setup,
+            checkpoint.as_deref(),
+            public_key.as_deref(),
+            *format,
+        ),
+        Action::Show { id, format } => show(&setup, id, *format),
+        Action::List {
+            change,
+            framework,
+            outcome,
+            kind,
+            from,
+            to,
+            format,
+        } => {
+            let filter = Filter {
+                change: change.clone(),
+                framework: framework.clone(),
+                outcome: outcome.map(Into::into),
+                kind: kind.map(|k| {
+                    match k {
+                        KindArg::Decision => "decision",
+                        KindArg::Mark => "mark",
+                        KindArg::Recovery => "recovery",
+                    }
+                    .to_owned()
+                }),
+                from: from
+                    .as_deref()
+                    .map(|d| parse_date(d, "--from", RangeEnd::Start))
+                    .transpose()?,
+                to: to
+                    .as_deref()
+                    .map(|d| parse_date(d, "--to", RangeEnd::End))
+                    .transpose()?,
+            };
+            list(&setup, &filter, *format)
+        }
+        Action::Mark {
+            target,
+            status,
+            at,
+            note,
+        } => mark(
+            &setup,
+            target,
+            (*status).into(),
+            at.as_deref(),
+            note.clone(),
+        ),
+    }
+}
+
+/// Parses a `--from`/`--to` date.
+pub(crate) fn parse_date(text: &str, flag: &str, end: RangeEnd) -> Result<Timestamp, Failure> {
+    tollgate_audit::parse_date(text, end).map_err(|e| Failure::Invalid(anyhow!("invalid `{flag}`: {e}")))
+}
+
+fn read_log(setup: &Project) -> Result<Verification, Failure> {
+    if !setup.log.exists() {
+        return Err(audit_failure(anyhow!(
+            "the audit log `{}` does not exist",
+            setup.log.display()
+        )));
+    }
+    setup.audit_log().verify(None).map_err(audit_failure)
+}
+
+fn keygen(setup: &Project, name: &str, dir: Option<&Path>, force: bool) -> Result<u8, Failure> {
+    let (key, secret, public) = setup
+        .write_key_pair(name, dir, force)
+        .map_err(project_failure)?;
+    println!("{}", key.verifier().encode());
+    eprintln!(
+        "wrote the signing key `{}` (keep it secret) and the verifier key `{}`",
+        secret.display(),
+        public.display()
+    );
+    Ok(exit::APPROVED)
+}
+
+fn checkpoint(
+    setup: &Project,
+    key: Option<&Path>,
+    origin: Option<&str>,
+    output: Option<&Path>,
+) -> Result<u8, Failure> {
+    let key = setup.signing_key(key).map_err(project_failure)?;
+    let verification = read_log(setup)?;
+    if !verification.is_intact() {
+        print_problems(&verification);
+        return Err(audit_failure(anyhow!(
+            "refusing to sign a checkpoint of `{}`: it fails verification",
+            setup.log.display()
+        )));
+    }
+    let origin = origin
+        .map(str::to_owned)
+        .or_else(|| setup.config.origin.clone())
+        .unwrap_or_else(|| key.name().to_owned());
+    let note = key.sign(&Checkpoint {
+        origin,
+        size: verification.size(),
+        root: verification.root,
+    });
+    match output {
+        Some(path) => {
+            crate::write_output(path, note.as_bytes())?;
+            eprintln!(
+                "wrote a checkpoint of {} records to `{}`",
+                verification.size(),
+                path.display()
+            );
+        }
+        None => print!("{note}"),
+    }
+    Ok(exit::APPROVED)
+}
+
+fn print_problems(verification: &Verification) {
+    for problem in &verification.problems {
+        eprintln!("problem: {problem}");
+    }
+}
+
+fn verify(
+    setup: &Project,
+    checkpoint: Option<&Path>,
+    public_key: Option<&Path>,
+    format: OutputFormat,
+) -> Result<u8, Failure> {
+    let loaded = checkpoint
+        .map(|path| setup.load_checkpoint(path, public_key))
+        .transpose()
+        .map_err(project_failure)?;
+    if !setup.log.exists() {
+        return Err(audit_failure(anyhow!(
+            "the audit log `{}` does not exist",
+            setup.log.display()
+        )));
+    }
+    let verification = setup
+        .audit_log()
+        .verify(loaded.as_ref().map(|(c, _)| c))
+        .map_err(audit_failure)?;
+    let intact = verification.is_intact();
+    match format {
+        OutputFormat::Json => {
+            let value = json!({
+                "log": setup.log.display().to_string(),
+                "intact": intact,
+                "records": verification.size(),
+                "root": verification.root.to_hex(),
+                "problems": verification.problems.iter().map(|p| json!({
+                    "message": p.to_string(),
+                    "detail": p,
+                })).collect::<Vec<_>>(),
+                "torn_tail": verification.torn_tail,
+                "recovered": verification.recovered,
+                "checkpoint": verification.checkpoint,
+                "checkpoint_key": loaded.as_ref().map(|(_, k)| k.name()),
+            });
+            crate::render::emit(&(pretty(&value)? + "\n"));
+        }
+        OutputFormat::Text => {
+            let mut text = format!(
+                "{}: {} records, Merkle root {}\n",
+                if intact { "verified" } else { "FAILED" },
+                verification.size(),
+                verification.root
+            );
+            for problem in &verification.problems {
+                text.push_str(&format!("  problem: {problem}\n"));
+            }
+            if let Some(torn) = &verification.torn_tail {
+                text.push_str(&format!(
+                    "  torn tail: {} bytes at offset {} (line {}) are an interrupted append, not a record; the next append sets them aside\n",
+                    torn.length, torn.offset, torn.line
+                ));
+            }
+            for r in &verification.recovered {
+                text.push_str(&format!(
+                    "  recovered: {} bytes of an interrupted append at offset {} (line {}), set aside by record seq {}\n",
+                    r.length, r.offset, r.line, r.recovery_seq
+                ));
+            }
+            if let (Some(check), Some((_, key))) = (&verification.checkpoint, &loaded) {
+                text.push_str(&format!(
+                    "  checkpoint: `{}` size {} root {} signed by `{}`: {}\n",
+                    check.origin,
+                    check.size,
+                    check.root,
+                    key.name(),
+                    if check.consistent {
+                        format!(
+                            "the log extends it (consistency proof of {} hashes)",
+                            check.consistency_proof.len()
+                        )
+                    } else {
+                        "the log does NOT extend it".to_owned()
+                    }
+                ));
+            }
+            crate::render::emit(&text);
+        }
+    }
+    Ok(if intact {
+        exit::APPROVED
+    } else {
+        AUDIT_FAILURE
+    })
+}
+
+fn pretty(value: &serde_json::Value) -> Result<String, Failure> {
+    serde_json::to_string_pretty(value).map_err(|e| Failure::Internal(e.into()))
+}
+
+fn find<'a>(verification: &'a Verification, id: &str) -> Option<&'a LoggedRecord> {
+    if let Some(seq) = id.strip_prefix('#').and_then(|n| n.parse::<u64>().ok()) {
+        return verification.records.iter().find(|r| r.seq == seq);
+    }
+    verification.records.iter().find(|r| r.record.id() == id)
+}
+
+fn show(setup: &Project, id: &str, format: OutputFormat) -> Result<u8, Failure> {
+    let verification = read_log(setup)?;
+    let logged = find(&verification, id).ok_or_else(|| {
+        Failure::Invalid(anyhow!(
+            "no record `{id}` in the audit log `{}`",
+            setup.log.display()
+        ))
+    })?;
+    let leaves = verification.leaves();
+    let index = usize::try_from(logged.index).map_err(|e| Failure::Internal(e.into()))?;
+    let proof = merkle::inclusion_proof(&leaves, index).unwrap_or_default();
+    let proven = merkle::verify_inclusion(
+        &logged.leaf,
+        logged.index,
+        verification.size(),
+        &proof,
+        &verification.root,
+    );
+    let value = json!({
+        "seq": logged.seq,
+        "line": logged.line,
+        "leaf_index": logged.index,
+        "leaf_hash": logged.leaf.to_hex(),
+        "tree_size": verification.size(),
+        "root": verification.root.to_hex(),
+        "inclusion_proof": proof.iter().map(|h| h.to_hex()).collect::<Vec<_>>(),
+        "inclusion_verified": proven,
+        "record": logged.record.to_json(),
+    });
+    match format {
+        OutputFormat::Json => crate::render::emit(&(pretty(&value)? + "\n")),
+        OutputFormat::Text => {
+            let mut text = format!(
+                "{} {} (seq {}, line {})\n",
+                logged.record.kind(),
+                logged.record.id(),
+                logged.seq,
+                logged.line
+            );
+            text.push_str(&summary_lines(&logged.record));
+            text.push_str(&format!(
+                "inclusion: leaf {} is leaf {} of the tree of {} records with root {} ({} proof hashes, {})\n",
+                logged.leaf,
+                logged.index,
+                verification.size(),
+                verification.root,
+                proof.len(),
+                if proven { "verified" } else { "NOT verified" }
+            ));
+            text.push_str(&format!("record:\n{}\n", pretty(&value["record"])?));
+            crate::render::emit(&text);
+        }
+    }
+    Ok(exit::APPROVED)
+}
+
+fn summary_lines(record: &Record) -> String {
+    match record {
+        Record::Decision(d) => format!(
+            "change {} to {}: {} (exit {}) at {} by {} ({} pipeline {} on {})\nmanifest {} ({})\npolicies: {}\n",
+            d.change.id,
+            d.change.environment,
+            d.outcome.as_str(),
+            d.exit_code,
+            d.recorded_at,
+            d.origin.actor,
+            d.origin.ci,
+            d.origin.pipeline_id.as_deref().unwrap_or("none"),
+            d.origin.host,
+            d.manifest.digest,
+            d.manifest.path,
+            d.policies
+                .iter()
+                .map(|p| format!(
+                    "{} {}",
+                    p.id,
+                    p.version.as_deref().unwrap_or("(not loaded)")
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Record::Mark(m) => format!(
+            "change {} decision {}: {} at {} by {}\n",
+            m.change_id,
+            m.decision_id,
+            m.status.as_str(),
+            m.at.unwrap_or(m.recorded_at),
+            m.origin.actor
+        ),
+        Record::Recovery(r) => format!(
+            "set aside {} bytes of an interrupted append at offset {} ({})\n",
+            r.length, r.offset, r.digest
+        ),
+        Record::Unreadable(u) => format!("intact, but this version cannot read it: {}\n", u.error),
+    }
+}
+
+fn list(setup: &Project, filter: &Filter, format: OutputFormat) -> Result<u8, Failure> {
+    let verification = read_log(setup)?;
+    if !verification.is_intact() {
+        print_problems(&verification);
+        eprintln!(
+            "warning: the audit log `{}` fails verification; run `tollgate audit verify`",
+            setup.log.display()
+        );
+    }
+    let selected: Vec<&LoggedRecord> = verification
+        .records
+        .iter()
+        .filter(|r| filter.matches(&r.record))
+        .collect();
+    match format {
+        OutputFormat::Json => {
+            let value: Vec<serde_json::Value> = selected
+                .iter()
+                .map(|r| json!({ "seq": r.seq, "record": r.record.to_json() }))
+                .collect();
+            crate::render::emit(&(pretty(&serde_json::Value::Array(value))? + "\n"));
+        }
+        OutputFormat::Text => {
+            let mut text = String::new();
+            for r in selected {
+                let (change, result, actor) = match &r.record {
+                    Record::Decision(d) => (
+                        d.change.id.as_str(),
+                        d.outcome.as_str(),
+                        d.origin.actor.as_str(),
+                    ),
+                    Record::Mark(m) => (
+                        m.change_id.as_str(),
+                        m.status.as_str(),
+                        m.origin.actor.as_str(),
+                    ),
+                    Record::Recovery(_) => ("-", "recovered", "-"),
+                    Record::Unreadable(_) => ("-", "unreadable", "-"),
+                };
+                text.push_str(&format!(
+                    "{:>6}  {}  {:<8}  {}  {:<12}  {:<14}  {}\n",
+                    r.seq,
+                    r.record.recorded_at(),
+                    r.record.kind(),
+                    r.record.id(),
+                    change,
+                    result,
+                    actor
+                ));
+            }
+            crate::render::emit(&text);
+        }
+    }
+    Ok(if verification.is_intact() {
+        exit::APPROVED
+    } else {
+        AUDIT_FAILURE
+    })
+}
+
+fn mark(
+    setup: &Project,
+    target: &str,
+    status: MarkStatus,
+    at: Option<&str>,
+    note: Option<String>,
+) -> Result<u8, Failure> {
+    let at = at
+        .map(Timestamp::parse)
+        .transpose()
+        .map_err(|e| Failure::Invalid(anyhow!("invalid `--at`: {e}")))?;
+    let verification = read_log(setup)?;
+    if !verification.is_intact() {
+        print_problems(&verification);
+        return Err(audit_failure(anyhow!(
+            "refusing to append to `{}`: it fails verification",
+            setup.log.display()
+        )));
+    }
+    let decision = verification
+        .records
+        .iter()
+        .filter_map(|r| match &r.record {
+            Record::Decision(d) => Some(d.as_ref()),
+            _ => None,
+        })
+        .rfind(|d| {
+            d.id == target || (d.change.id == target && d.outcome == RecordedOutcome::Approved)
+        })
+        .ok_or_else(|| {
+            Failure::Invalid(anyhow!(
+                "no decision `{target}` and no approved decision of change `{target}` in `{}`",
+                setup.log.display()
+            ))
+        })?;
+    let record = MarkRecord {
+        id: tollgate_audit::new_id(),
+        recorded_at: tollgate_audit::now(),
+        origin: Origin::current(None),
+        decision_id: decision.id.clone(),
+        change_id: decision.change.id.clone(),
+        status,
+        at,
+        note,
+    };
+    let id = record.id.clone();
+    let appended = setup
+        .audit_log()
+        .append(&Record::Mark(record))
+        .map_err(audit_failure)?;
+    println!(
+        "marked decision {} of change {} as {} (record {id}, seq {})",
+        decision.id,
+        decision.change.id,
+        status.as_str(),
+        appended.seq
+    );
+    Ok(exit::APPROVED)
+}

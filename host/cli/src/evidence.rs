@@ -1,0 +1,124 @@
+//! `tollgate report`: evidence built from the decision log alone, as HTML, JSON or OSCAL.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use tollgate_audit::RangeEnd;
+use tollgate_audit::config::LOG_ENV;
+use tollgate_evidence::{ReportOptions, html, to_json, to_oscal_json};
+use tollgate_pipeline::exit;
+
+use crate::Failure;
+use crate::audit::{AUDIT_FAILURE, discover, parse_date, project_failure};
+
+/// Output of `tollgate report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum EvidenceFormat {
+    /// A self-contained HTML page (inline SVG charts, print style, no network).
+    Html,
+    /// Tollgate's evidence JSON.
+    Json,
+    /// OSCAL 1.2 assessment results (JSON).
+    Oscal,
+}
+
+/// Arguments of `tollgate report`.
+#[derive(Debug, Args)]
+pub(crate) struct EvidenceArgs {
+    /// Start of the period: `YYYY-MM-DD` (that day included) or RFC 3339.
+    #[arg(long, value_name = "DATE")]
+    from: String,
+    /// End of the period: `YYYY-MM-DD` (that day included) or an RFC 3339 instant (excluded).
+    #[arg(long, value_name = "DATE")]
+    to: String,
+    /// Only this framework (policy id or framework name; repeatable) [default: all].
+    #[arg(long = "framework", value_name = "NAME")]
+    frameworks: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = EvidenceFormat::Html)]
+    format: EvidenceFormat,
+    /// Where to write the report [default: standard output].
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Decision log [default: $TOLLGATE_AUDIT_LOG, `audit.log` in `.tollgate/config.yaml`, else
+    /// `.tollgate/audit.log` in the project directory].
+    #[arg(long, value_name = "FILE", env = LOG_ENV)]
+    audit_log: Option<PathBuf>,
+    /// A signed checkpoint to verify the log against (recommended: the report states the result).
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Option<PathBuf>,
+    /// Verifier key of the checkpoint [default: `.tollgate/audit.pub`].
+    #[arg(long, value_name = "FILE")]
+    public_key: Option<PathBuf>,
+    /// Environments whose approved changes count as deployments (repeatable).
+    #[arg(long = "production", value_name = "ENV", default_values_t = [String::from("production")])]
+    production: Vec<String>,
+    /// Generation time written in the report (RFC 3339) [default: now], for reproducible reports.
+    #[arg(long, value_name = "RFC3339")]
+    now: Option<String>,
+}
+
+/// Runs `tollgate report`. Exits 6 (after writing the report) when the log fails verification.
+pub(crate) fn run(args: &EvidenceArgs) -> Result<u8, Failure> {
+    let from = parse_date(&args.from, "--from", RangeEnd::Start)?;
+    let to = parse_date(&args.to, "--to", RangeEnd::End)?;
+    if to <= from {
+        return Err(Failure::Invalid(anyhow::anyhow!(
+            "`--to` ({to}) is not after `--from` ({from})"
+        )));
+    }
+    let generated_at = match &args.now {
+        Some(text) => tollgate_manifest::Timestamp::parse(text)
+            .map_err(|e| Failure::Invalid(anyhow::anyhow!("invalid `--now`: {e}")))?,
+        None => tollgate_audit::now(),
+    };
+    let project = discover(args.audit_log.as_deref())?;
+    let log = &project.log;
+    let checkpoint = args
+        .checkpoint
+        .as_deref()
+        .map(|path| project.load_checkpoint(path, args.public_key.as_deref()))
+        .transpose()
+        .map_err(project_failure)?;
+    if !log.exists() {
+        return Err(Failure::Audit(anyhow::anyhow!(
+            "the audit log `{}` does not exist",
+            log.display()
+        )));
+    }
+    let verification = project
+        .audit_log()
+        .verify(checkpoint.as_ref().map(|(c, _)| c))
+        .map_err(|e| Failure::Audit(e.into()))?;
+    let report = tollgate_evidence::build(
+        &verification,
+        &ReportOptions {
+            from,
+            to,
+            frameworks: args.frameworks.clone(),
+            generated_at,
+            log_path: log.display().to_string(),
+            checkpoint_key: checkpoint.as_ref().map(|(_, k)| k.name().to_owned()),
+            production_environments: args.production.clone(),
+            generator: format!("tollgate {}", env!("CARGO_PKG_VERSION")),
+        },
+    );
+    let text = match args.format {
+        EvidenceFormat::Html => html::render(&report),
+        EvidenceFormat::Json => to_json(&report).map_err(|e| Failure::Internal(e.into()))?,
+        EvidenceFormat::Oscal => to_oscal_json(&report).map_err(|e| Failure::Internal(e.into()))?,
+    };
+    match &args.output {
+        Some(path) => crate::write_output(path, text.as_bytes())?,
+        None => crate::render::emit(&text),
+    }
+    if report.log.intact {
+        Ok(exit::APPROVED)
+    } else {
+        eprintln!("error: {}", report.log.statement);
+        for problem in &report.log.problems {
+            eprintln!("problem: {problem}");
+        }
+        Ok(AUDIT_FAILURE)
+    }
+}

@@ -1,0 +1,217 @@
+//! Report formats of `tollgate eval` (`--format`, `--output FORMAT=FILE`) and waivers (`--waivers`),
+//! on top of `tollgate-reports` and `tollgate-waivers`. Waivers are applied after the (pure)
+//! policies decide; the decisions themselves are never changed.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow};
+use clap::{Args, ValueEnum};
+use tollgate_pipeline::{Decided, Report};
+use tollgate_reports::ReportFormat;
+use tollgate_waivers::WaiverSet;
+
+use crate::Failure;
+use crate::render;
+
+/// Formats of `tollgate eval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum EvalFormat {
+    /// Human-readable text.
+    Text,
+    /// Tollgate's stable JSON document.
+    Json,
+    /// JUnit XML: one test case per control per framework.
+    Junit,
+    /// SARIF 2.1.0 for code scanning.
+    Sarif,
+    /// GitHub Actions annotations (and a Markdown job summary in `$GITHUB_STEP_SUMMARY`).
+    Github,
+    /// GitLab Code Quality report.
+    Gitlab,
+    /// Markdown summary for a merge-request comment.
+    Markdown,
+}
+
+impl EvalFormat {
+    fn report_format(self) -> Option<ReportFormat> {
+        match self {
+            Self::Text => None,
+            Self::Json => Some(ReportFormat::Json),
+            Self::Junit => Some(ReportFormat::Junit),
+            Self::Sarif => Some(ReportFormat::Sarif),
+            Self::Github => Some(ReportFormat::Github),
+            Self::Gitlab => Some(ReportFormat::Gitlab),
+            Self::Markdown => Some(ReportFormat::Markdown),
+        }
+    }
+}
+
+/// A report written to a file: `FORMAT=FILE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OutputTarget {
+    format: EvalFormat,
+    path: PathBuf,
+}
+
+fn output_target(text: &str) -> Result<OutputTarget, String> {
+    let (format, path) = text.split_once('=').ok_or_else(|| {
+        format!("`{text}` is not FORMAT=FILE (for example `sarif=tollgate.sarif`)")
+    })?;
+    let format = EvalFormat::from_str(format, true).map_err(|_| {
+        format!(
+            "unknown format `{format}` in `{text}` (text, json, junit, sarif, github, gitlab, markdown)"
+        )
+    })?;
+    if path.is_empty() {
+        return Err(format!("`{text}` names no file"));
+    }
+    Ok(OutputTarget {
+        format,
+        path: PathBuf::from(path),
+    })
+}
+
+impl ReportArgs {
+    /// Waivers only, without report files: for `tollgate serve`.
+    pub(crate) fn waivers_only(waivers: Option<PathBuf>) -> Self {
+        Self {
+            outputs: Vec::new(),
+            waivers,
+            service: None,
+        }
+    }
+}
+
+/// Report files and waivers of `tollgate eval`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ReportArgs {
+    /// Also writes a report to a file, `FORMAT=FILE` (text, json, junit, sarif, github, gitlab,
+    /// markdown); repeatable. Files are written atomically, after the evaluation.
+    #[arg(long = "output", value_name = "FORMAT=FILE", value_parser = output_target)]
+    outputs: Vec<OutputTarget>,
+    /// Waivers file (YAML or JSON): documented, approved, expiring exceptions. A matching active
+    /// waiver turns a finding into a waived one that no longer blocks.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) waivers: Option<PathBuf>,
+    /// The service being deployed, matched against a waiver's `scope.service`.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) service: Option<String>,
+}
+
+impl ReportArgs {
+    /// Reads the waivers file, if any. An unreadable or unparsable file is invalid input; single
+    /// malformed waivers are not (they are reported and never apply).
+    pub(crate) fn load_waivers(&self) -> Result<Option<WaiverSet>, Failure> {
+        let Some(path) = &self.waivers else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("failed to read waivers `{}`", path.display()))
+            .map_err(Failure::Invalid)?;
+        WaiverSet::parse(&text, &path.display().to_string())
+            .map(Some)
+            .map_err(|e| Failure::Invalid(anyhow!(e)))
+    }
+}
+
+/// Renders one format.
+fn render_format(
+    report: &Report,
+    format: EvalFormat,
+    style: render::Style,
+) -> Result<String, Failure> {
+    match format.report_format() {
+        None => Ok(render::text(report, style) + &waivers_text(report)),
+        Some(format) => tollgate_reports::render(format, &report.view())
+            .map_err(|e| Failure::Internal(anyhow!(e))),
+    }
+}
+
+/// The waivers section of the text report: empty without a waivers file.
+fn waivers_text(report: &Report) -> String {
+    let Some(file) = &report.waivers_file else {
+        return String::new();
+    };
+    let evaluation = report.view();
+    let mut out = format!("\n== Waivers ({file}) ==\n");
+    let findings = evaluation.findings();
+    let waived: Vec<_> = findings.iter().filter(|v| v.waiver.is_some()).collect();
+    if waived.is_empty() {
+        out.push_str("No finding is waived.\n");
+    }
+    for view in waived {
+        let _ = writeln!(
+            out,
+            "  waived [{}] {} ({}, {}): {}\n      {}",
+            view.policy.metadata.id,
+            view.finding.rule_id,
+            view.finding.control_id,
+            view.finding.severity,
+            view.finding.message,
+            view.waiver_note().unwrap_or_default()
+        );
+    }
+    for problem in &report.waivers.problems {
+        let _ = writeln!(out, "  not applied: {problem}");
+    }
+    if !report.waivers.unused.is_empty() {
+        let _ = writeln!(
+            out,
+            "  active waivers that matched nothing: {}",
+            report.waivers.unused.join(", ")
+        );
+    }
+    let _ = writeln!(
+        out,
+        "Outcome after waivers: {}",
+        evaluation.outcome().as_str()
+    );
+    let _ = writeln!(out, "Exit code: {}", report.exit_code());
+    out
+}
+
+/// Writes the `--output` files, then the `--format` report to standard output. With the `github`
+/// format, the Markdown summary is also appended to `$GITHUB_STEP_SUMMARY` when it is set.
+pub(crate) fn emit(decided: &Decided, format: EvalFormat, args: &ReportArgs) -> Result<(), Failure> {
+    let report = decided.report();
+    for target in &args.outputs {
+        let text = render_format(report, target.format, render::Style::plain())?;
+        tollgate_durable::write(
+            &target.path,
+            text.as_bytes(),
+            tollgate_durable::Access::Shared,
+        )
+        .with_context(|| {
+                format!(
+                    "cannot write the {} report to `{}`",
+                    target
+                        .format
+                        .to_possible_value()
+                        .map(|v| v.get_name().to_owned())
+                        .unwrap_or_default(),
+                    target.path.display()
+                )
+            })
+            .map_err(Failure::Invalid)?;
+    }
+    if format == EvalFormat::Github
+        && let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty())
+    {
+        let markdown = tollgate_reports::markdown(&report.view());
+        append(Path::new(&summary), &markdown)
+            .with_context(|| format!("cannot append the job summary to `{}`", summary.display()))
+            .map_err(Failure::Invalid)?;
+    }
+    render::emit(&render_format(report, format, render::Style::detect())?);
+    Ok(())
+}
+
+fn append(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    file.write_all(text.as_bytes())
+}

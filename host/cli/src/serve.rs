@@ -1,0 +1,131 @@
+//! `tollgate serve`: the HTTP gateway (`tollgate-gateway`). Policies are loaded and their settings
+//! validated once, at start; every request is decided through the same gate as `tollgate eval`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow};
+use clap::Args;
+use tollgate_gateway::Gateway;
+use tollgate_pipeline::{Gate, exit};
+
+use crate::audit::EvalAuditArgs;
+use crate::eval;
+use crate::reporting::ReportArgs;
+use crate::{CacheArgs, Failure};
+
+/// Arguments of `tollgate serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on (`127.0.0.1:0` picks a free port; the bound address is printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8181")]
+    listen: SocketAddr,
+    /// A policy to run: a built-in name (`sox`, `hipaa`, `pci`) or the path of a policy component
+    /// (`.wasm`). Repeatable; without it the three built-in policies run.
+    #[arg(long = "policy", value_name = "NAME|PATH")]
+    policies: Vec<String>,
+    /// Settings file (YAML or JSON): a mapping from policy id to that policy's settings object.
+    #[arg(long, value_name = "FILE")]
+    settings: Option<PathBuf>,
+    /// Waivers file (YAML or JSON), read once at start.
+    #[arg(long, value_name = "FILE")]
+    waivers: Option<PathBuf>,
+    /// Decision log every evaluation is appended to before it is answered [default:
+    /// $TOLLGATE_AUDIT_LOG, `audit.log` in `.tollgate/config.yaml`, else `.tollgate/audit.log` in
+    /// the project directory]. If a record cannot be written the request fails with 503.
+    #[arg(long, value_name = "FILE", env = tollgate_audit::config::LOG_ENV)]
+    audit_log: Option<PathBuf>,
+    /// A manifest field path to mask in the stored copy (repeatable).
+    #[arg(long = "mask", value_name = "PATH")]
+    mask: Vec<String>,
+    #[command(flatten)]
+    cache: CacheArgs,
+    /// Evaluations running at once [default: the engine's instance pool size, 64]; further
+    /// requests wait for a free slot.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_concurrent: Option<u32>,
+    /// Seconds a request may take, waiting for a slot included, before it is answered with 503.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    timeout: u64,
+}
+
+pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
+    let reports = ReportArgs::waivers_only(args.waivers.clone());
+    let options = eval::pipeline_options(args.settings.as_deref(), &reports)?;
+    let recorder = EvalAuditArgs::for_server(args.audit_log.clone(), args.mask.clone()).recorder()?;
+    let sources = eval::policy_sources(&args.policies)?;
+    let engine = args.cache.engine()?;
+    let pipeline = eval::load_pipeline(&engine, sources, options)?;
+    if !pipeline.failures().is_empty() {
+        let failed: Vec<String> = pipeline.failures().iter().map(ToString::to_string).collect();
+        return Err(Failure::Policy(anyhow!(
+            "not serving: {}",
+            failed.join("; ")
+        )));
+    }
+    let pool = engine.limits().max_instances.max(1);
+    let slots = args.max_concurrent.unwrap_or(pool).min(pool);
+    let gateway = Arc::new(Gateway::new(
+        Gate::new(pipeline, Box::new(recorder)),
+        usize::try_from(slots).unwrap_or(64),
+        Duration::from_secs(args.timeout),
+    ));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+        .map_err(Failure::Internal)?;
+    runtime.block_on(serve(gateway, args.listen))?;
+    Ok(exit::APPROVED)
+}
+
+async fn serve(gateway: Arc<Gateway>, listen: SocketAddr) -> Result<(), Failure> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))
+        .map_err(Failure::Invalid)?;
+    let address = listener
+        .local_addr()
+        .context("cannot read the bound address")
+        .map_err(Failure::Internal)?;
+    {
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "listening on http://{address}")
+            .and_then(|()| stdout.flush())
+            .context("cannot write to standard output")
+            .map_err(Failure::Internal)?;
+    }
+    tollgate_gateway::serve(listener, gateway, shutdown())
+        .await
+        .context("the server failed")
+        .map_err(Failure::Internal)?;
+    eprintln!("tollgate serve: shut down");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

@@ -1,0 +1,6 @@
+//! Typed bindings of the `tollgate:policy/policy` world, generated from `wit/`.
+
+wasmtime::component::bindgen!({
+    path: "../../wit",
+    world: "policy",
+});

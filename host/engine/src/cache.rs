@@ -1,0 +1,104 @@
+//! On-disk cache of compiled components, keyed by the component's digest and the engine's
+//! compatibility hash.
+//!
+//! Each entry is a `.cwasm` file plus a `.cwasm.sha256` file holding the checksum of its bytes. An
+//! entry is used only when the checksum matches and wasmtime accepts it for this engine; anything
+//! else is recompiled and overwritten. Entries are written durably and whole (`tollgate-durable`).
+
+use std::fs;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use tollgate_durable::Access;
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+/// Environment variable naming the cache directory.
+pub const CACHE_DIR_ENV: &str = "TOLLGATE_CACHE_DIR";
+
+/// The default cache directory: `$TOLLGATE_CACHE_DIR`, else `$XDG_CACHE_HOME/tollgate`, else
+/// `$HOME/.cache/tollgate`; `None` when none of them is set.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    var(CACHE_DIR_ENV)
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("tollgate")))
+        .or_else(|| var("HOME").map(|d| d.join(".cache").join("tollgate")))
+}
+
+/// The cache of one engine.
+pub(crate) struct Cache {
+    dir: PathBuf,
+    engine_key: String,
+}
+
+impl Cache {
+    pub(crate) fn new(dir: PathBuf, engine: &Engine) -> Self {
+        let mut hasher = DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        Self {
+            dir,
+            engine_key: format!("{:016x}", hasher.finish()),
+        }
+    }
+
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Path of the entry for a component whose sha256 is `digest_hex`.
+    pub(crate) fn entry(&self, digest_hex: &str) -> PathBuf {
+        self.dir
+            .join(format!("{digest_hex}-{}.cwasm", self.engine_key))
+    }
+
+    fn checksum_path(entry: &Path) -> PathBuf {
+        let mut name = entry.as_os_str().to_owned();
+        name.push(".sha256");
+        PathBuf::from(name)
+    }
+
+    /// Loads a cached compilation, or `None` if there is none or it cannot be trusted.
+    pub(crate) fn load(&self, engine: &Engine, digest_hex: &str) -> Option<Component> {
+        let entry = self.entry(digest_hex);
+        let expected = fs::read_to_string(Self::checksum_path(&entry)).ok()?;
+        let bytes = fs::read(&entry).ok()?;
+        if hex::encode(Sha256::digest(&bytes)) != expected.trim() {
+            return None;
+        }
+        drop(bytes);
+        deserialize(engine, &entry).ok()
+    }
+
+    /// Stores a compilation. Failures are ignored: the cache only saves time.
+    pub(crate) fn store(&self, component: &Component, digest_hex: &str) {
+        let _ = self.try_store(component, digest_hex);
+    }
+
+    fn try_store(&self, component: &Component, digest_hex: &str) -> std::io::Result<()> {
+        let bytes = component.serialize().map_err(std::io::Error::other)?;
+        tollgate_durable::create_dir_all(&self.dir, Access::Private)?;
+        let entry = self.entry(digest_hex);
+        tollgate_durable::write(&entry, &bytes, Access::Private)?;
+        let checksum = hex::encode(Sha256::digest(&bytes));
+        tollgate_durable::write(
+            &Self::checksum_path(&entry),
+            checksum.as_bytes(),
+            Access::Private,
+        )
+    }
+}
+
+#[expect(
+    unsafe_code,
+    reason = "the file was written by `Component::serialize` of a compatible engine and its checksum was verified just before"
+)]
+fn deserialize(engine: &Engine, entry: &Path) -> wasmtime::Result<Component> {
+    // SAFETY: `deserialize_file` runs the file's machine code; the entry's checksum matched the one
+    // recorded when this host serialized it, and wasmtime itself checks the engine compatibility.
+    unsafe { Component::deserialize_file(engine, entry) }
+}

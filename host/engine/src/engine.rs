@@ -1,0 +1,251 @@
+//! The wasmtime engine, configured once: pooling allocator, epoch deadline with a background ticker,
+//! per-store memory and table limits, and a bounded wasm stack.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use crate::cache::Cache;
+use crate::error::HostError;
+use tollgate_pipeline::Resource;
+
+/// Interval between two epoch ticks. A deadline is rounded up to whole ticks, plus one.
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(1);
+
+/// Table elements a store may hold in total per table.
+const TABLE_ELEMENTS: usize = 20_000;
+
+/// Bytes of a linear memory kept resident (instead of unmapped) between two instantiations.
+const KEEP_RESIDENT: usize = 1 << 20;
+
+/// Resource limits applied to every evaluation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall-clock deadline of one call (instantiation included). Default 100 ms.
+    pub deadline: Duration,
+    /// Largest linear memory of an instance, in bytes. Default 64 MiB.
+    pub memory_bytes: usize,
+    /// Largest wasm call stack, in bytes. Default 1 MiB.
+    pub max_wasm_stack: usize,
+    /// Policy instances that can be alive at once (the pool's size). Default 64.
+    pub max_instances: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            deadline: Duration::from_millis(100),
+            memory_bytes: 64 << 20,
+            max_wasm_stack: 1 << 20,
+            max_instances: 64,
+        }
+    }
+}
+
+impl Limits {
+    /// Epoch ticks from the start of a call to its deadline.
+    pub(crate) fn deadline_ticks(&self) -> u64 {
+        let tick = EPOCH_TICK.as_nanos();
+        let ticks = self.deadline.as_nanos().div_ceil(tick) + 1;
+        u64::try_from(ticks).unwrap_or(u64::MAX)
+    }
+}
+
+/// Loads and runs policy components. One wasmtime engine, configured once; cheap to share by
+/// reference across threads.
+pub struct PolicyEngine {
+    pub(crate) runtime: Arc<Runtime>,
+    pub(crate) cache: Option<Cache>,
+}
+
+/// What every loaded policy of an engine shares: the engine, its limits and the epoch ticker. The
+/// ticker runs until the engine and every policy loaded from it are dropped.
+pub(crate) struct Runtime {
+    pub(crate) engine: Engine,
+    pub(crate) limits: Limits,
+    _ticker: Ticker,
+}
+
+impl PolicyEngine {
+    /// Creates an engine with the given limits. `cache_dir` is where compiled components are cached;
+    /// `None` disables the cache.
+    pub fn new(limits: Limits, cache_dir: Option<PathBuf>) -> Result<Self, HostError> {
+        let engine =
+            Engine::new(&config(&limits)?).map_err(|e| HostError::Engine(format!("{e:#}")))?;
+        let ticker = Ticker::start(&engine)?;
+        let cache = cache_dir.map(|dir| Cache::new(dir, &engine));
+        Ok(Self {
+            runtime: Arc::new(Runtime {
+                engine,
+                limits,
+                _ticker: ticker,
+            }),
+            cache,
+        })
+    }
+
+    /// The limits applied to every evaluation.
+    pub fn limits(&self) -> &Limits {
+        &self.runtime.limits
+    }
+
+    /// The directory of the compiled-component cache, if enabled.
+    pub fn cache_dir(&self) -> Option<&std::path::Path> {
+        self.cache.as_ref().map(Cache::dir)
+    }
+}
+
+fn config(limits: &Limits) -> Result<Config, HostError> {
+    let page = 1usize << 16;
+    let memory_bytes = limits.memory_bytes.div_ceil(page).saturating_mul(page);
+    let instances = limits.max_instances.max(1);
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(instances)
+        .total_core_instances(instances.saturating_mul(4))
+        .total_memories(instances.saturating_mul(2))
+        .total_tables(instances.saturating_mul(2))
+        .table_elements(TABLE_ELEMENTS)
+        .max_memory_size(memory_bytes)
+        .linear_memory_keep_resident(KEEP_RESIDENT.min(memory_bytes))
+        .table_keep_resident(KEEP_RESIDENT);
+    let mut config = Config::new();
+    config
+        .wasm_component_model(true)
+        .concurrency_support(false)
+        .epoch_interruption(true)
+        .max_wasm_stack(limits.max_wasm_stack)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    Ok(config)
+}
+
+/// A background thread that increments the engine's epoch every [`EPOCH_TICK`] until dropped.
+struct Ticker {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Ticker {
+    fn start(engine: &Engine) -> Result<Self, HostError> {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let engine = engine.weak();
+        let thread = std::thread::Builder::new()
+            .name("tollgate-epoch".into())
+            .spawn(move || {
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(EPOCH_TICK) {
+                    match engine.upgrade() {
+                        Some(engine) => engine.increment_epoch(),
+                        None => break,
+                    }
+                }
+            })
+            .map_err(|e| HostError::Engine(format!("failed to start the epoch ticker: {e}")))?;
+        Ok(Self {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            // The thread only sleeps and ticks; it cannot panic, and a failed join leaves nothing to do.
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Data of every store: the resource limiter.
+pub(crate) struct StoreState {
+    pub(crate) limiter: Limiter,
+}
+
+/// Enforces the memory and table limits, and records which was hit so that a failure can be
+/// reported as a resource limit rather than a bare trap.
+pub(crate) struct Limiter {
+    memory_bytes: usize,
+    pub(crate) exceeded: Option<(Resource, String)>,
+}
+
+impl Limiter {
+    pub(crate) fn new(limits: &Limits) -> Self {
+        Self {
+            memory_bytes: limits.memory_bytes,
+            exceeded: None,
+        }
+    }
+
+    fn exceed(&mut self, resource: Resource, detail: String) -> wasmtime::Error {
+        let error = wasmtime::Error::msg(format!("{resource} limit exceeded: {detail}"));
+        self.exceeded.get_or_insert((resource, detail));
+        error
+    }
+}
+
+impl wasmtime::ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory_bytes {
+            let limit = self.memory_bytes;
+            return Err(self.exceed(
+                Resource::Memory,
+                format!("memory of {current} bytes would grow to {desired} bytes, over the {limit}-byte limit"),
+            ));
+        }
+        Ok(true)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        Err(self.exceed(Resource::Memory, format!("memory growth failed: {error}")))
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > TABLE_ELEMENTS {
+            return Err(self.exceed(
+                Resource::Table,
+                format!("table of {current} elements would grow to {desired}, over the {TABLE_ELEMENTS}-element limit"),
+            ));
+        }
+        Ok(true)
+    }
+
+    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        Err(self.exceed(Resource::Table, format!("table growth failed: {error}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_round_up_to_whole_ticks_plus_one() {
+        assert_eq!(Limits::default().deadline_ticks(), 101);
+        let limits = Limits {
+            deadline: Duration::from_micros(1500),
+            ..Limits::default()
+        };
+        assert_eq!(limits.deadline_ticks(), 3);
+    }
+
+    #[test]
+    fn engines_and_policies_can_be_shared_across_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<PolicyEngine>();
+        shareable::<crate::LoadedPolicy>();
+    }
+}

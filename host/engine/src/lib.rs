@@ -1,0 +1,28 @@
+//! Tollgate's wasmtime host: loads WebAssembly policy components (`wit/tollgate.wit`, world
+//! `policy`) into one engine and runs them for the decision pipeline ([`tollgate_pipeline`]); a
+//! [`LoadedPolicy`] is a [`tollgate_pipeline::Evaluator`].
+//!
+//! Policies import nothing: the linker is empty. Every call runs in a fresh store instantiated from
+//! a pre-instantiated component, under an epoch deadline, a memory limit and a stack limit; a trap,
+//! timeout or limit is a [`PolicyFailure`] of that policy, never an approval. Compiled components
+//! are cached on disk, keyed by digest and engine.
+
+mod bindings;
+mod cache;
+mod convert;
+mod engine;
+mod error;
+mod policy;
+
+pub use cache::{CACHE_DIR_ENV, default_cache_dir};
+pub use engine::{Limits, PolicyEngine};
+pub use error::HostError;
+pub use policy::{BuiltinPack, ItemInfo, LoadedPolicy, PolicySource, builtin_pack, builtin_packs};
+pub use tollgate_pipeline::{PolicyFailure, Resource};
+
+/// Paths of the hostile fixture components (spinning, memory bomb, trap, stack overflow,
+/// impostor) built with the packs, for tests.
+#[cfg(feature = "test-fixtures")]
+pub mod fixtures {
+    include!(concat!(env!("OUT_DIR"), "/fixtures.rs"));
+}

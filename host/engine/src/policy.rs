@@ -1,0 +1,410 @@
+//! Loading policy components and evaluating manifests with them.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use tollgate_decision::{Decision, PolicyMetadata};
+use tollgate_manifest::{Manifest, Timestamp};
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Engine, Store, Trap};
+
+use crate::bindings::{EvaluationContext, Policy, PolicyPre};
+use crate::convert;
+use crate::engine::{Limiter, PolicyEngine, Runtime, StoreState};
+use crate::error::HostError;
+use tollgate_pipeline::{Evaluator, PolicyFailure, Resource, contract};
+
+/// A policy component embedded in the binary.
+#[derive(Debug)]
+pub struct BuiltinPack {
+    /// Policy name (`sox`, `hipaa`, `pci`).
+    pub name: &'static str,
+    /// The component's bytes.
+    pub bytes: &'static [u8],
+}
+
+mod builtin {
+    use super::BuiltinPack;
+    include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
+}
+
+/// The built-in policy packs: SOX, HIPAA and PCI DSS, compiled from `policies/` by the build.
+pub fn builtin_packs() -> &'static [BuiltinPack] {
+    builtin::BUILTIN_PACKS
+}
+
+/// Looks up a built-in pack by name.
+pub fn builtin_pack(name: &str) -> Option<&'static BuiltinPack> {
+    builtin_packs().iter().find(|p| p.name == name)
+}
+
+/// Where a policy component comes from.
+#[derive(Debug, Clone)]
+pub enum PolicySource {
+    /// A built-in pack.
+    Builtin(&'static BuiltinPack),
+    /// A component file.
+    File(PathBuf),
+    /// Component bytes, with a name for messages.
+    Bytes {
+        /// Name used in messages.
+        name: String,
+        /// The component's bytes.
+        bytes: Vec<u8>,
+    },
+}
+
+impl PolicySource {
+    /// The name used in messages: the built-in name, the file path or the given name.
+    pub fn name(&self) -> String {
+        match self {
+            Self::Builtin(pack) => pack.name.to_owned(),
+            Self::File(path) => path.display().to_string(),
+            Self::Bytes { name, .. } => name.clone(),
+        }
+    }
+}
+
+/// One import or export of a component.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ItemInfo {
+    /// Name of the item, for example `evaluate` or `tollgate:policy/manifest@0.1.0`.
+    pub name: String,
+    /// Kind of the item: `function`, `instance`, `type`, `resource`, `module` or `component`.
+    pub kind: &'static str,
+    /// Items of an instance.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<ItemInfo>,
+}
+
+impl fmt::Display for ItemInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.kind, self.name)?;
+        if is_types_only(self) {
+            write!(f, " (types only: {} types)", self.items.len())?;
+        } else if !self.items.is_empty() {
+            let names: Vec<&str> = self.items.iter().map(|i| i.name.as_str()).collect();
+            write!(f, " {{ {} }}", names.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// A compiled, pre-instantiated policy with its metadata. Every call runs in a fresh store.
+pub struct LoadedPolicy {
+    runner: Runner,
+    metadata: PolicyMetadata,
+    digest: String,
+    size: usize,
+    from_cache: bool,
+    imports: Vec<ItemInfo>,
+    exports: Vec<ItemInfo>,
+}
+
+impl fmt::Debug for LoadedPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoadedPolicy")
+            .field("id", &self.metadata.id)
+            .field("digest", &self.digest)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PolicyEngine {
+    /// Compiles (or loads from the cache) and pre-instantiates a policy, then reads its metadata.
+    ///
+    /// Fails if the bytes are not a component, if the component imports anything, if it does not
+    /// export the `tollgate:policy/policy` world, or if reading its metadata fails.
+    pub fn load(&self, source: PolicySource) -> Result<LoadedPolicy, HostError> {
+        let name = source.name();
+        let owned;
+        let bytes: &[u8] = match &source {
+            PolicySource::Builtin(pack) => pack.bytes,
+            PolicySource::Bytes { bytes, .. } => bytes,
+            PolicySource::File(path) => {
+                owned = std::fs::read(path).map_err(|error| HostError::Read {
+                    path: path.clone(),
+                    error,
+                })?;
+                &owned
+            }
+        };
+        let engine = &self.runtime.engine;
+        let digest_hex = hex::encode(Sha256::digest(bytes));
+        let cached = self
+            .cache
+            .as_ref()
+            .and_then(|cache| cache.load(engine, &digest_hex));
+        let from_cache = cached.is_some();
+        let component = match cached {
+            Some(component) => component,
+            None => {
+                let component = Component::new(engine, bytes).map_err(|e| HostError::Compile {
+                    name: name.clone(),
+                    message: format!("{e:#}"),
+                })?;
+                if let Some(cache) = &self.cache {
+                    cache.store(&component, &digest_hex);
+                }
+                component
+            }
+        };
+
+        let imports = imports(engine, &component);
+        let exports = exports(engine, &component);
+        let linker = linker(engine, &name, &imports)?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .and_then(PolicyPre::new)
+            .map_err(|e| HostError::World {
+                name: name.clone(),
+                message: format!("{e:#}"),
+            })?;
+
+        let runner = Runner {
+            runtime: Arc::clone(&self.runtime),
+            pre,
+        };
+        let metadata = runner
+            .call(|store, p| p.call_metadata(store))
+            .map(convert::metadata)
+            .and_then(|m| contract::check_metadata(&m).map(|()| m))
+            .map_err(|failure| HostError::Metadata { name, failure })?;
+        Ok(LoadedPolicy {
+            runner,
+            metadata,
+            digest: format!("sha256:{digest_hex}"),
+            size: bytes.len(),
+            from_cache,
+            imports,
+            exports,
+        })
+    }
+}
+
+/// Builds the linker: empty, except that imports of interfaces that only carry types (such as the
+/// contract's `manifest` and `decision` interfaces) are satisfied by empty instances. Anything else
+/// imported is refused.
+fn linker(
+    engine: &Engine,
+    name: &str,
+    imports: &[ItemInfo],
+) -> Result<Linker<StoreState>, HostError> {
+    let refused: Vec<String> = imports
+        .iter()
+        .filter(|i| !is_types_only(i))
+        .map(|i| i.name.clone())
+        .collect();
+    if !refused.is_empty() {
+        return Err(HostError::Imports {
+            name: name.to_owned(),
+            imports: refused,
+        });
+    }
+    let mut linker = Linker::new(engine);
+    for import in imports {
+        linker
+            .instance(&import.name)
+            .map_err(|e| HostError::World {
+                name: name.to_owned(),
+                message: format!("{e:#}"),
+            })?;
+    }
+    Ok(linker)
+}
+
+fn is_types_only(item: &ItemInfo) -> bool {
+    item.kind == "instance" && item.items.iter().all(|i| i.kind == "type")
+}
+
+fn imports(engine: &Engine, component: &Component) -> Vec<ItemInfo> {
+    component
+        .component_type()
+        .imports(engine)
+        .map(|(name, item)| describe(engine, name, &item.ty))
+        .collect()
+}
+
+fn exports(engine: &Engine, component: &Component) -> Vec<ItemInfo> {
+    component
+        .component_type()
+        .exports(engine)
+        .map(|(name, item)| describe(engine, name, &item.ty))
+        .collect()
+}
+
+fn describe(engine: &Engine, name: &str, item: &ComponentItem) -> ItemInfo {
+    let (kind, items) = match item {
+        ComponentItem::ComponentFunc(_) | ComponentItem::CoreFunc(_) => ("function", Vec::new()),
+        ComponentItem::Module(_) => ("module", Vec::new()),
+        ComponentItem::Component(_) => ("component", Vec::new()),
+        ComponentItem::ComponentInstance(instance) => (
+            "instance",
+            instance
+                .exports(engine)
+                .map(|(n, i)| describe(engine, n, &i.ty))
+                .collect(),
+        ),
+        ComponentItem::Type(_) => ("type", Vec::new()),
+        ComponentItem::Resource(_) => ("resource", Vec::new()),
+    };
+    ItemInfo {
+        name: name.to_owned(),
+        kind,
+        items,
+    }
+}
+
+impl LoadedPolicy {
+    /// The policy's identity and control catalogue, read once at load.
+    pub fn metadata(&self) -> &PolicyMetadata {
+        &self.metadata
+    }
+
+    /// `sha256:<hex>` of the component's bytes.
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+
+    /// Size of the component, in bytes.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Whether the compiled component came from the disk cache.
+    pub fn loaded_from_cache(&self) -> bool {
+        self.from_cache
+    }
+
+    /// The component's imports (only type-carrying interfaces, since anything else is refused).
+    pub fn imports(&self) -> &[ItemInfo] {
+        &self.imports
+    }
+
+    /// The component's exports.
+    pub fn exports(&self) -> &[ItemInfo] {
+        &self.exports
+    }
+
+    /// Asks the policy to check its settings (JSON text; empty means defaults).
+    pub fn validate_settings(&self, settings_json: &str) -> Result<(), PolicyFailure> {
+        self.runner
+            .call(|store, p| p.call_validate_settings(store, settings_json))?
+            .map_err(|e| PolicyFailure::Eval(convert::eval_error(e)))
+    }
+
+    /// Evaluates a manifest with the given settings (JSON text; empty means defaults) at time `now`.
+    /// The decision is returned as the component made it: the pipeline checks it against the
+    /// policy contract ([`tollgate_pipeline::contract`]).
+    pub fn evaluate(
+        &self,
+        manifest: &Manifest,
+        settings_json: &str,
+        now: Timestamp,
+    ) -> Result<Decision, PolicyFailure> {
+        let input = convert::manifest(manifest);
+        let context = EvaluationContext {
+            now: convert::timestamp(now),
+        };
+        let decision = self
+            .runner
+            .call(|store, p| p.call_evaluate(store, &input, settings_json, context))?
+            .map_err(|e| PolicyFailure::Eval(convert::eval_error(e)))
+            .map(convert::decision)?;
+        Ok(decision)
+    }
+}
+
+/// Runs calls of one pre-instantiated component, each in a fresh store.
+struct Runner {
+    runtime: Arc<Runtime>,
+    pre: PolicyPre<StoreState>,
+}
+
+impl Runner {
+    /// Runs `f` on a fresh instance in a fresh store, under the engine's limits.
+    fn call<R>(
+        &self,
+        f: impl FnOnce(&mut Store<StoreState>, &Policy) -> wasmtime::Result<R>,
+    ) -> Result<R, PolicyFailure> {
+        let limits = &self.runtime.limits;
+        let mut store = Store::new(
+            &self.runtime.engine,
+            StoreState {
+                limiter: Limiter::new(limits),
+            },
+        );
+        store.limiter(|state| &mut state.limiter);
+        store.set_epoch_deadline(limits.deadline_ticks());
+        store.epoch_deadline_trap();
+        let result = self
+            .pre
+            .instantiate(&mut store)
+            .and_then(|policy| f(&mut store, &policy));
+        result.map_err(|error| self.classify(&store, &error))
+    }
+
+    fn classify(&self, store: &Store<StoreState>, error: &wasmtime::Error) -> PolicyFailure {
+        if let Some((resource, detail)) = &store.data().limiter.exceeded {
+            return PolicyFailure::ResourceLimit {
+                resource: *resource,
+                detail: detail.clone(),
+            };
+        }
+        if let Some(trap) = error.downcast_ref::<Trap>() {
+            return match trap {
+                Trap::Interrupt => PolicyFailure::Timeout {
+                    deadline: self.runtime.limits.deadline,
+                },
+                Trap::StackOverflow => PolicyFailure::ResourceLimit {
+                    resource: Resource::Stack,
+                    detail: format!(
+                        "wasm stack overflow (limit {} bytes)",
+                        self.runtime.limits.max_wasm_stack
+                    ),
+                },
+                other => PolicyFailure::Trap {
+                    message: other.to_string(),
+                },
+            };
+        }
+        if error
+            .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+            .is_some()
+        {
+            return PolicyFailure::ResourceLimit {
+                resource: Resource::Instances,
+                detail: format!("{error:#}"),
+            };
+        }
+        PolicyFailure::Trap {
+            message: format!("{error:#}"),
+        }
+    }
+}
+
+impl Evaluator for LoadedPolicy {
+    fn metadata(&self) -> &PolicyMetadata {
+        &self.metadata
+    }
+
+    fn digest(&self) -> &str {
+        &self.digest
+    }
+
+    fn validate_settings(&self, settings_json: &str) -> Result<(), PolicyFailure> {
+        LoadedPolicy::validate_settings(self, settings_json)
+    }
+
+    fn evaluate(
+        &self,
+        manifest: &Manifest,
+        settings_json: &str,
+        now: Timestamp,
+    ) -> Result<Decision, PolicyFailure> {
+        LoadedPolicy::evaluate(self, manifest, settings_json, now)
+    }
+}

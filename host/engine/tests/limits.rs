@@ -1,0 +1,208 @@
+//! Hostile policy components: each limit stops its fixture, and the result is a failure of the
+//! right kind, never a decision.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers outside #[test] functions fail loudly too"
+)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{engine, fixture, fixtures, manifest, now};
+use tollgate_engine::{HostError, PolicyFailure, PolicySource, Resource};
+
+#[test]
+fn an_infinite_loop_times_out() {
+    let policy = fixture(fixtures::SPIN);
+    assert_eq!(policy.metadata().id, "spin");
+    let failure = policy.evaluate(&manifest(), "", now()).unwrap_err();
+    assert_eq!(
+        failure,
+        PolicyFailure::Timeout {
+            deadline: Duration::from_millis(100)
+        }
+    );
+    assert_eq!(failure.to_string(), "timed out after 100 ms");
+}
+
+#[test]
+fn a_memory_bomb_hits_the_memory_limit() {
+    // A generous deadline: filling 64 MiB on a loaded CI machine must not turn into a timeout.
+    let limits = tollgate_engine::Limits {
+        deadline: Duration::from_secs(30),
+        ..tollgate_engine::Limits::default()
+    };
+    let engine =
+        tollgate_engine::PolicyEngine::new(limits, Some(common::shared_cache_dir())).expect("engine");
+    let policy = engine
+        .load(PolicySource::File(fixtures::MEMORY_BOMB.into()))
+        .expect("loads");
+    let failure = policy.evaluate(&manifest(), "", now()).unwrap_err();
+    let PolicyFailure::ResourceLimit { resource, detail } = &failure else {
+        panic!("expected a memory limit, got {failure:?}");
+    };
+    assert_eq!(*resource, Resource::Memory);
+    assert!(detail.contains("67108864-byte limit"), "{detail}");
+}
+
+#[test]
+fn a_panic_is_a_trap() {
+    let policy = fixture(fixtures::TRAP);
+    let failure = policy.evaluate(&manifest(), "", now()).unwrap_err();
+    let PolicyFailure::Trap { message } = &failure else {
+        panic!("expected a trap, got {failure:?}");
+    };
+    assert!(message.contains("unreachable"), "{message}");
+}
+
+#[test]
+fn unbounded_recursion_hits_the_stack_limit() {
+    let policy = fixture(fixtures::STACK_OVERFLOW);
+    let failure = policy.evaluate(&manifest(), "", now()).unwrap_err();
+    assert!(
+        matches!(
+            failure,
+            PolicyFailure::ResourceLimit {
+                resource: Resource::Stack,
+                ..
+            }
+        ),
+        "expected a stack overflow, got {failure:?}"
+    );
+}
+
+#[test]
+fn a_decision_under_another_policy_id_breaks_the_contract() {
+    let policy = fixture(fixtures::IMPOSTOR);
+    let decision = policy.evaluate(&manifest(), "", now()).unwrap();
+    let failure =
+        tollgate_pipeline::contract::check_decision(policy.metadata(), &decision).unwrap_err();
+    let PolicyFailure::Malformed { reason } = &failure else {
+        panic!("expected a malformed result, got {failure:?}");
+    };
+    assert!(
+        reason.contains("`sox`") && reason.contains("`impostor`"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_policy_stays_usable_after_a_failure() {
+    // Every call gets a fresh store, so one failure does not poison the next call.
+    let policy = fixture(fixtures::TRAP);
+    assert!(policy.evaluate(&manifest(), "", now()).is_err());
+    assert_eq!(policy.metadata().id, "trap");
+    policy
+        .validate_settings("")
+        .expect("settings are still validated");
+}
+
+#[test]
+fn misbehaving_only_in_evaluate_leaves_metadata_and_settings_working() {
+    for path in [
+        fixtures::SPIN,
+        fixtures::MEMORY_BOMB,
+        fixtures::TRAP,
+        fixtures::STACK_OVERFLOW,
+    ] {
+        let policy = fixture(path);
+        assert_eq!(policy.metadata().framework, "HOSTILE");
+        policy.validate_settings("").expect("default settings");
+        assert!(policy.digest().starts_with("sha256:"));
+    }
+}
+
+/// A component that imports a host function.
+const IMPORTS_A_FUNCTION: &str = r#"
+(component
+  (import "host-log" (func (param "message" string)))
+)
+"#;
+
+/// A component that imports a WASI-like interface.
+const IMPORTS_WASI: &str = r#"
+(component
+  (import "wasi:cli/environment@0.2.0" (instance
+    (export "get-arguments" (func (result (list string))))
+  ))
+)
+"#;
+
+fn load_wat(name: &str, wat: &str) -> Result<tollgate_engine::LoadedPolicy, HostError> {
+    let bytes = wat::parse_str(wat).expect("valid WAT");
+    engine().load(PolicySource::Bytes {
+        name: name.into(),
+        bytes,
+    })
+}
+
+#[test]
+fn a_component_importing_a_function_is_refused() {
+    let error = load_wat("importer", IMPORTS_A_FUNCTION).unwrap_err();
+    let HostError::Imports { name, imports } = &error else {
+        panic!("expected an import error, got {error:?}");
+    };
+    assert_eq!(name, "importer");
+    assert_eq!(imports, &["host-log"]);
+    assert!(error.to_string().contains("imports `host-log`"), "{error}");
+}
+
+#[test]
+fn a_component_importing_wasi_is_refused() {
+    let error = load_wat("wasi", IMPORTS_WASI).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("imports `wasi:cli/environment@0.2.0`"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_component_without_the_policy_exports_is_refused() {
+    let error = load_wat("empty", "(component)").unwrap_err();
+    assert!(matches!(error, HostError::World { .. }), "{error:?}");
+}
+
+#[test]
+fn bytes_that_are_not_a_component_are_refused() {
+    let error = engine()
+        .load(PolicySource::Bytes {
+            name: "junk".into(),
+            bytes: b"not wasm at all".to_vec(),
+        })
+        .unwrap_err();
+    assert!(matches!(error, HostError::Compile { .. }), "{error:?}");
+    let core = wat::parse_str("(module)").expect("valid WAT");
+    let error = engine()
+        .load(PolicySource::Bytes {
+            name: "core".into(),
+            bytes: core,
+        })
+        .unwrap_err();
+    assert!(matches!(error, HostError::Compile { .. }), "{error:?}");
+}
+
+#[test]
+fn a_policy_outliving_its_engine_still_times_out() {
+    let limits = tollgate_engine::Limits {
+        deadline: Duration::from_millis(20),
+        ..tollgate_engine::Limits::default()
+    };
+    let engine =
+        tollgate_engine::PolicyEngine::new(limits, Some(common::shared_cache_dir())).expect("engine");
+    let policy = engine
+        .load(PolicySource::File(fixtures::SPIN.into()))
+        .expect("loads");
+    drop(engine);
+    assert_eq!(
+        policy.evaluate(&manifest(), "", now()).unwrap_err(),
+        PolicyFailure::Timeout {
+            deadline: Duration::from_millis(20)
+        }
+    );
+}
