@@ -2,13 +2,15 @@
 //! hand-written partial manifest on top. Precedence, highest first: hand-written manifest, flags,
 //! ticket file, CI environment, git and evidence files, built-in defaults.
 //!
-//! [`gather`] runs the steps of [`steps::Gathering`] in order, lowest precedence first, so that
+//! [`gather`] runs the `Gathering` steps (module `steps`) in order, lowest precedence first, so that
 //! each step overrides what the earlier ones set.
 
+mod evidence;
 mod facts;
 mod merge;
 mod output;
 mod request;
+mod stated;
 mod steps;
 
 pub use output::{FieldSource, Gathered, OutputFormat};

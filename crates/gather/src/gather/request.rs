@@ -63,7 +63,7 @@ pub struct Overrides {
     pub emergency: Option<bool>,
 }
 
-/// Everything [`gather`] needs.
+/// Everything [`gather`](crate::gather()) needs.
 #[derive(Debug, Clone, Default)]
 pub struct GatherRequest {
     /// The git repository.

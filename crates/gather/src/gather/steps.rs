@@ -1,33 +1,32 @@
 //! The steps of a gathering, in the order [`super::gather`] runs them. Each step adds the facts of one
 //! source; a later step overrides an earlier one, so the order is the precedence (lowest first).
+//! This module holds the state, the git step and the final steps (hand-written manifest, required
+//! fields, validation); the evidence-file steps are in `evidence` and the stated values (CI,
+//! ticket, flags, defaults) in `stated`.
 
 use std::path::Path;
 
 use serde_json::{Value, json};
-use tollgate_manifest::{ChangeCategory, DataClass, Format, Manifest, SensitiveDataKind, decode};
+use tollgate_manifest::{ChangeCategory, DataClass, Format, Manifest, decode};
 
 use super::facts::{Facts, field_rank};
 use super::merge::merge_hand_written;
 use super::output::Gathered;
 use super::request::GatherRequest;
 use crate::GatherError;
-use crate::ci::Sourced;
 use crate::config::{AuthorIdentity, Config};
-use crate::detect::{Detection, Detectors};
+use crate::detect::Detection;
 use crate::git::{Commit, Diff, Repository};
-use crate::junit::{JunitSummary, SuiteKinds, parse_report};
 use crate::paths::{PathRules, category_name};
-use crate::sarif::{ScanSummary, parse_log};
-use crate::ticket::Ticket;
 
 /// A gathering in progress: the facts so far, the notes for a reviewer, and the data classes
 /// brought into scope (with their sources).
 pub(super) struct Gathering<'a> {
-    request: &'a GatherRequest,
-    facts: Facts,
-    notes: Vec<String>,
-    data_classes: Vec<DataClass>,
-    data_sources: Vec<String>,
+    pub(super) request: &'a GatherRequest,
+    pub(super) facts: Facts,
+    pub(super) notes: Vec<String>,
+    pub(super) data_classes: Vec<DataClass>,
+    pub(super) data_sources: Vec<String>,
 }
 
 impl<'a> Gathering<'a> {
@@ -126,256 +125,6 @@ impl<'a> Gathering<'a> {
         Ok((repo, diff))
     }
 
-    /// Runs the sensitive-data detectors over the lines the change adds.
-    pub(super) fn scan_added_lines(
-        &self,
-        repo: &Repository,
-        diff: &Diff,
-    ) -> Result<Vec<Detection>, GatherError> {
-        let detectors = Detectors::new(&self.request.config.sensitive_data)?;
-        Ok(detectors.scan(&repo.added_lines(diff)?))
-    }
-
-    /// JUnit reports: passed and failed tests per suite kind.
-    pub(super) fn test_reports(&mut self) -> Result<(), GatherError> {
-        let request = self.request;
-        let kinds = SuiteKinds::new(&request.config.junit)?;
-        let mut tests = JunitSummary::default();
-        let mut junit_sources = Vec::new();
-        for input in &request.junit {
-            let origin = input.path.display().to_string();
-            let text = read(&input.path, "JUnit report")?;
-            tests.merge(&parse_report(
-                &text,
-                &origin,
-                input.kind.as_deref(),
-                &kinds,
-            )?);
-            junit_sources.push(origin);
-        }
-        if !request.junit.is_empty() {
-            let suites: Vec<Value> = tests
-                .kinds
-                .iter()
-                .map(|(kind, c)| json!({ "suite": kind, "passed": c.passed, "failed": c.failed }))
-                .collect();
-            self.facts.set(
-                "evidence",
-                "tests",
-                Value::Array(suites),
-                format!("junit:{}", junit_sources.join(",")),
-            );
-            let skipped: u32 = tests.kinds.iter().map(|(_, c)| c.skipped).sum();
-            if skipped > 0 {
-                self.notes.push(format!(
-                    "{skipped} skipped test(s) in the JUnit reports are not counted as passed"
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// SARIF logs: the security scan's findings by severity.
-    pub(super) fn scan_reports(&mut self) -> Result<(), GatherError> {
-        let request = self.request;
-        if request.sarif.is_empty() {
-            return Ok(());
-        }
-        let mut scan = ScanSummary::default();
-        let mut origins = Vec::new();
-        for (index, path) in request.sarif.iter().enumerate() {
-            let origin = path.display().to_string();
-            let text = read(path, "SARIF log")?;
-            scan.merge(&parse_log(&text, &origin)?, index == 0);
-            origins.push(origin);
-        }
-        self.facts.set(
-            "evidence",
-            "security_scan",
-            serde_json::to_value(scan.to_manifest())
-                .map_err(|e| GatherError::Internal(e.to_string()))?,
-            format!("sarif:{}", origins.join(",")),
-        );
-        if scan.ignored > 0 {
-            self.notes.push(format!(
-                "{} SARIF result(s) not counted: suppressed, fixed, passing or level `none`",
-                scan.ignored
-            ));
-        }
-        Ok(())
-    }
-
-    /// The detectors' findings (masked), and the data classes they bring into scope: detected data
-    /// brings its framework into scope (fail-closed).
-    pub(super) fn sensitive_data(&mut self, detections: &[Detection]) {
-        let findings: Vec<Value> = detections
-            .iter()
-            .map(|d| json!({ "kind": d.kind, "location": d.location() }))
-            .collect();
-        if !self.request.config.sensitive_data.disabled {
-            self.facts.set(
-                "evidence",
-                "sensitive_data_findings",
-                Value::Array(findings),
-                "detectors:added lines",
-            );
-        }
-        for detection in detections {
-            let class = if detection.kind == SensitiveDataKind::Pan {
-                DataClass::CardholderData
-            } else {
-                DataClass::Phi
-            };
-            if !self.data_classes.contains(&class) {
-                self.data_classes.push(class);
-                self.data_sources.push("detectors".to_owned());
-            }
-        }
-    }
-
-    /// The CI environment: pipeline, deployer (the CI actor), environment and title.
-    pub(super) fn ci_context(&mut self) {
-        let ci = &self.request.ci;
-        let facts = &mut self.facts;
-        if let Some(pipeline) = &ci.pipeline_id {
-            facts.set(
-                "change",
-                "pipeline_id",
-                json!(pipeline.value),
-                ci_source(pipeline, ci.system),
-            );
-        }
-        if let Some(actor) = &ci.actor {
-            facts.set(
-                "change",
-                "deployer",
-                json!(actor.value),
-                ci_source(actor, ci.system),
-            );
-        }
-        if let Some(environment) = &ci.environment {
-            facts.set(
-                "change",
-                "environment",
-                json!(environment.value),
-                ci_source(environment, ci.system),
-            );
-        }
-        if let Some(title) = &ci.title {
-            facts.set(
-                "change",
-                "title",
-                json!(title.value),
-                ci_source(title, ci.system),
-            );
-        }
-    }
-
-    /// The change-ticket file: id, status, approvals and what else it states.
-    pub(super) fn ticket(&mut self) -> Result<(), GatherError> {
-        let Some(path) = &self.request.ticket else {
-            return Ok(());
-        };
-        let origin = path.display().to_string();
-        let ticket = Ticket::parse(&read(path, "ticket file")?, &origin)?;
-        let source = format!("ticket:{origin}");
-        let facts = &mut self.facts;
-        facts.set("change", "id", json!(ticket.id), source.clone());
-        facts.set(
-            "change",
-            "ticket_status",
-            json!(ticket.status),
-            source.clone(),
-        );
-        facts.set(
-            "change",
-            "approvals",
-            json!(ticket.approvals),
-            source.clone(),
-        );
-        if let Some(title) = ticket.title {
-            facts.set("change", "title", json!(title), source.clone());
-        }
-        if let Some(emergency) = ticket.emergency {
-            facts.set("change", "emergency", json!(emergency), source.clone());
-        }
-        if let Some(reason) = ticket.reason {
-            facts.set("change", "reason", json!(reason), source.clone());
-        }
-        if let Some(impact) = ticket.security_impact {
-            facts.set("change", "security_impact", json!(impact), source);
-        }
-        Ok(())
-    }
-
-    /// Values given on the command line, and the data classes in scope (detected or flagged).
-    pub(super) fn flags(&mut self) {
-        let overrides = &self.request.overrides;
-        let facts = &mut self.facts;
-        let flag = |name: &str| format!("flag:--{name}");
-        let text_flags = [
-            (&overrides.change_id, "id", "change-id"),
-            (&overrides.title, "title", "title"),
-            (&overrides.author, "author", "author"),
-            (&overrides.deployer, "deployer", "deployer"),
-            (&overrides.environment, "environment", "environment"),
-            (&overrides.pipeline_id, "pipeline_id", "pipeline-id"),
-        ];
-        for (value, key, name) in text_flags {
-            if let Some(value) = value {
-                facts.set("change", key, json!(value), flag(name));
-            }
-        }
-        if !overrides.deployer_groups.is_empty() {
-            facts.set(
-                "change",
-                "deployer_groups",
-                json!(overrides.deployer_groups),
-                flag("deployer-group"),
-            );
-        }
-        if let Some(emergency) = overrides.emergency {
-            facts.set("change", "emergency", json!(emergency), flag("emergency"));
-        }
-        for class in &overrides.data_classes {
-            if !self.data_classes.contains(class) {
-                self.data_classes.push(*class);
-                self.data_sources.push(flag("data-class"));
-            }
-        }
-        if !self.data_classes.is_empty() {
-            self.data_sources.dedup();
-            facts.set(
-                "change",
-                "data_classes",
-                json!(self.data_classes),
-                self.data_sources.join(","),
-            );
-        }
-    }
-
-    /// Defaults for what nothing said, fail-closed: an unapproved ticket, the production
-    /// environment.
-    pub(super) fn defaults(&mut self) {
-        let facts = &mut self.facts;
-        if !facts.has("change", "ticket_status") {
-            facts.set(
-                "change",
-                "ticket_status",
-                json!("draft"),
-                "default (no ticket file: not approved)",
-            );
-        }
-        if !facts.has("change", "environment") {
-            facts.set(
-                "change",
-                "environment",
-                json!("production"),
-                "default (no CI environment: the strictest)",
-            );
-        }
-    }
-
     /// The hand-written manifest, merged over everything else. Returns the file merged, if any.
     pub(super) fn hand_written(&mut self) -> Result<Option<String>, GatherError> {
         let Some(path) = &self.request.partial else {
@@ -466,13 +215,6 @@ impl<'a> Gathering<'a> {
     }
 }
 
-fn ci_source(sourced: &Sourced, system: Option<crate::CiSystem>) -> String {
-    match system {
-        Some(system) => format!("ci:{system}:{}", sourced.variable),
-        None => format!("ci:{}", sourced.variable),
-    }
-}
-
 fn author_identity(config: &Config, commit: &Commit) -> String {
     let identity = &config.identity;
     if let Some(alias) = identity
@@ -494,7 +236,7 @@ fn author_identity(config: &Config, commit: &Commit) -> String {
     }
 }
 
-fn read(path: &Path, what: &'static str) -> Result<String, GatherError> {
+pub(super) fn read(path: &Path, what: &'static str) -> Result<String, GatherError> {
     std::fs::read_to_string(path).map_err(|source| GatherError::Read {
         what,
         path: path.display().to_string(),
