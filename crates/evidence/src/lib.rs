@@ -1,6 +1,7 @@
 //! Evidence reports built from the Tollgate decision log alone: per framework and control, the
 //! changes evaluated, compliant, non-compliant, waived and not applicable (each linked to its
-//! record); the seed's change-control, testing, segregation-of-duties and deployment evidence;
+//! record); the change-control, testing, segregation-of-duties and deployment evidence that the
+//! change-management controls call for (SOX ITGC change management, PCI DSS requirement 6.5.1);
 //! delivery metrics (deployment frequency, lead time for changes, change failure rate, control
 //! effectiveness); and the log's own verification result.
 //!

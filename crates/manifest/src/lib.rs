@@ -4,10 +4,12 @@
 //! missing required fields are rejected with an error naming the field path and the line.
 
 mod document;
+mod identity;
 mod model;
 mod timestamp;
 
 pub use document::{DocumentError, Format, Location, MAX_DOCUMENT_BYTES, decode};
+pub use identity::same_identity;
 pub use model::*;
 pub use timestamp::{Timestamp, TimestampError};
 

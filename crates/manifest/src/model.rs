@@ -121,7 +121,7 @@ pub enum DataClass {
     Pii,
 }
 
-/// Kinds of change, in the seed's classification.
+/// Kinds of change, each implying a default risk class for change management (SOX ITGC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeCategory {

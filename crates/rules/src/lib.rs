@@ -93,9 +93,7 @@ pub fn check_manifest(manifest: &Manifest) -> Result<(), EvalError> {
 }
 
 /// Whether two identities name the same person (case-insensitive, surrounding blanks ignored).
-pub fn same_identity(a: &str, b: &str) -> bool {
-    a.trim().eq_ignore_ascii_case(b.trim())
-}
+pub use tollgate_manifest::same_identity;
 
 /// A problem found by a check, not yet bound to a control.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,89 @@
+//! Delivery metrics over the period, computed from the deployments, the control results and the
+//! decision counts.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use tollgate_audit::MarkStatus;
+
+use super::{
+    ControlSummary, DeploymentEvidence, ReportOptions, Summary, day_of, hours_between, ratio, round,
+};
+
+/// Delivery metrics: DORA's deployment frequency, lead time for changes and change failure rate,
+/// plus control effectiveness and the gate's stop rate, which show how the change-management
+/// controls (SOX ITGC change management, PCI DSS requirement 6.5.1) operated over the period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Metrics {
+    /// Days in the period.
+    pub period_days: f64,
+    /// Deployments to production in the period.
+    pub deployments: u64,
+    /// Deployments per day.
+    pub deployment_frequency_per_day: f64,
+    /// Deployments per week.
+    pub deployment_frequency_per_week: f64,
+    /// Deployments per day, for the chart.
+    pub deployments_by_day: Vec<(String, u64)>,
+    /// Median lead time for changes in hours, if any.
+    pub lead_time_median_hours: Option<f64>,
+    /// Mean lead time in hours, if any.
+    pub lead_time_mean_hours: Option<f64>,
+    /// Deployments marked failed or rolled back.
+    pub failed_deployments: u64,
+    /// Failed share of the deployments, if any.
+    pub change_failure_rate: Option<f64>,
+    /// Compliant share of the applicable, unwaived control evaluations, if any.
+    pub control_effectiveness: Option<f64>,
+    /// Denied or needs-approval share of the decisions: changes the gate stopped.
+    pub gate_stop_rate: Option<f64>,
+}
+
+pub(super) fn metrics(
+    deployments: &[DeploymentEvidence],
+    controls: &[ControlSummary],
+    summary: &Summary,
+    options: &ReportOptions,
+) -> Metrics {
+    let period_days = round((hours_between(options.from, options.to) / 24.0).max(1.0 / 24.0));
+    #[expect(clippy::cast_precision_loss, reason = "counts of records")]
+    let count = deployments.len() as f64;
+    let mut by_day: BTreeMap<String, u64> = BTreeMap::new();
+    for d in deployments {
+        *by_day.entry(day_of(d.deployed_at)).or_default() += 1;
+    }
+    let mut leads: Vec<f64> = deployments
+        .iter()
+        .filter_map(|d| d.lead_time_hours)
+        .collect();
+    leads.sort_by(f64::total_cmp);
+    let median = (!leads.is_empty()).then(|| {
+        let mid = leads.len() / 2;
+        if leads.len().is_multiple_of(2) {
+            round((leads[mid - 1] + leads[mid]) / 2.0)
+        } else {
+            leads[mid]
+        }
+    });
+    #[expect(clippy::cast_precision_loss, reason = "counts of records")]
+    let mean = (!leads.is_empty()).then(|| round(leads.iter().sum::<f64>() / leads.len() as f64));
+    let failed = deployments
+        .iter()
+        .filter(|d| MarkStatus::parse(&d.status).is_some_and(MarkStatus::is_failure))
+        .count() as u64;
+    let compliant: u64 = controls.iter().map(|c| c.compliant).sum();
+    let non_compliant: u64 = controls.iter().map(|c| c.non_compliant).sum();
+    Metrics {
+        period_days,
+        deployments: deployments.len() as u64,
+        deployment_frequency_per_day: round(count / period_days),
+        deployment_frequency_per_week: round(count / period_days * 7.0),
+        deployments_by_day: by_day.into_iter().collect(),
+        lead_time_median_hours: median,
+        lead_time_mean_hours: mean,
+        failed_deployments: failed,
+        change_failure_rate: ratio(failed, deployments.len() as u64),
+        control_effectiveness: ratio(compliant, compliant + non_compliant),
+        gate_stop_rate: ratio(summary.denied + summary.needs_approval, summary.decisions),
+    }
+}

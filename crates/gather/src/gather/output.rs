@@ -1,0 +1,100 @@
+//! The result of a gathering and how it is written: the manifest as YAML (with each field's source
+//! as leading comments) or JSON, and the provenance as a separate JSON document.
+
+use serde_json::{Value, json};
+use tollgate_manifest::{Format, Manifest};
+
+use crate::GatherError;
+use crate::detect::Detection;
+
+/// Where one manifest field came from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldSource {
+    /// Field path, for example `change.author`.
+    pub field: String,
+    /// Source, for example `git`, `ci:GITLAB_USER_LOGIN`, `junit:reports/unit.xml`, `hand-written`.
+    pub source: String,
+}
+
+/// The gathered manifest, where each field came from, the (masked) detections and notes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gathered {
+    /// The manifest, validated.
+    pub manifest: Manifest,
+    /// Sources of the fields that were set, in field order.
+    pub provenance: Vec<FieldSource>,
+    /// Sensitive-data detections, with masked values.
+    pub detections: Vec<Detection>,
+    /// Things a reviewer should know (for example several authors in the change).
+    pub notes: Vec<String>,
+}
+
+/// Output syntax of [`Gathered::render`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// YAML, with the provenance as leading comments.
+    Yaml,
+    /// JSON (the provenance is available separately with [`Gathered::provenance_json`]).
+    Json,
+}
+
+impl Gathered {
+    /// Renders the manifest and checks that the text parses back to the same manifest.
+    pub fn render(&self, format: OutputFormat) -> Result<String, GatherError> {
+        let internal = |e: &dyn std::fmt::Display| GatherError::Internal(e.to_string());
+        let text = match format {
+            OutputFormat::Yaml => {
+                let body = serde_yaml_ng::to_string(&self.manifest).map_err(|e| internal(&e))?;
+                let mut text = String::from(
+                    "# Change manifest gathered by `tollgate manifest`.\n# Field sources (hand-written = from the merged manifest):\n",
+                );
+                for source in &self.provenance {
+                    text.push_str(&format!("#   {}: {}\n", source.field, source.source));
+                }
+                for note in &self.notes {
+                    text.push_str(&format!("# note: {}\n", note.replace('\n', " ")));
+                }
+                text + &body
+            }
+            OutputFormat::Json => {
+                serde_json::to_string_pretty(&self.manifest).map_err(|e| internal(&e))? + "\n"
+            }
+        };
+        let format_back = match format {
+            OutputFormat::Yaml => Format::Yaml,
+            OutputFormat::Json => Format::Json,
+        };
+        let parsed =
+            Manifest::from_text(&text, format_back).map_err(|source| GatherError::Invalid {
+                partial: None,
+                source,
+            })?;
+        if parsed != self.manifest {
+            return Err(GatherError::Internal(
+                "the rendered manifest does not parse back to the gathered one".to_owned(),
+            ));
+        }
+        Ok(text)
+    }
+
+    /// The provenance, detections (masked) and notes as a JSON document.
+    pub fn provenance_json(&self) -> String {
+        let detections: Vec<Value> = self
+            .detections
+            .iter()
+            .map(|d| {
+                json!({
+                    "kind": d.kind,
+                    "location": d.location(),
+                    "masked": d.masked,
+                })
+            })
+            .collect();
+        let document = json!({
+            "fields": self.provenance,
+            "sensitive_data": detections,
+            "notes": self.notes,
+        });
+        serde_json::to_string_pretty(&document).unwrap_or_default() + "\n"
+    }
+}

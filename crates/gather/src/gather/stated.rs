@@ -1,0 +1,161 @@
+//! The steps of a gathering that take values as stated: by the CI environment, the change-ticket
+//! file and the command-line flags, and the fail-closed defaults for what none of them said.
+
+use serde_json::json;
+
+use super::steps::{Gathering, read};
+use crate::GatherError;
+use crate::ci::Sourced;
+use crate::ticket::Ticket;
+
+impl Gathering<'_> {
+    /// The CI environment: pipeline, deployer (the CI actor), environment and title.
+    pub(super) fn ci_context(&mut self) {
+        let ci = &self.request.ci;
+        let facts = &mut self.facts;
+        if let Some(pipeline) = &ci.pipeline_id {
+            facts.set(
+                "change",
+                "pipeline_id",
+                json!(pipeline.value),
+                ci_source(pipeline, ci.system),
+            );
+        }
+        if let Some(actor) = &ci.actor {
+            facts.set(
+                "change",
+                "deployer",
+                json!(actor.value),
+                ci_source(actor, ci.system),
+            );
+        }
+        if let Some(environment) = &ci.environment {
+            facts.set(
+                "change",
+                "environment",
+                json!(environment.value),
+                ci_source(environment, ci.system),
+            );
+        }
+        if let Some(title) = &ci.title {
+            facts.set(
+                "change",
+                "title",
+                json!(title.value),
+                ci_source(title, ci.system),
+            );
+        }
+    }
+
+    /// The change-ticket file: id, status, approvals and what else it states.
+    pub(super) fn ticket(&mut self) -> Result<(), GatherError> {
+        let Some(path) = &self.request.ticket else {
+            return Ok(());
+        };
+        let origin = path.display().to_string();
+        let ticket = Ticket::parse(&read(path, "ticket file")?, &origin)?;
+        let source = format!("ticket:{origin}");
+        let facts = &mut self.facts;
+        facts.set("change", "id", json!(ticket.id), source.clone());
+        facts.set(
+            "change",
+            "ticket_status",
+            json!(ticket.status),
+            source.clone(),
+        );
+        facts.set(
+            "change",
+            "approvals",
+            json!(ticket.approvals),
+            source.clone(),
+        );
+        if let Some(title) = ticket.title {
+            facts.set("change", "title", json!(title), source.clone());
+        }
+        if let Some(emergency) = ticket.emergency {
+            facts.set("change", "emergency", json!(emergency), source.clone());
+        }
+        if let Some(reason) = ticket.reason {
+            facts.set("change", "reason", json!(reason), source.clone());
+        }
+        if let Some(impact) = ticket.security_impact {
+            facts.set("change", "security_impact", json!(impact), source);
+        }
+        Ok(())
+    }
+
+    /// Values given on the command line, and the data classes in scope (detected or flagged).
+    pub(super) fn flags(&mut self) {
+        let overrides = &self.request.overrides;
+        let facts = &mut self.facts;
+        let flag = |name: &str| format!("flag:--{name}");
+        let text_flags = [
+            (&overrides.change_id, "id", "change-id"),
+            (&overrides.title, "title", "title"),
+            (&overrides.author, "author", "author"),
+            (&overrides.deployer, "deployer", "deployer"),
+            (&overrides.environment, "environment", "environment"),
+            (&overrides.pipeline_id, "pipeline_id", "pipeline-id"),
+        ];
+        for (value, key, name) in text_flags {
+            if let Some(value) = value {
+                facts.set("change", key, json!(value), flag(name));
+            }
+        }
+        if !overrides.deployer_groups.is_empty() {
+            facts.set(
+                "change",
+                "deployer_groups",
+                json!(overrides.deployer_groups),
+                flag("deployer-group"),
+            );
+        }
+        if let Some(emergency) = overrides.emergency {
+            facts.set("change", "emergency", json!(emergency), flag("emergency"));
+        }
+        for class in &overrides.data_classes {
+            if !self.data_classes.contains(class) {
+                self.data_classes.push(*class);
+                self.data_sources.push(flag("data-class"));
+            }
+        }
+        if !self.data_classes.is_empty() {
+            self.data_sources.dedup();
+            facts.set(
+                "change",
+                "data_classes",
+                json!(self.data_classes),
+                self.data_sources.join(","),
+            );
+        }
+    }
+
+    /// Defaults for what nothing said, fail-closed: an unapproved ticket, the production
+    /// environment.
+    pub(super) fn defaults(&mut self) {
+        let facts = &mut self.facts;
+        if !facts.has("change", "ticket_status") {
+            facts.set(
+                "change",
+                "ticket_status",
+                json!("draft"),
+                "default (no ticket file: not approved)",
+            );
+        }
+        if !facts.has("change", "environment") {
+            facts.set(
+                "change",
+                "environment",
+                json!("production"),
+                "default (no CI environment: the strictest)",
+            );
+        }
+    }
+}
+
+fn ci_source(sourced: &Sourced, system: Option<crate::CiSystem>) -> String {
+    match system {
+        Some(system) => format!("ci:{system}:{}", sourced.variable),
+        None => format!("ci:{}", sourced.variable),
+    }
+}

@@ -1,0 +1,231 @@
+//! The waiver types: a waiver and its scope, a parsed waivers file, and the problems that keep a
+//! waiver from applying.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::Date;
+use tollgate_decision::{Decision, Finding};
+use tollgate_manifest::{Location, Timestamp};
+
+use crate::apply::WaiverContext;
+use crate::parse::{date, non_empty};
+
+/// Where a waiver applies. An absent key matches everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scope {
+    /// A policy id (`pci`) or framework name (`PCI DSS v4.0`), compared without case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub framework: Option<String>,
+    /// The change's target environment, compared without case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// The service being deployed (`tollgate eval --service`), compared without case. A waiver with
+    /// a service scope never applies when no service is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+}
+
+/// One waiver.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Waiver {
+    /// Waiver id, unique in the file. Required.
+    #[serde(deserialize_with = "non_empty")]
+    pub id: String,
+    /// Rule id the waiver covers (for example `sod-self-approval`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// Control id the waiver covers (for example `PCI-6.5.5`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<String>,
+    /// Where the waiver applies. Default: everywhere.
+    #[serde(default)]
+    pub scope: Scope,
+    /// Why the exception is acceptable. Required, non-empty.
+    #[serde(deserialize_with = "non_empty")]
+    pub justification: String,
+    /// The change ticket that records the exception. Required, non-empty.
+    #[serde(deserialize_with = "non_empty")]
+    pub ticket: String,
+    /// Who approved the exception. Required, non-empty; must not be the change's author.
+    #[serde(deserialize_with = "non_empty")]
+    pub approved_by: String,
+    /// Last day (UTC) the waiver is active, `YYYY-MM-DD`. Required.
+    #[serde(deserialize_with = "date", serialize_with = "write_date")]
+    pub expires: Date,
+}
+
+fn write_date<S: serde::Serializer>(date: &Date, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&format_date(*date))
+}
+
+/// Formats a date as `YYYY-MM-DD`.
+pub fn format_date(date: Date) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
+
+impl Waiver {
+    /// Whether the waiver is active at `now`: through the end of its expiry day, UTC.
+    pub fn is_active(&self, now: Timestamp) -> bool {
+        let end = self
+            .expires
+            .next_day()
+            .map(|d| d.midnight().assume_utc().unix_timestamp())
+            .unwrap_or(i64::MAX);
+        now.seconds < end
+    }
+
+    /// Whether the waiver covers a finding of a decision in a context (scope, rule and control).
+    pub fn covers(
+        &self,
+        decision: &Decision,
+        finding: &Finding,
+        context: &WaiverContext<'_>,
+    ) -> bool {
+        let same = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
+        let scope = &self.scope;
+        let framework = scope
+            .framework
+            .as_deref()
+            .is_none_or(|f| same(f, &decision.policy_id) || same(f, &decision.framework));
+        let environment = scope
+            .environment
+            .as_deref()
+            .is_none_or(|e| same(e, context.environment));
+        let service = match (&scope.service, context.service) {
+            (None, _) => true,
+            (Some(wanted), Some(given)) => same(wanted, given),
+            (Some(_), None) => false,
+        };
+        let rule = self
+            .rule
+            .as_deref()
+            .is_none_or(|r| same(r, &finding.rule_id));
+        let control = self
+            .control
+            .as_deref()
+            .is_none_or(|c| same(c, &finding.control_id));
+        framework && environment && service && rule && control
+    }
+
+    /// The short summary every output shows next to a waived finding.
+    pub fn summary(&self) -> WaiverSummary {
+        WaiverSummary {
+            id: self.id.clone(),
+            justification: self.justification.clone(),
+            ticket: self.ticket.clone(),
+            approved_by: self.approved_by.clone(),
+            expires: format_date(self.expires),
+        }
+    }
+}
+
+/// A parsed waivers file: the well-formed waivers and the problems of the others.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WaiverSet {
+    /// The file, as given.
+    pub path: String,
+    /// Well-formed waivers, in file order.
+    pub waivers: Vec<Waiver>,
+    /// Position in the file's `waivers` list (from 0) of each well-formed waiver.
+    pub positions: Vec<usize>,
+    /// Malformed entries (never applied).
+    pub problems: Vec<WaiverProblem>,
+}
+
+/// What kind of problem a waiver has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemKind {
+    /// The entry is not a valid waiver.
+    Malformed,
+    /// The waiver's expiry date has passed.
+    Expired,
+    /// The waiver was approved by the change's author.
+    ApprovedByAuthor,
+}
+
+impl ProblemKind {
+    /// The stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed",
+            Self::Expired => "expired",
+            Self::ApprovedByAuthor => "approved_by_author",
+        }
+    }
+}
+
+impl fmt::Display for ProblemKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A waiver that does not apply, and why. Never an error: it is reported in every output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WaiverProblem {
+    /// The waiver's id, if it has one.
+    pub waiver: Option<String>,
+    /// Position in the file's `waivers` list, from 0.
+    pub index: usize,
+    /// The kind of problem.
+    pub kind: ProblemKind,
+    /// What is wrong.
+    pub message: String,
+    /// The field at fault, for malformed waivers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Line and column in the file, when known.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "write_location"
+    )]
+    pub location: Option<Location>,
+}
+
+fn write_location<S: serde::Serializer>(
+    location: &Option<Location>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match location {
+        Some(l) => serde_json::json!({ "line": l.line, "column": l.column }).serialize(serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
+impl fmt::Display for WaiverProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let id = self
+            .waiver
+            .as_deref()
+            .map_or_else(|| format!("#{}", self.index + 1), |id| format!("`{id}`"));
+        write!(f, "waiver {id} ({}): {}", self.kind, self.message)?;
+        if let Some(Location { line, column }) = self.location {
+            write!(f, " (line {line}, column {column})")?;
+        }
+        Ok(())
+    }
+}
+
+/// The waiver fields shown next to a waived finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WaiverSummary {
+    /// Waiver id.
+    pub id: String,
+    /// Why the exception is acceptable.
+    pub justification: String,
+    /// Change ticket recording it.
+    pub ticket: String,
+    /// Approver.
+    pub approved_by: String,
+    /// Last active day, `YYYY-MM-DD`.
+    pub expires: String,
+}
