@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde_json::json;
-use tollgate::{Limits, PolicyEngine, PolicyFailure, PolicySource, builtin_pack};
+use tollgate_engine::{Limits, PolicyEngine, PolicyFailure, PolicySource, builtin_pack};
 use tollgate_conformance::{Case, POLICIES, case_files, native_policy};
 
 fn main() -> ExitCode {

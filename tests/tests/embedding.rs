@@ -6,7 +6,7 @@ use tollgate_conformance::{native_policy, workspace_root};
 use tollgate_rules::EvaluationContext;
 
 // embed:start
-use tollgate::{Limits, PolicyEngine, PolicySource};
+use tollgate_engine::{Limits, PolicyEngine, PolicySource};
 use tollgate_decision::Decision;
 use tollgate_manifest::{Format, Manifest, Timestamp};
 
@@ -28,7 +28,7 @@ const NOW: &str = "2026-06-01T00:00:00Z";
 
 #[test]
 fn the_rust_snippet_evaluates_a_component_file_as_the_native_crate_does() {
-    let pack = tollgate::builtin_pack("sox").unwrap();
+    let pack = tollgate_engine::builtin_pack("sox").unwrap();
     let component = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("embedding-sox.wasm");
     std::fs::write(&component, pack.bytes).unwrap();
     let text = std::fs::read_to_string(

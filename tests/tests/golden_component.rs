@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use tollgate::{Limits, LoadedPolicy, PolicyEngine, PolicyFailure, PolicySource, builtin_pack};
+use tollgate_engine::{Limits, LoadedPolicy, PolicyEngine, PolicyFailure, PolicySource, builtin_pack};
 use tollgate_conformance::{Case, POLICIES, case_files, check, native_policy};
 use tollgate_decision::EvalError;
 

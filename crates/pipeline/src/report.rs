@@ -30,6 +30,8 @@ pub struct PolicyError {
     pub kind: &'static str,
     /// What happened.
     pub message: String,
+    /// The failure itself; `None` for a policy that could not be loaded.
+    pub failure: Option<PolicyFailure>,
 }
 
 impl PolicyError {
@@ -39,6 +41,7 @@ impl PolicyError {
             policy: policy.to_owned(),
             kind: failure.kind(),
             message: failure.to_string(),
+            failure: Some(failure.clone()),
         }
     }
 
@@ -48,6 +51,7 @@ impl PolicyError {
             policy: name.to_owned(),
             kind: "load",
             message: format!("could not be loaded: {message}"),
+            failure: None,
         }
     }
 }

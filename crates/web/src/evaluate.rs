@@ -1,28 +1,29 @@
 //! Evaluation as the browser sees it: manifest text and options in, a plain [`Evaluation`] out.
-//! This is the same sequence as `tollgate eval` — parse and validate the manifest, read the
-//! settings document keyed by policy id, validate each policy's settings, then evaluate and
-//! combine — calling the policy crates directly instead of their components.
-
-use std::collections::BTreeMap;
+//! The page decides through the same pipeline as `tollgate eval` and `tollgate serve`
+//! (`tollgate-pipeline`), with the policy crates run natively instead of as components, and a
+//! recorder that records nothing: the preview gates nothing.
 
 use serde::{Deserialize, Serialize};
-use tollgate_decision::{CombinedDecision, EvalError, PolicyMetadata};
-use tollgate_manifest::{DocumentError, Format, Manifest, Timestamp};
-use tollgate_rules::{EvaluationContext, Policy};
+use tollgate_decision::{CombinedDecision, PolicyMetadata};
+use tollgate_manifest::{Format, Timestamp};
+use tollgate_pipeline::{
+    Candidate, DecideError, Evaluator, Gate, NativePolicy, NoRecord, Pipeline, PipelineOptions,
+    PolicyError, PolicyFailure, Submission,
+};
 use tsify::Tsify;
 
-/// The built-in policies, in the order the CLI runs them.
-pub fn builtin() -> [(&'static str, &'static dyn Policy); 3] {
-    [
-        ("sox", &tollgate_policy_sox::SoxPolicy),
-        ("hipaa", &tollgate_policy_hipaa::HipaaPolicy),
-        ("pci", &tollgate_policy_pci::PciPolicy),
+/// The built-in policy crates, natively, in the order the CLI runs them.
+pub fn builtin() -> Vec<NativePolicy> {
+    vec![
+        NativePolicy::new(tollgate_policy_sox::SoxPolicy),
+        NativePolicy::new(tollgate_policy_hipaa::HipaaPolicy),
+        NativePolicy::new(tollgate_policy_pci::PciPolicy),
     ]
 }
 
 /// The metadata and control catalogue of every built-in policy.
 pub fn policies() -> Vec<PolicyMetadata> {
-    builtin().iter().map(|(_, p)| p.metadata()).collect()
+    builtin().iter().map(|p| p.metadata().clone()).collect()
 }
 
 /// Syntax of a manifest or settings document.
@@ -103,18 +104,34 @@ impl InputError {
             column: None,
         }
     }
+}
 
-    fn document(source: InputSource, what: &str, error: &DocumentError) -> Self {
-        let location = error.location();
+impl From<tollgate_pipeline::InputError> for InputError {
+    fn from(error: tollgate_pipeline::InputError) -> Self {
+        use tollgate_pipeline::InputSource as Source;
         Self {
-            source,
-            policy: None,
-            message: format!("invalid {what}: {error}"),
-            path: error.path().map(str::to_owned),
-            line: location.and_then(|l| u32::try_from(l.line).ok()),
-            column: location.and_then(|l| u32::try_from(l.column).ok()),
+            source: match error.source {
+                Source::Manifest => InputSource::Manifest,
+                Source::Settings => InputSource::Settings,
+                Source::Options | Source::Waivers => InputSource::Options,
+            },
+            policy: error.policy,
+            message: error.message,
+            path: error.path,
+            line: error.line,
+            column: error.column,
         }
     }
+}
+
+/// Why a policy could not evaluate the change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+pub struct FailureDetail {
+    /// Stable kind: an evaluation error's kind (`invalid_manifest`, `internal`, ...), or
+    /// `malformed_result` for a decision that breaks the policy contract.
+    pub kind: String,
+    /// What happened.
+    pub message: String,
 }
 
 /// The result of one evaluation. Only `decided` carries an outcome; `invalid` and `failed` mean
@@ -136,8 +153,8 @@ pub enum Evaluation {
     Failed {
         /// Id of the policy that failed.
         policy: String,
-        /// Its evaluation error.
-        error: EvalError,
+        /// What went wrong.
+        error: FailureDetail,
     },
 }
 
@@ -153,14 +170,54 @@ fn invalid(error: InputError) -> Evaluation {
     Evaluation::Invalid { error }
 }
 
+/// The one mapping of the pipeline's errors to what the page shows.
+fn from_decide_error(error: DecideError) -> Evaluation {
+    match error {
+        DecideError::Invalid(errors) => match errors.into_iter().next() {
+            Some(first) => invalid(first.into()),
+            None => invalid(InputError::new(InputSource::Options, "invalid input")),
+        },
+        DecideError::Policies { failures, .. } => match failures.first() {
+            Some(failure) => failed(failure),
+            None => internal("a policy failed"),
+        },
+        DecideError::Unrecorded(e) => internal(&e.to_string()),
+        DecideError::Internal(message) => internal(&message),
+    }
+}
+
+fn failed(failure: &PolicyError) -> Evaluation {
+    let error = match &failure.failure {
+        Some(PolicyFailure::Eval(error)) => FailureDetail {
+            kind: error.kind().to_owned(),
+            message: error.message().to_owned(),
+        },
+        _ => FailureDetail {
+            kind: failure.kind.to_owned(),
+            message: failure.message.clone(),
+        },
+    };
+    Evaluation::Failed {
+        policy: failure.policy.clone(),
+        error,
+    }
+}
+
+fn internal(message: &str) -> Evaluation {
+    Evaluation::Failed {
+        policy: String::new(),
+        error: FailureDetail {
+            kind: "internal".to_owned(),
+            message: message.to_owned(),
+        },
+    }
+}
+
 fn run(text: &str, options: &EvaluateOptions, now: Timestamp) -> Result<Evaluation, Evaluation> {
-    // Everything the user gave is checked before any policy runs, in the CLI's order.
+    // Everything the user gave is checked before any policy runs.
     let format = options
         .format
         .map_or_else(|| Format::detect(None, text), Format::from);
-    let manifest = Manifest::from_text(text, format)
-        .map_err(|e| invalid(InputError::document(InputSource::Manifest, "manifest", &e)))?;
-    let settings = read_settings(options.settings.as_deref())?;
     let now = match &options.now {
         Some(text) => Timestamp::parse(text).map_err(|e| {
             invalid(InputError {
@@ -170,116 +227,66 @@ fn run(text: &str, options: &EvaluateOptions, now: Timestamp) -> Result<Evaluati
         })?,
         None => now,
     };
-    let selected = select(options.policies.as_deref())?;
-    if let Some(key) = settings
-        .keys()
-        .find(|k| !selected.iter().any(|(id, _)| id == k))
-    {
-        let loaded: Vec<&str> = selected.iter().map(|(id, _)| *id).collect();
-        return Err(invalid(InputError {
-            path: Some(key.clone()),
-            ..InputError::new(
-                InputSource::Settings,
-                format!(
-                    "settings name policy `{key}`, which is not selected (selected: {})",
-                    loaded.join(", ")
-                ),
-            )
-        }));
-    }
-
-    let mut ready = Vec::new();
-    for (id, policy) in selected {
-        let json = settings
-            .get(id)
-            .filter(|value| !value.is_null())
-            .map(serde_json::Value::to_string)
-            .unwrap_or_default();
-        match policy.validate_settings(&json) {
-            Ok(_) => ready.push((id, policy, json)),
-            Err(EvalError::InvalidSettings(message)) => {
-                return Err(invalid(InputError {
-                    policy: Some(id.to_owned()),
-                    path: Some(id.to_owned()),
-                    ..InputError::new(InputSource::Settings, message)
-                }));
-            }
-            Err(error) => {
-                return Err(Evaluation::Failed {
-                    policy: id.to_owned(),
-                    error,
-                });
-            }
-        }
-    }
-
-    let context = EvaluationContext { now };
-    let mut decisions = Vec::new();
-    for (id, policy, json) in ready {
-        let decision =
-            policy
-                .decide(&manifest, &json, &context)
-                .map_err(|error| Evaluation::Failed {
-                    policy: id.to_owned(),
-                    error,
-                })?;
-        decisions.push(decision);
+    let submission = Submission::parse("<browser>", "manifest", text.to_owned(), format, now)
+        .map_err(|e| invalid(e.into()))?;
+    let settings = match options.settings.as_deref() {
+        Some(text) if !text.trim().is_empty() => Some(
+            tollgate_pipeline::parse_settings(text, "settings", Format::detect(None, text))
+                .map_err(|e| invalid(e.into()))?,
+        ),
+        _ => None,
+    };
+    let candidates = select(options.policies.as_deref())?
+        .into_iter()
+        .map(|policy| Candidate::Loaded(Box::new(policy)))
+        .collect();
+    let options = PipelineOptions {
+        settings,
+        ..PipelineOptions::default()
+    };
+    let pipeline = Pipeline::new(candidates, options).map_err(from_decide_error)?;
+    let gate = Gate::new(pipeline, NoRecord::new("the browser preview records nothing"));
+    let decided = gate.decide(submission).map_err(from_decide_error)?;
+    let report = decided.report();
+    if let Some(failure) = report.failures.first() {
+        return Err(failed(failure));
     }
     Ok(Evaluation::Decided {
-        decision: CombinedDecision::combine(decisions),
+        decision: report.combined.clone(),
     })
 }
 
-fn read_settings(text: Option<&str>) -> Result<BTreeMap<String, serde_json::Value>, Evaluation> {
-    match text {
-        None => Ok(BTreeMap::new()),
-        Some(text) if text.trim().is_empty() => Ok(BTreeMap::new()),
-        Some(text) => tollgate_manifest::decode::<Option<BTreeMap<String, serde_json::Value>>>(
-            text,
-            Format::detect(None, text),
-        )
-        .map(Option::unwrap_or_default)
-        .map_err(|e| invalid(InputError::document(InputSource::Settings, "settings", &e))),
-    }
-}
-
-fn select(ids: Option<&[String]>) -> Result<Vec<(&'static str, &'static dyn Policy)>, Evaluation> {
+fn select(ids: Option<&[String]>) -> Result<Vec<NativePolicy>, Evaluation> {
     let all = builtin();
     let Some(ids) = ids else {
-        return Ok(all.to_vec());
+        return Ok(all);
+    };
+    let names: Vec<String> = all.iter().map(|p| p.metadata().id.clone()).collect();
+    let option_error = |message: String| {
+        invalid(InputError {
+            path: Some("policies".into()),
+            ..InputError::new(InputSource::Options, message)
+        })
     };
     if ids.is_empty() {
-        return Err(invalid(InputError {
-            path: Some("policies".into()),
-            ..InputError::new(InputSource::Options, "select at least one policy")
-        }));
+        return Err(option_error("select at least one policy".into()));
     }
-    let mut selected = Vec::new();
-    for id in ids {
-        let Some(entry) = all.iter().find(|(name, _)| name == id) else {
-            let names: Vec<&str> = all.iter().map(|(name, _)| *name).collect();
-            return Err(invalid(InputError {
-                path: Some("policies".into()),
-                ..InputError::new(
-                    InputSource::Options,
-                    format!("unknown policy `{id}` (built-in: {})", names.join(", ")),
-                )
-            }));
-        };
-        if selected.iter().any(|(name, _)| name == id) {
-            return Err(invalid(InputError {
-                path: Some("policies".into()),
-                ..InputError::new(
-                    InputSource::Options,
-                    format!("policy `{id}` is given twice"),
-                )
-            }));
+    for (i, id) in ids.iter().enumerate() {
+        if !names.contains(id) {
+            return Err(option_error(format!(
+                "unknown policy `{id}` (built-in: {})",
+                names.join(", ")
+            )));
         }
-        selected.push(*entry);
+        if ids[..i].contains(id) {
+            return Err(option_error(format!("policy `{id}` is given twice")));
+        }
     }
     // The CLI's order, whatever order the ids were given in.
-    selected.sort_by_key(|(name, _)| all.iter().position(|(n, _)| n == name));
-    Ok(selected)
+    Ok(all
+        .into_iter()
+        .filter(|p| ids.contains(&p.metadata().id))
+        .collect())
 }
 
 #[cfg(test)]

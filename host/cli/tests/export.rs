@@ -13,7 +13,7 @@ fn policies_export_writes_every_builtin_component() {
         .arg(&out)
         .assert()
         .success();
-    for pack in tollgate::builtin_packs() {
+    for pack in tollgate_engine::builtin_packs() {
         let written = std::fs::read(out.join(format!("{}.wasm", pack.name))).unwrap();
         assert_eq!(written, pack.bytes, "{}", pack.name);
     }
@@ -21,7 +21,7 @@ fn policies_export_writes_every_builtin_component() {
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(names.len(), tollgate::builtin_packs().len(), "{names:?}");
+    assert_eq!(names.len(), tollgate_engine::builtin_packs().len(), "{names:?}");
 }
 
 #[test]

@@ -5,13 +5,11 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use tollgate::{Limits, LoadedPolicy, PolicyEngine, PolicySource};
+use tollgate_engine::{Limits, LoadedPolicy, PolicyEngine, PolicySource};
 use tollgate_manifest::{Format, Manifest, Timestamp};
 
-/// Paths of the hostile fixture components, built by the host's build script.
-pub mod fixtures {
-    include!(concat!(env!("OUT_DIR"), "/fixtures.rs"));
-}
+/// Paths of the hostile fixture components, built by the engine's build script.
+pub use tollgate_engine::fixtures;
 
 /// A test data file.
 pub fn data(name: &str) -> PathBuf {
