@@ -202,12 +202,22 @@ pub fn audit_logging(manifest: &Manifest) -> Check {
     check
 }
 
-/// Data at rest must be encrypted; with `require_rotation`, the key must also be younger than the
-/// configured maximum age.
+/// Whether [`encryption_at_rest`] also checks the age of the data-encryption key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRotation {
+    /// The key must have been rotated within `key_rotation_max_days` (SOX-IT-03, COBIT 2019
+    /// DSS05.03); an unknown key age fails.
+    Required,
+    /// Only encryption itself is checked, not the key's age (HIPAA 45 CFR 164.312(a)(2)(iv)).
+    NotChecked,
+}
+
+/// Data at rest must be encrypted; with [`KeyRotation::Required`], the key must also be no older
+/// than the configured maximum age.
 pub fn encryption_at_rest(
     manifest: &Manifest,
     settings: &Settings,
-    require_rotation: bool,
+    key_rotation: KeyRotation,
 ) -> Check {
     let mut check = Check::default();
     let Some(encryption) = &manifest.evidence.encryption else {
@@ -231,7 +241,7 @@ pub fn encryption_at_rest(
             "evidence.encryption.at_rest",
         ));
     }
-    if require_rotation {
+    if key_rotation == KeyRotation::Required {
         let max = settings.key_rotation_max_days;
         match encryption.key_rotated_days_ago {
             Some(days) if days <= max => {

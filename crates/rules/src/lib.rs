@@ -4,19 +4,24 @@
 //! A policy is a [`Policy`]: plain Rust, natively testable. The WIT, Extism and browser exports are
 //! thin glue over [`Policy::decide`].
 
+mod builder;
+pub mod catalogue;
 pub mod checks;
 mod risk;
 pub mod routing;
+mod scope;
 mod settings;
 
 use tollgate_decision::{
-    ControlResult, ControlStatus, Decision, EvalError, Finding, Obligation, Outcome,
-    PolicyMetadata, RegulatoryReference, RiskAssessment, RiskClass, Routing, Severity,
+    Decision, EvalError, PolicyMetadata, RegulatoryReference, RiskAssessment, RiskClass, Severity,
 };
-use tollgate_manifest::{DataClass, MANIFEST_VERSION, Manifest, Timestamp};
+use tollgate_manifest::{MANIFEST_VERSION, Manifest, Timestamp};
 
+pub use builder::DecisionBuilder;
+pub use catalogue::{Catalogue, ControlEntry, ReferenceEntry};
 pub use risk::assess_risk;
 pub use routing::{RoutingResult, automated_checks, route};
+pub use scope::{AppliesTo, Scope};
 pub use settings::{
     ApproverSettings, CategoryClasses, EmergencySettings, RequiredTests, RiskSettings, Settings,
     SettingsError, category_name,
@@ -158,6 +163,20 @@ impl Check {
     }
 }
 
+/// Where [`Assessment::approval_separation`] reports approvals given by shared accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SharedAccountApprovals {
+    /// With the other separation-of-duties issues (SOX-CC-05, PCI DSS v4.0 6.5.4).
+    WithSeparation,
+    /// Not there: the framework reports them through [`Assessment::shared_account_approvals`] under
+    /// its authentication control (HIPAA 45 CFR 164.312(d)).
+    Separately,
+}
+
+fn is_shared_account_approval(issue: &Issue) -> bool {
+    issue.rule_id == routing::APPROVAL_BY_SHARED_ACCOUNT
+}
+
 /// The framework-independent assessment of a change: risk and approval routing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assessment {
@@ -175,10 +194,18 @@ impl Assessment {
         Self { risk, routing }
     }
 
-    /// Separation-of-duties check over the recorded approvals, for the framework's SoD control.
-    pub fn approval_separation(&self, manifest: &Manifest) -> Check {
+    /// Separation-of-duties check over the recorded approvals, for the framework's SoD control;
+    /// `shared` says whether approvals by shared accounts are reported here.
+    pub fn approval_separation(
+        &self,
+        manifest: &Manifest,
+        shared: SharedAccountApprovals,
+    ) -> Check {
         let mut check = Check::default();
         for issue in &self.routing.issues {
+            if shared == SharedAccountApprovals::Separately && is_shared_account_approval(issue) {
+                continue;
+            }
             check.issue(issue.clone());
         }
         let counted = self
@@ -192,7 +219,7 @@ impl Assessment {
                     .map(|by| format!("{} approved as {}", by, r.role))
             })
             .collect::<Vec<_>>();
-        if counted.is_empty() && check.issues.is_empty() {
+        if counted.is_empty() && self.routing.issues.is_empty() {
             check.evidence(format!(
                 "no approver conflicts with author `{}` or deployer `{}`",
                 manifest.change.author, manifest.change.deployer
@@ -205,6 +232,26 @@ impl Assessment {
         check
     }
 
+    /// Approvals given by shared accounts, for a framework that reports them under person or entity
+    /// authentication (with [`SharedAccountApprovals::Separately`] in
+    /// [`Assessment::approval_separation`]).
+    pub fn shared_account_approvals(&self) -> Check {
+        let mut check = Check::default();
+        let shared: Vec<&Issue> = self
+            .routing
+            .issues
+            .iter()
+            .filter(|issue| is_shared_account_approval(issue))
+            .collect();
+        if shared.is_empty() {
+            check.evidence("no approval was given by a shared account");
+        }
+        for issue in shared {
+            check.issue(issue.clone());
+        }
+        check
+    }
+
     /// The roles the change's risk class needs outside the emergency route, for the retrospective
     /// approval obligation.
     pub fn normal_route_roles<'s>(&self, settings: &'s Settings) -> &'s [String] {
@@ -212,270 +259,6 @@ impl Assessment {
             RiskClass::Low => &settings.approvers.low_fallback,
             RiskClass::Medium => &settings.approvers.medium,
             RiskClass::High => &settings.approvers.high,
-        }
-    }
-}
-
-/// Assembles a [`Decision`] from checks bound to the policy's controls.
-#[derive(Debug)]
-pub struct DecisionBuilder {
-    metadata: PolicyMetadata,
-    applicable: bool,
-    risk: RiskAssessment,
-    routing: Routing,
-    findings: Vec<Finding>,
-    controls: Vec<ControlResult>,
-    obligations: Vec<Obligation>,
-    scope_note: String,
-}
-
-impl DecisionBuilder {
-    /// Starts a decision for a framework that applies to the change.
-    pub fn applicable(metadata: PolicyMetadata, assessment: &Assessment) -> Self {
-        Self {
-            metadata,
-            applicable: true,
-            risk: assessment.risk.clone(),
-            routing: assessment.routing.routing.clone(),
-            findings: Vec::new(),
-            controls: Vec::new(),
-            obligations: Vec::new(),
-            scope_note: String::new(),
-        }
-    }
-
-    /// A decision for a framework that does not apply: every control is not applicable, nothing
-    /// is required, and the outcome is approved as far as this framework is concerned.
-    pub fn not_applicable(
-        metadata: PolicyMetadata,
-        assessment: &Assessment,
-        reason: &str,
-    ) -> Decision {
-        let controls = metadata
-            .controls
-            .iter()
-            .map(|c| ControlResult {
-                control_id: c.id.clone(),
-                status: ControlStatus::NotApplicable,
-                evidence: vec![reason.to_owned()],
-            })
-            .collect();
-        Decision {
-            policy_id: metadata.id.clone(),
-            framework: metadata.framework.clone(),
-            applicable: false,
-            outcome: Outcome::Approved,
-            risk: assessment.risk.clone(),
-            routing: Routing {
-                route: "none".into(),
-                rationale: format!("{} does not apply: {reason}", metadata.framework),
-                required: Vec::new(),
-                discounted: Vec::new(),
-                automated_checks: assessment.routing.routing.automated_checks.clone(),
-            },
-            findings: Vec::new(),
-            controls,
-            obligations: Vec::new(),
-            summary: format!("Not applicable: {reason}."),
-        }
-    }
-
-    /// Starts a decision for a framework that applies only to changes affecting `class`: `Ok` with
-    /// `scope_note` in the summary when it applies, otherwise `Err` with the finished
-    /// [`DecisionBuilder::not_applicable`] decision, explained by `out_of_scope`.
-    pub fn for_data_class(
-        metadata: PolicyMetadata,
-        assessment: &Assessment,
-        manifest: &Manifest,
-        class: DataClass,
-        scope_note: &str,
-        out_of_scope: &str,
-    ) -> Result<Self, Box<Decision>> {
-        if !manifest.has_data_class(class) {
-            return Err(Box::new(Self::not_applicable(
-                metadata,
-                assessment,
-                out_of_scope,
-            )));
-        }
-        let mut builder = Self::applicable(metadata, assessment);
-        builder.scope(scope_note);
-        Ok(builder)
-    }
-
-    /// Adds a note on why the framework applies, used in the summary.
-    pub fn scope(&mut self, note: impl Into<String>) {
-        self.scope_note = note.into();
-    }
-
-    fn references(&self, control_id: &str) -> Vec<RegulatoryReference> {
-        self.metadata
-            .control(control_id)
-            .map(|c| c.references.clone())
-            .unwrap_or_default()
-    }
-
-    /// Records a control's result: non-compliant if the check found any issue.
-    pub fn control(&mut self, control_id: &str, check: Check) {
-        let status = if check.issues.is_empty() {
-            ControlStatus::Compliant
-        } else {
-            ControlStatus::NonCompliant
-        };
-        let references = self.references(control_id);
-        for issue in check.issues {
-            self.findings.push(Finding {
-                rule_id: issue.rule_id,
-                control_id: control_id.to_owned(),
-                references: references.clone(),
-                severity: issue.severity,
-                message: issue.message,
-                remediation: issue.remediation,
-                field_path: issue.field_path,
-            });
-        }
-        self.controls.push(ControlResult {
-            control_id: control_id.to_owned(),
-            status,
-            evidence: check.evidence,
-        });
-    }
-
-    /// Records a control that does not apply to this change, and why.
-    pub fn control_not_applicable(&mut self, control_id: &str, reason: impl Into<String>) {
-        self.controls.push(ControlResult {
-            control_id: control_id.to_owned(),
-            status: ControlStatus::NotApplicable,
-            evidence: vec![reason.into()],
-        });
-    }
-
-    /// Records a control that applies only to production deployments: `check` runs for a
-    /// production environment; elsewhere the control is not applicable.
-    pub fn production_control(
-        &mut self,
-        control_id: &str,
-        manifest: &Manifest,
-        settings: &Settings,
-        check: impl FnOnce() -> Check,
-    ) {
-        let environment = &manifest.change.environment;
-        if settings.is_production(environment) {
-            self.control(control_id, check());
-        } else {
-            self.control_not_applicable(
-                control_id,
-                format!("`{environment}` is not a production environment"),
-            );
-        }
-    }
-
-    /// Records an obligation the change carries if it proceeds.
-    pub fn obligation(
-        &mut self,
-        id: &str,
-        control_id: &str,
-        description: impl Into<String>,
-        due_within_days: Option<u32>,
-    ) {
-        self.obligations.push(Obligation {
-            id: id.to_owned(),
-            control_id: control_id.to_owned(),
-            description: description.into(),
-            due_within_days,
-        });
-    }
-
-    /// Records the retrospective-approval obligation of an emergency change (COBIT BAI06.02).
-    pub fn emergency_obligation(
-        &mut self,
-        control_id: &str,
-        manifest: &Manifest,
-        settings: &Settings,
-        assessment: &Assessment,
-    ) {
-        if !manifest.change.emergency {
-            return;
-        }
-        let roles = assessment.normal_route_roles(settings).join(", ");
-        self.obligation(
-            "retrospective-approval",
-            control_id,
-            format!(
-                "emergency change {}: obtain retrospective approval from {roles} and review the change",
-                manifest.change.id
-            ),
-            Some(settings.emergency.retrospective_within_days),
-        );
-    }
-
-    /// Finishes the decision: denied if any finding denies, needs approval if a required role is
-    /// not satisfied, approved otherwise.
-    pub fn finish(self) -> Decision {
-        let blocking: Vec<&Finding> = self
-            .findings
-            .iter()
-            .filter(|f| f.severity.denies())
-            .collect();
-        let missing: Vec<&str> = self.routing.missing_roles().collect();
-        let outcome = if !blocking.is_empty() {
-            Outcome::Denied
-        } else if !missing.is_empty() {
-            Outcome::NeedsApproval
-        } else {
-            Outcome::Approved
-        };
-        let risk = format!("{} risk (score {})", self.risk.class, self.risk.score);
-        let mut summary = match outcome {
-            Outcome::Denied => format!(
-                "Denied: {} blocking finding(s): {}.",
-                blocking.len(),
-                blocking
-                    .iter()
-                    .map(|f| format!("{} ({})", f.rule_id, f.control_id))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            Outcome::NeedsApproval => {
-                format!("Needs approval from {}; {risk}.", missing.join(", "))
-            }
-            Outcome::Approved => {
-                let applicable = self
-                    .controls
-                    .iter()
-                    .filter(|c| c.status != ControlStatus::NotApplicable)
-                    .count();
-                let compliant = self
-                    .controls
-                    .iter()
-                    .filter(|c| c.status == ControlStatus::Compliant)
-                    .count();
-                format!(
-                    "Approved: {risk}, route {}; {compliant} of {applicable} applicable controls compliant.",
-                    self.routing.route
-                )
-            }
-        };
-        if !self.scope_note.is_empty() {
-            summary = format!("{summary} {}", self.scope_note);
-        }
-        if !self.obligations.is_empty() {
-            summary.push_str(&format!(
-                " {} obligation(s) follow.",
-                self.obligations.len()
-            ));
-        }
-        Decision {
-            policy_id: self.metadata.id.clone(),
-            framework: self.metadata.framework.clone(),
-            applicable: self.applicable,
-            outcome,
-            risk: self.risk,
-            routing: self.routing,
-            findings: self.findings,
-            controls: self.controls,
-            obligations: self.obligations,
-            summary,
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Risk scoring and classification (the seed's `calculateRiskScore` and change classification).
+//! Risk scoring and classification: the weighted score of a change and the class implied by its
+//! categories, which decide how it is approved (COBIT 2019 BAI06.01).
 
 use tollgate_decision::{RiskAssessment, RiskClass, RiskFactor};
 use tollgate_manifest::Manifest;

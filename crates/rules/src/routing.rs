@@ -1,5 +1,6 @@
-//! Approval routing (the seed's `routeForApproval` and `automatedApproval`) and the counting of
-//! recorded approvals under separation of duties.
+//! Approval routing (automated approval of low-risk changes, one or several human approvers by
+//! risk class, emergency approval; COBIT 2019 BAI06.01 and BAI06.02) and the counting of recorded
+//! approvals under separation of duties.
 
 use tollgate_decision::{
     AutomatedCheck, DiscountedApproval, RequiredApproval, RiskAssessment, RiskClass, Routing,
@@ -21,6 +22,10 @@ pub mod route {
     pub const EMERGENCY: &str = "emergency";
 }
 
+/// Rule id of an approval given by a shared account: it does not identify a person, so it is
+/// discounted and reported.
+pub const APPROVAL_BY_SHARED_ACCOUNT: &str = "approval-by-shared-account";
+
 /// Routing plus the separation-of-duties issues found while counting approvals.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoutingResult {
@@ -30,7 +35,8 @@ pub struct RoutingResult {
     pub issues: Vec<Issue>,
 }
 
-/// Runs the seed's automated checks, in its order.
+/// Runs the automated checks that let a low-risk change be approved without a human approver,
+/// in the order they are reported.
 pub fn automated_checks(manifest: &Manifest) -> Vec<AutomatedCheck> {
     let evidence = &manifest.evidence;
     let scan = evidence.security_scan.as_ref();
@@ -154,7 +160,7 @@ pub fn route(
             .any(|a| same_identity(a, &approval.by))
         {
             issues.push(Issue::new(
-                "approval-by-shared-account",
+                APPROVAL_BY_SHARED_ACCOUNT,
                 Severity::High,
                 format!(
                     "approval by shared account `{}` does not identify a person",

@@ -1,6 +1,7 @@
 //! Policy settings: the numbers and names a compliance team tunes without recompiling. Settings are
-//! JSON; every field has a default (the seed's values), unknown fields are rejected, and
-//! [`Settings::validate`] rejects inconsistent values instead of silently falling back.
+//! JSON; every field has a default (the values documented in the SOX policy README), unknown fields
+//! are rejected, and [`Settings::validate`] rejects inconsistent values instead of silently falling
+//! back.
 
 use std::collections::BTreeSet;
 
@@ -77,7 +78,8 @@ impl Default for Settings {
     }
 }
 
-/// Risk-score weights (the seed's `calculateRiskScore`) and class thresholds.
+/// Risk-score weights and class thresholds: how much production, schema changes, security
+/// components, size and past failures add to a change's risk (COBIT 2019 BAI06.01).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RiskSettings {
@@ -114,7 +116,7 @@ impl Default for RiskSettings {
     }
 }
 
-/// Change categories implying each risk class (the seed's `change_classification`).
+/// Change categories implying each risk class, whatever the score (COBIT 2019 BAI06.01).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CategoryClasses {
@@ -137,7 +139,7 @@ impl Default for CategoryClasses {
     }
 }
 
-/// Approver roles per risk class (the seed's `routeForApproval`).
+/// Approver roles per risk class: who authorises a change before deployment (COBIT 2019 BAI06.01).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ApproverSettings {
@@ -161,7 +163,7 @@ impl Default for ApproverSettings {
     }
 }
 
-/// Test suites required per risk class (the seed's `testing_required`).
+/// Test suites required per risk class before deployment (COBIT 2019 BAI07, PCI DSS v4.0 6.5.1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RequiredTests {

@@ -59,7 +59,7 @@ fn approval(by: &str, role: &str) -> Approval {
 #[case::everything("production", true, true, 1001, 0.5, 15.0, RiskClass::High)]
 #[case::exactly_1000_lines_is_not_large("staging", false, false, 1000, 0.0, 0.0, RiskClass::Low)]
 #[case::failure_rate("staging", false, false, 10, 0.05, 0.1, RiskClass::Low)]
-fn scores_follow_the_seed(
+fn scores_follow_the_default_weights(
     #[case] environment: &str,
     #[case] schema: bool,
     #[case] security: bool,

@@ -1,0 +1,283 @@
+//! [`DecisionBuilder`]: binds checks to a policy's controls and assembles the [`Decision`].
+
+use tollgate_decision::{
+    ControlResult, ControlStatus, Decision, Finding, Obligation, Outcome, PolicyMetadata,
+    RegulatoryReference, RiskAssessment, Routing,
+};
+use tollgate_manifest::Manifest;
+
+use crate::{AppliesTo, Assessment, Check, Scope, Settings};
+
+/// Assembles a [`Decision`] from checks bound to the policy's controls.
+#[derive(Debug)]
+pub struct DecisionBuilder {
+    metadata: PolicyMetadata,
+    applicable: bool,
+    risk: RiskAssessment,
+    routing: Routing,
+    findings: Vec<Finding>,
+    controls: Vec<ControlResult>,
+    obligations: Vec<Obligation>,
+    scope_note: String,
+    /// Controls that apply only to production deployments.
+    production_only: &'static [&'static str],
+    /// The change's environment when it is not a production environment.
+    non_production: Option<String>,
+}
+
+impl DecisionBuilder {
+    /// Starts a decision for a framework that applies to the change.
+    pub fn applicable(metadata: PolicyMetadata, assessment: &Assessment) -> Self {
+        Self {
+            metadata,
+            applicable: true,
+            risk: assessment.risk.clone(),
+            routing: assessment.routing.routing.clone(),
+            findings: Vec::new(),
+            controls: Vec::new(),
+            obligations: Vec::new(),
+            scope_note: String::new(),
+            production_only: &[],
+            non_production: None,
+        }
+    }
+
+    /// A decision for a framework that does not apply: every control is not applicable, nothing
+    /// is required, and the outcome is approved as far as this framework is concerned.
+    pub fn not_applicable(
+        metadata: PolicyMetadata,
+        assessment: &Assessment,
+        reason: &str,
+    ) -> Decision {
+        let controls = metadata
+            .controls
+            .iter()
+            .map(|c| ControlResult {
+                control_id: c.id.clone(),
+                status: ControlStatus::NotApplicable,
+                evidence: vec![reason.to_owned()],
+            })
+            .collect();
+        Decision {
+            policy_id: metadata.id.clone(),
+            framework: metadata.framework.clone(),
+            applicable: false,
+            outcome: Outcome::Approved,
+            risk: assessment.risk.clone(),
+            routing: Routing {
+                route: "none".into(),
+                rationale: format!("{} does not apply: {reason}", metadata.framework),
+                required: Vec::new(),
+                discounted: Vec::new(),
+                automated_checks: assessment.routing.routing.automated_checks.clone(),
+            },
+            findings: Vec::new(),
+            controls,
+            obligations: Vec::new(),
+            summary: format!("Not applicable: {reason}."),
+        }
+    }
+
+    /// Starts a decision under the policy's [`Scope`]: `Ok` when the framework applies to the
+    /// change (with the scope's note in the summary), otherwise `Err` with the finished
+    /// [`DecisionBuilder::not_applicable`] decision. The scope's production-only controls are
+    /// recorded as not applicable outside the production environments.
+    pub fn for_scope(
+        metadata: PolicyMetadata,
+        scope: &Scope,
+        assessment: &Assessment,
+        manifest: &Manifest,
+        settings: &Settings,
+    ) -> Result<Self, Box<Decision>> {
+        let mut builder = match scope.applies_to {
+            AppliesTo::EveryChange => Self::applicable(metadata, assessment),
+            AppliesTo::DataClass {
+                class,
+                in_scope,
+                out_of_scope,
+            } => {
+                if !manifest.has_data_class(class) {
+                    return Err(Box::new(Self::not_applicable(
+                        metadata,
+                        assessment,
+                        out_of_scope,
+                    )));
+                }
+                let mut builder = Self::applicable(metadata, assessment);
+                builder.scope(in_scope);
+                builder
+            }
+        };
+        builder.production_only = scope.production_only;
+        let environment = &manifest.change.environment;
+        if !settings.is_production(environment) {
+            builder.non_production = Some(environment.clone());
+        }
+        Ok(builder)
+    }
+
+    /// Adds a note on why the framework applies, used in the summary.
+    pub fn scope(&mut self, note: impl Into<String>) {
+        self.scope_note = note.into();
+    }
+
+    fn references(&self, control_id: &str) -> Vec<RegulatoryReference> {
+        self.metadata
+            .control(control_id)
+            .map(|c| c.references.clone())
+            .unwrap_or_default()
+    }
+
+    /// Records a control's result: non-compliant if the check found any issue. A production-only
+    /// control (see [`Scope::production_only`]) is not applicable outside production, whatever
+    /// the check found.
+    pub fn control(&mut self, control_id: &str, check: Check) {
+        if let Some(environment) = &self.non_production
+            && self.production_only.contains(&control_id)
+        {
+            let reason = format!("`{environment}` is not a production environment");
+            self.control_not_applicable(control_id, reason);
+            return;
+        }
+        let status = if check.issues.is_empty() {
+            ControlStatus::Compliant
+        } else {
+            ControlStatus::NonCompliant
+        };
+        let references = self.references(control_id);
+        for issue in check.issues {
+            self.findings.push(Finding {
+                rule_id: issue.rule_id,
+                control_id: control_id.to_owned(),
+                references: references.clone(),
+                severity: issue.severity,
+                message: issue.message,
+                remediation: issue.remediation,
+                field_path: issue.field_path,
+            });
+        }
+        self.controls.push(ControlResult {
+            control_id: control_id.to_owned(),
+            status,
+            evidence: check.evidence,
+        });
+    }
+
+    /// Records a control that does not apply to this change, and why.
+    pub fn control_not_applicable(&mut self, control_id: &str, reason: impl Into<String>) {
+        self.controls.push(ControlResult {
+            control_id: control_id.to_owned(),
+            status: ControlStatus::NotApplicable,
+            evidence: vec![reason.into()],
+        });
+    }
+
+    /// Records an obligation the change carries if it proceeds.
+    pub fn obligation(
+        &mut self,
+        id: &str,
+        control_id: &str,
+        description: impl Into<String>,
+        due_within_days: Option<u32>,
+    ) {
+        self.obligations.push(Obligation {
+            id: id.to_owned(),
+            control_id: control_id.to_owned(),
+            description: description.into(),
+            due_within_days,
+        });
+    }
+
+    /// Records the retrospective-approval obligation of an emergency change (COBIT BAI06.02).
+    pub fn emergency_obligation(
+        &mut self,
+        control_id: &str,
+        manifest: &Manifest,
+        settings: &Settings,
+        assessment: &Assessment,
+    ) {
+        if !manifest.change.emergency {
+            return;
+        }
+        let roles = assessment.normal_route_roles(settings).join(", ");
+        self.obligation(
+            "retrospective-approval",
+            control_id,
+            format!(
+                "emergency change {}: obtain retrospective approval from {roles} and review the change",
+                manifest.change.id
+            ),
+            Some(settings.emergency.retrospective_within_days),
+        );
+    }
+
+    /// Finishes the decision: denied if any finding denies, needs approval if a required role is
+    /// not satisfied, approved otherwise.
+    pub fn finish(self) -> Decision {
+        let blocking: Vec<&Finding> = self
+            .findings
+            .iter()
+            .filter(|f| f.severity.denies())
+            .collect();
+        let missing: Vec<&str> = self.routing.missing_roles().collect();
+        let outcome = if !blocking.is_empty() {
+            Outcome::Denied
+        } else if !missing.is_empty() {
+            Outcome::NeedsApproval
+        } else {
+            Outcome::Approved
+        };
+        let risk = format!("{} risk (score {})", self.risk.class, self.risk.score);
+        let mut summary = match outcome {
+            Outcome::Denied => format!(
+                "Denied: {} blocking finding(s): {}.",
+                blocking.len(),
+                blocking
+                    .iter()
+                    .map(|f| format!("{} ({})", f.rule_id, f.control_id))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Outcome::NeedsApproval => {
+                format!("Needs approval from {}; {risk}.", missing.join(", "))
+            }
+            Outcome::Approved => {
+                let applicable = self
+                    .controls
+                    .iter()
+                    .filter(|c| c.status != ControlStatus::NotApplicable)
+                    .count();
+                let compliant = self
+                    .controls
+                    .iter()
+                    .filter(|c| c.status == ControlStatus::Compliant)
+                    .count();
+                format!(
+                    "Approved: {risk}, route {}; {compliant} of {applicable} applicable controls compliant.",
+                    self.routing.route
+                )
+            }
+        };
+        if !self.scope_note.is_empty() {
+            summary = format!("{summary} {}", self.scope_note);
+        }
+        if !self.obligations.is_empty() {
+            summary.push_str(&format!(
+                " {} obligation(s) follow.",
+                self.obligations.len()
+            ));
+        }
+        Decision {
+            policy_id: self.metadata.id.clone(),
+            framework: self.metadata.framework.clone(),
+            applicable: self.applicable,
+            outcome,
+            risk: self.risk,
+            routing: self.routing,
+            findings: self.findings,
+            controls: self.controls,
+            obligations: self.obligations,
+            summary,
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! The SOX control catalogue: control ids, titles, descriptions and regulatory references, the
+//! single source of the policy's metadata and of the references its findings carry.
+
+use tollgate_rules::{Catalogue, ControlEntry, ReferenceEntry};
+
+/// Change control: approved ticket, risk-based approval, testing evidence, rollback plan.
+pub const CHANGE_CONTROL: &str = "SOX-CC-05";
+/// Audit logging is available on the affected systems.
+pub const AUDIT_LOGGING: &str = "SOX-IT-01";
+/// Data encryption at rest with key rotation.
+pub const ENCRYPTION: &str = "SOX-IT-03";
+/// Production deployment is restricted to authorised, independent deployers.
+pub const DEPLOYER_AUTHORISATION: &str = "SOX-AC-02";
+
+const COBIT: &str = "COBIT 2019";
+const COSO_PRINCIPLE_11: ReferenceEntry = ReferenceEntry::new(
+    "COSO 2013",
+    "Principle 11 (general controls over technology)",
+);
+const PCAOB_B29: ReferenceEntry = ReferenceEntry::new(
+    "PCAOB AS 2201",
+    ".B29 (general controls over program changes, access to programs and computer operations)",
+);
+
+/// The SOX catalogue, in evaluation and report order.
+pub const CATALOGUE: Catalogue = Catalogue {
+    id: "sox",
+    framework: "SOX",
+    version: env!("CARGO_PKG_VERSION"),
+    description: "Sarbanes-Oxley IT general controls over change management",
+    controls: &[
+        ControlEntry {
+            id: CHANGE_CONTROL,
+            title: "Change control",
+            description: "Every production change has an approved change request, risk-based approval \
+                          by independent approvers before deployment, passing tests for its risk class \
+                          and a documented rollback plan.",
+            references: &[
+                ReferenceEntry::new(COBIT, "BAI06.01"),
+                ReferenceEntry::new(COBIT, "BAI06.02"),
+                ReferenceEntry::new(COBIT, "BAI07"),
+                COSO_PRINCIPLE_11,
+                PCAOB_B29,
+            ],
+        },
+        ControlEntry {
+            id: AUDIT_LOGGING,
+            title: "Audit log availability",
+            description: "Audit logging is enabled on the systems the change affects.",
+            references: &[ReferenceEntry::new(COBIT, "DSS05.07"), COSO_PRINCIPLE_11],
+        },
+        ControlEntry {
+            id: ENCRYPTION,
+            title: "Data encryption at rest",
+            description: "Data at rest is encrypted and the encryption key was rotated within the \
+                          configured number of days (default 90).",
+            references: &[ReferenceEntry::new(COBIT, "DSS05.03"), COSO_PRINCIPLE_11],
+        },
+        ControlEntry {
+            id: DEPLOYER_AUTHORISATION,
+            title: "Deployment access",
+            description: "Production deployments are made by members of the authorised deployer group, \
+                          under an individual identity, and never by the change's author.",
+            references: &[
+                ReferenceEntry::new(COBIT, "DSS05.04"),
+                COSO_PRINCIPLE_11,
+                PCAOB_B29,
+            ],
+        },
+    ],
+};

@@ -1,0 +1,38 @@
+//! The SOX controls, each bound to the shared checks of `tollgate_rules`.
+
+use tollgate_manifest::Manifest;
+use tollgate_rules::checks::{self, KeyRotation};
+use tollgate_rules::{Assessment, DecisionBuilder, Settings, SharedAccountApprovals};
+
+use crate::catalogue::{AUDIT_LOGGING, CHANGE_CONTROL, DEPLOYER_AUTHORISATION, ENCRYPTION};
+
+/// Records every SOX control, and the retrospective-approval obligation of an emergency change
+/// (COBIT 2019 BAI06.02).
+pub fn apply(
+    decision: &mut DecisionBuilder,
+    manifest: &Manifest,
+    settings: &Settings,
+    assessment: &Assessment,
+) {
+    let change_control = checks::ticket_approved(manifest)
+        .and(assessment.approval_separation(manifest, SharedAccountApprovals::WithSeparation))
+        .and(checks::testing_evidence(
+            manifest,
+            settings,
+            assessment.risk.class,
+        ))
+        .and(checks::rollback_plan(manifest));
+    decision.control(CHANGE_CONTROL, change_control);
+    decision.control(AUDIT_LOGGING, checks::audit_logging(manifest));
+    decision.control(
+        ENCRYPTION,
+        checks::encryption_at_rest(manifest, settings, KeyRotation::Required),
+    );
+    decision.control(
+        DEPLOYER_AUTHORISATION,
+        checks::deployer_authorised(manifest, settings)
+            .and(checks::author_not_deployer(manifest, settings))
+            .and(checks::individual_identities(manifest, settings)),
+    );
+    decision.emergency_obligation(CHANGE_CONTROL, manifest, settings, assessment);
+}
