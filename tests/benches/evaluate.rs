@@ -8,8 +8,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use tollgate_engine::{Limits, PolicyEngine, PolicySource, builtin_pack};
 use tollgate_conformance::{POLICIES, native_policy, workspace_root};
+use tollgate_engine::{Limits, PolicyEngine, PolicySource, builtin_pack};
 use tollgate_manifest::{Format, Manifest, Timestamp};
 use tollgate_rules::EvaluationContext;
 

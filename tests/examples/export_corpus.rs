@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde_json::json;
-use tollgate_engine::{Limits, PolicyEngine, PolicyFailure, PolicySource, builtin_pack};
 use tollgate_conformance::{Case, POLICIES, case_files, native_policy};
+use tollgate_engine::{Limits, PolicyEngine, PolicyFailure, PolicySource, builtin_pack};
 
 fn main() -> ExitCode {
     let dir = std::env::args_os()

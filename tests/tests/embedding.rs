@@ -6,8 +6,8 @@ use tollgate_conformance::{native_policy, workspace_root};
 use tollgate_rules::EvaluationContext;
 
 // embed:start
-use tollgate_engine::{Limits, PolicyEngine, PolicySource};
 use tollgate_decision::Decision;
+use tollgate_engine::{Limits, PolicyEngine, PolicySource};
 use tollgate_manifest::{Format, Manifest, Timestamp};
 
 /// Evaluates a YAML manifest with a policy component file, in the sandboxed wasmtime host.

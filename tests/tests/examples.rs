@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use tollgate_engine::{Limits, PolicyEngine, PolicySource, builtin_pack};
 use tollgate_conformance::{POLICIES, native_policy, workspace_root};
 use tollgate_decision::{CombinedDecision, Outcome};
+use tollgate_engine::{Limits, PolicyEngine, PolicySource, builtin_pack};
 use tollgate_manifest::{Format, Manifest, Timestamp};
 use tollgate_rules::EvaluationContext;
 

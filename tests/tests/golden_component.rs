@@ -4,9 +4,11 @@
 use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use tollgate_engine::{Limits, LoadedPolicy, PolicyEngine, PolicyFailure, PolicySource, builtin_pack};
 use tollgate_conformance::{Case, POLICIES, case_files, check, native_policy};
 use tollgate_decision::EvalError;
+use tollgate_engine::{
+    Limits, LoadedPolicy, PolicyEngine, PolicyFailure, PolicySource, builtin_pack,
+};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Arguments::from_args();

@@ -52,10 +52,7 @@ impl Project {
         let config_path = dir.join(STATE_DIR).join(CONFIG_FILE);
         let config = if config_path.is_file() {
             let text = std::fs::read_to_string(&config_path).map_err(|e| {
-                ProjectError::Invalid(format!(
-                    "failed to read `{}`: {e}",
-                    config_path.display()
-                ))
+                ProjectError::Invalid(format!("failed to read `{}`: {e}", config_path.display()))
             })?;
             decode::<ConfigFile>(&text, Format::Yaml)
                 .map_err(|e| {
@@ -143,7 +140,10 @@ impl Project {
             ))
         })?;
         let key = VerifierKey::parse(&key_text).map_err(|e| {
-            ProjectError::Invalid(format!("invalid verifier key `{}`: {e}", key_path.display()))
+            ProjectError::Invalid(format!(
+                "invalid verifier key `{}`: {e}",
+                key_path.display()
+            ))
         })?;
         let note = std::fs::read_to_string(path).map_err(|e| {
             ProjectError::Invalid(format!(
@@ -228,8 +228,8 @@ pub fn parse_date(text: &str, end: RangeEnd) -> Result<Timestamp, DateError> {
     if let Ok(instant) = Timestamp::parse(text) {
         return Ok(instant);
     }
-    let day = Timestamp::parse(&format!("{text}T00:00:00Z"))
-        .map_err(|_| DateError(text.to_owned()))?;
+    let day =
+        Timestamp::parse(&format!("{text}T00:00:00Z")).map_err(|_| DateError(text.to_owned()))?;
     Ok(match end {
         RangeEnd::Start => day,
         RangeEnd::End => Timestamp {

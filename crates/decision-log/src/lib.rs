@@ -112,7 +112,9 @@ impl Recorder for LogRecorder {
         let id = record.id.clone();
         let log = self.project.log.display().to_string();
         self.project.prepare_log_dir().map_err(|e| {
-            RecordError::new(format!("cannot create the directory of the audit log `{log}`: {e}"))
+            RecordError::new(format!(
+                "cannot create the directory of the audit log `{log}`: {e}"
+            ))
         })?;
         let appended = self
             .project

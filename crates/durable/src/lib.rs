@@ -158,7 +158,11 @@ mod tests {
         write(&report, b"r", Access::Shared).unwrap();
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&secret), 0o600);
-        assert_ne!(mode(&report) & 0o044, 0, "group/other can read a shared file");
+        assert_ne!(
+            mode(&report) & 0o044,
+            0,
+            "group/other can read a shared file"
+        );
     }
 
     #[cfg(unix)]
@@ -178,7 +182,12 @@ mod tests {
         fs::write(&target, "old").unwrap();
         std::os::unix::fs::symlink("target.txt", &link).unwrap();
         write(&link, b"new", Access::Shared).unwrap();
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert_eq!(fs::read(&target).unwrap(), b"new");
     }
 

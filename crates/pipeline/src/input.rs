@@ -84,7 +84,11 @@ impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.source, &self.policy) {
             (InputSource::Settings, Some(policy)) => {
-                write!(f, "invalid settings for policy `{policy}`: {}", self.message)
+                write!(
+                    f,
+                    "invalid settings for policy `{policy}`: {}",
+                    self.message
+                )
             }
             _ => f.write_str(&self.message),
         }

@@ -161,7 +161,26 @@ pub enum Evaluation {
 /// Evaluates manifest text with the selected built-in policies. `now` is used when the options
 /// give no evaluation time.
 pub fn evaluate(text: &str, options: &EvaluateOptions, now: Timestamp) -> Evaluation {
-    match run(text, options, now) {
+    let selected = select(options.policies.as_deref()).map(|policies| {
+        policies
+            .into_iter()
+            .map(|p| Box::new(p) as Box<dyn Evaluator>)
+            .collect()
+    });
+    match selected.and_then(|policies| run(policies, text, options, now)) {
+        Ok(evaluation) | Err(evaluation) => evaluation,
+    }
+}
+
+/// Evaluates manifest text with the given policies instead of the selected built-in ones (the
+/// `policies` option is ignored): what the page does, for any [`Evaluator`].
+pub fn evaluate_with(
+    policies: Vec<Box<dyn Evaluator>>,
+    text: &str,
+    options: &EvaluateOptions,
+    now: Timestamp,
+) -> Evaluation {
+    match run(policies, text, options, now) {
         Ok(evaluation) | Err(evaluation) => evaluation,
     }
 }
@@ -213,7 +232,12 @@ fn internal(message: &str) -> Evaluation {
     }
 }
 
-fn run(text: &str, options: &EvaluateOptions, now: Timestamp) -> Result<Evaluation, Evaluation> {
+fn run(
+    policies: Vec<Box<dyn Evaluator>>,
+    text: &str,
+    options: &EvaluateOptions,
+    now: Timestamp,
+) -> Result<Evaluation, Evaluation> {
     // Everything the user gave is checked before any policy runs.
     let format = options
         .format
@@ -236,16 +260,16 @@ fn run(text: &str, options: &EvaluateOptions, now: Timestamp) -> Result<Evaluati
         ),
         _ => None,
     };
-    let candidates = select(options.policies.as_deref())?
-        .into_iter()
-        .map(|policy| Candidate::Loaded(Box::new(policy)))
-        .collect();
+    let candidates = policies.into_iter().map(Candidate::Loaded).collect();
     let options = PipelineOptions {
         settings,
         ..PipelineOptions::default()
     };
     let pipeline = Pipeline::new(candidates, options).map_err(from_decide_error)?;
-    let gate = Gate::new(pipeline, NoRecord::new("the browser preview records nothing"));
+    let gate = Gate::new(
+        pipeline,
+        NoRecord::new("the browser preview records nothing"),
+    );
     let decided = gate.decide(submission).map_err(from_decide_error)?;
     let report = decided.report();
     if let Some(failure) = report.failures.first() {

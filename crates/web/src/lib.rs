@@ -22,8 +22,8 @@ use tollgate_manifest::{Manifest, Timestamp};
 use wasm_bindgen::prelude::*;
 
 pub use evaluate::{
-    DocumentFormat, EvaluateOptions, Evaluation, InputError, InputSource, builtin, evaluate,
-    policies,
+    DocumentFormat, EvaluateOptions, Evaluation, FailureDetail, InputError, InputSource, builtin,
+    evaluate, evaluate_with, policies,
 };
 pub use examples::{EXAMPLES, EXAMPLES_NOW, Example, ExampleManifest};
 

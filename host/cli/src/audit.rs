@@ -318,7 +318,8 @@ pub(crate) fn run(command: &AuditCommand) -> Result<u8, Failure> {
 
 /// Parses a `--from`/`--to` date.
 pub(crate) fn parse_date(text: &str, flag: &str, end: RangeEnd) -> Result<Timestamp, Failure> {
-    tollgate_audit::parse_date(text, end).map_err(|e| Failure::Invalid(anyhow!("invalid `{flag}`: {e}")))
+    tollgate_audit::parse_date(text, end)
+        .map_err(|e| Failure::Invalid(anyhow!("invalid `{flag}`: {e}")))
 }
 
 fn read_log(setup: &Project) -> Result<Verification, Failure> {

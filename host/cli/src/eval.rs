@@ -10,8 +10,7 @@ use clap::Args;
 use tollgate_engine::{PolicyEngine, PolicySource};
 use tollgate_manifest::{Format, Timestamp};
 use tollgate_pipeline::{
-    Candidate, Gate, Pipeline, PipelineOptions, PolicyError,
-    SettingsDocument, Submission,
+    Candidate, Gate, Pipeline, PipelineOptions, PolicyError, SettingsDocument, Submission,
 };
 
 use crate::reporting::{self, EvalFormat, ReportArgs};
@@ -42,7 +41,6 @@ pub(crate) struct EvalArgs {
     #[command(flatten)]
     audit: crate::audit::EvalAuditArgs,
 }
-
 
 pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
     // Everything the user gave is checked before any policy runs.

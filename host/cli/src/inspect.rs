@@ -4,9 +4,9 @@ use std::fmt::Write as _;
 
 use anyhow::anyhow;
 use serde::Serialize;
-use tollgate_pipeline::exit;
-use tollgate_engine::{ItemInfo, LoadedPolicy, PolicyEngine, PolicySource};
 use tollgate_decision::PolicyMetadata;
+use tollgate_engine::{ItemInfo, LoadedPolicy, PolicyEngine, PolicySource};
+use tollgate_pipeline::exit;
 
 use crate::{CacheArgs, Failure, OutputFormat, policy_source, render};
 

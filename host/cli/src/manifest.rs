@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
 use clap::{Args, ValueEnum};
-use tollgate_pipeline::exit;
 use tollgate_gather::{
     CONFIG_FILE, CiContext, CiSystem, Config, GatherError, GatherRequest, JunitInput,
     OutputFormat as Syntax, Overrides, gather,
 };
 use tollgate_manifest::DataClass;
+use tollgate_pipeline::exit;
 
 use crate::{Failure, render};
 

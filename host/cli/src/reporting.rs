@@ -174,7 +174,11 @@ fn waivers_text(report: &Report) -> String {
 
 /// Writes the `--output` files, then the `--format` report to standard output. With the `github`
 /// format, the Markdown summary is also appended to `$GITHUB_STEP_SUMMARY` when it is set.
-pub(crate) fn emit(decided: &Decided, format: EvalFormat, args: &ReportArgs) -> Result<(), Failure> {
+pub(crate) fn emit(
+    decided: &Decided,
+    format: EvalFormat,
+    args: &ReportArgs,
+) -> Result<(), Failure> {
     let report = decided.report();
     for target in &args.outputs {
         let text = render_format(report, target.format, render::Style::plain())?;
@@ -184,17 +188,17 @@ pub(crate) fn emit(decided: &Decided, format: EvalFormat, args: &ReportArgs) -> 
             tollgate_durable::Access::Shared,
         )
         .with_context(|| {
-                format!(
-                    "cannot write the {} report to `{}`",
-                    target
-                        .format
-                        .to_possible_value()
-                        .map(|v| v.get_name().to_owned())
-                        .unwrap_or_default(),
-                    target.path.display()
-                )
-            })
-            .map_err(Failure::Invalid)?;
+            format!(
+                "cannot write the {} report to `{}`",
+                target
+                    .format
+                    .to_possible_value()
+                    .map(|v| v.get_name().to_owned())
+                    .unwrap_or_default(),
+                target.path.display()
+            )
+        })
+        .map_err(Failure::Invalid)?;
     }
     if format == EvalFormat::Github
         && let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty())

@@ -54,12 +54,17 @@ pub(crate) struct ServeArgs {
 pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
     let reports = ReportArgs::waivers_only(args.waivers.clone());
     let options = eval::pipeline_options(args.settings.as_deref(), &reports)?;
-    let recorder = EvalAuditArgs::for_server(args.audit_log.clone(), args.mask.clone()).recorder()?;
+    let recorder =
+        EvalAuditArgs::for_server(args.audit_log.clone(), args.mask.clone()).recorder()?;
     let sources = eval::policy_sources(&args.policies)?;
     let engine = args.cache.engine()?;
     let pipeline = eval::load_pipeline(&engine, sources, options)?;
     if !pipeline.failures().is_empty() {
-        let failed: Vec<String> = pipeline.failures().iter().map(ToString::to_string).collect();
+        let failed: Vec<String> = pipeline
+            .failures()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         return Err(Failure::Policy(anyhow!(
             "not serving: {}",
             failed.join("; ")

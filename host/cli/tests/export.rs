@@ -21,7 +21,11 @@ fn policies_export_writes_every_builtin_component() {
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(names.len(), tollgate_engine::builtin_packs().len(), "{names:?}");
+    assert_eq!(
+        names.len(),
+        tollgate_engine::builtin_packs().len(),
+        "{names:?}"
+    );
 }
 
 #[test]

@@ -215,7 +215,7 @@ fn a_json_body_is_read_as_json() {
     let dir = tempfile::tempdir().expect("tempdir");
     let log = log_in(&dir);
     let server = start(&["--policy", "sox"], &log);
-    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/manifests");
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/manifests");
     let json = std::fs::read_to_string(examples.join("business-logic-needs-tech-lead.json"))
         .expect("manifest");
     let yaml = std::fs::read_to_string(examples.join("business-logic-needs-tech-lead.yaml"))
@@ -343,7 +343,7 @@ fn an_unwritable_decision_log_is_a_503_without_a_decision() {
     let answer = server.evaluate_file("business-logic.yaml");
     assert_eq!(answer.status, 503, "{}", answer.body);
     assert_eq!(answer.outcome, None);
-    assert_eq!(answer.body["error"]["kind"], "audit_failure");
+    assert_eq!(answer.body["error"]["kind"], "audit_unavailable");
     assert!(answer.body.get("outcome").is_none());
     assert!(answer.body.get("report").is_none());
     assert!(!log.exists());

@@ -83,9 +83,11 @@ impl From<DecideError> for ApiError {
                 }),
                 ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, "policy_failure", message)
             },
-            DecideError::Unrecorded(_) => {
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "audit_unavailable", message)
-            }
+            DecideError::Unrecorded(_) => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "audit_unavailable",
+                message,
+            ),
             DecideError::Internal(_) => {
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
             }

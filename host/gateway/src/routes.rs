@@ -197,9 +197,8 @@ async fn decide(
 /// value), 500 `policy_failure` with the report when a policy failed.
 fn answer(decided: &Decided) -> Result<Response, ApiError> {
     let report = decided.report();
-    let json = tollgate_reports::render(ReportFormat::Json, &report.view()).map_err(|e| {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
-    })?;
+    let json = tollgate_reports::render(ReportFormat::Json, &report.view())
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
     let verdict = report.verdict();
     let outcome = HeaderValue::from_static(verdict.as_str());
     let mut response = match verdict {
@@ -256,9 +255,12 @@ async fn read_body(body: Body) -> Result<Bytes, ApiError> {
     axum::body::to_bytes(body, MAX_DOCUMENT_BYTES)
         .await
         .map_err(|error| {
-            let is_too_large = std::error::Error::source(&error)
-                .is_some_and(|e| e.is::<http_body_util::LengthLimitError>())
-                || error.into_inner().is::<http_body_util::LengthLimitError>();
+            let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+            let mut is_too_large = false;
+            while let Some(e) = cause {
+                is_too_large |= e.is::<http_body_util::LengthLimitError>();
+                cause = e.source();
+            }
             if is_too_large {
                 too_large()
             } else {

@@ -9,6 +9,7 @@ use tollgate_engine::{Limits, LoadedPolicy, PolicyEngine, PolicySource};
 use tollgate_manifest::{Format, Manifest, Timestamp};
 
 /// Paths of the hostile fixture components, built by the engine's build script.
+#[allow(unused_imports, reason = "not every test binary uses the fixtures")]
 pub use tollgate_engine::fixtures;
 
 /// A test data file.
