@@ -1,6 +1,13 @@
 //! The decision path with native policies and hand-made evaluators: combination, settings
 //! validation, the contract, policy failures and the gate's recording guarantee.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers outside #[test] functions fail loudly too"
+)]
+
 use std::sync::Mutex;
 
 use tollgate_decision::{Decision, Outcome, PolicyMetadata};
@@ -46,10 +53,13 @@ fn gate(candidates: Vec<Candidate>) -> Gate<NoRecord> {
     )
 }
 
+/// What a scripted evaluator answers.
+type Answer = Box<dyn Fn(&Manifest) -> Result<Decision, PolicyFailure> + Send + Sync>;
+
 /// An evaluator that answers what it is told to.
 struct Scripted {
     metadata: PolicyMetadata,
-    answer: Box<dyn Fn(&Manifest) -> Result<Decision, PolicyFailure> + Send + Sync>,
+    answer: Answer,
 }
 
 impl Evaluator for Scripted {

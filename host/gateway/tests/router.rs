@@ -1,5 +1,12 @@
 //! The router in-process (`tower::ServiceExt::oneshot`): every answer and its one error mapping.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers outside #[test] functions fail loudly too"
+)]
+
 use std::sync::Arc;
 use std::time::Duration;
 
