@@ -3,22 +3,11 @@
 
 use serde::Serialize;
 use tollgate_decision::{Decision, Outcome};
-use tollgate_manifest::{Timestamp, same_identity};
+use tollgate_manifest::same_identity;
 
-use crate::model::{ProblemKind, Waiver, WaiverProblem, WaiverSet, WaiverSummary, format_date};
-
-/// What a waiver is matched against besides the finding itself.
-#[derive(Debug, Clone, Copy)]
-pub struct WaiverContext<'a> {
-    /// Evaluation time.
-    pub now: Timestamp,
-    /// The change's author (`change.author`); their waivers do not count.
-    pub author: &'a str,
-    /// The change's target environment.
-    pub environment: &'a str,
-    /// The service being deployed, if given.
-    pub service: Option<&'a str>,
-}
+use crate::model::{
+    ProblemKind, Waiver, WaiverContext, WaiverProblem, WaiverSet, WaiverSummary, format_date,
+};
 
 /// A finding turned into a waived one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

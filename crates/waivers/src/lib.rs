@@ -24,11 +24,14 @@
 //! [`WaiverProblem`]s.
 
 mod apply;
+mod fields;
 mod model;
 mod parse;
 #[cfg(test)]
 mod test_support;
 
-pub use apply::{Applied, OutcomeChange, WaivedFinding, WaiverContext, apply};
-pub use model::{ProblemKind, Scope, Waiver, WaiverProblem, WaiverSet, WaiverSummary, format_date};
+pub use apply::{Applied, OutcomeChange, WaivedFinding, apply};
+pub use model::{
+    ProblemKind, Scope, Waiver, WaiverContext, WaiverProblem, WaiverSet, WaiverSummary, format_date,
+};
 pub use parse::{WAIVERS_VERSION, WaiverError};

@@ -8,8 +8,7 @@ use time::Date;
 use tollgate_decision::{Decision, Finding};
 use tollgate_manifest::{Location, Timestamp};
 
-use crate::apply::WaiverContext;
-use crate::parse::{date, non_empty};
+use crate::fields::{date, non_empty};
 
 /// Where a waiver applies. An absent key matches everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -228,4 +227,17 @@ pub struct WaiverSummary {
     pub approved_by: String,
     /// Last active day, `YYYY-MM-DD`.
     pub expires: String,
+}
+
+/// What a waiver is matched against besides the finding itself.
+#[derive(Debug, Clone, Copy)]
+pub struct WaiverContext<'a> {
+    /// Evaluation time.
+    pub now: Timestamp,
+    /// The change's author (`change.author`); their waivers do not count.
+    pub author: &'a str,
+    /// The change's target environment.
+    pub environment: &'a str,
+    /// The service being deployed, if given.
+    pub service: Option<&'a str>,
 }

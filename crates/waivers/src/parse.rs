@@ -2,12 +2,8 @@
 //! then checked on its own, and a malformed one becomes a [`WaiverProblem`] naming the field and,
 //! when known, the line.
 
-use std::fmt;
-
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::Value;
-use time::Date;
-use time::macros::format_description;
 use tollgate_manifest::{DocumentError, Format, decode};
 
 use crate::model::{ProblemKind, Waiver, WaiverProblem, WaiverSet};
@@ -37,47 +33,6 @@ pub enum WaiverError {
         /// The version found.
         version: String,
     },
-}
-
-/// Checks a string scalar inside the visitor, so that YAML errors carry the scalar's own line.
-struct StrCheck<F> {
-    expecting: &'static str,
-    check: F,
-}
-
-impl<'de, T, F: FnOnce(&str) -> Result<T, String>> serde::de::Visitor<'de> for StrCheck<F> {
-    type Value = T;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.expecting)
-    }
-
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
-        (self.check)(v).map_err(E::custom)
-    }
-}
-
-pub(crate) fn non_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    deserializer.deserialize_str(StrCheck {
-        expecting: "a non-empty string",
-        check: |text: &str| {
-            if text.trim().is_empty() {
-                Err("must not be empty".to_owned())
-            } else {
-                Ok(text.to_owned())
-            }
-        },
-    })
-}
-
-pub(crate) fn date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Date, D::Error> {
-    deserializer.deserialize_str(StrCheck {
-        expecting: "a date such as `2026-06-30`",
-        check: |text: &str| {
-            Date::parse(text.trim(), format_description!("[year]-[month]-[day]"))
-                .map_err(|_| format!("`{text}` is not a date such as `2026-06-30`"))
-        },
-    })
 }
 
 /// The loose shape: anything in the list, checked entry by entry.
