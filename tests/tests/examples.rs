@@ -42,7 +42,7 @@ fn examples() -> Result<Vec<Example>, Box<dyn std::error::Error>> {
         return Err("expected.yaml lists files that do not exist".into());
     }
     if all.len() < 8 {
-        return Err("the seed's eight scenarios must be present".into());
+        return Err("the eight example scenarios must be present".into());
     }
     Ok(all)
 }
