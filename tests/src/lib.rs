@@ -164,11 +164,7 @@ pub fn native_policy(name: &str) -> Option<Box<dyn Policy>> {
 
 /// The stable name of an evaluation error's kind.
 pub fn error_kind(error: &EvalError) -> &'static str {
-    match error {
-        EvalError::InvalidSettings(_) => "invalid_settings",
-        EvalError::InvalidManifest(_) => "invalid_manifest",
-        EvalError::Internal(_) => "internal",
-    }
+    error.kind()
 }
 
 /// Checks a result against the case's expectation and the decision invariants. Returns every

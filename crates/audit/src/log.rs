@@ -165,7 +165,7 @@ impl AuditLog {
                 source,
             })?;
         if !existed {
-            sync_dir(dir).map_err(|source| AuditError::Sync {
+            tollgate_durable::sync_dir(dir).map_err(|source| AuditError::Sync {
                 path: self.path.clone(),
                 source,
             })?;
@@ -229,7 +229,7 @@ impl AuditLog {
             })?;
         let synced = if len == 0 {
             file.sync_all()
-                .and_then(|()| sync_dir(parent_dir(&self.path)))
+                .and_then(|()| tollgate_durable::sync_dir(parent_dir(&self.path)))
         } else {
             file.sync_data()
         };
@@ -320,9 +320,4 @@ fn parent_dir(path: &Path) -> &Path {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     }
-}
-
-/// Makes a directory entry durable.
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    File::open(dir)?.sync_all()
 }

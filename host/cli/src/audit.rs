@@ -5,10 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
 use clap::{Args, Subcommand, ValueEnum};
-use serde_json::json;
 use tollgate_audit::config::LOG_ENV;
-use tollgate_audit::merkle;
-use tollgate_audit::verify::LoggedRecord;
 use tollgate_audit::{
     Checkpoint, Filter, MarkRecord, MarkStatus, Origin, Project, ProjectError, RangeEnd, Record,
     RecordedOutcome, Verification,
@@ -86,7 +83,7 @@ pub(crate) fn project_failure(error: ProjectError) -> Failure {
     }
 }
 
-fn audit_failure(error: impl Into<anyhow::Error>) -> Failure {
+pub(crate) fn audit_failure(error: impl Into<anyhow::Error>) -> Failure {
     Failure::Audit(error.into())
 }
 
@@ -262,13 +259,13 @@ pub(crate) fn run(command: &AuditCommand) -> Result<u8, Failure> {
             checkpoint,
             public_key,
             format,
-        } => verify(
+        } => crate::audit_read::verify(
             &setup,
             checkpoint.as_deref(),
             public_key.as_deref(),
             *format,
         ),
-        Action::Show { id, format } => show(&setup, id, *format),
+        Action::Show { id, format } => crate::audit_read::show(&setup, id, *format),
         Action::List {
             change,
             framework,
@@ -299,7 +296,7 @@ pub(crate) fn run(command: &AuditCommand) -> Result<u8, Failure> {
                     .map(|d| parse_date(d, "--to", RangeEnd::End))
                     .transpose()?,
             };
-            list(&setup, &filter, *format)
+            crate::audit_read::list(&setup, &filter, *format)
         }
         Action::Mark {
             target,
@@ -322,7 +319,7 @@ pub(crate) fn parse_date(text: &str, flag: &str, end: RangeEnd) -> Result<Timest
         .map_err(|e| Failure::Invalid(anyhow!("invalid `{flag}`: {e}")))
 }
 
-fn read_log(setup: &Project) -> Result<Verification, Failure> {
+pub(crate) fn read_log(setup: &Project) -> Result<Verification, Failure> {
     if !setup.log.exists() {
         return Err(audit_failure(anyhow!(
             "the audit log `{}` does not exist",
@@ -383,266 +380,10 @@ fn checkpoint(
     Ok(exit::APPROVED)
 }
 
-fn print_problems(verification: &Verification) {
+pub(crate) fn print_problems(verification: &Verification) {
     for problem in &verification.problems {
         eprintln!("problem: {problem}");
     }
-}
-
-fn verify(
-    setup: &Project,
-    checkpoint: Option<&Path>,
-    public_key: Option<&Path>,
-    format: OutputFormat,
-) -> Result<u8, Failure> {
-    let loaded = checkpoint
-        .map(|path| setup.load_checkpoint(path, public_key))
-        .transpose()
-        .map_err(project_failure)?;
-    if !setup.log.exists() {
-        return Err(audit_failure(anyhow!(
-            "the audit log `{}` does not exist",
-            setup.log.display()
-        )));
-    }
-    let verification = setup
-        .audit_log()
-        .verify(loaded.as_ref().map(|(c, _)| c))
-        .map_err(audit_failure)?;
-    let intact = verification.is_intact();
-    match format {
-        OutputFormat::Json => {
-            let value = json!({
-                "log": setup.log.display().to_string(),
-                "intact": intact,
-                "records": verification.size(),
-                "root": verification.root.to_hex(),
-                "problems": verification.problems.iter().map(|p| json!({
-                    "message": p.to_string(),
-                    "detail": p,
-                })).collect::<Vec<_>>(),
-                "torn_tail": verification.torn_tail,
-                "recovered": verification.recovered,
-                "checkpoint": verification.checkpoint,
-                "checkpoint_key": loaded.as_ref().map(|(_, k)| k.name()),
-            });
-            crate::render::emit(&(pretty(&value)? + "\n"));
-        }
-        OutputFormat::Text => {
-            let mut text = format!(
-                "{}: {} records, Merkle root {}\n",
-                if intact { "verified" } else { "FAILED" },
-                verification.size(),
-                verification.root
-            );
-            for problem in &verification.problems {
-                text.push_str(&format!("  problem: {problem}\n"));
-            }
-            if let Some(torn) = &verification.torn_tail {
-                text.push_str(&format!(
-                    "  torn tail: {} bytes at offset {} (line {}) are an interrupted append, not a record; the next append sets them aside\n",
-                    torn.length, torn.offset, torn.line
-                ));
-            }
-            for r in &verification.recovered {
-                text.push_str(&format!(
-                    "  recovered: {} bytes of an interrupted append at offset {} (line {}), set aside by record seq {}\n",
-                    r.length, r.offset, r.line, r.recovery_seq
-                ));
-            }
-            if let (Some(check), Some((_, key))) = (&verification.checkpoint, &loaded) {
-                text.push_str(&format!(
-                    "  checkpoint: `{}` size {} root {} signed by `{}`: {}\n",
-                    check.origin,
-                    check.size,
-                    check.root,
-                    key.name(),
-                    if check.consistent {
-                        format!(
-                            "the log extends it (consistency proof of {} hashes)",
-                            check.consistency_proof.len()
-                        )
-                    } else {
-                        "the log does NOT extend it".to_owned()
-                    }
-                ));
-            }
-            crate::render::emit(&text);
-        }
-    }
-    Ok(if intact {
-        exit::APPROVED
-    } else {
-        AUDIT_FAILURE
-    })
-}
-
-fn pretty(value: &serde_json::Value) -> Result<String, Failure> {
-    serde_json::to_string_pretty(value).map_err(|e| Failure::Internal(e.into()))
-}
-
-fn find<'a>(verification: &'a Verification, id: &str) -> Option<&'a LoggedRecord> {
-    if let Some(seq) = id.strip_prefix('#').and_then(|n| n.parse::<u64>().ok()) {
-        return verification.records.iter().find(|r| r.seq == seq);
-    }
-    verification.records.iter().find(|r| r.record.id() == id)
-}
-
-fn show(setup: &Project, id: &str, format: OutputFormat) -> Result<u8, Failure> {
-    let verification = read_log(setup)?;
-    let logged = find(&verification, id).ok_or_else(|| {
-        Failure::Invalid(anyhow!(
-            "no record `{id}` in the audit log `{}`",
-            setup.log.display()
-        ))
-    })?;
-    let leaves = verification.leaves();
-    let index = usize::try_from(logged.index).map_err(|e| Failure::Internal(e.into()))?;
-    let proof = merkle::inclusion_proof(&leaves, index).unwrap_or_default();
-    let proven = merkle::verify_inclusion(
-        &logged.leaf,
-        logged.index,
-        verification.size(),
-        &proof,
-        &verification.root,
-    );
-    let value = json!({
-        "seq": logged.seq,
-        "line": logged.line,
-        "leaf_index": logged.index,
-        "leaf_hash": logged.leaf.to_hex(),
-        "tree_size": verification.size(),
-        "root": verification.root.to_hex(),
-        "inclusion_proof": proof.iter().map(|h| h.to_hex()).collect::<Vec<_>>(),
-        "inclusion_verified": proven,
-        "record": logged.record.to_json(),
-    });
-    match format {
-        OutputFormat::Json => crate::render::emit(&(pretty(&value)? + "\n")),
-        OutputFormat::Text => {
-            let mut text = format!(
-                "{} {} (seq {}, line {})\n",
-                logged.record.kind(),
-                logged.record.id(),
-                logged.seq,
-                logged.line
-            );
-            text.push_str(&summary_lines(&logged.record));
-            text.push_str(&format!(
-                "inclusion: leaf {} is leaf {} of the tree of {} records with root {} ({} proof hashes, {})\n",
-                logged.leaf,
-                logged.index,
-                verification.size(),
-                verification.root,
-                proof.len(),
-                if proven { "verified" } else { "NOT verified" }
-            ));
-            text.push_str(&format!("record:\n{}\n", pretty(&value["record"])?));
-            crate::render::emit(&text);
-        }
-    }
-    Ok(exit::APPROVED)
-}
-
-fn summary_lines(record: &Record) -> String {
-    match record {
-        Record::Decision(d) => format!(
-            "change {} to {}: {} (exit {}) at {} by {} ({} pipeline {} on {})\nmanifest {} ({})\npolicies: {}\n",
-            d.change.id,
-            d.change.environment,
-            d.outcome.as_str(),
-            d.exit_code,
-            d.recorded_at,
-            d.origin.actor,
-            d.origin.ci,
-            d.origin.pipeline_id.as_deref().unwrap_or("none"),
-            d.origin.host,
-            d.manifest.digest,
-            d.manifest.path,
-            d.policies
-                .iter()
-                .map(|p| format!(
-                    "{} {}",
-                    p.id,
-                    p.version.as_deref().unwrap_or("(not loaded)")
-                ))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Record::Mark(m) => format!(
-            "change {} decision {}: {} at {} by {}\n",
-            m.change_id,
-            m.decision_id,
-            m.status.as_str(),
-            m.at.unwrap_or(m.recorded_at),
-            m.origin.actor
-        ),
-        Record::Recovery(r) => format!(
-            "set aside {} bytes of an interrupted append at offset {} ({})\n",
-            r.length, r.offset, r.digest
-        ),
-        Record::Unreadable(u) => format!("intact, but this version cannot read it: {}\n", u.error),
-    }
-}
-
-fn list(setup: &Project, filter: &Filter, format: OutputFormat) -> Result<u8, Failure> {
-    let verification = read_log(setup)?;
-    if !verification.is_intact() {
-        print_problems(&verification);
-        eprintln!(
-            "warning: the audit log `{}` fails verification; run `tollgate audit verify`",
-            setup.log.display()
-        );
-    }
-    let selected: Vec<&LoggedRecord> = verification
-        .records
-        .iter()
-        .filter(|r| filter.matches(&r.record))
-        .collect();
-    match format {
-        OutputFormat::Json => {
-            let value: Vec<serde_json::Value> = selected
-                .iter()
-                .map(|r| json!({ "seq": r.seq, "record": r.record.to_json() }))
-                .collect();
-            crate::render::emit(&(pretty(&serde_json::Value::Array(value))? + "\n"));
-        }
-        OutputFormat::Text => {
-            let mut text = String::new();
-            for r in selected {
-                let (change, result, actor) = match &r.record {
-                    Record::Decision(d) => (
-                        d.change.id.as_str(),
-                        d.outcome.as_str(),
-                        d.origin.actor.as_str(),
-                    ),
-                    Record::Mark(m) => (
-                        m.change_id.as_str(),
-                        m.status.as_str(),
-                        m.origin.actor.as_str(),
-                    ),
-                    Record::Recovery(_) => ("-", "recovered", "-"),
-                    Record::Unreadable(_) => ("-", "unreadable", "-"),
-                };
-                text.push_str(&format!(
-                    "{:>6}  {}  {:<8}  {}  {:<12}  {:<14}  {}\n",
-                    r.seq,
-                    r.record.recorded_at(),
-                    r.record.kind(),
-                    r.record.id(),
-                    change,
-                    result,
-                    actor
-                ));
-            }
-            crate::render::emit(&text);
-        }
-    }
-    Ok(if verification.is_intact() {
-        exit::APPROVED
-    } else {
-        AUDIT_FAILURE
-    })
 }
 
 fn mark(

@@ -4,6 +4,7 @@
 //! `tollgate-pipeline`, policies in `tollgate-engine`, the HTTP gateway in `tollgate-gateway`.
 
 mod audit;
+mod audit_read;
 mod eval;
 mod evidence;
 mod inspect;
