@@ -3,21 +3,20 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use clap::{Args, Subcommand, ValueEnum};
 use tollgate_audit::config::LOG_ENV;
 use tollgate_audit::{
-    Checkpoint, Filter, MarkRecord, MarkStatus, Origin, Project, ProjectError, RangeEnd, Record,
-    RecordedOutcome, Verification,
+    Checkpoint, Filter, MarkRecord, MarkStatus, Origin, Project, RangeEnd, Record, RecordedOutcome,
 };
 use tollgate_decision_log::LogRecorder;
 use tollgate_manifest::Timestamp;
 use tollgate_pipeline::exit;
 
+use crate::project::{
+    audit_failure, discover, parse_date, print_problems, project_failure, read_log,
+};
 use crate::{Failure, OutputFormat};
-
-/// The exit code when the decision log cannot be written or read, or fails verification.
-pub(crate) use tollgate_pipeline::exit::AUDIT_FAILURE;
 
 /// Decision-log options of `tollgate eval`.
 #[derive(Debug, Clone, Args)]
@@ -63,28 +62,6 @@ impl EvalAuditArgs {
         LogRecorder::new(project, &self.mask, change_started_at)
             .map_err(|e| Failure::Invalid(e.into()))
     }
-}
-
-/// The project of the working directory, with the log the flag names (if any).
-pub(crate) fn discover(log: Option<&Path>) -> Result<Project, Failure> {
-    let cwd = std::env::current_dir()
-        .context("cannot read the current directory")
-        .map_err(Failure::Internal)?;
-    Project::discover(&cwd, log).map_err(project_failure)
-}
-
-/// The one mapping of a project error to the CLI.
-pub(crate) fn project_failure(error: ProjectError) -> Failure {
-    let message = anyhow!("{error}");
-    match error {
-        ProjectError::Invalid(_) => Failure::Invalid(message),
-        ProjectError::Untrusted(_) => Failure::Audit(message),
-        ProjectError::Write { .. } => Failure::Internal(message),
-    }
-}
-
-pub(crate) fn audit_failure(error: impl Into<anyhow::Error>) -> Failure {
-    Failure::Audit(error.into())
 }
 
 /// `tollgate audit`.
@@ -313,22 +290,6 @@ pub(crate) fn run(command: &AuditCommand) -> Result<u8, Failure> {
     }
 }
 
-/// Parses a `--from`/`--to` date.
-pub(crate) fn parse_date(text: &str, flag: &str, end: RangeEnd) -> Result<Timestamp, Failure> {
-    tollgate_audit::parse_date(text, end)
-        .map_err(|e| Failure::Invalid(anyhow!("invalid `{flag}`: {e}")))
-}
-
-pub(crate) fn read_log(setup: &Project) -> Result<Verification, Failure> {
-    if !setup.log.exists() {
-        return Err(audit_failure(anyhow!(
-            "the audit log `{}` does not exist",
-            setup.log.display()
-        )));
-    }
-    setup.audit_log().verify(None).map_err(audit_failure)
-}
-
 fn keygen(setup: &Project, name: &str, dir: Option<&Path>, force: bool) -> Result<u8, Failure> {
     let (key, secret, public) = setup
         .write_key_pair(name, dir, force)
@@ -378,12 +339,6 @@ fn checkpoint(
         None => print!("{note}"),
     }
     Ok(exit::APPROVED)
-}
-
-pub(crate) fn print_problems(verification: &Verification) {
-    for problem in &verification.problems {
-        eprintln!("problem: {problem}");
-    }
 }
 
 fn mark(

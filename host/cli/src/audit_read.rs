@@ -9,7 +9,7 @@ use tollgate_audit::verify::LoggedRecord;
 use tollgate_audit::{Filter, Project, Record, Verification};
 use tollgate_pipeline::exit;
 
-use crate::audit::{AUDIT_FAILURE, audit_failure, print_problems, project_failure, read_log};
+use crate::project::{AUDIT_FAILURE, audit_failure, print_problems, project_failure, read_log};
 use crate::{Failure, OutputFormat};
 
 pub(crate) fn verify(

@@ -9,7 +9,7 @@ use tollgate_evidence::{ReportOptions, html, to_json, to_oscal_json};
 use tollgate_pipeline::exit;
 
 use crate::Failure;
-use crate::audit::{AUDIT_FAILURE, discover, parse_date, project_failure};
+use crate::project::{AUDIT_FAILURE, discover, parse_date, project_failure};
 
 /// Output of `tollgate report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

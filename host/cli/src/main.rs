@@ -9,6 +9,7 @@ mod eval;
 mod evidence;
 mod inspect;
 mod manifest;
+mod project;
 mod render;
 mod reporting;
 mod serve;
