@@ -25,7 +25,7 @@ pub use error::DecideError;
 pub use gate::{Decided, Gate, NoRecord, Receipt, RecordError, Recorder};
 pub use input::{InputError, InputSource, Submission, parse_settings};
 pub use native::NativePolicy;
-pub use pipeline::{Candidate, Pipeline, PipelineOptions, SettingsDocument};
+pub use pipeline::{Candidate, DEFAULTS_KEY, Pipeline, PipelineOptions, SettingsDocument};
 pub use policy::{Evaluator, PolicyFailure, Resource};
 pub use report::{Evaluated, PolicyError, Report, Verdict};
 

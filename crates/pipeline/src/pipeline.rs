@@ -8,8 +8,12 @@ use tollgate_waivers::{Applied, WaiverContext, WaiverSet};
 use crate::report::{Evaluated, PolicyError, Report};
 use crate::{DecideError, Evaluator, InputError, InputSource, PolicyFailure, Submission, contract};
 
-/// A settings document: policy id → that policy's settings object.
+/// A settings document: policy id → that policy's settings object, plus an optional `defaults`
+/// object shared by every policy (a policy's own section wins, field by field).
 pub type SettingsDocument = BTreeMap<String, serde_json::Value>;
+
+/// The key of the settings shared by every policy.
+pub const DEFAULTS_KEY: &str = "defaults";
 
 /// A policy offered to the pipeline: loaded, or one that failed to load (a failure of every
 /// decision, so that nothing is approved without it).
@@ -90,7 +94,21 @@ impl Pipeline {
             .transpose()
             .map_err(|e| DecideError::Internal(e.to_string()))?
             .map(|json| crate::sha256_digest(json.as_bytes()));
-        let settings = options.settings.unwrap_or_default();
+        let mut settings = options.settings.unwrap_or_default();
+        let defaults = match settings.remove(DEFAULTS_KEY) {
+            None | Some(serde_json::Value::Null) => None,
+            Some(value @ serde_json::Value::Object(_)) => Some(value),
+            Some(_) => {
+                return Err(InputError::new(
+                    InputSource::Settings,
+                    format!(
+                        "`{DEFAULTS_KEY}` must be a mapping of settings shared by every policy"
+                    ),
+                )
+                .at(DEFAULTS_KEY)
+                .into());
+            }
+        };
         let known: BTreeSet<&str> = loaded
             .iter()
             .map(|p| p.metadata().id.as_str())
@@ -112,11 +130,18 @@ impl Pipeline {
         let mut ready = Vec::new();
         for policy in loaded {
             let id = policy.metadata().id.clone();
-            let settings_json = settings
-                .get(&id)
-                .filter(|value| !value.is_null())
-                .map(serde_json::Value::to_string)
-                .unwrap_or_default();
+            let own = settings.get(&id).filter(|value| !value.is_null());
+            let settings_json = match (&defaults, own) {
+                (None, None) => String::new(),
+                (None, Some(own)) => own.to_string(),
+                (Some(defaults), own) => {
+                    let mut merged = defaults.clone();
+                    if let Some(own) = own {
+                        merge(&mut merged, own);
+                    }
+                    merged.to_string()
+                }
+            };
             match policy.validate_settings(&settings_json) {
                 Ok(()) => ready.push(Ready {
                     policy,
@@ -220,5 +245,22 @@ impl Pipeline {
             waivers,
             settings_digest: self.settings_digest.clone(),
         })
+    }
+}
+
+/// Merges `over` into `base`: objects field by field (recursively), anything else replaced.
+fn merge(base: &mut serde_json::Value, over: &serde_json::Value) {
+    match (base, over) {
+        (serde_json::Value::Object(base), serde_json::Value::Object(over)) => {
+            for (key, value) in over {
+                match base.get_mut(key) {
+                    Some(existing) => merge(existing, value),
+                    None => {
+                        base.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        (base, over) => *base = over.clone(),
     }
 }

@@ -257,3 +257,37 @@ impl<P: tollgate_rules::Policy> MetadataClone for P {
         self.metadata()
     }
 }
+
+#[test]
+fn defaults_are_shared_by_every_policy_and_a_policy_section_wins() {
+    let options = |text: &str| PipelineOptions {
+        settings: Some(tollgate_pipeline::parse_settings(text, "settings", Format::Yaml).unwrap()),
+        ..PipelineOptions::default()
+    };
+    // A setting every policy rejects, given once under `defaults`, reaches every policy.
+    let Err(DecideError::Invalid(errors)) = Pipeline::new(
+        natives(),
+        options("defaults:\n  key_rotation_max_days: soon\n"),
+    ) else {
+        panic!("shared settings must be validated by every policy");
+    };
+    let policies: Vec<_> = errors.iter().filter_map(|e| e.policy.clone()).collect();
+    assert_eq!(policies, ["sox", "hipaa", "pci"]);
+    // A policy's own section overrides the shared value.
+    let Err(DecideError::Invalid(errors)) = Pipeline::new(
+        natives(),
+        options(
+            "defaults:\n  key_rotation_max_days: soon\nsox:\n  key_rotation_max_days: 90\nhipaa:\n  key_rotation_max_days: 90\n",
+        ),
+    ) else {
+        panic!("pci still has the shared invalid value");
+    };
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].policy.as_deref(), Some("pci"));
+    // Defaults that are not a mapping are invalid input at `defaults`.
+    let Err(DecideError::Invalid(errors)) = Pipeline::new(natives(), options("defaults: 3\n"))
+    else {
+        panic!("defaults must be a mapping");
+    };
+    assert_eq!(errors[0].path.as_deref(), Some("defaults"));
+}

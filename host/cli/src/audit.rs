@@ -10,7 +10,6 @@ use tollgate_audit::{
     Checkpoint, Filter, MarkRecord, MarkStatus, Origin, Project, RangeEnd, Record, RecordedOutcome,
 };
 use tollgate_decision_log::LogRecorder;
-use tollgate_manifest::Timestamp;
 use tollgate_pipeline::exit;
 
 use crate::project::{
@@ -56,9 +55,8 @@ impl EvalAuditArgs {
         let change_started_at = self
             .change_started_at
             .as_deref()
-            .map(Timestamp::parse)
-            .transpose()
-            .map_err(|e| Failure::Invalid(anyhow!("invalid `--change-started-at`: {e}")))?;
+            .map(|text| crate::parse_instant(text, "--change-started-at"))
+            .transpose()?;
         LogRecorder::new(project, &self.mask, change_started_at)
             .map_err(|e| Failure::Invalid(e.into()))
     }
@@ -83,6 +81,7 @@ enum MarkArg {
     /// The deployment failed.
     Failed,
     /// The change was rolled back.
+    #[value(alias = "rolled_back")]
     RolledBack,
 }
 
@@ -102,6 +101,7 @@ enum OutcomeArg {
     /// Approved.
     Approved,
     /// Needs approval.
+    #[value(alias = "needs_approval")]
     NeedsApproval,
     /// Denied.
     Denied,
@@ -170,7 +170,7 @@ enum Action {
         #[arg(long, value_name = "FILE")]
         public_key: Option<PathBuf>,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        #[arg(long, value_enum, ignore_case = true, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
     },
     /// Shows one record (by id, or by sequence number as `#N`) with its Merkle inclusion proof.
@@ -178,7 +178,7 @@ enum Action {
         /// A decision, mark or recovery id, or `#N` for sequence number N.
         id: String,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        #[arg(long, value_enum, ignore_case = true, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
     },
     /// Lists records, filtered by change, framework, outcome, kind and time range.
@@ -190,10 +190,10 @@ enum Action {
         #[arg(long)]
         framework: Option<String>,
         /// Outcome of a decision.
-        #[arg(long, value_enum)]
+        #[arg(long, value_enum, ignore_case = true)]
         outcome: Option<OutcomeArg>,
         /// Record kind.
-        #[arg(long, value_enum)]
+        #[arg(long, value_enum, ignore_case = true)]
         kind: Option<KindArg>,
         /// Recorded at or after (`YYYY-MM-DD` or RFC 3339).
         #[arg(long, value_name = "DATE")]
@@ -202,7 +202,7 @@ enum Action {
         #[arg(long, value_name = "DATE")]
         to: Option<String>,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        #[arg(long, value_enum, ignore_case = true, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
     },
     /// Appends a mark to a decided change: deployed, failed or rolled back (for the change failure
@@ -211,7 +211,7 @@ enum Action {
         /// A decision id, or a change id (its latest approved decision).
         target: String,
         /// What happened.
-        #[arg(long, value_enum)]
+        #[arg(long, value_enum, ignore_case = true)]
         status: MarkArg,
         /// When it happened (RFC 3339) [default: now].
         #[arg(long, value_name = "RFC3339")]
@@ -349,9 +349,8 @@ fn mark(
     note: Option<String>,
 ) -> Result<u8, Failure> {
     let at = at
-        .map(Timestamp::parse)
-        .transpose()
-        .map_err(|e| Failure::Invalid(anyhow!("invalid `--at`: {e}")))?;
+        .map(|text| crate::parse_instant(text, "--at"))
+        .transpose()?;
     let verification = read_log(setup)?;
     if !verification.is_intact() {
         print_problems(&verification);

@@ -25,20 +25,22 @@ pub(crate) enum EvidenceFormat {
 /// Arguments of `tollgate report`.
 #[derive(Debug, Args)]
 pub(crate) struct EvidenceArgs {
-    /// Start of the period: `YYYY-MM-DD` (that day included) or RFC 3339.
+    /// Start of the period: `YYYY-MM-DD` (that day included) or RFC 3339 [default: 30 days
+    /// before the end].
     #[arg(long, value_name = "DATE")]
-    from: String,
-    /// End of the period: `YYYY-MM-DD` (that day included) or an RFC 3339 instant (excluded).
+    from: Option<String>,
+    /// End of the period: `YYYY-MM-DD` (that day included) or an RFC 3339 instant (excluded)
+    /// [default: now].
     #[arg(long, value_name = "DATE")]
-    to: String,
+    to: Option<String>,
     /// Only this framework (policy id or framework name; repeatable) [default: all].
     #[arg(long = "framework", value_name = "NAME")]
     frameworks: Vec<String>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = EvidenceFormat::Html)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = EvidenceFormat::Html)]
     format: EvidenceFormat,
     /// Where to write the report [default: standard output].
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
     /// Decision log [default: $TOLLGATE_AUDIT_LOG, `audit.log` in `.tollgate/config.yaml`, else
     /// `.tollgate/audit.log` in the project directory].
@@ -53,25 +55,37 @@ pub(crate) struct EvidenceArgs {
     /// Environments whose approved changes count as deployments (repeatable).
     #[arg(long = "production", value_name = "ENV", default_values_t = [String::from("production")])]
     production: Vec<String>,
-    /// Generation time written in the report (RFC 3339) [default: now], for reproducible reports.
-    #[arg(long, value_name = "RFC3339")]
+    /// Generation time written in the report (`YYYY-MM-DD` or RFC 3339) [default: now], for
+    /// reproducible reports; also the default end of the period.
+    #[arg(long, value_name = "DATE")]
     now: Option<String>,
 }
 
+/// Days a report covers when `--from` is not given.
+const DEFAULT_PERIOD_DAYS: i64 = 30;
+
 /// Runs `tollgate report`. Exits 6 (after writing the report) when the log fails verification.
 pub(crate) fn run(args: &EvidenceArgs) -> Result<u8, Failure> {
-    let from = parse_date(&args.from, "--from", RangeEnd::Start)?;
-    let to = parse_date(&args.to, "--to", RangeEnd::End)?;
+    let generated_at = match &args.now {
+        Some(text) => crate::parse_instant(text, "--now")?,
+        None => tollgate_audit::now(),
+    };
+    let to = match &args.to {
+        Some(text) => parse_date(text, "--to", RangeEnd::End)?,
+        None => generated_at,
+    };
+    let from = match &args.from {
+        Some(text) => parse_date(text, "--from", RangeEnd::Start)?,
+        None => tollgate_manifest::Timestamp {
+            seconds: to.seconds - DEFAULT_PERIOD_DAYS * 86_400,
+            nanoseconds: to.nanoseconds,
+        },
+    };
     if to <= from {
         return Err(Failure::Invalid(anyhow::anyhow!(
             "`--to` ({to}) is not after `--from` ({from})"
         )));
     }
-    let generated_at = match &args.now {
-        Some(text) => tollgate_manifest::Timestamp::parse(text)
-            .map_err(|e| Failure::Invalid(anyhow::anyhow!("invalid `--now`: {e}")))?,
-        None => tollgate_audit::now(),
-    };
     let project = discover(args.audit_log.as_deref())?;
     let log = &project.log;
     let checkpoint = args

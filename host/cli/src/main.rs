@@ -41,7 +41,7 @@ enum Command {
     /// Lists the built-in policy packs.
     Policies {
         /// Output format.
-        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        #[arg(long, value_enum, ignore_case = true, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
         #[command(flatten)]
         cache: CacheArgs,
@@ -55,7 +55,7 @@ enum Command {
         /// A built-in policy name (`sox`, `hipaa`, `pci`) or the path of a policy component.
         policy: String,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        #[arg(long, value_enum, ignore_case = true, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
         #[command(flatten)]
         cache: CacheArgs,
@@ -211,9 +211,19 @@ pub(crate) fn write_output(path: &std::path::Path, bytes: &[u8]) -> Result<(), F
         .map_err(|e| Failure::Invalid(anyhow::anyhow!("cannot write `{}`: {e}", path.display())))
 }
 
-/// Resolves `--policy` text: a built-in name, or the path of an existing component file.
+/// Parses a point in time as every command accepts it: `YYYY-MM-DD` (the start of that day, UTC)
+/// or RFC 3339.
+pub(crate) fn parse_instant(
+    text: &str,
+    flag: &str,
+) -> Result<tollgate_manifest::Timestamp, Failure> {
+    tollgate_audit::parse_date(text, tollgate_audit::RangeEnd::Start)
+        .map_err(|e| Failure::Invalid(anyhow::anyhow!("invalid `{flag}`: {e}")))
+}
+
+/// Resolves `--policy` text: a built-in name (any case), or the path of an existing component file.
 fn policy_source(text: &str) -> Result<PolicySource, Failure> {
-    if let Some(pack) = tollgate_engine::builtin_pack(text) {
+    if let Some(pack) = tollgate_engine::builtin_pack(&text.trim().to_ascii_lowercase()) {
         return Ok(PolicySource::Builtin(pack));
     }
     let path = PathBuf::from(text);

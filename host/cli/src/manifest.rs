@@ -33,7 +33,7 @@ pub(crate) struct ManifestArgs {
     config: Option<PathBuf>,
     /// CI system whose environment variables give the pipeline id, commit, deployer, branch and
     /// base.
-    #[arg(long, value_enum, default_value_t = CiChoice::Auto)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = CiChoice::Auto)]
     ci: CiChoice,
     /// A JUnit XML report; `KIND=FILE` sets the suite kind (`unit`, `integration`, ...), otherwise
     /// it comes from the `[junit.suites]` mapping. Repeatable.
@@ -77,7 +77,7 @@ pub(crate) struct ManifestArgs {
     #[arg(long)]
     emergency: bool,
     /// Output syntax.
-    #[arg(long, value_enum, default_value_t = ManifestFormat::Yaml)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = ManifestFormat::Yaml)]
     format: ManifestFormat,
     /// Writes the manifest to FILE (atomically) instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]

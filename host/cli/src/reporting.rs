@@ -89,8 +89,8 @@ impl ReportArgs {
 pub(crate) struct ReportArgs {
     /// Also writes a report to a file, `FORMAT=FILE` (text, json, junit, sarif, github, gitlab,
     /// markdown); repeatable. Files are written atomically, after the evaluation.
-    #[arg(long = "output", value_name = "FORMAT=FILE", value_parser = output_target)]
-    outputs: Vec<OutputTarget>,
+    #[arg(long = "output", short = 'o', value_name = "FORMAT=FILE", value_parser = output_target)]
+    pub(crate) outputs: Vec<OutputTarget>,
     /// Waivers file (YAML or JSON): documented, approved, expiring exceptions. A matching active
     /// waiver turns a finding into a waived one that no longer blocks.
     #[arg(long, value_name = "FILE")]
@@ -114,6 +114,12 @@ impl ReportArgs {
             .map(Some)
             .map_err(|e| Failure::Invalid(anyhow!(e)))
     }
+}
+
+/// The stable JSON report as a value, for an array of reports.
+pub(crate) fn json_value(report: &Report) -> Result<serde_json::Value, Failure> {
+    let text = render_format(report, EvalFormat::Json, render::Style::plain())?;
+    serde_json::from_str(&text).map_err(|e| Failure::Internal(e.into()))
 }
 
 /// Renders one format.

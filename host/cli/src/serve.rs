@@ -24,7 +24,7 @@ pub(crate) struct ServeArgs {
     listen: SocketAddr,
     /// A policy to run: a built-in name (`sox`, `hipaa`, `pci`) or the path of a policy component
     /// (`.wasm`). Repeatable; without it the three built-in policies run.
-    #[arg(long = "policy", value_name = "NAME|PATH")]
+    #[arg(long = "policy", value_name = "NAME|PATH", value_delimiter = ',')]
     policies: Vec<String>,
     /// Settings file (YAML or JSON): a mapping from policy id to that policy's settings object.
     #[arg(long, value_name = "FILE")]

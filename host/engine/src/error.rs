@@ -19,6 +19,14 @@ pub enum HostError {
         /// The underlying error.
         error: std::io::Error,
     },
+    /// The bytes are not a WebAssembly component at all.
+    #[error("policy `{name}` is not a WebAssembly component: {reason}")]
+    NotComponent {
+        /// Policy name (built-in name or file name).
+        name: String,
+        /// What the bytes are instead.
+        reason: &'static str,
+    },
     /// The bytes are not a valid component for this engine.
     #[error("failed to compile policy `{name}`: {message}")]
     Compile {

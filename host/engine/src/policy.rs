@@ -132,6 +132,7 @@ impl PolicyEngine {
                 &owned
             }
         };
+        check_header(&name, bytes)?;
         let engine = &self.runtime.engine;
         let digest_hex = hex::encode(Sha256::digest(bytes));
         let cached = self
@@ -182,6 +183,27 @@ impl PolicyEngine {
             imports,
             exports,
         })
+    }
+}
+
+/// Refuses bytes that are not a component before compiling them, with a message in plain words
+/// (the compiler's own error for such input is a debug dump of byte arrays).
+fn check_header(name: &str, bytes: &[u8]) -> Result<(), HostError> {
+    let refuse = |reason| {
+        Err(HostError::NotComponent {
+            name: name.to_owned(),
+            reason,
+        })
+    };
+    match bytes.get(..8) {
+        Some([0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00]) => Ok(()),
+        Some([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]) => refuse(
+            "it is a core WebAssembly module; make a component of it with `wasm-tools component new` (wit-component)",
+        ),
+        Some([0x00, 0x61, 0x73, 0x6d, ..]) => {
+            refuse("it is WebAssembly of a version this host does not read")
+        }
+        _ => refuse("the file does not start with the WebAssembly magic bytes `\\0asm`"),
     }
 }
 

@@ -176,7 +176,8 @@ fn bytes_that_are_not_a_component_are_refused() {
             bytes: b"not wasm at all".to_vec(),
         })
         .unwrap_err();
-    assert!(matches!(error, HostError::Compile { .. }), "{error:?}");
+    assert!(matches!(error, HostError::NotComponent { .. }), "{error:?}");
+    assert!(!error.to_string().contains("0x"), "plain words: {error}");
     let core = wat::parse_str("(module)").expect("valid WAT");
     let error = engine()
         .load(PolicySource::Bytes {
@@ -184,7 +185,11 @@ fn bytes_that_are_not_a_component_are_refused() {
             bytes: core,
         })
         .unwrap_err();
-    assert!(matches!(error, HostError::Compile { .. }), "{error:?}");
+    assert!(matches!(error, HostError::NotComponent { .. }), "{error:?}");
+    assert!(
+        error.to_string().contains("core WebAssembly module"),
+        "{error}"
+    );
 }
 
 #[test]
