@@ -13,6 +13,7 @@ mod project;
 mod render;
 mod reporting;
 mod serve;
+mod validate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,6 +73,8 @@ enum Command {
     Serve(Box<serve::ServeArgs>),
     /// Builds an evidence report from the decision log (HTML, JSON or OSCAL assessment results).
     Report(Box<evidence::EvidenceArgs>),
+    /// Checks manifests, settings, waivers and configuration files without deciding anything.
+    Validate(validate::ValidateArgs),
 }
 
 /// Output format.
@@ -131,7 +134,7 @@ impl Failure {
         }
     }
 
-    fn error(&self) -> &anyhow::Error {
+    pub(crate) fn error(&self) -> &anyhow::Error {
         match self {
             Self::Invalid(e) | Self::Policy(e) | Self::Internal(e) | Self::Audit(e) => e,
         }
@@ -193,6 +196,7 @@ fn run() -> u8 {
         Command::Audit(command) => audit::run(&command),
         Command::Report(args) => evidence::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Validate(args) => validate::run(&args),
         Command::Schema => {
             render::emit(&tollgate_manifest::Manifest::json_schema());
             Ok(exit::APPROVED)
