@@ -74,7 +74,13 @@ fn export(dir: &Path) -> Result<usize, String> {
                 Err(PolicyFailure::Eval(error)) => Err(error),
                 Err(failure) => return Err(format!("{name}::{stem}: component failed: {failure}")),
             };
-            if host != native.decide(&manifest, &settings, &case.context()) {
+            if host
+                != native.decide(
+                    &manifest,
+                    &settings,
+                    &tollgate_rules::EvaluationContext { now: case.now },
+                )
+            {
                 return Err(format!(
                     "{name}::{stem}: the component and the native crate disagree"
                 ));

@@ -44,7 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let native = native_policy(policy_name).ok_or("unknown policy")?.decide(
                     &manifest,
                     &settings,
-                    &case.context(),
+                    &tollgate_rules::EvaluationContext { now: case.now },
                 );
                 same(&native, &result)
             }));

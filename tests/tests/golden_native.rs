@@ -20,7 +20,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let case = Case::load(&file).map_err(|e| Failed::from(e.to_string()))?;
                 let policy = native_policy(policy_name).ok_or("unknown policy")?;
                 let manifest = case.manifest()?;
-                let result = policy.decide(&manifest, &case.settings_json(), &case.context());
+                let result = policy.decide(
+                    &manifest,
+                    &case.settings_json(),
+                    &tollgate_rules::EvaluationContext { now: case.now },
+                );
                 check(&case, &policy.metadata(), &result).map_err(Failed::from)
             }));
         }

@@ -13,6 +13,7 @@ mod project;
 mod render;
 mod reporting;
 mod serve;
+mod test_cases;
 mod validate;
 
 use std::path::PathBuf;
@@ -75,6 +76,8 @@ enum Command {
     Report(Box<evidence::EvidenceArgs>),
     /// Checks manifests, settings, waivers and configuration files without deciding anything.
     Validate(validate::ValidateArgs),
+    /// Runs golden case files against a policy (built-in or a component file), like `opa test`.
+    Test(test_cases::TestArgs),
 }
 
 /// Output format.
@@ -197,6 +200,7 @@ fn run() -> u8 {
         Command::Report(args) => evidence::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Validate(args) => validate::run(&args),
+        Command::Test(args) => test_cases::run(&args),
         Command::Schema => {
             render::emit(&tollgate_manifest::Manifest::json_schema());
             Ok(exit::APPROVED)

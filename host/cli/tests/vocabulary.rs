@@ -14,6 +14,8 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+#[allow(unused_imports, reason = "the fixture paths")]
+use common::fixtures as _;
 use common::{data, shared_cache_dir};
 use predicates::str::contains;
 
@@ -231,4 +233,51 @@ fn validate_detects_each_kind_and_names_field_and_line() {
         ))
         .stdout(contains("invalid settings for policy `pci`"));
     assert_eq!(records(&scratch.path().join("audit.log")), 0);
+}
+
+#[test]
+fn tollgate_test_runs_golden_cases_against_any_policy() {
+    let scratch = tempfile::tempdir().unwrap();
+    let log = scratch.path().join("audit.log");
+    let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/sox/tests/cases");
+    tollgate(&log)
+        .arg("test")
+        .arg(&cases)
+        .assert()
+        .success()
+        .stdout(contains("40 tests, 40 passed, 0 failed (policy `sox`"));
+    // The PCI DSS cases do not hold for HIPAA: failures are listed with what differs.
+    let pci = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/pci/tests/cases");
+    tollgate(&log)
+        .args(["test", "--policy", "hipaa"])
+        .arg(&pci)
+        .assert()
+        .code(4)
+        .stdout(contains("FAIL - "))
+        .stdout(contains("failed (policy `hipaa`"));
+    // A component that traps fails every case that expects a decision (it may still reject
+    // invalid settings, which is all two cases ask).
+    let output = tollgate(&log)
+        .args([
+            "test",
+            "--format",
+            "json",
+            "--policy",
+            common::fixtures::TRAP,
+        ])
+        .arg(&cases)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(4));
+    let results: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    for result in results.as_array().unwrap() {
+        let expects_error = result["file"]
+            .as_str()
+            .unwrap()
+            .contains("invalid-settings");
+        let trapped = result["passed"] == false
+            && result["problems"][0].as_str().unwrap().contains("trapped");
+        assert!(expects_error || trapped, "{result}");
+    }
+    assert_eq!(records(&log), 0, "tests record nothing");
 }
