@@ -50,11 +50,24 @@ pub fn write(path: &Path, bytes: &[u8], access: Access) -> io::Result<()> {
     }
     #[cfg(not(unix))]
     let _ = access;
-    let mut file = builder.tempfile_in(dir)?;
+    let mut file = builder.tempfile_in(dir).map_err(|e| os_error(dir, e))?;
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
-    file.persist(&target).map_err(|e| e.error)?;
+    file.persist(&target).map_err(|e| os_error(dir, e.error))?;
     sync_dir(dir)
+}
+
+/// The operating system's error without the temporary file's name, which means nothing to the
+/// user (the caller names the file it was writing): the directory's own error when it cannot be
+/// read, else the error's kind.
+fn os_error(dir: &Path, error: io::Error) -> io::Error {
+    if error.raw_os_error().is_some() {
+        return error;
+    }
+    match fs::metadata(dir) {
+        Err(dir_error) => dir_error,
+        Ok(_) => io::Error::new(error.kind(), error.kind().to_string()),
+    }
 }
 
 /// Creates `dir` and its missing ancestors, syncing each parent so the new entries survive a
@@ -195,7 +208,8 @@ mod tests {
     fn a_missing_directory_is_an_error_and_create_dir_all_makes_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a").join("b").join("file");
-        assert!(write(&path, b"x", Access::Shared).is_err());
+        let error = write(&path, b"x", Access::Shared).unwrap_err();
+        assert!(!error.to_string().contains(".tmp"), "{error}");
         create_dir_all(path.parent().unwrap(), Access::Private).unwrap();
         write(&path, b"x", Access::Shared).unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"x");

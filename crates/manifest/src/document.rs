@@ -173,11 +173,37 @@ fn invalid(
     {
         message = rest;
     }
-    let message = message.to_owned();
+    let message = plain_words(message);
     DocumentError::Invalid {
         format,
         path,
         location,
         message,
     }
+}
+
+/// Rewrites the type names of deserializer messages in words a user reads: `expected u32`
+/// becomes `expected a whole number (0 or more)`, `a sequence` a list, `a map` a mapping.
+pub fn plain_words(message: &str) -> String {
+    const WORDS: [(&str, &str); 14] = [
+        ("expected u8", "expected a whole number from 0 to 255"),
+        ("expected u16", "expected a whole number (0 or more)"),
+        ("expected u32", "expected a whole number (0 or more)"),
+        ("expected u64", "expected a whole number (0 or more)"),
+        ("expected usize", "expected a whole number (0 or more)"),
+        ("expected i32", "expected a whole number"),
+        ("expected i64", "expected a whole number"),
+        ("expected f32", "expected a number"),
+        ("expected f64", "expected a number"),
+        ("expected a boolean", "expected `true` or `false`"),
+        ("expected a sequence", "expected a list"),
+        ("expected a map", "expected a mapping"),
+        ("invalid type: sequence", "invalid type: a list"),
+        ("invalid type: map", "invalid type: a mapping"),
+    ];
+    let mut text = message.to_owned();
+    for (from, to) in WORDS {
+        text = text.replace(from, to);
+    }
+    text
 }

@@ -8,7 +8,7 @@ mod identity;
 mod model;
 mod timestamp;
 
-pub use document::{DocumentError, Format, Location, MAX_DOCUMENT_BYTES, decode};
+pub use document::{DocumentError, Format, Location, MAX_DOCUMENT_BYTES, decode, plain_words};
 pub use identity::same_identity;
 pub use model::*;
 pub use timestamp::{Timestamp, TimestampError};

@@ -216,10 +216,11 @@ impl Settings {
             let path = e.path().to_string();
             let inner = e.into_inner();
             let message = inner.to_string();
-            let message = message
-                .find(" at line ")
-                .map_or(message.as_str(), |i| &message[..i])
-                .to_owned();
+            let message = tollgate_manifest::plain_words(
+                message
+                    .find(" at line ")
+                    .map_or(message.as_str(), |i| &message[..i]),
+            );
             SettingsError::new(if path.is_empty() { ".".into() } else { path }, message)
         })?;
         de.end()

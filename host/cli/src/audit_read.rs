@@ -114,8 +114,13 @@ fn find<'a>(verification: &'a Verification, id: &str) -> Option<&'a LoggedRecord
 pub(crate) fn show(setup: &Project, id: &str, format: OutputFormat) -> Result<u8, Failure> {
     let verification = read_log(setup)?;
     let logged = find(&verification, id).ok_or_else(|| {
+        let hint = if id.parse::<u64>().is_ok() {
+            format!(" (for the record with sequence number {id}, write `#{id}`)")
+        } else {
+            String::new()
+        };
         Failure::Invalid(anyhow!(
-            "no record `{id}` in the audit log `{}`",
+            "no record `{id}` in the audit log `{}`{hint}",
             setup.log.display()
         ))
     })?;
