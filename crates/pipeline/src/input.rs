@@ -4,11 +4,12 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tollgate_manifest::{DocumentError, Format, Manifest, Timestamp};
 
 /// Which input an [`InputError`] is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum InputSource {
     /// The change manifest.
@@ -22,7 +23,8 @@ pub enum InputSource {
 }
 
 /// Why the input cannot be evaluated: nothing was decided.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct InputError {
     /// Which input is wrong.
     pub source: InputSource,

@@ -10,6 +10,7 @@ use tollgate_pipeline::{
     Candidate, DecideError, Evaluator, Gate, NativePolicy, NoRecord, Pipeline, PipelineOptions,
     PolicyError, PolicyFailure, Submission,
 };
+pub use tollgate_pipeline::{InputError, InputSource};
 use tsify::Tsify;
 
 /// The built-in policy crates, natively, in the order the CLI runs them.
@@ -62,66 +63,6 @@ pub struct EvaluateOptions {
     /// Syntax of the manifest; absent means detected (a document starting with `{` is JSON).
     #[tsify(optional)]
     pub format: Option<DocumentFormat>,
-}
-
-/// Which input an [`InputError`] is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Tsify)]
-#[serde(rename_all = "snake_case")]
-pub enum InputSource {
-    /// The manifest text.
-    Manifest,
-    /// The settings document, or one policy's settings.
-    Settings,
-    /// The evaluation options (`policies`, `now`, `format`).
-    Options,
-}
-
-/// Why the input could not be evaluated: nothing was decided.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
-pub struct InputError {
-    /// Which input is wrong.
-    pub source: InputSource,
-    /// The policy whose settings are wrong, for settings errors found by a policy.
-    pub policy: Option<String>,
-    /// The whole message, as the CLI prints it.
-    pub message: String,
-    /// Field path where the document is wrong (`change.approvals[0].at`), if known.
-    pub path: Option<String>,
-    /// Line where the document is wrong (from 1), if known.
-    pub line: Option<u32>,
-    /// Column where the document is wrong (from 1), if known.
-    pub column: Option<u32>,
-}
-
-impl InputError {
-    fn new(source: InputSource, message: impl Into<String>) -> Self {
-        Self {
-            source,
-            policy: None,
-            message: message.into(),
-            path: None,
-            line: None,
-            column: None,
-        }
-    }
-}
-
-impl From<tollgate_pipeline::InputError> for InputError {
-    fn from(error: tollgate_pipeline::InputError) -> Self {
-        use tollgate_pipeline::InputSource as Source;
-        Self {
-            source: match error.source {
-                Source::Manifest => InputSource::Manifest,
-                Source::Settings => InputSource::Settings,
-                Source::Options | Source::Waivers => InputSource::Options,
-            },
-            policy: error.policy,
-            message: error.message,
-            path: error.path,
-            line: error.line,
-            column: error.column,
-        }
-    }
 }
 
 /// Why a policy could not evaluate the change.
@@ -193,7 +134,7 @@ fn invalid(error: InputError) -> Evaluation {
 fn from_decide_error(error: DecideError) -> Evaluation {
     match error {
         DecideError::Invalid(errors) => match errors.into_iter().next() {
-            Some(first) => invalid(first.into()),
+            Some(first) => invalid(first),
             None => invalid(InputError::new(InputSource::Options, "invalid input")),
         },
         DecideError::Policies { failures, .. } => match failures.first() {
@@ -252,11 +193,11 @@ fn run(
         None => now,
     };
     let submission = Submission::parse("<browser>", "manifest", text.to_owned(), format, now)
-        .map_err(|e| invalid(e.into()))?;
+        .map_err(invalid)?;
     let settings = match options.settings.as_deref() {
         Some(text) if !text.trim().is_empty() => Some(
             tollgate_pipeline::parse_settings(text, "settings", Format::detect(None, text))
-                .map_err(|e| invalid(e.into()))?,
+                .map_err(invalid)?,
         ),
         _ => None,
     };
