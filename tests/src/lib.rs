@@ -13,7 +13,7 @@ use tollgate_rules::Policy;
 pub use tollgate_cases::{Case, CaseError, Expectation, case_files_in, check};
 
 /// Names of the built-in policies, which are also their directory names under `policies/`.
-pub const POLICIES: [&str; 3] = ["sox", "hipaa", "pci"];
+pub const POLICIES: [&str; 3] = tollgate_builtin::NAMES;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
@@ -34,13 +34,8 @@ pub fn case_files(policy: &str) -> Result<Vec<PathBuf>, CaseError> {
 }
 
 /// The native implementation of a built-in policy.
-pub fn native_policy(name: &str) -> Option<Box<dyn Policy>> {
-    match name {
-        "sox" => Some(Box::new(tollgate_policy_sox::SoxPolicy)),
-        "hipaa" => Some(Box::new(tollgate_policy_hipaa::HipaaPolicy)),
-        "pci" => Some(Box::new(tollgate_policy_pci::PciPolicy)),
-        _ => None,
-    }
+pub fn native_policy(name: &str) -> Option<Box<dyn Policy + Send + Sync>> {
+    tollgate_builtin::policy(name)
 }
 
 /// The stable name of an evaluation error's kind.

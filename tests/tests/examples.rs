@@ -96,3 +96,12 @@ fn examples_reach_their_expected_outcome_through_the_components() {
 fn test_cache_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("tollgate-test-cache")
 }
+
+#[test]
+fn the_embedded_components_are_the_builtin_policy_crates() {
+    let embedded: Vec<&str> = tollgate_engine::builtin_packs()
+        .iter()
+        .map(|pack| pack.name)
+        .collect();
+    assert_eq!(embedded, POLICIES, "one list of built-in policies");
+}

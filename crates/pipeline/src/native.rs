@@ -17,10 +17,15 @@ pub struct NativePolicy {
 impl NativePolicy {
     /// Wraps a policy; its metadata is read once.
     pub fn new(policy: impl Policy + Send + Sync + 'static) -> Self {
+        Self::from_boxed(Box::new(policy))
+    }
+
+    /// Wraps a boxed policy; its metadata is read once.
+    pub fn from_boxed(policy: Box<dyn Policy + Send + Sync>) -> Self {
         let metadata = policy.metadata();
         let digest = format!("native:{}@{}", metadata.id, metadata.version);
         Self {
-            policy: Box::new(policy),
+            policy,
             metadata,
             digest,
         }

@@ -15,11 +15,10 @@ use tsify::Tsify;
 
 /// The built-in policy crates, natively, in the order the CLI runs them.
 pub fn builtin() -> Vec<NativePolicy> {
-    vec![
-        NativePolicy::new(tollgate_policy_sox::SoxPolicy),
-        NativePolicy::new(tollgate_policy_hipaa::HipaaPolicy),
-        NativePolicy::new(tollgate_policy_pci::PciPolicy),
-    ]
+    tollgate_builtin::all()
+        .into_iter()
+        .map(NativePolicy::from_boxed)
+        .collect()
 }
 
 /// The metadata and control catalogue of every built-in policy.
