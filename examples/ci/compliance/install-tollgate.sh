@@ -6,8 +6,9 @@
 #   TOLLGATE_RELEASE_SHA256  (optional) its pinned SHA-256; otherwise read from "$TOLLGATE_RELEASE_URL.sha256"
 #   TOLLGATE_BIN_DIR         (optional) where to install [default: $HOME/.local/bin]
 #
-# Prints the directory it installed into, for PATH: `export PATH="$(bash install-tollgate.sh):$PATH"`
-# (GitLab, Jenkins) or `bash install-tollgate.sh >> "$GITHUB_PATH"` (GitHub Actions).
+# Prints the directory it installed into, for PATH: `dir=$(bash install-tollgate.sh)` then
+# `export PATH="$dir:$PATH"` (GitLab; not in one `export`, which would hide a failure), or
+# `bash install-tollgate.sh >> "$GITHUB_PATH"` (GitHub Actions).
 # Needs curl, tar and sha256sum. Fails (non-zero) on any download or checksum problem.
 set -euo pipefail
 url=${TOLLGATE_RELEASE_URL:?set the CI variable TOLLGATE_RELEASE_URL to the URL of the tollgate release tarball}
