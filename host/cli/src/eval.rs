@@ -60,6 +60,7 @@ pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
         now,
     )
     .map_err(|e| Failure::Invalid(e.into()))?;
+    args.reports.check_outputs()?;
     let options = pipeline_options(args.settings.as_deref(), &args.reports)?;
     let recorder = args.audit.recorder()?;
     let sources = policy_sources(&args.policies)?;
