@@ -37,7 +37,8 @@ pub(crate) struct EvidenceArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = EvidenceFormat::Html)]
     format: EvidenceFormat,
-    /// Where to write the report [default: standard output].
+    /// Where to write the report (`-`: standard output; a device or FIFO is written in place)
+    /// [default: standard output].
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Decision log [default: $TOLLGATE_AUDIT_LOG, `audit.log` in `.tollgate/config.yaml`, else
@@ -72,6 +73,9 @@ pub(crate) fn run(args: &EvidenceArgs) -> Result<u8, Failure> {
             .map_err(|e| Failure::Invalid(anyhow::anyhow!("invalid `--now`: {e}")))?,
         None => tollgate_audit::now(),
     };
+    if let Some(path) = &args.output {
+        crate::check_output(path, &format!("`--output {}`", path.display()))?;
+    }
     let project = discover(args.audit_log.as_deref())?;
     let log = &project.log;
     let checkpoint = args
@@ -90,6 +94,12 @@ pub(crate) fn run(args: &EvidenceArgs) -> Result<u8, Failure> {
         .audit_log()
         .verify(checkpoint.as_ref().map(|(c, _)| c))
         .map_err(|e| Failure::Audit(e.into()))?;
+    let builtin: Vec<&str> = tollgate_engine::builtin_packs()
+        .iter()
+        .map(|p| p.name)
+        .collect();
+    tollgate_evidence::check_frameworks(&verification, &args.frameworks, &builtin)
+        .map_err(|e| Failure::Invalid(anyhow::anyhow!("invalid `--framework`: {e}")))?;
     let report = tollgate_evidence::build(
         &verification,
         &ReportOptions {
