@@ -2,7 +2,20 @@
 
 use tollgate_manifest::Timestamp;
 
-use crate::record::{Record, RecordedOutcome};
+use crate::record::{DecisionRecord, Record, RecordedOutcome};
+
+/// The deployment of a change: its first approved decision, in log order. `tollgate audit mark
+/// CHANGE` attaches a mark to this decision and the evidence report counts it as the change's
+/// deployment, so a change evaluated (and approved) again later is still one deployment, and a
+/// mark on it counts in the change failure rate.
+pub fn deployment_of<'a>(
+    decisions: impl IntoIterator<Item = &'a DecisionRecord>,
+    change_id: &str,
+) -> Option<&'a DecisionRecord> {
+    decisions
+        .into_iter()
+        .find(|d| d.change.id == change_id && d.outcome == RecordedOutcome::Approved)
+}
 
 /// A record filter; every given criterion must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -254,7 +254,7 @@ pub fn render(report: &Report) -> String {
         ),
         ("Change failure rate", percent(m.change_failure_rate)),
         ("Control effectiveness", percent(m.control_effectiveness)),
-        ("Changes stopped by the gate", percent(m.gate_stop_rate)),
+        ("Decisions stopped by the gate", percent(m.gate_stop_rate)),
     ];
     for (label, value) in cards {
         let _ = write!(
@@ -269,10 +269,14 @@ pub fn render(report: &Report) -> String {
         "chart-outcomes",
         "Decisions by outcome",
         &[
-            ("approved".to_owned(), s.approved, "#1a7f37"),
-            ("needs approval".to_owned(), s.needs_approval, "#d4a72c"),
-            ("denied".to_owned(), s.denied, "#cf222e"),
-            ("error".to_owned(), s.error, "#8250df"),
+            ("approved".to_owned(), s.approved_decisions, "#1a7f37"),
+            (
+                "needs approval".to_owned(),
+                s.needs_approval_decisions,
+                "#d4a72c",
+            ),
+            ("denied".to_owned(), s.denied_decisions, "#cf222e"),
+            ("error".to_owned(), s.error_decisions, "#8250df"),
         ],
     ));
 

@@ -12,7 +12,9 @@ pub mod html;
 pub mod model;
 pub mod oscal;
 
-pub use model::{Report, ReportOptions, build};
+pub use model::{
+    Report, ReportOptions, UnknownFramework, build, check_frameworks, known_frameworks,
+};
 
 /// The report as pretty-printed JSON, ending with a newline.
 pub fn to_json(report: &Report) -> Result<String, serde_json::Error> {

@@ -90,7 +90,8 @@ pub struct Scope {
     pub production_environments: Vec<String>,
 }
 
-/// Decision counts in the period.
+/// Counts of the period. Every count but `changes` counts decision records (a change evaluated
+/// three times is three decisions), so each field is named for what it counts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
     /// Decision records.
@@ -98,15 +99,15 @@ pub struct Summary {
     /// Distinct changes.
     pub changes: u64,
     /// Approved decisions.
-    pub approved: u64,
+    pub approved_decisions: u64,
     /// Decisions needing approval.
-    pub needs_approval: u64,
+    pub needs_approval_decisions: u64,
     /// Denied decisions.
-    pub denied: u64,
-    /// Evaluations that failed.
-    pub error: u64,
+    pub denied_decisions: u64,
+    /// Evaluations that failed (decisions recorded as `error`).
+    pub error_decisions: u64,
     /// Decisions with at least one waiver applied.
-    pub waived: u64,
+    pub waived_decisions: u64,
 }
 
 /// A link to a record of the log.
@@ -185,6 +186,66 @@ impl ReportOptions {
     }
 }
 
+/// A `--framework` the report cannot report on: neither a framework of the log's decisions nor a
+/// built-in policy.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown framework `{name}`: known frameworks are {}", known.join(", "))]
+pub struct UnknownFramework {
+    /// The framework as the user typed it.
+    pub name: String,
+    /// The known frameworks, as `id (framework)` or a bare id.
+    pub known: Vec<String>,
+}
+
+/// The frameworks a report can name: every policy id and framework of the log's decisions (the
+/// whole log, not only the period), and the `builtin` policy ids. Names compare case-insensitively.
+pub fn known_frameworks(verification: &Verification, builtin: &[&str]) -> Vec<String> {
+    let mut known: BTreeMap<String, String> = builtin
+        .iter()
+        .map(|id| (id.to_ascii_lowercase(), (*id).to_owned()))
+        .collect();
+    for r in &verification.records {
+        if let Record::Decision(d) = &r.record {
+            for decision in &d.decisions {
+                let key = decision.policy_id.to_ascii_lowercase();
+                known.insert(
+                    key,
+                    format!("{} ({})", decision.policy_id, decision.framework),
+                );
+            }
+        }
+    }
+    known.into_values().collect()
+}
+
+/// Checks every requested framework against [`known_frameworks`]: a policy id or framework name
+/// of the log's decisions, or a built-in policy id, ignoring case.
+pub fn check_frameworks(
+    verification: &Verification,
+    requested: &[String],
+    builtin: &[&str],
+) -> Result<(), UnknownFramework> {
+    let mut names: Vec<&str> = builtin.to_vec();
+    for r in &verification.records {
+        if let Record::Decision(d) = &r.record {
+            for decision in &d.decisions {
+                names.push(&decision.policy_id);
+                names.push(&decision.framework);
+            }
+        }
+    }
+    match requested
+        .iter()
+        .find(|f| !names.iter().any(|n| n.eq_ignore_ascii_case(f.trim())))
+    {
+        Some(unknown) => Err(UnknownFramework {
+            name: unknown.clone(),
+            known: known_frameworks(verification, builtin),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Builds the report from a verified log.
 pub fn build(verification: &Verification, options: &ReportOptions) -> Report {
     let decisions: Vec<(&LoggedRecord, &DecisionRecord)> = verification
@@ -215,12 +276,12 @@ pub fn build(verification: &Verification, options: &ReportOptions) -> Report {
     };
     for (_, d) in &in_scope {
         match d.outcome {
-            RecordedOutcome::Approved => summary.approved += 1,
-            RecordedOutcome::NeedsApproval => summary.needs_approval += 1,
-            RecordedOutcome::Denied => summary.denied += 1,
-            RecordedOutcome::Error => summary.error += 1,
+            RecordedOutcome::Approved => summary.approved_decisions += 1,
+            RecordedOutcome::NeedsApproval => summary.needs_approval_decisions += 1,
+            RecordedOutcome::Denied => summary.denied_decisions += 1,
+            RecordedOutcome::Error => summary.error_decisions += 1,
         }
-        summary.waived += u64::from(!d.waivers.is_empty());
+        summary.waived_decisions += u64::from(!d.waivers.is_empty());
     }
     // Each change by its latest decision in the period.
     let mut latest: BTreeMap<&str, (&LoggedRecord, &DecisionRecord)> = BTreeMap::new();

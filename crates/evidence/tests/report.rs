@@ -352,7 +352,7 @@ fn report_counts_follow_the_log() {
     let s = &report.summary;
     assert_eq!(s.changes, 8);
     assert_eq!(
-        s.approved + s.needs_approval + s.denied + s.error,
+        s.approved_decisions + s.needs_approval_decisions + s.denied_decisions + s.error_decisions,
         s.decisions
     );
     // The change evaluated twice counts once per control, by its latest (approved) decision.

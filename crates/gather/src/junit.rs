@@ -131,6 +131,9 @@ pub fn parse_report(
     let mut suites: Vec<OpenSuite> = Vec::new();
     let mut case: Option<CaseOutcome> = None;
     let mut root_seen = false;
+    // Elements opened and not yet closed, with where they were opened: a report that ends inside
+    // one is truncated.
+    let mut open: Vec<(String, u64)> = Vec::new();
     loop {
         let position = reader.buffer_position();
         let event = reader
@@ -150,6 +153,7 @@ pub fn parse_report(
             }
             Event::Start(element) => {
                 root_seen = true;
+                open.push((element.name().as_ref().to_owned(), position));
                 match element.name().as_ref() {
                     "testsuite" => suites.push(open_suite(&element, origin, position, text)?),
                     "testcase" => case = Some(CaseOutcome::Passed),
@@ -167,20 +171,40 @@ pub fn parse_report(
                     name => mark_case(&mut case, name),
                 }
             }
-            Event::End(element) => match element.name().as_ref() {
-                "testsuite" => {
-                    if let Some(suite) = suites.pop() {
-                        close_suite(suite, &mut suites, &mut summary, file_kind, kinds, origin)?;
+            Event::End(element) => {
+                open.pop();
+                match element.name().as_ref() {
+                    "testsuite" => {
+                        if let Some(suite) = suites.pop() {
+                            close_suite(
+                                suite,
+                                &mut suites,
+                                &mut summary,
+                                file_kind,
+                                kinds,
+                                origin,
+                            )?;
+                        }
                     }
-                }
-                "testcase" => {
-                    if let Some(outcome) = case.take() {
-                        count_case(&mut suites, outcome);
+                    "testcase" => {
+                        if let Some(outcome) = case.take() {
+                            count_case(&mut suites, outcome);
+                        }
                     }
+                    _ => {}
                 }
-                _ => {}
-            },
-            Event::Eof => break,
+            }
+            Event::Eof => {
+                if let Some((name, at)) = open.first() {
+                    return Err(error(
+                        *at,
+                        format!(
+                            "truncated report: `<{name}>` is never closed; a partial report is not evidence"
+                        ),
+                    ));
+                }
+                break;
+            }
             _ => {}
         }
     }
@@ -425,6 +449,21 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("not a JUnit report"), "{error}");
+    }
+
+    #[test]
+    fn a_truncated_report_is_an_error_never_zero_tests() {
+        for text in [
+            r#"<testsuite name="unit"><testcase name="a"/>"#,
+            r#"<testsuites><testsuite name="unit"><testcase name="a"/></testsuite>"#,
+            r#"<testsuite name="unit"><testcase name="a">"#,
+        ] {
+            let error = parse_report(text, "r.xml", Some("unit"), &kinds(""))
+                .expect_err(text)
+                .to_string();
+            assert!(error.contains("r.xml"), "{error}");
+            assert!(error.contains("truncated"), "{error}");
+        }
     }
 
     #[test]

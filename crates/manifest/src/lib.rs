@@ -9,7 +9,9 @@ mod model;
 mod timestamp;
 
 pub use document::{DocumentError, Format, Location, MAX_DOCUMENT_BYTES, decode, plain_words};
-pub use identity::same_identity;
+pub use identity::{
+    IdentityAliases, IdentityMatch, canonical_identity, compare_identities, same_identity,
+};
 pub use model::*;
 pub use timestamp::{Timestamp, TimestampError};
 

@@ -2,9 +2,9 @@
 //! issues found; a policy binds the check to one of its controls.
 
 use tollgate_decision::{RiskClass, Severity};
-use tollgate_manifest::{Manifest, SensitiveDataKind, TicketStatus};
+use tollgate_manifest::{IdentityMatch, Manifest, SensitiveDataKind, TicketStatus};
 
-use crate::{Check, Issue, Settings, same_identity};
+use crate::{Check, Issue, Settings};
 
 /// The change ticket must be approved; a rejected ticket always blocks. An emergency change may
 /// proceed on a submitted ticket (COBIT BAI06.02).
@@ -137,7 +137,16 @@ pub fn author_not_deployer(manifest: &Manifest, settings: &Settings) -> Check {
     if !settings.is_production(&change.environment) {
         return check;
     }
-    if same_identity(&change.author, &change.deployer) {
+    let matched = settings.compare_identities(&change.author, &change.deployer);
+    if matched == IdentityMatch::Unknown {
+        check.issue(crate::routing::identity_unmatched(
+            &change.deployer,
+            "author",
+            &change.author,
+            "author-is-not-deployer cannot be shown",
+            "change.deployer",
+        ));
+    } else if matched == IdentityMatch::Same {
         check.issue(Issue::new(
             "sod-author-deploys",
             Severity::High,
@@ -164,7 +173,7 @@ pub fn individual_identities(manifest: &Manifest, settings: &Settings) -> Check 
     if settings
         .shared_accounts
         .iter()
-        .any(|a| same_identity(a, &change.deployer))
+        .any(|a| settings.compare_identities(a, &change.deployer) == IdentityMatch::Same)
     {
         check.issue(Issue::new(
             "deployer-shared-account",

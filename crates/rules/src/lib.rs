@@ -97,8 +97,10 @@ pub fn check_manifest(manifest: &Manifest) -> Result<(), EvalError> {
     Ok(())
 }
 
-/// Whether two identities name the same person (case-insensitive, surrounding blanks ignored).
-pub use tollgate_manifest::same_identity;
+/// Comparing identities: [`compare_identities`] answers same, different or unknown (a login and an
+/// email that nothing maps to each other); unknown never counts as a different person. See
+/// [`tollgate_manifest::compare_identities`] for the rule, and the `identities` settings.
+pub use tollgate_manifest::{IdentityMatch, compare_identities, same_identity};
 
 /// A problem found by a check, not yet bound to a control.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,9 +6,9 @@ use tollgate_decision::{
     AutomatedCheck, DiscountedApproval, RequiredApproval, RiskAssessment, RiskClass, Routing,
     Severity,
 };
-use tollgate_manifest::{Manifest, Timestamp};
+use tollgate_manifest::{IdentityMatch, Manifest, Timestamp};
 
-use crate::{Issue, Settings, same_identity};
+use crate::{Issue, Settings};
 
 /// Route names used in [`Routing::route`].
 pub mod route {
@@ -25,6 +25,33 @@ pub mod route {
 /// Rule id of an approval given by a shared account: it does not identify a person, so it is
 /// discounted and reported.
 pub const APPROVAL_BY_SHARED_ACCOUNT: &str = "approval-by-shared-account";
+
+/// Rule id of two identities that cannot be matched (a login and an email of different systems
+/// that the `identities` settings do not map): they may be one person, so an approval does not
+/// count and the change is routed to a human approver (fail-closed).
+pub const IDENTITY_UNMATCHED: &str = "sod-identity-unmatched";
+
+/// The issue for identities that cannot be matched: `who` (at `field_path`) against the change's
+/// `role` identity `other`.
+pub fn identity_unmatched(
+    who: &str,
+    role: &str,
+    other: &str,
+    consequence: &str,
+    field_path: impl Into<String>,
+) -> Issue {
+    Issue::new(
+        IDENTITY_UNMATCHED,
+        Severity::Medium,
+        format!(
+            "`{who}` cannot be matched with the {role} `{other}` (identities of different systems): they may be one person, so {consequence}"
+        ),
+        format!(
+            "map each alias to its canonical identity in the policy settings `identities` (for example `identities: {{ {who}: <{who}'s canonical identity> }}`), so that separation of duties compares like with like"
+        ),
+        field_path,
+    )
+}
 
 /// Routing plus the separation-of-duties issues found while counting approvals.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +100,10 @@ pub fn route(
     let change = &manifest.change;
     let checks = automated_checks(manifest);
     let all_passed = checks.iter().all(|c| c.passed);
+    // A production change whose author and deployer cannot be matched is never approved by the
+    // automated system: a person must look at it.
+    let deployer_unmatched = settings.is_production(&change.environment)
+        && settings.compare_identities(&change.author, &change.deployer) == IdentityMatch::Unknown;
     let (route, rationale, roles): (&str, String, &[String]) = if change.emergency {
         (
             route::EMERGENCY,
@@ -84,6 +115,14 @@ pub fn route(
         )
     } else {
         match risk.class {
+            RiskClass::Low if all_passed && deployer_unmatched => (
+                route::SINGLE_APPROVER,
+                format!(
+                    "low risk (score {}) and every automated check passed, but author `{}` and deployer `{}` cannot be matched as identities: routed to a human approver",
+                    risk.score, change.author, change.deployer
+                ),
+                &settings.approvers.low_fallback,
+            ),
             RiskClass::Low if all_passed => (
                 route::AUTOMATED,
                 format!(
@@ -130,7 +169,15 @@ pub fn route(
     let mut eligible = Vec::new();
     for (index, approval) in change.approvals.iter().enumerate() {
         let path = format!("change.approvals[{index}]");
-        let reason = if same_identity(&approval.by, &change.author) {
+        let vs_author = settings.compare_identities(&approval.by, &change.author);
+        let vs_deployer = settings.compare_identities(&approval.by, &change.deployer);
+        let unmatched = [
+            (vs_author, "author", &change.author),
+            (vs_deployer, "deployer", &change.deployer),
+        ]
+        .into_iter()
+        .find(|(m, _, _)| *m == IdentityMatch::Unknown);
+        let reason = if vs_author == IdentityMatch::Same {
             issues.push(Issue::new(
                 "sod-self-approval",
                 Severity::High,
@@ -142,7 +189,7 @@ pub fn route(
                 format!("{path}.by"),
             ));
             Some("approver is the change's author (separation of duties)".to_owned())
-        } else if same_identity(&approval.by, &change.deployer) {
+        } else if vs_deployer == IdentityMatch::Same {
             issues.push(Issue::new(
                 "sod-deployer-approval",
                 Severity::High,
@@ -157,7 +204,7 @@ pub fn route(
         } else if settings
             .shared_accounts
             .iter()
-            .any(|a| same_identity(a, &approval.by))
+            .any(|a| settings.compare_identities(a, &approval.by) == IdentityMatch::Same)
         {
             issues.push(Issue::new(
                 APPROVAL_BY_SHARED_ACCOUNT,
@@ -170,6 +217,17 @@ pub fn route(
                 format!("{path}.by"),
             ));
             Some("approver is a shared account, not an individual".to_owned())
+        } else if let Some((_, role, other)) = unmatched {
+            issues.push(identity_unmatched(
+                &approval.by,
+                role,
+                other,
+                "the approval does not count",
+                format!("{path}.by"),
+            ));
+            Some(format!(
+                "approver cannot be matched with the change's {role} `{other}` (map it in the `identities` settings)"
+            ))
         } else if approval.at > now {
             issues.push(Issue::new(
                 "approval-after-evaluation",
@@ -200,7 +258,7 @@ pub fn route(
         }
     }
 
-    let assignment = assign(manifest, roles, &eligible);
+    let assignment = assign(manifest, settings, roles, &eligible);
     for &index in &eligible {
         if !assignment.contains(&Some(index)) {
             let approval = &change.approvals[index];
@@ -236,7 +294,12 @@ pub fn route(
 
 /// Assigns eligible approvals to roles so that each person counts once, maximising the roles
 /// satisfied (augmenting-path bipartite matching). Returns, per role, the approval index used.
-fn assign(manifest: &Manifest, roles: &[String], eligible: &[usize]) -> Vec<Option<usize>> {
+fn assign(
+    manifest: &Manifest,
+    settings: &Settings,
+    roles: &[String],
+    eligible: &[usize],
+) -> Vec<Option<usize>> {
     let approvals = &manifest.change.approvals;
     // Candidates per role, in approval order.
     let candidates: Vec<Vec<usize>> = roles
@@ -251,16 +314,24 @@ fn assign(manifest: &Manifest, roles: &[String], eligible: &[usize]) -> Vec<Opti
         .collect();
     let mut slot: Vec<Option<usize>> = vec![None; roles.len()];
 
+    // Two approvals whose identities may be one person (same or unmatched) count once.
     fn person_holder(
+        settings: &Settings,
         approvals: &[tollgate_manifest::Approval],
         slot: &[Option<usize>],
         by: &str,
     ) -> Option<usize> {
-        slot.iter()
-            .position(|s| s.is_some_and(|i| same_identity(&approvals[i].by, by)))
+        slot.iter().position(|s| {
+            s.is_some_and(|i| {
+                settings
+                    .compare_identities(&approvals[i].by, by)
+                    .may_be_same()
+            })
+        })
     }
 
     fn augment(
+        settings: &Settings,
         role: usize,
         approvals: &[tollgate_manifest::Approval],
         candidates: &[Vec<usize>],
@@ -269,7 +340,7 @@ fn assign(manifest: &Manifest, roles: &[String], eligible: &[usize]) -> Vec<Opti
     ) -> bool {
         for &candidate in &candidates[role] {
             let by = &approvals[candidate].by;
-            match person_holder(approvals, slot, by) {
+            match person_holder(settings, approvals, slot, by) {
                 None => {
                     slot[role] = Some(candidate);
                     return true;
@@ -279,7 +350,7 @@ fn assign(manifest: &Manifest, roles: &[String], eligible: &[usize]) -> Vec<Opti
                     let previous = slot[holder];
                     slot[holder] = None;
                     slot[role] = Some(candidate);
-                    if augment(holder, approvals, candidates, slot, visited) {
+                    if augment(settings, holder, approvals, candidates, slot, visited) {
                         return true;
                     }
                     slot[role] = None;
@@ -294,7 +365,14 @@ fn assign(manifest: &Manifest, roles: &[String], eligible: &[usize]) -> Vec<Opti
     for role in 0..roles.len() {
         let mut visited = vec![false; roles.len()];
         visited[role] = true;
-        augment(role, approvals, &candidates, &mut slot, &mut visited);
+        augment(
+            settings,
+            role,
+            approvals,
+            &candidates,
+            &mut slot,
+            &mut visited,
+        );
     }
     slot
 }

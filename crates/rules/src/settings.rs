@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
-use tollgate_manifest::ChangeCategory;
+use tollgate_manifest::{ChangeCategory, IdentityAliases, IdentityMatch, compare_identities};
 
 /// Why settings are invalid. The message names the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,6 +49,10 @@ pub struct Settings {
     pub key_rotation_max_days: u32,
     /// Shared or service accounts that cannot stand for an individual deployer or approver.
     pub shared_accounts: Vec<String>,
+    /// Aliases mapped to canonical identities (`alice: alice@bank.example`), so that identities
+    /// of different systems (git emails, ticket and CI logins) can be compared; see
+    /// [`tollgate_manifest::compare_identities`].
+    pub identities: IdentityAliases,
 }
 
 impl Default for Settings {
@@ -74,6 +78,7 @@ impl Default for Settings {
             ]
             .map(String::from)
             .to_vec(),
+            identities: IdentityAliases::new(),
         }
     }
 }
@@ -322,6 +327,7 @@ impl Settings {
                 "must not be empty",
             ));
         }
+        identities(&self.identities)?;
         if self.key_rotation_max_days == 0 {
             return Err(SettingsError::new(
                 "key_rotation_max_days",
@@ -329,6 +335,12 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// Compares two identities through the `identities` aliases (see
+    /// [`tollgate_manifest::compare_identities`]).
+    pub fn compare_identities(&self, a: &str, b: &str) -> IdentityMatch {
+        compare_identities(a, b, &self.identities)
     }
 
     /// Whether the environment is a production environment.
@@ -352,6 +364,51 @@ fn names(field: &str, list: &[String]) -> Result<(), SettingsError> {
             return Err(SettingsError::new(
                 format!("{field}[{index}]"),
                 format!("`{name}` is listed twice"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks the `identities` aliases: no blank alias or identity, no alias given twice (aliases
+/// compare ignoring case), none mapped to itself, and no chain (a canonical identity that is itself
+/// an alias).
+fn identities(aliases: &IdentityAliases) -> Result<(), SettingsError> {
+    let normalise = |s: &str| s.trim().to_ascii_lowercase();
+    let mut seen = BTreeSet::new();
+    for (alias, canonical) in aliases {
+        let field = format!("identities.{alias}");
+        if alias.trim().is_empty() {
+            return Err(SettingsError::new(field, "the alias must not be empty"));
+        }
+        if canonical.trim().is_empty() {
+            return Err(SettingsError::new(
+                field,
+                format!("`{alias}` maps to an empty identity"),
+            ));
+        }
+        if !seen.insert(normalise(alias)) {
+            return Err(SettingsError::new(
+                field,
+                format!("`{alias}` is listed twice (aliases compare ignoring case)"),
+            ));
+        }
+        if normalise(alias) == normalise(canonical) {
+            return Err(SettingsError::new(
+                field,
+                format!("`{alias}` maps to itself"),
+            ));
+        }
+        if let Some(other) = aliases
+            .keys()
+            .find(|k| normalise(k) == normalise(canonical))
+        {
+            return Err(SettingsError::new(
+                field,
+                format!(
+                    "`{alias}` maps to `{canonical}`, which is itself an alias (of `{}`); map every alias to the canonical identity",
+                    aliases.get(other).map_or("", String::as_str)
+                ),
             ));
         }
     }
@@ -410,6 +467,35 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.field, "category_classes.high");
+    }
+
+    #[test]
+    fn identities_are_validated_naming_the_alias() {
+        let ok = Settings::from_json(r#"{"identities": {"alice": "alice@bank.example"}}"#).unwrap();
+        assert_eq!(ok.identities["alice"], "alice@bank.example");
+        for (json, field, words) in [
+            (r#"{"identities": {"bob": " "}}"#, "identities.bob", "empty"),
+            (
+                r#"{"identities": {"bob": "BOB"}}"#,
+                "identities.bob",
+                "itself",
+            ),
+            (
+                r#"{"identities": {"bob": "robert", "robert": "robert@bank.example"}}"#,
+                "identities.bob",
+                "itself an alias",
+            ),
+            (
+                r#"{"identities": {"Bob": "a@x", "bob": "b@x"}}"#,
+                "identities.bob",
+                "twice",
+            ),
+            (r#"{"identities": {"bob": 3}}"#, "identities.bob", "string"),
+        ] {
+            let err = Settings::from_json(json).unwrap_err();
+            assert_eq!(err.field, field, "{json}: {err}");
+            assert!(err.message.contains(words), "{json}: {err}");
+        }
     }
 
     #[test]

@@ -208,7 +208,8 @@ enum Action {
     /// Appends a mark to a decided change: deployed, failed or rolled back (for the change failure
     /// rate of `tollgate report`).
     Mark {
-        /// A decision id, or a change id (its latest approved decision).
+        /// A decision id, or a change id (its deployment: the change's first approved decision,
+        /// as `tollgate report` counts it).
         target: String,
         /// What happened.
         #[arg(long, value_enum, ignore_case = true)]
@@ -359,16 +360,17 @@ fn mark(
             setup.log.display()
         )));
     }
-    let decision = verification
-        .records
-        .iter()
-        .filter_map(|r| match &r.record {
+    let decisions = || {
+        verification.records.iter().filter_map(|r| match &r.record {
             Record::Decision(d) => Some(d.as_ref()),
             _ => None,
         })
-        .rfind(|d| {
-            d.id == target || (d.change.id == target && d.outcome == RecordedOutcome::Approved)
-        })
+    };
+    // A decision id names that decision; a change id names the change's deployment, the decision
+    // the evidence report counts (its first approved decision).
+    let decision = decisions()
+        .find(|d| d.id == target)
+        .or_else(|| tollgate_audit::deployment_of(decisions(), target))
         .ok_or_else(|| {
             Failure::Invalid(anyhow!(
                 "no decision `{target}` and no approved decision of change `{target}` in `{}`",

@@ -79,6 +79,7 @@ pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
         .iter()
         .map(|path| submission(path, now))
         .collect::<Result<Vec<_>, _>>()?;
+    args.reports.check_outputs()?;
     let options = pipeline_options(args.settings.as_deref(), &args.reports)?;
     let recorder: Box<dyn Recorder> = if args.dry_run {
         Box::new(NoRecord::new(
@@ -109,9 +110,6 @@ pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
             reports.push(reporting::json_value(report)?);
         } else {
             reporting::emit(&decided, args.format, &args.reports)?;
-            if args.format == EvalFormat::Text {
-                render::emit(&(record_line(&decided) + "\n"));
-            }
         }
     }
     if !reports.is_empty() {
@@ -132,14 +130,6 @@ fn strictest(a: u8, b: u8) -> u8 {
         _ => 0,
     };
     if rank(b) > rank(a) { b } else { a }
-}
-
-/// Where the decision's record is, in words.
-fn record_line(decided: &Decided) -> String {
-    match decided.receipt() {
-        Receipt::Recorded { id, log, .. } => format!("Decision record: {id} in `{log}`"),
-        Receipt::NotRecorded { reason } => format!("Decision record: NONE ({reason})"),
-    }
 }
 
 /// `--quiet`: one line per manifest.

@@ -39,7 +39,8 @@ pub(crate) struct EvidenceArgs {
     /// Output format.
     #[arg(long, value_enum, ignore_case = true, default_value_t = EvidenceFormat::Html)]
     format: EvidenceFormat,
-    /// Where to write the report [default: standard output].
+    /// Where to write the report (`-`: standard output; a device or FIFO is written in place)
+    /// [default: standard output].
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
     /// Decision log [default: $TOLLGATE_AUDIT_LOG, `audit.log` in `.tollgate/config.yaml`, else
@@ -86,6 +87,9 @@ pub(crate) fn run(args: &EvidenceArgs) -> Result<u8, Failure> {
             "`--to` ({to}) is not after `--from` ({from})"
         )));
     }
+    if let Some(path) = &args.output {
+        crate::check_output(path, &format!("`--output {}`", path.display()))?;
+    }
     let project = discover(args.audit_log.as_deref())?;
     let log = &project.log;
     let checkpoint = args
@@ -104,6 +108,12 @@ pub(crate) fn run(args: &EvidenceArgs) -> Result<u8, Failure> {
         .audit_log()
         .verify(checkpoint.as_ref().map(|(c, _)| c))
         .map_err(|e| Failure::Audit(e.into()))?;
+    let builtin: Vec<&str> = tollgate_engine::builtin_packs()
+        .iter()
+        .map(|p| p.name)
+        .collect();
+    tollgate_evidence::check_frameworks(&verification, &args.frameworks, &builtin)
+        .map_err(|e| Failure::Invalid(anyhow::anyhow!("invalid `--framework`: {e}")))?;
     let report = tollgate_evidence::build(
         &verification,
         &ReportOptions {

@@ -212,9 +212,27 @@ fn run() -> u8 {
     })
 }
 
-/// Writes an output file the user asked for, durably and whole (`tollgate-durable`); a device
-/// such as `/dev/null` is written in place.
+/// The output path that means standard output.
+pub(crate) const STDOUT_PATH: &str = "-";
+
+/// Whether an output path means standard output (`-`).
+pub(crate) fn is_stdout(path: &std::path::Path) -> bool {
+    path.as_os_str() == STDOUT_PATH
+}
+
+/// Writes an output file the user asked for, durably and whole (`tollgate-durable`); `-` is
+/// standard output, and a device or FIFO such as `/dev/null` is written in place, never replaced.
 pub(crate) fn write_output(path: &std::path::Path, bytes: &[u8]) -> Result<(), Failure> {
+    if is_stdout(path) {
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        return stdout
+            .write_all(bytes)
+            .and_then(|()| stdout.flush())
+            .map_err(|e| {
+                Failure::Invalid(anyhow::anyhow!("cannot write to standard output: {e}"))
+            });
+    }
     tollgate_durable::write(path, bytes, tollgate_durable::Access::Shared)
         .map_err(|e| Failure::Invalid(anyhow::anyhow!("cannot write `{}`: {e}", path.display())))
 }
@@ -227,6 +245,32 @@ pub(crate) fn parse_instant(
 ) -> Result<tollgate_manifest::Timestamp, Failure> {
     tollgate_audit::parse_date(text, tollgate_audit::RangeEnd::Start)
         .map_err(|e| Failure::Invalid(anyhow::anyhow!("invalid `{flag}`: {e}")))
+}
+
+/// Checks, before anything is decided or recorded, that an output path can be written: `-`, or a
+/// path whose directory exists and which is not itself a directory. `what` names the flag and
+/// value as the user typed them.
+pub(crate) fn check_output(path: &std::path::Path, what: &str) -> Result<(), Failure> {
+    if is_stdout(path) {
+        return Ok(());
+    }
+    if path.is_dir() {
+        return Err(Failure::Invalid(anyhow::anyhow!(
+            "{what}: `{}` is a directory, not a file",
+            path.display()
+        )));
+    }
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => std::path::Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(Failure::Invalid(anyhow::anyhow!(
+            "{what}: the directory `{}` does not exist",
+            dir.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Resolves `--policy` text: a built-in name (any case), or the path of an existing component file.

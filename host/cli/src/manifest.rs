@@ -79,7 +79,8 @@ pub(crate) struct ManifestArgs {
     /// Output syntax.
     #[arg(long, value_enum, ignore_case = true, default_value_t = ManifestFormat::Yaml)]
     format: ManifestFormat,
-    /// Writes the manifest to FILE (atomically) instead of standard output.
+    /// Writes the manifest to FILE (atomically; `-`: standard output; a device or FIFO is written
+    /// in place) instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
     /// Writes where each field came from, the masked sensitive-data detections and notes (JSON).
@@ -125,6 +126,14 @@ fn gather_failure(error: GatherError) -> Failure {
 }
 
 pub(crate) fn run(args: &ManifestArgs) -> Result<u8, Failure> {
+    for (flag, path) in [
+        ("--output", &args.output),
+        ("--provenance", &args.provenance),
+    ] {
+        if let Some(path) = path {
+            crate::check_output(path, &format!("`{flag} {}`", path.display()))?;
+        }
+    }
     let config = load_config(args.config.as_deref(), &args.repo)?;
     let ci = match args.ci {
         CiChoice::Auto => CiContext::from_process_env(None),

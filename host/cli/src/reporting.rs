@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
 use clap::{Args, ValueEnum};
-use tollgate_pipeline::{Decided, Report};
+use tollgate_pipeline::{Decided, Receipt, Report};
 use tollgate_reports::ReportFormat;
 use tollgate_waivers::WaiverSet;
 
@@ -35,6 +35,13 @@ pub(crate) enum EvalFormat {
 }
 
 impl EvalFormat {
+    /// The format's name, as typed in `--format` and `--output FORMAT=FILE`.
+    fn name(self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_owned())
+            .unwrap_or_default()
+    }
+
     fn report_format(self) -> Option<ReportFormat> {
         match self {
             Self::Text => None,
@@ -74,12 +81,12 @@ fn output_target(text: &str) -> Result<OutputTarget, String> {
 }
 
 impl ReportArgs {
-    /// Waivers only, without report files: for `tollgate serve`.
-    pub(crate) fn waivers_only(waivers: Option<PathBuf>) -> Self {
+    /// Waivers and the default service only, without report files: for `tollgate serve`.
+    pub(crate) fn waivers_only(waivers: Option<PathBuf>, service: Option<String>) -> Self {
         Self {
             outputs: Vec::new(),
             waivers,
-            service: None,
+            service,
         }
     }
 }
@@ -88,7 +95,9 @@ impl ReportArgs {
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ReportArgs {
     /// Also writes a report to a file, `FORMAT=FILE` (text, json, junit, sarif, github, gitlab,
-    /// markdown); repeatable. Files are written atomically, after the evaluation.
+    /// markdown); repeatable. Files are written atomically, after the evaluation; a device or FIFO
+    /// is written in place. `FORMAT=-` is standard output (the `--format` report then goes to
+    /// standard error). Every target's directory is checked before anything is recorded.
     #[arg(long = "output", short = 'o', value_name = "FORMAT=FILE", value_parser = output_target)]
     pub(crate) outputs: Vec<OutputTarget>,
     /// Waivers file (YAML or JSON): documented, approved, expiring exceptions. A matching active
@@ -101,6 +110,31 @@ pub(crate) struct ReportArgs {
 }
 
 impl ReportArgs {
+    /// Checks every `--output` target before anything is decided or recorded: each directory
+    /// exists, no target is a directory, and at most one target is standard output (`-`).
+    pub(crate) fn check_outputs(&self) -> Result<(), Failure> {
+        let mut stdout: Option<&OutputTarget> = None;
+        for target in &self.outputs {
+            let what = format!(
+                "`--output {}={}`",
+                target.format.name(),
+                target.path.display()
+            );
+            if crate::is_stdout(&target.path) {
+                if let Some(first) = stdout {
+                    return Err(Failure::Invalid(anyhow!(
+                        "{what}: standard output already carries the {} report (`--output {}=-`); write one of them to a file",
+                        first.format.name(),
+                        first.format.name()
+                    )));
+                }
+                stdout = Some(target);
+            }
+            crate::check_output(&target.path, &what)?;
+        }
+        Ok(())
+    }
+
     /// Reads the waivers file, if any. An unreadable or unparsable file is invalid input; single
     /// malformed waivers are not (they are reported and never apply).
     pub(crate) fn load_waivers(&self) -> Result<Option<WaiverSet>, Failure> {
@@ -186,8 +220,14 @@ pub(crate) fn emit(
     args: &ReportArgs,
 ) -> Result<(), Failure> {
     let report = decided.report();
+    let mut stdout_taken = false;
     for target in &args.outputs {
         let text = render_format(report, target.format, render::Style::plain())?;
+        if crate::is_stdout(&target.path) {
+            stdout_taken = true;
+            render::emit(&text);
+            continue;
+        }
         tollgate_durable::write(
             &target.path,
             text.as_bytes(),
@@ -196,11 +236,7 @@ pub(crate) fn emit(
         .with_context(|| {
             format!(
                 "cannot write the {} report to `{}`",
-                target
-                    .format
-                    .to_possible_value()
-                    .map(|v| v.get_name().to_owned())
-                    .unwrap_or_default(),
+                target.format.name(),
                 target.path.display()
             )
         })
@@ -214,8 +250,30 @@ pub(crate) fn emit(
             .with_context(|| format!("cannot append the job summary to `{}`", summary.display()))
             .map_err(Failure::Invalid)?;
     }
-    render::emit(&render_format(report, format, render::Style::detect())?);
+    // The text report ends by naming the decision's record.
+    let record = if format == EvalFormat::Text {
+        record_line(decided) + "\n"
+    } else {
+        String::new()
+    };
+    if stdout_taken {
+        // Standard output carries the `--output FORMAT=-` document alone.
+        eprint!(
+            "{}{record}",
+            render_format(report, format, render::Style::plain())?
+        );
+    } else {
+        render::emit(&(render_format(report, format, render::Style::detect())? + &record));
+    }
     Ok(())
+}
+
+/// Where the decision's record is, in words.
+fn record_line(decided: &Decided) -> String {
+    match decided.receipt() {
+        Receipt::Recorded { id, log, .. } => format!("Decision record: {id} in `{log}`"),
+        Receipt::NotRecorded { reason } => format!("Decision record: NONE ({reason})"),
+    }
 }
 
 fn append(path: &Path, text: &str) -> std::io::Result<()> {

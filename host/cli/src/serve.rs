@@ -32,6 +32,10 @@ pub(crate) struct ServeArgs {
     /// Waivers file (YAML or JSON), read once at start.
     #[arg(long, value_name = "FILE")]
     waivers: Option<PathBuf>,
+    /// The service being deployed, matched against a waiver's `scope.service`, for every request
+    /// that names none with `?service=NAME`.
+    #[arg(long, value_name = "NAME")]
+    service: Option<String>,
     /// Decision log every evaluation is appended to before it is answered [default:
     /// $TOLLGATE_AUDIT_LOG, `audit.log` in `.tollgate/config.yaml`, else `.tollgate/audit.log` in
     /// the project directory]. If a record cannot be written the request fails with 503.
@@ -52,7 +56,7 @@ pub(crate) struct ServeArgs {
 }
 
 pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
-    let reports = ReportArgs::waivers_only(args.waivers.clone());
+    let reports = ReportArgs::waivers_only(args.waivers.clone(), args.service.clone());
     let options = eval::pipeline_options(args.settings.as_deref(), &reports)?;
     let recorder =
         EvalAuditArgs::for_server(args.audit_log.clone(), args.mask.clone()).recorder()?;

@@ -404,3 +404,163 @@ fn concurrent_evals_all_land_in_the_log() {
         .assert()
         .code(0);
 }
+
+/// `audit mark CHANGE` and `report` agree on which decision is the change's deployment: a change
+/// evaluated twice and marked rolled back by its change id is a failed deployment.
+#[test]
+fn a_change_marked_rolled_back_by_its_id_counts_in_the_change_failure_rate() {
+    let dir = project();
+    let path = dir.path();
+    eval(path, "business-logic.yaml").assert().code(0);
+    eval(path, "business-logic.yaml").assert().code(0);
+    let change = records(path)[0]["record"]["change"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    tollgate(path)
+        .args(["audit", "mark", &change, "--status", "rolled-back"])
+        .assert()
+        .code(0);
+    let today = &tollgate_audit::now().to_string()[..10];
+    let output = tollgate(path)
+        .args(["report", "--from", today, "--to", today, "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let report = json_of(&output);
+    assert_eq!(report["metrics"]["deployments"], 1, "{}", report["metrics"]);
+    assert_eq!(
+        report["metrics"]["failed_deployments"], 1,
+        "{}",
+        report["metrics"]
+    );
+    assert_eq!(report["metrics"]["change_failure_rate"], 1.0);
+    assert_eq!(report["deployments"][0]["status"], "rolled_back");
+}
+
+/// An output whose directory does not exist is invalid input found before anything is decided:
+/// no record claims a result that was never reported.
+#[test]
+fn an_output_in_a_missing_directory_fails_before_any_record() {
+    let dir = project();
+    let path = dir.path();
+    let output = eval(path, "business-logic.yaml")
+        .args([
+            "--output",
+            "json=out.json",
+            "--output",
+            "junit=nodir/out.xml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("nodir/out.xml"), "{stderr}");
+    assert!(output.stdout.is_empty());
+    assert!(!path.join(".tollgate/audit.log").exists());
+    assert!(!path.join("out.json").exists());
+    // A directory given as the file is refused the same way.
+    std::fs::create_dir(path.join("adir")).unwrap();
+    eval(path, "business-logic.yaml")
+        .args(["--output", "sarif=adir"])
+        .assert()
+        .code(2);
+    assert!(!path.join(".tollgate/audit.log").exists());
+}
+
+/// `report --framework` names a framework of the log or a built-in one; anything else is invalid
+/// input naming the known ones, and the summary names what it counts.
+#[test]
+fn an_unknown_report_framework_is_invalid_input_naming_the_known_ones() {
+    let dir = project();
+    let path = dir.path();
+    eval(path, "business-logic.yaml").assert().code(0);
+    eval(path, "self-approval.yaml").assert().code(4);
+    let today = &tollgate_audit::now().to_string()[..10];
+    let output = tollgate(path)
+        .args([
+            "report",
+            "--from",
+            today,
+            "--to",
+            today,
+            "--framework",
+            "soxx",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for name in ["`soxx`", "sox", "hipaa", "pci", "SOX", "PCI DSS"] {
+        assert!(stderr.contains(name), "{name}: {stderr}");
+    }
+    let output = tollgate(path)
+        .args([
+            "report",
+            "--from",
+            today,
+            "--to",
+            today,
+            "--framework",
+            "SOX",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let summary = &json_of(&output)["summary"];
+    assert_eq!(summary["decisions"], 2, "{summary}");
+    // Both manifests are change CHG-2041: two decisions, one change.
+    assert_eq!(summary["changes"], 1, "{summary}");
+    assert_eq!(summary["approved_decisions"], 1, "{summary}");
+    assert_eq!(summary["denied_decisions"], 1, "{summary}");
+    assert!(summary.get("approved").is_none(), "{summary}");
+}
+
+/// `report --output` to a FIFO writes into it (a reader gets the report) and leaves it a FIFO;
+/// `-` is standard output.
+#[test]
+fn report_output_to_a_fifo_or_dash_is_written_in_place() {
+    let dir = project();
+    let path = dir.path();
+    eval(path, "business-logic.yaml").assert().code(0);
+    let today = &tollgate_audit::now().to_string()[..10];
+    let fifo = path.join("report.fifo");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    tollgate(path)
+        .args([
+            "report", "--from", today, "--to", today, "--format", "json", "--output",
+        ])
+        .arg(&fifo)
+        .assert()
+        .code(0);
+    let text = reader.join().unwrap();
+    let report: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(report["summary"]["decisions"], 1);
+    use std::os::unix::fs::FileTypeExt as _;
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+    let output = tollgate(path)
+        .args([
+            "report", "--from", today, "--to", today, "--format", "json", "--output", "-",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(json_of(&output)["summary"]["decisions"], 1);
+    assert!(!path.join("-").exists());
+}

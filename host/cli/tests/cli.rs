@@ -116,6 +116,56 @@ fn a_manifest_can_come_from_standard_input() {
 
 // ---- JSON ----
 
+/// `--output FORMAT=-` writes that format to standard output (the `--format` report then goes to
+/// standard error, so standard output carries one document); a FIFO is written in place.
+#[test]
+fn an_output_to_dash_is_standard_output_and_a_fifo_is_written_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = eval("business-logic.yaml")
+        .current_dir(dir.path())
+        .args(["--output", "json=-"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(json_of(&output.stdout)["outcome"], "approved");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("Outcome: APPROVED"));
+    assert!(!dir.path().join("-").exists());
+    // Two formats cannot share standard output.
+    eval("business-logic.yaml")
+        .current_dir(dir.path())
+        .args(["--output", "json=-", "--output", "sarif=-"])
+        .assert()
+        .code(2)
+        .stderr(contains("standard output"));
+
+    let fifo = dir.path().join("report.fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    eval("business-logic.yaml")
+        .arg("--output")
+        .arg(format!("json={}", fifo.display()))
+        .assert()
+        .code(0);
+    let text = reader.join().unwrap();
+    assert_eq!(json_of(text.as_bytes())["outcome"], "approved");
+    use std::os::unix::fs::FileTypeExt as _;
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+}
+
 #[test]
 fn json_output_has_the_documented_shape() {
     let output = eval("business-logic.yaml")

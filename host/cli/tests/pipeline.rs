@@ -271,6 +271,41 @@ fn manifest_gathers_the_change_and_validates() {
     assert_eq!(sources["sensitive_data"][0]["masked"], "************1486");
 }
 
+/// `manifest --output -` (and `-o -`) is standard output, not a file named `-`.
+#[test]
+fn manifest_output_dash_is_standard_output() {
+    let pipeline = Pipeline::new();
+    for flag in ["--output", "-o"] {
+        let output = pipeline.tollgate(&[
+            "manifest",
+            "--base",
+            "main",
+            "--head",
+            "feature",
+            "--ci",
+            "none",
+            "--deployer",
+            "carol",
+            "--ticket",
+            "compliance/ticket.json",
+            flag,
+            "-",
+        ]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let manifest = Manifest::from_text(&stdout(&output), Format::Yaml).unwrap();
+        assert_eq!(manifest.change.id, "CHG-2041");
+        assert!(
+            !pipeline.path("-").exists(),
+            "{flag} - wrote a file named `-`"
+        );
+    }
+}
+
 #[test]
 fn manifest_errors_are_invalid_input() {
     let pipeline = Pipeline::new();

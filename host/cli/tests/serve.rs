@@ -335,6 +335,47 @@ fn a_hostile_policy_is_a_policy_failure_never_an_approval() {
     assert_eq!(records(&log), 1);
 }
 
+/// `serve --service NAME` is the service of every request that names none, so service-scoped
+/// waivers apply over HTTP; `?service=` of a request wins.
+#[test]
+fn the_default_service_applies_service_scoped_waivers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = log_in(&dir);
+    let waivers = dir.path().join("waivers.yaml");
+    std::fs::write(
+        &waivers,
+        "version: 1\nwaivers:\n  - id: WVR-9\n    rule: sod-self-approval\n    scope: { service: payments }\n    justification: the approver was reassigned; a second review is booked\n    ticket: CHG-2041\n    approved_by: dave\n    expires: 2026-06-30\n",
+    )
+    .expect("waivers");
+    let waivers = waivers.to_str().expect("utf-8 path");
+    let server = start(&["--waivers", waivers, "--service", "payments"], &log);
+    let answer = server.evaluate_file("self-approval.yaml");
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(
+        answer.body["outcome_before_waivers"], "denied",
+        "{}",
+        answer.body
+    );
+    assert_eq!(
+        answer.outcome.as_deref(),
+        Some("needs_approval"),
+        "{}",
+        answer.body
+    );
+    assert_eq!(answer.body["waivers"]["waived"][0]["waiver"]["id"], "WVR-9");
+    // A request naming another service is not covered by the waiver.
+    let text = std::fs::read_to_string(data("self-approval.yaml")).expect("manifest");
+    let other = answer_of(
+        server
+            .agent
+            .post(server.url(&format!("/v1/evaluate?now={NOW}&service=ledger")))
+            .send(&text),
+    );
+    assert_eq!(other.status, 200, "{}", other.body);
+    assert_eq!(other.outcome.as_deref(), Some("denied"), "{}", other.body);
+    assert_eq!(records(&log), 2);
+}
+
 #[test]
 fn an_unwritable_decision_log_is_a_503_without_a_decision() {
     let dir = tempfile::tempdir().expect("tempdir");

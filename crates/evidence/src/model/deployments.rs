@@ -42,12 +42,14 @@ pub(super) fn deployments(
     first_seen: &BTreeMap<&str, Timestamp>,
     options: &ReportOptions,
 ) -> Vec<DeploymentEvidence> {
-    // Marks by decision id, in log order (the latest wins).
+    // Marks by change id, in log order (the latest wins): a mark on any decision of a change is
+    // about that change's deployment, so a mark made by decision id on a later re-evaluation and
+    // one made by change id (`tollgate_audit::deployment_of`) count alike.
     let mut marks: BTreeMap<&str, Vec<(MarkStatus, Timestamp)>> = BTreeMap::new();
     for r in &verification.records {
         if let Record::Mark(m) = &r.record {
             marks
-                .entry(m.decision_id.as_str())
+                .entry(m.change_id.as_str())
                 .or_default()
                 .push((m.status, m.at.unwrap_or(m.recorded_at)));
         }
@@ -67,7 +69,7 @@ pub(super) fn deployments(
             continue;
         }
         let manifest = &d.manifest.masked;
-        let own = marks.get(d.id.as_str());
+        let own = marks.get(d.change.id.as_str());
         let deployed_at = own
             .and_then(|m| m.iter().find(|(s, _)| *s == MarkStatus::Deployed))
             .map_or(d.recorded_at, |(_, at)| *at);

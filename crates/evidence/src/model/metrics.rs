@@ -84,6 +84,9 @@ pub(super) fn metrics(
         failed_deployments: failed,
         change_failure_rate: ratio(failed, deployments.len() as u64),
         control_effectiveness: ratio(compliant, compliant + non_compliant),
-        gate_stop_rate: ratio(summary.denied + summary.needs_approval, summary.decisions),
+        gate_stop_rate: ratio(
+            summary.denied_decisions + summary.needs_approval_decisions,
+            summary.decisions,
+        ),
     }
 }
