@@ -325,7 +325,7 @@ fn a_file_that_is_not_a_component_is_a_policy_failure() {
         .arg(&path)
         .assert()
         .code(5)
-        .stderr(contains("failed to compile policy"));
+        .stderr(contains("is not a WebAssembly component"));
 }
 
 // ---- invalid input: exit 2, before any policy runs ----
@@ -356,7 +356,10 @@ fn an_unknown_field_names_its_path_and_line() {
 fn a_wrong_type_names_its_path_and_line() {
     assert_invalid_manifest(
         "wrong-type.yaml",
-        &["at `change.lines_changed` (line 21", "expected u32"],
+        &[
+            "at `change.lines_changed` (line 21",
+            "expected a whole number (0 or more)",
+        ],
     );
 }
 
