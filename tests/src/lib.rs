@@ -7,7 +7,6 @@
 
 use std::path::{Path, PathBuf};
 
-use tollgate_decision::EvalError;
 use tollgate_rules::Policy;
 
 pub use tollgate_cases::{Case, CaseError, Expectation, case_files_in, check};
@@ -36,9 +35,4 @@ pub fn case_files(policy: &str) -> Result<Vec<PathBuf>, CaseError> {
 /// The native implementation of a built-in policy.
 pub fn native_policy(name: &str) -> Option<Box<dyn Policy + Send + Sync>> {
     tollgate_builtin::policy(name)
-}
-
-/// The stable name of an evaluation error's kind.
-pub fn error_kind(error: &EvalError) -> &'static str {
-    error.kind()
 }

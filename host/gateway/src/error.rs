@@ -4,7 +4,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use tollgate_pipeline::{DecideError, InputSource};
+use tollgate_pipeline::{DecideError, InputSource, PolicyError};
 
 /// An error answer of the gateway.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,12 +75,7 @@ impl From<DecideError> for ApiError {
                 }
             }
             DecideError::Policies { failures, .. } => Self {
-                details: json!({
-                    "failures": failures
-                        .iter()
-                        .map(|f| json!({ "policy": f.policy, "kind": f.kind, "message": f.message }))
-                        .collect::<Vec<_>>(),
-                }),
+                details: failure_details(&failures),
                 ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, "policy_failure", message)
             },
             DecideError::Unrecorded(_) => Self::new(
@@ -99,6 +94,16 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         json_response(self.status, &self.body())
     }
+}
+
+/// `{"failures": [{"policy", "kind", "message"}]}`: the details of a `policy_failure`.
+pub(crate) fn failure_details(failures: &[PolicyError]) -> Value {
+    json!({
+        "failures": failures
+            .iter()
+            .map(|f| json!({ "policy": f.policy, "kind": f.kind, "message": f.message }))
+            .collect::<Vec<_>>(),
+    })
 }
 
 /// A JSON response, pretty-printed with a final newline.

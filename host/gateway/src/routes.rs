@@ -17,7 +17,7 @@ use tollgate_reports::ReportFormat;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::Gateway;
-use crate::error::{ApiError, json_response};
+use crate::error::{ApiError, failure_details, json_response};
 
 /// The manifest path recorded for a manifest received over HTTP.
 const REQUEST_MANIFEST_PATH: &str = "<request>";
@@ -223,12 +223,7 @@ fn answer(decided: &Decided) -> Result<Response, ApiError> {
                 }
             );
             ApiError {
-                details: json!({
-                    "failures": failures
-                        .iter()
-                        .map(|f| json!({ "policy": f.policy, "kind": f.kind, "message": f.message }))
-                        .collect::<Vec<_>>(),
-                }),
+                details: failure_details(failures),
                 extra: json!({ "report": serde_json::from_str::<Value>(&json).unwrap_or(Value::Null) }),
                 ..ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "policy_failure", message)
             }
