@@ -217,6 +217,20 @@ pub fn check(
             format!("{got:?}"),
         );
     }
+    // A control that declares its rule ids must declare every rule its findings carry, so that
+    // `tollgate inspect` and waivers can name them.
+    for finding in &decision.findings {
+        if let Some(control) = metadata.control(&finding.control_id)
+            && !control.rules.is_empty()
+            && !control.rules.contains(&finding.rule_id)
+        {
+            let _ = writeln!(
+                problems,
+                "finding `{}` is not among the rules {} declares in its metadata",
+                finding.rule_id, finding.control_id
+            );
+        }
+    }
     if let Some(findings) = &expect.findings {
         let mut want = findings.clone();
         want.sort();

@@ -179,6 +179,13 @@ pub struct Control {
     pub description: String,
     /// Regulatory references it evidences.
     pub references: Vec<RegulatoryReference>,
+    /// Rule ids its findings can carry, for example `sod-self-approval`.
+    #[serde(default)]
+    pub rules: Vec<String>,
+    /// Manifest facts whose source must be trusted for the control to rely on them, for example
+    /// `evidence.backup_verified`.
+    #[serde(default)]
+    pub relies_on: Vec<String>,
 }
 
 /// A policy's identity and control catalogue.

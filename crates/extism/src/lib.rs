@@ -172,6 +172,8 @@ mod tests {
                     title: "t".into(),
                     description: "d".into(),
                     references: vec![],
+                    rules: vec![],
+                    relies_on: vec![],
                 }],
             }
         }

@@ -45,6 +45,9 @@ impl fmt::Display for CiSystem {
     }
 }
 
+/// The CI variable that carries the deployer's directory groups.
+pub const DEPLOYER_GROUPS_VARIABLE: &str = "TOLLGATE_DEPLOYER_GROUPS";
+
 /// What the CI environment says about the run. Each value records the variable it came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CiContext {
@@ -64,6 +67,10 @@ pub struct CiContext {
     pub base: Option<Sourced>,
     /// Title of the merge or pull request, if any.
     pub title: Option<Sourced>,
+    /// The deployer's directory groups, comma-separated in `TOLLGATE_DEPLOYER_GROUPS`: a variable
+    /// the platform team sets on the protected deployment environment (never in the repository),
+    /// so that the groups come from CI rather than from a file the change's author can edit.
+    pub deployer_groups: Option<Sourced>,
 }
 
 /// A value and the environment variable it came from.
@@ -101,7 +108,8 @@ impl CiContext {
         };
         let not_null_commit =
             |sourced: Option<Sourced>| sourced.filter(|s| !s.value.chars().all(|c| c == '0'));
-        match system {
+        let deployer_groups = first(&[DEPLOYER_GROUPS_VARIABLE]);
+        let context = match system {
             CiSystem::Gitlab => Self {
                 system: Some(system),
                 pipeline_id: first(&["CI_PIPELINE_ID"]),
@@ -112,6 +120,7 @@ impl CiContext {
                 base: first(&["CI_MERGE_REQUEST_DIFF_BASE_SHA"])
                     .or_else(|| not_null_commit(first(&["CI_COMMIT_BEFORE_SHA"]))),
                 title: first(&["CI_MERGE_REQUEST_TITLE"]),
+                ..Self::default()
             },
             CiSystem::Github => Self {
                 system: Some(system),
@@ -130,6 +139,7 @@ impl CiContext {
                 environment: None,
                 base: remote(first(&["GITHUB_BASE_REF"])),
                 title: None,
+                ..Self::default()
             },
             CiSystem::Jenkins => Self {
                 system: Some(system),
@@ -141,7 +151,12 @@ impl CiContext {
                 base: remote(first(&["CHANGE_TARGET"]))
                     .or_else(|| first(&["GIT_PREVIOUS_SUCCESSFUL_COMMIT"])),
                 title: first(&["CHANGE_TITLE"]),
+                ..Self::default()
             },
+        };
+        Self {
+            deployer_groups,
+            ..context
         }
     }
 
@@ -167,6 +182,18 @@ mod tests {
 
     fn value(s: &Option<Sourced>) -> Option<&str> {
         s.as_ref().map(|s| s.value.as_str())
+    }
+
+    #[test]
+    fn deployer_groups_come_from_the_deployment_environment_variable() {
+        let context = CiContext::read(
+            None,
+            &env(&[
+                ("GITLAB_CI", "true"),
+                ("TOLLGATE_DEPLOYER_GROUPS", " production-deployers, dba "),
+            ]),
+        );
+        assert_eq!(value(&context.deployer_groups), Some("production-deployers, dba"));
     }
 
     #[test]

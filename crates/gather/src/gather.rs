@@ -24,11 +24,11 @@ pub fn gather(request: &GatherRequest) -> Result<Gathered, GatherError> {
     let mut gathering = Gathering::new(request);
     let (repo, diff) = gathering.git_change()?;
     let detections = gathering.scan_added_lines(&repo, &diff)?;
-    gathering.test_reports()?;
-    gathering.scan_reports()?;
+    gathering.test_reports(&repo)?;
+    gathering.scan_reports(&repo)?;
     gathering.sensitive_data(&detections);
     gathering.ci_context();
-    gathering.ticket()?;
+    gathering.ticket(&repo)?;
     gathering.flags();
     gathering.defaults();
     let partial_origin = gathering.hand_written()?;

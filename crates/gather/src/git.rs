@@ -128,6 +128,26 @@ impl Repository {
         })
     }
 
+    /// Whether `path` (absolute, or relative to the current directory) is a file tracked in this
+    /// repository's index, that is, one the change's author can edit in the change itself.
+    pub fn tracks(&self, path: &Path) -> Result<bool, GatherError> {
+        let Ok(file) = path.canonicalize() else {
+            return Ok(false);
+        };
+        let top = self.run(&["rev-parse", "--show-toplevel"])?;
+        let Ok(top) = Path::new(top.trim_end_matches('\n')).canonicalize() else {
+            return Ok(false);
+        };
+        let Ok(relative) = file.strip_prefix(&top) else {
+            return Ok(false);
+        };
+        let Some(relative) = relative.to_str() else {
+            return Ok(false);
+        };
+        let listed = self.run(&["-C", &top.display().to_string(), "ls-files", "-z", "--", relative])?;
+        Ok(!listed.is_empty())
+    }
+
     /// Resolves a revision to a full commit id.
     pub fn resolve(&self, revision: &str) -> Result<String, GatherError> {
         if revision.starts_with('-') {

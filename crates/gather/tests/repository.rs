@@ -15,7 +15,7 @@ use tollgate_gather::{
     CiContext, CiSystem, Config, GatherRequest, JunitInput, OutputFormat, Overrides, gather,
 };
 use tollgate_manifest::{
-    ChangeCategory, DataClass, Format, Manifest, SensitiveDataKind, TicketStatus,
+    ChangeCategory, DataClass, Format, Manifest, SensitiveDataKind, SourceKind, TicketStatus,
 };
 
 /// A Luhn-valid Visa number that is not a published test card.
@@ -197,16 +197,15 @@ fn gathers_facts_from_git_evidence_and_detectors() {
     );
 
     let source = |field: &str| {
-        gathered
-            .provenance
-            .iter()
-            .find(|s| s.field == field)
-            .map(|s| s.source.clone())
-            .unwrap_or_default()
+        let listed = gathered.provenance.iter().find(|s| s.field == field);
+        let recorded = gathered.manifest.provenance.get(field);
+        assert_eq!(listed.map(|s| &s.source), recorded, "{field}");
+        recorded.map(ToString::to_string).unwrap_or_default()
     };
-    assert_eq!(source("change.author"), "git:head commit author");
-    assert!(source("change.id").starts_with("ticket:"));
-    assert_eq!(source("change.deployer"), "flag:--deployer");
+    assert_eq!(source("change.author"), "git (head commit author)");
+    assert!(source("change.id").starts_with("ticket ("));
+    assert!(source("evidence.tests").starts_with("test_report ("));
+    assert_eq!(source("change.deployer"), "command_line (--deployer)");
     assert!(source("change.categories").contains("database_schema<-migrations/"));
     assert_eq!(
         source("change.environment"),
@@ -229,7 +228,7 @@ fn gathers_facts_from_git_evidence_and_detectors() {
         assert!(!text.contains(LIVE_PAN));
     }
     let yaml = gathered.render(OutputFormat::Yaml).unwrap();
-    assert!(yaml.contains("#   change.author: git:head commit author"));
+    assert!(yaml.contains("\n  change.author:\n    kind: git\n    detail: head commit author\n"), "{yaml}");
     let provenance = gathered.provenance_json();
     assert!(!provenance.contains(LIVE_PAN));
     assert!(provenance.contains("************1486"));
@@ -254,7 +253,7 @@ fn hand_written_manifest_wins_and_is_marked() {
     let hand_written: Vec<&str> = gathered
         .provenance
         .iter()
-        .filter(|s| s.source == "hand-written")
+        .filter(|s| s.source.kind == SourceKind::HandWritten)
         .map(|s| s.field.as_str())
         .collect();
     assert_eq!(
@@ -359,4 +358,58 @@ fn the_example_config_and_ticket_are_valid() {
     let text = std::fs::read_to_string(examples.join("change-ticket.json")).unwrap();
     let ticket = tollgate_gather::Ticket::parse(&text, "change-ticket.json").unwrap();
     assert_eq!(ticket.status, TicketStatus::Approved);
+}
+
+#[test]
+fn evidence_files_committed_to_the_change_are_hand_written() {
+    let repo = repository();
+    let root = repo.path();
+    evidence(root);
+    git(root, &["add", "ticket.json", "reports/all.xml"]);
+    git(root, &["commit", "-q", "-m", "commit the evidence"]);
+    let gathered = gather(&request(root)).unwrap();
+    let provenance = &gathered.manifest.provenance;
+    for field in ["change.approvals", "change.ticket_status", "evidence.tests"] {
+        let source = provenance.get(field).unwrap();
+        assert_eq!(source.kind, SourceKind::HandWritten, "{field}: {source}");
+        assert!(
+            source
+                .detail
+                .as_deref()
+                .unwrap()
+                .contains("is committed to the repository under change"),
+            "{source}"
+        );
+    }
+    assert_eq!(provenance.kind_of("evidence.security_scan"), SourceKind::Scanner);
+}
+
+#[test]
+fn a_passing_backup_suite_verifies_the_backup() {
+    let repo = repository();
+    let root = repo.path();
+    evidence(root);
+    write(
+        root,
+        "reports/restore.xml",
+        r#"<testsuite name="restore drill" tests="1" failures="0" errors="0"><testcase name="restore"/></testsuite>"#,
+    );
+    let mut request = request(root);
+    request.junit.push(JunitInput::parse_arg(&format!(
+        "backup={}",
+        root.join("reports/restore.xml").display()
+    )));
+    let gathered = gather(&request).unwrap();
+    assert!(gathered.manifest.evidence.backup_verified);
+    assert_eq!(
+        gathered.manifest.provenance.kind_of("evidence.backup_verified"),
+        SourceKind::TestReport
+    );
+    // Without a backup suite nothing is said about the backup (the fail-closed default).
+    let gathered = gather(&self::request(root)).unwrap();
+    assert!(!gathered.manifest.evidence.backup_verified);
+    assert_eq!(
+        gathered.manifest.provenance.kind_of("evidence.backup_verified"),
+        SourceKind::Unrecorded
+    );
 }

@@ -124,7 +124,45 @@ pub(crate) fn manifest(input: wm::ChangeManifest) -> Result<m::Manifest, EvalErr
             test_data_removed: e.test_data_removed,
             breach_notification_procedure: e.breach_notification_procedure,
         },
+        provenance: provenance(input.provenance)?,
     })
+}
+
+/// The manifest's provenance; an unknown or repeated field is an invalid manifest, as the parser
+/// would have said.
+fn provenance(sources: Vec<wm::FactSource>) -> Result<m::Provenance, EvalError> {
+    let mut provenance = m::Provenance::default();
+    for (index, source) in sources.into_iter().enumerate() {
+        let place = format!("provenance[{index}].field");
+        if !m::FACT_FIELDS.contains(&source.field.as_str()) {
+            return Err(EvalError::InvalidManifest(format!(
+                "`{place}`: unknown fact `{}`",
+                source.field
+            )));
+        }
+        if provenance.get(&source.field).is_some() {
+            return Err(EvalError::InvalidManifest(format!(
+                "`{place}`: `{}` is given twice",
+                source.field
+            )));
+        }
+        let kind = match source.kind {
+            wm::SourceKind::Unrecorded => m::SourceKind::Unrecorded,
+            wm::SourceKind::Git => m::SourceKind::Git,
+            wm::SourceKind::Ci => m::SourceKind::Ci,
+            wm::SourceKind::CommandLine => m::SourceKind::CommandLine,
+            wm::SourceKind::Ticket => m::SourceKind::Ticket,
+            wm::SourceKind::TestReport => m::SourceKind::TestReport,
+            wm::SourceKind::Scanner => m::SourceKind::Scanner,
+            wm::SourceKind::Detector => m::SourceKind::Detector,
+            wm::SourceKind::Configuration => m::SourceKind::Configuration,
+            wm::SourceKind::Directory => m::SourceKind::Directory,
+            wm::SourceKind::HandWritten => m::SourceKind::HandWritten,
+            wm::SourceKind::Default => m::SourceKind::Default,
+        };
+        provenance.insert(source.field, m::FactSource::new(kind, source.detail));
+    }
+    Ok(provenance)
 }
 
 fn category(c: wm::ChangeCategory) -> m::ChangeCategory {
@@ -164,6 +202,8 @@ pub(crate) fn metadata(meta: d::PolicyMetadata) -> wd::PolicyMetadata {
                 title: c.title,
                 description: c.description,
                 references: references(c.references),
+                rules: c.rules,
+                relies_on: c.relies_on,
             })
             .collect(),
     }

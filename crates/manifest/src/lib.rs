@@ -6,6 +6,7 @@
 mod document;
 mod identity;
 mod model;
+mod provenance;
 mod timestamp;
 
 pub use document::{DocumentError, Format, Location, MAX_DOCUMENT_BYTES, decode, plain_words};
@@ -13,6 +14,7 @@ pub use identity::{
     IdentityAliases, IdentityMatch, canonical_identity, compare_identities, same_identity,
 };
 pub use model::*;
+pub use provenance::{FACT_FIELDS, FactSource, Provenance, SourceKind};
 pub use timestamp::{Timestamp, TimestampError};
 
 impl Manifest {

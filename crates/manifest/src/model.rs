@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::Timestamp;
+use crate::{Provenance, Timestamp};
 
 /// The manifest format version this crate reads.
 pub const MANIFEST_VERSION: u32 = 1;
@@ -23,6 +23,10 @@ pub struct Manifest {
     /// The evidence gathered for the change. Default: no evidence (every evidence-based control fails).
     #[serde(default)]
     pub evidence: Evidence,
+    /// Where each fact came from, by field path (`change.approvals: {kind: ticket}`). Default:
+    /// nothing recorded (every fact's source is `unrecorded`).
+    #[serde(default, skip_serializing_if = "Provenance::is_empty")]
+    pub provenance: Provenance,
 }
 
 /// What the change is and who is involved.

@@ -30,6 +30,10 @@ pub struct ControlEntry {
     pub description: &'static str,
     /// Regulatory references it evidences.
     pub references: &'static [ReferenceEntry],
+    /// Rule ids its findings can carry.
+    pub rules: &'static [&'static str],
+    /// Manifest facts it relies on (their sources are weighed, see [`crate::trust`]).
+    pub relies_on: &'static [&'static str],
 }
 
 /// A regulatory reference of a [`ControlEntry`].
@@ -78,6 +82,8 @@ impl ControlEntry {
                 .iter()
                 .map(ReferenceEntry::to_reference)
                 .collect(),
+            rules: self.rules.iter().map(|r| (*r).to_owned()).collect(),
+            relies_on: self.relies_on.iter().map(|f| (*f).to_owned()).collect(),
         }
     }
 }
@@ -246,6 +252,8 @@ mod tests {
                 title: "First",
                 description: "d1",
                 references: &[ReferenceEntry::new("S", "1"), ReferenceEntry::new("S", "2")],
+                rules: &["a-rule"],
+                relies_on: &["change.approvals"],
             }],
         };
         let metadata = CATALOGUE.metadata();

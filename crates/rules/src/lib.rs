@@ -11,6 +11,7 @@ mod risk;
 pub mod routing;
 mod scope;
 mod settings;
+pub mod trust;
 
 use tollgate_decision::{
     Decision, EvalError, PolicyMetadata, RegulatoryReference, RiskAssessment, RiskClass, Severity,
@@ -22,6 +23,7 @@ pub use catalogue::{Catalogue, ControlEntry, ReferenceEntry};
 pub use risk::assess_risk;
 pub use routing::{RoutingResult, automated_checks, route};
 pub use scope::{AppliesTo, Scope};
+pub use trust::{TrustedFacts, TrustedSources};
 pub use settings::{
     ApproverSettings, CategoryClasses, EmergencySettings, RequiredTests, RiskSettings, Settings,
     SettingsError, category_name,
@@ -52,7 +54,8 @@ pub trait Policy {
         Settings::from_json(settings_json).map_err(|e| EvalError::InvalidSettings(e.to_string()))
     }
 
-    /// The entry point every export calls: validates settings and manifest, then evaluates.
+    /// The entry point every export calls: validates settings and manifest, disregards facts from
+    /// sources the settings do not trust (see [`trust`]), then evaluates.
     fn decide(
         &self,
         manifest: &Manifest,
@@ -61,7 +64,10 @@ pub trait Policy {
     ) -> Result<Decision, EvalError> {
         let settings = self.validate_settings(settings_json)?;
         check_manifest(manifest)?;
-        Ok(self.evaluate(manifest, &settings, context))
+        let facts = TrustedFacts::weigh(manifest, &settings.trusted_sources);
+        let mut decision = self.evaluate(facts.manifest(), &settings, context);
+        trust::annotate(&mut decision, &self.metadata(), manifest, &facts);
+        Ok(decision)
     }
 }
 

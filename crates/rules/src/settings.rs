@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
+use crate::trust::TrustedSources;
 use tollgate_manifest::{ChangeCategory, IdentityAliases, IdentityMatch, compare_identities};
 
 /// Why settings are invalid. The message names the field.
@@ -19,7 +20,7 @@ pub struct SettingsError {
 }
 
 impl SettingsError {
-    fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             field: field.into(),
             message: message.into(),
@@ -53,6 +54,9 @@ pub struct Settings {
     /// of different systems (git emails, ticket and CI logins) can be compared; see
     /// [`tollgate_manifest::compare_identities`].
     pub identities: IdentityAliases,
+    /// Sources trusted for the facts a change's author could assert themselves, by fact; see
+    /// [`TrustedSources`].
+    pub trusted_sources: TrustedSources,
 }
 
 impl Default for Settings {
@@ -79,6 +83,7 @@ impl Default for Settings {
             .map(String::from)
             .to_vec(),
             identities: IdentityAliases::new(),
+            trusted_sources: TrustedSources::default(),
         }
     }
 }
@@ -328,6 +333,7 @@ impl Settings {
             ));
         }
         identities(&self.identities)?;
+        self.trusted_sources.validate()?;
         if self.key_rotation_max_days == 0 {
             return Err(SettingsError::new(
                 "key_rotation_max_days",

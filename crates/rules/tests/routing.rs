@@ -41,6 +41,7 @@ fn manifest() -> Manifest {
             historical_failure_rate: 0.0,
         },
         evidence: Evidence::default(),
+        provenance: Default::default(),
     }
 }
 

@@ -25,12 +25,16 @@ const CATALOGUE: Catalogue = Catalogue {
             title: "Always",
             description: "d",
             references: &[ReferenceEntry::new("Test", "1")],
+            rules: &[],
+            relies_on: &[],
         },
         ControlEntry {
             id: "T-2",
             title: "Production only",
             description: "d",
             references: &[ReferenceEntry::new("Test", "2")],
+            rules: &[],
+            relies_on: &[],
         },
     ],
 };

@@ -21,6 +21,32 @@ pub(crate) fn manifest(manifest: &m::Manifest) -> wm::ChangeManifest {
         version: manifest.version,
         change: change(&manifest.change),
         evidence: evidence(&manifest.evidence),
+        provenance: manifest
+            .provenance
+            .iter()
+            .map(|(field, source)| wm::FactSource {
+                field: field.to_owned(),
+                kind: source_kind(source.kind),
+                detail: source.detail.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn source_kind(kind: m::SourceKind) -> wm::SourceKind {
+    match kind {
+        m::SourceKind::Unrecorded => wm::SourceKind::Unrecorded,
+        m::SourceKind::Git => wm::SourceKind::Git,
+        m::SourceKind::Ci => wm::SourceKind::Ci,
+        m::SourceKind::CommandLine => wm::SourceKind::CommandLine,
+        m::SourceKind::Ticket => wm::SourceKind::Ticket,
+        m::SourceKind::TestReport => wm::SourceKind::TestReport,
+        m::SourceKind::Scanner => wm::SourceKind::Scanner,
+        m::SourceKind::Detector => wm::SourceKind::Detector,
+        m::SourceKind::Configuration => wm::SourceKind::Configuration,
+        m::SourceKind::Directory => wm::SourceKind::Directory,
+        m::SourceKind::HandWritten => wm::SourceKind::HandWritten,
+        m::SourceKind::Default => wm::SourceKind::Default,
     }
 }
 
@@ -168,6 +194,8 @@ pub(crate) fn metadata(meta: wd::PolicyMetadata) -> d::PolicyMetadata {
                 title: c.title,
                 description: c.description,
                 references: references(c.references),
+                rules: c.rules,
+                relies_on: c.relies_on,
             })
             .collect(),
     }

@@ -45,24 +45,32 @@ pub const CATALOGUE: Catalogue = Catalogue {
                           of the authorised deployer group and never by the change's author; \
                           emergency changes carry a retrospective approval.",
             references: &[cfr("164.312(a)(1)"), cfr("164.312(a)(2)(ii)")],
+            rules: &["sod-self-approval", "sod-deployer-approval", "sod-identity-unmatched", "approval-after-evaluation", "deployer-not-authorised", "sod-author-deploys", "evidence-untrusted-source"],
+            relies_on: &["change.author", "change.deployer", "change.deployer_groups", "change.approvals"],
         },
         ControlEntry {
             id: ENCRYPTION_AT_REST,
             title: "Encryption and decryption (at rest)",
             description: "ePHI stored by the affected systems is encrypted at rest.",
             references: &[cfr("164.312(a)(2)(iv)")],
+            rules: &["encryption-evidence-missing", "encryption-at-rest-disabled", "evidence-untrusted-source"],
+            relies_on: &["evidence.encryption"],
         },
         ControlEntry {
             id: ENCRYPTION_IN_TRANSIT,
             title: "Transmission security (encryption)",
             description: "ePHI transmitted by the affected systems is encrypted in transit.",
             references: &[cfr("164.312(e)(1)"), cfr("164.312(e)(2)(ii)")],
+            rules: &["encryption-evidence-missing", "encryption-in-transit-disabled", "evidence-untrusted-source"],
+            relies_on: &["evidence.encryption"],
         },
         ControlEntry {
             id: AUDIT_CONTROLS,
             title: "Audit controls",
             description: "Audit logging records activity on the systems that hold ePHI.",
             references: &[cfr("164.312(b)")],
+            rules: &["audit-logging-disabled", "evidence-untrusted-source"],
+            relies_on: &["evidence.audit_logging"],
         },
         ControlEntry {
             id: INTEGRITY,
@@ -71,6 +79,8 @@ pub const CATALOGUE: Catalogue = Catalogue {
                           to the commit and pipeline run that produced it, so ePHI is not altered \
                           by untested or unidentified code.",
             references: &[cfr("164.312(c)(1)")],
+            rules: &["required-tests-missing", "required-tests-empty", "tests-failed", "commit-not-recorded", "pipeline-run-not-recorded", "evidence-untrusted-source"],
+            relies_on: &["change.commit", "change.pipeline_id", "evidence.tests"],
         },
         ControlEntry {
             id: AUTHENTICATION,
@@ -78,6 +88,8 @@ pub const CATALOGUE: Catalogue = Catalogue {
             description: "The deployer and every approver act under an individual, authenticated \
                           identity, never a shared account.",
             references: &[cfr("164.312(d)"), cfr("164.312(a)(2)(i)")],
+            rules: &["deployer-shared-account", "approval-by-shared-account", "evidence-untrusted-source"],
+            relies_on: &["change.deployer", "change.approvals"],
         },
         ControlEntry {
             id: DATA_BACKUP,
@@ -85,6 +97,8 @@ pub const CATALOGUE: Catalogue = Catalogue {
             description: "A retrievable exact copy of the affected ePHI was taken and verified \
                           before the change.",
             references: &[cfr("164.308(a)(7)(ii)(A)")],
+            rules: &["backup-not-verified", "evidence-untrusted-source"],
+            relies_on: &["evidence.backup_verified"],
         },
         ControlEntry {
             id: NO_PHI_IN_TEST_EVIDENCE,
@@ -93,6 +107,8 @@ pub const CATALOGUE: Catalogue = Catalogue {
                           protected health information: test data is de-identified and PHI use \
                           is limited to the minimum necessary.",
             references: &[cfr("164.514(b)"), cfr("164.502(b)")],
+            rules: &["phi-in-test-evidence"],
+            relies_on: &["evidence.sensitive_data_findings"],
         },
         ControlEntry {
             id: BREACH_NOTIFICATION,
@@ -100,6 +116,8 @@ pub const CATALOGUE: Catalogue = Catalogue {
             description: "A procedure to notify individuals, HHS and, where required, the media of \
                           a breach of unsecured PHI is in place for the affected systems.",
             references: &[cfr("164.400-414")],
+            rules: &["breach-notification-procedure-missing", "evidence-untrusted-source"],
+            relies_on: &["evidence.breach_notification_procedure"],
         },
     ],
 };

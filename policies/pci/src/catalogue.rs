@@ -44,6 +44,8 @@ pub const CATALOGUE: Catalogue = Catalogue {
                           its risk class requires, and a procedure to back it out and return to a \
                           secure state is documented.",
             references: &[requirement("6.5.1")],
+            rules: &["change-reason-missing", "security-impact-missing", "ticket-rejected", "ticket-not-approved", "required-tests-missing", "required-tests-empty", "tests-failed", "rollback-plan-missing", "evidence-untrusted-source"],
+            relies_on: &["change.reason", "change.security_impact", "change.ticket_status", "evidence.tests", "evidence.rollback_plan"],
         },
         ControlEntry {
             id: ENVIRONMENT_SEPARATION,
@@ -52,6 +54,8 @@ pub const CATALOGUE: Catalogue = Catalogue {
                           deployments are made by members of the authorised deployer group, under \
                           an individual identity.",
             references: &[requirement("6.5.3")],
+            rules: &["deployer-not-authorised", "deployer-shared-account", "evidence-untrusted-source"],
+            relies_on: &["change.deployer", "change.deployer_groups"],
         },
         ControlEntry {
             id: ROLE_SEPARATION,
@@ -59,6 +63,8 @@ pub const CATALOGUE: Catalogue = Catalogue {
             description: "Approvals come from people other than the change's author and deployer, \
                           and in production the author does not deploy their own change.",
             references: &[requirement("6.5.4")],
+            rules: &["sod-self-approval", "sod-deployer-approval", "sod-identity-unmatched", "approval-after-evaluation", "approval-by-shared-account", "sod-author-deploys", "evidence-untrusted-source"],
+            relies_on: &["change.author", "change.deployer", "change.approvals"],
         },
         ControlEntry {
             id: NO_LIVE_PANS,
@@ -66,6 +72,8 @@ pub const CATALOGUE: Catalogue = Catalogue {
             description: "No live primary account numbers were found in the change's pre-production \
                           evidence (test fixtures, logs, staging data).",
             references: &[requirement("6.5.5")],
+            rules: &["live-pan-in-pre-production"],
+            relies_on: &["evidence.sensitive_data_findings"],
         },
         ControlEntry {
             id: TEST_DATA_REMOVED,
@@ -73,12 +81,16 @@ pub const CATALOGUE: Catalogue = Catalogue {
             description: "Before a production deployment, test data and test accounts are removed \
                           from the system. Applies to production environments only.",
             references: &[requirement("6.5.6")],
+            rules: &["test-data-not-removed", "evidence-untrusted-source"],
+            relies_on: &["evidence.test_data_removed"],
         },
         ControlEntry {
             id: VULNERABILITIES,
             title: "Critical and high vulnerabilities addressed",
             description: "A completed vulnerability scan shows no open critical or high findings.",
             references: &[requirement("6.3.3")],
+            rules: &["vulnerability-scan-missing", "critical-vulnerabilities-open", "high-vulnerabilities-open", "evidence-untrusted-source"],
+            relies_on: &["evidence.security_scan"],
         },
         ControlEntry {
             id: SECURITY_TESTING,
@@ -86,12 +98,16 @@ pub const CATALOGUE: Catalogue = Catalogue {
             description: "The bespoke software was security tested before deployment: a security \
                           scan of the change completed.",
             references: &[requirement("6.2.4")],
+            rules: &["security-testing-missing", "evidence-untrusted-source"],
+            relies_on: &["evidence.tests"],
         },
         ControlEntry {
             id: AUDIT_LOGS,
             title: "Audit logs enabled",
             description: "Audit logging is enabled on the systems the change affects.",
             references: &[requirement("10.2.1")],
+            rules: &["audit-logging-disabled", "evidence-untrusted-source"],
+            relies_on: &["evidence.audit_logging"],
         },
     ],
 };

@@ -42,12 +42,16 @@ pub const CATALOGUE: Catalogue = Catalogue {
                 COSO_PRINCIPLE_11,
                 PCAOB_B29,
             ],
+            rules: &["ticket-rejected", "ticket-not-approved", "sod-self-approval", "sod-deployer-approval", "sod-identity-unmatched", "approval-after-evaluation", "approval-by-shared-account", "required-tests-missing", "required-tests-empty", "tests-failed", "rollback-plan-missing", "evidence-untrusted-source"],
+            relies_on: &["change.ticket_status", "change.approvals", "evidence.tests", "evidence.security_scan", "evidence.compliance_checks_passed", "evidence.backup_verified", "evidence.rollback_plan"],
         },
         ControlEntry {
             id: AUDIT_LOGGING,
             title: "Audit log availability",
             description: "Audit logging is enabled on the systems the change affects.",
             references: &[ReferenceEntry::new(COBIT, "DSS05.07"), COSO_PRINCIPLE_11],
+            rules: &["audit-logging-disabled", "evidence-untrusted-source"],
+            relies_on: &["evidence.audit_logging"],
         },
         ControlEntry {
             id: ENCRYPTION,
@@ -55,6 +59,8 @@ pub const CATALOGUE: Catalogue = Catalogue {
             description: "Data at rest is encrypted and the encryption key was rotated within the \
                           configured number of days (default 90).",
             references: &[ReferenceEntry::new(COBIT, "DSS05.03"), COSO_PRINCIPLE_11],
+            rules: &["encryption-evidence-missing", "encryption-at-rest-disabled", "encryption-key-stale", "encryption-key-rotation-unknown", "evidence-untrusted-source"],
+            relies_on: &["evidence.encryption"],
         },
         ControlEntry {
             id: DEPLOYER_AUTHORISATION,
@@ -66,6 +72,8 @@ pub const CATALOGUE: Catalogue = Catalogue {
                 COSO_PRINCIPLE_11,
                 PCAOB_B29,
             ],
+            rules: &["deployer-not-authorised", "sod-author-deploys", "sod-identity-unmatched", "deployer-shared-account", "evidence-untrusted-source"],
+            relies_on: &["change.author", "change.deployer", "change.deployer_groups"],
         },
     ],
 };

@@ -2,7 +2,11 @@
 //! detectors over the added lines.
 
 use serde_json::{Value, json};
-use tollgate_manifest::{DataClass, SensitiveDataKind};
+use std::path::{Path, PathBuf};
+
+use tollgate_manifest::{DataClass, SensitiveDataKind, SourceKind};
+
+use super::facts::source;
 
 use super::steps::{Gathering, read};
 use crate::GatherError;
@@ -10,6 +14,12 @@ use crate::detect::{Detection, Detectors};
 use crate::git::{Diff, Repository};
 use crate::junit::{JunitSummary, SuiteKinds, parse_report};
 use crate::sarif::{ScanSummary, parse_log};
+
+/// The JUnit suite kind of restore tests, which evidence `evidence.backup_verified`.
+pub const BACKUP_SUITE: &str = "backup";
+
+/// How the detectors are named as the source of the data classes they bring into scope.
+pub(super) const DETECTORS: &str = "detectors over the added lines";
 
 impl Gathering<'_> {
     /// Runs the sensitive-data detectors over the lines the change adds.
@@ -23,7 +33,7 @@ impl Gathering<'_> {
     }
 
     /// JUnit reports: passed and failed tests per suite kind.
-    pub(super) fn test_reports(&mut self) -> Result<(), GatherError> {
+    pub(super) fn test_reports(&mut self, repo: &Repository) -> Result<(), GatherError> {
         let request = self.request;
         let kinds = SuiteKinds::new(&request.config.junit)?;
         let mut tests = JunitSummary::default();
@@ -40,17 +50,30 @@ impl Gathering<'_> {
             junit_sources.push(origin);
         }
         if !request.junit.is_empty() {
+            let paths: Vec<&Path> = request.junit.iter().map(|j| j.path.as_path()).collect();
             let suites: Vec<Value> = tests
                 .kinds
                 .iter()
                 .map(|(kind, c)| json!({ "suite": kind, "passed": c.passed, "failed": c.failed }))
                 .collect();
-            self.facts.set(
-                "evidence",
-                "tests",
-                Value::Array(suites),
-                format!("junit:{}", junit_sources.join(",")),
-            );
+            let source = Self::evidence_file_source(
+                repo,
+                &paths,
+                SourceKind::TestReport,
+                junit_sources.join(", "),
+            )?;
+            // A restore test is the evidence that a backup is restorable: verified when the
+            // `backup` suite ran tests and none failed.
+            if let Some((_, backup)) = tests.kinds.iter().find(|(kind, _)| kind == BACKUP_SUITE) {
+                self.facts.set(
+                    "evidence",
+                    "backup_verified",
+                    json!(backup.passed > 0 && backup.failed == 0),
+                    source.clone(),
+                );
+            }
+            self.facts
+                .set("evidence", "tests", Value::Array(suites), source);
             let skipped: u32 = tests.kinds.iter().map(|(_, c)| c.skipped).sum();
             if skipped > 0 {
                 self.notes.push(format!(
@@ -62,7 +85,7 @@ impl Gathering<'_> {
     }
 
     /// SARIF logs: the security scan's findings by severity.
-    pub(super) fn scan_reports(&mut self) -> Result<(), GatherError> {
+    pub(super) fn scan_reports(&mut self, repo: &Repository) -> Result<(), GatherError> {
         let request = self.request;
         if request.sarif.is_empty() {
             return Ok(());
@@ -75,12 +98,18 @@ impl Gathering<'_> {
             scan.merge(&parse_log(&text, &origin)?, index == 0);
             origins.push(origin);
         }
+        let paths: Vec<&Path> = request.sarif.iter().map(PathBuf::as_path).collect();
         self.facts.set(
             "evidence",
             "security_scan",
             serde_json::to_value(scan.to_manifest())
                 .map_err(|e| GatherError::Internal(e.to_string()))?,
-            format!("sarif:{}", origins.join(",")),
+            Self::evidence_file_source(
+                repo,
+                &paths,
+                SourceKind::Scanner,
+                origins.join(", "),
+            )?,
         );
         if scan.ignored > 0 {
             self.notes.push(format!(
@@ -103,7 +132,7 @@ impl Gathering<'_> {
                 "evidence",
                 "sensitive_data_findings",
                 Value::Array(findings),
-                "detectors:added lines",
+                source(SourceKind::Detector, "added lines"),
             );
         }
         for detection in detections {
@@ -114,7 +143,7 @@ impl Gathering<'_> {
             };
             if !self.data_classes.contains(&class) {
                 self.data_classes.push(class);
-                self.data_sources.push("detectors".to_owned());
+                self.data_sources.push(DETECTORS.to_owned());
             }
         }
     }

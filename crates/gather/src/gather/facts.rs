@@ -1,9 +1,15 @@
 //! The gathered facts: a JSON tree of manifest fields, each with the source that set it last.
 
 use serde_json::{Value, json};
-use tollgate_manifest::MANIFEST_VERSION;
+use tollgate_manifest::{FACT_FIELDS, FactSource, MANIFEST_VERSION, SourceKind};
 
 use super::output::FieldSource;
+
+/// A source of `kind`, with a detail when there is one.
+pub(super) fn source(kind: SourceKind, detail: impl Into<String>) -> FactSource {
+    let detail = detail.into();
+    FactSource::new(kind, (!detail.is_empty()).then_some(detail))
+}
 
 /// Collects fields into a JSON tree and records their sources.
 pub(super) struct Facts {
@@ -15,10 +21,7 @@ impl Facts {
     pub(super) fn new() -> Self {
         Self {
             root: json!({ "version": MANIFEST_VERSION, "change": {}, "evidence": {} }),
-            provenance: vec![FieldSource {
-                field: "version".to_owned(),
-                source: "tollgate".to_owned(),
-            }],
+            provenance: Vec::new(),
         }
     }
 
@@ -28,13 +31,12 @@ impl Facts {
         section: &str,
         key: &str,
         value: Value,
-        source: impl Into<String>,
+        source: FactSource,
     ) {
         if let Some(Value::Object(map)) = self.root.get_mut(section) {
             map.insert(key.to_owned(), value);
         }
         let field = format!("{section}.{key}");
-        let source = source.into();
         match self.provenance.iter_mut().find(|s| s.field == field) {
             Some(existing) => existing.source = source,
             None => self.provenance.push(FieldSource { field, source }),
@@ -49,50 +51,29 @@ impl Facts {
         self.root.get(section).and_then(|s| s.get(key))
     }
 
-    pub(super) fn set_version_source(&mut self) {
-        if let Some(source) = self.provenance.iter_mut().find(|s| s.field == "version") {
-            source.source = "hand-written".to_owned();
-        }
-    }
 }
 
 /// Orders provenance like the manifest's fields.
-pub(super) fn field_rank(field: &str) -> (usize, usize) {
-    const ORDER: &[&str] = &[
-        "version",
-        "change.id",
-        "change.title",
-        "change.reason",
-        "change.security_impact",
-        "change.ticket_status",
-        "change.emergency",
-        "change.commit",
-        "change.pipeline_id",
-        "change.author",
-        "change.deployer",
-        "change.deployer_groups",
-        "change.approvals",
-        "change.environment",
-        "change.data_classes",
-        "change.categories",
-        "change.includes_schema_changes",
-        "change.touches_security_components",
-        "change.lines_changed",
-        "change.historical_failure_rate",
-        "evidence.tests",
-        "evidence.security_scan",
-        "evidence.compliance_checks_passed",
-        "evidence.backup_verified",
-        "evidence.rollback_plan",
-        "evidence.encryption",
-        "evidence.audit_logging",
-        "evidence.sensitive_data_findings",
-        "evidence.test_data_removed",
-        "evidence.breach_notification_procedure",
-    ];
-    let top = ORDER
+pub(super) fn field_rank(field: &str) -> usize {
+    FACT_FIELDS
         .iter()
-        .position(|f| field == *f || field.starts_with(&format!("{f}.")))
-        .unwrap_or(ORDER.len());
-    (top, field.len())
+        .position(|f| *f == field)
+        .unwrap_or(FACT_FIELDS.len())
+}
+
+impl Facts {
+    /// The provenance as the manifest records it.
+    pub(super) fn provenance_value(&self) -> Value {
+        let sources: serde_json::Map<String, Value> = self
+            .provenance
+            .iter()
+            .map(|s| {
+                (
+                    s.field.clone(),
+                    serde_json::to_value(&s.source).unwrap_or(Value::Null),
+                )
+            })
+            .collect();
+        Value::Object(sources)
+    }
 }

@@ -2,7 +2,9 @@
 
 use serde_json::{Map, Value};
 
-use super::facts::Facts;
+use tollgate_manifest::SourceKind;
+
+use super::facts::{Facts, source};
 use crate::GatherError;
 
 /// Merges the hand-written manifest over the gathered facts. Mappings merge key by key; any other
@@ -10,6 +12,7 @@ use crate::GatherError;
 pub(super) fn merge_hand_written(
     facts: &mut Facts,
     written: &Map<String, Value>,
+    origin: &str,
     notes: &mut Vec<String>,
 ) -> Result<(), GatherError> {
     for (key, value) in written {
@@ -24,7 +27,7 @@ pub(super) fn merge_hand_written(
                             .provenance
                             .iter()
                             .find(|s| s.field == path)
-                            .map(|s| s.source.clone())
+                            .map(|s| s.source.to_string())
                             .unwrap_or_default();
                         notes.push(format!(
                             "hand-written `{path}` replaces the value gathered from {source}"
@@ -40,12 +43,19 @@ pub(super) fn merge_hand_written(
                         }
                         _ => value.clone(),
                     };
-                    facts.set(key, field, merged, "hand-written");
+                    facts.set(key, field, merged, source(SourceKind::HandWritten, origin));
                 }
             }
-            ("version", value) => {
-                facts.root["version"] = value.clone();
-                facts.set_version_source();
+            ("version", value) => facts.root["version"] = value.clone(),
+            // Where facts came from is what the gathering observed; a file cannot vouch for itself.
+            ("provenance", _) => {
+                return Err(GatherError::Field {
+                    what: "partial manifest",
+                    path: origin.to_owned(),
+                    field: "provenance",
+                    message: "is recorded by `tollgate manifest` and cannot be merged in; remove it"
+                        .to_owned(),
+                });
             }
             // Anything else (a misspelt section, a non-mapping section) is left to the manifest
             // validation, which names the field.
@@ -68,19 +78,19 @@ mod tests {
     #[test]
     fn hand_written_values_win_and_are_noted() {
         let mut facts = Facts::new();
-        facts.set("change", "title", json!("from git"), "git");
+        facts.set("change", "title", json!("from git"), source(SourceKind::Git, ""));
         facts.set(
             "evidence",
             "security_scan",
             json!({"completed": true, "high": 2}),
-            "sarif:s",
+            source(SourceKind::Scanner, "s"),
         );
         let written: Map<String, Value> = serde_json::from_str(
             r#"{"change": {"title": "by hand"}, "evidence": {"security_scan": {"high": 0}}}"#,
         )
         .unwrap();
         let mut notes = Vec::new();
-        merge_hand_written(&mut facts, &written, &mut notes).unwrap();
+        merge_hand_written(&mut facts, &written, "evidence.yaml", &mut notes).unwrap();
         assert_eq!(facts.get("change", "title"), Some(&json!("by hand")));
         assert_eq!(
             facts.get("evidence", "security_scan"),
@@ -95,7 +105,15 @@ mod tests {
             facts
                 .provenance
                 .iter()
-                .any(|s| s.field == "change.title" && s.source == "hand-written")
+                .any(|s| s.field == "change.title"
+                    && s.source.kind == SourceKind::HandWritten
+                    && s.source.detail.as_deref() == Some("evidence.yaml"))
         );
+        let provenance: Map<String, Value> =
+            serde_json::from_str(r#"{"provenance": {"change.title": {"kind": "ci"}}}"#).unwrap();
+        let error = merge_hand_written(&mut facts, &provenance, "evidence.yaml", &mut notes)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("provenance"), "{error}");
     }
 }

@@ -1,8 +1,9 @@
-//! The result of a gathering and how it is written: the manifest as YAML (with each field's source
-//! as leading comments) or JSON, and the provenance as a separate JSON document.
+//! The result of a gathering and how it is written: the manifest (with each fact's source in its
+//! `provenance`) as YAML or JSON, and the provenance with the masked detections as a separate JSON
+//! document.
 
 use serde_json::{Value, json};
-use tollgate_manifest::{Format, Manifest};
+use tollgate_manifest::{FactSource, Format, Manifest};
 
 use crate::GatherError;
 use crate::detect::Detection;
@@ -12,8 +13,9 @@ use crate::detect::Detection;
 pub struct FieldSource {
     /// Field path, for example `change.author`.
     pub field: String,
-    /// Source, for example `git`, `ci:GITLAB_USER_LOGIN`, `junit:reports/unit.xml`, `hand-written`.
-    pub source: String,
+    /// Its source, for example `ci (gitlab GITLAB_USER_LOGIN)`.
+    #[serde(flatten)]
+    pub source: FactSource,
 }
 
 /// The gathered manifest, where each field came from, the (masked) detections and notes.
@@ -32,9 +34,9 @@ pub struct Gathered {
 /// Output syntax of [`Gathered::render`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
-    /// YAML, with the provenance as leading comments.
+    /// YAML, with the notes as leading comments.
     Yaml,
-    /// JSON (the provenance is available separately with [`Gathered::provenance_json`]).
+    /// JSON.
     Json,
 }
 
@@ -46,11 +48,8 @@ impl Gathered {
             OutputFormat::Yaml => {
                 let body = serde_yaml_ng::to_string(&self.manifest).map_err(|e| internal(&e))?;
                 let mut text = String::from(
-                    "# Change manifest gathered by `tollgate manifest`.\n# Field sources (hand-written = from the merged manifest):\n",
+                    "# Change manifest gathered by `tollgate manifest`; `provenance` records where each fact came from.\n",
                 );
-                for source in &self.provenance {
-                    text.push_str(&format!("#   {}: {}\n", source.field, source.source));
-                }
                 for note in &self.notes {
                     text.push_str(&format!("# note: {}\n", note.replace('\n', " ")));
                 }

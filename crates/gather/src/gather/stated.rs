@@ -3,13 +3,18 @@
 
 use serde_json::json;
 
+use super::evidence::DETECTORS;
+use super::facts::source;
 use super::steps::{Gathering, read};
 use crate::GatherError;
 use crate::ci::Sourced;
+use crate::git::Repository;
 use crate::ticket::Ticket;
+use tollgate_manifest::{FactSource, SourceKind};
 
 impl Gathering<'_> {
-    /// The CI environment: pipeline, deployer (the CI actor), environment and title.
+    /// The CI environment: pipeline, deployer (the CI actor) and their groups, environment and
+    /// title.
     pub(super) fn ci_context(&mut self) {
         let ci = &self.request.ci;
         let facts = &mut self.facts;
@@ -37,6 +42,20 @@ impl Gathering<'_> {
                 ci_source(environment, ci.system),
             );
         }
+        if let Some(variable) = &ci.deployer_groups {
+            let groups: Vec<&str> = variable
+                .value
+                .split(',')
+                .map(str::trim)
+                .filter(|g| !g.is_empty())
+                .collect();
+            facts.set(
+                "change",
+                "deployer_groups",
+                json!(groups),
+                ci_source(variable, ci.system),
+            );
+        }
         if let Some(title) = &ci.title {
             facts.set(
                 "change",
@@ -48,13 +67,13 @@ impl Gathering<'_> {
     }
 
     /// The change-ticket file: id, status, approvals and what else it states.
-    pub(super) fn ticket(&mut self) -> Result<(), GatherError> {
+    pub(super) fn ticket(&mut self, repo: &Repository) -> Result<(), GatherError> {
         let Some(path) = &self.request.ticket else {
             return Ok(());
         };
         let origin = path.display().to_string();
         let ticket = Ticket::parse(&read(path, "ticket file")?, &origin)?;
-        let source = format!("ticket:{origin}");
+        let source = Self::evidence_file_source(repo, &[path], SourceKind::Ticket, origin)?;
         let facts = &mut self.facts;
         facts.set("change", "id", json!(ticket.id), source.clone());
         facts.set(
@@ -88,7 +107,7 @@ impl Gathering<'_> {
     pub(super) fn flags(&mut self) {
         let overrides = &self.request.overrides;
         let facts = &mut self.facts;
-        let flag = |name: &str| format!("flag:--{name}");
+        let flag = |name: &str| source(SourceKind::CommandLine, format!("--{name}"));
         let text_flags = [
             (&overrides.change_id, "id", "change-id"),
             (&overrides.title, "title", "title"),
@@ -116,16 +135,22 @@ impl Gathering<'_> {
         for class in &overrides.data_classes {
             if !self.data_classes.contains(class) {
                 self.data_classes.push(*class);
-                self.data_sources.push(flag("data-class"));
+                self.data_sources.push("--data-class".to_owned());
             }
         }
         if !self.data_classes.is_empty() {
             self.data_sources.dedup();
+            // Detected data outranks a flag: the detectors' finding is what brought it in scope.
+            let kind = if self.data_sources.iter().any(|s| s == DETECTORS) {
+                SourceKind::Detector
+            } else {
+                SourceKind::CommandLine
+            };
             facts.set(
                 "change",
                 "data_classes",
                 json!(self.data_classes),
-                self.data_sources.join(","),
+                source(kind, self.data_sources.join(", ")),
             );
         }
     }
@@ -139,7 +164,7 @@ impl Gathering<'_> {
                 "change",
                 "ticket_status",
                 json!("draft"),
-                "default (no ticket file: not approved)",
+                source(SourceKind::Default, "no ticket file: not approved"),
             );
         }
         if !facts.has("change", "environment") {
@@ -147,15 +172,16 @@ impl Gathering<'_> {
                 "change",
                 "environment",
                 json!("production"),
-                "default (no CI environment: the strictest)",
+                source(SourceKind::Default, "no CI environment: the strictest"),
             );
         }
     }
 }
 
-fn ci_source(sourced: &Sourced, system: Option<crate::CiSystem>) -> String {
-    match system {
-        Some(system) => format!("ci:{system}:{}", sourced.variable),
-        None => format!("ci:{}", sourced.variable),
-    }
+fn ci_source(sourced: &Sourced, system: Option<crate::CiSystem>) -> FactSource {
+    let detail = match system {
+        Some(system) => format!("{system} {}", sourced.variable),
+        None => sourced.variable.to_string(),
+    };
+    source(SourceKind::Ci, detail)
 }

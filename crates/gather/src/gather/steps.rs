@@ -7,9 +7,12 @@
 use std::path::Path;
 
 use serde_json::{Value, json};
-use tollgate_manifest::{ChangeCategory, DataClass, Format, Manifest, decode};
+use tollgate_manifest::SourceKind::{Configuration, Git};
+use tollgate_manifest::{
+    ChangeCategory, DataClass, FactSource, Format, Manifest, SourceKind, decode,
+};
 
-use super::facts::{Facts, field_rank};
+use super::facts::{Facts, field_rank, source};
 use super::merge::merge_hand_written;
 use super::output::Gathered;
 use super::request::GatherRequest;
@@ -40,6 +43,28 @@ impl<'a> Gathering<'a> {
         }
     }
 
+    /// The source of facts read from evidence files: `kind`, unless one of the files is committed
+    /// to the repository under change, where the change's author could have written it.
+    pub(super) fn evidence_file_source(
+        repo: &Repository,
+        paths: &[&Path],
+        kind: SourceKind,
+        detail: String,
+    ) -> Result<FactSource, GatherError> {
+        for path in paths {
+            if repo.tracks(path)? {
+                return Ok(source(
+                    SourceKind::HandWritten,
+                    format!(
+                        "{detail}; `{}` is committed to the repository under change",
+                        path.display()
+                    ),
+                ));
+            }
+        }
+        Ok(source(kind, detail))
+    }
+
     /// Git: the change between the merge base of base and head, and head (commit, title, author,
     /// size, categories). Returns the repository and the diff for the detectors.
     pub(super) fn git_change(&mut self) -> Result<(Repository, Diff), GatherError> {
@@ -66,24 +91,24 @@ impl<'a> Gathering<'a> {
         let classification = rules.classify(diff.paths());
 
         let facts = &mut self.facts;
-        facts.set("change", "commit", json!(commit.id), "git");
+        facts.set("change", "commit", json!(commit.id), source(Git, ""));
         facts.set(
             "change",
             "title",
             json!(commit.subject),
-            "git:head commit subject",
+            source(Git, "head commit subject"),
         );
         facts.set(
             "change",
             "author",
             json!(author_identity(config, &commit)),
-            "git:head commit author",
+            source(Git, "head commit author"),
         );
         facts.set(
             "change",
             "lines_changed",
             json!(diff.lines_changed()),
-            "git",
+            source(Git, ""),
         );
         let categories: Vec<&str> = classification
             .categories
@@ -100,19 +125,19 @@ impl<'a> Gathering<'a> {
             "change",
             "categories",
             json!(categories),
-            rule_source.clone(),
+            source(Configuration, rule_source),
         );
         facts.set(
             "change",
             "includes_schema_changes",
             json!(classification.has(ChangeCategory::DatabaseSchema)),
-            "path rules (database_schema)",
+            source(Configuration, "path rules (database_schema)"),
         );
         facts.set(
             "change",
             "touches_security_components",
             json!(classification.has(ChangeCategory::SecurityChanges)),
-            "path rules (security_changes)",
+            source(Configuration, "path rules (security_changes)"),
         );
         if diff.authors.len() > 1 {
             let names: Vec<&str> = diff.authors.iter().map(|(_, e)| e.as_str()).collect();
@@ -146,7 +171,7 @@ impl<'a> Gathering<'a> {
                 message: "must be a mapping".to_owned(),
             });
         };
-        merge_hand_written(&mut self.facts, &written, &mut self.notes)?;
+        merge_hand_written(&mut self.facts, &written, &origin, &mut self.notes)?;
         Ok(Some(origin))
     }
 
@@ -196,7 +221,12 @@ impl<'a> Gathering<'a> {
         partial_origin: Option<String>,
         detections: Vec<Detection>,
     ) -> Result<Gathered, GatherError> {
-        let json_text = serde_json::to_string(&self.facts.root)
+        let mut facts = self.facts;
+        let provenance_value = facts.provenance_value();
+        if let Value::Object(root) = &mut facts.root {
+            root.insert("provenance".to_owned(), provenance_value);
+        }
+        let json_text = serde_json::to_string(&facts.root)
             .map_err(|e| GatherError::Internal(e.to_string()))?;
         let manifest = Manifest::from_text(&json_text, Format::Json).map_err(|source| {
             GatherError::Invalid {
@@ -204,7 +234,7 @@ impl<'a> Gathering<'a> {
                 source,
             }
         })?;
-        let mut provenance = self.facts.provenance;
+        let mut provenance = facts.provenance;
         provenance.sort_by_key(|s| field_rank(&s.field));
         Ok(Gathered {
             manifest,
