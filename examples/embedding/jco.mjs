@@ -5,7 +5,8 @@
 // The component takes the manifest as WIT records. jco maps them to JavaScript as: camelCase field
 // names, kebab-case enum values, `undefined` for an absent option and BigInt for `s64`. The
 // manifest here is the JSON form of a manifest file with its defaults filled in (what
-// `serde_json::to_value(&manifest)` gives in Rust); `toWit` and `fromWit` convert.
+// `serde_json::to_value(&manifest)` gives in Rust); `toWit` and `fromWit` convert (the
+// `provenance` mapping becomes a list of `fact-source` records).
 
 const ENUM_FIELDS = new Set(['ticket_status', 'data_classes', 'categories', 'strategy', 'kind',
   'outcome', 'class', 'score_class', 'category_class', 'severity', 'status']);
@@ -28,6 +29,10 @@ export function toWit(value, key = '') {
   if (value === null) return undefined;
   if (key === 'at') return timestamp(value);
   if (typeof value === 'string' && ENUM_FIELDS.has(key)) return value.replace(/_/g, '-');
+  if (key === 'provenance') {
+    // field -> source mapping to the list of `fact-source` records
+    return Object.entries(value).map(([field, source]) => toWit({ field, ...source }, 'source'));
+  }
   if (typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [camel(k), toWit(v, k)]));
   }
@@ -49,7 +54,7 @@ export function fromWit(value, key = '') {
 // npx jco transpile sox.wasm -o sox   (the component imports nothing: no shims needed)
 export function evaluateWith(policy, manifest, settings, now) {
   try {
-    const decision = policy.evaluate(toWit(manifest), settings, { now: timestamp(now) });
+    const decision = policy.evaluate(toWit({ provenance: {}, ...manifest }), settings, { now: timestamp(now) });
     return { decision: fromWit(decision) };
   } catch (error) {
     // `result<decision, eval-error>`: jco throws the `err` case as a ComponentError.

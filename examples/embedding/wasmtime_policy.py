@@ -6,7 +6,8 @@ between the `embed:` markers.
 The component takes the manifest as WIT records. wasmtime-py maps a record to an object whose
 attributes are the WIT field names (kebab-case), an enum to its kebab-case case name, an option to
 the value or None, and `result<T, E>` to the `ok` value or a `Variant` for `err`. The manifest here
-is the JSON form of a manifest file with its defaults filled in; `to_wit` and `from_wit` convert.
+is the JSON form of a manifest file with its defaults filled in; `to_wit` and `from_wit` convert
+(the `provenance` mapping becomes a list of `fact-source` records).
 """
 
 import calendar
@@ -45,6 +46,8 @@ def to_wit(value, key=""):
         return timestamp(value)
     if isinstance(value, str) and key in ENUM_FIELDS:
         return value.replace("_", "-")
+    if key == "provenance":  # field -> source mapping to the list of `fact-source` records
+        return [to_wit({"field": field, "detail": None, **source}) for field, source in value.items()]
     if isinstance(value, dict):
         record = WitRecord()
         for k, v in value.items():
@@ -80,7 +83,7 @@ class Policy:
     def evaluate(self, manifest, settings, now):
         context = WitRecord()
         context.now = timestamp(now)
-        result = self.call("evaluate", to_wit(manifest), settings, context)
+        result = self.call("evaluate", to_wit({"provenance": {}, **manifest}), settings, context)
         if isinstance(result, Variant):  # `err`: the policy could not evaluate
             return {"error": {"kind": result.tag.replace("-", "_"), "message": result.payload}}
         return {"decision": from_wit(result)}

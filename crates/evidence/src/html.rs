@@ -184,12 +184,12 @@ pub fn render(report: &Report) -> String {
     };
     let _ = write!(
         h,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\"><title>Tollgate compliance evidence {} to {}</title><style>{STYLE}</style></head><body>",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\"><title>Tollgate compliance evidence {} up to {}</title><style>{STYLE}</style></head><body>",
         scope.from, scope.to
     );
     let _ = write!(
         h,
-        "<h1>Compliance evidence report</h1><p class=\"meta\">Period {} to {} · {} · generated {} by {} from the decision log <code>{}</code></p>",
+        "<h1>Compliance evidence report</h1><p class=\"meta\">Period {} up to, not including, {} · {} · generated {} by {} from the decision log <code>{}</code></p>",
         scope.from,
         scope.to,
         escape(&frameworks),
@@ -329,7 +329,7 @@ pub fn render(report: &Report) -> String {
     h.push_str("</tbody></table>");
 
     // Change control.
-    h.push_str("<h2 id=\"change-control\">Change-control evidence</h2><table><thead><tr><th>Change</th><th>Title</th><th>Ticket</th><th>Requester</th><th>Approvals</th><th>Approval time</th><th>Risk</th><th>Outcome</th></tr></thead><tbody>");
+    h.push_str("<h2 id=\"change-control\">Change-control evidence</h2><table><thead><tr><th>Change</th><th>Title</th><th>Ticket</th><th>Requester</th><th>Approvals</th><th>Approvals from</th><th>Approval time</th><th>Risk</th><th>Outcome</th></tr></thead><tbody>");
     for c in &report.change_control {
         let approvals: Vec<String> = c
             .approvals
@@ -338,13 +338,14 @@ pub fn render(report: &Report) -> String {
             .collect();
         let _ = write!(
             h,
-            "<tr><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} {}</td><td class=\"{}\">{}</td></tr>",
+            "<tr><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} {}</td><td class=\"{}\">{}</td></tr>",
             record_link(&c.record),
             if c.emergency { " (emergency)" } else { "" },
             escape(&c.title),
             escape(&c.ticket_status),
             escape(&c.requester),
             approvals.join("<br>"),
+            escape(&c.approvals_source),
             escape(c.approval_time.as_deref().unwrap_or("none")),
             escape(c.risk_class.as_deref().unwrap_or("n/a")),
             c.risk_score.map(|s| format!("({s})")).unwrap_or_default(),

@@ -186,7 +186,7 @@ pub fn render(report: &Report) -> Value {
         "assessment-results": {
             "uuid": uuid(&seed, "assessment-results"),
             "metadata": {
-                "title": format!("Tollgate compliance evidence {} to {}", scope.from, scope.to),
+                "title": format!("Tollgate compliance evidence {} up to {}", scope.from, scope.to),
                 "last-modified": scope.generated_at.to_string(),
                 "version": version,
                 "oscal-version": OSCAL_VERSION,

@@ -193,7 +193,10 @@ mod tests {
                 ("TOLLGATE_DEPLOYER_GROUPS", " production-deployers, dba "),
             ]),
         );
-        assert_eq!(value(&context.deployer_groups), Some("production-deployers, dba"));
+        assert_eq!(
+            value(&context.deployer_groups),
+            Some("production-deployers, dba")
+        );
     }
 
     #[test]

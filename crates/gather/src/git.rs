@@ -144,7 +144,14 @@ impl Repository {
         let Some(relative) = relative.to_str() else {
             return Ok(false);
         };
-        let listed = self.run(&["-C", &top.display().to_string(), "ls-files", "-z", "--", relative])?;
+        let listed = self.run(&[
+            "-C",
+            &top.display().to_string(),
+            "ls-files",
+            "-z",
+            "--",
+            relative,
+        ])?;
         Ok(!listed.is_empty())
     }
 

@@ -228,7 +228,10 @@ fn gathers_facts_from_git_evidence_and_detectors() {
         assert!(!text.contains(LIVE_PAN));
     }
     let yaml = gathered.render(OutputFormat::Yaml).unwrap();
-    assert!(yaml.contains("\n  change.author:\n    kind: git\n    detail: head commit author\n"), "{yaml}");
+    assert!(
+        yaml.contains("\n  change.author:\n    kind: git\n    detail: head commit author\n"),
+        "{yaml}"
+    );
     let provenance = gathered.provenance_json();
     assert!(!provenance.contains(LIVE_PAN));
     assert!(provenance.contains("************1486"));
@@ -381,7 +384,10 @@ fn evidence_files_committed_to_the_change_are_hand_written() {
             "{source}"
         );
     }
-    assert_eq!(provenance.kind_of("evidence.security_scan"), SourceKind::Scanner);
+    assert_eq!(
+        provenance.kind_of("evidence.security_scan"),
+        SourceKind::Scanner
+    );
 }
 
 #[test]
@@ -402,14 +408,20 @@ fn a_passing_backup_suite_verifies_the_backup() {
     let gathered = gather(&request).unwrap();
     assert!(gathered.manifest.evidence.backup_verified);
     assert_eq!(
-        gathered.manifest.provenance.kind_of("evidence.backup_verified"),
+        gathered
+            .manifest
+            .provenance
+            .kind_of("evidence.backup_verified"),
         SourceKind::TestReport
     );
     // Without a backup suite nothing is said about the backup (the fail-closed default).
     let gathered = gather(&self::request(root)).unwrap();
     assert!(!gathered.manifest.evidence.backup_verified);
     assert_eq!(
-        gathered.manifest.provenance.kind_of("evidence.backup_verified"),
+        gathered
+            .manifest
+            .provenance
+            .kind_of("evidence.backup_verified"),
         SourceKind::Unrecorded
     );
 }

@@ -3,10 +3,11 @@
 //! recorded source is [`SourceKind::Unrecorded`]. Policies decide which sources they trust for the
 //! facts a change's author could otherwise assert about their own change.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use schemars::JsonSchema;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// Every manifest fact that can carry a source, in manifest order.
@@ -43,7 +44,9 @@ pub const FACT_FIELDS: &[&str] = &[
 ];
 
 /// The kind of system a fact came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceKind {
     /// No source was recorded (a hand-written manifest that states none).
@@ -143,9 +146,24 @@ impl fmt::Display for FactSource {
 
 /// The sources of a manifest's facts, by field path (`change.approvals`). Only the fields of
 /// [`FACT_FIELDS`] may appear.
-#[derive(Debug, Clone, PartialEq, Eq, Default, JsonSchema)]
-#[schemars(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Provenance(pub BTreeMap<String, FactSource>);
+
+impl JsonSchema for Provenance {
+    fn schema_name() -> Cow<'static, str> {
+        "Provenance".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let source = generator.subschema_for::<FactSource>();
+        json_schema!({
+            "type": "object",
+            "description": "Where each fact came from, by field path.",
+            "propertyNames": { "enum": FACT_FIELDS },
+            "additionalProperties": source
+        })
+    }
+}
 
 impl Serialize for Provenance {
     /// In manifest field order.
@@ -234,7 +252,10 @@ mod tests {
             serde_json::from_str(r#"{"change.approvals": {"kind": "ticket", "detail": "CHG-1"}}"#)
                 .unwrap();
         assert_eq!(provenance.kind_of("change.approvals"), SourceKind::Ticket);
-        assert_eq!(provenance.kind_of("change.deployer_groups"), SourceKind::Unrecorded);
+        assert_eq!(
+            provenance.kind_of("change.deployer_groups"),
+            SourceKind::Unrecorded
+        );
         let error = serde_json::from_str::<Provenance>(r#"{"change.approval": {"kind": "ci"}}"#)
             .unwrap_err()
             .to_string();

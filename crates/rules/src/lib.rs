@@ -23,11 +23,11 @@ pub use catalogue::{Catalogue, ControlEntry, ReferenceEntry};
 pub use risk::assess_risk;
 pub use routing::{RoutingResult, automated_checks, route};
 pub use scope::{AppliesTo, Scope};
-pub use trust::{TrustedFacts, TrustedSources};
 pub use settings::{
     ApproverSettings, CategoryClasses, EmergencySettings, RequiredTests, RiskSettings, Settings,
     SettingsError, category_name,
 };
+pub use trust::{TrustedFacts, TrustedSources};
 
 /// Context of one evaluation, supplied by the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

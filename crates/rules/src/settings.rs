@@ -5,8 +5,8 @@
 
 use std::collections::BTreeSet;
 
-use serde::{Deserialize, Serialize};
 use crate::trust::TrustedSources;
+use serde::{Deserialize, Serialize};
 use tollgate_manifest::{ChangeCategory, IdentityAliases, IdentityMatch, compare_identities};
 
 /// Why settings are invalid. The message names the field.

@@ -137,7 +137,9 @@ impl UntrustedFact {
                 "take `{}` from a trusted source, or add `{}` to the settings' \
                  `trusted_sources.{}`",
                 self.field,
-                self.source.as_ref().map_or(SourceKind::Unrecorded, |s| s.kind),
+                self.source
+                    .as_ref()
+                    .map_or(SourceKind::Unrecorded, |s| s.kind),
                 self.field
             ),
             self.field.clone(),
@@ -208,8 +210,8 @@ pub fn annotate(
             match (manifest.provenance.get(field), untrusted) {
                 (Some(source), None) => result.evidence.push(format!("`{field}` from {source}")),
                 (source, Some(untrusted)) => {
-                    let source =
-                        source.map_or_else(|| SourceKind::Unrecorded.to_string(), |s| s.to_string());
+                    let source = source
+                        .map_or_else(|| SourceKind::Unrecorded.to_string(), |s| s.to_string());
                     result
                         .evidence
                         .push(format!("`{field}` from {source}: not trusted, disregarded"));
@@ -323,8 +325,14 @@ mod tests {
     #[test]
     fn facts_that_would_not_fail_closed_cannot_be_restricted() {
         for (json, field) in [
-            (r#"{"change.data_classes": ["ci"]}"#, "trusted_sources.change.data_classes"),
-            (r#"{"change.approvals": []}"#, "trusted_sources.change.approvals"),
+            (
+                r#"{"change.data_classes": ["ci"]}"#,
+                "trusted_sources.change.data_classes",
+            ),
+            (
+                r#"{"change.approvals": []}"#,
+                "trusted_sources.change.approvals",
+            ),
         ] {
             let sources: TrustedSources = serde_json::from_str(json).unwrap();
             assert_eq!(sources.validate().unwrap_err().field, field);

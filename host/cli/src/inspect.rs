@@ -122,6 +122,12 @@ fn inspection_text(inspection: &Inspection<'_>) -> String {
     for control in &meta.controls {
         let _ = writeln!(out, "  {}  {}", control.id, control.title);
         let _ = writeln!(out, "      {}", control.description);
+        if !control.rules.is_empty() {
+            let _ = writeln!(out, "      rules: {}", control.rules.join(", "));
+        }
+        if !control.relies_on.is_empty() {
+            let _ = writeln!(out, "      relies on: {}", control.relies_on.join(", "));
+        }
         for reference in &control.references {
             let _ = writeln!(out, "      - {reference}");
         }

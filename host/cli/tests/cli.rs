@@ -545,6 +545,26 @@ fn inspect_prints_metadata_controls_and_interface() {
     let controls = inspection["controls"].as_array().expect("controls");
     assert!(controls.iter().any(|c| c["id"] == "PCI-6.5.1"));
     assert!(controls.iter().all(|c| c["references"].is_array()));
+    let role_separation = controls.iter().find(|c| c["id"] == "PCI-6.5.4").unwrap();
+    let rules = role_separation["rules"].as_array().unwrap();
+    assert!(rules.iter().any(|r| r == "sod-self-approval"), "{rules:?}");
+    assert!(
+        role_separation["relies_on"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "change.approvals")
+    );
+    tollgate()
+        .args(["inspect", "sox"])
+        .assert()
+        .code(0)
+        .stdout(contains(
+            "rules: deployer-not-authorised, sod-author-deploys",
+        ))
+        .stdout(contains(
+            "relies on: change.author, change.deployer, change.deployer_groups",
+        ));
     let exports: Vec<&str> = inspection["exports"]
         .as_array()
         .unwrap()

@@ -139,7 +139,7 @@ impl Pipeline {
         write(
             root,
             "compliance/change-evidence.yaml",
-            "change:\n  reason: failed captures during network blips\n  security_impact: session lifetime shortened\n  deployer_groups: [production-deployers]\nevidence:\n  compliance_checks_passed: true\n  backup_verified: true\n  rollback_plan: { documented: true, strategy: blue_green, tested: true }\n  encryption: { at_rest: true, in_transit: true, key_rotated_days_ago: 30 }\n  audit_logging: true\n  test_data_removed: true\n  breach_notification_procedure: true\n",
+            "change:\n  reason: failed captures during network blips\n  security_impact: session lifetime shortened\nevidence:\n  compliance_checks_passed: true\n  rollback_plan: { documented: true, strategy: blue_green, tested: true }\n  encryption: { at_rest: true, in_transit: true, key_rotated_days_ago: 30 }\n  audit_logging: true\n  test_data_removed: true\n  breach_notification_procedure: true\n",
         );
         Self { dir }
     }
@@ -153,6 +153,11 @@ impl Pipeline {
     }
 
     fn tollgate(&self, args: &[&str]) -> Output {
+        self.tollgate_with(args, &[])
+    }
+
+    /// Runs `tollgate` with extra environment variables (the CI system's).
+    fn tollgate_with(&self, args: &[&str], vars: &[(&str, &str)]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_tollgate"))
             .current_dir(self.root())
             .args(args)
@@ -163,6 +168,7 @@ impl Pipeline {
             .env_remove("GITHUB_ACTIONS")
             .env_remove("JENKINS_URL")
             .env_remove("JENKINS_HOME")
+            .envs(vars.iter().copied())
             .output()
             .unwrap()
     }
@@ -176,7 +182,7 @@ impl Pipeline {
             "--head",
             "feature",
             "--ci",
-            "none",
+            "gitlab",
             "--deployer",
             "carol",
         ];
@@ -206,7 +212,11 @@ impl Pipeline {
             "out/manifest.sources.json",
         ]);
         std::fs::create_dir_all(self.path("out")).unwrap();
-        let output = self.tollgate(&args);
+        // The deployer's groups come from the protected deployment environment's CI variable.
+        let output = self.tollgate_with(
+            &args,
+            &[("TOLLGATE_DEPLOYER_GROUPS", "production-deployers")],
+        );
         assert_eq!(
             output.status.code(),
             Some(0),
@@ -261,9 +271,11 @@ fn manifest_gathers_the_change_and_validates() {
     assert_eq!((unit.passed, unit.failed), (2, 0));
     let scan = manifest.evidence.security_scan.as_ref().unwrap();
     assert_eq!((scan.completed, scan.medium), (true, 1));
-    // The header says which fields were gathered and which were hand-written.
-    assert!(text.contains("#   change.author: git:head commit author"));
-    assert!(text.contains("#   evidence.rollback_plan: hand-written"));
+    // The provenance says which fields were gathered and which were hand-written.
+    assert!(text.contains("  change.author:\n    kind: git\n    detail: head commit author\n"));
+    assert!(text.contains(
+        "  evidence.rollback_plan:\n    kind: hand_written\n    detail: compliance/change-evidence.yaml\n"
+    ));
     let sources: Value = serde_json::from_str(
         &std::fs::read_to_string(pipeline.path("out/manifest.sources.json")).unwrap(),
     )
@@ -272,6 +284,88 @@ fn manifest_gathers_the_change_and_validates() {
 }
 
 /// `manifest --output -` (and `-o -`) is standard output, not a file named `-`.
+#[test]
+fn self_asserted_facts_in_a_hand_written_file_are_disregarded() {
+    let pipeline = Pipeline::new();
+    let manifest = pipeline.manifest();
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let gathered = Manifest::from_text(&text, Format::Yaml).unwrap();
+    let groups = gathered.provenance.get("change.deployer_groups").unwrap();
+    assert_eq!(groups.to_string(), "ci (gitlab TOLLGATE_DEPLOYER_GROUPS)");
+    assert_eq!(
+        gathered.provenance.kind_of("evidence.rollback_plan"),
+        tollgate_manifest::SourceKind::HandWritten
+    );
+
+    // The author writes the groups into the committed evidence file: they win the merge, are
+    // recorded as hand-written, and the policies disregard them.
+    write(
+        pipeline.root(),
+        "compliance/self-asserted.yaml",
+        "change:\n  deployer_groups: [production-deployers]\n",
+    );
+    let output = pipeline.tollgate(&[
+        "manifest",
+        "--base",
+        "main",
+        "--ticket",
+        "compliance/ticket.json",
+        "--deployer",
+        "carol",
+        "--merge",
+        "compliance/self-asserted.yaml",
+        "--output",
+        "out/self-asserted.yaml",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = pipeline.tollgate(&[
+        "eval",
+        "out/self-asserted.yaml",
+        "--now",
+        NOW,
+        "--policy",
+        "sox",
+        "--dry-run",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let decision = &json["policies"][0]["decision"];
+    let findings: Vec<String> = decision["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["control_id"] == "SOX-AC-02")
+        .map(|f| f["rule_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        findings,
+        ["deployer-not-authorised", "evidence-untrusted-source"]
+    );
+    let evidence = decision["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["control_id"] == "SOX-AC-02")
+        .unwrap()["evidence"]
+        .to_string();
+    assert!(
+        evidence.contains("`change.deployer_groups` from hand_written (compliance/self-asserted.yaml): not trusted, disregarded"),
+        "{evidence}"
+    );
+}
+
 #[test]
 fn manifest_output_dash_is_standard_output() {
     let pipeline = Pipeline::new();

@@ -45,15 +45,32 @@ pub const CATALOGUE: Catalogue = Catalogue {
                           of the authorised deployer group and never by the change's author; \
                           emergency changes carry a retrospective approval.",
             references: &[cfr("164.312(a)(1)"), cfr("164.312(a)(2)(ii)")],
-            rules: &["sod-self-approval", "sod-deployer-approval", "sod-identity-unmatched", "approval-after-evaluation", "deployer-not-authorised", "sod-author-deploys", "evidence-untrusted-source"],
-            relies_on: &["change.author", "change.deployer", "change.deployer_groups", "change.approvals"],
+            rules: &[
+                "sod-self-approval",
+                "sod-deployer-approval",
+                "sod-identity-unmatched",
+                "approval-after-evaluation",
+                "deployer-not-authorised",
+                "sod-author-deploys",
+                "evidence-untrusted-source",
+            ],
+            relies_on: &[
+                "change.author",
+                "change.deployer",
+                "change.deployer_groups",
+                "change.approvals",
+            ],
         },
         ControlEntry {
             id: ENCRYPTION_AT_REST,
             title: "Encryption and decryption (at rest)",
             description: "ePHI stored by the affected systems is encrypted at rest.",
             references: &[cfr("164.312(a)(2)(iv)")],
-            rules: &["encryption-evidence-missing", "encryption-at-rest-disabled", "evidence-untrusted-source"],
+            rules: &[
+                "encryption-evidence-missing",
+                "encryption-at-rest-disabled",
+                "evidence-untrusted-source",
+            ],
             relies_on: &["evidence.encryption"],
         },
         ControlEntry {
@@ -61,7 +78,11 @@ pub const CATALOGUE: Catalogue = Catalogue {
             title: "Transmission security (encryption)",
             description: "ePHI transmitted by the affected systems is encrypted in transit.",
             references: &[cfr("164.312(e)(1)"), cfr("164.312(e)(2)(ii)")],
-            rules: &["encryption-evidence-missing", "encryption-in-transit-disabled", "evidence-untrusted-source"],
+            rules: &[
+                "encryption-evidence-missing",
+                "encryption-in-transit-disabled",
+                "evidence-untrusted-source",
+            ],
             relies_on: &["evidence.encryption"],
         },
         ControlEntry {
@@ -79,7 +100,14 @@ pub const CATALOGUE: Catalogue = Catalogue {
                           to the commit and pipeline run that produced it, so ePHI is not altered \
                           by untested or unidentified code.",
             references: &[cfr("164.312(c)(1)")],
-            rules: &["required-tests-missing", "required-tests-empty", "tests-failed", "commit-not-recorded", "pipeline-run-not-recorded", "evidence-untrusted-source"],
+            rules: &[
+                "required-tests-missing",
+                "required-tests-empty",
+                "tests-failed",
+                "commit-not-recorded",
+                "pipeline-run-not-recorded",
+                "evidence-untrusted-source",
+            ],
             relies_on: &["change.commit", "change.pipeline_id", "evidence.tests"],
         },
         ControlEntry {
@@ -88,7 +116,11 @@ pub const CATALOGUE: Catalogue = Catalogue {
             description: "The deployer and every approver act under an individual, authenticated \
                           identity, never a shared account.",
             references: &[cfr("164.312(d)"), cfr("164.312(a)(2)(i)")],
-            rules: &["deployer-shared-account", "approval-by-shared-account", "evidence-untrusted-source"],
+            rules: &[
+                "deployer-shared-account",
+                "approval-by-shared-account",
+                "evidence-untrusted-source",
+            ],
             relies_on: &["change.deployer", "change.approvals"],
         },
         ControlEntry {
@@ -116,7 +148,10 @@ pub const CATALOGUE: Catalogue = Catalogue {
             description: "A procedure to notify individuals, HHS and, where required, the media of \
                           a breach of unsecured PHI is in place for the affected systems.",
             references: &[cfr("164.400-414")],
-            rules: &["breach-notification-procedure-missing", "evidence-untrusted-source"],
+            rules: &[
+                "breach-notification-procedure-missing",
+                "evidence-untrusted-source",
+            ],
             relies_on: &["evidence.breach_notification_procedure"],
         },
     ],

@@ -44,8 +44,24 @@ pub const CATALOGUE: Catalogue = Catalogue {
                           its risk class requires, and a procedure to back it out and return to a \
                           secure state is documented.",
             references: &[requirement("6.5.1")],
-            rules: &["change-reason-missing", "security-impact-missing", "ticket-rejected", "ticket-not-approved", "required-tests-missing", "required-tests-empty", "tests-failed", "rollback-plan-missing", "evidence-untrusted-source"],
-            relies_on: &["change.reason", "change.security_impact", "change.ticket_status", "evidence.tests", "evidence.rollback_plan"],
+            rules: &[
+                "change-reason-missing",
+                "security-impact-missing",
+                "ticket-rejected",
+                "ticket-not-approved",
+                "required-tests-missing",
+                "required-tests-empty",
+                "tests-failed",
+                "rollback-plan-missing",
+                "evidence-untrusted-source",
+            ],
+            relies_on: &[
+                "change.reason",
+                "change.security_impact",
+                "change.ticket_status",
+                "evidence.tests",
+                "evidence.rollback_plan",
+            ],
         },
         ControlEntry {
             id: ENVIRONMENT_SEPARATION,
@@ -54,7 +70,11 @@ pub const CATALOGUE: Catalogue = Catalogue {
                           deployments are made by members of the authorised deployer group, under \
                           an individual identity.",
             references: &[requirement("6.5.3")],
-            rules: &["deployer-not-authorised", "deployer-shared-account", "evidence-untrusted-source"],
+            rules: &[
+                "deployer-not-authorised",
+                "deployer-shared-account",
+                "evidence-untrusted-source",
+            ],
             relies_on: &["change.deployer", "change.deployer_groups"],
         },
         ControlEntry {
@@ -63,7 +83,15 @@ pub const CATALOGUE: Catalogue = Catalogue {
             description: "Approvals come from people other than the change's author and deployer, \
                           and in production the author does not deploy their own change.",
             references: &[requirement("6.5.4")],
-            rules: &["sod-self-approval", "sod-deployer-approval", "sod-identity-unmatched", "approval-after-evaluation", "approval-by-shared-account", "sod-author-deploys", "evidence-untrusted-source"],
+            rules: &[
+                "sod-self-approval",
+                "sod-deployer-approval",
+                "sod-identity-unmatched",
+                "approval-after-evaluation",
+                "approval-by-shared-account",
+                "sod-author-deploys",
+                "evidence-untrusted-source",
+            ],
             relies_on: &["change.author", "change.deployer", "change.approvals"],
         },
         ControlEntry {
@@ -89,7 +117,12 @@ pub const CATALOGUE: Catalogue = Catalogue {
             title: "Critical and high vulnerabilities addressed",
             description: "A completed vulnerability scan shows no open critical or high findings.",
             references: &[requirement("6.3.3")],
-            rules: &["vulnerability-scan-missing", "critical-vulnerabilities-open", "high-vulnerabilities-open", "evidence-untrusted-source"],
+            rules: &[
+                "vulnerability-scan-missing",
+                "critical-vulnerabilities-open",
+                "high-vulnerabilities-open",
+                "evidence-untrusted-source",
+            ],
             relies_on: &["evidence.security_scan"],
         },
         ControlEntry {

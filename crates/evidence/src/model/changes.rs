@@ -39,6 +39,9 @@ pub struct ChangeControlEvidence {
     pub requester: String,
     /// Approvals.
     pub approvals: Vec<ApprovalEvidence>,
+    /// Where the approvals came from, for example `ticket (ServiceNow CHG-2041)`; `unrecorded`
+    /// when the manifest recorded no source.
+    pub approvals_source: String,
     /// Time of the last approval, if any.
     pub approval_time: Option<String>,
     /// Required roles.
@@ -124,6 +127,7 @@ pub(super) fn change_control(r: &LoggedRecord, d: &DecisionRecord) -> ChangeCont
         ticket_status: text(manifest, &["change", "ticket_status"]).unwrap_or_default(),
         requester: text(manifest, &["change", "author"]).unwrap_or_default(),
         approval_time: approvals.iter().map(|a| a.at.clone()).max(),
+        approvals_source: source_of(manifest, "change.approvals"),
         approvals: approvals.clone(),
         required_roles: d.required_roles.clone(),
         missing_roles: d.missing_roles.clone(),
@@ -137,6 +141,16 @@ pub(super) fn change_control(r: &LoggedRecord, d: &DecisionRecord) -> ChangeCont
         emergency: manifest["change"]["emergency"].as_bool().unwrap_or(false),
         outcome: d.outcome.as_str().to_owned(),
         manifest_digest: d.manifest.digest.clone(),
+    }
+}
+
+/// Where a recorded manifest's fact came from, as `kind (detail)`.
+fn source_of(manifest: &Value, field: &str) -> String {
+    let source = &manifest["provenance"][field];
+    match (text(source, &["kind"]), text(source, &["detail"])) {
+        (Some(kind), Some(detail)) => format!("{kind} ({detail})"),
+        (Some(kind), None) => kind,
+        _ => "unrecorded".to_owned(),
     }
 }
 

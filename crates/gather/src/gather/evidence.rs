@@ -104,12 +104,7 @@ impl Gathering<'_> {
             "security_scan",
             serde_json::to_value(scan.to_manifest())
                 .map_err(|e| GatherError::Internal(e.to_string()))?,
-            Self::evidence_file_source(
-                repo,
-                &paths,
-                SourceKind::Scanner,
-                origins.join(", "),
-            )?,
+            Self::evidence_file_source(repo, &paths, SourceKind::Scanner, origins.join(", "))?,
         );
         if scan.ignored > 0 {
             self.notes.push(format!(

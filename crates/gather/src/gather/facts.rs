@@ -26,13 +26,7 @@ impl Facts {
     }
 
     /// Sets `section.key` (one level deep) and records the source.
-    pub(super) fn set(
-        &mut self,
-        section: &str,
-        key: &str,
-        value: Value,
-        source: FactSource,
-    ) {
+    pub(super) fn set(&mut self, section: &str, key: &str, value: Value, source: FactSource) {
         if let Some(Value::Object(map)) = self.root.get_mut(section) {
             map.insert(key.to_owned(), value);
         }
@@ -50,7 +44,6 @@ impl Facts {
     pub(super) fn get(&self, section: &str, key: &str) -> Option<&Value> {
         self.root.get(section).and_then(|s| s.get(key))
     }
-
 }
 
 /// Orders provenance like the manifest's fields.

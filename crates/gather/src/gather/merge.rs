@@ -53,8 +53,9 @@ pub(super) fn merge_hand_written(
                     what: "partial manifest",
                     path: origin.to_owned(),
                     field: "provenance",
-                    message: "is recorded by `tollgate manifest` and cannot be merged in; remove it"
-                        .to_owned(),
+                    message:
+                        "is recorded by `tollgate manifest` and cannot be merged in; remove it"
+                            .to_owned(),
                 });
             }
             // Anything else (a misspelt section, a non-mapping section) is left to the manifest
@@ -78,7 +79,12 @@ mod tests {
     #[test]
     fn hand_written_values_win_and_are_noted() {
         let mut facts = Facts::new();
-        facts.set("change", "title", json!("from git"), source(SourceKind::Git, ""));
+        facts.set(
+            "change",
+            "title",
+            json!("from git"),
+            source(SourceKind::Git, ""),
+        );
         facts.set(
             "evidence",
             "security_scan",
@@ -101,14 +107,9 @@ mod tests {
                 .iter()
                 .any(|n| n.contains("change.title") && n.contains("git"))
         );
-        assert!(
-            facts
-                .provenance
-                .iter()
-                .any(|s| s.field == "change.title"
-                    && s.source.kind == SourceKind::HandWritten
-                    && s.source.detail.as_deref() == Some("evidence.yaml"))
-        );
+        assert!(facts.provenance.iter().any(|s| s.field == "change.title"
+            && s.source.kind == SourceKind::HandWritten
+            && s.source.detail.as_deref() == Some("evidence.yaml")));
         let provenance: Map<String, Value> =
             serde_json::from_str(r#"{"provenance": {"change.title": {"kind": "ci"}}}"#).unwrap();
         let error = merge_hand_written(&mut facts, &provenance, "evidence.yaml", &mut notes)

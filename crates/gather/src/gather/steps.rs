@@ -226,8 +226,8 @@ impl<'a> Gathering<'a> {
         if let Value::Object(root) = &mut facts.root {
             root.insert("provenance".to_owned(), provenance_value);
         }
-        let json_text = serde_json::to_string(&facts.root)
-            .map_err(|e| GatherError::Internal(e.to_string()))?;
+        let json_text =
+            serde_json::to_string(&facts.root).map_err(|e| GatherError::Internal(e.to_string()))?;
         let manifest = Manifest::from_text(&json_text, Format::Json).map_err(|source| {
             GatherError::Invalid {
                 partial: partial_origin,
