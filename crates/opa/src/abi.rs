@@ -269,7 +269,13 @@ pub fn eval<P: Policy>(policy: &P, framework: &str, ctx: u32) -> u32 {
     let context = context(ctx);
     let input = value(context.input).map(OpaValue::dump);
     let data = value(context.data).and_then(OpaValue::to_json);
-    let result = run(policy, framework, context.entrypoint, input.as_deref(), data.as_ref());
+    let result = run(
+        policy,
+        framework,
+        context.entrypoint,
+        input.as_deref(),
+        data.as_ref(),
+    );
     context.result = store(OpaValue::Text(result_set(&result, 0)));
     0
 }

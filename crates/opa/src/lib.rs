@@ -218,7 +218,10 @@ fn settings(tollgate: Option<&Value>, framework: &str) -> Result<String, EvalErr
 }
 
 /// The evaluation time: `data.tollgate.now`, else the host's clock.
-fn now(tollgate: Option<&Value>, clock: impl FnOnce() -> Option<i64>) -> Result<Timestamp, EvalError> {
+fn now(
+    tollgate: Option<&Value>,
+    clock: impl FnOnce() -> Option<i64>,
+) -> Result<Timestamp, EvalError> {
     match tollgate.and_then(|t| t.get("now")) {
         None | Some(Value::Null) => {
             let nanos = clock().ok_or_else(|| {
@@ -229,7 +232,9 @@ fn now(tollgate: Option<&Value>, clock: impl FnOnce() -> Option<i64>) -> Result<
             let seconds = nanos.div_euclid(1_000_000_000);
             let nanoseconds = u32::try_from(nanos.rem_euclid(1_000_000_000)).unwrap_or(0);
             Timestamp::from_parts(seconds, nanoseconds).ok_or_else(|| {
-                EvalError::Internal(format!("`{NOW_BUILTIN}` returned an impossible time {nanos}"))
+                EvalError::Internal(format!(
+                    "`{NOW_BUILTIN}` returned an impossible time {nanos}"
+                ))
             })
         }
         Some(Value::String(text)) => Timestamp::parse(text)
@@ -432,12 +437,36 @@ mod tests {
 
     #[test]
     fn the_three_entrypoints_answer_from_one_decision() {
-        let decision = evaluate(&Approve, "t", Entrypoint::Decision, Some(MANIFEST), Some(&data()), no_clock).unwrap();
+        let decision = evaluate(
+            &Approve,
+            "t",
+            Entrypoint::Decision,
+            Some(MANIFEST),
+            Some(&data()),
+            no_clock,
+        )
+        .unwrap();
         let decision: Decision = serde_json::from_str(&decision).unwrap();
         assert_eq!(decision.outcome, Outcome::Approved);
-        let allow = evaluate(&Approve, "t", Entrypoint::Allow, Some(MANIFEST), Some(&data()), no_clock).unwrap();
+        let allow = evaluate(
+            &Approve,
+            "t",
+            Entrypoint::Allow,
+            Some(MANIFEST),
+            Some(&data()),
+            no_clock,
+        )
+        .unwrap();
         assert_eq!(allow, "true");
-        let deny = evaluate(&Approve, "t", Entrypoint::Deny, Some(MANIFEST), Some(&data()), no_clock).unwrap();
+        let deny = evaluate(
+            &Approve,
+            "t",
+            Entrypoint::Deny,
+            Some(MANIFEST),
+            Some(&data()),
+            no_clock,
+        )
+        .unwrap();
         assert_eq!(deny, "[]");
     }
 
@@ -466,9 +495,13 @@ mod tests {
 
     #[test]
     fn invalid_settings_are_an_error_naming_the_field() {
-        let data = json!({"tollgate": {"now": "2026-06-01T00:00:00Z", "t": {"settings": {"nope": 1}}}});
+        let data =
+            json!({"tollgate": {"now": "2026-06-01T00:00:00Z", "t": {"settings": {"nope": 1}}}});
         let error = decide(&Approve, "t", Some(MANIFEST), Some(&data), no_clock).unwrap_err();
-        assert!(matches!(&error, EvalError::InvalidSettings(m) if m.contains("nope")), "{error}");
+        assert!(
+            matches!(&error, EvalError::InvalidSettings(m) if m.contains("nope")),
+            "{error}"
+        );
         let data = json!({"tollgate": {"now": "yesterday"}});
         let error = decide(&Approve, "t", Some(MANIFEST), Some(&data), no_clock).unwrap_err();
         assert!(error.to_string().contains("`data.tollgate.now`"), "{error}");
@@ -482,10 +515,19 @@ mod tests {
         let input = MANIFEST.replace("ticket_status", "ticket_stauts");
         let error = decide(&Approve, "t", Some(&input), Some(&data()), no_clock).unwrap_err();
         let message = abort_message(&error);
-        assert!(message.starts_with("tollgate: invalid manifest: `input`"), "{message}");
-        assert!(message.contains("change.ticket_stauts") && message.contains("line 2"), "{message}");
+        assert!(
+            message.starts_with("tollgate: invalid manifest: `input`"),
+            "{message}"
+        );
+        assert!(
+            message.contains("change.ticket_stauts") && message.contains("line 2"),
+            "{message}"
+        );
         let error = decide(&Approve, "t", None, Some(&data()), no_clock).unwrap_err();
-        assert!(error.to_string().contains("`input` is undefined"), "{error}");
+        assert!(
+            error.to_string().contains("`input` is undefined"),
+            "{error}"
+        );
     }
 
     #[test]

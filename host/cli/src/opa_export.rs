@@ -157,7 +157,10 @@ fn append(
     bytes: &[u8],
 ) -> std::io::Result<()> {
     let mut header = tar::Header::new_ustar();
-    let field = &mut header.as_ustar_mut().ok_or_else(|| std::io::Error::other("not ustar"))?.name;
+    let field = &mut header
+        .as_ustar_mut()
+        .ok_or_else(|| std::io::Error::other("not ustar"))?
+        .name;
     if name.len() > field.len() {
         return Err(std::io::Error::other(format!("name `{name}` is too long")));
     }
@@ -208,7 +211,13 @@ mod tests {
         assert_eq!(manifest["wasm"].as_array().unwrap().len(), 9);
         let data: Value = serde_json::from_slice(&entries[1].1).unwrap();
         assert_eq!(data["tollgate"]["pci"]["settings"], settings);
-        assert_eq!(entries[2].1, tollgate_engine::opa_module("sox").unwrap().bytes);
-        assert_eq!(bundle(tollgate_engine::opa_modules(), &settings).unwrap(), bytes);
+        assert_eq!(
+            entries[2].1,
+            tollgate_engine::opa_module("sox").unwrap().bytes
+        );
+        assert_eq!(
+            bundle(tollgate_engine::opa_modules(), &settings).unwrap(),
+            bytes
+        );
     }
 }

@@ -7,7 +7,9 @@
 
 use std::ops::Range;
 
-use wasm_encoder::{ConstExpr, ExportKind, ExportSection, GlobalSection, GlobalType, RawSection, ValType};
+use wasm_encoder::{
+    ConstExpr, ExportKind, ExportSection, GlobalSection, GlobalType, RawSection, ValType,
+};
 use wasmparser::{ExternalKind, Parser, Payload, TypeRef, Validator};
 
 /// Environment of the nested OPA build: the memory is imported (`env.memory`) with a minimum of
@@ -74,7 +76,8 @@ pub fn add_abi_globals(module: &[u8]) -> Result<Vec<u8>, String> {
             }
             Payload::ExportSection(reader) => {
                 let first = imported_globals
-                    + defined_globals.ok_or("the module has no global section before its exports")?;
+                    + defined_globals
+                        .ok_or("the module has no global section before its exports")?;
                 let mut exports = ExportSection::new();
                 for export in reader {
                     let export = export.map_err(|e| e.to_string())?;
@@ -102,7 +105,12 @@ pub fn add_abi_globals(module: &[u8]) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-fn copy(out: &mut wasm_encoder::Module, module: &[u8], id: u8, range: Range<u64>) -> Result<(), String> {
+fn copy(
+    out: &mut wasm_encoder::Module,
+    module: &[u8],
+    id: u8,
+    range: Range<u64>,
+) -> Result<(), String> {
     out.section(&RawSection {
         id,
         data: slice(module, range)?,
