@@ -54,7 +54,7 @@ pub fn add_abi_globals(module: &[u8]) -> Result<Vec<u8>, String> {
                 let mut starts = Vec::new();
                 for item in reader.into_iter_with_offsets() {
                     let (offset, _) = item.map_err(|e| e.to_string())?;
-                    starts.push(offset as u64);
+                    starts.push(offset);
                 }
                 let mut globals = GlobalSection::new();
                 for (i, start) in starts.iter().enumerate() {
