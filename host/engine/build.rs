@@ -6,6 +6,11 @@
 //! directory (`target/policy-build`) so it never waits on the outer build's lock. Each core module
 //! is then made a component with `wit-component`, written to `OUT_DIR`, and listed in
 //! `OUT_DIR/builtin.rs` (the embedded packs) and `OUT_DIR/fixtures.rs` (paths of the fixtures).
+//!
+//! A second nested build makes the same policies OPA Wasm ABI 1.3 modules (`policies/*/opa`, in
+//! `target/opa-build`: other link arguments, so another target directory): linked to import a
+//! two-page memory, optimised for size, then given the `opa_wasm_abi_version` globals (see
+//! [`opa`]) and listed in `OUT_DIR/opa.rs`.
 
 use std::env;
 use std::fmt::Write as _;
@@ -14,6 +19,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use wit_component::ComponentEncoder;
+
+#[path = "build/opa.rs"]
+mod opa;
 
 const TARGET: &str = "wasm32-unknown-unknown";
 const PROFILE: &str = "policy";
@@ -104,7 +112,7 @@ fn run() -> Result<(), String> {
         .chain(FIXTURES)
         .map(|(_, package)| *package)
         .collect();
-    cargo_build(&workspace, &target_dir, &packages)?;
+    cargo_build(&workspace, &target_dir, &packages, &[])?;
 
     let artifacts = target_dir.join(TARGET).join(PROFILE);
     let mut builtin = String::from("pub(super) static BUILTIN_PACKS: &[BuiltinPack] = &[\n");
@@ -127,6 +135,32 @@ fn run() -> Result<(), String> {
         );
     }
     write(&out_dir.join("fixtures.rs"), &fixtures)?;
+
+    let opa_target_dir = workspace.join("target").join("opa-build");
+    let opa_packages: Vec<String> = POLICIES
+        .iter()
+        .map(|(name, _)| format!("tollgate-opa-{name}"))
+        .collect();
+    let opa_packages: Vec<&str> = opa_packages.iter().map(String::as_str).collect();
+    cargo_build(&workspace, &opa_target_dir, &opa_packages, opa::BUILD_ENV)?;
+    let opa_artifacts = opa_target_dir.join(TARGET).join(PROFILE);
+    let mut modules = String::from("pub(super) static OPA_MODULES: &[OpaModule] = &[\n");
+    for ((name, _), package) in POLICIES.iter().zip(&opa_packages) {
+        let file = format!("{}.wasm", package.replace('-', "_"));
+        let linked_path = opa_artifacts.join(&file);
+        let linked = fs::read(&linked_path)
+            .map_err(|e| format!("could not read `{}`: {e}", linked_path.display()))?;
+        let module = opa::add_abi_globals(&linked)
+            .map_err(|e| format!("`{}`: {e}", linked_path.display()))?;
+        let path = out_dir.join(&file);
+        write_bytes(&path, &module)?;
+        let _ = writeln!(
+            modules,
+            "    OpaModule {{ name: {name:?}, bytes: include_bytes!({path:?}) }},"
+        );
+    }
+    modules.push_str("];\n");
+    write(&out_dir.join("opa.rs"), &modules)?;
     Ok(())
 }
 
@@ -134,7 +168,14 @@ fn var(name: &str) -> Result<String, String> {
     env::var(name).map_err(|e| format!("`{name}` is not set: {e}"))
 }
 
-fn cargo_build(workspace: &Path, target_dir: &Path, packages: &[&str]) -> Result<(), String> {
+/// Builds packages for the guest target; `extra_env` replaces the default guest flags when it sets
+/// them.
+fn cargo_build(
+    workspace: &Path,
+    target_dir: &Path,
+    packages: &[&str],
+    extra_env: &[(&str, &str)],
+) -> Result<(), String> {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
@@ -151,12 +192,15 @@ fn cargo_build(workspace: &Path, target_dir: &Path, packages: &[&str]) -> Result
     for package in packages {
         command.args(["--package", package]);
     }
-    let features: Vec<String> = packages.iter().map(|p| format!("{p}/component")).collect();
-    command.args(["--features", &features.join(",")]);
+    if extra_env.is_empty() {
+        let features: Vec<String> = packages.iter().map(|p| format!("{p}/component")).collect();
+        command.args(["--features", &features.join(",")]);
+    }
     for name in SCRUBBED_ENV {
         command.env_remove(name);
     }
     command.env(GUEST_RUSTFLAGS_VAR, GUEST_RUSTFLAGS);
+    command.envs(extra_env.iter().copied());
     let output = command
         .output()
         .map_err(|e| format!("could not run `{command:?}`: {e}"))?;

@@ -24,3 +24,19 @@ export function loadCorpus() {
 export function expected(testCase) {
   return testCase.expected;
 }
+
+/**
+ * Compares a runner's result with the host's: decisions must be equal; errors must be of the same
+ * kind with the same message, up to the `at line N column M` positions of the settings text (OPA
+ * hosts pass settings as a `data` document, so the policy sees them re-serialized).
+ */
+export function sameAsHost(got, want, assert) {
+  if (want.decision) {
+    assert.deepEqual(got, want);
+    return;
+  }
+  const positions = (message) => message.replace(/ at line \d+ column \d+/g, '');
+  assert.ok(got.error, `expected an error, got ${JSON.stringify(got).slice(0, 200)}`);
+  assert.equal(got.error.kind, want.error.kind);
+  assert.equal(positions(got.error.message), positions(want.error.message));
+}

@@ -52,13 +52,19 @@ fn the_rust_snippet_evaluates_a_component_file_as_the_native_crate_does() {
 
 /// The lines between the `embed:start` and `embed:end` markers of a file, without the markers.
 fn snippet(path: &str) -> Result<String, String> {
+    snippet_between(path, "embed")
+}
+
+/// The lines between the `<marker>:start` and `<marker>:end` markers of a file.
+fn snippet_between(path: &str, marker: &str) -> Result<String, String> {
+    let (start, end) = (format!("{marker}:start"), format!("{marker}:end"));
     let text = std::fs::read_to_string(workspace_root().join(path))
         .map_err(|e| format!("cannot read {path}: {e}"))?;
     let body: Vec<&str> = text
         .lines()
-        .skip_while(|l| !l.contains("embed:start"))
+        .skip_while(|l| !l.contains(&start))
         .skip(1)
-        .take_while(|l| !l.contains("embed:end"))
+        .take_while(|l| !l.contains(&end))
         .collect();
     if body.is_empty() {
         return Err(format!("{path} has no embed:start/embed:end snippet"));
@@ -84,6 +90,27 @@ fn the_readme_embedding_snippets_are_the_tested_code() {
         assert!(
             section.contains(&code),
             "README's Embedding section does not quote the snippet of {path} verbatim:\n{code}"
+        );
+    }
+}
+
+#[test]
+fn the_readme_opa_snippets_are_the_tested_code() {
+    let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
+    let section = readme
+        .split("\n## Use with OPA")
+        .nth(1)
+        .expect("README has a `## Use with OPA` section");
+    let section = section.split("\n## ").next().unwrap_or(section);
+    for (path, marker) in [
+        ("examples/embedding/opa.mjs", "embed"),
+        ("examples/embedding/opa_policy.py", "embed"),
+        ("examples/embedding/opa_policy.py", "embed-wasmtime"),
+    ] {
+        let code = snippet_between(path, marker).unwrap();
+        assert!(
+            section.contains(&code),
+            "README's Use with OPA section does not quote the {marker} snippet of {path} verbatim:\n{code}"
         );
     }
 }

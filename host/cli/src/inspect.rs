@@ -92,6 +92,9 @@ pub(crate) fn inspect(
     format: OutputFormat,
     cache: &CacheArgs,
 ) -> Result<u8, Failure> {
+    if let Some(result) = crate::inspect_opa::inspect_if_opa(policy, format) {
+        return result;
+    }
     let source = policy_source(policy)?;
     let engine = cache.engine()?;
     let loaded = load(&engine, source)?;

@@ -8,7 +8,9 @@ mod audit_read;
 mod eval;
 mod evidence;
 mod inspect;
+mod inspect_opa;
 mod manifest;
+mod opa_export;
 mod project;
 mod render;
 mod reporting;
@@ -42,13 +44,15 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Lists the built-in policy packs.
     Policies {
-        /// Output format.
-        #[arg(long, value_enum, ignore_case = true, default_value_t = OutputFormat::Text)]
-        format: OutputFormat,
+        /// Output format of the listing (`text`, `json`), or what `--export` writes for Open
+        /// Policy Agent: `opa-wasm` (`DIR/<id>.wasm`, OPA Wasm ABI 1.3 modules) or `opa-bundle`
+        /// (`DIR/bundle.tar.gz`, an OPA bundle).
+        #[arg(long, value_enum, ignore_case = true, default_value_t = opa_export::PoliciesFormat::Text)]
+        format: opa_export::PoliciesFormat,
         #[command(flatten)]
         cache: CacheArgs,
         /// Also writes each built-in component to DIR as `<id>.wasm`, for other component hosts
-        /// (jco, wasmtime-py, ...).
+        /// (jco, wasmtime-py, ...); with `--format opa-wasm|opa-bundle`, the OPA artifacts instead.
         #[arg(long, value_name = "DIR")]
         export: Option<PathBuf>,
     },
@@ -186,10 +190,7 @@ fn run() -> u8 {
             format,
             cache,
             export,
-        } => export
-            .as_deref()
-            .map_or(Ok(()), inspect::export_builtin)
-            .and_then(|()| inspect::policies(format, &cache)),
+        } => opa_export::run(format, export.as_deref(), &cache),
         Command::Inspect {
             policy,
             format,

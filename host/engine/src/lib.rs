@@ -12,11 +12,13 @@ mod cache;
 mod convert;
 mod engine;
 mod error;
+mod opa;
 mod policy;
 
 pub use cache::{CACHE_DIR_ENV, default_cache_dir};
 pub use engine::{Limits, PolicyEngine};
 pub use error::HostError;
+pub use opa::{OpaError, OpaInfo, OpaModule, inspect_opa, opa_module, opa_modules};
 pub use policy::{BuiltinPack, ItemInfo, LoadedPolicy, PolicySource, builtin_pack, builtin_packs};
 pub use tollgate_pipeline::{PolicyFailure, Resource};
 
