@@ -128,7 +128,7 @@ pub(crate) enum Failure {
 }
 
 impl Failure {
-    fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Self::Invalid(_) => exit::INVALID_INPUT,
             Self::Policy(_) => exit::POLICY_FAILURE,

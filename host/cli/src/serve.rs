@@ -57,7 +57,12 @@ pub(crate) struct ServeArgs {
 
 pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
     let reports = ReportArgs::waivers_only(args.waivers.clone(), args.service.clone());
-    let options = eval::pipeline_options(args.settings.as_deref(), &reports)?;
+    let (options, _) = eval::pipeline_options(
+        args.settings.as_deref(),
+        &reports,
+        tollgate_manifest::Timestamp::now(),
+    )
+    .map_err(|(_, failure)| failure)?;
     let recorder =
         EvalAuditArgs::for_server(args.audit_log.clone(), args.mask.clone()).recorder()?;
     let sources = eval::policy_sources(&args.policies)?;

@@ -113,6 +113,45 @@ fn an_invalid_manifest_is_400_with_its_field_and_line() {
     );
 }
 
+/// Remembers the rejected attempts it is given.
+#[derive(Default, Clone)]
+struct Rejections(Arc<std::sync::Mutex<Vec<tollgate_pipeline::Rejection>>>);
+
+impl Recorder for Rejections {
+    fn record(&self, _report: &Report) -> Result<Receipt, RecordError> {
+        Err(RecordError::new("no decision expected"))
+    }
+
+    fn record_rejected(
+        &self,
+        rejection: &tollgate_pipeline::Rejection,
+    ) -> Result<Receipt, RecordError> {
+        self.0.lock().unwrap().push(rejection.clone());
+        Ok(Receipt::Recorded {
+            id: "r-1".into(),
+            log: "memory".into(),
+            warnings: vec![],
+        })
+    }
+}
+
+#[test]
+fn an_invalid_manifest_is_recorded_as_a_rejected_attempt_with_the_same_answer() {
+    let rejections = Rejections::default();
+    let text = example("self-approval-denied.yaml").replacen("ticket_status", "ticket_stauts", 1);
+    let (status, _, body) = call(
+        gateway(Box::new(rejections.clone()), PipelineOptions::default()),
+        evaluate(text.clone()),
+    );
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["kind"], "invalid_manifest");
+    let seen = rejections.0.lock().unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].input_text.as_deref(), Some(text.as_str()));
+    assert_eq!(seen[0].field.as_deref(), Some("change.ticket_stauts"));
+    assert_eq!(seen[0].exit_code, 2);
+}
+
 #[test]
 fn an_unrecorded_decision_is_503_audit_unavailable() {
     let (status, outcome, body) = call(
