@@ -38,6 +38,16 @@ test:
 setup:
     bash tests/setup
 
+# Fuzz one target for SECONDS with libFuzzer (nightly, cargo-fuzz; targets: manifest, waivers, settings, ticket, junit, sarif, audit_log, gateway, policy).
+[group('test')]
+fuzz target seconds="60":
+    bash fuzz/run {{target}} {{seconds}}
+
+# Run the stable property campaign on the fuzz harnesses (seeds, kept crashes, mutations).
+[group('test')]
+fuzz-campaign:
+    cargo test -p tollgate-fuzz-harness
+
 # Run only the golden cases, through the native crates and through the components.
 [group('test')]
 golden:
