@@ -104,6 +104,21 @@ test-engines: engines-setup
 screenshot: web engines-setup
     cd tests/engines && TOLLGATE_SCREENSHOT=../../web/preview.png node --test --test-name-pattern=screenshot browser.test.mjs
 
+# Check the dependency graph with cargo-deny: licences, bans, sources (offline, as CI does).
+[group('lint')]
+deny:
+    bash .ci/supply-chain
+
+# Check the dependency graph against the RustSec advisories (needs the network; not run in CI).
+[group('lint')]
+advisories:
+    cargo deny check advisories
+
+# Write the CycloneDX SBOM of the release binary to target/sbom/ (installs cargo-cyclonedx if missing).
+[group('build')]
+sbom:
+    bash .ci/sbom
+
 # Run exactly what CI runs.
 [group('test')]
 ci:
