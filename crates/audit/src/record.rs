@@ -175,6 +175,10 @@ pub struct PolicyRef {
     /// `sha256:` digest of the component, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
+    /// Who vouched for the component before it ran: the key id of its verified signature
+    /// (`ed25519:…`) or `builtin` (an embedded pack, trusted by its digest); absent when unchecked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
 }
 
 /// A policy that produced no decision.

@@ -50,6 +50,7 @@ impl LogRecorder {
                 framework: Some(e.metadata.framework.clone()),
                 version: Some(e.metadata.version.clone()),
                 digest: Some(e.digest.clone()),
+                signer: e.signer.clone(),
             })
             .collect();
         policies.extend(report.failures.iter().map(|f| PolicyRef {
@@ -57,6 +58,7 @@ impl LogRecorder {
             framework: None,
             version: None,
             digest: None,
+            signer: None,
         }));
         let waivers = report
             .waivers

@@ -229,6 +229,7 @@ impl Pipeline {
                     evaluated.push(Evaluated {
                         metadata: metadata.clone(),
                         digest: ready.policy.digest().to_owned(),
+                        signer: ready.policy.signer().map(str::to_owned),
                     });
                     decisions.push(decision);
                 }

@@ -350,7 +350,22 @@ pub fn verify(
     signature_text: &str,
     trusted: &[PublicKey],
 ) -> Result<String, SigningError> {
-    let policy = subject.id.clone();
+    let (signer, statement) = open(component, &subject.id, signature_text, trusted)?;
+    check_subject(&statement, subject)?;
+    Ok(signer)
+}
+
+/// The first half of [`verify`], before the component is even compiled: the envelope is a policy
+/// statement of exactly these bytes, signed by a trusted key. `name` names the policy in errors.
+/// Returns the signer's key id and the statement, whose metadata [`check_subject`] then compares
+/// with the component's.
+pub fn open(
+    component: &[u8],
+    name: &str,
+    signature_text: &str,
+    trusted: &[PublicKey],
+) -> Result<(String, Statement), SigningError> {
+    let policy = name.to_owned();
     let malformed = |reason: String| SigningError::Malformed {
         policy: policy.clone(),
         reason,
@@ -376,14 +391,6 @@ pub fn verify(
             found,
         });
     }
-    if statement.policy != *subject {
-        let show = |s: &Subject| format!("`{} {} {}`", s.id, s.version, s.abi);
-        return Err(SigningError::Metadata {
-            policy,
-            signed: show(&statement.policy),
-            found: show(subject),
-        });
-    }
     let message = pae(&envelope.payload_type, &payload);
     for signature in &envelope.signatures {
         let Some(key) = trusted.iter().find(|k| k.id == signature.keyid) else {
@@ -397,7 +404,7 @@ pub fn verify(
             .map(|b| ed25519_dalek::Signature::from_bytes(&b))
             .is_some_and(|s| key.key.verify(&message, &s).is_ok());
         if verified {
-            return Ok(key.id.clone());
+            return Ok((key.id.clone(), statement));
         }
         return Err(SigningError::BadSignature {
             policy,
@@ -412,6 +419,19 @@ pub fn verify(
             .map(|s| s.keyid.clone())
             .collect(),
         trusted: trusted.iter().map(|k| k.id.clone()).collect(),
+    })
+}
+
+/// The second half of [`verify`]: the signed metadata is the component's own.
+pub fn check_subject(statement: &Statement, subject: &Subject) -> Result<(), SigningError> {
+    if statement.policy == *subject {
+        return Ok(());
+    }
+    let show = |s: &Subject| format!("`{} {} {}`", s.id, s.version, s.abi);
+    Err(SigningError::Metadata {
+        policy: subject.id.clone(),
+        signed: show(&statement.policy),
+        found: show(subject),
     })
 }
 

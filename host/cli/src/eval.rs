@@ -11,7 +11,7 @@ use tollgate_engine::{PolicyEngine, PolicySource};
 use tollgate_manifest::{Format, Timestamp};
 use tollgate_pipeline::{
     Candidate, DecideError, Decided, Gate, InputError, InputSource, NoRecord, Pipeline,
-    PipelineOptions, PolicyError, Receipt, Recorder, Rejection, Submission, exit,
+    PipelineOptions, Receipt, Recorder, Rejection, Submission, exit,
 };
 
 use crate::render;
@@ -54,6 +54,8 @@ pub(crate) struct EvalArgs {
     cache: CacheArgs,
     #[command(flatten)]
     audit: crate::audit::EvalAuditArgs,
+    #[command(flatten)]
+    trust: crate::policy_trust::TrustArgs,
 }
 
 pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
@@ -111,8 +113,9 @@ pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
             }
         };
     let sources = policy_sources(&args.policies)?;
+    let trust = args.trust.trust()?;
     let engine = args.cache.engine()?;
-    let pipeline = match Pipeline::new(candidates(&engine, sources), options) {
+    let pipeline = match Pipeline::new(candidates(&engine, sources, &trust), options) {
         Ok(pipeline) => pipeline,
         Err(error) => {
             let (path, text) = match (&error, settings_input) {
@@ -339,17 +342,16 @@ pub(crate) fn pipeline_options(
     Ok((options, settings_input))
 }
 
-/// The candidates of a pipeline: a policy that cannot be loaded is a failure of every decision.
-pub(crate) fn candidates(engine: &PolicyEngine, sources: Vec<PolicySource>) -> Vec<Candidate> {
+/// The candidates of a pipeline, under `trust`: a policy that cannot be loaded, or is refused by
+/// the trust (unsigned, altered, untrusted), is a failure of every decision.
+pub(crate) fn candidates(
+    engine: &PolicyEngine,
+    sources: Vec<PolicySource>,
+    trust: &crate::policy_trust::Trust,
+) -> Vec<Candidate> {
     sources
         .into_iter()
-        .map(|source| {
-            let name = source.name();
-            match engine.load(source) {
-                Ok(policy) => Candidate::Loaded(Box::new(policy)),
-                Err(error) => Candidate::Failed(PolicyError::load(&name, error)),
-            }
-        })
+        .map(|source| trust.load(engine, source))
         .collect()
 }
 
@@ -359,8 +361,9 @@ pub(crate) fn load_pipeline(
     engine: &PolicyEngine,
     sources: Vec<PolicySource>,
     options: PipelineOptions,
+    trust: &crate::policy_trust::Trust,
 ) -> Result<Pipeline, Failure> {
-    Ok(Pipeline::new(candidates(engine, sources), options)?)
+    Ok(Pipeline::new(candidates(engine, sources, trust), options)?)
 }
 
 /// How the manifest argument is named in messages.

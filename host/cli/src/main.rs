@@ -9,6 +9,7 @@ mod eval;
 mod evidence;
 mod inspect;
 mod manifest;
+mod policy_trust;
 mod project;
 mod render;
 mod reporting;
@@ -61,6 +62,11 @@ enum Command {
         format: OutputFormat,
         #[command(flatten)]
         cache: CacheArgs,
+    },
+    /// Signs policy components and verifies their signatures (Ed25519, DSSE envelopes).
+    Policy {
+        #[command(subcommand)]
+        action: policy_trust::PolicyAction,
     },
     /// Prints the JSON Schema of the change manifest.
     Schema,
@@ -200,6 +206,7 @@ fn run() -> u8 {
         Command::Report(args) => evidence::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Validate(args) => validate::run(&args),
+        Command::Policy { action } => policy_trust::run(&action),
         Command::Test(args) => test_cases::run(&args),
         Command::Schema => {
             render::emit(&tollgate_manifest::Manifest::json_schema());
