@@ -80,16 +80,67 @@ pub(crate) struct Trust {
     required: bool,
 }
 
+/// The `policies` section of `.tollgate/config.yaml`.
+#[derive(Debug, Default, serde::Deserialize)]
+struct ConfigFile {
+    #[serde(default)]
+    policies: PoliciesConfig,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PoliciesConfig {
+    #[serde(default)]
+    trust: TrustConfig,
+}
+
+/// `policies.trust`: `keys` (public key files, relative to the project directory) and
+/// `require_signed`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrustConfig {
+    #[serde(default)]
+    keys: Vec<PathBuf>,
+    #[serde(default)]
+    require_signed: bool,
+}
+
 impl TrustArgs {
-    /// Reads the trusted keys.
+    /// Reads the trusted keys: `--trusted-key` and `policies.trust.keys` of `.tollgate/config.yaml`;
+    /// signatures are required with `--require-signed`, `policies.trust.require_signed`, or any
+    /// trusted key.
     pub(crate) fn trust(&self) -> Result<Trust, Failure> {
+        let cwd = std::env::current_dir()
+            .context("cannot read the current directory")
+            .map_err(Failure::Internal)?;
+        let project = tollgate_audit::project_dir(&cwd);
+        let config_path = project
+            .join(tollgate_audit::config::STATE_DIR)
+            .join(tollgate_audit::config::CONFIG_FILE);
+        let config = match std::fs::read_to_string(&config_path) {
+            Err(_) => TrustConfig::default(),
+            Ok(text) => {
+                tollgate_manifest::decode::<Option<ConfigFile>>(&text, tollgate_manifest::Format::Yaml)
+                    .map_err(|e| {
+                        Failure::Invalid(anyhow!(
+                            "invalid configuration `{}`: {e}",
+                            config_path.display()
+                        ))
+                    })?
+                    .unwrap_or_default()
+                    .policies
+                    .trust
+            }
+        };
         let keys = self
             .trusted_keys
             .iter()
-            .map(|path| read_public_key(path))
+            .cloned()
+            .chain(config.keys.iter().map(|k| project.join(k)))
+            .map(|path| read_public_key(&path))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Trust {
-            required: self.require_signed || !keys.is_empty(),
+            required: self.require_signed || config.require_signed || !keys.is_empty(),
             keys,
         })
     }

@@ -127,6 +127,26 @@ fn unsigned_altered_and_untrusted_policies_are_refused_before_they_run() {
             .unwrap();
         assert_eq!(verify.status.code(), Some(5), "{policy}: {verify:?}");
     }
+    // The trust can live in `.tollgate/config.yaml` (`policies.trust`).
+    std::fs::write(
+        path.join(".tollgate/config.yaml"),
+        "policies:\n  trust:\n    keys: [k.pub]\n    require_signed: true\n",
+    )
+    .unwrap();
+    let configured = tollgate(path)
+        .arg("eval")
+        .arg(data("business-logic.yaml"))
+        .args(["--now", NOW, "--policy", "unsigned.wasm"])
+        .output()
+        .unwrap();
+    assert_eq!(configured.status.code(), Some(5), "{configured:?}");
+    tollgate(path)
+        .arg("eval")
+        .arg(data("business-logic.yaml"))
+        .args(["--now", NOW, "--policy", "sox.wasm"])
+        .assert()
+        .code(0);
+    std::fs::remove_file(path.join(".tollgate/config.yaml")).unwrap();
     // Without any trust requirement, a component file runs as before.
     tollgate(path)
         .arg("eval")

@@ -197,7 +197,11 @@ fn a_service_scoped_waiver_applies_with_the_service_query() {
         "waivers.yaml",
     )
     .unwrap();
+    // Self-approval is non-waivable by default: these settings allow it, for the test.
+    let settings: tollgate_pipeline::SettingsDocument =
+        [("sox".to_owned(), serde_json::json!({"waivers": {"non_waivable": []}}))].into();
     let options = || PipelineOptions {
+        settings: Some(settings.clone()),
         waivers: Some(waivers.clone()),
         waivers_file: Some("waivers.yaml".into()),
         ..PipelineOptions::default()
@@ -215,4 +219,35 @@ fn a_service_scoped_waiver_applies_with_the_service_query() {
     };
     assert!(!waived(&without), "{without}");
     assert!(waived(&with), "{with}");
+}
+
+/// A policy refused by the trust (unsigned, altered, untrusted) is a policy failure of every
+/// request: 500 `policy_failure` with the reason, never an approval.
+#[test]
+fn a_refused_policy_is_500_policy_failure_with_the_reason() {
+    let sox = Candidate::Loaded(Box::new(NativePolicy::new(tollgate_policy_sox::SoxPolicy)));
+    let refused = Candidate::Failed(tollgate_pipeline::PolicyError {
+        policy: "acme.wasm".into(),
+        kind: "untrusted",
+        message: "refused before it ran: policy `acme.wasm` is unsigned (no signature file)".into(),
+        failure: None,
+    });
+    let pipeline = Pipeline::new(vec![sox, refused], PipelineOptions::default()).unwrap();
+    let gateway = Arc::new(Gateway::new(
+        Gate::new(pipeline, preview()),
+        2,
+        Duration::from_secs(30),
+    ));
+    let (status, outcome, body) = call(gateway, evaluate(example("self-approval-denied.yaml")));
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert_eq!(outcome.as_deref(), Some("policy_failure"));
+    assert_eq!(body["error"]["kind"], "policy_failure");
+    let failure = &body["error"]["failures"][0];
+    assert_eq!(failure["kind"], "untrusted");
+    assert!(
+        failure["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("unsigned")),
+        "{body}"
+    );
 }
