@@ -262,7 +262,7 @@ fn collect_manifests(dir: &Path, paths: &mut Vec<String>) -> Result<(), Failure>
 }
 
 /// Reads and parses one manifest; a refusal comes with its rejection, to be put on record.
-fn submission(argument: &str, now: Timestamp) -> Result<Submission, (Rejection, Failure)> {
+fn submission(argument: &str, now: Timestamp) -> Result<Submission, Refusal> {
     let (manifest_path, text) = read_manifest(argument).map_err(|failure| {
         let error = InputError::new(InputSource::Manifest, format!("{:#}", failure.error()));
         (Rejection::of_input(&error, argument, None, now, 0), failure)
@@ -293,18 +293,20 @@ pub(crate) fn policy_sources(policies: &[String]) -> Result<Vec<PolicySource>, F
     }
 }
 
+/// Pipeline options and the settings input (path and text) they came from.
+pub(crate) type Options = (PipelineOptions, Option<(String, String)>);
+
+/// A refusal before any decision: its rejection (to put on record) and the command's failure.
+pub(crate) type Refusal = (Rejection, Failure);
+
 /// The settings file and the waivers, read and checked before any policy runs, with the path and
 /// text of the settings (to put a later rejection of them on record); a refusal comes with its
 /// rejection.
-#[expect(
-    clippy::type_complexity,
-    reason = "options and the settings input they came from"
-)]
 pub(crate) fn pipeline_options(
     settings: Option<&Path>,
     reports: &ReportArgs,
     now: Timestamp,
-) -> Result<(PipelineOptions, Option<(String, String)>), (Rejection, Failure)> {
+) -> Result<Options, Refusal> {
     let refusal = |source: InputSource, path: &Path, text: Option<String>, failure: Failure| {
         let error = InputError::new(source, format!("{:#}", failure.error()));
         let rejection = Rejection::of_input(&error, path.display().to_string(), text, now, 0);

@@ -120,16 +120,19 @@ impl TrustArgs {
         let config = match std::fs::read_to_string(&config_path) {
             Err(_) => TrustConfig::default(),
             Ok(text) => {
-                tollgate_manifest::decode::<Option<ConfigFile>>(&text, tollgate_manifest::Format::Yaml)
-                    .map_err(|e| {
-                        Failure::Invalid(anyhow!(
-                            "invalid configuration `{}`: {e}",
-                            config_path.display()
-                        ))
-                    })?
-                    .unwrap_or_default()
-                    .policies
-                    .trust
+                tollgate_manifest::decode::<Option<ConfigFile>>(
+                    &text,
+                    tollgate_manifest::Format::Yaml,
+                )
+                .map_err(|e| {
+                    Failure::Invalid(anyhow!(
+                        "invalid configuration `{}`: {e}",
+                        config_path.display()
+                    ))
+                })?
+                .unwrap_or_default()
+                .policies
+                .trust
             }
         };
         let keys = self

@@ -198,8 +198,11 @@ fn a_service_scoped_waiver_applies_with_the_service_query() {
     )
     .unwrap();
     // Self-approval is non-waivable by default: these settings allow it, for the test.
-    let settings: tollgate_pipeline::SettingsDocument =
-        [("sox".to_owned(), serde_json::json!({"waivers": {"non_waivable": []}}))].into();
+    let settings: tollgate_pipeline::SettingsDocument = [(
+        "sox".to_owned(),
+        serde_json::json!({"waivers": {"non_waivable": []}}),
+    )]
+    .into();
     let options = || PipelineOptions {
         settings: Some(settings.clone()),
         waivers: Some(waivers.clone()),
