@@ -91,7 +91,10 @@ pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
     for path in &paths {
         match submission(path, now) {
             Ok(submission) => submissions.push(submission),
-            Err((rejection, failure)) => return Err(rejected(rejections, [rejection], failure)),
+            Err(refusal) => {
+                let (rejection, failure) = *refusal;
+                return Err(rejected(rejections, [rejection], failure));
+            }
         }
     }
     args.reports.check_outputs()?;
@@ -265,7 +268,7 @@ fn collect_manifests(dir: &Path, paths: &mut Vec<String>) -> Result<(), Failure>
 fn submission(argument: &str, now: Timestamp) -> Result<Submission, Refusal> {
     let (manifest_path, text) = read_manifest(argument).map_err(|failure| {
         let error = InputError::new(InputSource::Manifest, format!("{:#}", failure.error()));
-        (Rejection::of_input(&error, argument, None, now, 0), failure)
+        Box::new((Rejection::of_input(&error, argument, None, now, 0), failure))
     })?;
     let format = Format::detect(manifest_path.as_deref(), &text);
     Submission::parse(
@@ -277,7 +280,7 @@ fn submission(argument: &str, now: Timestamp) -> Result<Submission, Refusal> {
     )
     .map_err(|e| {
         let rejection = Rejection::of_input(&e, argument, Some(text), now, 0);
-        (rejection, Failure::Invalid(e.into()))
+        Box::new((rejection, Failure::Invalid(e.into())))
     })
 }
 
@@ -297,7 +300,7 @@ pub(crate) fn policy_sources(policies: &[String]) -> Result<Vec<PolicySource>, F
 pub(crate) type Options = (PipelineOptions, Option<(String, String)>);
 
 /// A refusal before any decision: its rejection (to put on record) and the command's failure.
-pub(crate) type Refusal = (Rejection, Failure);
+pub(crate) type Refusal = Box<(Rejection, Failure)>;
 
 /// The settings file and the waivers, read and checked before any policy runs, with the path and
 /// text of the settings (to put a later rejection of them on record); a refusal comes with its
@@ -310,7 +313,7 @@ pub(crate) fn pipeline_options(
     let refusal = |source: InputSource, path: &Path, text: Option<String>, failure: Failure| {
         let error = InputError::new(source, format!("{:#}", failure.error()));
         let rejection = Rejection::of_input(&error, path.display().to_string(), text, now, 0);
-        (rejection, failure)
+        Box::new((rejection, failure))
     };
     let (settings, settings_input) = match settings {
         None => (None, None),
@@ -325,7 +328,7 @@ pub(crate) fn pipeline_options(
             .map_err(|e| {
                 let rejection =
                     Rejection::of_input(&e, path.display().to_string(), Some(text.clone()), now, 0);
-                (rejection, invalid(e.into()))
+                Box::new((rejection, invalid(e.into())))
             })?;
             (Some(document), Some((path.display().to_string(), text)))
         }

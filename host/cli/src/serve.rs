@@ -64,7 +64,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
         &reports,
         tollgate_manifest::Timestamp::now(),
     )
-    .map_err(|(_, failure)| failure)?;
+    .map_err(|refusal| refusal.1)?;
     let recorder =
         EvalAuditArgs::for_server(args.audit_log.clone(), args.mask.clone()).recorder()?;
     let sources = eval::policy_sources(&args.policies)?;
