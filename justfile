@@ -38,6 +38,16 @@ test:
 setup:
     bash tests/setup
 
+# Fuzz one target for SECONDS with libFuzzer (nightly, cargo-fuzz; targets: manifest, waivers, settings, ticket, junit, sarif, audit_log, gateway, policy).
+[group('test')]
+fuzz target seconds="60":
+    bash fuzz/run {{target}} {{seconds}}
+
+# Run the stable property campaign on the fuzz harnesses (seeds, kept crashes, mutations).
+[group('test')]
+fuzz-campaign:
+    cargo test -p tollgate-fuzz-harness
+
 # Run only the golden cases, through the native crates and through the components.
 [group('test')]
 golden:
@@ -93,6 +103,21 @@ test-engines: engines-setup
 [group('build')]
 screenshot: web engines-setup
     cd tests/engines && TOLLGATE_SCREENSHOT=../../web/preview.png node --test --test-name-pattern=screenshot browser.test.mjs
+
+# Check the dependency graph with cargo-deny: licences, bans, sources (offline, as CI does).
+[group('lint')]
+deny:
+    bash .ci/supply-chain
+
+# Check the dependency graph against the RustSec advisories (needs the network; not run in CI).
+[group('lint')]
+advisories:
+    cargo deny check advisories
+
+# Write the CycloneDX SBOM of the release binary to target/sbom/ (installs cargo-cyclonedx if missing).
+[group('build')]
+sbom:
+    bash .ci/sbom
 
 # Run exactly what CI runs.
 [group('test')]

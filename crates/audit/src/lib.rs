@@ -1,6 +1,7 @@
 //! The Tollgate decision log: a tamper-evident, crash-safe, append-only record of every evaluation.
 //!
-//! - [`record`]: what is recorded (the PCI DSS 10.2.2 fields of a decision, marks, recoveries);
+//! - [`record`]: what is recorded (the PCI DSS 10.2.2 fields of a decision, marks, recoveries,
+//!   attempts rejected before any decision);
 //! - [`mask`]: masking of configured manifest fields and of every sensitive-data finding;
 //! - [`frame`]: one JSON line per record, with its sequence number, a hash chain link and a
 //!   checksum, so a torn write is never mistaken for a record;
@@ -36,8 +37,9 @@ pub use origin::Origin;
 pub use project::{DateError, Project, ProjectError, RangeEnd, parse_date};
 pub use query::{Filter, deployment_of};
 pub use record::{
-    ChangeRef, DecisionRecord, Evaluation, ManifestRef, MarkRecord, MarkStatus, PolicyFailureRef,
-    PolicyRef, Record, RecordedOutcome, RecoveryRecord, UnreadableRecord, WaiverRef, sha256_digest,
+    Attempt, ChangeRef, DecisionRecord, Evaluation, InputRef, ManifestRef, MarkRecord, MarkStatus,
+    PolicyFailureRef, PolicyRef, Record, RecordedOutcome, RecoveryRecord, RejectedInput,
+    RejectedRecord, UnreadableRecord, WaiverRef, sha256_digest,
 };
 pub use verify::{Problem, Verification, verify};
 

@@ -58,6 +58,13 @@ impl Filter {
                     && self.outcome.is_none()
                     && self.framework.is_none()
             }
+            Record::Rejected(r) => {
+                self.change
+                    .as_deref()
+                    .is_none_or(|c| r.change_id.as_deref() == Some(c))
+                    && self.outcome.is_none()
+                    && self.framework.is_none()
+            }
             Record::Recovery(_) | Record::Unreadable(_) => {
                 self.change.is_none() && self.outcome.is_none() && self.framework.is_none()
             }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use tollgate_decision::{CombinedDecision, Decision, Outcome, RiskClass};
 use tollgate_manifest::{Manifest, Timestamp};
 
-use crate::mask::{MaskError, Masking};
+use crate::mask::{MaskError, MaskedManifest, Masking};
 use crate::origin::Origin;
 
 /// One record of the log.
@@ -18,6 +18,9 @@ pub enum Record {
     Mark(MarkRecord),
     /// Bytes of an interrupted append, found and set aside by the next append.
     Recovery(RecoveryRecord),
+    /// An attempt refused before any decision: an invalid manifest, invalid settings or a refused
+    /// policy. Nothing was decided, but the attempt is on record.
+    Rejected(Box<RejectedRecord>),
     /// A line whose checksum, sequence number and chain link are intact but whose record this
     /// version cannot read (another format version). Never written; verification still counts it.
     #[serde(skip)]
@@ -40,6 +43,7 @@ impl Record {
             Self::Decision(d) => &d.id,
             Self::Mark(m) => &m.id,
             Self::Recovery(r) => &r.id,
+            Self::Rejected(r) => &r.id,
             Self::Unreadable(u) => u.raw["id"].as_str().unwrap_or(""),
         }
     }
@@ -50,6 +54,7 @@ impl Record {
             Self::Decision(d) => d.recorded_at,
             Self::Mark(m) => m.recorded_at,
             Self::Recovery(r) => r.recorded_at,
+            Self::Rejected(r) => r.recorded_at,
             Self::Unreadable(u) => u.raw["recorded_at"]
                 .as_str()
                 .and_then(|t| Timestamp::parse(t).ok())
@@ -74,6 +79,7 @@ impl Record {
             Self::Decision(_) => "decision",
             Self::Mark(_) => "mark",
             Self::Recovery(_) => "recovery",
+            Self::Rejected(_) => "rejected",
             Self::Unreadable(_) => "unreadable",
         }
     }
@@ -169,6 +175,10 @@ pub struct PolicyRef {
     /// `sha256:` digest of the component, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
+    /// Who vouched for the component before it ran: the key id of its verified signature
+    /// (`ed25519:…`) or `builtin` (an embedded pack, trusted by its digest); absent when unchecked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
 }
 
 /// A policy that produced no decision.
@@ -428,4 +438,192 @@ impl DecisionRecord {
             .filter(|d| d.applicable)
             .map(|d| d.framework.as_str())
     }
+}
+
+/// Which input made an attempt fail before any decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectedInput {
+    /// The change manifest.
+    Manifest,
+    /// The settings document, or settings a policy rejected.
+    Settings,
+    /// The options of the evaluation.
+    Options,
+    /// The waivers file.
+    Waivers,
+    /// A policy refused before it ran (for example an unsigned or untrusted one), or a policy
+    /// failure while settings were rejected.
+    Policy,
+}
+
+impl RejectedInput {
+    /// The stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Manifest => "manifest",
+            Self::Settings => "settings",
+            Self::Options => "options",
+            Self::Waivers => "waivers",
+            Self::Policy => "policy",
+        }
+    }
+}
+
+/// An attempt refused before any decision (exit 2 or 5 without a decision): who tried, from
+/// where, with what (digest and masked copy of the refused input and of the manifest), and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RejectedRecord {
+    /// Record id (a UUID).
+    pub id: String,
+    /// UTC wall-clock time the record was written.
+    pub recorded_at: Timestamp,
+    /// Evaluation time the attempt asked for.
+    pub evaluated_at: Timestamp,
+    /// Who made the attempt and from where.
+    pub origin: Origin,
+    /// Which input was refused.
+    pub input: RejectedInput,
+    /// The refused input: where it came from, its digest and a masked copy when it could be read
+    /// as a document.
+    pub refused: InputRef,
+    /// The manifest of the attempt, when it is not the refused input and was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<InputRef>,
+    /// The change id, when the manifest could be read far enough to name one (masked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_id: Option<String>,
+    /// Why it was refused (masked values removed).
+    pub error: String,
+    /// The field at fault, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Line of the fault, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// Engine version text.
+    pub engine_version: String,
+    /// The exit code the command reported.
+    pub exit_code: u8,
+}
+
+/// An input of a rejected attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputRef {
+    /// Where it was read from (`-` for standard input, `<request>` for a gateway request).
+    pub path: String,
+    /// `sha256:` digest of the exact text, when it was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// Its size in bytes, when it was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    /// The input as JSON with masked fields replaced, when it could be read as a document; text
+    /// that is not a document is never stored (it could hold anything).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub masked: Option<serde_json::Value>,
+    /// The concrete field paths that were masked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub masked_paths: Vec<String>,
+}
+
+/// What the host knows of a rejected attempt; [`RejectedRecord::build`] masks it.
+#[derive(Debug, Clone)]
+pub struct Attempt<'a> {
+    /// Which input was refused.
+    pub input: RejectedInput,
+    /// Where the refused input came from.
+    pub refused_path: &'a str,
+    /// The refused input's exact text, if it was read.
+    pub refused_text: Option<&'a str>,
+    /// The manifest's path and text, when the refused input is another one.
+    pub manifest: Option<(&'a str, Option<&'a str>)>,
+    /// Why it was refused.
+    pub error: &'a str,
+    /// The field at fault, if known.
+    pub field: Option<&'a str>,
+    /// Line of the fault, if known.
+    pub line: Option<u32>,
+    /// Evaluation time asked for.
+    pub evaluated_at: Timestamp,
+    /// Engine version text.
+    pub engine_version: String,
+    /// Exit code reported.
+    pub exit_code: u8,
+}
+
+impl RejectedRecord {
+    /// Builds the record of a rejected attempt: each input is stored as its digest and, when it
+    /// reads as a YAML or JSON document, a masked copy; the error has masked values removed.
+    pub fn build(
+        attempt: Attempt<'_>,
+        origin: Origin,
+        masking: &Masking,
+        id: String,
+        recorded_at: Timestamp,
+    ) -> Result<Self, MaskError> {
+        let refused = input_ref(attempt.refused_path, attempt.refused_text, masking)?;
+        let manifest = attempt
+            .manifest
+            .map(|(path, text)| input_ref(path, text, masking))
+            .transpose()?;
+        let manifest_value = match attempt.input {
+            RejectedInput::Manifest => refused.0.as_ref(),
+            _ => manifest.as_ref().and_then(|m| m.0.as_ref()),
+        };
+        let change_id = manifest_value
+            .and_then(|m| m.value.pointer("/change/id"))
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned);
+        let scrub = |text: &str| {
+            [Some(&refused), manifest.as_ref()]
+                .into_iter()
+                .flatten()
+                .filter_map(|(m, _)| m.as_ref())
+                .fold(text.to_owned(), |t, m| m.scrub_text(&t))
+        };
+        let error = scrub(attempt.error);
+        let change_id = change_id.map(|c| scrub(&c));
+        Ok(Self {
+            id,
+            recorded_at,
+            evaluated_at: attempt.evaluated_at,
+            origin,
+            input: attempt.input,
+            refused: refused.1,
+            manifest: manifest.map(|m| m.1),
+            change_id,
+            error,
+            field: attempt.field.map(str::to_owned),
+            line: attempt.line,
+            engine_version: attempt.engine_version,
+            exit_code: attempt.exit_code,
+        })
+    }
+}
+
+/// An input's reference, and its masked copy (kept to scrub free text).
+fn input_ref(
+    path: &str,
+    text: Option<&str>,
+    masking: &Masking,
+) -> Result<(Option<MaskedManifest>, InputRef), MaskError> {
+    let masked = match text {
+        None => None,
+        Some(text) => {
+            let format = tollgate_manifest::Format::detect(Some(std::path::Path::new(path)), text);
+            match tollgate_manifest::decode::<serde_json::Value>(text, format) {
+                Ok(value) if !value.is_null() => Some(masking.mask_value(value)?),
+                _ => None,
+            }
+        }
+    };
+    let reference = InputRef {
+        path: path.to_owned(),
+        digest: text.map(|t| sha256_digest(t.as_bytes())),
+        bytes: text.map(|t| u64::try_from(t.len()).unwrap_or(u64::MAX)),
+        masked: masked.as_ref().map(|m| m.value.clone()),
+        masked_paths: masked.as_ref().map(|m| m.paths.clone()).unwrap_or_default(),
+    };
+    Ok((masked, reference))
 }

@@ -1,14 +1,15 @@
 //! The recorder of the gate: [`LogRecorder`] turns a [`Report`] into a decision record (the PCI
 //! DSS 10.2.2 fields, masked) and appends it to the project's tamper-evident decision log; it
 //! returns only once the record is durable, so a [`tollgate_pipeline::Gate`] using it never
-//! reports an unrecorded decision.
+//! reports an unrecorded decision. Attempts refused before any decision (an invalid manifest,
+//! invalid settings, a refused policy) are appended too, as rejected-attempt records.
 
 use tollgate_audit::{
-    DecisionRecord, Evaluation, Masking, Origin, PolicyFailureRef, PolicyRef, Project, Record,
-    WaiverRef,
+    Attempt, DecisionRecord, Evaluation, Masking, Origin, PolicyFailureRef, PolicyRef, Project,
+    Record, RejectedInput, RejectedRecord, WaiverRef,
 };
 use tollgate_manifest::Timestamp;
-use tollgate_pipeline::{Receipt, RecordError, Recorder, Report};
+use tollgate_pipeline::{InputSource, Receipt, RecordError, Recorder, Refused, Rejection, Report};
 
 /// Appends every decision to a project's decision log.
 #[derive(Debug)]
@@ -49,6 +50,7 @@ impl LogRecorder {
                 framework: Some(e.metadata.framework.clone()),
                 version: Some(e.metadata.version.clone()),
                 digest: Some(e.digest.clone()),
+                signer: e.signer.clone(),
             })
             .collect();
         policies.extend(report.failures.iter().map(|f| PolicyRef {
@@ -56,6 +58,7 @@ impl LogRecorder {
             framework: None,
             version: None,
             digest: None,
+            signer: None,
         }));
         let waivers = report
             .waivers
@@ -106,10 +109,47 @@ impl LogRecorder {
     }
 }
 
-impl Recorder for LogRecorder {
-    fn record(&self, report: &Report) -> Result<Receipt, RecordError> {
-        let record = self.record_of(report)?;
-        let id = record.id.clone();
+impl LogRecorder {
+    fn rejected_of(&self, rejection: &Rejection) -> Result<RejectedRecord, RecordError> {
+        let input = match rejection.refused {
+            Refused::Input(InputSource::Manifest) => RejectedInput::Manifest,
+            Refused::Input(InputSource::Settings) => RejectedInput::Settings,
+            Refused::Input(InputSource::Options) => RejectedInput::Options,
+            Refused::Input(InputSource::Waivers) => RejectedInput::Waivers,
+            Refused::Policy => RejectedInput::Policy,
+        };
+        let attempt = Attempt {
+            input,
+            refused_path: &rejection.input_path,
+            refused_text: rejection.input_text.as_deref(),
+            manifest: rejection
+                .manifest
+                .as_ref()
+                .map(|(path, text)| (path.as_str(), text.as_deref())),
+            error: &rejection.error,
+            field: rejection.field.as_deref(),
+            line: rejection.line,
+            evaluated_at: rejection.now,
+            engine_version: self.engine_version.clone(),
+            exit_code: rejection.exit_code,
+        };
+        RejectedRecord::build(
+            attempt,
+            Origin::current(None),
+            &self.masking,
+            tollgate_audit::new_id(),
+            tollgate_audit::now(),
+        )
+        .map_err(|e| {
+            RecordError::new(format!(
+                "cannot build the record of the rejected attempt: {e}"
+            ))
+        })
+    }
+
+    /// Appends a record durably and returns its receipt.
+    fn append(&self, record: &Record) -> Result<Receipt, RecordError> {
+        let id = record.id().to_owned();
         let log = self.project.log.display().to_string();
         self.project.prepare_log_dir().map_err(|e| {
             RecordError::new(format!(
@@ -119,7 +159,7 @@ impl Recorder for LogRecorder {
         let appended = self
             .project
             .audit_log()
-            .append(&Record::Decision(Box::new(record)))
+            .append(record)
             .map_err(|e| RecordError::new(e.to_string()))?;
         let warnings = appended
             .recovered
@@ -132,5 +172,17 @@ impl Recorder for LogRecorder {
             .into_iter()
             .collect();
         Ok(Receipt::Recorded { id, log, warnings })
+    }
+}
+
+impl Recorder for LogRecorder {
+    fn record(&self, report: &Report) -> Result<Receipt, RecordError> {
+        let record = self.record_of(report)?;
+        self.append(&Record::Decision(Box::new(record)))
+    }
+
+    fn record_rejected(&self, rejection: &Rejection) -> Result<Receipt, RecordError> {
+        let record = self.rejected_of(rejection)?;
+        self.append(&Record::Rejected(Box::new(record)))
     }
 }

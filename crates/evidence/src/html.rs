@@ -255,6 +255,7 @@ pub fn render(report: &Report) -> String {
         ("Change failure rate", percent(m.change_failure_rate)),
         ("Control effectiveness", percent(m.control_effectiveness)),
         ("Decisions stopped by the gate", percent(m.gate_stop_rate)),
+        ("Rejected attempts", s.rejected_attempts.to_string()),
     ];
     for (label, value) in cards {
         let _ = write!(

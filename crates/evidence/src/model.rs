@@ -108,6 +108,8 @@ pub struct Summary {
     pub error_decisions: u64,
     /// Decisions with at least one waiver applied.
     pub waived_decisions: u64,
+    /// Attempts rejected before any decision (invalid manifest, invalid settings, refused policy).
+    pub rejected_attempts: u64,
 }
 
 /// A link to a record of the log.
@@ -283,6 +285,11 @@ pub fn build(verification: &Verification, options: &ReportOptions) -> Report {
         }
         summary.waived_decisions += u64::from(!d.waivers.is_empty());
     }
+    summary.rejected_attempts = verification
+        .records
+        .iter()
+        .filter(|r| matches!(&r.record, Record::Rejected(j) if options.in_period(j.recorded_at)))
+        .count() as u64;
     // Each change by its latest decision in the period.
     let mut latest: BTreeMap<&str, (&LoggedRecord, &DecisionRecord)> = BTreeMap::new();
     for &(r, d) in &in_scope {

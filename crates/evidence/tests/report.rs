@@ -85,6 +85,7 @@ fn decide(
                 id: m.id,
                 framework: Some(m.framework),
                 version: Some(m.version),
+                signer: None,
             }
         })
         .collect();

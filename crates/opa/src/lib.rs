@@ -408,6 +408,8 @@ mod tests {
                     title: "t".into(),
                     description: "d".into(),
                     references: alloc::vec![],
+                    rules: alloc::vec![],
+                    relies_on: alloc::vec![],
                 }],
             }
         }

@@ -1,7 +1,7 @@
 //! A pipeline paired with a decision recorder: no caller can obtain a decision whose record is
 //! not durable, because [`Decided`] can only be made here, after [`Recorder::record`] returned.
 
-use crate::{DecideError, Pipeline, Report, Submission};
+use crate::{DecideError, Pipeline, Rejection, Report, Submission};
 
 /// Why a decision could not be recorded (missing directory, full disk, lock held too long,
 /// unreachable database, ...).
@@ -44,6 +44,15 @@ pub enum Receipt {
 pub trait Recorder: Send + Sync {
     /// Appends the report's record and returns only once it is durable.
     fn record(&self, report: &Report) -> Result<Receipt, RecordError>;
+
+    /// Appends the record of an attempt refused before any decision and returns only once it is
+    /// durable. A recorder that keeps no such records says so in its receipt.
+    fn record_rejected(&self, rejection: &Rejection) -> Result<Receipt, RecordError> {
+        let _ = rejection;
+        Ok(Receipt::NotRecorded {
+            reason: "this recorder keeps no record of rejected attempts".to_owned(),
+        })
+    }
 }
 
 /// A recorder that records nothing and says so: for the browser preview and dry runs, whose
@@ -64,6 +73,12 @@ impl NoRecord {
 
 impl Recorder for NoRecord {
     fn record(&self, _report: &Report) -> Result<Receipt, RecordError> {
+        Ok(Receipt::NotRecorded {
+            reason: self.reason.clone(),
+        })
+    }
+
+    fn record_rejected(&self, _rejection: &Rejection) -> Result<Receipt, RecordError> {
         Ok(Receipt::NotRecorded {
             reason: self.reason.clone(),
         })
@@ -128,16 +143,30 @@ impl<R: Recorder> Gate<R> {
             .map_err(DecideError::Unrecorded)?;
         Ok(Decided { report, receipt })
     }
+
+    /// Records an attempt refused before any decision (the edge keeps its own error and exit
+    /// code; this only puts the attempt on record).
+    pub fn reject(&self, rejection: &Rejection) -> Result<Receipt, RecordError> {
+        self.recorder.record_rejected(rejection)
+    }
 }
 
 impl<R: Recorder + ?Sized> Recorder for Box<R> {
     fn record(&self, report: &Report) -> Result<Receipt, RecordError> {
         (**self).record(report)
     }
+
+    fn record_rejected(&self, rejection: &Rejection) -> Result<Receipt, RecordError> {
+        (**self).record_rejected(rejection)
+    }
 }
 
 impl<R: Recorder + ?Sized> Recorder for std::sync::Arc<R> {
     fn record(&self, report: &Report) -> Result<Receipt, RecordError> {
         (**self).record(report)
+    }
+
+    fn record_rejected(&self, rejection: &Rejection) -> Result<Receipt, RecordError> {
+        (**self).record_rejected(rejection)
     }
 }

@@ -8,6 +8,8 @@
 //!   findings, policy failures, the control-to-evidence map);
 //! - [`Gate`]: a pipeline paired with a [`Recorder`]. [`Gate::decide`] is the only way to obtain a
 //!   [`Decided`] result, and it returns one only after the recorder made its record durable;
+//! - [`Rejection`]: an attempt refused before any decision, which the recorder keeps too
+//!   ([`Recorder::record_rejected`], [`Gate::reject`]);
 //! - [`DecideError`]: every way a decision can fail to be made, mapped once by each edge (exit
 //!   codes, HTTP status, browser messages). An error is never an approval.
 
@@ -19,6 +21,7 @@ mod input;
 mod native;
 mod pipeline;
 mod policy;
+mod rejection;
 mod report;
 
 pub use error::DecideError;
@@ -27,6 +30,7 @@ pub use input::{InputError, InputSource, Submission, parse_settings};
 pub use native::NativePolicy;
 pub use pipeline::{Candidate, DEFAULTS_KEY, Pipeline, PipelineOptions, SettingsDocument};
 pub use policy::{Evaluator, PolicyFailure, Resource};
+pub use rejection::{Refused, Rejection};
 pub use report::{Evaluated, PolicyError, Report, Verdict};
 
 /// `sha256:<hex>` of some bytes: the digest format of manifests, settings and components.

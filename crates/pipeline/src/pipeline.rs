@@ -3,7 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use tollgate_decision::{CombinedDecision, EvalError};
-use tollgate_waivers::{Applied, WaiverContext, WaiverSet};
+use tollgate_manifest::IdentityAliases;
+use tollgate_waivers::{Applied, WaiverContext, WaiverRules, WaiverSet};
 
 use crate::report::{Evaluated, PolicyError, Report};
 use crate::{DecideError, Evaluator, InputError, InputSource, PolicyFailure, Submission, contract};
@@ -41,6 +42,8 @@ pub struct PipelineOptions {
 struct Ready {
     policy: Box<dyn Evaluator>,
     settings_json: String,
+    /// How waivers apply to this policy's findings (`waivers.non_waivable`, `identities`).
+    waiver_rules: WaiverRules,
 }
 
 /// Policies loaded and their settings validated, once: every decision evaluates each policy,
@@ -53,6 +56,11 @@ pub struct Pipeline {
     waivers: Option<WaiverSet>,
     waivers_file: Option<String>,
     service: Option<String>,
+    /// Every policy's identity aliases together, to tell a waiver's approver from the author and
+    /// the deployer.
+    identities: IdentityAliases,
+    /// Rules for decisions of a policy not in `ready` (never used: every decision has its policy).
+    default_rules: WaiverRules,
 }
 
 impl Pipeline {
@@ -143,10 +151,16 @@ impl Pipeline {
                 }
             };
             match policy.validate_settings(&settings_json) {
-                Ok(()) => ready.push(Ready {
-                    policy,
-                    settings_json,
-                }),
+                Ok(()) => match WaiverRules::from_settings(&settings_json) {
+                    Ok(waiver_rules) => ready.push(Ready {
+                        policy,
+                        settings_json,
+                        waiver_rules,
+                    }),
+                    Err(error) => {
+                        rejected.push(InputError::policy_settings(&id, error.to_string()))
+                    }
+                },
                 Err(PolicyFailure::Eval(EvalError::InvalidSettings(message))) => {
                     rejected.push(InputError::policy_settings(&id, message));
                 }
@@ -163,8 +177,14 @@ impl Pipeline {
                 }
             });
         }
+        let identities = ready
+            .iter()
+            .flat_map(|r| r.waiver_rules.identities().clone())
+            .collect();
         Ok(Self {
             ready,
+            identities,
+            default_rules: WaiverRules::default(),
             failures,
             settings_digest,
             waivers: options.waivers,
@@ -209,6 +229,7 @@ impl Pipeline {
                     evaluated.push(Evaluated {
                         metadata: metadata.clone(),
                         digest: ready.policy.digest().to_owned(),
+                        signer: ready.policy.signer().map(str::to_owned),
                     });
                     decisions.push(decision);
                 }
@@ -226,10 +247,18 @@ impl Pipeline {
                 let context = WaiverContext {
                     now,
                     author: &manifest.change.author,
+                    deployer: &manifest.change.deployer,
+                    identities: &self.identities,
                     environment: &manifest.change.environment,
                     service: service.as_deref().or(self.service.as_deref()),
                 };
-                tollgate_waivers::apply(set, &context, &combined.decisions)
+                let rules = |policy_id: &str| {
+                    self.ready
+                        .iter()
+                        .find(|r| r.policy.metadata().id == policy_id)
+                        .map_or(&self.default_rules, |r| &r.waiver_rules)
+                };
+                tollgate_waivers::apply_with(set, &context, &combined.decisions, &rules)
             }
         };
         Ok(Report {

@@ -26,6 +26,13 @@ pub trait Evaluator: Send + Sync {
         settings_json: &str,
         now: Timestamp,
     ) -> Result<Decision, PolicyFailure>;
+
+    /// Who vouches for what runs: the key id of the trusted signature that was verified before
+    /// it was loaded (`ed25519:…`), `builtin` for a pack trusted by its embedded digest, `None`
+    /// when nothing was checked.
+    fn signer(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// A limited resource of a policy instance.

@@ -19,6 +19,8 @@ pub struct Evaluated {
     pub metadata: PolicyMetadata,
     /// What exactly ran (`sha256:` of the component, or `native:` for a native crate).
     pub digest: String,
+    /// Who vouches for it ([`crate::Evaluator::signer`]).
+    pub signer: Option<String>,
 }
 
 /// A policy that produced no decision.

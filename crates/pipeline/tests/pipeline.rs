@@ -291,3 +291,66 @@ fn defaults_are_shared_by_every_policy_and_a_policy_section_wins() {
     };
     assert_eq!(errors[0].path.as_deref(), Some("defaults"));
 }
+
+/// Separation of duties cannot be waived unless a policy's settings say otherwise, and a waiver's
+/// non-waivable list is validated with the settings, naming the field.
+#[test]
+fn non_waivable_controls_follow_each_policys_settings() {
+    let waivers = tollgate_waivers::WaiverSet::parse(
+        "waivers:\n  - {id: W, rule: sod-self-approval, justification: j, ticket: T, approved_by: dave, expires: 2026-12-31}\n",
+        "w.yaml",
+    )
+    .unwrap();
+    let options = |text: &str| PipelineOptions {
+        settings: Some(tollgate_pipeline::parse_settings(text, "settings", Format::Yaml).unwrap()),
+        waivers: Some(waivers.clone()),
+        ..PipelineOptions::default()
+    };
+    let manifest = Submission {
+        now: Timestamp::parse("2026-05-27T00:00:00Z").unwrap(),
+        ..submission("self-approval-denied.yaml")
+    };
+    let decide = |text: &str| {
+        Gate::new(
+            Pipeline::new(natives(), options(text)).unwrap(),
+            NoRecord::new("test"),
+        )
+        .decide(manifest.clone())
+        .unwrap()
+    };
+    let strict = decide("{}");
+    let report = strict.report();
+    assert!(report.waivers.waived.is_empty());
+    assert!(
+        report
+            .waivers
+            .problems
+            .iter()
+            .any(|p| p.kind == tollgate_waivers::ProblemKind::NonWaivable),
+        "{:?}",
+        report.waivers.problems
+    );
+    let lenient = decide("defaults:\n  waivers: { non_waivable: [] }\n");
+    assert!(
+        lenient
+            .report()
+            .waivers
+            .waived
+            .iter()
+            .all(|w| w.rule_id == "sod-self-approval")
+    );
+    assert!(!lenient.report().waivers.waived.is_empty());
+
+    let Err(DecideError::Invalid(errors)) = Pipeline::new(
+        natives(),
+        options("sox:\n  waivers: { non_waivable: ['a['] }\n"),
+    ) else {
+        panic!("an invalid pattern must be invalid settings");
+    };
+    assert_eq!(errors[0].policy.as_deref(), Some("sox"));
+    assert!(
+        errors[0].message.contains("waivers.non_waivable[0]"),
+        "{}",
+        errors[0]
+    );
+}

@@ -21,7 +21,8 @@
 //!     "file": "waivers.yaml" | null,
 //!     "waived": [{ "policy_id", "finding_index", "rule_id", "control_id",
 //!                  "waiver": { "id", "justification", "ticket", "approved_by", "expires" } }],
-//!     "problems": [{ "waiver", "index", "kind": "malformed" | "expired" | "approved_by_author",
+//!     "problems": [{ "waiver", "index", "kind": "malformed" | "expired" | "approved_by_author"
+//!                    | "approved_by_deployer" | "approver_unmatched" | "future_dated" | "non_waivable",
 //!                    "message", "field"?, "location"?: { "line", "column" } }],
 //!     "unused": ["WVR-9"]
 //!   }

@@ -100,6 +100,8 @@ fn fixture() -> Fixture {
         &WaiverContext {
             now,
             author: &manifest.change.author,
+            deployer: &manifest.change.deployer,
+            identities: &Default::default(),
             environment: &manifest.change.environment,
             service: None,
         },

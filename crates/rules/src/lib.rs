@@ -25,7 +25,7 @@ pub use routing::{RoutingResult, automated_checks, route};
 pub use scope::{AppliesTo, Scope};
 pub use settings::{
     ApproverSettings, CategoryClasses, EmergencySettings, RequiredTests, RiskSettings, Settings,
-    SettingsError, category_name,
+    SettingsError, WaiverSettings, category_name,
 };
 pub use trust::{TrustedFacts, TrustedSources};
 

@@ -57,6 +57,19 @@ pub struct Settings {
     /// Sources trusted for the facts a change's author could assert themselves, by fact; see
     /// [`TrustedSources`].
     pub trusted_sources: TrustedSources,
+    /// How the host applies waivers to this policy's findings.
+    pub waivers: WaiverSettings,
+}
+
+/// How the host applies waivers to a policy's findings. The policy itself only validates these;
+/// the pipeline enforces them (`tollgate_waivers::WaiverRules`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WaiverSettings {
+    /// Rule or control ids (`*` matches any text) that no waiver may waive. Absent: every
+    /// separation-of-duties rule (`sod-*`), any self-approval and any tampered evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub non_waivable: Option<Vec<String>>,
 }
 
 impl Default for Settings {
@@ -84,6 +97,7 @@ impl Default for Settings {
             .to_vec(),
             identities: IdentityAliases::new(),
             trusted_sources: TrustedSources::default(),
+            waivers: WaiverSettings::default(),
         }
     }
 }
@@ -334,6 +348,9 @@ impl Settings {
         }
         identities(&self.identities)?;
         self.trusted_sources.validate()?;
+        if let Some(list) = &self.waivers.non_waivable {
+            names("waivers.non_waivable", list)?;
+        }
         if self.key_rotation_max_days == 0 {
             return Err(SettingsError::new(
                 "key_rotation_max_days",

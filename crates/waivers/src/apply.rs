@@ -3,11 +3,12 @@
 
 use serde::Serialize;
 use tollgate_decision::{Decision, Outcome};
-use tollgate_manifest::same_identity;
+use tollgate_manifest::{IdentityMatch, compare_identities};
 
 use crate::model::{
     ProblemKind, Waiver, WaiverContext, WaiverProblem, WaiverSet, WaiverSummary, format_date,
 };
+use crate::rules::WaiverRules;
 
 /// A finding turned into a waived one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -78,53 +79,91 @@ impl Applied {
     }
 }
 
-/// Applies waivers to decisions.
+/// Applies waivers to decisions with the default [`WaiverRules`] for every policy.
+pub fn apply(set: &WaiverSet, context: &WaiverContext<'_>, decisions: &[Decision]) -> Applied {
+    let rules = WaiverRules::default();
+    apply_with(set, context, decisions, &|_| &rules)
+}
+
+/// Applies waivers to decisions; `rules` gives each policy's waiver rules (by policy id).
+///
+/// A waiver never applies when it is approved by the change's author or deployer (or by an
+/// identity that cannot be told apart from theirs), expired, or dated after the evaluation; nor
+/// to a finding its policy declares non-waivable. Each such waiver is reported as a
+/// [`WaiverProblem`].
 ///
 /// A decision's outcome is relaxed only when the policy denied it, every finding that denies
 /// (severity high or critical) is waived, and at least one was: it becomes needs-approval while a
 /// required role is missing, approved otherwise. Waivers never make an outcome stricter and never
 /// add approvals.
-pub fn apply(set: &WaiverSet, context: &WaiverContext<'_>, decisions: &[Decision]) -> Applied {
+pub fn apply_with<'r>(
+    set: &WaiverSet,
+    context: &WaiverContext<'_>,
+    decisions: &[Decision],
+    rules: &dyn Fn(&str) -> &'r WaiverRules,
+) -> Applied {
     let mut applied = Applied {
         problems: set.problems.clone(),
         ..Applied::default()
     };
     let mut usable: Vec<&Waiver> = Vec::new();
+    let mut usable_index: Vec<usize> = Vec::new();
     for (n, waiver) in set.waivers.iter().enumerate() {
         let index = set.positions.get(n).copied().unwrap_or(n);
-        if same_identity(&waiver.approved_by, context.author) {
-            applied.problems.push(WaiverProblem {
-                waiver: Some(waiver.id.clone()),
-                index,
-                kind: ProblemKind::ApprovedByAuthor,
-                message: format!(
-                    "approved by `{}`, the change's author; a waiver needs an independent approver",
-                    waiver.approved_by
-                ),
-                field: None,
-                location: None,
-            });
+        let problem = |kind: ProblemKind, message: String| WaiverProblem {
+            waiver: Some(waiver.id.clone()),
+            index,
+            kind,
+            message,
+            field: None,
+            location: None,
+        };
+        if let Some(problem) = approver_problem(waiver, context).map(|(k, m)| problem(k, m)) {
+            applied.problems.push(problem);
         } else if !waiver.is_active(context.now) {
-            applied.problems.push(WaiverProblem {
-                waiver: Some(waiver.id.clone()),
-                index,
-                kind: ProblemKind::Expired,
-                message: format!("expired on {}", format_date(waiver.expires)),
-                field: None,
-                location: None,
-            });
+            applied.problems.push(problem(
+                ProblemKind::Expired,
+                format!("expired on {}", format_date(waiver.expires)),
+            ));
+        } else if waiver.is_future_dated(context.now) {
+            let approved_on = waiver.approved_on.map(format_date).unwrap_or_default();
+            applied.problems.push(problem(
+                ProblemKind::FutureDated,
+                format!(
+                    "approved on {approved_on}, after the evaluation; a waiver cannot be dated in the future"
+                ),
+            ));
         } else {
             usable.push(waiver);
+            usable_index.push(index);
         }
     }
-    applied.problems.sort_by_key(|p| p.index);
     let mut used = vec![false; usable.len()];
     for decision in decisions {
         let mut waived_here = Vec::new();
+        let policy_rules = rules(&decision.policy_id);
         for (finding_index, finding) in decision.findings.iter().enumerate() {
-            if let Some(position) = usable
+            let Some(position) = usable
                 .iter()
                 .position(|w| w.covers(decision, finding, context))
+            else {
+                continue;
+            };
+            if let Some(pattern) = policy_rules.forbidding(finding) {
+                let waiver = usable[position];
+                applied.problems.push(WaiverProblem {
+                    waiver: Some(waiver.id.clone()),
+                    index: usable_index[position],
+                    kind: ProblemKind::NonWaivable,
+                    message: format!(
+                        "covers `{}` ({}) of policy `{}`, which is non-waivable (`{pattern}` in `waivers.non_waivable`)",
+                        finding.rule_id, finding.control_id, decision.policy_id
+                    ),
+                    field: None,
+                    location: None,
+                });
+                continue;
+            }
             {
                 used[position] = true;
                 waived_here.push(finding_index);
@@ -159,6 +198,7 @@ pub fn apply(set: &WaiverSet, context: &WaiverContext<'_>, decisions: &[Decision
             after,
         });
     }
+    applied.problems.sort_by_key(|p| p.index);
     applied.unused = usable
         .iter()
         .zip(&used)
@@ -166,6 +206,39 @@ pub fn apply(set: &WaiverSet, context: &WaiverContext<'_>, decisions: &[Decision
         .map(|(w, _)| w.id.clone())
         .collect();
     applied
+}
+
+/// Why a waiver's approver is not independent of the change, if they are not: the author or the
+/// deployer, or an identity of another system that nothing maps to theirs (fails closed).
+fn approver_problem(waiver: &Waiver, context: &WaiverContext<'_>) -> Option<(ProblemKind, String)> {
+    let approver = &waiver.approved_by;
+    let mut unknown = None;
+    for (who, identity, kind) in [
+        ("author", context.author, ProblemKind::ApprovedByAuthor),
+        (
+            "deployer",
+            context.deployer,
+            ProblemKind::ApprovedByDeployer,
+        ),
+    ] {
+        match compare_identities(approver, identity, context.identities) {
+            IdentityMatch::Same => {
+                return Some((
+                    kind,
+                    format!(
+                        "approved by `{approver}`, the change's {who}; a waiver needs an independent approver (separation of duties)"
+                    ),
+                ));
+            }
+            IdentityMatch::Unknown if unknown.is_none() => {
+                unknown = Some(format!(
+                    "approver `{approver}` cannot be told apart from the change's {who} `{identity}`; map them in the `identities` settings"
+                ));
+            }
+            IdentityMatch::Unknown | IdentityMatch::Different => {}
+        }
+    }
+    unknown.map(|message| (ProblemKind::ApproverUnmatched, message))
 }
 
 #[cfg(test)]
@@ -351,5 +424,127 @@ mod tests {
         let applied = Applied::none(&decisions);
         assert_eq!(applied.combined_outcome(), Outcome::Denied);
         assert_eq!(Applied::default().combined_outcome(), Outcome::Denied);
+    }
+
+    #[test]
+    fn waiver_approved_by_the_deployer_is_refused() {
+        let set = WaiverSet::parse(FILE, "w.yaml").unwrap();
+        let decisions = vec![decision(
+            "pci",
+            vec![finding(
+                "sensitive-data-pan",
+                "PCI-6.5.5",
+                Severity::Critical,
+            )],
+            false,
+        )];
+        let context = WaiverContext {
+            deployer: "Dave",
+            ..context("2026-06-01T00:00:00Z")
+        };
+        let applied = apply(&set, &context, &decisions);
+        assert!(applied.waived.is_empty());
+        assert_eq!(applied.outcomes[0].after, Outcome::Denied);
+        let problem = applied
+            .problems
+            .iter()
+            .find(|p| p.waiver.as_deref() == Some("WVR-1"))
+            .unwrap();
+        assert_eq!(problem.kind, ProblemKind::ApprovedByDeployer);
+        assert!(problem.message.contains("deployer"), "{}", problem.message);
+    }
+
+    #[test]
+    fn an_approver_that_may_be_the_deployer_fails_closed_until_identities_say() {
+        let set = WaiverSet::parse(FILE, "w.yaml").unwrap();
+        let decisions = vec![decision(
+            "pci",
+            vec![finding(
+                "sensitive-data-pan",
+                "PCI-6.5.5",
+                Severity::Critical,
+            )],
+            false,
+        )];
+        let context = WaiverContext {
+            deployer: "carol@bank.example",
+            ..context("2026-06-01T00:00:00Z")
+        };
+        let applied = apply(&set, &context, &decisions);
+        assert!(applied.waived.is_empty());
+        assert!(
+            applied
+                .problems
+                .iter()
+                .any(|p| p.kind == ProblemKind::ApproverUnmatched
+                    && p.message.contains("identities"))
+        );
+        let aliases: tollgate_manifest::IdentityAliases = [
+            ("dave", "dave@bank.example"),
+            ("alice", "alice@bank.example"),
+        ]
+        .map(|(a, c)| (a.to_owned(), c.to_owned()))
+        .into();
+        let mapped = WaiverContext {
+            identities: &aliases,
+            ..context
+        };
+        assert_eq!(apply(&set, &mapped, &decisions).waived.len(), 1);
+    }
+
+    #[test]
+    fn future_dated_waivers_never_apply_and_are_reported() {
+        let set = WaiverSet::parse(
+            "waivers:\n  - {id: W, rule: r, justification: j, ticket: T, approved_by: dave, approved_on: 2026-06-02, expires: 2026-06-30}\n",
+            "w.yaml",
+        )
+        .unwrap();
+        let decisions = vec![decision(
+            "sox",
+            vec![finding("r", "C", Severity::High)],
+            false,
+        )];
+        let before = apply(&set, &context("2026-06-01T23:59:59Z"), &decisions);
+        assert!(before.waived.is_empty());
+        assert_eq!(before.problems[0].kind, ProblemKind::FutureDated);
+        assert_eq!(before.outcomes[0].after, Outcome::Denied);
+        let on_the_day = apply(&set, &context("2026-06-02T00:00:00Z"), &decisions);
+        assert_eq!(on_the_day.waived.len(), 1);
+    }
+
+    #[test]
+    fn non_waivable_controls_are_never_waived() {
+        let set = WaiverSet::parse(
+            "waivers:\n  - {id: W, control: SOX-CC-07, justification: j, ticket: T, approved_by: dave, expires: 2026-06-30}\n",
+            "w.yaml",
+        )
+        .unwrap();
+        let decisions = vec![decision(
+            "sox",
+            vec![
+                finding("sod-self-approval", "SOX-CC-07", Severity::Critical),
+                finding("other", "SOX-CC-07", Severity::High),
+            ],
+            false,
+        )];
+        let applied = apply(&set, &context("2026-06-01T00:00:00Z"), &decisions);
+        assert_eq!(applied.waived.len(), 1);
+        assert_eq!(applied.waived[0].rule_id, "other");
+        assert_eq!(applied.outcomes[0].after, Outcome::Denied);
+        assert_eq!(applied.problems[0].kind, ProblemKind::NonWaivable);
+        // Per policy: a policy whose settings list the control refuses every finding of it.
+        let strict =
+            WaiverRules::from_settings(r#"{"waivers": {"non_waivable": ["sox-cc-07"]}}"#).unwrap();
+        let permissive =
+            WaiverRules::from_settings(r#"{"waivers": {"non_waivable": []}}"#).unwrap();
+        let context = context("2026-06-01T00:00:00Z");
+        assert!(
+            apply_with(&set, &context, &decisions, &|_| &strict)
+                .waived
+                .is_empty()
+        );
+        let all = apply_with(&set, &context, &decisions, &|_| &permissive);
+        assert_eq!(all.waived.len(), 2);
+        assert_eq!(all.outcomes[0].after, Outcome::Approved);
     }
 }

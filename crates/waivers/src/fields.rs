@@ -47,3 +47,9 @@ pub(crate) fn date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Date, D
         },
     })
 }
+
+pub(crate) fn optional_date<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Date>, D::Error> {
+    date(deserializer).map(Some)
+}

@@ -19,19 +19,22 @@
 //!
 //! Policies stay pure: the host applies waivers after the policies decide ([`apply`]). An active
 //! matching waiver turns a finding into a [`WaivedFinding`]: it no longer blocks and the outcome is
-//! recomputed, but every output still shows it with its justification. Expired and malformed
-//! waivers, and waivers approved by the change's author, never apply; they are reported as
-//! [`WaiverProblem`]s.
+//! recomputed, but every output still shows it with its justification. Malformed, expired and
+//! future-dated waivers, waivers approved by the change's author or deployer (separation of
+//! duties), and waivers of controls a policy declares non-waivable ([`WaiverRules`]) never apply;
+//! they are reported as [`WaiverProblem`]s.
 
 mod apply;
 mod fields;
 mod model;
 mod parse;
+mod rules;
 #[cfg(test)]
 mod test_support;
 
-pub use apply::{Applied, OutcomeChange, WaivedFinding, apply};
+pub use apply::{Applied, OutcomeChange, WaivedFinding, apply, apply_with};
 pub use model::{
     ProblemKind, Scope, Waiver, WaiverContext, WaiverProblem, WaiverSet, WaiverSummary, format_date,
 };
 pub use parse::{WAIVERS_VERSION, WaiverError};
+pub use rules::{DEFAULT_NON_WAIVABLE, WaiverRules, WaiverRulesError};

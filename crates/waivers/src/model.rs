@@ -6,9 +6,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::Date;
 use tollgate_decision::{Decision, Finding};
-use tollgate_manifest::{Location, Timestamp};
+use tollgate_manifest::{IdentityAliases, Location, Timestamp};
 
-use crate::fields::{date, non_empty};
+use crate::fields::{date, non_empty, optional_date};
 
 /// Where a waiver applies. An absent key matches everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +54,25 @@ pub struct Waiver {
     /// Last day (UTC) the waiver is active, `YYYY-MM-DD`. Required.
     #[serde(deserialize_with = "date", serialize_with = "write_date")]
     pub expires: Date,
+    /// Day (UTC) the exception was approved, `YYYY-MM-DD`. Optional; a waiver approved after the
+    /// evaluation day (future-dated) never applies.
+    #[serde(
+        default,
+        deserialize_with = "optional_date",
+        serialize_with = "write_optional_date",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub approved_on: Option<Date>,
+}
+
+fn write_optional_date<S: serde::Serializer>(
+    date: &Option<Date>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match date {
+        Some(date) => serializer.serialize_str(&format_date(*date)),
+        None => serializer.serialize_none(),
+    }
 }
 
 fn write_date<S: serde::Serializer>(date: &Date, serializer: S) -> Result<S::Ok, S::Error> {
@@ -79,6 +98,15 @@ impl Waiver {
             .map(|d| d.midnight().assume_utc().unix_timestamp())
             .unwrap_or(i64::MAX);
         now.seconds < end
+    }
+
+    /// Whether the waiver is dated after `now`: approved on a later day (UTC) than the evaluation.
+    pub fn is_future_dated(&self, now: Timestamp) -> bool {
+        let Some(approved_on) = self.approved_on else {
+            return false;
+        };
+        let start = approved_on.midnight().assume_utc().unix_timestamp();
+        now.seconds < start
     }
 
     /// Whether the waiver covers a finding of a decision in a context (scope, rule and control).
@@ -149,6 +177,15 @@ pub enum ProblemKind {
     Expired,
     /// The waiver was approved by the change's author.
     ApprovedByAuthor,
+    /// The waiver was approved by the change's deployer.
+    ApprovedByDeployer,
+    /// The approver's identity cannot be told apart from the author's or the deployer's (an email
+    /// and a login that no `identities` setting maps to each other): it fails closed.
+    ApproverUnmatched,
+    /// The waiver is dated after the evaluation (`approved_on` in the future).
+    FutureDated,
+    /// The waiver covers a finding of a control its policy declares non-waivable.
+    NonWaivable,
 }
 
 impl ProblemKind {
@@ -158,6 +195,10 @@ impl ProblemKind {
             Self::Malformed => "malformed",
             Self::Expired => "expired",
             Self::ApprovedByAuthor => "approved_by_author",
+            Self::ApprovedByDeployer => "approved_by_deployer",
+            Self::ApproverUnmatched => "approver_unmatched",
+            Self::FutureDated => "future_dated",
+            Self::NonWaivable => "non_waivable",
         }
     }
 }
@@ -236,6 +277,10 @@ pub struct WaiverContext<'a> {
     pub now: Timestamp,
     /// The change's author (`change.author`); their waivers do not count.
     pub author: &'a str,
+    /// The change's deployer (`change.deployer`); their waivers do not count either.
+    pub deployer: &'a str,
+    /// Aliases resolving identities of different systems (the policies' `identities` settings).
+    pub identities: &'a IdentityAliases,
     /// The change's target environment.
     pub environment: &'a str,
     /// The service being deployed, if given.

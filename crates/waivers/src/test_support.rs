@@ -4,7 +4,9 @@ use tollgate_decision::{
     Decision, Finding, Outcome, RegulatoryReference, RequiredApproval, RiskAssessment, RiskClass,
     Routing, Severity,
 };
-use tollgate_manifest::Timestamp;
+use tollgate_manifest::{IdentityAliases, Timestamp};
+
+static NO_ALIASES: IdentityAliases = IdentityAliases::new();
 
 use crate::WaiverContext;
 
@@ -99,6 +101,8 @@ pub(crate) fn context(now_text: &str) -> WaiverContext<'static> {
     WaiverContext {
         now: now(now_text),
         author: "alice",
+        deployer: "carol",
+        identities: &NO_ALIASES,
         environment: "staging",
         service: None,
     }

@@ -129,6 +129,8 @@ enum KindArg {
     Mark,
     /// Recoveries from interrupted appends.
     Recovery,
+    /// Attempts rejected before any decision.
+    Rejected,
 }
 
 #[derive(Debug, Subcommand)]
@@ -262,6 +264,7 @@ pub(crate) fn run(command: &AuditCommand) -> Result<u8, Failure> {
                         KindArg::Decision => "decision",
                         KindArg::Mark => "mark",
                         KindArg::Recovery => "recovery",
+                        KindArg::Rejected => "rejected",
                     }
                     .to_owned()
                 }),

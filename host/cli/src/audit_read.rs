@@ -209,6 +209,20 @@ fn summary_lines(record: &Record) -> String {
             "set aside {} bytes of an interrupted append at offset {} ({})\n",
             r.length, r.offset, r.digest
         ),
+        Record::Rejected(r) => format!(
+            "rejected attempt ({} refused, exit {}) at {} by {} ({} pipeline {} on {})\n{} {} ({})\nerror: {}\n",
+            r.input.as_str(),
+            r.exit_code,
+            r.recorded_at,
+            r.origin.actor,
+            r.origin.ci,
+            r.origin.pipeline_id.as_deref().unwrap_or("none"),
+            r.origin.host,
+            r.input.as_str(),
+            r.refused.digest.as_deref().unwrap_or("(not read)"),
+            r.refused.path,
+            r.error
+        ),
         Record::Unreadable(u) => format!("intact, but this version cannot read it: {}\n", u.error),
     }
 }
@@ -248,6 +262,11 @@ pub(crate) fn list(setup: &Project, filter: &Filter, format: OutputFormat) -> Re
                         m.change_id.as_str(),
                         m.status.as_str(),
                         m.origin.actor.as_str(),
+                    ),
+                    Record::Rejected(j) => (
+                        j.change_id.as_deref().unwrap_or("-"),
+                        "rejected",
+                        j.origin.actor.as_str(),
                     ),
                     Record::Recovery(_) => ("-", "recovered", "-"),
                     Record::Unreadable(_) => ("-", "unreadable", "-"),

@@ -10,8 +10,8 @@ use clap::Args;
 use tollgate_engine::{PolicyEngine, PolicySource};
 use tollgate_manifest::{Format, Timestamp};
 use tollgate_pipeline::{
-    Candidate, Decided, Gate, NoRecord, Pipeline, PipelineOptions, PolicyError, Receipt, Recorder,
-    SettingsDocument, Submission, exit,
+    Candidate, DecideError, Decided, Gate, InputError, InputSource, NoRecord, Pipeline,
+    PipelineOptions, Receipt, Recorder, Rejection, Submission, exit,
 };
 
 use crate::render;
@@ -54,6 +54,8 @@ pub(crate) struct EvalArgs {
     cache: CacheArgs,
     #[command(flatten)]
     audit: crate::audit::EvalAuditArgs,
+    #[command(flatten)]
+    trust: crate::policy_trust::TrustArgs,
 }
 
 pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
@@ -75,12 +77,8 @@ pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
             "with several manifests, `--format` must be `text` or `json`"
         )));
     }
-    let submissions = paths
-        .iter()
-        .map(|path| submission(path, now))
-        .collect::<Result<Vec<_>, _>>()?;
-    args.reports.check_outputs()?;
-    let options = pipeline_options(args.settings.as_deref(), &args.reports)?;
+    // Built first: an attempt refused from here on (invalid manifest, invalid settings, refused
+    // policy) is put on record before the command reports its error.
     let recorder: Box<dyn Recorder> = if args.dry_run {
         Box::new(NoRecord::new(
             "dry run: nothing was recorded in the decision log; this result must not gate a deployment",
@@ -88,9 +86,63 @@ pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
     } else {
         Box::new(args.audit.recorder()?)
     };
+    let rejections = recorder.as_ref();
+    let mut submissions = Vec::new();
+    for path in &paths {
+        match submission(path, now) {
+            Ok(submission) => submissions.push(submission),
+            Err(refusal) => {
+                let (rejection, failure) = *refusal;
+                return Err(rejected(rejections, [rejection], failure));
+            }
+        }
+    }
+    args.reports.check_outputs()?;
+    let for_each_manifest = |rejection: Rejection| -> Vec<Rejection> {
+        submissions
+            .iter()
+            .map(|s| {
+                rejection
+                    .clone()
+                    .with_manifest(&s.manifest_path, Some(s.manifest_text.clone()))
+            })
+            .collect()
+    };
+    let (options, settings_input) =
+        match pipeline_options(args.settings.as_deref(), &args.reports, now) {
+            Ok(options) => options,
+            Err(refusal) => {
+                let (rejection, failure) = *refusal;
+                return Err(rejected(rejections, for_each_manifest(rejection), failure));
+            }
+        };
     let sources = policy_sources(&args.policies)?;
+    let trust = args.trust.trust()?;
     let engine = args.cache.engine()?;
-    let gate = Gate::new(load_pipeline(&engine, sources, options)?, recorder);
+    let pipeline = match Pipeline::new(candidates(&engine, sources, &trust), options) {
+        Ok(pipeline) => pipeline,
+        Err(error) => {
+            let (path, text) = match (&error, settings_input) {
+                (DecideError::Policies { failures, .. }, _) => (
+                    failures
+                        .iter()
+                        .map(|f| f.policy.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    None,
+                ),
+                (_, Some((path, text))) => (path, Some(text)),
+                (_, None) => ("options".to_owned(), None),
+            };
+            let rejection = Rejection::of_error(&error, path, text, now, 0);
+            return Err(rejected(
+                rejections,
+                for_each_manifest(rejection),
+                error.into(),
+            ));
+        }
+    };
+    let gate = Gate::new(pipeline, recorder);
 
     let mut exit_code = exit::APPROVED;
     let mut reports = Vec::new();
@@ -118,6 +170,23 @@ pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
         render::emit(&(text + "\n"));
     }
     Ok(exit_code)
+}
+
+/// Puts attempts refused before any decision on record, with the exit code of `failure`, and
+/// returns `failure` unchanged: the command still reports its error with its exit code. A record
+/// that cannot be written is a warning (the refusal stands either way).
+fn rejected(
+    recorder: &dyn Recorder,
+    rejections: impl IntoIterator<Item = Rejection>,
+    failure: Failure,
+) -> Failure {
+    for mut rejection in rejections {
+        rejection.exit_code = failure.exit_code();
+        if let Err(error) = recorder.record_rejected(&rejection) {
+            eprintln!("warning: the rejected attempt could not be recorded: {error}");
+        }
+    }
+    failure
 }
 
 /// The stricter of two exit codes of decided runs: policy failure, then denied, then needs
@@ -196,18 +265,24 @@ fn collect_manifests(dir: &Path, paths: &mut Vec<String>) -> Result<(), Failure>
     Ok(())
 }
 
-/// Reads and parses one manifest.
-fn submission(argument: &str, now: Timestamp) -> Result<Submission, Failure> {
-    let (manifest_path, text) = read_manifest(argument)?;
+/// Reads and parses one manifest; a refusal comes with its rejection, to be put on record.
+fn submission(argument: &str, now: Timestamp) -> Result<Submission, Refusal> {
+    let (manifest_path, text) = read_manifest(argument).map_err(|failure| {
+        let error = InputError::new(InputSource::Manifest, format!("{:#}", failure.error()));
+        Box::new((Rejection::of_input(&error, argument, None, now, 0), failure))
+    })?;
     let format = Format::detect(manifest_path.as_deref(), &text);
     Submission::parse(
         argument,
         &format!("manifest {}", label(argument)),
-        text,
+        text.clone(),
         format,
         now,
     )
-    .map_err(|e| Failure::Invalid(e.into()))
+    .map_err(|e| {
+        let rejection = Rejection::of_input(&e, argument, Some(text), now, 0);
+        Box::new((rejection, Failure::Invalid(e.into())))
+    })
 }
 
 /// The policies to run: the `--policy` values, or the built-in packs without any.
@@ -222,17 +297,68 @@ pub(crate) fn policy_sources(policies: &[String]) -> Result<Vec<PolicySource>, F
     }
 }
 
-/// The settings file and the waivers, read and checked before any policy runs.
+/// Pipeline options and the settings input (path and text) they came from.
+pub(crate) type Options = (PipelineOptions, Option<(String, String)>);
+
+/// A refusal before any decision: its rejection (to put on record) and the command's failure.
+pub(crate) type Refusal = Box<(Rejection, Failure)>;
+
+/// The settings file and the waivers, read and checked before any policy runs, with the path and
+/// text of the settings (to put a later rejection of them on record); a refusal comes with its
+/// rejection.
 pub(crate) fn pipeline_options(
     settings: Option<&Path>,
     reports: &ReportArgs,
-) -> Result<PipelineOptions, Failure> {
-    Ok(PipelineOptions {
-        settings: settings.map(read_settings).transpose()?,
-        waivers: reports.load_waivers()?,
+    now: Timestamp,
+) -> Result<Options, Refusal> {
+    let refusal = |source: InputSource, path: &Path, text: Option<String>, failure: Failure| {
+        let error = InputError::new(source, format!("{:#}", failure.error()));
+        let rejection = Rejection::of_input(&error, path.display().to_string(), text, now, 0);
+        Box::new((rejection, failure))
+    };
+    let (settings, settings_input) = match settings {
+        None => (None, None),
+        Some(path) => {
+            let text = read_text(path, "settings")
+                .map_err(|failure| refusal(InputSource::Settings, path, None, failure))?;
+            let document = tollgate_pipeline::parse_settings(
+                &text,
+                &format!("settings file `{}`", path.display()),
+                Format::detect(Some(path), &text),
+            )
+            .map_err(|e| {
+                let rejection =
+                    Rejection::of_input(&e, path.display().to_string(), Some(text.clone()), now, 0);
+                Box::new((rejection, invalid(e.into())))
+            })?;
+            (Some(document), Some((path.display().to_string(), text)))
+        }
+    };
+    let waivers = reports.load_waivers().map_err(|failure| {
+        let path = reports.waivers.clone().unwrap_or_default();
+        let text = std::fs::read_to_string(&path).ok();
+        refusal(InputSource::Waivers, &path, text, failure)
+    })?;
+    let options = PipelineOptions {
+        settings,
+        waivers,
         waivers_file: reports.waivers.as_ref().map(|p| p.display().to_string()),
         service: reports.service.clone(),
-    })
+    };
+    Ok((options, settings_input))
+}
+
+/// The candidates of a pipeline, under `trust`: a policy that cannot be loaded, or is refused by
+/// the trust (unsigned, altered, untrusted), is a failure of every decision.
+pub(crate) fn candidates(
+    engine: &PolicyEngine,
+    sources: Vec<PolicySource>,
+    trust: &crate::policy_trust::Trust,
+) -> Vec<Candidate> {
+    sources
+        .into_iter()
+        .map(|source| trust.load(engine, source))
+        .collect()
 }
 
 /// Loads the policies into a pipeline; a policy that cannot be loaded is a failure of every
@@ -241,18 +367,9 @@ pub(crate) fn load_pipeline(
     engine: &PolicyEngine,
     sources: Vec<PolicySource>,
     options: PipelineOptions,
+    trust: &crate::policy_trust::Trust,
 ) -> Result<Pipeline, Failure> {
-    let candidates = sources
-        .into_iter()
-        .map(|source| {
-            let name = source.name();
-            match engine.load(source) {
-                Ok(policy) => Candidate::Loaded(Box::new(policy)),
-                Err(error) => Candidate::Failed(PolicyError::load(&name, error)),
-            }
-        })
-        .collect();
-    Ok(Pipeline::new(candidates, options)?)
+    Ok(Pipeline::new(candidates(engine, sources, trust), options)?)
 }
 
 /// How the manifest argument is named in messages.
@@ -302,15 +419,4 @@ fn read_bounded(reader: impl Read, what: &str) -> Result<String, Failure> {
         )));
     }
     String::from_utf8(bytes).map_err(|e| invalid(anyhow!("{what} is not UTF-8 text: {e}")))
-}
-
-/// Reads a settings file: a mapping from policy id to that policy's settings.
-fn read_settings(path: &Path) -> Result<SettingsDocument, Failure> {
-    let text = read_text(path, "settings")?;
-    tollgate_pipeline::parse_settings(
-        &text,
-        &format!("settings file `{}`", path.display()),
-        Format::detect(Some(path), &text),
-    )
-    .map_err(|e| invalid(e.into()))
 }

@@ -11,6 +11,7 @@ mod inspect;
 mod inspect_opa;
 mod manifest;
 mod opa_export;
+mod policy_trust;
 mod project;
 mod render;
 mod reporting;
@@ -65,6 +66,11 @@ enum Command {
         format: OutputFormat,
         #[command(flatten)]
         cache: CacheArgs,
+    },
+    /// Signs policy components and verifies their signatures (Ed25519, DSSE envelopes).
+    Policy {
+        #[command(subcommand)]
+        action: policy_trust::PolicyAction,
     },
     /// Prints the JSON Schema of the change manifest.
     Schema,
@@ -132,7 +138,7 @@ pub(crate) enum Failure {
 }
 
 impl Failure {
-    fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Self::Invalid(_) => exit::INVALID_INPUT,
             Self::Policy(_) => exit::POLICY_FAILURE,
@@ -201,6 +207,7 @@ fn run() -> u8 {
         Command::Report(args) => evidence::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Validate(args) => validate::run(&args),
+        Command::Policy { action } => policy_trust::run(&action),
         Command::Test(args) => test_cases::run(&args),
         Command::Schema => {
             render::emit(&tollgate_manifest::Manifest::json_schema());

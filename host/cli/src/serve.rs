@@ -53,16 +53,24 @@ pub(crate) struct ServeArgs {
     /// Seconds a request may take, waiting for a slot included, before it is answered with 503.
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
+    #[command(flatten)]
+    trust: crate::policy_trust::TrustArgs,
 }
 
 pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
     let reports = ReportArgs::waivers_only(args.waivers.clone(), args.service.clone());
-    let options = eval::pipeline_options(args.settings.as_deref(), &reports)?;
+    let (options, _) = eval::pipeline_options(
+        args.settings.as_deref(),
+        &reports,
+        tollgate_manifest::Timestamp::now(),
+    )
+    .map_err(|refusal| refusal.1)?;
     let recorder =
         EvalAuditArgs::for_server(args.audit_log.clone(), args.mask.clone()).recorder()?;
     let sources = eval::policy_sources(&args.policies)?;
     let engine = args.cache.engine()?;
-    let pipeline = eval::load_pipeline(&engine, sources, options)?;
+    let trust = args.trust.trust()?;
+    let pipeline = eval::load_pipeline(&engine, sources, options, &trust)?;
     if !pipeline.failures().is_empty() {
         let failed: Vec<String> = pipeline
             .failures()

@@ -200,7 +200,12 @@ fn settings_problems(args: &ValidateArgs, origin: &str, text: &str, format: Form
                 settings: Some(settings),
                 ..PipelineOptions::default()
             };
-            eval::load_pipeline(&engine, sources, options)
+            eval::load_pipeline(
+                &engine,
+                sources,
+                options,
+                &crate::policy_trust::Trust::default(),
+            )
         });
     match checked {
         Ok(pipeline) => pipeline

@@ -564,3 +564,75 @@ fn report_output_to_a_fifo_or_dash_is_written_in_place() {
     assert_eq!(json_of(&output)["summary"]["decisions"], 1);
     assert!(!path.join("-").exists());
 }
+
+/// An invalid manifest or invalid settings decide nothing (exit 2 as before), but the attempt is on
+/// record: digest and masked copy of the refused input, the error, who and from where; `audit
+/// verify` counts it and the evidence report lists it.
+#[test]
+fn rejected_attempts_are_recorded_verified_and_reported() {
+    let dir = project();
+    let path = dir.path();
+    let output = eval(path, "unknown-field.yaml").output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(output.stdout.is_empty());
+    eval(path, "business-logic.yaml")
+        .arg("--settings")
+        .arg(data("settings-invalid.yaml"))
+        .assert()
+        .code(2);
+    // A dry run records nothing, rejected or not.
+    eval(path, "unknown-field.yaml")
+        .arg("--dry-run")
+        .assert()
+        .code(2);
+
+    let all = records(path);
+    assert_eq!(all.len(), 2, "{all:#?}");
+    let manifest = &all[0]["record"];
+    assert_eq!(manifest["type"], "rejected");
+    assert_eq!(manifest["input"], "manifest");
+    assert_eq!(manifest["exit_code"], 2);
+    assert_eq!(manifest["origin"]["actor"], "ci-bot");
+    let text = std::fs::read_to_string(data("unknown-field.yaml")).unwrap();
+    assert_eq!(
+        manifest["refused"]["digest"],
+        tollgate_audit::sha256_digest(text.as_bytes())
+    );
+    assert!(manifest["refused"]["masked"].is_object());
+    assert!(
+        manifest["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("unknown field")),
+        "{manifest}"
+    );
+    let settings = &all[1]["record"];
+    assert_eq!(settings["input"], "settings");
+    assert!(
+        settings["manifest"]["digest"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("sha256:"))
+    );
+
+    tollgate(path).args(["audit", "verify"]).assert().code(0);
+    let listed = tollgate(path)
+        .args(["audit", "list", "--kind", "rejected", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(json_of(&listed).as_array().map(Vec::len), Some(2));
+    let today = &tollgate_audit::now().to_string()[..10];
+    let json = tollgate(path)
+        .args(["report", "--from", today, "--to", today, "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(json.status.code(), Some(0), "{json:?}");
+    let report = json_of(&json);
+    assert_eq!(report["summary"]["rejected_attempts"], 2);
+    assert_eq!(report["summary"]["decisions"], 0);
+    let kinds: Vec<&str> = report["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["rejected", "rejected"]);
+}

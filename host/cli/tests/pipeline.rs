@@ -529,7 +529,8 @@ fn eval_writes_every_format_and_they_follow_their_specs() {
 }
 
 /// An independent, active waiver lets the change through and is shown with its justification; a
-/// waiver approved by the author, an expired one and a malformed one never apply.
+/// waiver approved by the author or the deployer, an expired, a future-dated and a malformed one
+/// never apply.
 #[test]
 fn waivers_turn_findings_into_waived_ones() {
     let pipeline = Pipeline::new();
@@ -564,6 +565,19 @@ waivers:
     justification: no expiry
     ticket: CHG-2104
     approved_by: dave
+  - id: WVR-5
+    rule: live-pan-in-pre-production
+    justification: approved by the deployer
+    ticket: CHG-2105
+    approved_by: Carol
+    expires: 2026-06-30
+  - id: WVR-6
+    rule: live-pan-in-pre-production
+    justification: dated after the evaluation
+    ticket: CHG-2106
+    approved_by: dave
+    approved_on: 2026-05-22
+    expires: 2026-06-30
 ",
     );
     let run = |service: &str| {
@@ -596,7 +610,16 @@ waivers:
         .iter()
         .map(|p| p["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["approved_by_author", "expired", "malformed"]);
+    assert_eq!(
+        kinds,
+        [
+            "approved_by_author",
+            "expired",
+            "malformed",
+            "approved_by_deployer",
+            "future_dated"
+        ]
+    );
 
     // It matches: the finding is waived, and the high-risk change has its three approvals.
     let output = run("payments");

@@ -12,7 +12,9 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tollgate_manifest::{Format, MAX_DOCUMENT_BYTES, Manifest, Timestamp};
-use tollgate_pipeline::{Decided, Submission, Verdict};
+use tollgate_pipeline::{
+    DecideError, Decided, InputError, InputSource, Rejection, Submission, Verdict, exit,
+};
 use tollgate_reports::ReportFormat;
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -152,20 +154,42 @@ async fn decide(
         .map_err(|e| ApiError::bad_request(format!("invalid `now`: {e}")))?
         .unwrap_or_else(Timestamp::now);
     let bytes = read_body(body).await?;
-    let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
-        ApiError::new(
+    let Ok(text) = String::from_utf8(bytes.to_vec()) else {
+        let message = "the manifest is not UTF-8 text";
+        let rejection = Rejection::of_input(
+            &InputError::new(InputSource::Manifest, message),
+            REQUEST_MANIFEST_PATH,
+            None,
+            now,
+            exit::INVALID_INPUT,
+        );
+        reject(&gateway, rejection).await;
+        return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_manifest",
-            "the manifest is not UTF-8 text",
-        )
-    })?;
+            message,
+        ));
+    };
     let format = if is_json(&headers) {
         Format::Json
     } else {
         Format::detect(None, &text)
     };
-    let mut submission = Submission::parse(REQUEST_MANIFEST_PATH, "manifest", text, format, now)
-        .map_err(|e| ApiError::from(tollgate_pipeline::DecideError::from(e)))?;
+    let mut submission =
+        match Submission::parse(REQUEST_MANIFEST_PATH, "manifest", text.clone(), format, now) {
+            Ok(submission) => submission,
+            Err(error) => {
+                let rejection = Rejection::of_input(
+                    &error,
+                    REQUEST_MANIFEST_PATH,
+                    Some(text),
+                    now,
+                    exit::INVALID_INPUT,
+                );
+                reject(&gateway, rejection).await;
+                return Err(ApiError::from(DecideError::from(error)));
+            }
+        };
     submission.service = query.service;
     let slot = Arc::clone(&gateway.slots)
         .acquire_owned()
@@ -191,6 +215,18 @@ async fn decide(
         )
     })??;
     answer(&decided)
+}
+
+/// Puts a request refused before any decision on record through the gate's recorder (on the
+/// blocking pool: the record is made durable). The answer stays the refusal; a record that cannot
+/// be written is reported on standard error, as the server's log.
+async fn reject(gateway: &Arc<Gateway>, rejection: Rejection) {
+    let gateway = Arc::clone(gateway);
+    match tokio::task::spawn_blocking(move || gateway.gate.reject(&rejection)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(error)) => eprintln!("warning: a rejected request could not be recorded: {error}"),
+        Err(join) => eprintln!("warning: a rejected request could not be recorded: {join}"),
+    }
 }
 
 /// The answer to a decided request: 200 with the JSON report for any decision (a deny is a

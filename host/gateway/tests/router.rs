@@ -113,6 +113,45 @@ fn an_invalid_manifest_is_400_with_its_field_and_line() {
     );
 }
 
+/// Remembers the rejected attempts it is given.
+#[derive(Default, Clone)]
+struct Rejections(Arc<std::sync::Mutex<Vec<tollgate_pipeline::Rejection>>>);
+
+impl Recorder for Rejections {
+    fn record(&self, _report: &Report) -> Result<Receipt, RecordError> {
+        Err(RecordError::new("no decision expected"))
+    }
+
+    fn record_rejected(
+        &self,
+        rejection: &tollgate_pipeline::Rejection,
+    ) -> Result<Receipt, RecordError> {
+        self.0.lock().unwrap().push(rejection.clone());
+        Ok(Receipt::Recorded {
+            id: "r-1".into(),
+            log: "memory".into(),
+            warnings: vec![],
+        })
+    }
+}
+
+#[test]
+fn an_invalid_manifest_is_recorded_as_a_rejected_attempt_with_the_same_answer() {
+    let rejections = Rejections::default();
+    let text = example("self-approval-denied.yaml").replacen("ticket_status", "ticket_stauts", 1);
+    let (status, _, body) = call(
+        gateway(Box::new(rejections.clone()), PipelineOptions::default()),
+        evaluate(text.clone()),
+    );
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["kind"], "invalid_manifest");
+    let seen = rejections.0.lock().unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].input_text.as_deref(), Some(text.as_str()));
+    assert_eq!(seen[0].field.as_deref(), Some("change.ticket_stauts"));
+    assert_eq!(seen[0].exit_code, 2);
+}
+
 #[test]
 fn an_unrecorded_decision_is_503_audit_unavailable() {
     let (status, outcome, body) = call(
@@ -158,7 +197,14 @@ fn a_service_scoped_waiver_applies_with_the_service_query() {
         "waivers.yaml",
     )
     .unwrap();
+    // Self-approval is non-waivable by default: these settings allow it, for the test.
+    let settings: tollgate_pipeline::SettingsDocument = [(
+        "sox".to_owned(),
+        serde_json::json!({"waivers": {"non_waivable": []}}),
+    )]
+    .into();
     let options = || PipelineOptions {
+        settings: Some(settings.clone()),
         waivers: Some(waivers.clone()),
         waivers_file: Some("waivers.yaml".into()),
         ..PipelineOptions::default()
@@ -176,4 +222,35 @@ fn a_service_scoped_waiver_applies_with_the_service_query() {
     };
     assert!(!waived(&without), "{without}");
     assert!(waived(&with), "{with}");
+}
+
+/// A policy refused by the trust (unsigned, altered, untrusted) is a policy failure of every
+/// request: 500 `policy_failure` with the reason, never an approval.
+#[test]
+fn a_refused_policy_is_500_policy_failure_with_the_reason() {
+    let sox = Candidate::Loaded(Box::new(NativePolicy::new(tollgate_policy_sox::SoxPolicy)));
+    let refused = Candidate::Failed(tollgate_pipeline::PolicyError {
+        policy: "acme.wasm".into(),
+        kind: "untrusted",
+        message: "refused before it ran: policy `acme.wasm` is unsigned (no signature file)".into(),
+        failure: None,
+    });
+    let pipeline = Pipeline::new(vec![sox, refused], PipelineOptions::default()).unwrap();
+    let gateway = Arc::new(Gateway::new(
+        Gate::new(pipeline, preview()),
+        2,
+        Duration::from_secs(30),
+    ));
+    let (status, outcome, body) = call(gateway, evaluate(example("self-approval-denied.yaml")));
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert_eq!(outcome.as_deref(), Some("policy_failure"));
+    assert_eq!(body["error"]["kind"], "policy_failure");
+    let failure = &body["error"]["failures"][0];
+    assert_eq!(failure["kind"], "untrusted");
+    assert!(
+        failure["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("unsigned")),
+        "{body}"
+    );
 }

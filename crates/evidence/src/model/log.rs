@@ -13,7 +13,7 @@ use super::ReportOptions;
 pub struct RecordRow {
     /// Sequence number.
     pub seq: u64,
-    /// `decision` or `mark`.
+    /// `decision`, `mark` or `rejected`.
     pub kind: String,
     /// Record id.
     pub id: String,
@@ -149,6 +149,18 @@ pub(super) fn record_rows(verification: &Verification, options: &ReportOptions) 
                 origin: origin(&m.origin),
                 manifest_digest: None,
                 exit_code: None,
+            }),
+            Record::Rejected(j) if options.in_period(j.recorded_at) => Some(RecordRow {
+                seq: r.seq,
+                kind: "rejected".to_owned(),
+                id: j.id.clone(),
+                change_id: j.change_id.clone().unwrap_or_else(|| "-".to_owned()),
+                recorded_at: j.recorded_at,
+                result: format!("rejected ({}): {}", j.input.as_str(), j.error),
+                actor: j.origin.actor.clone(),
+                origin: origin(&j.origin),
+                manifest_digest: j.manifest.as_ref().unwrap_or(&j.refused).digest.clone(),
+                exit_code: Some(j.exit_code),
             }),
             _ => None,
         })
