@@ -232,7 +232,8 @@ fn a_json_body_is_read_as_json() {
     assert_eq!(answer.status, 400, "{}", answer.body);
     assert_eq!(answer.body["error"]["kind"], "invalid_manifest");
     assert_eq!(answer.body["error"]["line"], 1);
-    assert_eq!(records(&log), 2);
+    // Two decisions and the refused manifest, on record as a rejected attempt.
+    assert_eq!(records(&log), 3);
 }
 
 #[test]
@@ -263,7 +264,7 @@ fn a_malformed_manifest_is_a_400_naming_the_path_and_line() {
     assert_eq!(answer.status, 400);
     assert_eq!(answer.body["error"]["path"], "change");
     assert_eq!(answer.body["error"]["line"], 2);
-    // A bad `now` is refused too; nothing is recorded for refused input.
+    // A bad `now` is refused too, as a bad request rather than a refused manifest.
     let answer = answer_of(
         server
             .agent
@@ -272,7 +273,8 @@ fn a_malformed_manifest_is_a_400_naming_the_path_and_line() {
     );
     assert_eq!(answer.status, 400);
     assert_eq!(answer.body["error"]["kind"], "invalid_request");
-    assert_eq!(records(&log), 0);
+    // Each refused manifest is on record as a rejected attempt; the bad request is not.
+    assert_eq!(records(&log), 2);
 }
 
 fn answer_of(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answer {
@@ -312,7 +314,8 @@ fn an_oversized_body_is_a_413_before_it_is_read() {
     assert_eq!(body.len(), tollgate_manifest::MAX_DOCUMENT_BYTES);
     let answer = server.evaluate(&body, None);
     assert_eq!(answer.status, 400, "{}", answer.body);
-    assert_eq!(records(&log), 0);
+    // The oversized body was never read; the refused manifest is a rejected attempt on record.
+    assert_eq!(records(&log), 1);
 }
 
 #[test]
@@ -348,7 +351,21 @@ fn the_default_service_applies_service_scoped_waivers() {
     )
     .expect("waivers");
     let waivers = waivers.to_str().expect("utf-8 path");
-    let server = start(&["--waivers", waivers, "--service", "payments"], &log);
+    // Self-approval is non-waivable by default; this team's settings allow waiving it.
+    let settings = dir.path().join("settings.yaml");
+    std::fs::write(&settings, "defaults:\n  waivers:\n    non_waivable: []\n").expect("settings");
+    let settings = settings.to_str().expect("utf-8 path");
+    let server = start(
+        &[
+            "--waivers",
+            waivers,
+            "--service",
+            "payments",
+            "--settings",
+            settings,
+        ],
+        &log,
+    );
     let answer = server.evaluate_file("self-approval.yaml");
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(
