@@ -87,7 +87,7 @@ fn several_manifests_are_decided_and_recorded_one_by_one_with_the_strictest_exit
 }
 
 #[test]
-fn an_invalid_manifest_among_several_stops_before_anything_is_recorded() {
+fn an_invalid_manifest_among_several_stops_before_anything_is_decided() {
     let scratch = tempfile::tempdir().unwrap();
     let log = scratch.path().join("audit.log");
     tollgate(&log)
@@ -97,7 +97,11 @@ fn an_invalid_manifest_among_several_stops_before_anything_is_recorded() {
         .assert()
         .code(2)
         .stderr(contains("change.titel"));
-    assert_eq!(records(&log), 0);
+    // No decision is recorded, only the rejected attempt.
+    assert_eq!(records(&log), 1);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains(r#""type":"rejected""#), "{text}");
+    assert!(!text.contains(r#""type":"decision""#), "{text}");
 }
 
 #[test]
