@@ -11,6 +11,7 @@ mod risk;
 pub mod routing;
 mod scope;
 mod settings;
+mod settings_error;
 pub mod trust;
 
 use tollgate_decision::{

@@ -5,28 +5,10 @@
 
 use std::collections::BTreeSet;
 
+pub use crate::settings_error::SettingsError;
 use crate::trust::TrustedSources;
 use serde::{Deserialize, Serialize};
 use tollgate_manifest::{ChangeCategory, IdentityAliases, IdentityMatch, compare_identities};
-
-/// Why settings are invalid. The message names the field.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{field}`: {message}")]
-pub struct SettingsError {
-    /// Dotted path of the offending field.
-    pub field: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl SettingsError {
-    pub(crate) fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
 
 /// All tunable settings of the built-in policies.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

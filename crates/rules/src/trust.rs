@@ -13,7 +13,7 @@ use tollgate_manifest::{
 };
 
 use crate::Issue;
-use crate::settings::SettingsError;
+use crate::settings_error::SettingsError;
 
 /// Rule id of the finding for a fact from an untrusted source.
 pub const UNTRUSTED_SOURCE: &str = "evidence-untrusted-source";
