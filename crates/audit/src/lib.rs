@@ -34,7 +34,7 @@ pub use mask::{MASKED, MaskError, Masking};
 pub use merkle::Hash;
 pub use origin::Origin;
 pub use project::{DateError, Project, ProjectError, RangeEnd, parse_date};
-pub use query::{Filter, deployment_of};
+pub use query::{DeploymentTarget, Filter, deployment_of, deployment_target};
 pub use record::{
     ChangeRef, DecisionRecord, Evaluation, ManifestRef, MarkRecord, MarkStatus, PolicyFailureRef,
     PolicyRef, Record, RecordedOutcome, RecoveryRecord, UnreadableRecord, WaiverRef, sha256_digest,

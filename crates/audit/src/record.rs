@@ -308,6 +308,10 @@ pub struct MarkRecord {
     /// Free-text note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// A deployment of a change whose latest decision was not approved, or that had none
+    /// (`decision_id` then empty): a direct production change, without an approved ticket.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub direct_production_change: bool,
 }
 
 /// Bytes left by an interrupted append (a crash mid-write), found by the next append and set aside:

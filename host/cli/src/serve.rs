@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use clap::Args;
-use tollgate_gateway::Gateway;
+use tollgate_audit::MarkStatus;
+use tollgate_gateway::{Gateway, MarkAnswer, MarkRequest, Marker};
 use tollgate_pipeline::{Gate, exit};
 
 use crate::audit::EvalAuditArgs;
@@ -76,11 +77,16 @@ pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
     }
     let pool = engine.limits().max_instances.max(1);
     let slots = args.max_concurrent.unwrap_or(pool).min(pool);
-    let gateway = Arc::new(Gateway::new(
+    let project = recorder.project().clone();
+    let direct = crate::audit::direct_changes(&project);
+    let gateway = Gateway::new(
         Gate::new(pipeline, Box::new(recorder)),
         usize::try_from(slots).unwrap_or(64),
         Duration::from_secs(args.timeout),
-    ));
+    )
+    .with_marker(Box::new(LogMarker { project }));
+    gateway.metrics().without_ticket.inc_by(direct);
+    let gateway = Arc::new(gateway);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -113,6 +119,46 @@ async fn serve(gateway: Arc<Gateway>, listen: SocketAddr) -> Result<(), Failure>
         .map_err(Failure::Internal)?;
     eprintln!("tollgate serve: shut down");
     Ok(())
+}
+
+/// `POST /v1/marks` on the served decision log, as `tollgate audit mark` appends them.
+struct LogMarker {
+    project: tollgate_audit::Project,
+}
+
+impl Marker for LogMarker {
+    fn mark(&self, request: &MarkRequest) -> Result<MarkAnswer, String> {
+        let status = MarkStatus::parse(&request.status).ok_or_else(|| {
+            format!(
+                "invalid `status` `{}`: expected `deployed`, `failed` or `rolled_back`",
+                request.status
+            )
+        })?;
+        let at = request
+            .at
+            .as_deref()
+            .map(|text| {
+                tollgate_manifest::Timestamp::parse(text).map_err(|e| format!("invalid `at`: {e}"))
+            })
+            .transpose()?;
+        let marked = crate::audit::append_mark(
+            &self.project,
+            &request.change,
+            status,
+            at,
+            request.note.clone(),
+        )
+        .map_err(|failure| match failure {
+            Failure::Invalid(e) | Failure::Policy(e) | Failure::Internal(e) | Failure::Audit(e) => {
+                format!("{e:#}")
+            }
+        })?;
+        Ok(MarkAnswer {
+            id: marked.id,
+            decision_id: marked.decision_id,
+            direct_production_change: marked.direct_production_change,
+        })
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -405,8 +405,12 @@ fn policies_schema_and_health_describe_the_server() {
 
     let policies = server.get("/v1/policies");
     assert_eq!(policies.status, 200);
-    let list = policies.body.as_array().expect("array");
-    assert_eq!(list.len(), 2);
+    // OPA's shape: one module per package, Tollgate's metadata under `tollgate`.
+    let modules = policies.body["result"].as_array().expect("array");
+    assert_eq!(modules.len(), 3);
+    assert_eq!(modules[0]["id"], "tollgate");
+    assert_eq!(modules[1]["id"], "tollgate/sox");
+    let list: Vec<&Value> = modules[1..].iter().map(|m| &m["tollgate"]).collect();
     assert_eq!(list[0]["id"], "sox");
     assert_eq!(list[0]["framework"], "SOX");
     assert!(
@@ -509,4 +513,66 @@ fn measure_sequential_requests() {
         latencies[100].as_secs_f64() * 1e3,
         latencies[197].as_secs_f64() * 1e3
     );
+}
+
+#[test]
+fn a_deployment_without_an_approved_decision_is_counted_as_a_direct_production_change() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = log_in(&dir);
+    let denied = server_change(&log, "self-approval.yaml");
+    let server = start(&[], &log);
+    let metric = |server: &Server| -> String {
+        let mut response = server
+            .agent
+            .get(server.url("/metrics"))
+            .call()
+            .expect("metrics");
+        let text = response.body_mut().read_to_string().expect("text");
+        text.lines()
+            .find(|l| l.starts_with("production_changes_without_ticket_total "))
+            .expect("the counter is exported")
+            .to_owned()
+    };
+    assert_eq!(metric(&server), "production_changes_without_ticket_total 0");
+    let mark = |change: &str| {
+        answer(
+            server
+                .agent
+                .post(server.url("/v1/marks"))
+                .header("content-type", "application/json")
+                .send(serde_json::json!({ "change": change, "status": "deployed" }).to_string())
+                .expect("request"),
+        )
+    };
+    let answer = mark(&denied);
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    assert_eq!(answer.body["direct_production_change"], true);
+    let answer = mark("CHG-never-decided");
+    assert_eq!(answer.body["direct_production_change"], true);
+    assert_eq!(answer.body["decision_id"], Value::Null);
+    assert_eq!(metric(&server), "production_changes_without_ticket_total 2");
+    let bad = answer_of(
+        server
+            .agent
+            .post(server.url("/v1/marks"))
+            .send(r#"{"change": "X", "status": "shipped"}"#),
+    );
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    drop(server);
+    // A restarted gateway counts the direct changes already in its log.
+    let server = start(&[], &log);
+    assert_eq!(metric(&server), "production_changes_without_ticket_total 2");
+}
+
+/// Decides `name` once through a short-lived server; returns its change id.
+fn server_change(log: &Path, name: &str) -> String {
+    let server = start(&[], log);
+    let answer = server.evaluate_file(name);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let text = std::fs::read_to_string(log).expect("log");
+    let last: Value = serde_json::from_str(text.lines().last().expect("a record")).expect("json");
+    last["record"]["change"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned()
 }

@@ -1,4 +1,5 @@
-//! The routes: `POST /v1/evaluate`, `GET /v1/policies`, `GET /v1/schema`, `GET /health`.
+//! The routes: `POST /v1/evaluate`, OPA's REST Data API ([`crate::opa`]), `GET /v1/schema`,
+//! `GET /health`, `GET /metrics`, `POST /v1/marks`.
 
 use std::sync::Arc;
 
@@ -16,8 +17,9 @@ use tollgate_pipeline::{Decided, Submission, Verdict};
 use tollgate_reports::ReportFormat;
 use tower_http::limit::RequestBodyLimitLayer;
 
-use crate::Gateway;
-use crate::error::{ApiError, failure_details, json_response};
+use crate::error::{ApiError, json_response};
+use crate::metrics::{DecisionLabels, HttpLabels};
+use crate::{Gateway, MarkRequest, opa};
 
 /// The manifest path recorded for a manifest received over HTTP.
 const REQUEST_MANIFEST_PATH: &str = "<request>";
@@ -25,19 +27,100 @@ const REQUEST_MANIFEST_PATH: &str = "<request>";
 /// The header that carries the outcome of `POST /v1/evaluate`.
 const OUTCOME_HEADER: &str = "tollgate-outcome";
 
-/// The gateway's routes, with the body limit and JSON error bodies.
+/// The gateway's routes, with the body limit, JSON error bodies (OPA's shape on OPA's routes)
+/// and the HTTP metrics.
 pub fn router(gateway: Arc<Gateway>) -> Router {
     Router::new()
         .route("/v1/evaluate", post(evaluate))
-        .route("/v1/policies", get(policies))
+        .route(
+            "/v1/data",
+            get(opa::data_get_root).post(opa::data_post_root),
+        )
+        .route(
+            "/v1/data/",
+            get(opa::data_get_root).post(opa::data_post_root),
+        )
+        .route("/v1/data/{*path}", get(opa::data_get).post(opa::data_post))
+        .route("/v0/data/{*path}", post(opa::v0_data_post))
+        .route("/", post(opa::default_decision))
+        .route("/v1/policies", get(opa::policies))
+        .route("/v1/policies/", get(opa::policies))
+        .route("/v1/policies/{*id}", get(opa::policy))
+        .route("/v1/marks", post(marks))
         .route("/v1/schema", get(schema))
         .route("/health", get(health))
+        .route("/metrics", get(metrics))
         .fallback(not_found)
-        .with_state(gateway)
         // Bodies over the document limit are refused from their `Content-Length`, or as soon as
         // the limit is crossed, without being read whole.
         .layer(RequestBodyLimitLayer::new(MAX_DOCUMENT_BYTES))
-        .layer(axum::middleware::map_response(json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&gateway),
+            observe,
+        ))
+        .with_state(gateway)
+}
+
+/// OPA's handler name of a path (the `handler` label of the HTTP metrics).
+pub(crate) fn handler_of(path: &str) -> &'static str {
+    let handlers: [(&str, &'static str); 9] = [
+        ("/v1/data", "v1/data"),
+        ("/v0/data", "v0/data"),
+        ("/v1/policies", "v1/policies"),
+        ("/v1/evaluate", "v1/evaluate"),
+        ("/v1/marks", "v1/marks"),
+        ("/v1/admin", "v1/admin"),
+        ("/v1/schema", "v1/schema"),
+        ("/health", "health"),
+        ("/metrics", "metrics"),
+    ];
+    if path == "/" {
+        return "index";
+    }
+    handlers
+        .iter()
+        .find(|(prefix, _)| {
+            path.strip_prefix(prefix)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+        .map_or("catchall", |(_, handler)| handler)
+}
+
+/// Whether errors of `handler` take OPA's shape.
+fn is_opa(handler: &str) -> bool {
+    matches!(handler, "v1/data" | "v0/data" | "v1/policies" | "index")
+}
+
+/// Counts and times every answer, and gives every error response that is not JSON yet (unknown
+/// route, wrong method, body too large) a JSON body.
+async fn observe(
+    State(gateway): State<Arc<Gateway>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let start = std::time::Instant::now();
+    let handler = handler_of(request.uri().path());
+    let method = request.method().as_str().to_owned();
+    // OPA answers 405 to any method but GET and POST; axum would serve HEAD as GET.
+    let response = if is_opa(handler) && request.method() == axum::http::Method::HEAD {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "method not allowed",
+        )
+        .into_opa_response(false)
+    } else {
+        json_errors(next.run(request).await, is_opa(handler))
+    };
+    gateway.metrics().observe_http(
+        HttpLabels {
+            code: response.status().as_u16(),
+            handler,
+            method,
+        },
+        start.elapsed(),
+    );
+    response
 }
 
 fn too_large() -> ApiError {
@@ -48,9 +131,7 @@ fn too_large() -> ApiError {
     )
 }
 
-/// Gives every error response that is not JSON yet (unknown route, wrong method, body too large)
-/// a JSON body.
-async fn json_errors(response: Response) -> Response {
+fn json_errors(response: Response, opa_shape: bool) -> Response {
     let status = response.status();
     let is_json = response
         .headers()
@@ -74,7 +155,11 @@ async fn json_errors(response: Response) -> Response {
         }
     };
     let (parts, _) = response.into_parts();
-    let mut json = error.into_response();
+    let mut json = if opa_shape {
+        error.into_opa_response(false)
+    } else {
+        error.into_response()
+    };
     for (name, value) in &parts.headers {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             json.headers_mut().insert(name.clone(), value.clone());
@@ -87,15 +172,95 @@ async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
 }
 
-async fn health(State(gateway): State<Arc<Gateway>>) -> Response {
+/// Query of `GET /health`: OPA's `bundles`, `plugins` and `exclude-plugin`.
+#[derive(Debug, Default, Deserialize)]
+struct HealthQuery {
+    bundles: Option<String>,
+    plugins: Option<String>,
+    #[serde(rename = "exclude-plugin")]
+    exclude_plugin: Option<String>,
+}
+
+/// The name of the decision log as a plugin of `GET /health?plugins`.
+const DECISION_LOG_PLUGIN: &str = "decision_logs";
+
+/// `GET /health`: 200 while serving. `?bundles` is always satisfied (the policy set is loaded
+/// before the server listens, and a reload that fails keeps the old one); `?plugins` fails with
+/// 500 `{"error": ...}` while the decision log cannot be written (unless
+/// `exclude-plugin=decision_logs`).
+async fn health(
+    State(gateway): State<Arc<Gateway>>,
+    query: Result<Query<HealthQuery>, QueryRejection>,
+) -> Response {
+    let query = query.map(|Query(q)| q).unwrap_or_default();
+    let _ = &query.bundles;
+    let excluded = query.exclude_plugin.as_deref() == Some(DECISION_LOG_PLUGIN);
+    if query.plugins.is_some() && !excluded && !gateway.audit_up() {
+        return json_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &json!({ "error": "1 plugin in an unhealthy state: decision_logs (the decision log cannot be written)" }),
+        );
+    }
     json_response(
         StatusCode::OK,
-        &json!({ "status": "ok", "policies": gateway.ids }),
+        &json!({ "status": "ok", "policies": gateway.current().ids }),
     )
 }
 
-async fn policies(State(gateway): State<Arc<Gateway>>) -> Response {
-    json_response(StatusCode::OK, &gateway.policies)
+/// `GET /metrics`: the Prometheus text exposition.
+async fn metrics(State(gateway): State<Arc<Gateway>>) -> Response {
+    match gateway.metrics().render() {
+        Ok(text) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            )],
+            text,
+        )
+            .into_response(),
+        Err(_) => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the metrics could not be rendered",
+        )
+        .into_response(),
+    }
+}
+
+/// `POST /v1/marks`: records a deployment mark; a deployment of a change without an approved
+/// latest decision is counted in `production_changes_without_ticket_total`.
+async fn marks(State(gateway): State<Arc<Gateway>>, body: Body) -> Result<Response, ApiError> {
+    if gateway.marker.is_none() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "marks are not served: the gateway has no decision log",
+        ));
+    }
+    let bytes = read_body(body).await?;
+    let request: MarkRequest = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("invalid mark: {e}")))?;
+    let gw = Arc::clone(&gateway);
+    let answer = tokio::task::spawn_blocking(move || match gw.marker.as_ref() {
+        Some(marker) => marker.mark(&request),
+        None => Err("marks are not served".to_owned()),
+    })
+    .await
+    .map_err(|join| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("the mark did not complete: {join}"),
+        )
+    })?
+    .map_err(ApiError::bad_request)?;
+    if answer.direct_production_change {
+        gateway.metrics().without_ticket.inc();
+    }
+    Ok(json_response(
+        StatusCode::CREATED,
+        &serde_json::to_value(&answer).unwrap_or(Value::Null),
+    ))
 }
 
 async fn schema() -> Response {
@@ -124,20 +289,29 @@ async fn evaluate(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let limit = gateway.timeout;
-    match tokio::time::timeout(limit, decide(gateway, query, headers, body)).await {
-        Ok(Ok(response)) => response,
-        Ok(Err(error)) => error.into_response(),
-        Err(_) => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "timeout",
-            format!("the request took longer than {} s", limit.as_secs()),
-        )
-        .into_response(),
+    let deadline = Arc::clone(&gateway);
+    match within_deadline(&deadline, evaluate_inner(gateway, query, headers, body)).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
     }
 }
 
-async fn decide(
+/// Runs `work`, or answers 503 `timeout` once the gateway's deadline has passed.
+pub(crate) async fn within_deadline<T>(
+    gateway: &Gateway,
+    work: impl Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    let limit = gateway.timeout;
+    tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
+        Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            format!("the request took longer than {} s", limit.as_secs()),
+        ))
+    })
+}
+
+async fn evaluate_inner(
     gateway: Arc<Gateway>,
     query: Result<Query<EvaluateQuery>, QueryRejection>,
     headers: HeaderMap,
@@ -167,6 +341,16 @@ async fn decide(
     let mut submission = Submission::parse(REQUEST_MANIFEST_PATH, "manifest", text, format, now)
         .map_err(|e| ApiError::from(tollgate_pipeline::DecideError::from(e)))?;
     submission.service = query.service;
+    let decided = decide(&gateway, submission).await?;
+    answer(&decided)
+}
+
+/// Decides a submission on the current policy set, in an evaluation slot on the blocking pool,
+/// and counts it. The decision exists only once its record is durable.
+pub(crate) async fn decide(
+    gateway: &Arc<Gateway>,
+    submission: Submission,
+) -> Result<Decided, ApiError> {
     let slot = Arc::clone(&gateway.slots)
         .acquire_owned()
         .await
@@ -177,10 +361,12 @@ async fn decide(
                 "the server is shutting down",
             )
         })?;
+    // The set is taken once: a reload never changes the set of a request in flight.
+    let set = gateway.current();
     // Evaluations are CPU-bound: they run on the blocking pool, one slot each.
-    let decided = tokio::task::spawn_blocking(move || {
+    let result = tokio::task::spawn_blocking(move || {
         let _slot = slot;
-        gateway.gate.decide(submission)
+        set.gate.decide(submission)
     })
     .await
     .map_err(|join| {
@@ -189,8 +375,47 @@ async fn decide(
             "internal",
             format!("the evaluation did not complete: {join}"),
         )
-    })??;
-    answer(&decided)
+    })?;
+    match result {
+        Ok(decided) => {
+            gateway.set_audit_up(true);
+            count(gateway, &decided);
+            Ok(decided)
+        }
+        Err(error) => {
+            if matches!(error, tollgate_pipeline::DecideError::Unrecorded(_)) {
+                gateway.set_audit_up(false);
+            }
+            Err(error.into())
+        }
+    }
+}
+
+fn count(gateway: &Gateway, decided: &Decided) {
+    let metrics = gateway.metrics();
+    let timings = decided.timings();
+    metrics.evaluation.observe(timings.evaluation.as_secs_f64());
+    metrics.audit_append.observe(timings.record.as_secs_f64());
+    let report = decided.report();
+    let view = report.view();
+    for (index, evaluated) in report.evaluated.iter().enumerate() {
+        metrics
+            .decisions
+            .get_or_create(&DecisionLabels {
+                policy: evaluated.metadata.id.clone(),
+                outcome: view.policy_outcome(index).as_str(),
+            })
+            .inc();
+    }
+    for failure in &report.failures {
+        metrics
+            .decisions
+            .get_or_create(&DecisionLabels {
+                policy: failure.policy.clone(),
+                outcome: "policy_failure",
+            })
+            .inc();
+    }
 }
 
 /// The answer to a decided request: 200 with the JSON report for any decision (a deny is a
@@ -211,24 +436,11 @@ fn answer(decided: &Decided) -> Result<Response, ApiError> {
             json,
         )
             .into_response(),
-        Verdict::PolicyFailure => {
-            let failures = &report.failures;
-            let message = format!(
-                "{} {} failed; a failing policy never approves",
-                failures.len(),
-                if failures.len() == 1 {
-                    "policy"
-                } else {
-                    "policies"
-                }
-            );
-            ApiError {
-                details: failure_details(failures),
-                extra: json!({ "report": serde_json::from_str::<Value>(&json).unwrap_or(Value::Null) }),
-                ..ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "policy_failure", message)
-            }
-            .into_response()
-        }
+        Verdict::PolicyFailure => ApiError::policy_failure(
+            &report.failures,
+            serde_json::from_str::<Value>(&json).unwrap_or(Value::Null),
+        )
+        .into_response(),
     };
     response
         .headers_mut()
@@ -246,7 +458,7 @@ fn is_json(headers: &HeaderMap) -> bool {
 }
 
 /// Reads the body, at most [`MAX_DOCUMENT_BYTES`] (the limit layer stops larger ones).
-async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+pub(crate) async fn read_body(body: Body) -> Result<Bytes, ApiError> {
     axum::body::to_bytes(body, MAX_DOCUMENT_BYTES)
         .await
         .map_err(|error| {
