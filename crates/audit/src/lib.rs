@@ -36,8 +36,9 @@ pub use origin::Origin;
 pub use project::{DateError, Project, ProjectError, RangeEnd, parse_date};
 pub use query::{DeploymentTarget, Filter, deployment_of, deployment_target};
 pub use record::{
-    ChangeRef, DecisionRecord, Evaluation, ManifestRef, MarkRecord, MarkStatus, PolicyFailureRef,
-    PolicyRef, Record, RecordedOutcome, RecoveryRecord, UnreadableRecord, WaiverRef, sha256_digest,
+    AccessRecord, ChangeRef, DecisionRecord, Evaluation, ManifestRef, MarkRecord, MarkStatus,
+    PolicyFailureRef, PolicyRef, Record, RecordedOutcome, RecoveryRecord, UnreadableRecord,
+    WaiverRef, sha256_digest,
 };
 pub use verify::{Problem, Verification, verify};
 

@@ -18,6 +18,8 @@ pub enum Record {
     Mark(MarkRecord),
     /// Bytes of an interrupted append, found and set aside by the next append.
     Recovery(RecoveryRecord),
+    /// A request the gateway refused (401/403): who, what, from where; never the token.
+    Access(AccessRecord),
     /// A line whose checksum, sequence number and chain link are intact but whose record this
     /// version cannot read (another format version). Never written; verification still counts it.
     #[serde(skip)]
@@ -40,6 +42,7 @@ impl Record {
             Self::Decision(d) => &d.id,
             Self::Mark(m) => &m.id,
             Self::Recovery(r) => &r.id,
+            Self::Access(a) => &a.id,
             Self::Unreadable(u) => u.raw["id"].as_str().unwrap_or(""),
         }
     }
@@ -50,6 +53,7 @@ impl Record {
             Self::Decision(d) => d.recorded_at,
             Self::Mark(m) => m.recorded_at,
             Self::Recovery(r) => r.recorded_at,
+            Self::Access(a) => a.recorded_at,
             Self::Unreadable(u) => u.raw["recorded_at"]
                 .as_str()
                 .and_then(|t| Timestamp::parse(t).ok())
@@ -74,6 +78,7 @@ impl Record {
             Self::Decision(_) => "decision",
             Self::Mark(_) => "mark",
             Self::Recovery(_) => "recovery",
+            Self::Access(_) => "access",
             Self::Unreadable(_) => "unreadable",
         }
     }
@@ -312,6 +317,29 @@ pub struct MarkRecord {
     /// (`decision_id` then empty): a direct production change, without an approved ticket.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub direct_production_change: bool,
+}
+
+/// A request the gateway refused: 401 (no token or an unknown one) or 403 (a role is missing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessRecord {
+    /// Record id (a UUID).
+    pub id: String,
+    /// UTC time of the refusal.
+    pub recorded_at: Timestamp,
+    /// The token's subject, when the token was valid (403); none for 401.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Request method.
+    pub method: String,
+    /// Request path.
+    pub path: String,
+    /// The client's address, as the gateway saw it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The status answered: 401 or 403.
+    pub status: u16,
+    /// Why, for example `no bearer token` or `role evaluate missing`.
+    pub reason: String,
 }
 
 /// Bytes left by an interrupted append (a crash mid-write), found by the next append and set aside:

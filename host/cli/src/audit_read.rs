@@ -209,6 +209,15 @@ fn summary_lines(record: &Record) -> String {
             "set aside {} bytes of an interrupted append at offset {} ({})\n",
             r.length, r.offset, r.digest
         ),
+        Record::Access(a) => format!(
+            "refused {} {} ({}) from {} for {}: {}\n",
+            a.method,
+            a.path,
+            a.status,
+            a.source.as_deref().unwrap_or("unknown"),
+            a.subject.as_deref().unwrap_or("no valid token"),
+            a.reason
+        ),
         Record::Unreadable(u) => format!("intact, but this version cannot read it: {}\n", u.error),
     }
 }
@@ -250,6 +259,7 @@ pub(crate) fn list(setup: &Project, filter: &Filter, format: OutputFormat) -> Re
                         m.origin.actor.as_str(),
                     ),
                     Record::Recovery(_) => ("-", "recovered", "-"),
+                    Record::Access(a) => ("-", "refused", a.subject.as_deref().unwrap_or("-")),
                     Record::Unreadable(_) => ("-", "unreadable", "-"),
                 };
                 text.push_str(&format!(

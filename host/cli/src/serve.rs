@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use clap::Args;
-use tollgate_audit::MarkStatus;
+use tollgate_audit::{AccessRecord, MarkStatus, Record};
+use tollgate_gateway::auth::{AccessLog, Refusal, Tokens};
 use tollgate_gateway::{Gateway, MarkAnswer, MarkRequest, Marker};
 use tollgate_pipeline::{Gate, exit};
 
@@ -54,9 +55,43 @@ pub(crate) struct ServeArgs {
     /// Seconds a request may take, waiting for a slot included, before it is answered with 503.
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
+    /// Require a bearer token (`token`: the SHA-256 digests of `--tokens`, with roles
+    /// `evaluate`, `read`, `admin`) on every route but `/health`.
+    #[arg(long, value_enum, requires = "tokens")]
+    authentication: Option<Authentication>,
+    /// Tokens file (YAML or JSON): `tokens: [{subject, sha256, roles}]`.
+    #[arg(long, value_name = "FILE", requires = "authentication")]
+    tokens: Option<PathBuf>,
+    /// Listen on a non-loopback address without authentication (anyone who reaches the port can
+    /// submit decisions).
+    #[arg(long, conflicts_with = "authentication")]
+    insecure_no_auth: bool,
+}
+
+/// How requests are authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Authentication {
+    /// Bearer tokens listed by SHA-256 digest in `--tokens`.
+    Token,
+}
+
+fn read_tokens(path: &std::path::Path) -> Result<Tokens, Failure> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the tokens file `{}`", path.display()))
+        .map_err(Failure::Invalid)?;
+    Tokens::parse(&text)
+        .with_context(|| format!("`{}`", path.display()))
+        .map_err(Failure::Invalid)
 }
 
 pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
+    if args.authentication.is_none() && !args.listen.ip().is_loopback() && !args.insecure_no_auth {
+        return Err(Failure::Invalid(anyhow!(
+            "refusing to listen on {} without authentication: give `--authentication token --tokens FILE`, or `--insecure-no-auth` to accept anyone who reaches the port",
+            args.listen
+        )));
+    }
+    let tokens = args.tokens.as_deref().map(read_tokens).transpose()?;
     let reports = ReportArgs::waivers_only(args.waivers.clone(), args.service.clone());
     let options = eval::pipeline_options(args.settings.as_deref(), &reports)?;
     let recorder =
@@ -84,7 +119,14 @@ pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
         usize::try_from(slots).unwrap_or(64),
         Duration::from_secs(args.timeout),
     )
-    .with_marker(Box::new(LogMarker { project }));
+    .with_marker(Box::new(LogMarker {
+        project: project.clone(),
+    }))
+    .with_access_log(Box::new(LogAccess { project }));
+    let gateway = match tokens {
+        Some(tokens) => gateway.with_tokens(tokens),
+        None => gateway,
+    };
     gateway.metrics().without_ticket.inc_by(direct);
     let gateway = Arc::new(gateway);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -158,6 +200,32 @@ impl Marker for LogMarker {
             decision_id: marked.decision_id,
             direct_production_change: marked.direct_production_change,
         })
+    }
+}
+
+/// Refused requests as access records of the served decision log.
+struct LogAccess {
+    project: tollgate_audit::Project,
+}
+
+impl AccessLog for LogAccess {
+    fn refused(&self, refusal: &Refusal) -> Result<(), String> {
+        let record = AccessRecord {
+            id: tollgate_audit::new_id(),
+            recorded_at: tollgate_audit::now(),
+            subject: refusal.subject.clone(),
+            method: refusal.method.clone(),
+            path: refusal.path.clone(),
+            source: refusal.source.clone(),
+            status: refusal.status,
+            reason: refusal.reason.clone(),
+        };
+        self.project.prepare_log_dir().map_err(|e| e.to_string())?;
+        self.project
+            .audit_log()
+            .append(&Record::Access(record))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 }
 

@@ -576,3 +576,120 @@ fn server_change(log: &Path, name: &str) -> String {
         .expect("id")
         .to_owned()
 }
+
+#[test]
+fn refused_requests_are_401_or_403_counted_and_recorded_without_the_token() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = log_in(&dir);
+    let evaluate = "e".repeat(40);
+    let reader = "r".repeat(40);
+    let digest = |token: &str| tollgate_gateway::auth::Tokens::digest_hex(token);
+    let tokens = dir.path().join("tokens.yaml");
+    std::fs::write(
+        &tokens,
+        format!(
+            "tokens:\n  - subject: deploy-pipeline\n    sha256: {}\n    roles: [evaluate]\n  - subject: dashboards\n    sha256: {}\n    roles: [read]\n",
+            digest(&evaluate),
+            digest(&reader)
+        ),
+    )
+    .expect("tokens");
+    let server = start(
+        &[
+            "--authentication",
+            "token",
+            "--tokens",
+            tokens.to_str().expect("utf-8"),
+        ],
+        &log,
+    );
+    let manifest = std::fs::read_to_string(data("self-approval.yaml")).expect("manifest");
+    let post = |token: Option<&str>| {
+        let mut request = server
+            .agent
+            .post(server.url(&format!("/v1/evaluate?now={NOW}")));
+        if let Some(token) = token {
+            request = request.header("authorization", &format!("Bearer {token}"));
+        }
+        answer_of(request.send(&manifest))
+    };
+    let none = post(None);
+    assert_eq!(none.status, 401, "{}", none.body);
+    assert_eq!(none.body["error"]["kind"], "unauthorized");
+    let wrong = post(Some(&"x".repeat(40)));
+    assert_eq!(wrong.status, 401);
+    let forbidden = post(Some(&reader));
+    assert_eq!(forbidden.status, 403, "{}", forbidden.body);
+    let allowed = post(Some(&evaluate));
+    assert_eq!(allowed.status, 200, "{}", allowed.body);
+    // OPA's routes answer OPA's error shape.
+    let opa = answer_of(
+        server
+            .agent
+            .post(server.url("/v1/data/tollgate/decision"))
+            .send("{}"),
+    );
+    assert_eq!(
+        (opa.status, &opa.body["code"]),
+        (401, &Value::from("unauthorized"))
+    );
+    assert_eq!(server.get("/health").status, 200);
+
+    let mut metrics = server
+        .agent
+        .get(server.url("/metrics"))
+        .header("authorization", &format!("Bearer {reader}"))
+        .call()
+        .expect("metrics");
+    assert_eq!(metrics.status().as_u16(), 200);
+    let metrics = metrics.body_mut().read_to_string().expect("text");
+    assert!(
+        metrics.contains("tollgate_unauthorized_requests_total{code=\"401\"} 3"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("tollgate_unauthorized_requests_total{code=\"403\"} 1"),
+        "{metrics}"
+    );
+
+    let text = std::fs::read_to_string(&log).expect("log");
+    assert!(!text.contains(&evaluate) && !text.contains(&reader) && !text.contains("xxxx"));
+    let access: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("json")["record"].clone())
+        .filter(|r| r["type"] == "access")
+        .collect();
+    assert_eq!(access.len(), 4, "{access:?}");
+    assert_eq!(access[2]["subject"], "dashboards");
+    assert_eq!(access[2]["status"], 403);
+    assert_eq!(access[2]["path"], "/v1/evaluate");
+    assert!(
+        access[0]["source"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("127.0.0.1:")),
+        "{access:?}"
+    );
+    assert!(access[0].get("subject").is_none());
+    // The log with access records still verifies.
+    let verify = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["audit", "verify", "--audit-log"])
+        .arg(&log)
+        .output()
+        .expect("verify");
+    assert_eq!(verify.status.code(), Some(0), "{verify:?}");
+}
+
+#[test]
+fn a_non_loopback_address_needs_authentication_or_insecure_no_auth() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["serve", "--listen", "0.0.0.0:0", "--audit-log"])
+        .arg(log_in(&dir))
+        .env_remove("TOLLGATE_AUDIT_LOG")
+        .output()
+        .expect("serve");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("without authentication"), "{stderr}");
+    assert!(stderr.contains("--insecure-no-auth"), "{stderr}");
+}

@@ -6,6 +6,7 @@
 //! failure 500, overload or an unwritable decision log 503. No error is an approval.
 //! `GET /metrics` exports the Prometheus series of [`metrics`].
 
+pub mod auth;
 mod error;
 pub mod metrics;
 mod opa;
@@ -110,6 +111,8 @@ pub struct Gateway {
     metrics: Metrics,
     audit_up: AtomicBool,
     marker: Option<Box<dyn Marker>>,
+    tokens: Option<RwLock<Arc<auth::Tokens>>>,
+    access_log: Option<Box<dyn auth::AccessLog>>,
 }
 
 impl Gateway {
@@ -123,7 +126,40 @@ impl Gateway {
             metrics: Metrics::new(),
             audit_up: AtomicBool::new(true),
             marker: None,
+            tokens: None,
+            access_log: None,
         }
+    }
+
+    /// Requires a bearer token with the route's role on every route but `/health`.
+    #[must_use]
+    pub fn with_tokens(mut self, tokens: auth::Tokens) -> Self {
+        self.tokens = Some(RwLock::new(Arc::new(tokens)));
+        self
+    }
+
+    /// Records every refused request in `log`.
+    #[must_use]
+    pub fn with_access_log(mut self, log: Box<dyn auth::AccessLog>) -> Self {
+        self.access_log = Some(log);
+        self
+    }
+
+    /// Replaces the accepted tokens (a reload); no effect without `--authentication`.
+    pub fn replace_tokens(&self, tokens: auth::Tokens) {
+        if let Some(lock) = &self.tokens {
+            match lock.write() {
+                Ok(mut current) => *current = Arc::new(tokens),
+                Err(poisoned) => *poisoned.into_inner() = Arc::new(tokens),
+            }
+        }
+    }
+
+    fn tokens(&self) -> Option<Arc<auth::Tokens>> {
+        self.tokens.as_ref().map(|lock| match lock.read() {
+            Ok(tokens) => Arc::clone(&tokens),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        })
     }
 
     /// Serves `POST /v1/marks` with `marker`.

@@ -17,8 +17,9 @@ use tollgate_pipeline::{Decided, Submission, Verdict};
 use tollgate_reports::ReportFormat;
 use tower_http::limit::RequestBodyLimitLayer;
 
+use crate::auth::{self, Check};
 use crate::error::{ApiError, json_response};
-use crate::metrics::{DecisionLabels, HttpLabels};
+use crate::metrics::{DecisionLabels, HttpLabels, RefusalLabels};
 use crate::{Gateway, MarkRequest, opa};
 
 /// The manifest path recorded for a manifest received over HTTP.
@@ -101,6 +102,30 @@ async fn observe(
     let start = std::time::Instant::now();
     let handler = handler_of(request.uri().path());
     let method = request.method().as_str().to_owned();
+    let asked = Asked {
+        authorization: request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        method: method.clone(),
+        path: request.uri().path().to_owned(),
+        source: request
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.to_string()),
+    };
+    if let Some(refused) = authorise(&gateway, handler, asked).await {
+        gateway.metrics().observe_http(
+            HttpLabels {
+                code: refused.status().as_u16(),
+                handler,
+                method,
+            },
+            start.elapsed(),
+        );
+        return refused;
+    }
     // OPA answers 405 to any method but GET and POST; axum would serve HEAD as GET.
     let response = if is_opa(handler) && request.method() == axum::http::Method::HEAD {
         ApiError::new(
@@ -121,6 +146,78 @@ async fn observe(
         start.elapsed(),
     );
     response
+}
+
+/// What authorisation needs of a request.
+struct Asked {
+    authorization: Option<String>,
+    method: String,
+    path: String,
+    source: Option<String>,
+}
+
+/// Checks the bearer token of a request for its route's role; a refusal is counted, recorded in
+/// the access log (subject, path, source address; never the token) and answered 401 or 403.
+async fn authorise(
+    gateway: &Arc<Gateway>,
+    handler: &'static str,
+    asked: Asked,
+) -> Option<Response> {
+    let tokens = gateway.tokens()?;
+    let role = auth::role_of(handler)?;
+    let (status, subject, reason) = match tokens.check(asked.authorization.as_deref(), role) {
+        Check::Allowed => return None,
+        Check::Unauthenticated(reason) => (StatusCode::UNAUTHORIZED, None, reason.to_owned()),
+        Check::Forbidden { subject, role } => (
+            StatusCode::FORBIDDEN,
+            Some(subject),
+            format!("the role `{}` is missing", role.as_str()),
+        ),
+    };
+    gateway
+        .metrics()
+        .unauthorized
+        .get_or_create(&RefusalLabels {
+            code: status.as_u16(),
+        })
+        .inc();
+    let refusal = auth::Refusal {
+        subject,
+        method: asked.method,
+        path: asked.path,
+        source: asked.source,
+        status: status.as_u16(),
+        reason: reason.clone(),
+    };
+    if gateway.access_log.is_some() {
+        let gw = Arc::clone(gateway);
+        let recorded = tokio::task::spawn_blocking(move || {
+            gw.access_log
+                .as_ref()
+                .map_or(Ok(()), |log| log.refused(&refusal))
+        })
+        .await;
+        if !matches!(recorded, Ok(Ok(()))) {
+            gateway.set_audit_up(false);
+        }
+    }
+    let message = if status == StatusCode::UNAUTHORIZED {
+        format!("{reason}: send `Authorization: Bearer <token>`")
+    } else {
+        reason
+    };
+    let error = ApiError::new(status, "unauthorized", message);
+    let mut response = if is_opa(handler) {
+        error.into_opa_response(false)
+    } else {
+        error.into_response()
+    };
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    Some(response)
 }
 
 fn too_large() -> ApiError {
