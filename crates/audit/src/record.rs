@@ -234,6 +234,10 @@ pub struct DecisionRecord {
     /// `sha256:` digest of the settings text, if settings were given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings_digest: Option<String>,
+    /// `sha256:` digest of the policy set that decided: every policy's id and digest, in order,
+    /// and the settings digest (a reload of the gateway changes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_set_digest: Option<String>,
     /// Outcome.
     pub outcome: RecordedOutcome,
     /// Highest risk class, when a policy decided.
@@ -442,6 +446,7 @@ impl DecisionRecord {
             policies: evaluation.policies,
             engine_version: evaluation.engine_version,
             settings_digest: evaluation.settings_digest,
+            policy_set_digest: None,
             outcome,
             risk_class: (!combined.decisions.is_empty()).then_some(combined.risk_class),
             required_roles: combined.required_roles.clone(),

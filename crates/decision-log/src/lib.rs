@@ -95,15 +95,34 @@ impl LogRecorder {
             exit_code: report.exit_code(),
         };
         let origin = Origin::current(report.manifest.change.pipeline_id.as_deref());
-        DecisionRecord::build(
+        let mut record = DecisionRecord::build(
             evaluation,
             origin,
             &self.masking,
             tollgate_audit::new_id(),
             tollgate_audit::now(),
         )
-        .map_err(|e| RecordError::new(format!("cannot build the decision record: {e}")))
+        .map_err(|e| RecordError::new(format!("cannot build the decision record: {e}")))?;
+        record.policy_set_digest = Some(policy_set_digest(report));
+        Ok(record)
     }
+}
+
+/// `sha256:` of the policy set that made a report: each policy's id and digest (a failed policy
+/// by its name alone), in order, then the settings digest, one per line.
+pub fn policy_set_digest(report: &Report) -> String {
+    let mut text = String::new();
+    for e in &report.evaluated {
+        text.push_str(&format!("policy {} {}\n", e.metadata.id, e.digest));
+    }
+    for f in &report.failures {
+        text.push_str(&format!("failed {}\n", f.policy));
+    }
+    text.push_str(&format!(
+        "settings {}\n",
+        report.settings_digest.as_deref().unwrap_or("none")
+    ));
+    tollgate_audit::sha256_digest(text.as_bytes())
 }
 
 impl Recorder for LogRecorder {

@@ -10,7 +10,7 @@ use anyhow::{Context, anyhow};
 use clap::Args;
 use tollgate_audit::{AccessRecord, MarkStatus, Record};
 use tollgate_gateway::auth::{AccessLog, Refusal, Tokens};
-use tollgate_gateway::{Gateway, MarkAnswer, MarkRequest, Marker};
+use tollgate_gateway::{DynRecorder, Gateway, MarkAnswer, MarkRequest, Marker, Reloaded};
 use tollgate_pipeline::{Gate, exit};
 
 use crate::audit::EvalAuditArgs;
@@ -91,38 +91,37 @@ pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
             args.listen
         )));
     }
-    let tokens = args.tokens.as_deref().map(read_tokens).transpose()?;
-    let reports = ReportArgs::waivers_only(args.waivers.clone(), args.service.clone());
-    let options = eval::pipeline_options(args.settings.as_deref(), &reports)?;
-    let recorder =
-        EvalAuditArgs::for_server(args.audit_log.clone(), args.mask.clone()).recorder()?;
-    let sources = eval::policy_sources(&args.policies)?;
-    let engine = args.cache.engine()?;
-    let pipeline = eval::load_pipeline(&engine, sources, options)?;
-    if !pipeline.failures().is_empty() {
-        let failed: Vec<String> = pipeline
-            .failures()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        return Err(Failure::Policy(anyhow!(
-            "not serving: {}",
-            failed.join("; ")
-        )));
-    }
+    let engine = Arc::new(args.cache.engine()?);
+    let loader = Loader {
+        policies: args.policies.clone(),
+        settings: args.settings.clone(),
+        waivers: args.waivers.clone(),
+        service: args.service.clone(),
+        audit_log: args.audit_log.clone(),
+        mask: args.mask.clone(),
+        tokens: args.tokens.clone(),
+        engine: Arc::clone(&engine),
+    };
+    let (gate, tokens, recorder_project) = loader.load()?;
     let pool = engine.limits().max_instances.max(1);
     let slots = args.max_concurrent.unwrap_or(pool).min(pool);
-    let project = recorder.project().clone();
+    let project = recorder_project;
     let direct = crate::audit::direct_changes(&project);
     let gateway = Gateway::new(
-        Gate::new(pipeline, Box::new(recorder)),
+        gate,
         usize::try_from(slots).unwrap_or(64),
         Duration::from_secs(args.timeout),
     )
     .with_marker(Box::new(LogMarker {
         project: project.clone(),
     }))
-    .with_access_log(Box::new(LogAccess { project }));
+    .with_access_log(Box::new(LogAccess { project }))
+    .with_reloader(Box::new(move || {
+        loader
+            .load()
+            .map(|(gate, tokens, _)| Reloaded { gate, tokens })
+            .map_err(|failure| failure_text(&failure))
+    }));
     let gateway = match tokens {
         Some(tokens) => gateway.with_tokens(tokens),
         None => gateway,
@@ -138,7 +137,32 @@ pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
     Ok(exit::APPROVED)
 }
 
+/// Reloads the policy set on every SIGHUP; a refused set is reported and the old one keeps serving.
+#[cfg(unix)]
+fn reload_on_hangup(gateway: &Arc<Gateway>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+        eprintln!("tollgate serve: cannot watch SIGHUP; reload with POST /v1/admin/reload");
+        return;
+    };
+    let gateway = Arc::clone(gateway);
+    tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            let gw = Arc::clone(&gateway);
+            match tokio::task::spawn_blocking(move || gw.reload()).await {
+                Ok(Ok(ids)) => eprintln!("tollgate serve: reloaded: {}", ids.join(", ")),
+                Ok(Err(message)) => eprintln!(
+                    "tollgate serve: reload refused, the old policy set keeps serving: {message}"
+                ),
+                Err(join) => eprintln!("tollgate serve: the reload did not complete: {join}"),
+            }
+        }
+    });
+}
+
 async fn serve(gateway: Arc<Gateway>, listen: SocketAddr) -> Result<(), Failure> {
+    #[cfg(unix)]
+    reload_on_hangup(&gateway);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))
@@ -161,6 +185,53 @@ async fn serve(gateway: Arc<Gateway>, listen: SocketAddr) -> Result<(), Failure>
         .map_err(Failure::Internal)?;
     eprintln!("tollgate serve: shut down");
     Ok(())
+}
+
+fn failure_text(failure: &Failure) -> String {
+    match failure {
+        Failure::Invalid(e) | Failure::Policy(e) | Failure::Internal(e) | Failure::Audit(e) => {
+            format!("{e:#}")
+        }
+    }
+}
+
+/// Loads the served policy set from the command line's files, at start and on every reload.
+struct Loader {
+    policies: Vec<String>,
+    settings: Option<PathBuf>,
+    waivers: Option<PathBuf>,
+    service: Option<String>,
+    audit_log: Option<PathBuf>,
+    mask: Vec<String>,
+    tokens: Option<PathBuf>,
+    engine: Arc<tollgate_engine::PolicyEngine>,
+}
+
+impl Loader {
+    fn load(
+        &self,
+    ) -> Result<(Gate<DynRecorder>, Option<Tokens>, tollgate_audit::Project), Failure> {
+        let tokens = self.tokens.as_deref().map(read_tokens).transpose()?;
+        let reports = ReportArgs::waivers_only(self.waivers.clone(), self.service.clone());
+        let options = eval::pipeline_options(self.settings.as_deref(), &reports)?;
+        let recorder =
+            EvalAuditArgs::for_server(self.audit_log.clone(), self.mask.clone()).recorder()?;
+        let sources = eval::policy_sources(&self.policies)?;
+        let pipeline = eval::load_pipeline(&self.engine, sources, options)?;
+        if !pipeline.failures().is_empty() {
+            let failed: Vec<String> = pipeline
+                .failures()
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            return Err(Failure::Policy(anyhow!(
+                "not serving: {}",
+                failed.join("; ")
+            )));
+        }
+        let project = recorder.project().clone();
+        Ok((Gate::new(pipeline, Box::new(recorder)), tokens, project))
+    }
 }
 
 /// `POST /v1/marks` on the served decision log, as `tollgate audit mark` appends them.
@@ -190,11 +261,7 @@ impl Marker for LogMarker {
             at,
             request.note.clone(),
         )
-        .map_err(|failure| match failure {
-            Failure::Invalid(e) | Failure::Policy(e) | Failure::Internal(e) | Failure::Audit(e) => {
-                format!("{e:#}")
-            }
-        })?;
+        .map_err(|failure| failure_text(&failure))?;
         Ok(MarkAnswer {
             id: marked.id,
             decision_id: marked.decision_id,

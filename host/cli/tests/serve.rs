@@ -693,3 +693,85 @@ fn a_non_loopback_address_needs_authentication_or_insecure_no_auth() {
     assert!(stderr.contains("without authentication"), "{stderr}");
     assert!(stderr.contains("--insecure-no-auth"), "{stderr}");
 }
+
+/// The `policy_set_digest` of every decision record of the log, in order.
+fn set_digests(log: &Path) -> Vec<String> {
+    std::fs::read_to_string(log)
+        .expect("log")
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("json")["record"].clone())
+        .filter(|r| r["type"] == "decision")
+        .map(|r| r["policy_set_digest"].as_str().expect("digest").to_owned())
+        .collect()
+}
+
+#[test]
+fn a_reload_swaps_the_policy_set_and_a_bad_one_leaves_the_old_serving() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = log_in(&dir);
+    let settings = dir.path().join("settings.yaml");
+    std::fs::copy(data("settings-strict-rotation.yaml"), &settings).expect("settings");
+    let server = start(&["--settings", settings.to_str().expect("utf-8")], &log);
+    assert_eq!(server.evaluate_file("business-logic.yaml").status, 200);
+
+    // A set that fails to validate is refused; the old one keeps serving.
+    std::fs::copy(data("settings-invalid.yaml"), &settings).expect("settings");
+    let refused = answer_of(server.agent.post(server.url("/v1/admin/reload")).send(""));
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert_eq!(refused.body["error"]["kind"], "reload_failed");
+    assert!(
+        refused.body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("invalid settings")),
+        "{}",
+        refused.body
+    );
+    assert_eq!(server.evaluate_file("business-logic.yaml").status, 200);
+
+    // A good set is taken by the next request, by POST and by SIGHUP alike.
+    std::fs::remove_file(&settings).expect("rm");
+    std::fs::write(&settings, "{}\n").expect("settings");
+    let reloaded = answer_of(server.agent.post(server.url("/v1/admin/reload")).send(""));
+    assert_eq!(reloaded.status, 200, "{}", reloaded.body);
+    assert_eq!(server.evaluate_file("business-logic.yaml").status, 200);
+    std::fs::copy(data("settings-strict-rotation.yaml"), &settings).expect("settings");
+    let hangup = Command::new("kill")
+        .args(["-HUP", &server.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(hangup.success());
+    let deadline = Instant::now() + WAIT;
+    let metrics = loop {
+        let mut response = server
+            .agent
+            .get(server.url("/metrics"))
+            .call()
+            .expect("metrics");
+        let text = response.body_mut().read_to_string().expect("text");
+        if text.contains("tollgate_reloads_total{result=\"success\"} 2")
+            || Instant::now() > deadline
+        {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        metrics.contains("tollgate_reloads_total{result=\"success\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("tollgate_reloads_total{result=\"failure\"} 1"),
+        "{metrics}"
+    );
+    assert_eq!(server.evaluate_file("business-logic.yaml").status, 200);
+
+    // Every record names the set that decided it.
+    let digests = set_digests(&log);
+    assert_eq!(digests.len(), 4);
+    assert_eq!(digests[0], digests[1], "the refused set never decided");
+    assert_ne!(
+        digests[1], digests[2],
+        "the reloaded settings are another set"
+    );
+    assert_eq!(digests[0], digests[3], "the same files make the same set");
+}

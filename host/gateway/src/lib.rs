@@ -62,6 +62,18 @@ pub struct MarkAnswer {
     pub direct_production_change: bool,
 }
 
+/// A freshly loaded policy set (and tokens, when authentication is on), from `--policy`,
+/// `--settings`, `--waivers` and `--tokens` read again.
+pub struct Reloaded {
+    /// The gate of the new set.
+    pub gate: Gate<DynRecorder>,
+    /// The new tokens, if authentication is on.
+    pub tokens: Option<auth::Tokens>,
+}
+
+/// Loads the policy set afresh; an error says why the new set is refused.
+pub type Reloader = Box<dyn Fn() -> Result<Reloaded, String> + Send + Sync>;
+
 /// One loaded policy set: the gate and what the read-only routes show of it.
 struct PolicySet {
     gate: Gate<DynRecorder>,
@@ -113,6 +125,8 @@ pub struct Gateway {
     marker: Option<Box<dyn Marker>>,
     tokens: Option<RwLock<Arc<auth::Tokens>>>,
     access_log: Option<Box<dyn auth::AccessLog>>,
+    reloader: Option<Reloader>,
+    reloading: std::sync::Mutex<()>,
 }
 
 impl Gateway {
@@ -128,6 +142,50 @@ impl Gateway {
             marker: None,
             tokens: None,
             access_log: None,
+            reloader: None,
+            reloading: std::sync::Mutex::new(()),
+        }
+    }
+
+    /// Serves reloads (`POST /v1/admin/reload`, and [`Gateway::reload`] on SIGHUP) with `reloader`.
+    #[must_use]
+    pub fn with_reloader(mut self, reloader: Reloader) -> Self {
+        self.reloader = Some(reloader);
+        self
+    }
+
+    /// Loads the policy set (and tokens) afresh and swaps it in: requests in flight finish on the
+    /// set they started with, new ones take the new set. A set that fails to load or validate is
+    /// refused and counted, and the old set keeps serving. Blocking: loading compiles components.
+    pub fn reload(&self) -> Result<Vec<String>, String> {
+        let Some(reloader) = &self.reloader else {
+            return Err("this gateway cannot reload".to_owned());
+        };
+        let _one_at_a_time = self.reloading.lock().unwrap_or_else(|p| p.into_inner());
+        match reloader() {
+            Ok(Reloaded { gate, tokens }) => {
+                let set = Arc::new(PolicySet::new(gate));
+                let ids = set.ids.clone();
+                match self.set.write() {
+                    Ok(mut current) => *current = set,
+                    Err(poisoned) => *poisoned.into_inner() = set,
+                }
+                if let Some(tokens) = tokens {
+                    self.replace_tokens(tokens);
+                }
+                self.metrics
+                    .reloads
+                    .get_or_create(&metrics::ReloadLabels { result: "success" })
+                    .inc();
+                Ok(ids)
+            }
+            Err(error) => {
+                self.metrics
+                    .reloads
+                    .get_or_create(&metrics::ReloadLabels { result: "failure" })
+                    .inc();
+                Err(error)
+            }
         }
     }
 

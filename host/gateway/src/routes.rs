@@ -48,6 +48,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/policies/", get(opa::policies))
         .route("/v1/policies/{*id}", get(opa::policy))
         .route("/v1/marks", post(marks))
+        .route("/v1/admin/reload", post(reload))
         .route("/v1/schema", get(schema))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
@@ -358,6 +359,37 @@ async fn marks(State(gateway): State<Arc<Gateway>>, body: Body) -> Result<Respon
         StatusCode::CREATED,
         &serde_json::to_value(&answer).unwrap_or(Value::Null),
     ))
+}
+
+/// `POST /v1/admin/reload`: loads the policy set, settings, waivers and tokens afresh; a set that
+/// fails is refused (422 `reload_failed`) and the old one keeps serving.
+async fn reload(State(gateway): State<Arc<Gateway>>) -> Result<Response, ApiError> {
+    let gw = Arc::clone(&gateway);
+    let result = tokio::task::spawn_blocking(move || gw.reload())
+        .await
+        .map_err(|join| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                format!("the reload did not complete: {join}"),
+            )
+        })?;
+    match result {
+        Ok(ids) => Ok(json_response(
+            StatusCode::OK,
+            &json!({ "reloaded": true, "policies": ids }),
+        )),
+        Err(message) => {
+            eprintln!(
+                "tollgate serve: reload refused, the old policy set keeps serving: {message}"
+            );
+            Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "reload_failed",
+                format!("the new policy set was refused; the old one keeps serving: {message}"),
+            ))
+        }
+    }
 }
 
 async fn schema() -> Response {
