@@ -3,10 +3,13 @@
 //! returns only once the record is durable, so a [`tollgate_pipeline::Gate`] using it never
 //! reports an unrecorded decision.
 
+use std::sync::mpsc;
 use tollgate_audit::{
     DecisionRecord, Evaluation, Masking, Origin, PolicyFailureRef, PolicyRef, Project, Record,
     WaiverRef,
 };
+
+use tollgate_audit::Appended;
 use tollgate_manifest::Timestamp;
 use tollgate_pipeline::{Receipt, RecordError, Recorder, Report};
 
@@ -17,6 +20,63 @@ pub struct LogRecorder {
     masking: Masking,
     change_started_at: Option<Timestamp>,
     engine_version: String,
+    group: Option<GroupCommit>,
+}
+
+/// A record waiting for the group writer, and where to send its result.
+type Pending = (Record, mpsc::SyncSender<Result<Appended, String>>);
+
+/// Group commit: one writer thread appends every record waiting at the moment with one write
+/// and one `fdatasync`, and answers each caller only once the batch is durable.
+#[derive(Debug)]
+struct GroupCommit {
+    queue: mpsc::Sender<Pending>,
+}
+
+/// The most records one group commit writes.
+const MAX_GROUP: usize = 512;
+
+impl GroupCommit {
+    fn start(log: tollgate_audit::AuditLog) -> Self {
+        let (queue, waiting) = mpsc::channel::<Pending>();
+        std::thread::spawn(move || {
+            // Ends when every sender is gone (the recorder was dropped).
+            while let Ok(first) = waiting.recv() {
+                let mut batch = vec![first];
+                while batch.len() < MAX_GROUP {
+                    match waiting.try_recv() {
+                        Ok(next) => batch.push(next),
+                        Err(_) => break,
+                    }
+                }
+                let (records, replies): (Vec<Record>, Vec<_>) = batch.into_iter().unzip();
+                match log.append_all(&records) {
+                    Ok(appended) => {
+                        for (reply, appended) in replies.into_iter().zip(appended) {
+                            let _ = reply.send(Ok(appended));
+                        }
+                    }
+                    Err(error) => {
+                        let message = error.to_string();
+                        for reply in replies {
+                            let _ = reply.send(Err(message.clone()));
+                        }
+                    }
+                }
+            }
+        });
+        Self { queue }
+    }
+
+    fn append(&self, record: Record) -> Result<Appended, String> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.queue
+            .send((record, reply))
+            .map_err(|_| "the decision log writer has stopped".to_owned())?;
+        answer
+            .recv()
+            .map_err(|_| "the decision log writer has stopped".to_owned())?
+    }
 }
 
 impl LogRecorder {
@@ -32,7 +92,16 @@ impl LogRecorder {
             masking,
             change_started_at,
             engine_version: format!("tollgate {}", env!("CARGO_PKG_VERSION")),
+            group: None,
         })
+    }
+
+    /// Group commit for a server: concurrent decisions share one write and one `fdatasync`,
+    /// each still answered only once its own record is durable.
+    #[must_use]
+    pub fn with_group_commit(mut self) -> Self {
+        self.group = Some(GroupCommit::start(self.project.audit_log()));
+        self
     }
 
     /// The project whose log is written.
@@ -135,11 +204,15 @@ impl Recorder for LogRecorder {
                 "cannot create the directory of the audit log `{log}`: {e}"
             ))
         })?;
-        let appended = self
-            .project
-            .audit_log()
-            .append(&Record::Decision(Box::new(record)))
-            .map_err(|e| RecordError::new(e.to_string()))?;
+        let record = Record::Decision(Box::new(record));
+        let appended = match &self.group {
+            Some(group) => group.append(record).map_err(RecordError::new)?,
+            None => self
+                .project
+                .audit_log()
+                .append(&record)
+                .map_err(|e| RecordError::new(e.to_string()))?,
+        };
         let warnings = appended
             .recovered
             .map(|recovery| {

@@ -214,8 +214,9 @@ impl Loader {
         let tokens = self.tokens.as_deref().map(read_tokens).transpose()?;
         let reports = ReportArgs::waivers_only(self.waivers.clone(), self.service.clone());
         let options = eval::pipeline_options(self.settings.as_deref(), &reports)?;
-        let recorder =
-            EvalAuditArgs::for_server(self.audit_log.clone(), self.mask.clone()).recorder()?;
+        let recorder = EvalAuditArgs::for_server(self.audit_log.clone(), self.mask.clone())
+            .recorder()?
+            .with_group_commit();
         let sources = eval::policy_sources(&self.policies)?;
         let pipeline = eval::load_pipeline(&self.engine, sources, options)?;
         if !pipeline.failures().is_empty() {

@@ -775,3 +775,57 @@ fn a_reload_swaps_the_policy_set_and_a_bad_one_leaves_the_old_serving() {
     );
     assert_eq!(digests[0], digests[3], "the same files make the same set");
 }
+
+#[test]
+fn concurrent_decisions_share_group_commits_and_each_has_its_own_durable_record() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = log_in(&dir);
+    let server = std::sync::Arc::new(start(&[], &log));
+    let threads: Vec<_> = (0..24)
+        .map(|_| {
+            let server = std::sync::Arc::clone(&server);
+            std::thread::spawn(move || {
+                let answer = answer_of(
+                    server
+                        .agent
+                        .post(server.url("/v1/data/tollgate/sox/allow"))
+                        .send(
+                            serde_json::json!({ "input": serde_json::from_str::<Value>(
+                                &std::fs::read_to_string(format!(
+                                    "{}/../../examples/manifests/business-logic-needs-tech-lead.json",
+                                    env!("CARGO_MANIFEST_DIR")
+                                ))
+                                .expect("manifest"),
+                            )
+                            .expect("json") })
+                            .to_string(),
+                        ),
+                );
+                assert_eq!(answer.status, 200, "{}", answer.body);
+                answer.body["decision_id"].as_str().expect("id").to_owned()
+            })
+        })
+        .collect();
+    let ids: std::collections::BTreeSet<String> = threads
+        .into_iter()
+        .map(|t| t.join().expect("thread"))
+        .collect();
+    assert_eq!(ids.len(), 24);
+    let recorded: std::collections::BTreeSet<String> = std::fs::read_to_string(&log)
+        .expect("log")
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).expect("json")["record"]["id"]
+                .as_str()
+                .expect("id")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids, recorded);
+    let verify = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["audit", "verify", "--audit-log"])
+        .arg(&log)
+        .output()
+        .expect("verify");
+    assert_eq!(verify.status.code(), Some(0), "{verify:?}");
+}
