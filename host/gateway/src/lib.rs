@@ -114,6 +114,9 @@ impl PolicySet {
     }
 }
 
+/// Requests that may wait per evaluation slot before further ones are answered 503 at once.
+pub const WAITING_PER_SLOT: usize = 4;
+
 /// What every request shares: the current policy set, the evaluation slots, the request deadline
 /// and the metrics.
 pub struct Gateway {
@@ -127,11 +130,15 @@ pub struct Gateway {
     access_log: Option<Box<dyn auth::AccessLog>>,
     reloader: Option<Reloader>,
     reloading: std::sync::Mutex<()>,
+    /// Requests waiting for an evaluation slot, and how many may wait.
+    waiting: std::sync::atomic::AtomicUsize,
+    max_waiting: usize,
 }
 
 impl Gateway {
-    /// A gateway over `gate`, evaluating at most `max_concurrent` requests at once (others wait
-    /// for a slot) and answering 503 to a request not answered within `timeout`.
+    /// A gateway over `gate`, evaluating at most `max_concurrent` requests at once (up to
+    /// [`WAITING_PER_SLOT`] times as many wait for a slot; beyond that a request is answered 503
+    /// `overloaded` at once) and answering 503 to a request not answered within `timeout`.
     pub fn new(gate: Gate<DynRecorder>, max_concurrent: usize, timeout: Duration) -> Self {
         Self {
             set: RwLock::new(Arc::new(PolicySet::new(gate))),
@@ -144,6 +151,8 @@ impl Gateway {
             access_log: None,
             reloader: None,
             reloading: std::sync::Mutex::new(()),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
+            max_waiting: max_concurrent.max(1) * WAITING_PER_SLOT,
         }
     }
 

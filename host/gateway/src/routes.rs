@@ -480,6 +480,13 @@ pub(crate) async fn decide(
     gateway: &Arc<Gateway>,
     submission: Submission,
 ) -> Result<Decided, ApiError> {
+    let waiting = Waiting::enter(gateway).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            "too many requests are waiting for an evaluation slot; retry later",
+        )
+    })?;
     let slot = Arc::clone(&gateway.slots)
         .acquire_owned()
         .await
@@ -490,6 +497,7 @@ pub(crate) async fn decide(
                 "the server is shutting down",
             )
         })?;
+    drop(waiting);
     // The set is taken once: a reload never changes the set of a request in flight.
     let set = gateway.current();
     // Evaluations are CPU-bound: they run on the blocking pool, one slot each.
@@ -517,6 +525,26 @@ pub(crate) async fn decide(
             }
             Err(error.into())
         }
+    }
+}
+
+/// A request counted as waiting for a slot while it lives.
+struct Waiting<'a>(&'a Gateway);
+
+impl<'a> Waiting<'a> {
+    fn enter(gateway: &'a Gateway) -> Option<Self> {
+        use std::sync::atomic::Ordering;
+        let before = gateway.waiting.fetch_add(1, Ordering::AcqRel);
+        let entered = Self(gateway);
+        (before < gateway.max_waiting).then_some(entered)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0
+            .waiting
+            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
     }
 }
 

@@ -346,3 +346,67 @@ fn metrics_export_every_series_with_decisions_by_policy_and_outcome() {
         "{text}"
     );
 }
+
+/// Takes its time to record, so requests pile up.
+struct Slow;
+
+impl Recorder for Slow {
+    fn record(&self, _report: &Report) -> Result<Receipt, RecordError> {
+        std::thread::sleep(Duration::from_millis(300));
+        Ok(Receipt::Recorded {
+            id: "slow".into(),
+            log: "memory".into(),
+            warnings: Vec::new(),
+        })
+    }
+}
+
+#[test]
+fn over_capacity_requests_are_503_overloaded_at_once_never_a_decision() {
+    let sox = Candidate::Loaded(Box::new(NativePolicy::new(tollgate_policy_sox::SoxPolicy)));
+    let pipeline = Pipeline::new(vec![sox], PipelineOptions::default()).unwrap();
+    // One slot: one request evaluates, four wait, the rest are refused.
+    let gateway = Arc::new(Gateway::new(
+        Gate::new(pipeline, Box::new(Slow)),
+        1,
+        Duration::from_secs(30),
+    ));
+    let denied = json!({ "input": input("self-approval-denied.yaml") });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let answers = runtime.block_on(async {
+        let calls = (0..12).map(|_| {
+            let router = tollgate_gateway::router(Arc::clone(&gateway));
+            let request = post("/v1/data/tollgate/sox/allow", &denied);
+            tokio::spawn(async move {
+                let response = router.oneshot(request).await.unwrap();
+                let status = response.status();
+                let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+                    .await
+                    .unwrap();
+                (status, serde_json::from_slice::<Value>(&bytes).unwrap())
+            })
+        });
+        let mut answers = Vec::new();
+        for call in calls.collect::<Vec<_>>() {
+            answers.push(call.await.unwrap());
+        }
+        answers
+    });
+    let decided = answers.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+    let refused = answers
+        .iter()
+        .filter(|(s, b)| *s == StatusCode::SERVICE_UNAVAILABLE && b["kind"] == "overloaded")
+        .count();
+    assert_eq!(decided + refused, 12, "{answers:?}");
+    assert!((1..=5).contains(&decided) || decided == 5, "{answers:?}");
+    assert!(refused >= 7, "{answers:?}");
+    for (status, body) in &answers {
+        if *status == StatusCode::OK {
+            assert_eq!(body["result"], false, "a deny stays a deny");
+        }
+    }
+}
