@@ -158,6 +158,21 @@ fn read_public_key(path: &Path) -> Result<PublicKey, Failure> {
 }
 
 /// The signature file of a component: `POLICY.wasm.sig`.
+/// A policy component's bytes, and the policy they load as (its metadata names what is signed).
+fn read_policy(cache: &CacheArgs, policy: &Path) -> Result<(Vec<u8>, LoadedPolicy), Failure> {
+    let bytes = std::fs::read(policy)
+        .with_context(|| format!("failed to read policy `{}`", policy.display()))
+        .map_err(Failure::Invalid)?;
+    let loaded = cache
+        .engine()?
+        .load(PolicySource::Bytes {
+            name: policy.display().to_string(),
+            bytes: bytes.clone(),
+        })
+        .map_err(|e| Failure::Policy(anyhow!("{e}")))?;
+    Ok((bytes, loaded))
+}
+
 fn signature_path(policy: &Path) -> PathBuf {
     let mut name = policy.as_os_str().to_owned();
     name.push(".sig");
@@ -284,16 +299,7 @@ pub(crate) fn run(action: &PolicyAction) -> Result<u8, Failure> {
                 .map_err(Failure::Invalid)?;
             let pair = KeyPair::parse(&text)
                 .map_err(|e| Failure::Invalid(anyhow!("key `{}`: {e}", key.display())))?;
-            let bytes = std::fs::read(policy)
-                .with_context(|| format!("failed to read policy `{}`", policy.display()))
-                .map_err(Failure::Invalid)?;
-            let loaded = cache
-                .engine()?
-                .load(PolicySource::Bytes {
-                    name: policy.display().to_string(),
-                    bytes: bytes.clone(),
-                })
-                .map_err(|e| Failure::Policy(anyhow!("{e}")))?;
+            let (bytes, loaded) = read_policy(cache, policy)?;
             let subject = subject(&loaded);
             let envelope = pair.sign(&bytes, &subject);
             let out = output.clone().unwrap_or_else(|| signature_path(policy));
@@ -321,16 +327,7 @@ pub(crate) fn run(action: &PolicyAction) -> Result<u8, Failure> {
                 .iter()
                 .map(|p| read_public_key(p))
                 .collect::<Result<Vec<_>, _>>()?;
-            let bytes = std::fs::read(policy)
-                .with_context(|| format!("failed to read policy `{}`", policy.display()))
-                .map_err(Failure::Invalid)?;
-            let loaded = cache
-                .engine()?
-                .load(PolicySource::Bytes {
-                    name: policy.display().to_string(),
-                    bytes: bytes.clone(),
-                })
-                .map_err(|e| Failure::Policy(anyhow!("{e}")))?;
+            let (bytes, loaded) = read_policy(cache, policy)?;
             let path = signature.clone().unwrap_or_else(|| signature_path(policy));
             let verified = std::fs::read_to_string(&path)
                 .map_err(|_| SigningError::Unsigned(loaded.metadata().id.clone()))
