@@ -146,15 +146,8 @@ impl DecisionBuilder {
         };
         let references = self.references(control_id);
         for issue in check.issues {
-            self.findings.push(Finding {
-                rule_id: issue.rule_id,
-                control_id: control_id.to_owned(),
-                references: references.clone(),
-                severity: issue.severity,
-                message: issue.message,
-                remediation: issue.remediation,
-                field_path: issue.field_path,
-            });
+            self.findings
+                .push(issue.into_finding(control_id, references.clone()));
         }
         self.controls.push(ControlResult {
             control_id: control_id.to_owned(),

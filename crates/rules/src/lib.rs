@@ -125,6 +125,23 @@ pub struct Issue {
 }
 
 impl Issue {
+    /// The finding this issue is under `control_id`, carrying the control's references.
+    pub(crate) fn into_finding(
+        self,
+        control_id: &str,
+        references: Vec<RegulatoryReference>,
+    ) -> tollgate_decision::Finding {
+        tollgate_decision::Finding {
+            rule_id: self.rule_id,
+            control_id: control_id.to_owned(),
+            references,
+            severity: self.severity,
+            message: self.message,
+            remediation: self.remediation,
+            field_path: self.field_path,
+        }
+    }
+
     /// Builds an issue.
     pub fn new(
         rule_id: impl Into<String>,

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
-use tollgate_decision::{ControlStatus, Decision, Finding, PolicyMetadata, Severity};
+use tollgate_decision::{ControlStatus, Decision, PolicyMetadata, Severity};
 use tollgate_manifest::{
     Encryption, FactSource, Manifest, RollbackPlan, SecurityScan, SourceKind, TicketStatus,
 };
@@ -215,17 +215,12 @@ pub fn annotate(
                     result
                         .evidence
                         .push(format!("`{field}` from {source}: not trusted, disregarded"));
-                    let issue = untrusted.issue();
                     result.status = ControlStatus::NonCompliant;
-                    decision.findings.push(Finding {
-                        rule_id: issue.rule_id,
-                        control_id: control.id.clone(),
-                        references: control.references.clone(),
-                        severity: issue.severity,
-                        message: issue.message,
-                        remediation: issue.remediation,
-                        field_path: issue.field_path,
-                    });
+                    decision.findings.push(
+                        untrusted
+                            .issue()
+                            .into_finding(&control.id, control.references.clone()),
+                    );
                 }
                 (None, None) => {}
             }
