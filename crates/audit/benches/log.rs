@@ -33,6 +33,7 @@ fn record(i: usize) -> Record {
         status: MarkStatus::Deployed,
         at: None,
         note: Some("x".repeat(8 * 1024)),
+        direct_production_change: false,
     })
 }
 

@@ -35,10 +35,10 @@ pub use mask::{MASKED, MaskError, Masking};
 pub use merkle::Hash;
 pub use origin::Origin;
 pub use project::{DateError, Project, ProjectError, RangeEnd, parse_date};
-pub use query::{Filter, deployment_of};
+pub use query::{DeploymentTarget, Filter, deployment_of, deployment_target};
 pub use record::{
-    Attempt, ChangeRef, DecisionRecord, Evaluation, InputRef, ManifestRef, MarkRecord, MarkStatus,
-    PolicyFailureRef, PolicyRef, Record, RecordedOutcome, RecoveryRecord, RejectedInput,
+    AccessRecord, Attempt, ChangeRef, DecisionRecord, Evaluation, InputRef, ManifestRef, MarkRecord,
+    MarkStatus, PolicyFailureRef, PolicyRef, Record, RecordedOutcome, RecoveryRecord, RejectedInput,
     RejectedRecord, UnreadableRecord, WaiverRef, sha256_digest,
 };
 pub use verify::{Problem, Verification, verify};

@@ -147,6 +147,16 @@ impl AuditLog {
     /// or written (permissions, full disk), another process holds the lock for too long, or the
     /// end of the log is damaged beyond an interrupted append.
     pub fn append(&self, record: &Record) -> Result<Appended, AuditError> {
+        let mut appended = self.append_all(std::slice::from_ref(record))?;
+        appended
+            .pop()
+            .ok_or_else(|| AuditError::Encode("nothing was appended".to_owned()))
+    }
+
+    /// Appends records in order with one write and one `fdatasync` (group commit), and returns
+    /// once all are durable; on error none is reported durable. As [`AuditLog::append`]
+    /// otherwise; a recovery of torn bytes is named by the first record's [`Appended`].
+    pub fn append_all(&self, records: &[Record]) -> Result<Vec<Appended>, AuditError> {
         let dir = parent_dir(&self.path);
         if !dir.is_dir() {
             return Err(AuditError::MissingDirectory {
@@ -171,13 +181,17 @@ impl AuditLog {
             })?;
         }
         self.lock(&file, true)?;
-        let result = self.append_locked(&mut file, record);
+        let result = self.append_locked(&mut file, records);
         // The lock is released when the file is closed, also on error.
         drop(file);
         result
     }
 
-    fn append_locked(&self, file: &mut File, record: &Record) -> Result<Appended, AuditError> {
+    fn append_locked(
+        &self,
+        file: &mut File,
+        records: &[Record],
+    ) -> Result<Vec<Appended>, AuditError> {
         let len = file
             .metadata()
             .map_err(|source| AuditError::Read {
@@ -216,12 +230,23 @@ impl AuditLog {
             buffer.push(b'\n');
             recovered = Some(recovery);
         }
-        let offset = len + buffer.len() as u64;
-        let line =
-            frame::encode(seq, &prev, record).map_err(|e| AuditError::Encode(e.to_string()))?;
-        let leaf = leaf_hash(&line);
-        buffer.extend_from_slice(&line);
-        buffer.push(b'\n');
+        let mut appended = Vec::with_capacity(records.len());
+        for record in records {
+            let offset = len + buffer.len() as u64;
+            let line =
+                frame::encode(seq, &prev, record).map_err(|e| AuditError::Encode(e.to_string()))?;
+            let leaf = leaf_hash(&line);
+            buffer.extend_from_slice(&line);
+            buffer.push(b'\n');
+            appended.push(Appended {
+                seq,
+                leaf,
+                offset,
+                recovered: recovered.take(),
+            });
+            prev = leaf;
+            seq += 1;
+        }
         file.write_all(&buffer)
             .map_err(|source| AuditError::Write {
                 path: self.path.clone(),
@@ -237,12 +262,7 @@ impl AuditLog {
             path: self.path.clone(),
             source,
         })?;
-        Ok(Appended {
-            seq,
-            leaf,
-            offset,
-            recovered,
-        })
+        Ok(appended)
     }
 
     /// Finds the last valid record and the bytes after it, reading backwards from the end.

@@ -17,6 +17,35 @@ pub fn deployment_of<'a>(
         .find(|d| d.change.id == change_id && d.outcome == RecordedOutcome::Approved)
 }
 
+/// What `tollgate audit mark CHANGE --status deployed` attaches to.
+#[derive(Debug, Clone, Copy)]
+pub enum DeploymentTarget<'a> {
+    /// The change's deployment: its latest decision is approved, and this is its first approved
+    /// decision (the one the evidence report counts).
+    Approved(&'a DecisionRecord),
+    /// A direct production change: the latest decision of the change (not approved), or none.
+    Direct(Option<&'a DecisionRecord>),
+}
+
+/// Where a deployment of `change_id` is attached: its deployment decision when its latest
+/// decision is approved, else a direct production change.
+pub fn deployment_target<'a>(
+    decisions: impl IntoIterator<Item = &'a DecisionRecord> + Clone,
+    change_id: &str,
+) -> DeploymentTarget<'a> {
+    let latest = decisions
+        .clone()
+        .into_iter()
+        .filter(|d| d.change.id == change_id)
+        .last();
+    match latest {
+        Some(latest) if latest.outcome == RecordedOutcome::Approved => {
+            DeploymentTarget::Approved(deployment_of(decisions, change_id).unwrap_or(latest))
+        }
+        other => DeploymentTarget::Direct(other),
+    }
+}
+
 /// A record filter; every given criterion must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
@@ -65,7 +94,7 @@ impl Filter {
                     && self.outcome.is_none()
                     && self.framework.is_none()
             }
-            Record::Recovery(_) | Record::Unreadable(_) => {
+            Record::Recovery(_) | Record::Access(_) | Record::Unreadable(_) => {
                 self.change.is_none() && self.outcome.is_none() && self.framework.is_none()
             }
         }

@@ -21,6 +21,8 @@ pub enum Record {
     /// An attempt refused before any decision: an invalid manifest, invalid settings or a refused
     /// policy. Nothing was decided, but the attempt is on record.
     Rejected(Box<RejectedRecord>),
+    /// A request the gateway refused (401/403): who, what, from where; never the token.
+    Access(AccessRecord),
     /// A line whose checksum, sequence number and chain link are intact but whose record this
     /// version cannot read (another format version). Never written; verification still counts it.
     #[serde(skip)]
@@ -44,6 +46,7 @@ impl Record {
             Self::Mark(m) => &m.id,
             Self::Recovery(r) => &r.id,
             Self::Rejected(r) => &r.id,
+            Self::Access(a) => &a.id,
             Self::Unreadable(u) => u.raw["id"].as_str().unwrap_or(""),
         }
     }
@@ -55,6 +58,7 @@ impl Record {
             Self::Mark(m) => m.recorded_at,
             Self::Recovery(r) => r.recorded_at,
             Self::Rejected(r) => r.recorded_at,
+            Self::Access(a) => a.recorded_at,
             Self::Unreadable(u) => u.raw["recorded_at"]
                 .as_str()
                 .and_then(|t| Timestamp::parse(t).ok())
@@ -80,6 +84,7 @@ impl Record {
             Self::Mark(_) => "mark",
             Self::Recovery(_) => "recovery",
             Self::Rejected(_) => "rejected",
+            Self::Access(_) => "access",
             Self::Unreadable(_) => "unreadable",
         }
     }
@@ -239,6 +244,10 @@ pub struct DecisionRecord {
     /// `sha256:` digest of the settings text, if settings were given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings_digest: Option<String>,
+    /// `sha256:` digest of the policy set that decided: every policy's id and digest, in order,
+    /// and the settings digest (a reload of the gateway changes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_set_digest: Option<String>,
     /// Outcome.
     pub outcome: RecordedOutcome,
     /// Highest risk class, when a policy decided.
@@ -318,6 +327,33 @@ pub struct MarkRecord {
     /// Free-text note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// A deployment of a change whose latest decision was not approved, or that had none
+    /// (`decision_id` then empty): a direct production change, without an approved ticket.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub direct_production_change: bool,
+}
+
+/// A request the gateway refused: 401 (no token or an unknown one) or 403 (a role is missing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessRecord {
+    /// Record id (a UUID).
+    pub id: String,
+    /// UTC time of the refusal.
+    pub recorded_at: Timestamp,
+    /// The token's subject, when the token was valid (403); none for 401.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Request method.
+    pub method: String,
+    /// Request path.
+    pub path: String,
+    /// The client's address, as the gateway saw it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The status answered: 401 or 403.
+    pub status: u16,
+    /// Why, for example `no bearer token` or `role evaluate missing`.
+    pub reason: String,
 }
 
 /// Bytes left by an interrupted append (a crash mid-write), found by the next append and set aside:
@@ -420,6 +456,7 @@ impl DecisionRecord {
             policies: evaluation.policies,
             engine_version: evaluation.engine_version,
             settings_digest: evaluation.settings_digest,
+            policy_set_digest: None,
             outcome,
             risk_class: (!combined.decisions.is_empty()).then_some(combined.risk_class),
             required_roles: combined.required_roles.clone(),

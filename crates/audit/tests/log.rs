@@ -321,3 +321,21 @@ fn a_damaged_last_record_set_aside_by_the_next_append_is_still_a_problem() {
             .contains("not an interrupted append")
     );
 }
+
+#[test]
+fn a_group_of_records_is_appended_in_order_with_one_write_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::new(dir.path().join("audit.log"));
+    log.append(&common::mark("first", 0)).unwrap();
+    let group: Vec<_> = (0..5)
+        .map(|i| common::mark(&format!("g{i}"), i * 10))
+        .collect();
+    let appended = log.append_all(&group).unwrap();
+    let seqs: Vec<u64> = appended.iter().map(|a| a.seq).collect();
+    assert_eq!(seqs, [1, 2, 3, 4, 5]);
+    log.append(&common::mark("last", 0)).unwrap();
+    let verification = log.verify(None).unwrap();
+    assert!(verification.is_intact(), "{:?}", verification.problems);
+    let ids: Vec<&str> = verification.records.iter().map(|r| r.record.id()).collect();
+    assert_eq!(ids, ["first", "g0", "g1", "g2", "g3", "g4", "last"]);
+}

@@ -4,10 +4,13 @@
 //! reports an unrecorded decision. Attempts refused before any decision (an invalid manifest,
 //! invalid settings, a refused policy) are appended too, as rejected-attempt records.
 
+use std::sync::mpsc;
 use tollgate_audit::{
     Attempt, DecisionRecord, Evaluation, Masking, Origin, PolicyFailureRef, PolicyRef, Project,
     Record, RejectedInput, RejectedRecord, WaiverRef,
 };
+
+use tollgate_audit::Appended;
 use tollgate_manifest::Timestamp;
 use tollgate_pipeline::{InputSource, Receipt, RecordError, Recorder, Refused, Rejection, Report};
 
@@ -18,6 +21,63 @@ pub struct LogRecorder {
     masking: Masking,
     change_started_at: Option<Timestamp>,
     engine_version: String,
+    group: Option<GroupCommit>,
+}
+
+/// A record waiting for the group writer, and where to send its result.
+type Pending = (Record, mpsc::SyncSender<Result<Appended, String>>);
+
+/// Group commit: one writer thread appends every record waiting at the moment with one write
+/// and one `fdatasync`, and answers each caller only once the batch is durable.
+#[derive(Debug)]
+struct GroupCommit {
+    queue: mpsc::Sender<Pending>,
+}
+
+/// The most records one group commit writes.
+const MAX_GROUP: usize = 512;
+
+impl GroupCommit {
+    fn start(log: tollgate_audit::AuditLog) -> Self {
+        let (queue, waiting) = mpsc::channel::<Pending>();
+        std::thread::spawn(move || {
+            // Ends when every sender is gone (the recorder was dropped).
+            while let Ok(first) = waiting.recv() {
+                let mut batch = vec![first];
+                while batch.len() < MAX_GROUP {
+                    match waiting.try_recv() {
+                        Ok(next) => batch.push(next),
+                        Err(_) => break,
+                    }
+                }
+                let (records, replies): (Vec<Record>, Vec<_>) = batch.into_iter().unzip();
+                match log.append_all(&records) {
+                    Ok(appended) => {
+                        for (reply, appended) in replies.into_iter().zip(appended) {
+                            let _ = reply.send(Ok(appended));
+                        }
+                    }
+                    Err(error) => {
+                        let message = error.to_string();
+                        for reply in replies {
+                            let _ = reply.send(Err(message.clone()));
+                        }
+                    }
+                }
+            }
+        });
+        Self { queue }
+    }
+
+    fn append(&self, record: Record) -> Result<Appended, String> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.queue
+            .send((record, reply))
+            .map_err(|_| "the decision log writer has stopped".to_owned())?;
+        answer
+            .recv()
+            .map_err(|_| "the decision log writer has stopped".to_owned())?
+    }
 }
 
 impl LogRecorder {
@@ -33,7 +93,16 @@ impl LogRecorder {
             masking,
             change_started_at,
             engine_version: format!("tollgate {}", env!("CARGO_PKG_VERSION")),
+            group: None,
         })
+    }
+
+    /// Group commit for a server: concurrent decisions share one write and one `fdatasync`,
+    /// each still answered only once its own record is durable.
+    #[must_use]
+    pub fn with_group_commit(mut self) -> Self {
+        self.group = Some(GroupCommit::start(self.project.audit_log()));
+        self
     }
 
     /// The project whose log is written.
@@ -98,15 +167,34 @@ impl LogRecorder {
             exit_code: report.exit_code(),
         };
         let origin = Origin::current(report.manifest.change.pipeline_id.as_deref());
-        DecisionRecord::build(
+        let mut record = DecisionRecord::build(
             evaluation,
             origin,
             &self.masking,
             tollgate_audit::new_id(),
             tollgate_audit::now(),
         )
-        .map_err(|e| RecordError::new(format!("cannot build the decision record: {e}")))
+        .map_err(|e| RecordError::new(format!("cannot build the decision record: {e}")))?;
+        record.policy_set_digest = Some(policy_set_digest(report));
+        Ok(record)
     }
+}
+
+/// `sha256:` of the policy set that made a report: each policy's id and digest (a failed policy
+/// by its name alone), in order, then the settings digest, one per line.
+pub fn policy_set_digest(report: &Report) -> String {
+    let mut text = String::new();
+    for e in &report.evaluated {
+        text.push_str(&format!("policy {} {}\n", e.metadata.id, e.digest));
+    }
+    for f in &report.failures {
+        text.push_str(&format!("failed {}\n", f.policy));
+    }
+    text.push_str(&format!(
+        "settings {}\n",
+        report.settings_digest.as_deref().unwrap_or("none")
+    ));
+    tollgate_audit::sha256_digest(text.as_bytes())
 }
 
 impl LogRecorder {
@@ -148,7 +236,7 @@ impl LogRecorder {
     }
 
     /// Appends a record durably and returns its receipt.
-    fn append(&self, record: &Record) -> Result<Receipt, RecordError> {
+    fn append(&self, record: Record) -> Result<Receipt, RecordError> {
         let id = record.id().to_owned();
         let log = self.project.log.display().to_string();
         self.project.prepare_log_dir().map_err(|e| {
@@ -156,11 +244,14 @@ impl LogRecorder {
                 "cannot create the directory of the audit log `{log}`: {e}"
             ))
         })?;
-        let appended = self
-            .project
-            .audit_log()
-            .append(record)
-            .map_err(|e| RecordError::new(e.to_string()))?;
+        let appended = match &self.group {
+            Some(group) => group.append(record).map_err(RecordError::new)?,
+            None => self
+                .project
+                .audit_log()
+                .append(&record)
+                .map_err(|e| RecordError::new(e.to_string()))?,
+        };
         let warnings = appended
             .recovered
             .map(|recovery| {
@@ -178,11 +269,11 @@ impl LogRecorder {
 impl Recorder for LogRecorder {
     fn record(&self, report: &Report) -> Result<Receipt, RecordError> {
         let record = self.record_of(report)?;
-        self.append(&Record::Decision(Box::new(record)))
+        self.append(Record::Decision(Box::new(record)))
     }
 
     fn record_rejected(&self, rejection: &Rejection) -> Result<Receipt, RecordError> {
         let record = self.rejected_of(rejection)?;
-        self.append(&Record::Rejected(Box::new(record)))
+        self.append(Record::Rejected(Box::new(record)))
     }
 }

@@ -143,6 +143,7 @@ fn mark(log: &AuditLog, n: &mut u32, decision: &(String, String), status: MarkSt
         status,
         at: None,
         note: Some(format!("{} by the release pipeline", status.as_str())),
+        direct_production_change: false,
     }))
     .unwrap();
 }

@@ -90,6 +90,16 @@ impl Recorder for NoRecord {
 pub struct Decided {
     report: Report,
     receipt: Receipt,
+    timings: Timings,
+}
+
+/// How long the two steps of a decision took.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timings {
+    /// Evaluating every policy and combining their decisions.
+    pub evaluation: std::time::Duration,
+    /// Making the record durable.
+    pub record: std::time::Duration,
 }
 
 impl Decided {
@@ -101,6 +111,11 @@ impl Decided {
     /// The receipt of its record.
     pub fn receipt(&self) -> &Receipt {
         &self.receipt
+    }
+
+    /// How long evaluating and recording took.
+    pub fn timings(&self) -> Timings {
+        self.timings
     }
 
     /// The recorded decision id, if it was recorded.
@@ -136,12 +151,22 @@ impl<R: Recorder> Gate<R> {
 
     /// Decides a submission and records it; the result exists only once its record is durable.
     pub fn decide(&self, submission: Submission) -> Result<Decided, DecideError> {
+        let start = std::time::Instant::now();
         let report = self.pipeline.evaluate(submission)?;
+        let evaluated = std::time::Instant::now();
         let receipt = self
             .recorder
             .record(&report)
             .map_err(DecideError::Unrecorded)?;
-        Ok(Decided { report, receipt })
+        let timings = Timings {
+            evaluation: evaluated - start,
+            record: evaluated.elapsed(),
+        };
+        Ok(Decided {
+            report,
+            receipt,
+            timings,
+        })
     }
 
     /// Records an attempt refused before any decision (the edge keeps its own error and exit

@@ -25,7 +25,7 @@ mod rejection;
 mod report;
 
 pub use error::DecideError;
-pub use gate::{Decided, Gate, NoRecord, Receipt, RecordError, Recorder};
+pub use gate::{Decided, Gate, NoRecord, Receipt, RecordError, Recorder, Timings};
 pub use input::{InputError, InputSource, Submission, parse_settings};
 pub use native::NativePolicy;
 pub use pipeline::{Candidate, DEFAULTS_KEY, Pipeline, PipelineOptions, SettingsDocument};

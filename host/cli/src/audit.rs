@@ -7,7 +7,8 @@ use anyhow::anyhow;
 use clap::{Args, Subcommand, ValueEnum};
 use tollgate_audit::config::LOG_ENV;
 use tollgate_audit::{
-    Checkpoint, Filter, MarkRecord, MarkStatus, Origin, Project, RangeEnd, Record, RecordedOutcome,
+    Checkpoint, DeploymentTarget, Filter, MarkRecord, MarkStatus, Origin, Project, RangeEnd,
+    Record, RecordedOutcome,
 };
 use tollgate_decision_log::LogRecorder;
 use tollgate_pipeline::exit;
@@ -355,52 +356,136 @@ fn mark(
     let at = at
         .map(|text| crate::parse_instant(text, "--at"))
         .transpose()?;
-    let verification = read_log(setup)?;
-    if !verification.is_intact() {
-        print_problems(&verification);
-        return Err(audit_failure(anyhow!(
-            "refusing to append to `{}`: it fails verification",
-            setup.log.display()
-        )));
+    let marked = append_mark(setup, target, status, at, note)?;
+    if marked.direct_production_change {
+        println!(
+            "marked change {} as deployed without an approved decision{}: a direct production change (record {}, seq {})",
+            marked.change_id,
+            marked
+                .decision_id
+                .as_deref()
+                .map(|d| format!(" (its latest decision {d} is not approved)"))
+                .unwrap_or_default(),
+            marked.id,
+            marked.seq
+        );
+    } else {
+        println!(
+            "marked decision {} of change {} as {} (record {}, seq {})",
+            marked.decision_id.as_deref().unwrap_or(""),
+            marked.change_id,
+            status.as_str(),
+            marked.id,
+            marked.seq
+        );
     }
+    Ok(exit::APPROVED)
+}
+
+/// A mark as appended.
+#[derive(Debug, Clone)]
+pub(crate) struct Marked {
+    /// The mark's record id.
+    pub(crate) id: String,
+    /// Its sequence number.
+    pub(crate) seq: u64,
+    /// The decision it is attached to (none for a direct change without any decision).
+    pub(crate) decision_id: Option<String>,
+    /// The change.
+    pub(crate) change_id: String,
+    /// A deployment without an approved latest decision.
+    pub(crate) direct_production_change: bool,
+}
+
+/// Appends a mark (`tollgate audit mark` and the gateway's `POST /v1/marks`). A decision id names
+/// that decision; a change id names the change's deployment (its first approved decision). A
+/// `deployed` mark of a change whose latest decision is not approved, or that has none, is
+/// recorded as a direct production change.
+pub(crate) fn append_mark(
+    setup: &Project,
+    target: &str,
+    status: MarkStatus,
+    at: Option<tollgate_manifest::Timestamp>,
+    note: Option<String>,
+) -> Result<Marked, Failure> {
+    let verification = if setup.log.exists() || status != MarkStatus::Deployed {
+        let verification = read_log(setup)?;
+        if !verification.is_intact() {
+            print_problems(&verification);
+            return Err(audit_failure(anyhow!(
+                "refusing to append to `{}`: it fails verification",
+                setup.log.display()
+            )));
+        }
+        Some(verification)
+    } else {
+        None
+    };
+    let records = verification
+        .as_ref()
+        .map(|v| v.records.as_slice())
+        .unwrap_or_default();
     let decisions = || {
-        verification.records.iter().filter_map(|r| match &r.record {
+        records.iter().filter_map(|r| match &r.record {
             Record::Decision(d) => Some(d.as_ref()),
             _ => None,
         })
     };
-    // A decision id names that decision; a change id names the change's deployment, the decision
-    // the evidence report counts (its first approved decision).
-    let decision = decisions()
-        .find(|d| d.id == target)
-        .or_else(|| tollgate_audit::deployment_of(decisions(), target))
-        .ok_or_else(|| {
-            Failure::Invalid(anyhow!(
-                "no decision `{target}` and no approved decision of change `{target}` in `{}`",
-                setup.log.display()
-            ))
-        })?;
+    let by_id = decisions().find(|d| d.id == target);
+    let (decision, direct) = match (by_id, status) {
+        (Some(decision), _) => (Some(decision), false),
+        (None, MarkStatus::Deployed) => match tollgate_audit::deployment_target(decisions(), target) {
+            DeploymentTarget::Approved(decision) => (Some(decision), false),
+            DeploymentTarget::Direct(latest) => (latest, true),
+        },
+        (None, _) => (
+            Some(tollgate_audit::deployment_of(decisions(), target).ok_or_else(|| {
+                Failure::Invalid(anyhow!(
+                    "no decision `{target}` and no approved decision of change `{target}` in `{}`",
+                    setup.log.display()
+                ))
+            })?),
+            false,
+        ),
+    };
+    let change_id = decision.map_or_else(|| target.to_owned(), |d| d.change.id.clone());
     let record = MarkRecord {
         id: tollgate_audit::new_id(),
         recorded_at: tollgate_audit::now(),
         origin: Origin::current(None),
-        decision_id: decision.id.clone(),
-        change_id: decision.change.id.clone(),
+        decision_id: decision.map(|d| d.id.clone()).unwrap_or_default(),
+        change_id: change_id.clone(),
         status,
         at,
         note,
+        direct_production_change: direct,
     };
     let id = record.id.clone();
+    setup.prepare_log_dir().map_err(audit_failure)?;
     let appended = setup
         .audit_log()
         .append(&Record::Mark(record))
         .map_err(audit_failure)?;
-    println!(
-        "marked decision {} of change {} as {} (record {id}, seq {})",
-        decision.id,
-        decision.change.id,
-        status.as_str(),
-        appended.seq
-    );
-    Ok(exit::APPROVED)
+    Ok(Marked {
+        id,
+        seq: appended.seq,
+        decision_id: decision.map(|d| d.id.clone()),
+        change_id,
+        direct_production_change: direct,
+    })
+}
+
+/// How many direct production changes the log at `setup` records (0 when it cannot be read).
+pub(crate) fn direct_changes(setup: &Project) -> u64 {
+    let Ok(lines) = setup.audit_log().read_lines() else {
+        return 0;
+    };
+    lines
+        .iter()
+        .filter(|line| {
+            tollgate_audit::frame::decode(&line.bytes).is_ok_and(
+                |entry| matches!(&entry.record, Record::Mark(m) if m.direct_production_change),
+            )
+        })
+        .count() as u64
 }

@@ -222,6 +222,14 @@ fn summary_lines(record: &Record) -> String {
             r.refused.digest.as_deref().unwrap_or("(not read)"),
             r.refused.path,
             r.error
+        Record::Access(a) => format!(
+            "refused {} {} ({}) from {} for {}: {}\n",
+            a.method,
+            a.path,
+            a.status,
+            a.source.as_deref().unwrap_or("unknown"),
+            a.subject.as_deref().unwrap_or("no valid token"),
+            a.reason
         ),
         Record::Unreadable(u) => format!("intact, but this version cannot read it: {}\n", u.error),
     }
@@ -269,6 +277,7 @@ pub(crate) fn list(setup: &Project, filter: &Filter, format: OutputFormat) -> Re
                         j.origin.actor.as_str(),
                     ),
                     Record::Recovery(_) => ("-", "recovered", "-"),
+                    Record::Access(a) => ("-", "refused", a.subject.as_deref().unwrap_or("-")),
                     Record::Unreadable(_) => ("-", "unreadable", "-"),
                 };
                 text.push_str(&format!(

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use clap::Args;
-use tollgate_gateway::Gateway;
+use tollgate_audit::{AccessRecord, MarkStatus, Record};
+use tollgate_gateway::auth::{AccessLog, Refusal, Tokens};
+use tollgate_gateway::{DynRecorder, Gateway, MarkAnswer, MarkRequest, Marker, Reloaded};
 use tollgate_pipeline::{Gate, exit};
 
 use crate::audit::EvalAuditArgs;
@@ -55,40 +57,80 @@ pub(crate) struct ServeArgs {
     timeout: u64,
     #[command(flatten)]
     trust: crate::policy_trust::TrustArgs,
+    /// Require a bearer token (`token`: the SHA-256 digests of `--tokens`, with roles
+    /// `evaluate`, `read`, `admin`) on every route but `/health`.
+    #[arg(long, value_enum, requires = "tokens")]
+    authentication: Option<Authentication>,
+    /// Tokens file (YAML or JSON): `tokens: [{subject, sha256, roles}]`.
+    #[arg(long, value_name = "FILE", requires = "authentication")]
+    tokens: Option<PathBuf>,
+    /// Listen on a non-loopback address without authentication (anyone who reaches the port can
+    /// submit decisions).
+    #[arg(long, conflicts_with = "authentication")]
+    insecure_no_auth: bool,
+}
+
+/// How requests are authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Authentication {
+    /// Bearer tokens listed by SHA-256 digest in `--tokens`.
+    Token,
+}
+
+fn read_tokens(path: &std::path::Path) -> Result<Tokens, Failure> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the tokens file `{}`", path.display()))
+        .map_err(Failure::Invalid)?;
+    Tokens::parse(&text)
+        .with_context(|| format!("`{}`", path.display()))
+        .map_err(Failure::Invalid)
 }
 
 pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
-    let reports = ReportArgs::waivers_only(args.waivers.clone(), args.service.clone());
-    let (options, _) = eval::pipeline_options(
-        args.settings.as_deref(),
-        &reports,
-        tollgate_manifest::Timestamp::now(),
-    )
-    .map_err(|refusal| refusal.1)?;
-    let recorder =
-        EvalAuditArgs::for_server(args.audit_log.clone(), args.mask.clone()).recorder()?;
-    let sources = eval::policy_sources(&args.policies)?;
-    let engine = args.cache.engine()?;
-    let trust = args.trust.trust()?;
-    let pipeline = eval::load_pipeline(&engine, sources, options, &trust)?;
-    if !pipeline.failures().is_empty() {
-        let failed: Vec<String> = pipeline
-            .failures()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        return Err(Failure::Policy(anyhow!(
-            "not serving: {}",
-            failed.join("; ")
+    if args.authentication.is_none() && !args.listen.ip().is_loopback() && !args.insecure_no_auth {
+        return Err(Failure::Invalid(anyhow!(
+            "refusing to listen on {} without authentication: give `--authentication token --tokens FILE`, or `--insecure-no-auth` to accept anyone who reaches the port",
+            args.listen
         )));
     }
+    let engine = Arc::new(args.cache.engine()?);
+    let loader = Loader {
+        policies: args.policies.clone(),
+        settings: args.settings.clone(),
+        waivers: args.waivers.clone(),
+        service: args.service.clone(),
+        audit_log: args.audit_log.clone(),
+        mask: args.mask.clone(),
+        tokens: args.tokens.clone(),
+        trust: args.trust.trust()?,
+        engine: Arc::clone(&engine),
+    };
+    let (gate, tokens, recorder_project) = loader.load()?;
     let pool = engine.limits().max_instances.max(1);
     let slots = args.max_concurrent.unwrap_or(pool).min(pool);
-    let gateway = Arc::new(Gateway::new(
-        Gate::new(pipeline, Box::new(recorder)),
+    let project = recorder_project;
+    let direct = crate::audit::direct_changes(&project);
+    let gateway = Gateway::new(
+        gate,
         usize::try_from(slots).unwrap_or(64),
         Duration::from_secs(args.timeout),
-    ));
+    )
+    .with_marker(Box::new(LogMarker {
+        project: project.clone(),
+    }))
+    .with_access_log(Box::new(LogAccess { project }))
+    .with_reloader(Box::new(move || {
+        loader
+            .load()
+            .map(|(gate, tokens, _)| Reloaded { gate, tokens })
+            .map_err(|failure| failure_text(&failure))
+    }));
+    let gateway = match tokens {
+        Some(tokens) => gateway.with_tokens(tokens),
+        None => gateway,
+    };
+    gateway.metrics().without_ticket.inc_by(direct);
+    let gateway = Arc::new(gateway);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -98,7 +140,32 @@ pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
     Ok(exit::APPROVED)
 }
 
+/// Reloads the policy set on every SIGHUP; a refused set is reported and the old one keeps serving.
+#[cfg(unix)]
+fn reload_on_hangup(gateway: &Arc<Gateway>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+        eprintln!("tollgate serve: cannot watch SIGHUP; reload with POST /v1/admin/reload");
+        return;
+    };
+    let gateway = Arc::clone(gateway);
+    tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            let gw = Arc::clone(&gateway);
+            match tokio::task::spawn_blocking(move || gw.reload()).await {
+                Ok(Ok(ids)) => eprintln!("tollgate serve: reloaded: {}", ids.join(", ")),
+                Ok(Err(message)) => eprintln!(
+                    "tollgate serve: reload refused, the old policy set keeps serving: {message}"
+                ),
+                Err(join) => eprintln!("tollgate serve: the reload did not complete: {join}"),
+            }
+        }
+    });
+}
+
 async fn serve(gateway: Arc<Gateway>, listen: SocketAddr) -> Result<(), Failure> {
+    #[cfg(unix)]
+    reload_on_hangup(&gateway);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))
@@ -121,6 +188,122 @@ async fn serve(gateway: Arc<Gateway>, listen: SocketAddr) -> Result<(), Failure>
         .map_err(Failure::Internal)?;
     eprintln!("tollgate serve: shut down");
     Ok(())
+}
+
+fn failure_text(failure: &Failure) -> String {
+    match failure {
+        Failure::Invalid(e) | Failure::Policy(e) | Failure::Internal(e) | Failure::Audit(e) => {
+            format!("{e:#}")
+        }
+    }
+}
+
+/// Loads the served policy set from the command line's files, at start and on every reload.
+struct Loader {
+    policies: Vec<String>,
+    settings: Option<PathBuf>,
+    waivers: Option<PathBuf>,
+    service: Option<String>,
+    audit_log: Option<PathBuf>,
+    mask: Vec<String>,
+    tokens: Option<PathBuf>,
+    trust: crate::policy_trust::Trust,
+    engine: Arc<tollgate_engine::PolicyEngine>,
+}
+
+impl Loader {
+    fn load(
+        &self,
+    ) -> Result<(Gate<DynRecorder>, Option<Tokens>, tollgate_audit::Project), Failure> {
+        let tokens = self.tokens.as_deref().map(read_tokens).transpose()?;
+        let reports = ReportArgs::waivers_only(self.waivers.clone(), self.service.clone());
+        let (options, _) = eval::pipeline_options(
+            self.settings.as_deref(),
+            &reports,
+            tollgate_manifest::Timestamp::now(),
+        )
+        .map_err(|refusal| refusal.1)?;
+        let recorder = EvalAuditArgs::for_server(self.audit_log.clone(), self.mask.clone())
+            .recorder()?
+            .with_group_commit();
+        let sources = eval::policy_sources(&self.policies)?;
+        let pipeline = eval::load_pipeline(&self.engine, sources, options, &self.trust)?;
+        if !pipeline.failures().is_empty() {
+            let failed: Vec<String> = pipeline
+                .failures()
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            return Err(Failure::Policy(anyhow!(
+                "not serving: {}",
+                failed.join("; ")
+            )));
+        }
+        let project = recorder.project().clone();
+        Ok((Gate::new(pipeline, Box::new(recorder)), tokens, project))
+    }
+}
+
+/// `POST /v1/marks` on the served decision log, as `tollgate audit mark` appends them.
+struct LogMarker {
+    project: tollgate_audit::Project,
+}
+
+impl Marker for LogMarker {
+    fn mark(&self, request: &MarkRequest) -> Result<MarkAnswer, String> {
+        let status = MarkStatus::parse(&request.status).ok_or_else(|| {
+            format!(
+                "invalid `status` `{}`: expected `deployed`, `failed` or `rolled_back`",
+                request.status
+            )
+        })?;
+        let at = request
+            .at
+            .as_deref()
+            .map(|text| {
+                tollgate_manifest::Timestamp::parse(text).map_err(|e| format!("invalid `at`: {e}"))
+            })
+            .transpose()?;
+        let marked = crate::audit::append_mark(
+            &self.project,
+            &request.change,
+            status,
+            at,
+            request.note.clone(),
+        )
+        .map_err(|failure| failure_text(&failure))?;
+        Ok(MarkAnswer {
+            id: marked.id,
+            decision_id: marked.decision_id,
+            direct_production_change: marked.direct_production_change,
+        })
+    }
+}
+
+/// Refused requests as access records of the served decision log.
+struct LogAccess {
+    project: tollgate_audit::Project,
+}
+
+impl AccessLog for LogAccess {
+    fn refused(&self, refusal: &Refusal) -> Result<(), String> {
+        let record = AccessRecord {
+            id: tollgate_audit::new_id(),
+            recorded_at: tollgate_audit::now(),
+            subject: refusal.subject.clone(),
+            method: refusal.method.clone(),
+            path: refusal.path.clone(),
+            source: refusal.source.clone(),
+            status: refusal.status,
+            reason: refusal.reason.clone(),
+        };
+        self.project.prepare_log_dir().map_err(|e| e.to_string())?;
+        self.project
+            .audit_log()
+            .append(&Record::Access(record))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM.

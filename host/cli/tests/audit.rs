@@ -327,9 +327,60 @@ fn list_filters_show_proves_inclusion_and_mark_appends() {
         .assert()
         .code(0);
     tollgate(path)
-        .args(["audit", "mark", "CHG-404", "--status", "deployed"])
+        .args(["audit", "mark", "CHG-404", "--status", "failed"])
         .assert()
         .code(2);
+    // Deploying a change without any decision, or whose latest decision is not approved, is
+    // recorded as a direct production change; an approved change's deployment is not.
+    let denied_change = json_of(
+        &tollgate(path)
+            .args(["audit", "show", &denied_id, "--format", "json"])
+            .output()
+            .unwrap(),
+    )["record"]["change"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The approved decision, named by its id, was deployed: not a direct change. Its change's
+    // latest decision (the denied one, same change) is not approved: a direct change.
+    let approved_id = show["record"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        approved_change, denied_change,
+        "both examples are one change"
+    );
+    for change in ["CHG-404", &denied_change, &approved_id] {
+        let mark = tollgate(path)
+            .args(["audit", "mark", change, "--status", "deployed"])
+            .output()
+            .unwrap();
+        assert_eq!(mark.status.code(), Some(0), "{mark:?}");
+    }
+    let marks = json_of(
+        &tollgate(path)
+            .args(["audit", "list", "--kind", "mark", "--format", "json"])
+            .output()
+            .unwrap(),
+    );
+    let direct: Vec<(&str, bool)> = marks
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["record"]["status"] == "deployed")
+        .map(|m| {
+            (
+                m["record"]["change_id"].as_str().unwrap(),
+                m["record"]["direct_production_change"] == true,
+            )
+        })
+        .collect();
+    assert_eq!(
+        direct,
+        [
+            ("CHG-404", true),
+            (denied_change.as_str(), true),
+            (approved_change.as_str(), false)
+        ]
+    );
 }
 
 #[test]

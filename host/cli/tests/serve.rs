@@ -422,8 +422,12 @@ fn policies_schema_and_health_describe_the_server() {
 
     let policies = server.get("/v1/policies");
     assert_eq!(policies.status, 200);
-    let list = policies.body.as_array().expect("array");
-    assert_eq!(list.len(), 2);
+    // OPA's shape: one module per package, Tollgate's metadata under `tollgate`.
+    let modules = policies.body["result"].as_array().expect("array");
+    assert_eq!(modules.len(), 3);
+    assert_eq!(modules[0]["id"], "tollgate");
+    assert_eq!(modules[1]["id"], "tollgate/sox");
+    let list: Vec<&Value> = modules[1..].iter().map(|m| &m["tollgate"]).collect();
     assert_eq!(list[0]["id"], "sox");
     assert_eq!(list[0]["framework"], "SOX");
     assert!(
@@ -526,4 +530,319 @@ fn measure_sequential_requests() {
         latencies[100].as_secs_f64() * 1e3,
         latencies[197].as_secs_f64() * 1e3
     );
+}
+
+#[test]
+fn a_deployment_without_an_approved_decision_is_counted_as_a_direct_production_change() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = log_in(&dir);
+    let denied = server_change(&log, "self-approval.yaml");
+    let server = start(&[], &log);
+    let metric = |server: &Server| -> String {
+        let mut response = server
+            .agent
+            .get(server.url("/metrics"))
+            .call()
+            .expect("metrics");
+        let text = response.body_mut().read_to_string().expect("text");
+        text.lines()
+            .find(|l| l.starts_with("production_changes_without_ticket_total "))
+            .expect("the counter is exported")
+            .to_owned()
+    };
+    assert_eq!(metric(&server), "production_changes_without_ticket_total 0");
+    let mark = |change: &str| {
+        answer(
+            server
+                .agent
+                .post(server.url("/v1/marks"))
+                .header("content-type", "application/json")
+                .send(serde_json::json!({ "change": change, "status": "deployed" }).to_string())
+                .expect("request"),
+        )
+    };
+    let answer = mark(&denied);
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    assert_eq!(answer.body["direct_production_change"], true);
+    let answer = mark("CHG-never-decided");
+    assert_eq!(answer.body["direct_production_change"], true);
+    assert_eq!(answer.body["decision_id"], Value::Null);
+    assert_eq!(metric(&server), "production_changes_without_ticket_total 2");
+    let bad = answer_of(
+        server
+            .agent
+            .post(server.url("/v1/marks"))
+            .send(r#"{"change": "X", "status": "shipped"}"#),
+    );
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    drop(server);
+    // A restarted gateway counts the direct changes already in its log.
+    let server = start(&[], &log);
+    assert_eq!(metric(&server), "production_changes_without_ticket_total 2");
+}
+
+/// Decides `name` once through a short-lived server; returns its change id.
+fn server_change(log: &Path, name: &str) -> String {
+    let server = start(&[], log);
+    let answer = server.evaluate_file(name);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let text = std::fs::read_to_string(log).expect("log");
+    let last: Value = serde_json::from_str(text.lines().last().expect("a record")).expect("json");
+    last["record"]["change"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned()
+}
+
+#[test]
+fn refused_requests_are_401_or_403_counted_and_recorded_without_the_token() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = log_in(&dir);
+    let evaluate = "e".repeat(40);
+    let reader = "r".repeat(40);
+    let digest = |token: &str| tollgate_gateway::auth::Tokens::digest_hex(token);
+    let tokens = dir.path().join("tokens.yaml");
+    std::fs::write(
+        &tokens,
+        format!(
+            "tokens:\n  - subject: deploy-pipeline\n    sha256: {}\n    roles: [evaluate]\n  - subject: dashboards\n    sha256: {}\n    roles: [read]\n",
+            digest(&evaluate),
+            digest(&reader)
+        ),
+    )
+    .expect("tokens");
+    let server = start(
+        &[
+            "--authentication",
+            "token",
+            "--tokens",
+            tokens.to_str().expect("utf-8"),
+        ],
+        &log,
+    );
+    let manifest = std::fs::read_to_string(data("self-approval.yaml")).expect("manifest");
+    let post = |token: Option<&str>| {
+        let mut request = server
+            .agent
+            .post(server.url(&format!("/v1/evaluate?now={NOW}")));
+        if let Some(token) = token {
+            request = request.header("authorization", &format!("Bearer {token}"));
+        }
+        answer_of(request.send(&manifest))
+    };
+    let none = post(None);
+    assert_eq!(none.status, 401, "{}", none.body);
+    assert_eq!(none.body["error"]["kind"], "unauthorized");
+    let wrong = post(Some(&"x".repeat(40)));
+    assert_eq!(wrong.status, 401);
+    let forbidden = post(Some(&reader));
+    assert_eq!(forbidden.status, 403, "{}", forbidden.body);
+    let allowed = post(Some(&evaluate));
+    assert_eq!(allowed.status, 200, "{}", allowed.body);
+    // OPA's routes answer OPA's error shape.
+    let opa = answer_of(
+        server
+            .agent
+            .post(server.url("/v1/data/tollgate/decision"))
+            .send("{}"),
+    );
+    assert_eq!(
+        (opa.status, &opa.body["code"]),
+        (401, &Value::from("unauthorized"))
+    );
+    assert_eq!(server.get("/health").status, 200);
+
+    let mut metrics = server
+        .agent
+        .get(server.url("/metrics"))
+        .header("authorization", &format!("Bearer {reader}"))
+        .call()
+        .expect("metrics");
+    assert_eq!(metrics.status().as_u16(), 200);
+    let metrics = metrics.body_mut().read_to_string().expect("text");
+    assert!(
+        metrics.contains("tollgate_unauthorized_requests_total{code=\"401\"} 3"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("tollgate_unauthorized_requests_total{code=\"403\"} 1"),
+        "{metrics}"
+    );
+
+    let text = std::fs::read_to_string(&log).expect("log");
+    assert!(!text.contains(&evaluate) && !text.contains(&reader) && !text.contains("xxxx"));
+    let access: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("json")["record"].clone())
+        .filter(|r| r["type"] == "access")
+        .collect();
+    assert_eq!(access.len(), 4, "{access:?}");
+    assert_eq!(access[2]["subject"], "dashboards");
+    assert_eq!(access[2]["status"], 403);
+    assert_eq!(access[2]["path"], "/v1/evaluate");
+    assert!(
+        access[0]["source"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("127.0.0.1:")),
+        "{access:?}"
+    );
+    assert!(access[0].get("subject").is_none());
+    // The log with access records still verifies.
+    let verify = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["audit", "verify", "--audit-log"])
+        .arg(&log)
+        .output()
+        .expect("verify");
+    assert_eq!(verify.status.code(), Some(0), "{verify:?}");
+}
+
+#[test]
+fn a_non_loopback_address_needs_authentication_or_insecure_no_auth() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["serve", "--listen", "0.0.0.0:0", "--audit-log"])
+        .arg(log_in(&dir))
+        .env_remove("TOLLGATE_AUDIT_LOG")
+        .output()
+        .expect("serve");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("without authentication"), "{stderr}");
+    assert!(stderr.contains("--insecure-no-auth"), "{stderr}");
+}
+
+/// The `policy_set_digest` of every decision record of the log, in order.
+fn set_digests(log: &Path) -> Vec<String> {
+    std::fs::read_to_string(log)
+        .expect("log")
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("json")["record"].clone())
+        .filter(|r| r["type"] == "decision")
+        .map(|r| r["policy_set_digest"].as_str().expect("digest").to_owned())
+        .collect()
+}
+
+#[test]
+fn a_reload_swaps_the_policy_set_and_a_bad_one_leaves_the_old_serving() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = log_in(&dir);
+    let settings = dir.path().join("settings.yaml");
+    std::fs::copy(data("settings-strict-rotation.yaml"), &settings).expect("settings");
+    let server = start(&["--settings", settings.to_str().expect("utf-8")], &log);
+    assert_eq!(server.evaluate_file("business-logic.yaml").status, 200);
+
+    // A set that fails to validate is refused; the old one keeps serving.
+    std::fs::copy(data("settings-invalid.yaml"), &settings).expect("settings");
+    let refused = answer_of(server.agent.post(server.url("/v1/admin/reload")).send(""));
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert_eq!(refused.body["error"]["kind"], "reload_failed");
+    assert!(
+        refused.body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("invalid settings")),
+        "{}",
+        refused.body
+    );
+    assert_eq!(server.evaluate_file("business-logic.yaml").status, 200);
+
+    // A good set is taken by the next request, by POST and by SIGHUP alike.
+    std::fs::remove_file(&settings).expect("rm");
+    std::fs::write(&settings, "{}\n").expect("settings");
+    let reloaded = answer_of(server.agent.post(server.url("/v1/admin/reload")).send(""));
+    assert_eq!(reloaded.status, 200, "{}", reloaded.body);
+    assert_eq!(server.evaluate_file("business-logic.yaml").status, 200);
+    std::fs::copy(data("settings-strict-rotation.yaml"), &settings).expect("settings");
+    let hangup = Command::new("kill")
+        .args(["-HUP", &server.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(hangup.success());
+    let deadline = Instant::now() + WAIT;
+    let metrics = loop {
+        let mut response = server
+            .agent
+            .get(server.url("/metrics"))
+            .call()
+            .expect("metrics");
+        let text = response.body_mut().read_to_string().expect("text");
+        if text.contains("tollgate_reloads_total{result=\"success\"} 2")
+            || Instant::now() > deadline
+        {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        metrics.contains("tollgate_reloads_total{result=\"success\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("tollgate_reloads_total{result=\"failure\"} 1"),
+        "{metrics}"
+    );
+    assert_eq!(server.evaluate_file("business-logic.yaml").status, 200);
+
+    // Every record names the set that decided it.
+    let digests = set_digests(&log);
+    assert_eq!(digests.len(), 4);
+    assert_eq!(digests[0], digests[1], "the refused set never decided");
+    assert_ne!(
+        digests[1], digests[2],
+        "the reloaded settings are another set"
+    );
+    assert_eq!(digests[0], digests[3], "the same files make the same set");
+}
+
+#[test]
+fn concurrent_decisions_share_group_commits_and_each_has_its_own_durable_record() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = log_in(&dir);
+    let server = std::sync::Arc::new(start(&[], &log));
+    let threads: Vec<_> = (0..24)
+        .map(|_| {
+            let server = std::sync::Arc::clone(&server);
+            std::thread::spawn(move || {
+                let answer = answer_of(
+                    server
+                        .agent
+                        .post(server.url("/v1/data/tollgate/sox/allow"))
+                        .send(
+                            serde_json::json!({ "input": serde_json::from_str::<Value>(
+                                &std::fs::read_to_string(format!(
+                                    "{}/../../examples/manifests/business-logic-needs-tech-lead.json",
+                                    env!("CARGO_MANIFEST_DIR")
+                                ))
+                                .expect("manifest"),
+                            )
+                            .expect("json") })
+                            .to_string(),
+                        ),
+                );
+                assert_eq!(answer.status, 200, "{}", answer.body);
+                answer.body["decision_id"].as_str().expect("id").to_owned()
+            })
+        })
+        .collect();
+    let ids: std::collections::BTreeSet<String> = threads
+        .into_iter()
+        .map(|t| t.join().expect("thread"))
+        .collect();
+    assert_eq!(ids.len(), 24);
+    let recorded: std::collections::BTreeSet<String> = std::fs::read_to_string(&log)
+        .expect("log")
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).expect("json")["record"]["id"]
+                .as_str()
+                .expect("id")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids, recorded);
+    let verify = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["audit", "verify", "--audit-log"])
+        .arg(&log)
+        .output()
+        .expect("verify");
+    assert_eq!(verify.status.code(), Some(0), "{verify:?}");
 }

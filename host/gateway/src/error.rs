@@ -53,6 +53,79 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// A 500 `policy_failure`: the failures, with the report of the run (a failing policy never
+    /// approves).
+    pub fn policy_failure(failures: &[PolicyError], report: Value) -> Self {
+        let message = format!(
+            "{} {} failed; a failing policy never approves",
+            failures.len(),
+            if failures.len() == 1 {
+                "policy"
+            } else {
+                "policies"
+            }
+        );
+        Self {
+            details: failure_details(failures),
+            extra: json!({ "report": report }),
+            ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, "policy_failure", message)
+        }
+    }
+
+    /// OPA's error code for this error (`v1/server/types/types.go`).
+    pub fn opa_code(&self) -> &'static str {
+        match (self.status, self.kind) {
+            (_, "policy_failure") => "evaluation_error",
+            (_, "undefined_document") => "undefined_document",
+            (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN, _) => "unauthorized",
+            (StatusCode::NOT_FOUND, _) => "resource_not_found",
+            (StatusCode::METHOD_NOT_ALLOWED, _) => "invalid_operation",
+            (status, _) if status.is_client_error() => "invalid_parameter",
+            _ => "internal_error",
+        }
+    }
+
+    /// The body in OPA's shape: `{"code", "message", "errors": [...]}`, with Tollgate's `kind` and
+    /// details kept beside them.
+    pub fn opa_body(&self) -> Value {
+        let code = self.opa_code();
+        let mut errors = Vec::new();
+        if let Some(failures) = self.details.get("failures").and_then(Value::as_array) {
+            for failure in failures {
+                errors.push(json!({
+                    "code": code,
+                    "message": format!(
+                        "policy `{}` failed ({}): {}",
+                        failure["policy"].as_str().unwrap_or(""),
+                        failure["kind"].as_str().unwrap_or(""),
+                        failure["message"].as_str().unwrap_or("")
+                    ),
+                }));
+            }
+        } else if let Some(path) = self.details.get("path").and_then(Value::as_str) {
+            errors.push(
+                json!({ "code": code, "message": self.message, "field": format!("input.{path}") }),
+            );
+        }
+        let mut body = json!({ "code": code, "message": self.message, "kind": self.kind });
+        if let Some(object) = body.as_object_mut() {
+            if !errors.is_empty() {
+                object.insert("errors".to_owned(), Value::Array(errors));
+            }
+            if let Value::Object(extra) = &self.extra {
+                object.extend(extra.clone());
+            }
+        }
+        body
+    }
+
+    /// The response in OPA's shape, pretty-printed or compact.
+    pub fn into_opa_response(self, pretty: bool) -> Response {
+        json_text_response(self.status, &self.opa_body(), pretty)
+    }
+}
+
 impl From<DecideError> for ApiError {
     fn from(error: DecideError) -> Self {
         let message = error.to_string();
@@ -108,7 +181,16 @@ pub(crate) fn failure_details(failures: &[PolicyError]) -> Value {
 
 /// A JSON response, pretty-printed with a final newline.
 pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
-    let mut text = serde_json::to_string_pretty(body).unwrap_or_default();
+    json_text_response(status, body, true)
+}
+
+/// A JSON response, pretty-printed with a final newline or compact.
+pub(crate) fn json_text_response(status: StatusCode, body: &Value, pretty: bool) -> Response {
+    let mut text = if pretty {
+        serde_json::to_string_pretty(body).unwrap_or_default()
+    } else {
+        serde_json::to_string(body).unwrap_or_default()
+    };
     text.push('\n');
     (
         status,

@@ -1,13 +1,19 @@
 //! Tollgate's HTTP gateway: [`router`] serves a [`Gateway`] (a gate with its recorder, an
-//! evaluation-slot bound and a request deadline). Every `POST /v1/evaluate` is decided through the
-//! same pipeline as `tollgate eval` and answered only once its record is durable. Failures map
-//! once, through [`ApiError`]: invalid input 400, a policy failure 500 (`policy_failure`), overload
-//! or an unwritable decision log 503 (`overloaded`, `audit_unavailable`). No error is an approval.
+//! evaluation-slot bound and a request deadline). Every decision — `POST /v1/evaluate`, OPA's
+//! REST Data API (`/v1/data/{path}`, `/v0/data/{path}`, `POST /`) — is made through the same
+//! pipeline as `tollgate eval` and answered only once its record is durable. Failures map once,
+//! through [`ApiError`] (rendered in Tollgate's shape or in OPA's): invalid input 400, a policy
+//! failure 500, overload or an unwritable decision log 503. No error is an approval.
+//! `GET /metrics` exports the Prometheus series of [`metrics`].
 
+pub mod auth;
 mod error;
+pub mod metrics;
+mod opa;
 mod routes;
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -15,25 +21,70 @@ use tokio::sync::Semaphore;
 use tollgate_pipeline::{Gate, Recorder};
 
 pub use error::ApiError;
+pub use metrics::Metrics;
 pub use routes::router;
 
 /// The recorder of a gateway's gate.
 pub type DynRecorder = Box<dyn Recorder>;
 
-/// What every request shares: the gate, the evaluation slots and the request deadline.
-pub struct Gateway {
-    gate: Gate<DynRecorder>,
-    slots: Arc<Semaphore>,
-    timeout: Duration,
-    /// `GET /v1/policies`, rendered once.
-    policies: Value,
-    ids: Vec<String>,
+/// Appends a deployment mark for a change (`POST /v1/marks`) and says whether it was a direct
+/// production change (deployed to production while its latest decision is not approved, or
+/// without any decision).
+pub trait Marker: Send + Sync {
+    /// Records the mark durably; returns the mark's record.
+    fn mark(&self, request: &MarkRequest) -> Result<MarkAnswer, String>;
 }
 
-impl Gateway {
-    /// A gateway over `gate`, evaluating at most `max_concurrent` requests at once (others wait
-    /// for a slot) and answering 503 to a request not answered within `timeout`.
-    pub fn new(gate: Gate<DynRecorder>, max_concurrent: usize, timeout: Duration) -> Self {
+/// The body of `POST /v1/marks`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarkRequest {
+    /// The change id.
+    pub change: String,
+    /// `deployed`, `failed` or `rolled_back`.
+    pub status: String,
+    /// When it happened (RFC 3339), if not now.
+    #[serde(default)]
+    pub at: Option<String>,
+    /// Free-text note.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// What `POST /v1/marks` answers.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MarkAnswer {
+    /// The mark's record id.
+    pub id: String,
+    /// The decision it refers to, if the change has one.
+    pub decision_id: Option<String>,
+    /// Whether it was recorded as a direct production change.
+    pub direct_production_change: bool,
+}
+
+/// A freshly loaded policy set (and tokens, when authentication is on), from `--policy`,
+/// `--settings`, `--waivers` and `--tokens` read again.
+pub struct Reloaded {
+    /// The gate of the new set.
+    pub gate: Gate<DynRecorder>,
+    /// The new tokens, if authentication is on.
+    pub tokens: Option<auth::Tokens>,
+}
+
+/// Loads the policy set afresh; an error says why the new set is refused.
+pub type Reloader = Box<dyn Fn() -> Result<Reloaded, String> + Send + Sync>;
+
+/// One loaded policy set: the gate and what the read-only routes show of it.
+struct PolicySet {
+    gate: Gate<DynRecorder>,
+    /// Policy ids, in order.
+    ids: Vec<String>,
+    /// `GET /v1/policies` in Tollgate's own terms (kept inside OPA's answer).
+    policies: Value,
+}
+
+impl PolicySet {
+    fn new(gate: Gate<DynRecorder>) -> Self {
         let policies = Value::Array(
             gate.pipeline()
                 .policies()
@@ -57,11 +108,155 @@ impl Gateway {
             .collect();
         Self {
             gate,
+            ids,
+            policies,
+        }
+    }
+}
+
+/// Requests that may wait per evaluation slot before further ones are answered 503 at once.
+pub const WAITING_PER_SLOT: usize = 4;
+
+/// What every request shares: the current policy set, the evaluation slots, the request deadline
+/// and the metrics.
+pub struct Gateway {
+    set: RwLock<Arc<PolicySet>>,
+    slots: Arc<Semaphore>,
+    timeout: Duration,
+    metrics: Metrics,
+    audit_up: AtomicBool,
+    marker: Option<Box<dyn Marker>>,
+    tokens: Option<RwLock<Arc<auth::Tokens>>>,
+    access_log: Option<Box<dyn auth::AccessLog>>,
+    reloader: Option<Reloader>,
+    reloading: std::sync::Mutex<()>,
+    /// Requests waiting for an evaluation slot, and how many may wait.
+    waiting: std::sync::atomic::AtomicUsize,
+    max_waiting: usize,
+}
+
+impl Gateway {
+    /// A gateway over `gate`, evaluating at most `max_concurrent` requests at once (up to
+    /// [`WAITING_PER_SLOT`] times as many wait for a slot; beyond that a request is answered 503
+    /// `overloaded` at once) and answering 503 to a request not answered within `timeout`.
+    pub fn new(gate: Gate<DynRecorder>, max_concurrent: usize, timeout: Duration) -> Self {
+        Self {
+            set: RwLock::new(Arc::new(PolicySet::new(gate))),
             slots: Arc::new(Semaphore::new(max_concurrent.max(1))),
             timeout,
-            policies,
-            ids,
+            metrics: Metrics::new(),
+            audit_up: AtomicBool::new(true),
+            marker: None,
+            tokens: None,
+            access_log: None,
+            reloader: None,
+            reloading: std::sync::Mutex::new(()),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
+            max_waiting: max_concurrent.max(1) * WAITING_PER_SLOT,
         }
+    }
+
+    /// Serves reloads (`POST /v1/admin/reload`, and [`Gateway::reload`] on SIGHUP) with `reloader`.
+    #[must_use]
+    pub fn with_reloader(mut self, reloader: Reloader) -> Self {
+        self.reloader = Some(reloader);
+        self
+    }
+
+    /// Loads the policy set (and tokens) afresh and swaps it in: requests in flight finish on the
+    /// set they started with, new ones take the new set. A set that fails to load or validate is
+    /// refused and counted, and the old set keeps serving. Blocking: loading compiles components.
+    pub fn reload(&self) -> Result<Vec<String>, String> {
+        let Some(reloader) = &self.reloader else {
+            return Err("this gateway cannot reload".to_owned());
+        };
+        let _one_at_a_time = self.reloading.lock().unwrap_or_else(|p| p.into_inner());
+        match reloader() {
+            Ok(Reloaded { gate, tokens }) => {
+                let set = Arc::new(PolicySet::new(gate));
+                let ids = set.ids.clone();
+                match self.set.write() {
+                    Ok(mut current) => *current = set,
+                    Err(poisoned) => *poisoned.into_inner() = set,
+                }
+                if let Some(tokens) = tokens {
+                    self.replace_tokens(tokens);
+                }
+                self.metrics
+                    .reloads
+                    .get_or_create(&metrics::ReloadLabels { result: "success" })
+                    .inc();
+                Ok(ids)
+            }
+            Err(error) => {
+                self.metrics
+                    .reloads
+                    .get_or_create(&metrics::ReloadLabels { result: "failure" })
+                    .inc();
+                Err(error)
+            }
+        }
+    }
+
+    /// Requires a bearer token with the route's role on every route but `/health`.
+    #[must_use]
+    pub fn with_tokens(mut self, tokens: auth::Tokens) -> Self {
+        self.tokens = Some(RwLock::new(Arc::new(tokens)));
+        self
+    }
+
+    /// Records every refused request in `log`.
+    #[must_use]
+    pub fn with_access_log(mut self, log: Box<dyn auth::AccessLog>) -> Self {
+        self.access_log = Some(log);
+        self
+    }
+
+    /// Replaces the accepted tokens (a reload); no effect without `--authentication`.
+    pub fn replace_tokens(&self, tokens: auth::Tokens) {
+        if let Some(lock) = &self.tokens {
+            match lock.write() {
+                Ok(mut current) => *current = Arc::new(tokens),
+                Err(poisoned) => *poisoned.into_inner() = Arc::new(tokens),
+            }
+        }
+    }
+
+    fn tokens(&self) -> Option<Arc<auth::Tokens>> {
+        self.tokens.as_ref().map(|lock| match lock.read() {
+            Ok(tokens) => Arc::clone(&tokens),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        })
+    }
+
+    /// Serves `POST /v1/marks` with `marker`.
+    #[must_use]
+    pub fn with_marker(mut self, marker: Box<dyn Marker>) -> Self {
+        self.marker = Some(marker);
+        self
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The set requests start with now; a request keeps the set it started with to its end.
+    fn current(&self) -> Arc<PolicySet> {
+        match self.set.read() {
+            Ok(set) => Arc::clone(&set),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Whether the last append to the decision log succeeded.
+    pub fn audit_up(&self) -> bool {
+        self.audit_up.load(Ordering::Relaxed)
+    }
+
+    fn set_audit_up(&self, up: bool) {
+        self.audit_up.store(up, Ordering::Relaxed);
+        self.metrics.audit_up.set(i64::from(up));
     }
 }
 
@@ -71,7 +266,10 @@ pub async fn serve(
     gateway: Arc<Gateway>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(gateway))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(gateway).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -1,4 +1,5 @@
-//! The routes: `POST /v1/evaluate`, `GET /v1/policies`, `GET /v1/schema`, `GET /health`.
+//! The routes: `POST /v1/evaluate`, OPA's REST Data API ([`crate::opa`]), `GET /v1/schema`,
+//! `GET /health`, `GET /metrics`, `POST /v1/marks`.
 
 use std::sync::Arc;
 
@@ -18,8 +19,10 @@ use tollgate_pipeline::{
 use tollgate_reports::ReportFormat;
 use tower_http::limit::RequestBodyLimitLayer;
 
-use crate::Gateway;
-use crate::error::{ApiError, failure_details, json_response};
+use crate::auth::{self, Check};
+use crate::error::{ApiError, json_response};
+use crate::metrics::{DecisionLabels, HttpLabels, RefusalLabels};
+use crate::{Gateway, MarkRequest, opa};
 
 /// The manifest path recorded for a manifest received over HTTP.
 const REQUEST_MANIFEST_PATH: &str = "<request>";
@@ -27,19 +30,197 @@ const REQUEST_MANIFEST_PATH: &str = "<request>";
 /// The header that carries the outcome of `POST /v1/evaluate`.
 const OUTCOME_HEADER: &str = "tollgate-outcome";
 
-/// The gateway's routes, with the body limit and JSON error bodies.
+/// The gateway's routes, with the body limit, JSON error bodies (OPA's shape on OPA's routes)
+/// and the HTTP metrics.
 pub fn router(gateway: Arc<Gateway>) -> Router {
     Router::new()
         .route("/v1/evaluate", post(evaluate))
-        .route("/v1/policies", get(policies))
+        .route(
+            "/v1/data",
+            get(opa::data_get_root).post(opa::data_post_root),
+        )
+        .route(
+            "/v1/data/",
+            get(opa::data_get_root).post(opa::data_post_root),
+        )
+        .route("/v1/data/{*path}", get(opa::data_get).post(opa::data_post))
+        .route("/v0/data/{*path}", post(opa::v0_data_post))
+        .route("/", post(opa::default_decision))
+        .route("/v1/policies", get(opa::policies))
+        .route("/v1/policies/", get(opa::policies))
+        .route("/v1/policies/{*id}", get(opa::policy))
+        .route("/v1/marks", post(marks))
+        .route("/v1/admin/reload", post(reload))
         .route("/v1/schema", get(schema))
         .route("/health", get(health))
+        .route("/metrics", get(metrics))
         .fallback(not_found)
-        .with_state(gateway)
         // Bodies over the document limit are refused from their `Content-Length`, or as soon as
         // the limit is crossed, without being read whole.
         .layer(RequestBodyLimitLayer::new(MAX_DOCUMENT_BYTES))
-        .layer(axum::middleware::map_response(json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&gateway),
+            observe,
+        ))
+        .with_state(gateway)
+}
+
+/// OPA's handler name of a path (the `handler` label of the HTTP metrics).
+pub(crate) fn handler_of(path: &str) -> &'static str {
+    let handlers: [(&str, &'static str); 9] = [
+        ("/v1/data", "v1/data"),
+        ("/v0/data", "v0/data"),
+        ("/v1/policies", "v1/policies"),
+        ("/v1/evaluate", "v1/evaluate"),
+        ("/v1/marks", "v1/marks"),
+        ("/v1/admin", "v1/admin"),
+        ("/v1/schema", "v1/schema"),
+        ("/health", "health"),
+        ("/metrics", "metrics"),
+    ];
+    if path == "/" {
+        return "index";
+    }
+    handlers
+        .iter()
+        .find(|(prefix, _)| {
+            path.strip_prefix(prefix)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+        .map_or("catchall", |(_, handler)| handler)
+}
+
+/// Whether errors of `handler` take OPA's shape.
+fn is_opa(handler: &str) -> bool {
+    matches!(handler, "v1/data" | "v0/data" | "v1/policies" | "index")
+}
+
+/// Counts and times every answer, and gives every error response that is not JSON yet (unknown
+/// route, wrong method, body too large) a JSON body.
+async fn observe(
+    State(gateway): State<Arc<Gateway>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let start = std::time::Instant::now();
+    let handler = handler_of(request.uri().path());
+    let method = request.method().as_str().to_owned();
+    let asked = Asked {
+        authorization: request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        method: method.clone(),
+        path: request.uri().path().to_owned(),
+        source: request
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.to_string()),
+    };
+    if let Some(refused) = authorise(&gateway, handler, asked).await {
+        gateway.metrics().observe_http(
+            HttpLabels {
+                code: refused.status().as_u16(),
+                handler,
+                method,
+            },
+            start.elapsed(),
+        );
+        return refused;
+    }
+    // OPA answers 405 to any method but GET and POST; axum would serve HEAD as GET.
+    let response = if is_opa(handler) && request.method() == axum::http::Method::HEAD {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "method not allowed",
+        )
+        .into_opa_response(false)
+    } else {
+        json_errors(next.run(request).await, is_opa(handler))
+    };
+    gateway.metrics().observe_http(
+        HttpLabels {
+            code: response.status().as_u16(),
+            handler,
+            method,
+        },
+        start.elapsed(),
+    );
+    response
+}
+
+/// What authorisation needs of a request.
+struct Asked {
+    authorization: Option<String>,
+    method: String,
+    path: String,
+    source: Option<String>,
+}
+
+/// Checks the bearer token of a request for its route's role; a refusal is counted, recorded in
+/// the access log (subject, path, source address; never the token) and answered 401 or 403.
+async fn authorise(
+    gateway: &Arc<Gateway>,
+    handler: &'static str,
+    asked: Asked,
+) -> Option<Response> {
+    let tokens = gateway.tokens()?;
+    let role = auth::role_of(handler)?;
+    let (status, subject, reason) = match tokens.check(asked.authorization.as_deref(), role) {
+        Check::Allowed => return None,
+        Check::Unauthenticated(reason) => (StatusCode::UNAUTHORIZED, None, reason.to_owned()),
+        Check::Forbidden { subject, role } => (
+            StatusCode::FORBIDDEN,
+            Some(subject),
+            format!("the role `{}` is missing", role.as_str()),
+        ),
+    };
+    gateway
+        .metrics()
+        .unauthorized
+        .get_or_create(&RefusalLabels {
+            code: status.as_u16(),
+        })
+        .inc();
+    let refusal = auth::Refusal {
+        subject,
+        method: asked.method,
+        path: asked.path,
+        source: asked.source,
+        status: status.as_u16(),
+        reason: reason.clone(),
+    };
+    if gateway.access_log.is_some() {
+        let gw = Arc::clone(gateway);
+        let recorded = tokio::task::spawn_blocking(move || {
+            gw.access_log
+                .as_ref()
+                .map_or(Ok(()), |log| log.refused(&refusal))
+        })
+        .await;
+        if !matches!(recorded, Ok(Ok(()))) {
+            gateway.set_audit_up(false);
+        }
+    }
+    let message = if status == StatusCode::UNAUTHORIZED {
+        format!("{reason}: send `Authorization: Bearer <token>`")
+    } else {
+        reason
+    };
+    let error = ApiError::new(status, "unauthorized", message);
+    let mut response = if is_opa(handler) {
+        error.into_opa_response(false)
+    } else {
+        error.into_response()
+    };
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    Some(response)
 }
 
 fn too_large() -> ApiError {
@@ -50,9 +231,7 @@ fn too_large() -> ApiError {
     )
 }
 
-/// Gives every error response that is not JSON yet (unknown route, wrong method, body too large)
-/// a JSON body.
-async fn json_errors(response: Response) -> Response {
+fn json_errors(response: Response, opa_shape: bool) -> Response {
     let status = response.status();
     let is_json = response
         .headers()
@@ -76,7 +255,11 @@ async fn json_errors(response: Response) -> Response {
         }
     };
     let (parts, _) = response.into_parts();
-    let mut json = error.into_response();
+    let mut json = if opa_shape {
+        error.into_opa_response(false)
+    } else {
+        error.into_response()
+    };
     for (name, value) in &parts.headers {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             json.headers_mut().insert(name.clone(), value.clone());
@@ -89,15 +272,126 @@ async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
 }
 
-async fn health(State(gateway): State<Arc<Gateway>>) -> Response {
+/// Query of `GET /health`: OPA's `bundles`, `plugins` and `exclude-plugin`.
+#[derive(Debug, Default, Deserialize)]
+struct HealthQuery {
+    bundles: Option<String>,
+    plugins: Option<String>,
+    #[serde(rename = "exclude-plugin")]
+    exclude_plugin: Option<String>,
+}
+
+/// The name of the decision log as a plugin of `GET /health?plugins`.
+const DECISION_LOG_PLUGIN: &str = "decision_logs";
+
+/// `GET /health`: 200 while serving. `?bundles` is always satisfied (the policy set is loaded
+/// before the server listens, and a reload that fails keeps the old one); `?plugins` fails with
+/// 500 `{"error": ...}` while the decision log cannot be written (unless
+/// `exclude-plugin=decision_logs`).
+async fn health(
+    State(gateway): State<Arc<Gateway>>,
+    query: Result<Query<HealthQuery>, QueryRejection>,
+) -> Response {
+    let query = query.map(|Query(q)| q).unwrap_or_default();
+    let _ = &query.bundles;
+    let excluded = query.exclude_plugin.as_deref() == Some(DECISION_LOG_PLUGIN);
+    if query.plugins.is_some() && !excluded && !gateway.audit_up() {
+        return json_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &json!({ "error": "1 plugin in an unhealthy state: decision_logs (the decision log cannot be written)" }),
+        );
+    }
     json_response(
         StatusCode::OK,
-        &json!({ "status": "ok", "policies": gateway.ids }),
+        &json!({ "status": "ok", "policies": gateway.current().ids }),
     )
 }
 
-async fn policies(State(gateway): State<Arc<Gateway>>) -> Response {
-    json_response(StatusCode::OK, &gateway.policies)
+/// `GET /metrics`: the Prometheus text exposition.
+async fn metrics(State(gateway): State<Arc<Gateway>>) -> Response {
+    match gateway.metrics().render() {
+        Ok(text) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            )],
+            text,
+        )
+            .into_response(),
+        Err(_) => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the metrics could not be rendered",
+        )
+        .into_response(),
+    }
+}
+
+/// `POST /v1/marks`: records a deployment mark; a deployment of a change without an approved
+/// latest decision is counted in `production_changes_without_ticket_total`.
+async fn marks(State(gateway): State<Arc<Gateway>>, body: Body) -> Result<Response, ApiError> {
+    if gateway.marker.is_none() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "marks are not served: the gateway has no decision log",
+        ));
+    }
+    let bytes = read_body(body).await?;
+    let request: MarkRequest = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("invalid mark: {e}")))?;
+    let gw = Arc::clone(&gateway);
+    let answer = tokio::task::spawn_blocking(move || match gw.marker.as_ref() {
+        Some(marker) => marker.mark(&request),
+        None => Err("marks are not served".to_owned()),
+    })
+    .await
+    .map_err(|join| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("the mark did not complete: {join}"),
+        )
+    })?
+    .map_err(ApiError::bad_request)?;
+    if answer.direct_production_change {
+        gateway.metrics().without_ticket.inc();
+    }
+    Ok(json_response(
+        StatusCode::CREATED,
+        &serde_json::to_value(&answer).unwrap_or(Value::Null),
+    ))
+}
+
+/// `POST /v1/admin/reload`: loads the policy set, settings, waivers and tokens afresh; a set that
+/// fails is refused (422 `reload_failed`) and the old one keeps serving.
+async fn reload(State(gateway): State<Arc<Gateway>>) -> Result<Response, ApiError> {
+    let gw = Arc::clone(&gateway);
+    let result = tokio::task::spawn_blocking(move || gw.reload())
+        .await
+        .map_err(|join| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                format!("the reload did not complete: {join}"),
+            )
+        })?;
+    match result {
+        Ok(ids) => Ok(json_response(
+            StatusCode::OK,
+            &json!({ "reloaded": true, "policies": ids }),
+        )),
+        Err(message) => {
+            eprintln!(
+                "tollgate serve: reload refused, the old policy set keeps serving: {message}"
+            );
+            Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "reload_failed",
+                format!("the new policy set was refused; the old one keeps serving: {message}"),
+            ))
+        }
+    }
 }
 
 async fn schema() -> Response {
@@ -126,20 +420,29 @@ async fn evaluate(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let limit = gateway.timeout;
-    match tokio::time::timeout(limit, decide(gateway, query, headers, body)).await {
-        Ok(Ok(response)) => response,
-        Ok(Err(error)) => error.into_response(),
-        Err(_) => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "timeout",
-            format!("the request took longer than {} s", limit.as_secs()),
-        )
-        .into_response(),
+    let deadline = Arc::clone(&gateway);
+    match within_deadline(&deadline, evaluate_inner(gateway, query, headers, body)).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
     }
 }
 
-async fn decide(
+/// Runs `work`, or answers 503 `timeout` once the gateway's deadline has passed.
+pub(crate) async fn within_deadline<T>(
+    gateway: &Gateway,
+    work: impl Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    let limit = gateway.timeout;
+    tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
+        Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            format!("the request took longer than {} s", limit.as_secs()),
+        ))
+    })
+}
+
+async fn evaluate_inner(
     gateway: Arc<Gateway>,
     query: Result<Query<EvaluateQuery>, QueryRejection>,
     headers: HeaderMap,
@@ -191,6 +494,23 @@ async fn decide(
             }
         };
     submission.service = query.service;
+    let decided = decide(&gateway, submission).await?;
+    answer(&decided)
+}
+
+/// Decides a submission on the current policy set, in an evaluation slot on the blocking pool,
+/// and counts it. The decision exists only once its record is durable.
+pub(crate) async fn decide(
+    gateway: &Arc<Gateway>,
+    submission: Submission,
+) -> Result<Decided, ApiError> {
+    let waiting = Waiting::enter(gateway).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            "too many requests are waiting for an evaluation slot; retry later",
+        )
+    })?;
     let slot = Arc::clone(&gateway.slots)
         .acquire_owned()
         .await
@@ -201,10 +521,13 @@ async fn decide(
                 "the server is shutting down",
             )
         })?;
+    drop(waiting);
+    // The set is taken once: a reload never changes the set of a request in flight.
+    let set = gateway.current();
     // Evaluations are CPU-bound: they run on the blocking pool, one slot each.
-    let decided = tokio::task::spawn_blocking(move || {
+    let result = tokio::task::spawn_blocking(move || {
         let _slot = slot;
-        gateway.gate.decide(submission)
+        set.gate.decide(submission)
     })
     .await
     .map_err(|join| {
@@ -213,8 +536,67 @@ async fn decide(
             "internal",
             format!("the evaluation did not complete: {join}"),
         )
-    })??;
-    answer(&decided)
+    })?;
+    match result {
+        Ok(decided) => {
+            gateway.set_audit_up(true);
+            count(gateway, &decided);
+            Ok(decided)
+        }
+        Err(error) => {
+            if matches!(error, tollgate_pipeline::DecideError::Unrecorded(_)) {
+                gateway.set_audit_up(false);
+            }
+            Err(error.into())
+        }
+    }
+}
+
+/// A request counted as waiting for a slot while it lives.
+struct Waiting<'a>(&'a Gateway);
+
+impl<'a> Waiting<'a> {
+    fn enter(gateway: &'a Gateway) -> Option<Self> {
+        use std::sync::atomic::Ordering;
+        let before = gateway.waiting.fetch_add(1, Ordering::AcqRel);
+        let entered = Self(gateway);
+        (before < gateway.max_waiting).then_some(entered)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0
+            .waiting
+            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+fn count(gateway: &Gateway, decided: &Decided) {
+    let metrics = gateway.metrics();
+    let timings = decided.timings();
+    metrics.evaluation.observe(timings.evaluation.as_secs_f64());
+    metrics.audit_append.observe(timings.record.as_secs_f64());
+    let report = decided.report();
+    let view = report.view();
+    for (index, evaluated) in report.evaluated.iter().enumerate() {
+        metrics
+            .decisions
+            .get_or_create(&DecisionLabels {
+                policy: evaluated.metadata.id.clone(),
+                outcome: view.policy_outcome(index).as_str(),
+            })
+            .inc();
+    }
+    for failure in &report.failures {
+        metrics
+            .decisions
+            .get_or_create(&DecisionLabels {
+                policy: failure.policy.clone(),
+                outcome: "policy_failure",
+            })
+            .inc();
+    }
 }
 
 /// Puts a request refused before any decision on record through the gate's recorder (on the
@@ -247,24 +629,11 @@ fn answer(decided: &Decided) -> Result<Response, ApiError> {
             json,
         )
             .into_response(),
-        Verdict::PolicyFailure => {
-            let failures = &report.failures;
-            let message = format!(
-                "{} {} failed; a failing policy never approves",
-                failures.len(),
-                if failures.len() == 1 {
-                    "policy"
-                } else {
-                    "policies"
-                }
-            );
-            ApiError {
-                details: failure_details(failures),
-                extra: json!({ "report": serde_json::from_str::<Value>(&json).unwrap_or(Value::Null) }),
-                ..ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "policy_failure", message)
-            }
-            .into_response()
-        }
+        Verdict::PolicyFailure => ApiError::policy_failure(
+            &report.failures,
+            serde_json::from_str::<Value>(&json).unwrap_or(Value::Null),
+        )
+        .into_response(),
     };
     response
         .headers_mut()
@@ -282,7 +651,7 @@ fn is_json(headers: &HeaderMap) -> bool {
 }
 
 /// Reads the body, at most [`MAX_DOCUMENT_BYTES`] (the limit layer stops larger ones).
-async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+pub(crate) async fn read_body(body: Body) -> Result<Bytes, ApiError> {
     axum::body::to_bytes(body, MAX_DOCUMENT_BYTES)
         .await
         .map_err(|error| {

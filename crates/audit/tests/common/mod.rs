@@ -23,5 +23,6 @@ pub fn mark(tag: &str, padding: usize) -> Record {
         status: MarkStatus::Deployed,
         at: None,
         note: Some("x".repeat(padding)),
+        direct_production_change: false,
     })
 }

@@ -1,0 +1,201 @@
+//! Bearer-token authentication and role authorisation (`--authentication token`).
+//!
+//! The tokens file holds SHA-256 digests of the tokens, never the tokens:
+//!
+//! ```yaml
+//! tokens:
+//!   - subject: deploy-pipeline
+//!     sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+//!     roles: [evaluate]
+//! ```
+//!
+//! SHA-256, not a password hash (argon2): tokens are random secrets of at least 128 bits that
+//! nobody chooses or remembers, so no dictionary applies and a preimage search is hopeless
+//! however fast the hash; a deliberately slow hash would only cost every request tens of
+//! milliseconds of CPU. Tokens shorter than 32 characters are refused at the door.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use sha2::{Digest as _, Sha256};
+
+/// The shortest token accepted (32 characters, 128+ bits when random hex or base64).
+pub const MIN_TOKEN_LEN: usize = 32;
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Decide: `/v1/data`, `/v0/data`, `POST /`, `/v1/evaluate`, `/v1/marks`.
+    Evaluate,
+    /// Read: `/v1/policies`, `/v1/schema`, `/metrics`.
+    Read,
+    /// Administer: `/v1/admin/reload`.
+    Admin,
+}
+
+impl Role {
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Evaluate => "evaluate",
+            Self::Read => "read",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+/// The holder of a valid token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// Who.
+    pub subject: String,
+    /// What they may do.
+    pub roles: Vec<Role>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokensFile {
+    tokens: Vec<TokenEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenEntry {
+    subject: String,
+    sha256: String,
+    roles: Vec<Role>,
+}
+
+/// Why a tokens file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum TokensError {
+    /// Not YAML/JSON of the expected shape.
+    #[error("invalid tokens file: {0}")]
+    Parse(String),
+    /// An entry is wrong.
+    #[error("invalid tokens file: `tokens[{index}]`: {message}")]
+    Entry {
+        /// Index of the entry.
+        index: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The accepted tokens, by digest.
+#[derive(Debug, Clone, Default)]
+pub struct Tokens {
+    by_digest: HashMap<[u8; 32], Principal>,
+}
+
+/// The outcome of checking a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    /// Allowed.
+    Allowed,
+    /// 401: no token, or an unknown one.
+    Unauthenticated(&'static str),
+    /// 403: a valid token without the role.
+    Forbidden {
+        /// The token's subject.
+        subject: String,
+        /// The role that is missing.
+        role: Role,
+    },
+}
+
+impl Tokens {
+    /// Parses a tokens file (YAML or JSON).
+    pub fn parse(text: &str) -> Result<Self, TokensError> {
+        let file: TokensFile =
+            serde_yaml_ng::from_str(text).map_err(|e| TokensError::Parse(e.to_string()))?;
+        let mut by_digest = HashMap::new();
+        for (index, entry) in file.tokens.into_iter().enumerate() {
+            let entry_error = |message: String| TokensError::Entry { index, message };
+            let digest: [u8; 32] = hex::decode(entry.sha256.trim())
+                .ok()
+                .and_then(|bytes| bytes.try_into().ok())
+                .ok_or_else(|| entry_error("`sha256` is not 64 hex digits".into()))?;
+            if entry.subject.trim().is_empty() {
+                return Err(entry_error("`subject` is empty".into()));
+            }
+            if entry.roles.is_empty() {
+                return Err(entry_error("`roles` is empty".into()));
+            }
+            let principal = Principal {
+                subject: entry.subject,
+                roles: entry.roles,
+            };
+            if by_digest.insert(digest, principal).is_some() {
+                return Err(entry_error("the same token is listed twice".into()));
+            }
+        }
+        Ok(Self { by_digest })
+    }
+
+    /// The digest of a token, as the file lists it.
+    pub fn digest_hex(token: &str) -> String {
+        hex::encode(Sha256::digest(token.as_bytes()))
+    }
+
+    /// Checks an `Authorization` header value for `role`.
+    pub fn check(&self, authorization: Option<&str>, role: Role) -> Check {
+        let Some(value) = authorization else {
+            return Check::Unauthenticated("no bearer token");
+        };
+        let Some(token) = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+        else {
+            return Check::Unauthenticated("the authorization is not a bearer token");
+        };
+        let token = token.trim();
+        if token.len() < MIN_TOKEN_LEN {
+            return Check::Unauthenticated("unknown token");
+        }
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        match self.by_digest.get(&digest) {
+            None => Check::Unauthenticated("unknown token"),
+            Some(principal) if principal.roles.contains(&role) => Check::Allowed,
+            Some(principal) => Check::Forbidden {
+                subject: principal.subject.clone(),
+                role,
+            },
+        }
+    }
+}
+
+/// The role a handler needs; `None` for the open ones (`/health`, unknown routes).
+pub fn role_of(handler: &str) -> Option<Role> {
+    match handler {
+        "v1/data" | "v0/data" | "index" | "v1/evaluate" | "v1/marks" => Some(Role::Evaluate),
+        "v1/policies" | "v1/schema" | "metrics" => Some(Role::Read),
+        "v1/admin" => Some(Role::Admin),
+        _ => None,
+    }
+}
+
+/// A refused request, as the access log records it (never the token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The token's subject, for a 403.
+    pub subject: Option<String>,
+    /// Method.
+    pub method: String,
+    /// Path.
+    pub path: String,
+    /// Client address.
+    pub source: Option<String>,
+    /// 401 or 403.
+    pub status: u16,
+    /// Why.
+    pub reason: String,
+}
+
+/// Records refusals durably (the decision log's access records).
+pub trait AccessLog: Send + Sync {
+    /// Appends the refusal.
+    fn refused(&self, refusal: &Refusal) -> Result<(), String>;
+}

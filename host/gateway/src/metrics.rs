@@ -1,0 +1,191 @@
+//! The gateway's Prometheus metrics (`GET /metrics`, text exposition format). HTTP series reuse
+//! OPA's names and handler values, so OPA dashboards work unchanged; Tollgate's own series carry
+//! the `tollgate_` prefix.
+
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// Every metric name `GET /metrics` exports (without the `_bucket`/`_sum`/`_count` suffixes).
+pub const EXPORTED: &[&str] = &[
+    "http_requests_total",
+    "http_request_duration_seconds",
+    "tollgate_decisions_total",
+    "tollgate_policy_evaluation_seconds",
+    "tollgate_audit_append_seconds",
+    "tollgate_audit_log_up",
+    "production_changes_without_ticket_total",
+    "tollgate_unauthorized_requests_total",
+    "tollgate_reloads_total",
+];
+
+/// Labels of the HTTP series.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HttpLabels {
+    /// Status code.
+    pub code: u16,
+    /// OPA's handler name (`v1/data`, `health`, ...).
+    pub handler: &'static str,
+    /// Request method.
+    pub method: String,
+}
+
+/// Labels of a decision.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DecisionLabels {
+    /// Policy id.
+    pub policy: String,
+    /// Outcome after waivers, or `policy_failure`.
+    pub outcome: &'static str,
+}
+
+/// Labels of a refused request.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RefusalLabels {
+    /// `401` (no or a bad token) or `403` (a missing role).
+    pub code: u16,
+}
+
+/// Labels of a reload.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReloadLabels {
+    /// `success` or `failure`.
+    pub result: &'static str,
+}
+
+fn latency_histogram() -> Histogram {
+    // 100 µs .. ~6.5 s
+    Histogram::new(exponential_buckets(0.0001, 2.0, 17))
+}
+
+/// The metrics of one gateway.
+pub struct Metrics {
+    registry: Registry,
+    /// `http_requests_total{code,handler,method}`.
+    pub http_requests: Family<HttpLabels, Counter>,
+    /// `http_request_duration_seconds{code,handler,method}`.
+    pub http_duration: Family<HttpLabels, Histogram, fn() -> Histogram>,
+    /// `tollgate_decisions_total{policy,outcome}`.
+    pub decisions: Family<DecisionLabels, Counter>,
+    /// `tollgate_policy_evaluation_seconds`.
+    pub evaluation: Histogram,
+    /// `tollgate_audit_append_seconds`.
+    pub audit_append: Histogram,
+    /// `tollgate_audit_log_up`: 1 while records are being written, 0 after a failed append.
+    pub audit_up: Gauge,
+    /// `production_changes_without_ticket_total`.
+    pub without_ticket: Counter,
+    /// `tollgate_unauthorized_requests_total{code}`, exported at 0 from the start.
+    pub unauthorized: Family<RefusalLabels, Counter>,
+    /// `tollgate_reloads_total{result}`, exported at 0 from the start.
+    pub reloads: Family<ReloadLabels, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Every metric, registered, at zero (the decision log counted as up).
+    pub fn new() -> Self {
+        let mut registry = Registry::default();
+        let http_requests = Family::<HttpLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by status code, handler and method",
+            http_requests.clone(),
+        );
+        let http_duration =
+            Family::<HttpLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                latency_histogram,
+            );
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request, by status code, handler and method",
+            http_duration.clone(),
+        );
+        let decisions = Family::<DecisionLabels, Counter>::default();
+        registry.register(
+            "tollgate_decisions",
+            "Recorded policy decisions, by policy and outcome after waivers",
+            decisions.clone(),
+        );
+        let evaluation = latency_histogram();
+        registry.register(
+            "tollgate_policy_evaluation_seconds",
+            "Time to evaluate every policy of the set and combine their decisions",
+            evaluation.clone(),
+        );
+        let audit_append = latency_histogram();
+        registry.register(
+            "tollgate_audit_append_seconds",
+            "Time to make a decision record durable",
+            audit_append.clone(),
+        );
+        let audit_up = Gauge::default();
+        audit_up.set(1);
+        registry.register(
+            "tollgate_audit_log_up",
+            "1 while decision records are written, 0 since an append failed (decisions answer 503)",
+            audit_up.clone(),
+        );
+        let without_ticket = Counter::default();
+        registry.register(
+            "production_changes_without_ticket",
+            "Deployments marked for a change whose latest decision is not approved, or that has none",
+            without_ticket.clone(),
+        );
+        let unauthorized = Family::<RefusalLabels, Counter>::default();
+        registry.register(
+            "tollgate_unauthorized_requests",
+            "Requests refused for a missing or bad token (401) or a missing role (403)",
+            unauthorized.clone(),
+        );
+        for code in [401, 403] {
+            let _ = unauthorized.get_or_create(&RefusalLabels { code });
+        }
+        let reloads = Family::<ReloadLabels, Counter>::default();
+        for result in ["success", "failure"] {
+            let _ = reloads.get_or_create(&ReloadLabels { result });
+        }
+        registry.register(
+            "tollgate_reloads",
+            "Reloads of the policy set, by result",
+            reloads.clone(),
+        );
+        Self {
+            registry,
+            http_requests,
+            http_duration,
+            decisions,
+            evaluation,
+            audit_append,
+            audit_up,
+            without_ticket,
+            unauthorized,
+            reloads,
+        }
+    }
+
+    /// Counts one answered request.
+    pub fn observe_http(&self, labels: HttpLabels, elapsed: Duration) {
+        self.http_duration
+            .get_or_create(&labels)
+            .observe(elapsed.as_secs_f64());
+        self.http_requests.get_or_create(&labels).inc();
+    }
+
+    /// The text exposition.
+    pub fn render(&self) -> Result<String, std::fmt::Error> {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
+        Ok(text)
+    }
+}

@@ -1,0 +1,455 @@
+//! OPA's REST Data API over the gate, so OPA clients work unchanged.
+//!
+//! The documents are views of the one [`tollgate_pipeline::Report`] of a decision:
+//! - `data.tollgate.decision`: the whole gate (strictest outcome over every pack), the JSON report
+//!   of `tollgate eval --format json`;
+//! - `data.tollgate.<policy>.decision`: that policy's entry of the report (`outcome` after
+//!   waivers, `decision`); `.allow`: `true` only when that outcome is `approved`; `.deny`: the
+//!   messages of its denying findings (high or critical, not waived).
+//!
+//! Every document depends on `input` (the change manifest): without input a rule is undefined
+//! and a package an empty object, as in OPA. A path no rule defines answers `{}` without
+//! evaluating anything. Evaluating records the decision first; its record id is `decision_id`.
+//! A failing policy fails the whole request (500 `evaluation_error`): a failure is never a value
+//! anyone could read as an approval.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde_json::{Map, Value, json};
+use tollgate_manifest::{Format, Timestamp};
+use tollgate_pipeline::{DecideError, Decided, Submission};
+use tollgate_reports::ReportFormat;
+
+use crate::error::{ApiError, json_text_response};
+use crate::routes::{decide, read_body, within_deadline};
+use crate::{Gateway, PolicySet};
+
+/// The manifest path recorded for an input received over OPA's API.
+const INPUT_PATH: &str = "<input>";
+
+/// The rules of each policy's package.
+const POLICY_RULES: [&str; 3] = ["decision", "allow", "deny"];
+
+/// OPA's query parameters of the Data API.
+#[derive(Debug, Default)]
+struct DataQuery {
+    pretty: bool,
+    metrics: bool,
+    input: Option<String>,
+}
+
+fn flag(value: &str) -> bool {
+    !value.eq_ignore_ascii_case("false")
+}
+
+fn data_query(query: Result<Query<Vec<(String, String)>>, QueryRejection>) -> DataQuery {
+    let mut parsed = DataQuery::default();
+    if let Ok(Query(pairs)) = query {
+        for (key, value) in pairs {
+            match key.as_str() {
+                "pretty" => parsed.pretty = flag(&value),
+                "metrics" => parsed.metrics = flag(&value),
+                "input" => parsed.input = Some(value),
+                _ => {}
+            }
+        }
+    }
+    parsed
+}
+
+fn segments(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `GET /v1/data`.
+pub(crate) async fn data_get_root(
+    State(gateway): State<Arc<Gateway>>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    get_data(gateway, Vec::new(), data_query(query)).await
+}
+
+/// `GET /v1/data/{path}`.
+pub(crate) async fn data_get(
+    State(gateway): State<Arc<Gateway>>,
+    Path(path): Path<String>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    get_data(gateway, segments(&path), data_query(query)).await
+}
+
+/// `POST /v1/data`.
+pub(crate) async fn data_post_root(
+    State(gateway): State<Arc<Gateway>>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    post_data(gateway, Vec::new(), data_query(query), headers, body).await
+}
+
+/// `POST /v1/data/{path}`.
+pub(crate) async fn data_post(
+    State(gateway): State<Arc<Gateway>>,
+    Path(path): Path<String>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    post_data(gateway, segments(&path), data_query(query), headers, body).await
+}
+
+async fn get_data(gateway: Arc<Gateway>, path: Vec<String>, query: DataQuery) -> Response {
+    let pretty = query.pretty;
+    let input = match query.input.as_deref().map(serde_json::from_str::<Value>) {
+        None => None,
+        Some(Ok(input)) => Some(input),
+        Some(Err(e)) => {
+            return ApiError::bad_request(format!("the `input` parameter is not JSON: {e}"))
+                .into_opa_response(pretty);
+        }
+    };
+    answer_data(gateway, path, input, query, None).await
+}
+
+async fn post_data(
+    gateway: Arc<Gateway>,
+    path: Vec<String>,
+    query: DataQuery,
+    _headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let pretty = query.pretty;
+    let body = match read_json(body).await {
+        Ok(body) => body,
+        Err(error) => return error.into_opa_response(pretty),
+    };
+    let (input, warning) = match body {
+        None => (None, None),
+        Some(Value::Object(mut object)) => match object.remove("input") {
+            Some(input) => (Some(input), None),
+            None => (None, Some(missing_input_warning())),
+        },
+        Some(_) => {
+            return ApiError::bad_request("the request body must be an object `{\"input\": ...}`")
+                .into_opa_response(pretty);
+        }
+    };
+    answer_data(gateway, path, input, query, warning).await
+}
+
+fn missing_input_warning() -> Value {
+    json!({
+        "code": "api_usage_warning",
+        "message": "'input' key missing from the request",
+    })
+}
+
+/// Reads a JSON body; an empty body is `None`.
+async fn read_json(body: Body) -> Result<Option<Value>, ApiError> {
+    let bytes = read_body(body).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| ApiError::bad_request(format!("body contains malformed input: {e}")))
+}
+
+/// What a data query evaluated to.
+struct Evaluated {
+    /// The document at the path, `None` when undefined.
+    result: Option<Value>,
+    /// The decision's record id, when a decision was made and recorded.
+    decision_id: Option<String>,
+    metrics: Map<String, Value>,
+}
+
+async fn answer_data(
+    gateway: Arc<Gateway>,
+    path: Vec<String>,
+    input: Option<Value>,
+    query: DataQuery,
+    warning: Option<Value>,
+) -> Response {
+    let start = Instant::now();
+    let pretty = query.pretty;
+    let deadline = Arc::clone(&gateway);
+    let evaluated = match within_deadline(&deadline, evaluate_path(gateway, &path, input)).await {
+        Ok(evaluated) => evaluated,
+        Err(error) => return error.into_opa_response(pretty),
+    };
+    let mut body = Map::new();
+    if let Some(result) = evaluated.result {
+        body.insert("result".to_owned(), result);
+    }
+    if let Some(id) = evaluated.decision_id {
+        body.insert("decision_id".to_owned(), Value::String(id));
+    }
+    if let Some(warning) = warning {
+        body.insert("warning".to_owned(), warning);
+    }
+    if query.metrics {
+        let mut metrics = evaluated.metrics;
+        metrics.insert(
+            "timer_server_handler_ns".to_owned(),
+            json!(nanos(start.elapsed())),
+        );
+        body.insert("metrics".to_owned(), Value::Object(metrics));
+    }
+    json_text_response(StatusCode::OK, &Value::Object(body), pretty)
+}
+
+fn nanos(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Whether a decision could define the document at `path` (else it is undefined whatever the
+/// input, and nothing is evaluated).
+fn may_be_defined(path: &[String], set: &PolicySet) -> bool {
+    match path {
+        [] => true,
+        [root, rest @ ..] if root == "tollgate" => match rest {
+            [] => true,
+            [rule, ..] if rule == "decision" => true,
+            [policy] => set.ids.contains(policy),
+            [policy, rule, ..] => set.ids.contains(policy) && POLICY_RULES.contains(&rule.as_str()),
+        },
+        _ => false,
+    }
+}
+
+/// The documents when `input` is undefined: every rule undefined, every package an empty object.
+fn skeleton(set: &PolicySet) -> Value {
+    let packages: Map<String, Value> = set.ids.iter().map(|id| (id.clone(), json!({}))).collect();
+    json!({ "tollgate": packages })
+}
+
+fn walk(mut document: Value, path: &[String]) -> Option<Value> {
+    for segment in path {
+        document = match document {
+            Value::Object(mut object) => object.remove(segment)?,
+            Value::Array(mut array) => {
+                let index: usize = segment.parse().ok()?;
+                if index >= array.len() {
+                    return None;
+                }
+                array.swap_remove(index)
+            }
+            _ => return None,
+        };
+    }
+    Some(document)
+}
+
+async fn evaluate_path(
+    gateway: Arc<Gateway>,
+    path: &[String],
+    input: Option<Value>,
+) -> Result<Evaluated, ApiError> {
+    let set = gateway.current();
+    let mut metrics = Map::new();
+    let Some(input) = input else {
+        return Ok(Evaluated {
+            result: walk(skeleton(&set), path).filter(Value::is_object),
+            decision_id: None,
+            metrics,
+        });
+    };
+    if !may_be_defined(path, &set) {
+        return Ok(Evaluated {
+            result: None,
+            decision_id: None,
+            metrics,
+        });
+    }
+    let (decided, parse) = decide_input(&gateway, &input).await?;
+    metrics.insert("timer_rego_input_parse_ns".to_owned(), json!(nanos(parse)));
+    let timings = decided.timings();
+    metrics.insert(
+        "timer_rego_query_eval_ns".to_owned(),
+        json!(nanos(timings.evaluation)),
+    );
+    metrics.insert(
+        "timer_tollgate_audit_append_ns".to_owned(),
+        json!(nanos(timings.record)),
+    );
+    let documents = documents(&decided)?;
+    Ok(Evaluated {
+        result: walk(documents, path),
+        decision_id: decided.record_id().map(str::to_owned),
+        metrics,
+    })
+}
+
+/// Parses `input` as a change manifest and decides it (recorded before it returns).
+async fn decide_input(
+    gateway: &Arc<Gateway>,
+    input: &Value,
+) -> Result<(Decided, std::time::Duration), ApiError> {
+    let start = Instant::now();
+    let text = serde_json::to_string_pretty(input)
+        .map_err(|e| ApiError::bad_request(format!("the input cannot be read: {e}")))?;
+    let submission = Submission::parse(INPUT_PATH, "input", text, Format::Json, Timestamp::now())
+        .map_err(|e| ApiError::from(DecideError::from(e)))?;
+    let parse = start.elapsed();
+    Ok((decide(gateway, submission).await?, parse))
+}
+
+/// The documents under `data` that a decision defines (see the module documentation).
+fn documents(decided: &Decided) -> Result<Value, ApiError> {
+    let report = decided.report();
+    let text = tollgate_reports::render(ReportFormat::Json, &report.view())
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    let whole: Value = serde_json::from_str(&text)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    if !report.failures.is_empty() {
+        let mut error = ApiError::policy_failure(&report.failures, whole);
+        if let (Value::Object(extra), Some(id)) = (&mut error.extra, decided.record_id()) {
+            extra.insert("decision_id".to_owned(), Value::String(id.to_owned()));
+        }
+        return Err(error);
+    }
+    let mut packages = Map::new();
+    let entries = whole["policies"].as_array().cloned().unwrap_or_default();
+    for (index, entry) in entries.into_iter().enumerate() {
+        let Some(id) = entry["id"].as_str().map(str::to_owned) else {
+            continue;
+        };
+        let allow = entry["outcome"] == "approved";
+        let deny: Vec<Value> = report
+            .combined
+            .decisions
+            .get(index)
+            .map(|decision| {
+                decision
+                    .findings
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, finding)| {
+                        finding.severity.denies()
+                            && !report
+                                .waivers
+                                .waived
+                                .iter()
+                                .any(|w| w.policy_id == id && w.finding_index == *i)
+                    })
+                    .map(|(_, finding)| Value::String(finding.message.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        packages.insert(
+            id,
+            json!({ "decision": entry, "allow": allow, "deny": deny }),
+        );
+    }
+    packages.insert("decision".to_owned(), whole);
+    Ok(json!({ "tollgate": packages }))
+}
+
+/// `POST /v0/data/{path}`: the body is the input, the answer the bare document; undefined is 404
+/// `undefined_document`.
+pub(crate) async fn v0_data_post(
+    State(gateway): State<Arc<Gateway>>,
+    Path(path): Path<String>,
+    body: Body,
+) -> Response {
+    bare(gateway, segments(&path), body).await
+}
+
+/// `POST /`: the default decision, `data.tollgate.decision`, of the input in the body.
+pub(crate) async fn default_decision(State(gateway): State<Arc<Gateway>>, body: Body) -> Response {
+    bare(gateway, vec!["tollgate".into(), "decision".into()], body).await
+}
+
+async fn bare(gateway: Arc<Gateway>, path: Vec<String>, body: Body) -> Response {
+    let input = match read_json(body).await {
+        Ok(input) => input,
+        Err(error) => return error.into_opa_response(false),
+    };
+    let deadline = Arc::clone(&gateway);
+    match within_deadline(&deadline, evaluate_path(gateway, &path, input)).await {
+        Ok(Evaluated {
+            result: Some(result),
+            ..
+        }) => json_text_response(StatusCode::OK, &result, false),
+        Ok(Evaluated { result: None, .. }) => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "undefined_document",
+            format!("document missing: data/{}", path.join("/")),
+        )
+        .into_opa_response(false),
+        Err(error) => error.into_opa_response(false),
+    }
+}
+
+fn term(kind: &str, value: &str) -> Value {
+    json!({ "type": kind, "value": value })
+}
+
+/// The policies as OPA lists them: one module per package (`tollgate`, `tollgate.<policy>`),
+/// with the package path and rule heads OPA clients read, and Tollgate's metadata under
+/// `tollgate`. There is no Rego source: `raw` says what runs instead.
+fn modules(set: &PolicySet) -> Vec<Value> {
+    let rule = |name: &str| json!({ "head": { "name": name, "ref": [term("var", name)] } });
+    let mut modules = vec![json!({
+        "id": "tollgate",
+        "raw": "package tollgate\n\n# decision: the whole gate (strictest outcome of every policy), evaluated by Tollgate's pipeline\n",
+        "ast": {
+            "package": { "path": [term("var", "data"), term("string", "tollgate")] },
+            "rules": [rule("decision")],
+        },
+        "tollgate": { "policies": set.ids },
+    })];
+    let metadata = set.policies.as_array().cloned().unwrap_or_default();
+    for (id, metadata) in set.ids.iter().zip(metadata) {
+        modules.push(json!({
+            "id": format!("tollgate/{id}"),
+            "raw": format!(
+                "package tollgate.{id}\n\n# decision, allow, deny: Tollgate policy `{id}` ({}), a WebAssembly component run by Tollgate's pipeline\n",
+                metadata["digest"].as_str().unwrap_or("")
+            ),
+            "ast": {
+                "package": {
+                    "path": [term("var", "data"), term("string", "tollgate"), term("string", id)],
+                },
+                "rules": POLICY_RULES.iter().map(|name| rule(name)).collect::<Vec<_>>(),
+            },
+            "tollgate": metadata,
+        }));
+    }
+    modules
+}
+
+/// `GET /v1/policies`.
+pub(crate) async fn policies(State(gateway): State<Arc<Gateway>>) -> Response {
+    let set = gateway.current();
+    json_text_response(StatusCode::OK, &json!({ "result": modules(&set) }), true)
+}
+
+/// `GET /v1/policies/{id}`.
+pub(crate) async fn policy(
+    State(gateway): State<Arc<Gateway>>,
+    Path(id): Path<String>,
+) -> Response {
+    let set = gateway.current();
+    let id = id.trim_matches('/');
+    match modules(&set).into_iter().find(|m| m["id"] == id) {
+        Some(module) => json_text_response(StatusCode::OK, &json!({ "result": module }), true),
+        None => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("storage_not_found_error: policy id {id:?}"),
+        )
+        .into_opa_response(false),
+    }
+}

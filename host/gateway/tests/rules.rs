@@ -1,0 +1,174 @@
+//! `deploy/prometheus/tollgate-rules.yaml`: three alerts, and every metric their expressions name
+//! is exported by `GET /metrics`.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers outside #[test] functions fail loudly too"
+)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::Request;
+use serde_json::Value;
+use tollgate_gateway::Gateway;
+use tollgate_pipeline::{Candidate, Gate, NativePolicy, NoRecord, Pipeline, PipelineOptions};
+use tower::ServiceExt as _;
+
+/// The metric names of a PromQL expression: its identifiers with an underscore (functions,
+/// aggregations and the label names used here have none).
+fn metric_names(expr: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut current = String::new();
+    let mut in_string = false;
+    for c in expr.chars().chain(std::iter::once(' ')) {
+        if c == '"' {
+            in_string = !in_string;
+        }
+        if !in_string && (c.is_ascii_alphanumeric() || c == '_' || c == ':') {
+            current.push(c);
+        } else {
+            if current.contains('_') && !current.starts_with(|d: char| d.is_ascii_digit()) {
+                names.push(std::mem::take(&mut current));
+            }
+            current.clear();
+        }
+    }
+    names
+}
+
+fn exposition() -> String {
+    let sox = Candidate::Loaded(Box::new(NativePolicy::new(tollgate_policy_sox::SoxPolicy)));
+    let pipeline = Pipeline::new(vec![sox], PipelineOptions::default()).unwrap();
+    let gateway = Arc::new(Gateway::new(
+        Gate::new(pipeline, Box::new(NoRecord::new("test"))),
+        1,
+        Duration::from_secs(30),
+    ));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let response = tollgate_gateway::router(gateway)
+            .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    })
+}
+
+#[test]
+fn every_metric_an_alert_names_is_exported() {
+    let path = format!(
+        "{}/../../deploy/prometheus/tollgate-rules.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let rules: Value = serde_yaml_ng::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(rules["kind"], "PrometheusRule");
+    let alerts: Vec<&Value> = rules["spec"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["rules"].as_array().unwrap())
+        .collect();
+    let names: Vec<&str> = alerts
+        .iter()
+        .map(|a| a["alert"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "TollgateDecisionLogUnavailable",
+            "TollgateUnauthorizedAccessAttempts",
+            "TollgateDirectProductionChange"
+        ]
+    );
+    let exposition = exposition();
+    let mut checked = 0;
+    for alert in alerts {
+        let expr = alert["expr"].as_str().unwrap();
+        let metrics = metric_names(expr);
+        assert!(!metrics.is_empty(), "{expr}");
+        for metric in metrics {
+            assert!(
+                tollgate_gateway::metrics::EXPORTED.contains(&metric.as_str()),
+                "{metric} (in `{expr}`) is not a metric of the gateway"
+            );
+            // Exported from the start, before any request: an alert never waits for a series.
+            assert!(
+                exposition
+                    .lines()
+                    .any(|l| l.split(['{', ' ']).next() == Some(metric.as_str())),
+                "{metric} is not in a fresh gateway's /metrics:\n{exposition}"
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 3);
+}
+
+#[test]
+fn metric_names_are_read_from_expressions() {
+    assert_eq!(
+        metric_names(r#"sum by (pod) (increase(a_total{x="b_c"}[5m])) > 5"#),
+        ["a_total"]
+    );
+}
+
+#[test]
+fn the_kubernetes_manifests_probe_health_and_mount_the_tokens_secret() {
+    use serde::Deserialize as _;
+    let path = format!(
+        "{}/../../deploy/kubernetes/tollgate.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let documents: Vec<Value> = serde_yaml_ng::Deserializer::from_str(&text)
+        .map(|d| Value::deserialize(d).unwrap())
+        .collect();
+    let kinds: Vec<&str> = documents
+        .iter()
+        .map(|d| d["kind"].as_str().unwrap())
+        .collect();
+    for kind in [
+        "Secret",
+        "Deployment",
+        "Service",
+        "ServiceMonitor",
+        "PodDisruptionBudget",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} missing: {kinds:?}");
+    }
+    let deployment = documents
+        .iter()
+        .find(|d| d["kind"] == "Deployment")
+        .unwrap();
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    for probe in ["readinessProbe", "livenessProbe"] {
+        assert!(
+            container[probe]["httpGet"]["path"]
+                .as_str()
+                .unwrap()
+                .starts_with("/health"),
+            "{probe}"
+        );
+    }
+    let args: Vec<&str> = container["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(args.windows(2).any(|w| w == ["--authentication", "token"]));
+    assert_eq!(
+        deployment["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"],
+        true
+    );
+}
