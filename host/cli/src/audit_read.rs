@@ -222,6 +222,7 @@ fn summary_lines(record: &Record) -> String {
             r.refused.digest.as_deref().unwrap_or("(not read)"),
             r.refused.path,
             r.error
+        ),
         Record::Access(a) => format!(
             "refused {} {} ({}) from {} for {}: {}\n",
             a.method,

@@ -11,6 +11,7 @@ mod error;
 pub mod metrics;
 mod opa;
 mod routes;
+pub mod tls;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};

@@ -22,6 +22,7 @@ pub const EXPORTED: &[&str] = &[
     "production_changes_without_ticket_total",
     "tollgate_unauthorized_requests_total",
     "tollgate_reloads_total",
+    "tollgate_tls_handshake_failures_total",
 ];
 
 /// Labels of the HTTP series.
@@ -84,6 +85,9 @@ pub struct Metrics {
     pub unauthorized: Family<RefusalLabels, Counter>,
     /// `tollgate_reloads_total{result}`, exported at 0 from the start.
     pub reloads: Family<ReloadLabels, Counter>,
+    /// `tollgate_tls_handshake_failures_total`: handshakes that failed or timed out (no or an
+    /// untrusted client certificate included).
+    pub tls_handshake_failures: Counter,
 }
 
 impl Default for Metrics {
@@ -160,6 +164,12 @@ impl Metrics {
             "Reloads of the policy set, by result",
             reloads.clone(),
         );
+        let tls_handshake_failures = Counter::default();
+        registry.register(
+            "tollgate_tls_handshake_failures",
+            "TLS handshakes that failed or timed out, untrusted or missing client certificates included",
+            tls_handshake_failures.clone(),
+        );
         Self {
             registry,
             http_requests,
@@ -171,6 +181,7 @@ impl Metrics {
             without_ticket,
             unauthorized,
             reloads,
+            tls_handshake_failures,
         }
     }
 

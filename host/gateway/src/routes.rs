@@ -604,7 +604,7 @@ fn count(gateway: &Gateway, decided: &Decided) {
 /// be written is reported on standard error, as the server's log.
 async fn reject(gateway: &Arc<Gateway>, rejection: Rejection) {
     let gateway = Arc::clone(gateway);
-    match tokio::task::spawn_blocking(move || gateway.gate.reject(&rejection)).await {
+    match tokio::task::spawn_blocking(move || gateway.current().gate.reject(&rejection)).await {
         Ok(Ok(_)) => {}
         Ok(Err(error)) => eprintln!("warning: a rejected request could not be recorded: {error}"),
         Err(join) => eprintln!("warning: a rejected request could not be recorded: {join}"),
