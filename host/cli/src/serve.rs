@@ -10,6 +10,7 @@ use anyhow::{Context, anyhow};
 use clap::Args;
 use tollgate_audit::{AccessRecord, MarkStatus, Record};
 use tollgate_gateway::auth::{AccessLog, Refusal, Tokens};
+use tollgate_gateway::tls::{Certificates, TlsFiles};
 use tollgate_gateway::{DynRecorder, Gateway, MarkAnswer, MarkRequest, Marker, Reloaded};
 use tollgate_pipeline::{Gate, exit};
 
@@ -68,6 +69,34 @@ pub(crate) struct ServeArgs {
     /// submit decisions).
     #[arg(long, conflicts_with = "authentication")]
     insecure_no_auth: bool,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); read again when it changes and
+    /// on reload.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of `--tls-cert`.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Accept only clients presenting a certificate issued by a CA of this PEM file (mutual TLS).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    /// The certificate files when HTTPS is asked for, read and checked.
+    fn certificates(&self) -> Result<Option<Arc<Certificates>>, Failure> {
+        let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) else {
+            return Ok(None);
+        };
+        let files = TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+            client_ca: self.tls_client_ca.clone(),
+        };
+        Certificates::load(files)
+            .map(|certificates| Some(Arc::new(certificates)))
+            .context("cannot serve HTTPS")
+            .map_err(Failure::Invalid)
+    }
 }
 
 /// How requests are authenticated.
@@ -93,6 +122,13 @@ pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
             args.listen
         )));
     }
+    let certificates = args.certificates()?;
+    let tls = certificates
+        .as_ref()
+        .map(|certificates| certificates.server_config())
+        .transpose()
+        .context("cannot serve HTTPS")
+        .map_err(Failure::Invalid)?;
     let engine = Arc::new(args.cache.engine()?);
     let loader = Loader {
         policies: args.policies.clone(),
@@ -120,6 +156,9 @@ pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
     }))
     .with_access_log(Box::new(LogAccess { project }))
     .with_reloader(Box::new(move || {
+        if let Some(certificates) = &certificates {
+            certificates.reload().map_err(|e| e.to_string())?;
+        }
         loader
             .load()
             .map(|(gate, tokens, _)| Reloaded { gate, tokens })
@@ -136,7 +175,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
         .build()
         .context("cannot start the async runtime")
         .map_err(Failure::Internal)?;
-    runtime.block_on(serve(gateway, args.listen))?;
+    runtime.block_on(serve(gateway, args.listen, tls))?;
     Ok(exit::APPROVED)
 }
 
@@ -163,7 +202,11 @@ fn reload_on_hangup(gateway: &Arc<Gateway>) {
     });
 }
 
-async fn serve(gateway: Arc<Gateway>, listen: SocketAddr) -> Result<(), Failure> {
+async fn serve(
+    gateway: Arc<Gateway>,
+    listen: SocketAddr,
+    tls: Option<tollgate_gateway::tls::ServerConfig>,
+) -> Result<(), Failure> {
     #[cfg(unix)]
     reload_on_hangup(&gateway);
     let listener = tokio::net::TcpListener::bind(listen)
@@ -177,13 +220,19 @@ async fn serve(gateway: Arc<Gateway>, listen: SocketAddr) -> Result<(), Failure>
     {
         use std::io::Write as _;
         let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "listening on http://{address}")
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        writeln!(stdout, "listening on {scheme}://{address}")
             .and_then(|()| stdout.flush())
             .context("cannot write to standard output")
             .map_err(Failure::Internal)?;
     }
-    tollgate_gateway::serve(listener, gateway, shutdown())
-        .await
+    let served = match tls {
+        Some(config) => {
+            tollgate_gateway::tls::serve_tls(listener, gateway, config, shutdown()).await
+        }
+        None => tollgate_gateway::serve(listener, gateway, shutdown()).await,
+    };
+    served
         .context("the server failed")
         .map_err(Failure::Internal)?;
     eprintln!("tollgate serve: shut down");

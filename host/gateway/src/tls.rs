@@ -20,11 +20,13 @@ use rustls::RootCertStore;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::server::{ClientHello, ResolvesServerCert, ServerConfig, WebPkiClientVerifier};
+use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
 use tokio_rustls::TlsAcceptor;
 
 use crate::{Gateway, router};
+
+pub use rustls::server::ServerConfig;
 
 /// A TLS handshake that has not completed in this time is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
