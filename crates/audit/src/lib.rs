@@ -37,9 +37,9 @@ pub use origin::Origin;
 pub use project::{DateError, Project, ProjectError, RangeEnd, parse_date};
 pub use query::{DeploymentTarget, Filter, deployment_of, deployment_target};
 pub use record::{
-    AccessRecord, Attempt, ChangeRef, DecisionRecord, Evaluation, InputRef, ManifestRef, MarkRecord,
-    MarkStatus, PolicyFailureRef, PolicyRef, Record, RecordedOutcome, RecoveryRecord, RejectedInput,
-    RejectedRecord, UnreadableRecord, WaiverRef, sha256_digest,
+    AccessRecord, Attempt, ChangeRef, DecisionRecord, Evaluation, InputRef, ManifestRef,
+    MarkRecord, MarkStatus, PolicyFailureRef, PolicyRef, Record, RecordedOutcome, RecoveryRecord,
+    RejectedInput, RejectedRecord, UnreadableRecord, WaiverRef, sha256_digest,
 };
 pub use verify::{Problem, Verification, verify};
 

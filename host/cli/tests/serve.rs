@@ -53,6 +53,18 @@ fn command(args: &[&str], audit_log: &Path) -> Command {
 
 /// Starts the server and waits (bounded) for the address it prints.
 fn start(args: &[&str], audit_log: &Path) -> Server {
+    let agent = ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(WAIT))
+            .build(),
+    );
+    launch(args, audit_log, agent, "http")
+}
+
+/// Starts the server with `args`, to be called with `agent`, and waits (bounded) for the
+/// `scheme://` address it prints.
+fn launch(args: &[&str], audit_log: &Path, agent: ureq::Agent, scheme: &str) -> Server {
     let mut child = command(args, audit_log)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -69,12 +81,7 @@ fn start(args: &[&str], audit_log: &Path) -> Server {
     let mut server = Server {
         child,
         base: String::new(),
-        agent: ureq::Agent::new_with_config(
-            ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .timeout_global(Some(WAIT))
-                .build(),
-        ),
+        agent,
     };
     let line = receive
         .recv_timeout(WAIT)
@@ -83,7 +90,10 @@ fn start(args: &[&str], audit_log: &Path) -> Server {
         .trim()
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    assert!(
+        base.starts_with(&format!("{scheme}://127.0.0.1:")),
+        "{base}"
+    );
     server.base = base.to_owned();
     server
 }
@@ -847,4 +857,176 @@ fn concurrent_decisions_share_group_commits_and_each_has_its_own_durable_record(
         .output()
         .expect("verify");
     assert_eq!(verify.status.code(), Some(0), "{verify:?}");
+}
+
+/// A test PKI in `dir`: `ca.crt` (the CA of servers and clients), `server.crt` and `server.key`
+/// for 127.0.0.1; returns an HTTPS client trusting the CA, with a client certificate when
+/// `identify` is true.
+fn pki(dir: &Path) -> (rcgen::CertifiedIssuer<'static, rcgen::KeyPair>, ureq::Agent) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose,
+        IsCa, KeyPair, SanType,
+    };
+    let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "pipelines CA");
+    let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().expect("key")).expect("ca");
+    let leaf = |purpose| {
+        let mut params = CertificateParams::new(vec!["localhost".to_owned()]).expect("params");
+        params
+            .subject_alt_names
+            .push(SanType::IpAddress([127, 0, 0, 1].into()));
+        params.extended_key_usages = vec![purpose];
+        let key = KeyPair::generate().expect("key");
+        let cert = params.signed_by(&key, &ca).expect("signed");
+        (cert.pem(), key.serialize_pem())
+    };
+    let (server_cert, server_key) = leaf(ExtendedKeyUsagePurpose::ServerAuth);
+    std::fs::write(dir.join("ca.crt"), ca.pem()).expect("write");
+    std::fs::write(dir.join("server.crt"), server_cert).expect("write");
+    std::fs::write(dir.join("server.key"), server_key).expect("write");
+    let (client_cert, client_key) = leaf(ExtendedKeyUsagePurpose::ClientAuth);
+    let agent = https_agent(&ca, Some((&client_cert, &client_key)));
+    (ca, agent)
+}
+
+fn https_agent(
+    ca: &rcgen::CertifiedIssuer<'static, rcgen::KeyPair>,
+    identity: Option<(&str, &str)>,
+) -> ureq::Agent {
+    use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig};
+    let roots = RootCerts::new_with_certs(&[Certificate::from_der(ca.der()).to_owned()]);
+    let identity = identity.map(|(cert, key)| {
+        ClientCert::new_with_certs(
+            &[Certificate::from_pem(cert.as_bytes()).expect("cert")],
+            PrivateKey::from_pem(key.as_bytes()).expect("key"),
+        )
+    });
+    ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .tls_config(
+                TlsConfig::builder()
+                    .root_certs(roots)
+                    .client_cert(identity)
+                    .build(),
+            )
+            .http_status_as_error(false)
+            .timeout_global(Some(WAIT))
+            .build(),
+    )
+}
+
+#[test]
+fn https_with_client_certificates_decides_only_for_clients_of_the_ca() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = log_in(&dir);
+    let (ca, agent) = pki(dir.path());
+    let file = |name: &str| dir.path().join(name).display().to_string();
+    let (cert, key, client_ca) = (file("server.crt"), file("server.key"), file("ca.crt"));
+    let server = launch(
+        &[
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+            "--tls-client-ca",
+            &client_ca,
+        ],
+        &log,
+        agent,
+        "https",
+    );
+
+    let answer = server.evaluate_file("business-logic.yaml");
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(records(&log), 1);
+
+    let anonymous = https_agent(&ca, None);
+    assert!(
+        anonymous.get(server.url("/health")).call().is_err(),
+        "a client without a certificate is refused at the handshake"
+    );
+    let metrics = server
+        .agent
+        .get(server.url("/metrics"))
+        .call()
+        .expect("metrics")
+        .body_mut()
+        .read_to_string()
+        .expect("text");
+    assert!(
+        metrics.contains("tollgate_tls_handshake_failures_total 1"),
+        "{metrics}"
+    );
+    assert_eq!(records(&log), 1, "a refused handshake decides nothing");
+}
+
+#[test]
+fn https_needs_both_certificate_and_key_and_refuses_unreadable_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("absent.crt").display().to_string();
+    let (code, stderr) = refused(&["--tls-cert", &missing]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--tls-key"), "{stderr}");
+    let key = dir.path().join("absent.key").display().to_string();
+    let (code, stderr) = refused(&["--tls-cert", &missing, "--tls-key", &key]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("absent.crt"), "{stderr}");
+}
+
+#[test]
+fn sigterm_lets_the_request_in_flight_finish_with_its_record_then_exits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = log_in(&dir);
+    let mut server = start(&[], &log);
+    let body = std::fs::read_to_string(data("business-logic.yaml")).expect("manifest");
+    let address = server
+        .base
+        .strip_prefix("http://")
+        .expect("http")
+        .to_owned();
+    let mut stream = TcpStream::connect(&address).expect("connect");
+    stream.set_read_timeout(Some(WAIT)).expect("timeout");
+    let (first, rest) = body.split_at(body.len() / 2);
+    write!(
+        stream,
+        "POST /v1/evaluate?now={NOW} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/yaml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{first}",
+        body.len()
+    )
+    .expect("write");
+    stream.flush().expect("flush");
+    // The server is reading the request when the signal arrives.
+    std::thread::sleep(Duration::from_millis(300));
+    let terminated = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(terminated.success());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        server.child.try_wait().expect("wait").is_none(),
+        "the server waits for the request in flight"
+    );
+
+    stream.write_all(rest.as_bytes()).expect("write the rest");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read the answer");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"outcome\""), "{answer}");
+
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = server.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not exit after draining"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+    assert_eq!(records(&log), 1, "the drained request was recorded");
 }

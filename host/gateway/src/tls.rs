@@ -289,14 +289,14 @@ pub async fn serve_tls(
         let watcher = graceful.watcher();
         let gateway = Arc::clone(&gateway);
         tokio::spawn(async move {
-            let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
-            {
-                Ok(Ok(stream)) => stream,
-                Ok(Err(_)) | Err(_) => {
-                    gateway.metrics().tls_handshake_failures.inc();
-                    return;
-                }
-            };
+            let stream =
+                match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    Ok(Ok(stream)) => stream,
+                    Ok(Err(_)) | Err(_) => {
+                        gateway.metrics().tls_handshake_failures.inc();
+                        return;
+                    }
+                };
             let connection = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service);
             // A connection closed by the client mid-request is the client's affair.

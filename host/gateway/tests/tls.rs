@@ -226,8 +226,7 @@ fn manifest_input(name: &str) -> Value {
         "{}/../../examples/manifests/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
-    let manifest: Value =
-        serde_yaml_ng::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let manifest: Value = serde_yaml_ng::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     json!({ "input": manifest })
 }
 
@@ -316,7 +315,10 @@ fn a_renewed_certificate_is_served_without_a_restart() {
     let old_ca = authority("old server CA");
     let new_ca = authority("new server CA");
     let client_ca = authority("client CA");
-    let files = ServerFiles::new(&leaf(&old_ca, ExtendedKeyUsagePurpose::ServerAuth), &client_ca);
+    let files = ServerFiles::new(
+        &leaf(&old_ca, ExtendedKeyUsagePurpose::ServerAuth),
+        &client_ca,
+    );
     let server = Server::start(files.tls_files(false));
     let trusts_old = client(&old_ca, None);
     let trusts_new = client(&new_ca, None);
