@@ -167,6 +167,22 @@ fn the_kubernetes_manifests_probe_health_and_mount_the_tokens_secret() {
         .map(|a| a.as_str().unwrap())
         .collect();
     assert!(args.windows(2).any(|w| w == ["--authentication", "token"]));
+    assert!(
+        args.contains(&"--tls-cert") && args.contains(&"--tls-key"),
+        "{args:?}"
+    );
+    let volumes = &deployment["spec"]["template"]["spec"]["volumes"];
+    assert!(
+        volumes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["secret"]["secretName"] == "tollgate-tls"),
+        "{volumes}"
+    );
+    for probe in ["readinessProbe", "livenessProbe", "startupProbe"] {
+        assert_eq!(container[probe]["httpGet"]["scheme"], "HTTPS", "{probe}");
+    }
     assert_eq!(
         deployment["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"],
         true
