@@ -23,7 +23,7 @@ pub const LOG_ENV: &str = "TOLLGATE_AUDIT_LOG";
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditConfig {
-    /// The log file.
+    /// The decision log: a file (relative to the project directory) or a `postgres://` URL.
     #[serde(default)]
     pub log: Option<PathBuf>,
     /// Manifest field paths to mask in the stored copy (besides sensitive-data finding locations).

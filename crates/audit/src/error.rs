@@ -73,4 +73,18 @@ pub enum AuditError {
     /// A record could not be encoded.
     #[error("cannot encode the audit record: {0}")]
     Encode(String),
+    /// An import into a log that already holds records.
+    #[error("the audit log `{location}` already holds records: an import needs an empty log")]
+    NotEmpty {
+        /// The log.
+        location: String,
+    },
+    /// A database log could not be reached, written or read; nothing was acknowledged.
+    #[error("the audit log database `{location}`: {detail}")]
+    Database {
+        /// The database (its URL without the password).
+        location: String,
+        /// What failed.
+        detail: String,
+    },
 }

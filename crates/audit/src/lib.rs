@@ -7,6 +7,8 @@
 //!   checksum, so a torn write is never mistaken for a record;
 //! - [`log`]: appends that are durable before they return, serialised across processes by an
 //!   exclusive file lock, and that set aside the bytes of an interrupted append;
+//! - [`LogStore`] and [`AuditLog`]: the backends (the file here, PostgreSQL in
+//!   `tollgate-audit-postgres`) behind one handle;
 //! - [`merkle`]: the RFC 9162 Merkle tree over the records, with inclusion and consistency proofs;
 //! - [`checkpoint`]: Ed25519-signed checkpoints (C2SP `tlog-checkpoint` / `signed-note`);
 //! - [`verify`]: which record was modified, deleted, inserted or reordered, and whether the log
@@ -25,22 +27,24 @@ pub mod origin;
 pub mod project;
 pub mod query;
 pub mod record;
+mod store;
 pub mod verify;
 
 pub use checkpoint::{Checkpoint, CheckpointError, SigningKey, VerifierKey};
 pub use config::{AuditConfig, ConfigFile, project_dir};
 pub use error::AuditError;
-pub use log::{Appended, AuditLog, RawLine};
+pub use log::{Appended, FileLog, RawLine};
 pub use mask::{MASKED, MaskError, Masking};
 pub use merkle::Hash;
 pub use origin::Origin;
-pub use project::{DateError, Project, ProjectError, RangeEnd, parse_date};
+pub use project::{DateError, Project, ProjectError, RangeEnd, is_database_url, parse_date};
 pub use query::{DeploymentTarget, Filter, deployment_of, deployment_target};
 pub use record::{
     AccessRecord, Attempt, ChangeRef, DecisionRecord, Evaluation, InputRef, ManifestRef,
     MarkRecord, MarkStatus, PolicyFailureRef, PolicyRef, Record, RecordedOutcome, RecoveryRecord,
     RejectedInput, RejectedRecord, UnreadableRecord, WaiverRef, sha256_digest,
 };
+pub use store::{AuditLog, LogStore, redact_url};
 pub use verify::{Problem, Verification, verify};
 
 use tollgate_manifest::Timestamp;
@@ -55,11 +59,4 @@ pub fn now() -> Timestamp {
     let now = time::OffsetDateTime::now_utc();
     let micros = now.nanosecond() / 1000 * 1000;
     Timestamp::from_offset_date_time(now.replace_nanosecond(micros).unwrap_or(now))
-}
-
-impl AuditLog {
-    /// Reads and verifies the log, optionally against a checkpoint whose signature was checked.
-    pub fn verify(&self, checkpoint: Option<&Checkpoint>) -> Result<Verification, AuditError> {
-        Ok(verify::verify(&self.read_lines()?, checkpoint))
-    }
 }

@@ -1,4 +1,5 @@
-//! The append-only log file: crash-safe appends under an exclusive cross-process lock, and reads.
+//! The append-only log file ([`FileLog`]): crash-safe appends under an exclusive cross-process lock,
+//! and reads.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -66,7 +67,7 @@ pub struct Appended {
     pub seq: u64,
     /// Its Merkle leaf hash.
     pub leaf: Hash,
-    /// Byte offset of its line.
+    /// Byte offset of its line in a file log (0 in a database log, where records have no offset).
     pub offset: u64,
     /// Torn bytes of an earlier interrupted append that were set aside first, if any.
     pub recovered: Option<RecoveryRecord>,
@@ -74,7 +75,7 @@ pub struct Appended {
 
 /// A decision log file.
 #[derive(Debug, Clone)]
-pub struct AuditLog {
+pub struct FileLog {
     path: PathBuf,
     lock_timeout: Duration,
 }
@@ -89,7 +90,7 @@ struct Tail {
     needs_newline: bool,
 }
 
-impl AuditLog {
+impl FileLog {
     /// A log at `path`. Nothing is opened until the first append or read.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
@@ -154,7 +155,7 @@ impl AuditLog {
     }
 
     /// Appends records in order with one write and one `fdatasync` (group commit), and returns
-    /// once all are durable; on error none is reported durable. As [`AuditLog::append`]
+    /// once all are durable; on error none is reported durable. As [`FileLog::append`]
     /// otherwise; a recovery of torn bytes is named by the first record's [`Appended`].
     pub fn append_all(&self, records: &[Record]) -> Result<Vec<Appended>, AuditError> {
         let dir = parent_dir(&self.path);
@@ -314,6 +315,56 @@ impl AuditLog {
             }
             window = (window * 2).min(len);
         }
+    }
+
+    /// Writes `lines` (read from another log) byte for byte into this log, which must be missing
+    /// or empty, and returns once they are durable. The caller verifies them before and after.
+    pub fn import_lines(&self, lines: &[RawLine]) -> Result<(), AuditError> {
+        let dir = parent_dir(&self.path);
+        if !dir.is_dir() {
+            return Err(AuditError::MissingDirectory {
+                path: self.path.clone(),
+                dir: dir.to_path_buf(),
+            });
+        }
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&self.path)
+            .map_err(|source| AuditError::Open {
+                path: self.path.clone(),
+                source,
+            })?;
+        self.lock(&file, true)?;
+        let len = file
+            .metadata()
+            .map_err(|source| AuditError::Read {
+                path: self.path.clone(),
+                source,
+            })?
+            .len();
+        if len > 0 {
+            return Err(AuditError::NotEmpty {
+                location: self.path.display().to_string(),
+            });
+        }
+        let mut buffer = Vec::new();
+        for line in lines {
+            buffer.extend_from_slice(&line.bytes);
+            buffer.push(b'\n');
+        }
+        file.write_all(&buffer)
+            .map_err(|source| AuditError::Write {
+                path: self.path.clone(),
+                source,
+            })?;
+        file.sync_all()
+            .and_then(|()| tollgate_durable::sync_dir(dir))
+            .map_err(|source| AuditError::Sync {
+                path: self.path.clone(),
+                source,
+            })
     }
 
     /// Reads every line of the log under a shared lock (so no append is half-seen). A missing

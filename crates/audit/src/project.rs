@@ -38,10 +38,19 @@ pub struct Project {
     pub dir: PathBuf,
     /// The `audit` section of `.tollgate/config.yaml` (defaults without one).
     pub config: AuditConfig,
-    /// The decision log.
+    /// The decision log: a file, or a database URL (`postgres://…`, see [`is_database_url`]).
     pub log: PathBuf,
     /// Whether the log is the default one (its directory may be created).
     pub default_log: bool,
+    /// The log's backend when it is not the file at `log` (see [`Project::with_store`]).
+    store: Option<AuditLog>,
+}
+
+/// Whether a configured log names a PostgreSQL database (`postgres://` or `postgresql://`)
+/// rather than a file.
+pub fn is_database_url(log: &Path) -> bool {
+    log.to_str()
+        .is_some_and(|text| text.starts_with("postgres://") || text.starts_with("postgresql://"))
 }
 
 impl Project {
@@ -67,6 +76,7 @@ impl Project {
         };
         let (log, default_log) = match (log, &config.log) {
             (Some(path), _) => (path.to_path_buf(), false),
+            (None, Some(url)) if is_database_url(url) => (url.clone(), false),
             (None, Some(path)) => (dir.join(path), false),
             (None, None) => (dir.join(STATE_DIR).join(DEFAULT_LOG), true),
         };
@@ -75,7 +85,25 @@ impl Project {
             config,
             log,
             default_log,
+            store: None,
         })
+    }
+
+    /// Whether the log is a database rather than a file.
+    pub fn log_is_database(&self) -> bool {
+        is_database_url(&self.log)
+    }
+
+    /// Keeps the log on `store` (a database backend opened for [`Project::log`]).
+    #[must_use]
+    pub fn with_store(mut self, store: AuditLog) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Where the log is, for messages: its path, or its URL without the password.
+    pub fn log_location(&self) -> String {
+        self.audit_log().location()
     }
 
     /// A configured state file (relative to the project directory), else the default one in
@@ -97,14 +125,26 @@ impl Project {
         self.state_file(self.config.verifier_key.as_deref(), DEFAULT_VERIFIER_KEY)
     }
 
-    /// The decision log.
+    /// The decision log: the backend given to [`Project::with_store`], else the file at `log`.
+    /// A database URL without a backend is a log that cannot be opened: every access fails.
     pub fn audit_log(&self) -> AuditLog {
-        AuditLog::new(&self.log)
+        match &self.store {
+            Some(store) => store.clone(),
+            None if self.log_is_database() => {
+                AuditLog::from_store(std::sync::Arc::new(crate::store::Unopened {
+                    location: crate::store::redact_url(&self.log.to_string_lossy()),
+                }))
+            }
+            None => AuditLog::new(&self.log),
+        }
     }
 
     /// Creates the default `.tollgate` directory, durably, when the log is the default one. A
     /// configured directory that does not exist is never created: appends to it fail closed.
     pub fn prepare_log_dir(&self) -> std::io::Result<()> {
+        if self.log_is_database() {
+            return Ok(());
+        }
         match self.log.parent() {
             Some(dir) if self.default_log => tollgate_durable::create_dir_all(dir, Access::Shared),
             _ => Ok(()),

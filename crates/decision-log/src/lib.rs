@@ -238,7 +238,7 @@ impl LogRecorder {
     /// Appends a record durably and returns its receipt.
     fn append(&self, record: Record) -> Result<Receipt, RecordError> {
         let id = record.id().to_owned();
-        let log = self.project.log.display().to_string();
+        let log = self.project.log_location();
         self.project.prepare_log_dir().map_err(|e| {
             RecordError::new(format!(
                 "cannot create the directory of the audit log `{log}`: {e}"

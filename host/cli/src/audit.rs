@@ -224,6 +224,26 @@ enum Action {
         #[arg(long)]
         note: Option<String>,
     },
+    /// Copies this verified log, record for record, into an empty log elsewhere (a file, or a
+    /// `postgres://` database) and verifies the copy: the same records under the same root hash,
+    /// so checkpoints signed for one verify against the other.
+    Export {
+        /// The destination: a file path or a `postgres://` URL; it must be empty or missing.
+        #[arg(long, value_name = "FILE|URL")]
+        to: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, ignore_case = true, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Copies a verified log from elsewhere into this project's empty log, and verifies it.
+    Import {
+        /// The source: a file path or a `postgres://` URL.
+        #[arg(long, value_name = "FILE|URL")]
+        from: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, ignore_case = true, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
 }
 
 /// Runs `tollgate audit`.
@@ -292,7 +312,77 @@ pub(crate) fn run(command: &AuditCommand) -> Result<u8, Failure> {
             at.as_deref(),
             note.clone(),
         ),
+        Action::Export { to, format } => copy_log(&setup.audit_log(), &open_location(to)?, *format),
+        Action::Import { from, format } => {
+            copy_log(&open_location(from)?, &setup.audit_log(), *format)
+        }
     }
+}
+
+/// The log at a path, or in the database of a `postgres://` URL.
+fn open_location(location: &Path) -> Result<tollgate_audit::AuditLog, Failure> {
+    if tollgate_audit::is_database_url(location) {
+        crate::project::open_database(&location.to_string_lossy())
+    } else {
+        Ok(tollgate_audit::AuditLog::new(location))
+    }
+}
+
+/// Copies a verified log into an empty one and checks the copy has the same size and root.
+fn copy_log(
+    source: &tollgate_audit::AuditLog,
+    destination: &tollgate_audit::AuditLog,
+    format: OutputFormat,
+) -> Result<u8, Failure> {
+    if !source.exists().map_err(audit_failure)? {
+        return Err(audit_failure(anyhow!(
+            "the audit log `{}` does not exist",
+            source.location()
+        )));
+    }
+    let lines = source.read_lines().map_err(audit_failure)?;
+    let verification = tollgate_audit::verify(&lines, None);
+    if !verification.is_intact() {
+        print_problems(&verification);
+        return Err(audit_failure(anyhow!(
+            "refusing to copy `{}`: it fails verification",
+            source.location()
+        )));
+    }
+    destination.import_lines(&lines).map_err(audit_failure)?;
+    let copy = destination.verify(None).map_err(audit_failure)?;
+    if !copy.is_intact() || copy.size() != verification.size() || copy.root != verification.root {
+        print_problems(&copy);
+        return Err(audit_failure(anyhow!(
+            "the copy in `{}` does not verify as the same log ({} records, root {}; expected {} records, root {})",
+            destination.location(),
+            copy.size(),
+            copy.root.to_hex(),
+            verification.size(),
+            verification.root.to_hex()
+        )));
+    }
+    let text = match format {
+        OutputFormat::Json => format!(
+            "{}\n",
+            serde_json::json!({
+                "from": source.location(),
+                "to": destination.location(),
+                "records": copy.size(),
+                "root": copy.root.to_hex(),
+                "intact": true,
+            })
+        ),
+        OutputFormat::Text => format!(
+            "copied {} records from `{}` to `{}`; both verify, root {}\n",
+            copy.size(),
+            source.location(),
+            destination.location(),
+            copy.root.to_hex()
+        ),
+    };
+    crate::render::emit(&text);
+    Ok(exit::APPROVED)
 }
 
 fn keygen(setup: &Project, name: &str, dir: Option<&Path>, force: bool) -> Result<u8, Failure> {
@@ -320,7 +410,7 @@ fn checkpoint(
         print_problems(&verification);
         return Err(audit_failure(anyhow!(
             "refusing to sign a checkpoint of `{}`: it fails verification",
-            setup.log.display()
+            setup.log_location()
         )));
     }
     let origin = origin
@@ -408,19 +498,20 @@ pub(crate) fn append_mark(
     at: Option<tollgate_manifest::Timestamp>,
     note: Option<String>,
 ) -> Result<Marked, Failure> {
-    let verification = if setup.log.exists() || status != MarkStatus::Deployed {
-        let verification = read_log(setup)?;
-        if !verification.is_intact() {
-            print_problems(&verification);
-            return Err(audit_failure(anyhow!(
-                "refusing to append to `{}`: it fails verification",
-                setup.log.display()
-            )));
-        }
-        Some(verification)
-    } else {
-        None
-    };
+    let verification =
+        if setup.audit_log().exists().map_err(audit_failure)? || status != MarkStatus::Deployed {
+            let verification = read_log(setup)?;
+            if !verification.is_intact() {
+                print_problems(&verification);
+                return Err(audit_failure(anyhow!(
+                    "refusing to append to `{}`: it fails verification",
+                    setup.log_location()
+                )));
+            }
+            Some(verification)
+        } else {
+            None
+        };
     let records = verification
         .as_ref()
         .map(|v| v.records.as_slice())
@@ -442,7 +533,7 @@ pub(crate) fn append_mark(
             Some(tollgate_audit::deployment_of(decisions(), target).ok_or_else(|| {
                 Failure::Invalid(anyhow!(
                     "no decision `{target}` and no approved decision of change `{target}` in `{}`",
-                    setup.log.display()
+                    setup.log_location()
                 ))
             })?),
             false,

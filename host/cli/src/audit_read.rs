@@ -22,10 +22,10 @@ pub(crate) fn verify(
         .map(|path| setup.load_checkpoint(path, public_key))
         .transpose()
         .map_err(project_failure)?;
-    if !setup.log.exists() {
+    if !setup.audit_log().exists().map_err(audit_failure)? {
         return Err(audit_failure(anyhow!(
             "the audit log `{}` does not exist",
-            setup.log.display()
+            setup.log_location()
         )));
     }
     let verification = setup
@@ -36,7 +36,7 @@ pub(crate) fn verify(
     match format {
         OutputFormat::Json => {
             let value = json!({
-                "log": setup.log.display().to_string(),
+                "log": setup.log_location(),
                 "intact": intact,
                 "records": verification.size(),
                 "root": verification.root.to_hex(),
@@ -121,7 +121,7 @@ pub(crate) fn show(setup: &Project, id: &str, format: OutputFormat) -> Result<u8
         };
         Failure::Invalid(anyhow!(
             "no record `{id}` in the audit log `{}`{hint}",
-            setup.log.display()
+            setup.log_location()
         ))
     })?;
     let leaves = verification.leaves();
@@ -242,7 +242,7 @@ pub(crate) fn list(setup: &Project, filter: &Filter, format: OutputFormat) -> Re
         print_problems(&verification);
         eprintln!(
             "warning: the audit log `{}` fails verification; run `tollgate audit verify`",
-            setup.log.display()
+            setup.log_location()
         );
     }
     let selected: Vec<&LoggedRecord> = verification

@@ -91,21 +91,20 @@ pub(crate) fn run(args: &EvidenceArgs) -> Result<u8, Failure> {
         crate::check_output(path, &format!("`--output {}`", path.display()))?;
     }
     let project = discover(args.audit_log.as_deref())?;
-    let log = &project.log;
+    let log = project.audit_log();
     let checkpoint = args
         .checkpoint
         .as_deref()
         .map(|path| project.load_checkpoint(path, args.public_key.as_deref()))
         .transpose()
         .map_err(project_failure)?;
-    if !log.exists() {
+    if !log.exists().map_err(|e| Failure::Audit(e.into()))? {
         return Err(Failure::Audit(anyhow::anyhow!(
             "the audit log `{}` does not exist",
-            log.display()
+            log.location()
         )));
     }
-    let verification = project
-        .audit_log()
+    let verification = log
         .verify(checkpoint.as_ref().map(|(c, _)| c))
         .map_err(|e| Failure::Audit(e.into()))?;
     let builtin: Vec<&str> = tollgate_engine::builtin_packs()
@@ -121,7 +120,7 @@ pub(crate) fn run(args: &EvidenceArgs) -> Result<u8, Failure> {
             to,
             frameworks: args.frameworks.clone(),
             generated_at,
-            log_path: log.display().to_string(),
+            log_path: log.location(),
             checkpoint_key: checkpoint.as_ref().map(|(_, k)| k.name().to_owned()),
             production_environments: args.production.clone(),
             generator: format!("tollgate {}", env!("CARGO_PKG_VERSION")),

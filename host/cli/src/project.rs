@@ -12,12 +12,27 @@ use crate::Failure;
 /// The exit code when the decision log cannot be written or read, or fails verification.
 pub(crate) use tollgate_pipeline::exit::AUDIT_FAILURE;
 
-/// The project of the working directory, with the log the flag names (if any).
+/// The project of the working directory, with the log the flag names (if any): a file, or a
+/// PostgreSQL database for a `postgres://` URL (connected at first use).
 pub(crate) fn discover(log: Option<&Path>) -> Result<Project, Failure> {
     let cwd = std::env::current_dir()
         .context("cannot read the current directory")
         .map_err(Failure::Internal)?;
-    Project::discover(&cwd, log).map_err(project_failure)
+    let project = Project::discover(&cwd, log).map_err(project_failure)?;
+    if !project.log_is_database() {
+        return Ok(project);
+    }
+    let store = open_database(&project.log.to_string_lossy())?;
+    Ok(project.with_store(store))
+}
+
+/// The decision log in the database of `url`.
+pub(crate) fn open_database(url: &str) -> Result<tollgate_audit::AuditLog, Failure> {
+    let log = tollgate_audit_postgres::PostgresLog::open(url)
+        .map_err(|e| Failure::Invalid(anyhow!("{e}")))?;
+    Ok(tollgate_audit::AuditLog::from_store(std::sync::Arc::new(
+        log,
+    )))
 }
 
 /// The one mapping of a project error to the CLI.
@@ -41,13 +56,14 @@ pub(crate) fn parse_date(text: &str, flag: &str, end: RangeEnd) -> Result<Timest
 }
 
 pub(crate) fn read_log(setup: &Project) -> Result<Verification, Failure> {
-    if !setup.log.exists() {
+    let log = setup.audit_log();
+    if !log.exists().map_err(audit_failure)? {
         return Err(audit_failure(anyhow!(
             "the audit log `{}` does not exist",
-            setup.log.display()
+            log.location()
         )));
     }
-    setup.audit_log().verify(None).map_err(audit_failure)
+    log.verify(None).map_err(audit_failure)
 }
 
 pub(crate) fn print_problems(verification: &Verification) {

@@ -1,0 +1,411 @@
+//! Tollgate's decision log on PostgreSQL (13 or newer), for any number of gateways sharing one
+//! log. [`PostgresLog`] is a [`LogStore`]: each row holds one framed line exactly as the file log
+//! writes it (sequence number, link to the previous record's leaf hash, checksum), so
+//! `tollgate audit verify`, checkpoints, proofs and evidence reports read it unchanged.
+//!
+//! - Appends are serialised by the database: one transaction takes a transaction-level advisory
+//!   lock, reads the last row, inserts the next ones and commits; the answer leaves only after the
+//!   commit. The primary key on `seq` refuses a fork even from a writer that skipped the lock.
+//! - The schema is versioned and migrated at first use ([`schema`]); the table refuses UPDATE,
+//!   DELETE and TRUNCATE for every role through triggers, and the `tollgate_writer` role may only
+//!   SELECT and INSERT.
+//! - Connections come from a `deadpool-postgres` pool with connect and statement timeouts and TLS
+//!   (rustls) as `sslmode` asks; a database that cannot be reached fails the append (the gateway
+//!   answers 503, `tollgate eval` exits 6) and the next append tries again.
+
+pub mod schema;
+
+use std::future::Future;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tollgate_audit::merkle::{Hash, leaf_hash};
+use tollgate_audit::{Appended, AuditError, LogStore, RawLine, Record, frame, redact_url};
+
+/// The advisory lock key of appends (`tgappend` in ASCII, as a number).
+///
+/// Why an advisory lock: SERIALIZABLE would let concurrent appenders run and then abort all but
+/// one, so under a hundred concurrent requests most transactions would be retried; a row lock
+/// needs a mutable "head" row that the writer role could then rewrite. A transaction-level advisory
+/// lock serialises only appenders (readers and `audit verify` run alongside), needs no privilege,
+/// and is released by commit, rollback or a lost connection, so a killed gateway never holds it.
+const APPEND_LOCK: i64 = 0x7467_6170_7065_6e64;
+
+/// Connections per process.
+const POOL_SIZE: usize = 16;
+
+/// Bounds of connecting and of waiting for a pooled connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Any statement running longer is cancelled by the server (waiting for the append lock
+/// included), so a stuck database fails a request instead of holding it.
+const STATEMENT_TIMEOUT_MS: u32 = 15_000;
+
+/// Why a database log cannot be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The URL is not a PostgreSQL connection URL.
+    #[error("invalid database URL `{url}`: {detail}")]
+    InvalidUrl {
+        /// The URL without its password.
+        url: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The CA file of `PGSSLROOTCERT` cannot be used.
+    #[error("cannot use the database CA `{path}`: {detail}")]
+    Ca {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The pool or its runtime could not be made.
+    #[error("cannot prepare the database connections: {0}")]
+    Setup(String),
+}
+
+/// A decision log in a PostgreSQL database.
+pub struct PostgresLog {
+    location: String,
+    pool: Pool,
+    /// Runs the connections; every call from any thread (async or not) waits on a channel.
+    runtime: Option<tokio::runtime::Runtime>,
+    schema_ready: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for PostgresLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresLog")
+            .field("location", &self.location)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for PostgresLog {
+    fn drop(&mut self) {
+        // Dropping a runtime may happen on an async thread (a reloaded gateway): never block.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl PostgresLog {
+    /// A log in the database of `url` (`postgres://user[:password]@host[:port]/db[?sslmode=…]`).
+    /// Nothing is connected yet: the first append or read connects and migrates the schema, and
+    /// fails (to be tried again at the next) while the database cannot be reached. With
+    /// `sslmode=require` (or `prefer`, the default) TLS is used when the server offers it, verified
+    /// against `PGSSLROOTCERT` when set, else against the Mozilla roots.
+    pub fn open(url: &str) -> Result<Self, OpenError> {
+        let location = redact_url(url);
+        let mut config =
+            tokio_postgres::Config::from_str(url).map_err(|e| OpenError::InvalidUrl {
+                url: location.clone(),
+                detail: e.to_string(),
+            })?;
+        config
+            .connect_timeout(CONNECT_TIMEOUT)
+            .application_name("tollgate")
+            .options(format!("-c statement_timeout={STATEMENT_TIMEOUT_MS}"));
+        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls_config()?);
+        let manager = Manager::from_config(
+            config,
+            tls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("tollgate-audit-postgres")
+            .enable_all()
+            .build()
+            .map_err(|e| OpenError::Setup(e.to_string()))?;
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .wait_timeout(Some(CONNECT_TIMEOUT))
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .recycle_timeout(Some(CONNECT_TIMEOUT))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(|e| OpenError::Setup(e.to_string()))?;
+        Ok(Self {
+            location,
+            pool,
+            runtime: Some(runtime),
+            schema_ready: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    /// Runs `work` on the log's runtime and waits for it (callable from any thread).
+    fn run<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = Result<T, String>> + Send + 'static,
+    ) -> Result<T, AuditError> {
+        let Some(runtime) = &self.runtime else {
+            return Err(self.error("the database connections were shut down"));
+        };
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        runtime.spawn(async move {
+            let _ = reply.send(work.await);
+        });
+        answer
+            .recv()
+            .map_err(|_| self.error("the database worker stopped"))?
+            .map_err(|detail| self.error(&detail))
+    }
+
+    fn error(&self, detail: &str) -> AuditError {
+        AuditError::Database {
+            location: self.location.clone(),
+            detail: detail.to_owned(),
+        }
+    }
+
+    /// A pooled connection, with the schema migrated once per process.
+    fn connection(
+        &self,
+    ) -> impl Future<Output = Result<deadpool_postgres::Object, String>> + Send + 'static {
+        let pool = self.pool.clone();
+        let ready = Arc::clone(&self.schema_ready);
+        async move {
+            let mut client = pool.get().await.map_err(|e| describe_pool(&e))?;
+            if !ready.load(Ordering::Acquire) {
+                schema::migrate(&mut client)
+                    .await
+                    .map_err(|e| format!("cannot prepare the schema: {}", describe_schema(&e)))?;
+                ready.store(true, Ordering::Release);
+            }
+            Ok(client)
+        }
+    }
+
+    /// Applies pending schema migrations now; returns the versions applied.
+    pub fn migrate(&self) -> Result<Vec<i32>, AuditError> {
+        let pool = self.pool.clone();
+        let ready = Arc::clone(&self.schema_ready);
+        self.run(async move {
+            let mut client = pool.get().await.map_err(|e| describe_pool(&e))?;
+            let applied = schema::migrate(&mut client)
+                .await
+                .map_err(|e| format!("cannot prepare the schema: {}", describe_schema(&e)))?;
+            ready.store(true, Ordering::Release);
+            Ok(applied)
+        })
+    }
+}
+
+fn tls_config() -> Result<rustls::ClientConfig, OpenError> {
+    let mut roots = rustls::RootCertStore::empty();
+    match std::env::var_os("PGSSLROOTCERT") {
+        Some(path) => {
+            let shown = path.to_string_lossy().into_owned();
+            let ca_error = |detail: String| OpenError::Ca {
+                path: shown.clone(),
+                detail,
+            };
+            let bytes = std::fs::read(&path).map_err(|e| ca_error(e.to_string()))?;
+            use rustls::pki_types::CertificateDer;
+            use rustls::pki_types::pem::PemObject as _;
+            for certificate in CertificateDer::pem_slice_iter(&bytes) {
+                let certificate = certificate.map_err(|e| ca_error(e.to_string()))?;
+                roots
+                    .add(certificate)
+                    .map_err(|e| ca_error(e.to_string()))?;
+            }
+        }
+        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| OpenError::Setup(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+/// A database error with the server's message, code and detail when it sent them.
+fn describe(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => match db.detail() {
+            Some(detail) => format!("{} ({}): {detail}", db.message(), db.code().code()),
+            None => format!("{} ({})", db.message(), db.code().code()),
+        },
+        None => match std::error::Error::source(error) {
+            Some(source) => format!("{error}: {source}"),
+            None => error.to_string(),
+        },
+    }
+}
+
+fn describe_pool(error: &deadpool_postgres::PoolError) -> String {
+    match error {
+        deadpool_postgres::PoolError::Backend(e) => format!("cannot connect: {}", describe(e)),
+        other => format!("cannot connect: {other}"),
+    }
+}
+
+fn describe_schema(error: &schema::SchemaError) -> String {
+    match error {
+        schema::SchemaError::Database(e) => describe(e),
+        other => other.to_string(),
+    }
+}
+
+fn sql(error: &tokio_postgres::Error) -> String {
+    describe(error)
+}
+
+fn encode_error(error: &serde_json::Error) -> String {
+    format!("cannot encode the record: {error}")
+}
+
+/// Sequence number of the next record and the leaf hash it links to.
+async fn head(transaction: &deadpool_postgres::Transaction<'_>) -> Result<(i64, Hash), String> {
+    let last = transaction
+        .query_opt(
+            "SELECT seq, line FROM tollgate_decision_log ORDER BY seq DESC LIMIT 1",
+            &[],
+        )
+        .await
+        .map_err(|e| sql(&e))?;
+    Ok(match last {
+        Some(row) => {
+            let seq: i64 = row.get(0);
+            let line: &[u8] = row.get(1);
+            (seq + 1, leaf_hash(line))
+        }
+        None => (0, Hash::ZERO),
+    })
+}
+
+async fn insert(
+    transaction: &deadpool_postgres::Transaction<'_>,
+    seqs: &[i64],
+    lines: &[Vec<u8>],
+) -> Result<(), String> {
+    let statement = transaction
+        .prepare_cached(
+            "INSERT INTO tollgate_decision_log (seq, line) SELECT * FROM UNNEST($1::bigint[], $2::bytea[])",
+        )
+        .await
+        .map_err(|e| sql(&e))?;
+    transaction
+        .execute(&statement, &[&seqs, &lines])
+        .await
+        .map_err(|e| sql(&e))?;
+    Ok(())
+}
+
+impl LogStore for PostgresLog {
+    fn append_all(&self, records: &[Record]) -> Result<Vec<Appended>, AuditError> {
+        let records = records.to_vec();
+        let connection = self.connection();
+        self.run(async move {
+            let mut client = connection.await?;
+            let transaction = client.transaction().await.map_err(|e| sql(&e))?;
+            transaction
+                .execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])
+                .await
+                .map_err(|e| sql(&e))?;
+            let (mut seq, mut prev) = head(&transaction).await?;
+            let mut seqs = Vec::with_capacity(records.len());
+            let mut lines = Vec::with_capacity(records.len());
+            let mut appended = Vec::with_capacity(records.len());
+            for record in &records {
+                let number = u64::try_from(seq).map_err(|e| e.to_string())?;
+                let line = frame::encode(number, &prev, record).map_err(|e| encode_error(&e))?;
+                let leaf = leaf_hash(&line);
+                appended.push(Appended {
+                    seq: number,
+                    leaf,
+                    offset: 0,
+                    recovered: None,
+                });
+                seqs.push(seq);
+                lines.push(line);
+                prev = leaf;
+                seq += 1;
+            }
+            insert(&transaction, &seqs, &lines).await?;
+            transaction.commit().await.map_err(|e| sql(&e))?;
+            Ok(appended)
+        })
+    }
+
+    fn read_lines(&self) -> Result<Vec<RawLine>, AuditError> {
+        let connection = self.connection();
+        self.run(async move {
+            let client = connection.await?;
+            let rows = client
+                .query("SELECT line FROM tollgate_decision_log ORDER BY seq", &[])
+                .await
+                .map_err(|e| sql(&e))?;
+            let mut offset = 0u64;
+            let mut lines = Vec::with_capacity(rows.len());
+            for (index, row) in rows.iter().enumerate() {
+                let bytes: Vec<u8> = row.get(0);
+                let line = RawLine {
+                    number: index as u64 + 1,
+                    offset,
+                    bytes,
+                    terminated: true,
+                };
+                offset += line.span();
+                lines.push(line);
+            }
+            Ok(lines)
+        })
+    }
+
+    fn exists(&self) -> Result<bool, AuditError> {
+        let connection = self.connection();
+        self.run(async move {
+            let client = connection.await?;
+            let row = client
+                .query_one("SELECT EXISTS (SELECT 1 FROM tollgate_decision_log)", &[])
+                .await
+                .map_err(|e| sql(&e))?;
+            Ok(row.get(0))
+        })
+    }
+
+    fn import_lines(&self, lines: &[RawLine]) -> Result<(), AuditError> {
+        let mut seqs = Vec::with_capacity(lines.len());
+        for line in lines {
+            let entry = frame::decode(&line.bytes)
+                .map_err(|e| self.error(&format!("line {} is not a record: {e}", line.number)))?;
+            seqs.push(i64::try_from(entry.seq).map_err(|_| {
+                self.error(&format!("line {}: sequence number too large", line.number))
+            })?);
+        }
+        let lines: Vec<Vec<u8>> = lines.iter().map(|l| l.bytes.clone()).collect();
+        let location = self.location.clone();
+        let connection = self.connection();
+        self.run(async move {
+            let mut client = connection.await?;
+            let transaction = client.transaction().await.map_err(|e| sql(&e))?;
+            transaction
+                .execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])
+                .await
+                .map_err(|e| sql(&e))?;
+            let (next, _) = head(&transaction).await?;
+            if next > 0 {
+                return Err(AuditError::NotEmpty { location }.to_string());
+            }
+            for (seqs, lines) in seqs.chunks(1000).zip(lines.chunks(1000)) {
+                insert(&transaction, seqs, lines).await?;
+            }
+            transaction.commit().await.map_err(|e| sql(&e))?;
+            Ok(())
+        })
+    }
+
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+}
