@@ -183,8 +183,60 @@ fn the_kubernetes_manifests_probe_health_and_mount_the_tokens_secret() {
     for probe in ["readinessProbe", "livenessProbe", "startupProbe"] {
         assert_eq!(container[probe]["httpGet"]["scheme"], "HTTPS", "{probe}");
     }
+    let log = container["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "TOLLGATE_AUDIT_LOG")
+        .expect("the decision log comes from the environment");
+    assert_eq!(
+        log["valueFrom"]["secretKeyRef"]["name"], "tollgate-database",
+        "the database URL comes from a Secret"
+    );
+    let database = documents
+        .iter()
+        .find(|d| d["kind"] == "Secret" && d["metadata"]["name"] == "tollgate-database")
+        .unwrap();
+    assert!(
+        database["stringData"]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("postgres://")
+    );
     assert_eq!(
         deployment["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"],
         true
     );
+}
+
+#[test]
+fn the_compose_file_runs_three_gateways_on_one_database_behind_a_balancer() {
+    let dir = format!("{}/../../deploy", env!("CARGO_MANIFEST_DIR"));
+    let compose: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(format!("{dir}/compose.yaml")).unwrap())
+            .unwrap();
+    let services = compose["services"].as_object().unwrap();
+    let gateways: Vec<&Value> = services
+        .iter()
+        .filter(|(name, _)| name.starts_with("gateway-"))
+        .map(|(_, service)| service)
+        .collect();
+    assert_eq!(gateways.len(), 3);
+    for gateway in gateways {
+        assert!(
+            gateway["environment"]["TOLLGATE_AUDIT_LOG"]
+                .as_str()
+                .unwrap()
+                .starts_with("postgres://"),
+            "{gateway}"
+        );
+    }
+    assert!(services.contains_key("postgres") && services.contains_key("balancer"));
+    let haproxy = std::fs::read_to_string(format!("{dir}/haproxy.cfg")).unwrap();
+    for name in ["gateway-1", "gateway-2", "gateway-3"] {
+        assert!(
+            haproxy.contains(&format!("server {name} {name}:8181")),
+            "{name}"
+        );
+    }
 }

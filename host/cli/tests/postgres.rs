@@ -1,0 +1,369 @@
+//! The decision log on PostgreSQL through the built binary: several `tollgate serve` processes
+//! sharing one log while one is killed and the database restarts, fail-closed answers while the
+//! database is away, and moving a log between a file and a database.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers outside #[test] functions fail loudly too"
+)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{data, shared_cache_dir};
+use serde_json::{Value, json};
+use tollgate_test_postgres::{Database, Server};
+
+const NOW: &str = "2026-05-21T00:00:00Z";
+const WAIT: Duration = Duration::from_secs(60);
+
+/// A running `tollgate serve`, killed when dropped.
+struct Gateway {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn tollgate() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tollgate"));
+    command
+        .env("TOLLGATE_CACHE_DIR", shared_cache_dir())
+        .env_remove("TOLLGATE_AUDIT_LOG")
+        .env("NO_COLOR", "1");
+    command
+}
+
+fn serve(log: &str, args: &[&str]) -> Gateway {
+    let mut child = tollgate()
+        .args(["serve", "--listen", "127.0.0.1:0", "--audit-log", log])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn tollgate serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = send.send(line);
+    });
+    let line = receive.recv_timeout(WAIT).expect("the gateway starts");
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    Gateway { child, base }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(WAIT))
+            .build(),
+    )
+}
+
+/// The OPA input of an example manifest.
+fn input() -> String {
+    let path = format!(
+        "{}/../../examples/manifests/business-logic-needs-tech-lead.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("manifest")).expect("json");
+    json!({ "input": manifest }).to_string()
+}
+
+/// Asks a gateway for the gate's decision: the status and the decision id, when there is one.
+fn decide(
+    agent: &ureq::Agent,
+    base: &str,
+    body: &str,
+) -> Result<(u16, Option<String>), ureq::Error> {
+    let response = agent
+        .post(format!("{base}/v1/data/tollgate/decision?now={NOW}"))
+        .header("content-type", "application/json")
+        .send(body)?;
+    let status = response.status().as_u16();
+    let text = response.into_body().read_to_string()?;
+    let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Ok((status, value["decision_id"].as_str().map(str::to_owned)))
+}
+
+fn metric(agent: &ureq::Agent, base: &str, name: &str) -> Option<f64> {
+    let text = agent
+        .get(format!("{base}/metrics"))
+        .call()
+        .ok()?
+        .into_body()
+        .read_to_string()
+        .ok()?;
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// `tollgate audit verify --format json` of a log.
+fn verify(log: &str) -> (Option<i32>, Value) {
+    let output = tollgate()
+        .args(["audit", "--audit-log", log, "verify", "--format", "json"])
+        .output()
+        .expect("run audit verify");
+    (
+        output.status.code(),
+        serde_json::from_slice(&output.stdout).unwrap_or(Value::Null),
+    )
+}
+
+#[test]
+fn three_gateways_share_one_log_through_a_kill_and_a_database_restart() {
+    const CLIENTS_PER_GATEWAY: usize = 100;
+    const DECISIONS: usize = 3000;
+    let server = Server::private();
+    let database = Database::create(&server);
+    let url = database.url();
+    let gateways: Vec<Gateway> = (0..3)
+        .map(|_| serve(&url, &["--policy", "sox", "--max-concurrent", "4"]))
+        .collect();
+    let bases: Arc<Vec<String>> = Arc::new(gateways.iter().map(|g| g.base.clone()).collect());
+    let dead: Arc<Vec<AtomicBool>> = Arc::new((0..3).map(|_| AtomicBool::new(false)).collect());
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::with_capacity(DECISIONS)));
+    let claimed = Arc::new(AtomicUsize::new(0));
+    let body = Arc::new(input());
+    let deadline = Instant::now() + Duration::from_secs(600);
+
+    let clients: Vec<_> = (0..3 * CLIENTS_PER_GATEWAY)
+        .map(|client| {
+            let (bases, dead, acknowledged, claimed, body) = (
+                Arc::clone(&bases),
+                Arc::clone(&dead),
+                Arc::clone(&acknowledged),
+                Arc::clone(&claimed),
+                Arc::clone(&body),
+            );
+            std::thread::spawn(move || {
+                let agent = agent();
+                let mut target = client % 3;
+                // Each client takes a decision to make, and keeps trying until it is acknowledged.
+                while claimed.fetch_add(1, Ordering::SeqCst) < DECISIONS {
+                    loop {
+                        assert!(Instant::now() < deadline, "the decisions did not complete");
+                        if dead[target].load(Ordering::SeqCst) {
+                            target = (target + 1) % 3;
+                            continue;
+                        }
+                        match decide(&agent, &bases[target], &body) {
+                            Ok((_, Some(id))) => {
+                                acknowledged.lock().unwrap().push(id);
+                                break;
+                            }
+                            // 503: overloaded, or the log is unavailable: not acknowledged;
+                            // back off as a pipeline's retry would.
+                            Ok((_, None)) => std::thread::sleep(Duration::from_millis(
+                                200 + (client as u64 * 7) % 100,
+                            )),
+                            // The gateway is gone: as a load balancer would, try another.
+                            Err(_) => {
+                                target = (target + 1) % 3;
+                                std::thread::sleep(Duration::from_millis(20));
+                            }
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+
+    let progress = |count: usize| {
+        while acknowledged.lock().unwrap().len() < count {
+            assert!(Instant::now() < deadline, "no progress");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    progress(DECISIONS / 3);
+    let mut gateways = gateways;
+    dead[0].store(true, Ordering::SeqCst);
+    gateways[0].child.kill().expect("SIGKILL the first gateway");
+    progress(2 * DECISIONS / 3);
+    server.stop();
+    std::thread::sleep(Duration::from_millis(500));
+    server.start();
+    for client in clients {
+        client.join().expect("client");
+    }
+
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert_eq!(acknowledged.len(), DECISIONS);
+    let ids = database.sql(
+        "SELECT convert_from(line, 'UTF8')::jsonb -> 'record' ->> 'id' FROM tollgate_decision_log ORDER BY seq",
+    );
+    let mut in_log: BTreeMap<&str, usize> = BTreeMap::new();
+    for id in ids.lines() {
+        *in_log.entry(id).or_default() += 1;
+    }
+    for id in &acknowledged {
+        assert_eq!(
+            in_log.get(id.as_str()),
+            Some(&1),
+            "decision {id} must be in the log once"
+        );
+    }
+    let (count, first, last) = {
+        let row = database.sql(
+            "SELECT count(*) || ' ' || min(seq) || ' ' || max(seq) FROM tollgate_decision_log",
+        );
+        let parts: Vec<u64> = row.split(' ').map(|p| p.parse().unwrap()).collect();
+        (parts[0], parts[1], parts[2])
+    };
+    assert_eq!(
+        (first, last),
+        (0, count - 1),
+        "sequence numbers without gaps"
+    );
+    let (code, report) = verify(&url);
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(report["intact"], true);
+    assert_eq!(report["records"], count);
+}
+
+#[test]
+fn while_the_database_is_away_decisions_are_503_and_the_gauge_is_0_until_it_returns() {
+    let server = Server::private();
+    let database = Database::create(&server);
+    let url = database.url();
+    let gateway = serve(&url, &["--policy", "sox"]);
+    let agent = agent();
+    let body = input();
+    assert_eq!(decide(&agent, &gateway.base, &body).unwrap().0, 200);
+    assert_eq!(
+        metric(&agent, &gateway.base, "tollgate_audit_log_up"),
+        Some(1.0)
+    );
+
+    server.stop();
+    let (status, id) = decide(&agent, &gateway.base, &body).unwrap();
+    assert_eq!(status, 503);
+    assert_eq!(id, None, "no decision without its record");
+    assert_eq!(
+        metric(&agent, &gateway.base, "tollgate_audit_log_up"),
+        Some(0.0)
+    );
+    let eval = tollgate()
+        .args(["eval", "--now", NOW, "--policy", "sox", "--audit-log", &url])
+        .arg(data("business-logic.yaml"))
+        .output()
+        .expect("eval");
+    assert_eq!(
+        eval.status.code(),
+        Some(6),
+        "{}",
+        String::from_utf8_lossy(&eval.stderr)
+    );
+
+    server.start();
+    let resumed = (0..10).any(|_| {
+        let ok = decide(&agent, &gateway.base, &body).is_ok_and(|(status, _)| status == 200);
+        if !ok {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        ok
+    });
+    assert!(resumed, "decisions resume by themselves");
+    assert_eq!(
+        metric(&agent, &gateway.base, "tollgate_audit_log_up"),
+        Some(1.0)
+    );
+    assert_eq!(verify(&url).0, Some(0));
+}
+
+#[test]
+fn a_log_moves_between_a_file_and_a_database_and_verifies_the_same_on_both() {
+    let server = Server::shared_or_private();
+    let database = Database::create(&server);
+    let url = database.url();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("audit.log");
+    let file = file.to_str().expect("utf-8 path");
+    for manifest in ["business-logic.yaml", "self-approval.yaml"] {
+        let status = tollgate()
+            .args(["eval", "--now", NOW, "--audit-log", file])
+            .arg(data(manifest))
+            .output()
+            .expect("eval")
+            .status;
+        assert!(status.code().is_some_and(|c| c != 6), "{status}");
+    }
+    let (_, before) = verify(file);
+
+    let export = tollgate()
+        .args([
+            "audit",
+            "--audit-log",
+            file,
+            "export",
+            "--to",
+            &url,
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("export");
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    let exported: Value = serde_json::from_slice(&export.stdout).expect("json");
+    assert_eq!(exported["root"], before["root"]);
+    let (code, in_database) = verify(&url);
+    assert_eq!(code, Some(0));
+    assert_eq!(in_database["root"], before["root"]);
+    assert_eq!(in_database["records"], before["records"]);
+
+    let back = dir.path().join("back.log");
+    let import = tollgate()
+        .args([
+            "audit",
+            "--audit-log",
+            back.to_str().unwrap(),
+            "import",
+            "--from",
+            &url,
+        ])
+        .output()
+        .expect("import");
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    assert_eq!(
+        std::fs::read(&back).unwrap(),
+        std::fs::read(file).unwrap(),
+        "the same bytes, record for record"
+    );
+
+    let again = tollgate()
+        .args(["audit", "--audit-log", file, "export", "--to", &url])
+        .output()
+        .expect("export again");
+    assert_eq!(again.status.code(), Some(6));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds records"));
+}
