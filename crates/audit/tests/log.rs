@@ -30,7 +30,7 @@ fn appends_are_chained_and_verify() {
     assert!(verification.torn_tail.is_none());
     let ids: Vec<&str> = verification.records.iter().map(|r| r.record.id()).collect();
     assert_eq!(ids, ["r0", "r1", "r2", "r3", "r4"]);
-    let text = std::fs::read_to_string(log.path()).unwrap();
+    let text = std::fs::read_to_string(log.location()).unwrap();
     assert_eq!(text.lines().count(), 5);
     for line in text.lines() {
         let value: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -53,7 +53,7 @@ fn a_torn_tail_is_reported_never_read_as_a_record_and_set_aside_by_the_next_appe
         scratch.append(&mark("r0", 10)).unwrap();
         scratch.append(&mark("r1", 10)).unwrap();
         scratch.append(&mark("r2", 10)).unwrap();
-        let bytes = std::fs::read(scratch.path()).unwrap();
+        let bytes = std::fs::read(scratch.location()).unwrap();
         bytes[whole.len()..].to_vec()
     };
     for cut in [1, third.len() / 2, third.len() - 2] {

@@ -20,7 +20,8 @@ use tollgate_audit::{AuditLog, Checkpoint};
 /// Builds a log of `n` records and returns its bytes and a checkpoint of it.
 fn build(n: usize, padding: usize) -> (Vec<u8>, Checkpoint) {
     let dir = tempfile::tempdir().unwrap();
-    let log = AuditLog::new(dir.path().join("audit.log"));
+    let path = dir.path().join("audit.log");
+    let log = AuditLog::new(&path);
     for i in 0..n {
         log.append(&mark(&format!("r{i}"), padding + i % 3))
             .unwrap();
@@ -32,7 +33,7 @@ fn build(n: usize, padding: usize) -> (Vec<u8>, Checkpoint) {
         size: verification.size(),
         root: verification.root,
     };
-    (std::fs::read(log.path()).unwrap(), checkpoint)
+    (std::fs::read(&path).unwrap(), checkpoint)
 }
 
 fn lines_of(bytes: &[u8]) -> Vec<Vec<u8>> {
