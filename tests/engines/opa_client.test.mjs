@@ -11,7 +11,7 @@ import { OPAClient } from '@open-policy-agent/opa';
 import { engines } from './corpus.mjs';
 
 const binary = process.env.TOLLGATE_BIN;
-const { cases } = JSON.parse(readFileSync(path.join(engines, 'opa', 'cases.json'), 'utf8'));
+const { cases } = JSON.parse(readFileSync(path.join(engines, 'opa-clients', 'cases.json'), 'utf8'));
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'tollgate-opa-node-'));
 const log = path.join(scratch, 'audit.log');
 let server;

@@ -14,7 +14,7 @@ from opa_client.opa import OpaClient
 
 from conftest import ENGINES
 
-CASES = json.loads((ENGINES / "opa" / "cases.json").read_text())["cases"]
+CASES = json.loads((ENGINES / "opa-clients" / "cases.json").read_text())["cases"]
 
 
 @pytest.fixture(scope="module")
