@@ -93,7 +93,20 @@ pub struct Decided {
     timings: Timings,
 }
 
-/// How long the two steps of a decision took.
+/// The time now, where the platform has a clock: `wasm32-unknown-unknown` (the browser preview)
+/// has none, and `Instant::now` would panic there; its timings stay zero.
+fn clock() -> Option<std::time::Instant> {
+    #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+    {
+        None
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+    {
+        Some(std::time::Instant::now())
+    }
+}
+
+/// How long the two steps of a decision took (zero where there is no clock).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Timings {
     /// Evaluating every policy and combining their decisions.
@@ -151,16 +164,19 @@ impl<R: Recorder> Gate<R> {
 
     /// Decides a submission and records it; the result exists only once its record is durable.
     pub fn decide(&self, submission: Submission) -> Result<Decided, DecideError> {
-        let start = std::time::Instant::now();
+        let start = clock();
         let report = self.pipeline.evaluate(submission)?;
-        let evaluated = std::time::Instant::now();
+        let evaluated = clock();
         let receipt = self
             .recorder
             .record(&report)
             .map_err(DecideError::Unrecorded)?;
-        let timings = Timings {
-            evaluation: evaluated - start,
-            record: evaluated.elapsed(),
+        let timings = match (start, evaluated) {
+            (Some(start), Some(evaluated)) => Timings {
+                evaluation: evaluated - start,
+                record: evaluated.elapsed(),
+            },
+            _ => Timings::default(),
         };
         Ok(Decided {
             report,
