@@ -8,7 +8,7 @@
 // `serde_json::to_value(&manifest)` gives in Rust); `toWit` and `fromWit` convert (the
 // `provenance` mapping becomes a list of `fact-source` records).
 
-const ENUM_FIELDS = new Set(['ticket_status', 'data_classes', 'categories', 'strategy', 'kind',
+const ENUM_FIELDS = new Set(['ticket_status', 'data_classes', 'categories', 'strategy', 'kind', 'action',
   'outcome', 'class', 'score_class', 'category_class', 'severity', 'status']);
 
 const camel = (s) => s.replace(/_([a-z])/g, (_, c) => c.toUpperCase());

@@ -17,7 +17,7 @@ from datetime import datetime
 from wasmtime import Engine, Store
 from wasmtime.component import Component, Linker, Record, Variant
 
-ENUM_FIELDS = {"ticket_status", "data_classes", "categories", "strategy", "kind",
+ENUM_FIELDS = {"ticket_status", "data_classes", "categories", "strategy", "kind", "action",
                "outcome", "class", "score_class", "category_class", "severity", "status"}
 
 

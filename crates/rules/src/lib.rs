@@ -7,6 +7,7 @@
 mod builder;
 pub mod catalogue;
 pub mod checks;
+pub mod infrastructure;
 mod risk;
 pub mod routing;
 mod scope;
@@ -99,6 +100,23 @@ pub fn check_manifest(manifest: &Manifest) -> Result<(), EvalError> {
             return Err(EvalError::InvalidManifest(format!(
                 "`{field}`: must not be empty"
             )));
+        }
+    }
+    let resources = manifest
+        .evidence
+        .infrastructure
+        .iter()
+        .flat_map(|i| i.resources.iter());
+    for (index, resource) in resources.enumerate() {
+        for (field, value) in [
+            ("address", &resource.address),
+            ("resource_type", &resource.resource_type),
+        ] {
+            if value.trim().is_empty() {
+                return Err(EvalError::InvalidManifest(format!(
+                    "`evidence.infrastructure.resources[{index}].{field}`: must not be empty"
+                )));
+            }
         }
     }
     Ok(())

@@ -2,9 +2,12 @@
 
 use tollgate_manifest::Manifest;
 use tollgate_rules::checks::{self, KeyRotation};
+use tollgate_rules::infrastructure;
 use tollgate_rules::{Assessment, DecisionBuilder, Settings, SharedAccountApprovals};
 
-use crate::catalogue::{AUDIT_LOGGING, CHANGE_CONTROL, DEPLOYER_AUTHORISATION, ENCRYPTION};
+use crate::catalogue::{
+    AUDIT_LOGGING, CHANGE_CONTROL, CHANGE_TRACKING, DEPLOYER_AUTHORISATION, ENCRYPTION,
+};
 
 /// Records every SOX control, and the retrospective-approval obligation of an emergency change
 /// (COBIT 2019 BAI06.02).
@@ -23,7 +26,14 @@ pub fn apply(
         ))
         .and(checks::rollback_plan(manifest));
     decision.control(CHANGE_CONTROL, change_control);
-    decision.control(AUDIT_LOGGING, checks::audit_logging(manifest));
+    decision.control(
+        CHANGE_TRACKING,
+        infrastructure::tracking_tags(manifest).and(infrastructure::plan_gathered(manifest)),
+    );
+    decision.control(
+        AUDIT_LOGGING,
+        checks::audit_logging(manifest).and(infrastructure::audit_trails(manifest)),
+    );
     decision.control(
         ENCRYPTION,
         checks::encryption_at_rest(manifest, settings, KeyRotation::Required),

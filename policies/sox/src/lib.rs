@@ -14,7 +14,9 @@ use tollgate_decision::{Decision, PolicyMetadata};
 use tollgate_manifest::Manifest;
 use tollgate_rules::{Assessment, DecisionBuilder, EvaluationContext, Policy, Settings};
 
-pub use catalogue::{AUDIT_LOGGING, CHANGE_CONTROL, DEPLOYER_AUTHORISATION, ENCRYPTION};
+pub use catalogue::{
+    AUDIT_LOGGING, CHANGE_CONTROL, CHANGE_TRACKING, DEPLOYER_AUTHORISATION, ENCRYPTION,
+};
 
 /// The SOX policy.
 #[derive(Debug, Clone, Copy, Default)]
