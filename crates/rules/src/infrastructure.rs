@@ -45,7 +45,11 @@ pub fn tracking_tags(manifest: &Manifest) -> Check {
     let change = &manifest.change;
     let mut tagged = 0_usize;
     for (path, resource) in resources {
-        let Some(tags) = resource.tracking_tags.as_ref().filter(|_| remains(resource)) else {
+        let Some(tags) = resource
+            .tracking_tags
+            .as_ref()
+            .filter(|_| remains(resource))
+        else {
             continue;
         };
         let present = |value: &Option<String>| {
@@ -161,7 +165,10 @@ pub fn audit_trails(manifest: &Manifest) -> Check {
             (trail.logging, "logging is off"),
             (trail.multi_region, "it does not cover every region"),
             (trail.log_file_validation, "log file validation is off"),
-            (trail.kms_encrypted, "its logs are not encrypted with a KMS key"),
+            (
+                trail.kms_encrypted,
+                "its logs are not encrypted with a KMS key",
+            ),
         ]
         .into_iter()
         .filter(|(on, _)| !on)

@@ -53,6 +53,8 @@ pub const CATALOGUE: Catalogue = Catalogue {
                 "deployer-not-authorised",
                 "sod-author-deploys",
                 "data-store-public",
+                "deployment-outside-window",
+                "deployment-in-change-freeze",
                 "evidence-untrusted-source",
             ],
             relies_on: &[

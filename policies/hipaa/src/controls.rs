@@ -30,7 +30,8 @@ pub fn apply(
             manifest,
             StoreRequirement::NotPublic,
             "ePHI",
-        ));
+        ))
+        .and(checks::deployment_window(manifest, settings, assessment.now));
     decision.control(ACCESS_CONTROL, access);
     decision.control(
         ENCRYPTION_AT_REST,

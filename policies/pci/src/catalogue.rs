@@ -51,6 +51,8 @@ pub const CATALOGUE: Catalogue = Catalogue {
                           secure state is documented.",
             references: &[requirement("6.5.1")],
             rules: &[
+                "deployment-outside-window",
+                "deployment-in-change-freeze",
                 "change-reason-missing",
                 "security-impact-missing",
                 "ticket-rejected",

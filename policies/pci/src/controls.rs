@@ -30,7 +30,8 @@ pub fn apply(
             settings,
             assessment.risk.class,
         ))
-        .and(checks::rollback_plan(manifest));
+        .and(checks::rollback_plan(manifest))
+        .and(checks::deployment_window(manifest, settings, assessment.now));
     decision.control(CHANGE_PROCEDURES, change_procedures);
     decision.control(
         ENVIRONMENT_SEPARATION,

@@ -13,6 +13,8 @@ pub const ENCRYPTION: &str = "SOX-IT-03";
 pub const DEPLOYER_AUTHORISATION: &str = "SOX-AC-02";
 /// Every infrastructure resource the change creates or modifies is tagged with its change.
 pub const CHANGE_TRACKING: &str = "SOX-CC-06";
+/// The change is deployed inside its environment's window and outside change freezes.
+pub const DEPLOYMENT_WINDOW: &str = "SOX-CC-07";
 
 const COBIT: &str = "COBIT 2019";
 const COSO_PRINCIPLE_11: ReferenceEntry = ReferenceEntry::new(
@@ -83,6 +85,20 @@ pub const CATALOGUE: Catalogue = Catalogue {
             ],
             rules: &["infra-tags-missing", "infra-tags-mismatched"],
             relies_on: &["evidence.infrastructure"],
+        },
+        ControlEntry {
+            id: DEPLOYMENT_WINDOW,
+            title: "Deployment window and change freeze",
+            description: "A change is deployed inside a maintenance window of its environment and \
+                          outside any change freeze; an emergency change may deploy outside them \
+                          with the additional approval of the configured role.",
+            references: &[
+                ReferenceEntry::new(COBIT, "BAI06.01"),
+                ReferenceEntry::new(COBIT, "BAI06.02"),
+                COSO_PRINCIPLE_11,
+            ],
+            rules: &["deployment-outside-window", "deployment-in-change-freeze"],
+            relies_on: &["change.environment", "change.emergency"],
         },
         ControlEntry {
             id: AUDIT_LOGGING,

@@ -6,7 +6,8 @@ use tollgate_rules::infrastructure;
 use tollgate_rules::{Assessment, DecisionBuilder, Settings, SharedAccountApprovals};
 
 use crate::catalogue::{
-    AUDIT_LOGGING, CHANGE_CONTROL, CHANGE_TRACKING, DEPLOYER_AUTHORISATION, ENCRYPTION,
+    AUDIT_LOGGING, CHANGE_CONTROL, CHANGE_TRACKING, DEPLOYER_AUTHORISATION, DEPLOYMENT_WINDOW,
+    ENCRYPTION,
 };
 
 /// Records every SOX control, and the retrospective-approval obligation of an emergency change
@@ -30,6 +31,14 @@ pub fn apply(
         CHANGE_TRACKING,
         infrastructure::tracking_tags(manifest).and(infrastructure::plan_gathered(manifest)),
     );
+    let mut window = checks::deployment_window(manifest, settings, assessment.now);
+    if window.evidence.is_empty() && window.issues.is_empty() {
+        window.evidence(format!(
+            "no deployment window or change freeze is configured for `{}`",
+            manifest.change.environment
+        ));
+    }
+    decision.control(DEPLOYMENT_WINDOW, window);
     decision.control(
         AUDIT_LOGGING,
         checks::audit_logging(manifest).and(infrastructure::audit_trails(manifest)),

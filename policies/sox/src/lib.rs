@@ -15,7 +15,8 @@ use tollgate_manifest::Manifest;
 use tollgate_rules::{Assessment, DecisionBuilder, EvaluationContext, Policy, Settings};
 
 pub use catalogue::{
-    AUDIT_LOGGING, CHANGE_CONTROL, CHANGE_TRACKING, DEPLOYER_AUTHORISATION, ENCRYPTION,
+    AUDIT_LOGGING, CHANGE_CONTROL, CHANGE_TRACKING, DEPLOYER_AUTHORISATION, DEPLOYMENT_WINDOW,
+    ENCRYPTION,
 };
 
 /// The SOX policy.
