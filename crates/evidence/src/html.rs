@@ -316,7 +316,10 @@ pub fn render(report: &Report) -> String {
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             escape(&c.framework),
-            escape(&c.control_id),
+            match &c.title {
+                Some(title) => format!("{}<br><small>{}</small>", escape(&c.control_id), escape(title)),
+                None => escape(&c.control_id),
+            },
             escape(&c.references.join("; ")),
             c.evaluated,
             c.compliant,

@@ -302,6 +302,15 @@ fn regenerate_fixture() {
     std::fs::write(dir().join("audit.pub"), key().verifier().encode() + "\n").unwrap();
 }
 
+/// The metadata of the three built-in policies: the control titles and references of the report.
+fn catalogues() -> Vec<tollgate_decision::PolicyMetadata> {
+    vec![
+        tollgate_policy_sox::SoxPolicy.metadata(),
+        tollgate_policy_hipaa::HipaaPolicy.metadata(),
+        tollgate_policy_pci::PciPolicy.metadata(),
+    ]
+}
+
 fn report() -> tollgate_evidence::Report {
     let log = AuditLog::new(dir().join("audit.log"));
     let note = std::fs::read_to_string(dir().join("audit.checkpoint")).unwrap();
@@ -318,6 +327,7 @@ fn report() -> tollgate_evidence::Report {
             checkpoint_key: Some("tollgate-fixture".into()),
             production_environments: vec!["production".into()],
             generator: "tollgate 0.1.0".into(),
+            catalogues: catalogues(),
         },
     )
 }
@@ -387,6 +397,24 @@ fn report_counts_follow_the_log() {
 }
 
 #[test]
+fn controls_carry_their_catalogue_title_and_references() {
+    let report = report();
+    let control = report
+        .controls
+        .iter()
+        .find(|c| c.control_id == "SOX-CC-05")
+        .unwrap();
+    assert_eq!(control.title.as_deref(), Some("Change control"));
+    assert!(
+        control.references.iter().any(|r| r == "COBIT 2019 BAI06.01"),
+        "{:?}",
+        control.references
+    );
+    assert!(html::render(&report).contains("SOX-CC-05<br><small>Change control</small>"));
+    assert!(to_oscal_json(&report).unwrap().contains("SOX SOX-CC-05: Change control"));
+}
+
+#[test]
 fn framework_filter_limits_controls_and_changes() {
     let all = report();
     let log = AuditLog::new(dir().join("audit.log"));
@@ -402,6 +430,7 @@ fn framework_filter_limits_controls_and_changes() {
             checkpoint_key: None,
             production_environments: vec!["production".into()],
             generator: "tollgate 0.1.0".into(),
+            catalogues: catalogues(),
         },
     );
     assert!(pci.controls.iter().all(|c| c.policy_id == "pci"));
