@@ -317,7 +317,11 @@ pub fn render(report: &Report) -> String {
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             escape(&c.framework),
             match &c.title {
-                Some(title) => format!("{}<br><small>{}</small>", escape(&c.control_id), escape(title)),
+                Some(title) => format!(
+                    "{}<br><small>{}</small>",
+                    escape(&c.control_id),
+                    escape(title)
+                ),
                 None => escape(&c.control_id),
             },
             escape(&c.references.join("; ")),

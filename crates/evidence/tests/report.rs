@@ -406,12 +406,19 @@ fn controls_carry_their_catalogue_title_and_references() {
         .unwrap();
     assert_eq!(control.title.as_deref(), Some("Change control"));
     assert!(
-        control.references.iter().any(|r| r == "COBIT 2019 BAI06.01"),
+        control
+            .references
+            .iter()
+            .any(|r| r == "COBIT 2019 BAI06.01"),
         "{:?}",
         control.references
     );
     assert!(html::render(&report).contains("SOX-CC-05<br><small>Change control</small>"));
-    assert!(to_oscal_json(&report).unwrap().contains("SOX SOX-CC-05: Change control"));
+    assert!(
+        to_oscal_json(&report)
+            .unwrap()
+            .contains("SOX SOX-CC-05: Change control")
+    );
 }
 
 #[test]

@@ -475,11 +475,16 @@ fn a_terraform_plan_adds_the_infrastructure_it_changes() {
             .kind_of("evidence.infrastructure"),
         SourceKind::HandWritten
     );
-    write(root, "bad.json", r#"{"format_version": "1.2", "resource_changes": 3}"#);
+    write(
+        root,
+        "bad.json",
+        r#"{"format_version": "1.2", "resource_changes": 3}"#,
+    );
     request.terraform_plans = vec![root.join("bad.json")];
     let error = gather(&request).unwrap_err().to_string();
     assert!(
-        error.contains("invalid Terraform plan") && error.contains("`resource_changes`: must be a list"),
+        error.contains("invalid Terraform plan")
+            && error.contains("`resource_changes`: must be a list"),
         "{error}"
     );
 }

@@ -114,7 +114,8 @@ impl Plan {
         let linked = stores::Linked::new(root)?;
         let mut resources = Vec::new();
         for (index, change) in changes.iter().enumerate() {
-            if let Some(resource) = resource(change, &format!("resource_changes[{index}]"), &linked)?
+            if let Some(resource) =
+                resource(change, &format!("resource_changes[{index}]"), &linked)?
             {
                 resources.push(resource);
             }

@@ -95,14 +95,14 @@ impl Linked {
     /// `planned_values` (their settings after the change).
     pub(crate) fn new(root: &Map<String, Value>) -> Result<Self, PlanError> {
         let mut references = BTreeMap::new();
-        if let Some(module) = root
-            .get("configuration")
-            .and_then(|c| c.get("root_module"))
-        {
+        if let Some(module) = root.get("configuration").and_then(|c| c.get("root_module")) {
             configured_buckets(module, "", &mut references);
         }
         let mut linked = Self::default();
-        if let Some(module) = root.get("planned_values").and_then(|p| p.get("root_module")) {
+        if let Some(module) = root
+            .get("planned_values")
+            .and_then(|p| p.get("root_module"))
+        {
             linked.planned(module, "planned_values.root_module", &references)?;
         }
         Ok(linked)

@@ -25,7 +25,9 @@ fn compliant_plan_reads_tags_trail_and_stores() {
         ]
     );
     let trail = resources[0].audit_trail.unwrap();
-    assert!(trail.logging && trail.multi_region && trail.log_file_validation && trail.kms_encrypted);
+    assert!(
+        trail.logging && trail.multi_region && trail.log_file_validation && trail.kms_encrypted
+    );
     let tags = resources[2].tracking_tags.as_ref().unwrap();
     assert_eq!(tags.change_ticket.as_deref(), Some("CHG-4120"));
     assert_eq!(tags.compliance_framework.as_deref(), Some("HIPAA"));
@@ -104,7 +106,10 @@ fn linked_by_configuration_reference_inside_a_module() {
 #[case("[]", "`(document)`: must be a JSON object")]
 #[case("{}", "`format_version`: missing")]
 #[case(r#"{"format_version": "2.0"}"#, "unsupported plan format `2.0`")]
-#[case(r#"{"format_version": "1.2", "resource_changes": {}}"#, "`resource_changes`: must be a list")]
+#[case(
+    r#"{"format_version": "1.2", "resource_changes": {}}"#,
+    "`resource_changes`: must be a list"
+)]
 #[case(
     r#"{"format_version": "1.2", "resource_changes": [{"address": "a.b", "type": "a", "change": {"actions": ["explode"]}}]}"#,
     "`resource_changes[0].change.actions`: unknown actions"

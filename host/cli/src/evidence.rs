@@ -161,7 +161,9 @@ fn builtin_catalogues() -> Result<Vec<tollgate_decision::PolicyMetadata>, Failur
             engine
                 .load(tollgate_engine::PolicySource::Builtin(pack))
                 .map(|policy| policy.metadata().clone())
-                .map_err(|e| Failure::Internal(anyhow::anyhow!("built-in pack `{}`: {e}", pack.name)))
+                .map_err(|e| {
+                    Failure::Internal(anyhow::anyhow!("built-in pack `{}`: {e}", pack.name))
+                })
         })
         .collect()
 }

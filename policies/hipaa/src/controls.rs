@@ -31,7 +31,11 @@ pub fn apply(
             StoreRequirement::NotPublic,
             "ePHI",
         ))
-        .and(checks::deployment_window(manifest, settings, assessment.now));
+        .and(checks::deployment_window(
+            manifest,
+            settings,
+            assessment.now,
+        ));
     decision.control(ACCESS_CONTROL, access);
     decision.control(
         ENCRYPTION_AT_REST,

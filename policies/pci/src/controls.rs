@@ -31,7 +31,11 @@ pub fn apply(
             assessment.risk.class,
         ))
         .and(checks::rollback_plan(manifest))
-        .and(checks::deployment_window(manifest, settings, assessment.now));
+        .and(checks::deployment_window(
+            manifest,
+            settings,
+            assessment.now,
+        ));
     decision.control(CHANGE_PROCEDURES, change_procedures);
     decision.control(
         ENVIRONMENT_SEPARATION,
