@@ -27,7 +27,7 @@ export function timestamp(text) {
 export function toWit(value, key = '') {
   if (Array.isArray(value)) return value.map((v) => toWit(v, key));
   if (value === null) return undefined;
-  if (key === 'at') return timestamp(value);
+  if (key === 'at' || key === 'submitted_at') return timestamp(value);
   if (typeof value === 'string' && ENUM_FIELDS.has(key)) return value.replace(/_/g, '-');
   if (key === 'provenance') {
     // field -> source mapping to the list of `fact-source` records

@@ -42,7 +42,7 @@ def to_wit(value, key=""):
     """A manifest (JSON form, snake_case) to the `change-manifest` record."""
     if isinstance(value, list):
         return [to_wit(v, key) for v in value]
-    if key == "at":
+    if key in ("at", "submitted_at") and value is not None:
         return timestamp(value)
     if isinstance(value, str) and key in ENUM_FIELDS:
         return value.replace("_", "-")

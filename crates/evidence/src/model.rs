@@ -313,7 +313,7 @@ pub fn build(verification: &Verification, options: &ReportOptions) -> Report {
     }
 
     let deployments = deployments::deployments(verification, &in_scope, &first_seen, options);
-    let metrics = metrics::metrics(&deployments, &controls, &summary, options);
+    let metrics = metrics::metrics(&deployments, &change_control, &controls, &summary, options);
     Report {
         scope: Scope {
             from: options.from,

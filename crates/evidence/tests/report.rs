@@ -170,6 +170,7 @@ fn regenerate_fixture() {
         n,
         "business-logic-needs-tech-lead.yaml",
         |m| {
+            m.change.submitted_at = Some(ts("2026-06-01T09:00:00Z"));
             m.change.approvals.push(Approval {
                 by: "frank".into(),
                 role: "TECHNICAL_LEAD".into(),
@@ -274,6 +275,7 @@ fn regenerate_fixture() {
                 ("ivan", "SECURITY_OFFICER"),
                 ("judy", "COMPLIANCE_OFFICER"),
             ] {
+                m.change.submitted_at = Some(ts("2026-06-04T15:00:00Z"));
                 m.change.approvals.push(Approval {
                     by: by.into(),
                     role: role.into(),
@@ -394,6 +396,23 @@ fn report_counts_follow_the_log() {
     assert!(log.contains("[masked]"));
     // Three deployments, one rolled back.
     assert_eq!(report.metrics.change_failure_rate, Some(0.333));
+}
+
+#[test]
+fn approval_time_runs_from_submission_to_the_last_required_approval() {
+    let report = report();
+    let mut hours: Vec<f64> = report
+        .change_control
+        .iter()
+        .filter_map(|c| c.approval_hours)
+        .collect();
+    hours.sort_by(f64::total_cmp);
+    // 09:00 → 13:30 (the technical lead), and 15:00 → 11:00 the next day (the last of three).
+    assert_eq!(hours, [4.5, 20.0]);
+    let m = &report.metrics;
+    assert_eq!(m.approval_time_changes, 2);
+    assert_eq!(m.approval_time_median_hours, Some(12.25));
+    assert_eq!(m.approval_time_p90_hours, Some(20.0));
 }
 
 #[test]

@@ -44,6 +44,10 @@ pub(crate) fn manifest(input: wm::ChangeManifest) -> Result<m::Manifest, EvalErr
                 wm::TicketStatus::Approved => m::TicketStatus::Approved,
                 wm::TicketStatus::Rejected => m::TicketStatus::Rejected,
             },
+            submitted_at: c
+                .submitted_at
+                .map(|at| timestamp(at, "change.submitted_at"))
+                .transpose()?,
             emergency: c.emergency,
             commit: c.commit,
             pipeline_id: c.pipeline_id,

@@ -49,6 +49,10 @@ pub struct Change {
     pub security_impact: Option<String>,
     /// State of the change ticket. Required.
     pub ticket_status: TicketStatus,
+    /// When the change ticket was submitted for approval (RFC 3339). Default: unknown. The
+    /// evidence report measures approval time from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitted_at: Option<Timestamp>,
     /// Whether this is an emergency change (COBIT BAI06.02). Default: `false`.
     #[serde(default)]
     pub emergency: bool,

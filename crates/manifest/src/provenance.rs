@@ -17,6 +17,7 @@ pub const FACT_FIELDS: &[&str] = &[
     "change.reason",
     "change.security_impact",
     "change.ticket_status",
+    "change.submitted_at",
     "change.emergency",
     "change.commit",
     "change.pipeline_id",

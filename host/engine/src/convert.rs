@@ -58,6 +58,7 @@ fn change(c: &m::Change) -> wm::Change {
         reason: c.reason.clone(),
         security_impact: c.security_impact.clone(),
         ticket_status: ticket_status(c.ticket_status),
+        submitted_at: c.submitted_at.map(timestamp),
         emergency: c.emergency,
         commit: c.commit.clone(),
         pipeline_id: c.pipeline_id.clone(),
