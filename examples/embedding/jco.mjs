@@ -8,7 +8,7 @@
 // `serde_json::to_value(&manifest)` gives in Rust); `toWit` and `fromWit` convert (the
 // `provenance` mapping becomes a list of `fact-source` records).
 
-const ENUM_FIELDS = new Set(['ticket_status', 'data_classes', 'categories', 'strategy', 'kind',
+const ENUM_FIELDS = new Set(['ticket_status', 'data_classes', 'categories', 'strategy', 'kind', 'action',
   'outcome', 'class', 'score_class', 'category_class', 'severity', 'status']);
 
 const camel = (s) => s.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
@@ -27,7 +27,7 @@ export function timestamp(text) {
 export function toWit(value, key = '') {
   if (Array.isArray(value)) return value.map((v) => toWit(v, key));
   if (value === null) return undefined;
-  if (key === 'at') return timestamp(value);
+  if (key === 'at' || key === 'submitted_at') return timestamp(value);
   if (typeof value === 'string' && ENUM_FIELDS.has(key)) return value.replace(/_/g, '-');
   if (key === 'provenance') {
     // field -> source mapping to the list of `fact-source` records

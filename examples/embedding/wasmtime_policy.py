@@ -17,7 +17,7 @@ from datetime import datetime
 from wasmtime import Engine, Store
 from wasmtime.component import Component, Linker, Record, Variant
 
-ENUM_FIELDS = {"ticket_status", "data_classes", "categories", "strategy", "kind",
+ENUM_FIELDS = {"ticket_status", "data_classes", "categories", "strategy", "kind", "action",
                "outcome", "class", "score_class", "category_class", "severity", "status"}
 
 
@@ -42,7 +42,7 @@ def to_wit(value, key=""):
     """A manifest (JSON form, snake_case) to the `change-manifest` record."""
     if isinstance(value, list):
         return [to_wit(v, key) for v in value]
-    if key == "at":
+    if key in ("at", "submitted_at") and value is not None:
         return timestamp(value)
     if isinstance(value, str) and key in ENUM_FIELDS:
         return value.replace("_", "-")

@@ -252,6 +252,14 @@ pub fn render(report: &Report) -> String {
             "Lead time for changes (median)",
             number(m.lead_time_median_hours, "h"),
         ),
+        (
+            "Approval time (median / p90)",
+            format!(
+                "{} / {}",
+                number(m.approval_time_median_hours, "h"),
+                number(m.approval_time_p90_hours, "h")
+            ),
+        ),
         ("Change failure rate", percent(m.change_failure_rate)),
         ("Control effectiveness", percent(m.control_effectiveness)),
         ("Decisions stopped by the gate", percent(m.gate_stop_rate)),
@@ -316,7 +324,14 @@ pub fn render(report: &Report) -> String {
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             escape(&c.framework),
-            escape(&c.control_id),
+            match &c.title {
+                Some(title) => format!(
+                    "{}<br><small>{}</small>",
+                    escape(&c.control_id),
+                    escape(title)
+                ),
+                None => escape(&c.control_id),
+            },
             escape(&c.references.join("; ")),
             c.evaluated,
             c.compliant,

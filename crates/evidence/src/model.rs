@@ -17,6 +17,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tollgate_audit::verify::LoggedRecord;
 use tollgate_audit::{DecisionRecord, Record, RecordedOutcome, Verification};
+use tollgate_decision::PolicyMetadata;
 use tollgate_manifest::Timestamp;
 
 pub use changes::{
@@ -46,6 +47,10 @@ pub struct ReportOptions {
     pub production_environments: Vec<String>,
     /// The tool that generated the report, for example `tollgate 0.1.0`.
     pub generator: String,
+    /// The control catalogues of the policies the host knows (their metadata), which give each
+    /// control its title and regulatory references; a control of no catalogue is reported with
+    /// the references its findings carried.
+    pub catalogues: Vec<PolicyMetadata>,
 }
 
 /// The whole report.
@@ -308,7 +313,7 @@ pub fn build(verification: &Verification, options: &ReportOptions) -> Report {
     }
 
     let deployments = deployments::deployments(verification, &in_scope, &first_seen, options);
-    let metrics = metrics::metrics(&deployments, &controls, &summary, options);
+    let metrics = metrics::metrics(&deployments, &change_control, &controls, &summary, options);
     Report {
         scope: Scope {
             from: options.from,

@@ -114,11 +114,15 @@ pub fn render(report: &Report) -> Value {
             .collect();
         let mut finding = json!({
             "uuid": uuid(&seed, &format!("finding/{}/{}", c.framework, c.control_id)),
-            "title": format!("{} {}", c.framework, c.control_id),
+            "title": match &c.title {
+                Some(title) => format!("{} {}: {title}", c.framework, c.control_id),
+                None => format!("{} {}", c.framework, c.control_id),
+            },
             "description": format!(
-                "{} changes evaluated against {} ({}): {} compliant, {} non-compliant, {} waived, {} not applicable.",
+                "{} changes evaluated against {}{} ({}): {} compliant, {} non-compliant, {} waived, {} not applicable.",
                 c.evaluated,
                 c.control_id,
+                c.title.as_deref().map(|t| format!(" ({t})")).unwrap_or_default(),
                 if c.references.is_empty() { "no references recorded".to_owned() } else { c.references.join("; ") },
                 c.compliant,
                 c.non_compliant,

@@ -171,6 +171,7 @@ fn regenerate_fixture() {
         n,
         "business-logic-needs-tech-lead.yaml",
         |m| {
+            m.change.submitted_at = Some(ts("2026-06-01T09:00:00Z"));
             m.change.approvals.push(Approval {
                 by: "frank".into(),
                 role: "TECHNICAL_LEAD".into(),
@@ -275,6 +276,7 @@ fn regenerate_fixture() {
                 ("ivan", "SECURITY_OFFICER"),
                 ("judy", "COMPLIANCE_OFFICER"),
             ] {
+                m.change.submitted_at = Some(ts("2026-06-04T15:00:00Z"));
                 m.change.approvals.push(Approval {
                     by: by.into(),
                     role: role.into(),
@@ -303,6 +305,15 @@ fn regenerate_fixture() {
     std::fs::write(dir().join("audit.pub"), key().verifier().encode() + "\n").unwrap();
 }
 
+/// The metadata of the three built-in policies: the control titles and references of the report.
+fn catalogues() -> Vec<tollgate_decision::PolicyMetadata> {
+    vec![
+        tollgate_policy_sox::SoxPolicy.metadata(),
+        tollgate_policy_hipaa::HipaaPolicy.metadata(),
+        tollgate_policy_pci::PciPolicy.metadata(),
+    ]
+}
+
 fn report() -> tollgate_evidence::Report {
     let log = AuditLog::new(dir().join("audit.log"));
     let note = std::fs::read_to_string(dir().join("audit.checkpoint")).unwrap();
@@ -319,6 +330,7 @@ fn report() -> tollgate_evidence::Report {
             checkpoint_key: Some("tollgate-fixture".into()),
             production_environments: vec!["production".into()],
             generator: "tollgate 0.1.0".into(),
+            catalogues: catalogues(),
         },
     )
 }
@@ -388,6 +400,48 @@ fn report_counts_follow_the_log() {
 }
 
 #[test]
+fn approval_time_runs_from_submission_to_the_last_required_approval() {
+    let report = report();
+    let mut hours: Vec<f64> = report
+        .change_control
+        .iter()
+        .filter_map(|c| c.approval_hours)
+        .collect();
+    hours.sort_by(f64::total_cmp);
+    // 09:00 → 13:30 (the technical lead), and 15:00 → 11:00 the next day (the last of three).
+    assert_eq!(hours, [4.5, 20.0]);
+    let m = &report.metrics;
+    assert_eq!(m.approval_time_changes, 2);
+    assert_eq!(m.approval_time_median_hours, Some(12.25));
+    assert_eq!(m.approval_time_p90_hours, Some(20.0));
+}
+
+#[test]
+fn controls_carry_their_catalogue_title_and_references() {
+    let report = report();
+    let control = report
+        .controls
+        .iter()
+        .find(|c| c.control_id == "SOX-CC-05")
+        .unwrap();
+    assert_eq!(control.title.as_deref(), Some("Change control"));
+    assert!(
+        control
+            .references
+            .iter()
+            .any(|r| r == "COBIT 2019 BAI06.01"),
+        "{:?}",
+        control.references
+    );
+    assert!(html::render(&report).contains("SOX-CC-05<br><small>Change control</small>"));
+    assert!(
+        to_oscal_json(&report)
+            .unwrap()
+            .contains("SOX SOX-CC-05: Change control")
+    );
+}
+
+#[test]
 fn framework_filter_limits_controls_and_changes() {
     let all = report();
     let log = AuditLog::new(dir().join("audit.log"));
@@ -403,6 +457,7 @@ fn framework_filter_limits_controls_and_changes() {
             checkpoint_key: None,
             production_environments: vec!["production".into()],
             generator: "tollgate 0.1.0".into(),
+            catalogues: catalogues(),
         },
     );
     assert!(pci.controls.iter().all(|c| c.policy_id == "pci"));

@@ -26,6 +26,7 @@ pub fn gather(request: &GatherRequest) -> Result<Gathered, GatherError> {
     let detections = gathering.scan_added_lines(&repo, &diff)?;
     gathering.test_reports(&repo)?;
     gathering.scan_reports(&repo)?;
+    gathering.terraform_plans(&repo)?;
     gathering.sensitive_data(&detections);
     gathering.ci_context();
     gathering.ticket(&repo)?;

@@ -1,6 +1,6 @@
 //! Gathers a Tollgate change manifest from where a pipeline already has the facts: the git history
-//! between a base and a head revision, the CI system's environment, JUnit and SARIF reports, a
-//! change-ticket file, and sensitive-data detectors over the added lines. A partial hand-written
+//! between a base and a head revision, the CI system's environment, JUnit and SARIF reports,
+//! Terraform plans, a change-ticket file, and sensitive-data detectors over the added lines. A partial hand-written
 //! manifest can be merged in (hand-written values win), and every field records where it came from.
 //!
 //! The entry point is [`gather`]; [`Gathered::render`] writes the manifest as YAML (with the
@@ -89,6 +89,14 @@ pub enum GatherError {
         path: String,
         /// What is wrong.
         message: String,
+    },
+    /// A Terraform plan is invalid.
+    #[error("invalid Terraform plan `{path}`: {source}")]
+    Plan {
+        /// The plan file.
+        path: String,
+        /// The field and what is wrong.
+        source: tollgate_terraform::PlanError,
     },
     /// A YAML or JSON input (ticket, partial manifest) is invalid.
     #[error("invalid {what} `{path}`: {source}")]

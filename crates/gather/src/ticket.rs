@@ -6,6 +6,7 @@
 //!   "id": "CHG-2041",
 //!   "title": "Retry payment capture on timeout",
 //!   "status": "approved",
+//!   "submitted_at": "2026-05-19T16:40:00Z",
 //!   "emergency": false,
 //!   "reason": "failed captures during network blips",
 //!   "security_impact": "none identified",
@@ -29,6 +30,9 @@ pub struct Ticket {
     pub title: Option<String>,
     /// Ticket state: `draft`, `submitted`, `approved` or `rejected`. Required.
     pub status: TicketStatus,
+    /// When the ticket was submitted for approval (RFC 3339).
+    #[serde(default)]
+    pub submitted_at: Option<tollgate_manifest::Timestamp>,
     /// Whether the change is an emergency change.
     #[serde(default)]
     pub emergency: Option<bool>,

@@ -425,3 +425,66 @@ fn a_passing_backup_suite_verifies_the_backup() {
         SourceKind::Unrecorded
     );
 }
+
+#[test]
+fn a_terraform_plan_adds_the_infrastructure_it_changes() {
+    let repo = repository();
+    let root = repo.path();
+    evidence(root);
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/terraform");
+    let mut request = request(root);
+    request.terraform_plans = vec![
+        examples.join("compliant/plan.json"),
+        examples.join("audit-trail-weakened/plan.json"),
+    ];
+    let gathered = gather(&request).unwrap();
+    let infrastructure = gathered.manifest.evidence.infrastructure.as_ref().unwrap();
+    assert_eq!(infrastructure.resources.len(), 7);
+    let source = gathered
+        .manifest
+        .provenance
+        .get("evidence.infrastructure")
+        .unwrap();
+    assert_eq!(source.kind, SourceKind::TerraformPlan);
+    assert!(
+        source
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("compliant/plan.json"),
+        "{source}"
+    );
+    assert!(
+        gathered
+            .notes
+            .iter()
+            .any(|n| n.contains("aws_cloudtrail: 1 updated, 1 deleted")),
+        "{:?}",
+        gathered.notes
+    );
+
+    // A plan committed to the repository under change is hand-written; a bad plan names its field.
+    write(root, "plan.json", r#"{"format_version": "1.2"}"#);
+    git(root, &["add", "plan.json"]);
+    request.terraform_plans = vec![root.join("plan.json")];
+    let gathered = gather(&request).unwrap();
+    assert_eq!(
+        gathered
+            .manifest
+            .provenance
+            .kind_of("evidence.infrastructure"),
+        SourceKind::HandWritten
+    );
+    write(
+        root,
+        "bad.json",
+        r#"{"format_version": "1.2", "resource_changes": 3}"#,
+    );
+    request.terraform_plans = vec![root.join("bad.json")];
+    let error = gather(&request).unwrap_err().to_string();
+    assert!(
+        error.contains("invalid Terraform plan")
+            && error.contains("`resource_changes`: must be a list"),
+        "{error}"
+    );
+}

@@ -44,6 +44,10 @@ pub(crate) fn manifest(input: wm::ChangeManifest) -> Result<m::Manifest, EvalErr
                 wm::TicketStatus::Approved => m::TicketStatus::Approved,
                 wm::TicketStatus::Rejected => m::TicketStatus::Rejected,
             },
+            submitted_at: c
+                .submitted_at
+                .map(|at| timestamp(at, "change.submitted_at"))
+                .transpose()?,
             emergency: c.emergency,
             commit: c.commit,
             pipeline_id: c.pipeline_id,
@@ -123,6 +127,7 @@ pub(crate) fn manifest(input: wm::ChangeManifest) -> Result<m::Manifest, EvalErr
                 .collect(),
             test_data_removed: e.test_data_removed,
             breach_notification_procedure: e.breach_notification_procedure,
+            infrastructure: e.infrastructure.map(infrastructure),
         },
         provenance: provenance(input.provenance)?,
     })
@@ -159,10 +164,52 @@ fn provenance(sources: Vec<wm::FactSource>) -> Result<m::Provenance, EvalError> 
             wm::SourceKind::Directory => m::SourceKind::Directory,
             wm::SourceKind::HandWritten => m::SourceKind::HandWritten,
             wm::SourceKind::Default => m::SourceKind::Default,
+            wm::SourceKind::TerraformPlan => m::SourceKind::TerraformPlan,
         };
         provenance.insert(source.field, m::FactSource::new(kind, source.detail));
     }
     Ok(provenance)
+}
+
+fn infrastructure(i: wm::Infrastructure) -> m::Infrastructure {
+    m::Infrastructure {
+        resources: i
+            .resources
+            .into_iter()
+            .map(|r| m::InfrastructureResource {
+                address: r.address,
+                resource_type: r.resource_type,
+                action: match r.action {
+                    wm::ResourceAction::Create => m::ResourceAction::Create,
+                    wm::ResourceAction::Update => m::ResourceAction::Update,
+                    wm::ResourceAction::Replace => m::ResourceAction::Replace,
+                    wm::ResourceAction::Delete => m::ResourceAction::Delete,
+                },
+                tracking_tags: r.tracking_tags.map(|t| m::TrackingTags {
+                    change_ticket: t.change_ticket,
+                    git_commit_sha: t.git_commit_sha,
+                    approval_reference: t.approval_reference,
+                    compliance_framework: t.compliance_framework,
+                }),
+                audit_trail: r.audit_trail.map(|a| m::AuditTrail {
+                    logging: a.logging,
+                    multi_region: a.multi_region,
+                    log_file_validation: a.log_file_validation,
+                    kms_encrypted: a.kms_encrypted,
+                }),
+                data_store: r.data_store.map(|d| m::DataStore {
+                    kind: match d.kind {
+                        wm::DataStoreKind::Bucket => m::DataStoreKind::Bucket,
+                        wm::DataStoreKind::Database => m::DataStoreKind::Database,
+                        wm::DataStoreKind::Volume => m::DataStoreKind::Volume,
+                        wm::DataStoreKind::FileSystem => m::DataStoreKind::FileSystem,
+                    },
+                    encrypted: d.encrypted,
+                    public: d.public,
+                }),
+            })
+            .collect(),
+    }
 }
 
 fn category(c: wm::ChangeCategory) -> m::ChangeCategory {

@@ -49,6 +49,10 @@ pub struct Change {
     pub security_impact: Option<String>,
     /// State of the change ticket. Required.
     pub ticket_status: TicketStatus,
+    /// When the change ticket was submitted for approval (RFC 3339). Default: unknown. The
+    /// evidence report measures approval time from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitted_at: Option<Timestamp>,
     /// Whether this is an emergency change (COBIT BAI06.02). Default: `false`.
     #[serde(default)]
     pub emergency: bool,
@@ -199,6 +203,127 @@ pub struct Evidence {
     /// Whether a breach-notification procedure is in place. Default: `false`.
     #[serde(default)]
     pub breach_notification_procedure: bool,
+    /// What the change's infrastructure plan (`terraform show -json`) changes. Default: none (no
+    /// plan was gathered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub infrastructure: Option<Infrastructure>,
+}
+
+/// What an infrastructure plan changes: every resource it creates, updates, replaces or deletes
+/// (unchanged and read-only resources are left out).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Infrastructure {
+    /// The changed resources, in plan order. Default: none.
+    #[serde(default)]
+    pub resources: Vec<InfrastructureResource>,
+}
+
+/// One resource an infrastructure plan changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InfrastructureResource {
+    /// Resource address, for example `aws_s3_bucket.records`. Required, non-empty.
+    #[serde(deserialize_with = "non_empty")]
+    #[schemars(length(min = 1))]
+    pub address: String,
+    /// Resource type, for example `aws_s3_bucket`. Required, non-empty.
+    #[serde(deserialize_with = "non_empty")]
+    #[schemars(length(min = 1))]
+    pub resource_type: String,
+    /// What the plan does to it. Required.
+    pub action: ResourceAction,
+    /// Its change-tracking tags after the change. Default: none (the resource takes no tags).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_tags: Option<TrackingTags>,
+    /// Its audit-trail settings, if it is an audit trail (AWS CloudTrail): after the change, or
+    /// before it for a deletion. Default: none (not an audit trail).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_trail: Option<AuditTrail>,
+    /// Its protection, if it stores data (bucket, database, volume, file system): after the
+    /// change, or before it for a deletion. Default: none (not a data store).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_store: Option<DataStore>,
+}
+
+/// What a plan does to a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceAction {
+    /// Created.
+    Create,
+    /// Updated in place.
+    Update,
+    /// Destroyed and created again.
+    Replace,
+    /// Destroyed.
+    Delete,
+}
+
+/// The change-tracking tags of a resource (`ChangeTicket`, `GitCommitSHA`, `ApprovalReference`,
+/// `ComplianceFramework`); an absent tag is `None`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrackingTags {
+    /// `ChangeTicket`: the change ticket id. Default: absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_ticket: Option<String>,
+    /// `GitCommitSHA`: the commit deployed. Default: absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_commit_sha: Option<String>,
+    /// `ApprovalReference`: the approval record. Default: absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_reference: Option<String>,
+    /// `ComplianceFramework`: the framework the resource is in scope of. Default: absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compliance_framework: Option<String>,
+}
+
+/// Audit-trail settings; a setting that is unknown or off is `false`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditTrail {
+    /// The trail is logging. Default: `false`.
+    #[serde(default)]
+    pub logging: bool,
+    /// The trail records every region. Default: `false`.
+    #[serde(default)]
+    pub multi_region: bool,
+    /// Log file integrity validation is on. Default: `false`.
+    #[serde(default)]
+    pub log_file_validation: bool,
+    /// Log files are encrypted with a customer-managed (KMS) key. Default: `false`.
+    #[serde(default)]
+    pub kms_encrypted: bool,
+}
+
+/// Protection of a data store; a setting that is not evidenced is `false`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DataStore {
+    /// What kind of store. Required.
+    pub kind: DataStoreKind,
+    /// Data at rest is encrypted. Default: `false`.
+    #[serde(default)]
+    pub encrypted: bool,
+    /// The store is reachable from the public internet (public ACL, public endpoint). Default:
+    /// `false`.
+    #[serde(default)]
+    pub public: bool,
+}
+
+/// Kinds of data store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DataStoreKind {
+    /// An object-storage bucket.
+    Bucket,
+    /// A database instance or cluster.
+    Database,
+    /// A block-storage volume.
+    Volume,
+    /// A network file system.
+    FileSystem,
 }
 
 /// Results of one test suite.

@@ -17,6 +17,7 @@ pub const FACT_FIELDS: &[&str] = &[
     "change.reason",
     "change.security_impact",
     "change.ticket_status",
+    "change.submitted_at",
     "change.emergency",
     "change.commit",
     "change.pipeline_id",
@@ -41,6 +42,7 @@ pub const FACT_FIELDS: &[&str] = &[
     "evidence.sensitive_data_findings",
     "evidence.test_data_removed",
     "evidence.breach_notification_procedure",
+    "evidence.infrastructure",
 ];
 
 /// The kind of system a fact came from.
@@ -73,11 +75,13 @@ pub enum SourceKind {
     HandWritten,
     /// The fail-closed default, because no source said anything.
     Default,
+    /// An infrastructure plan (`terraform show -json`).
+    TerraformPlan,
 }
 
 impl SourceKind {
     /// Every kind, in declaration order.
-    pub const ALL: [SourceKind; 12] = [
+    pub const ALL: [SourceKind; 13] = [
         Self::Unrecorded,
         Self::Git,
         Self::Ci,
@@ -90,6 +94,7 @@ impl SourceKind {
         Self::Directory,
         Self::HandWritten,
         Self::Default,
+        Self::TerraformPlan,
     ];
 
     /// The snake-case name, as manifests and settings spell it.
@@ -107,6 +112,7 @@ impl SourceKind {
             Self::Directory => "directory",
             Self::HandWritten => "hand_written",
             Self::Default => "default",
+            Self::TerraformPlan => "terraform_plan",
         }
     }
 }

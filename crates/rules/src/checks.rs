@@ -2,9 +2,9 @@
 //! issues found; a policy binds the check to one of its controls.
 
 use tollgate_decision::{RiskClass, Severity};
-use tollgate_manifest::{IdentityMatch, Manifest, SensitiveDataKind, TicketStatus};
+use tollgate_manifest::{IdentityMatch, Manifest, SensitiveDataKind, TicketStatus, Timestamp};
 
-use crate::{Check, Issue, Settings};
+use crate::{Check, Issue, Settings, WindowStatus};
 
 /// The change ticket must be approved; a rejected ticket always blocks. An emergency change may
 /// proceed on a submitted ticket (COBIT BAI06.02).
@@ -372,6 +372,35 @@ pub fn no_sensitive_data(
     }
     if !found {
         check.evidence(format!("no {what} found in non-production evidence"));
+    }
+    check
+}
+
+/// The deployment (at `now`) falls inside the environment's maintenance windows and outside its
+/// change freezes (`deployment_windows` settings). An emergency change may deploy outside them:
+/// routing then also requires `emergency.outside_window_role`. Empty when no window or freeze is
+/// configured for the environment.
+pub fn deployment_window(manifest: &Manifest, settings: &Settings, now: Timestamp) -> Check {
+    let change = &manifest.change;
+    let mut check = Check::default();
+    match settings.deployment_windows.status(&change.environment, now) {
+        WindowStatus::Unrestricted => {}
+        WindowStatus::Open(why) => check.evidence(why),
+        WindowStatus::Closed { message, .. } if change.emergency => check.evidence(format!(
+            "{message}; as an emergency change it also needs the approval of {}",
+            settings.emergency.outside_window_role
+        )),
+        WindowStatus::Closed { rule, message } => check.issue(Issue::new(
+            rule,
+            Severity::High,
+            message,
+            format!(
+                "deploy inside a maintenance window and outside change freezes, or raise it as an \
+                 emergency change approved by {} and {}",
+                settings.emergency.approver_role, settings.emergency.outside_window_role
+            ),
+            "change.environment",
+        )),
     }
     check
 }

@@ -7,12 +7,14 @@
 mod builder;
 pub mod catalogue;
 pub mod checks;
+pub mod infrastructure;
 mod risk;
 pub mod routing;
 mod scope;
 mod settings;
 mod settings_error;
 pub mod trust;
+pub mod windows;
 
 use tollgate_decision::{
     Decision, EvalError, PolicyMetadata, RegulatoryReference, RiskAssessment, RiskClass, Severity,
@@ -29,6 +31,7 @@ pub use settings::{
     SettingsError, WaiverSettings, category_name,
 };
 pub use trust::{TrustedFacts, TrustedSources};
+pub use windows::{DeploymentWindows, WindowStatus};
 
 /// Context of one evaluation, supplied by the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +102,23 @@ pub fn check_manifest(manifest: &Manifest) -> Result<(), EvalError> {
             return Err(EvalError::InvalidManifest(format!(
                 "`{field}`: must not be empty"
             )));
+        }
+    }
+    let resources = manifest
+        .evidence
+        .infrastructure
+        .iter()
+        .flat_map(|i| i.resources.iter());
+    for (index, resource) in resources.enumerate() {
+        for (field, value) in [
+            ("address", &resource.address),
+            ("resource_type", &resource.resource_type),
+        ] {
+            if value.trim().is_empty() {
+                return Err(EvalError::InvalidManifest(format!(
+                    "`evidence.infrastructure.resources[{index}].{field}`: must not be empty"
+                )));
+            }
         }
     }
     Ok(())
@@ -210,6 +230,8 @@ pub struct Assessment {
     pub risk: RiskAssessment,
     /// Routing and the separation-of-duties issues found while counting approvals.
     pub routing: RoutingResult,
+    /// The evaluation time, which is also the deployment time.
+    pub now: Timestamp,
 }
 
 impl Assessment {
@@ -217,7 +239,11 @@ impl Assessment {
     pub fn new(manifest: &Manifest, settings: &Settings, context: &EvaluationContext) -> Self {
         let risk = assess_risk(manifest, settings);
         let routing = route(manifest, settings, &risk, context.now);
-        Self { risk, routing }
+        Self {
+            risk,
+            routing,
+            now: context.now,
+        }
     }
 
     /// Separation-of-duties check over the recorded approvals, for the framework's SoD control;

@@ -8,7 +8,7 @@ use tollgate_decision::{
 };
 use tollgate_manifest::{IdentityMatch, Manifest, Timestamp};
 
-use crate::{Issue, Settings};
+use crate::{Issue, Settings, WindowStatus};
 
 /// Route names used in [`Routing::route`].
 pub mod route {
@@ -104,7 +104,27 @@ pub fn route(
     // automated system: a person must look at it.
     let deployer_unmatched = settings.is_production(&change.environment)
         && settings.compare_identities(&change.author, &change.deployer) == IdentityMatch::Unknown;
-    let (route, rationale, roles): (&str, String, &[String]) = if change.emergency {
+    let outside_window = matches!(
+        settings.deployment_windows.status(&change.environment, now),
+        WindowStatus::Closed { .. }
+    );
+    let emergency_roles = [
+        settings.emergency.approver_role.clone(),
+        settings.emergency.outside_window_role.clone(),
+    ];
+    let (route, rationale, roles): (&str, String, &[String]) = if change.emergency && outside_window
+    {
+        (
+            route::EMERGENCY,
+            format!(
+                "emergency change (COBIT BAI06.02) outside its deployment window: approvals from {} and {} let it proceed; the {} risk route needs retrospective approval",
+                settings.emergency.approver_role,
+                settings.emergency.outside_window_role,
+                risk.class
+            ),
+            &emergency_roles,
+        )
+    } else if change.emergency {
         (
             route::EMERGENCY,
             format!(

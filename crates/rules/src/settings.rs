@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 pub use crate::settings_error::SettingsError;
 use crate::trust::TrustedSources;
+use crate::windows::DeploymentWindows;
 use serde::{Deserialize, Serialize};
 use tollgate_manifest::{ChangeCategory, IdentityAliases, IdentityMatch, compare_identities};
 
@@ -41,6 +42,8 @@ pub struct Settings {
     pub trusted_sources: TrustedSources,
     /// How the host applies waivers to this policy's findings.
     pub waivers: WaiverSettings,
+    /// Maintenance windows and change freezes per environment; see [`DeploymentWindows`].
+    pub deployment_windows: DeploymentWindows,
 }
 
 /// How the host applies waivers to a policy's findings. The policy itself only validates these;
@@ -80,6 +83,7 @@ impl Default for Settings {
             identities: IdentityAliases::new(),
             trusted_sources: TrustedSources::default(),
             waivers: WaiverSettings::default(),
+            deployment_windows: DeploymentWindows::default(),
         }
     }
 }
@@ -200,6 +204,9 @@ pub struct EmergencySettings {
     pub approver_role: String,
     /// Days within which the retrospective approval must be obtained.
     pub retrospective_within_days: u32,
+    /// Role whose approval an emergency change also needs when it is deployed outside its
+    /// deployment window or during a change freeze.
+    pub outside_window_role: String,
 }
 
 impl Default for EmergencySettings {
@@ -207,6 +214,7 @@ impl Default for EmergencySettings {
         Self {
             approver_role: "EMERGENCY_CHANGE_MANAGER".into(),
             retrospective_within_days: 3,
+            outside_window_role: "CHANGE_ADVISORY_BOARD".into(),
         }
     }
 }
@@ -339,6 +347,13 @@ impl Settings {
                 "must be at least 1",
             ));
         }
+        if self.emergency.outside_window_role.trim().is_empty() {
+            return Err(SettingsError::new(
+                "emergency.outside_window_role",
+                "must not be empty",
+            ));
+        }
+        self.deployment_windows.validate()?;
         Ok(())
     }
 

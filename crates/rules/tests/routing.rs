@@ -25,6 +25,7 @@ fn manifest() -> Manifest {
             reason: None,
             security_impact: None,
             ticket_status: TicketStatus::Approved,
+            submitted_at: None,
             emergency: false,
             commit: None,
             pipeline_id: None,

@@ -124,6 +124,7 @@ pub(crate) fn run(args: &EvidenceArgs) -> Result<u8, Failure> {
             checkpoint_key: checkpoint.as_ref().map(|(_, k)| k.name().to_owned()),
             production_environments: args.production.clone(),
             generator: format!("tollgate {}", env!("CARGO_PKG_VERSION")),
+            catalogues: builtin_catalogues()?,
         },
     );
     let text = match args.format {
@@ -144,4 +145,24 @@ pub(crate) fn run(args: &EvidenceArgs) -> Result<u8, Failure> {
         }
         Ok(AUDIT_FAILURE)
     }
+}
+
+/// The metadata of the built-in packs: the titles and references of their controls in the report.
+fn builtin_catalogues() -> Result<Vec<tollgate_decision::PolicyMetadata>, Failure> {
+    let engine = tollgate_engine::PolicyEngine::new(
+        tollgate_engine::Limits::default(),
+        tollgate_engine::default_cache_dir(),
+    )
+    .map_err(|e| Failure::Internal(e.into()))?;
+    tollgate_engine::builtin_packs()
+        .iter()
+        .map(|pack| {
+            engine
+                .load(tollgate_engine::PolicySource::Builtin(pack))
+                .map(|policy| policy.metadata().clone())
+                .map_err(|e| {
+                    Failure::Internal(anyhow::anyhow!("built-in pack `{}`: {e}", pack.name))
+                })
+        })
+        .collect()
 }

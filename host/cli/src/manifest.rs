@@ -45,6 +45,10 @@ pub(crate) struct ManifestArgs {
     /// A change-ticket file (JSON or YAML): id, status, approvals; exported from ServiceNow or Jira.
     #[arg(long, value_name = "FILE")]
     ticket: Option<PathBuf>,
+    /// A Terraform plan as `terraform show -json plan.out` writes it: the resources it changes,
+    /// their change-tracking tags, audit trails and data stores. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    terraform_plan: Vec<PathBuf>,
     /// A partial hand-written manifest merged over the gathered facts; its values win.
     #[arg(long = "merge", value_name = "FILE")]
     merge: Option<PathBuf>,
@@ -155,6 +159,7 @@ pub(crate) fn run(args: &ManifestArgs) -> Result<u8, Failure> {
             .collect(),
         sarif: args.sarif.clone(),
         ticket: args.ticket.clone(),
+        terraform_plans: args.terraform_plan.clone(),
         partial: args.merge.clone(),
         overrides: Overrides {
             change_id: args.change_id.clone(),

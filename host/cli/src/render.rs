@@ -288,11 +288,14 @@ fn policy_section(
                 ControlStatus::NonCompliant => style.paint("non-compliant ", "31"),
                 ControlStatus::NotApplicable => style.paint("not applicable", "2"),
             };
-            let title = metadata
-                .control(&result.control_id)
-                .map(|c| c.title.as_str())
-                .unwrap_or_default();
+            let control = metadata.control(&result.control_id);
+            let title = control.map(|c| c.title.as_str()).unwrap_or_default();
             let _ = writeln!(out, "  {status}  {:<16} {title}", result.control_id);
+            if let Some(control) = control.filter(|c| !c.references.is_empty()) {
+                let refs: Vec<String> =
+                    control.references.iter().map(ToString::to_string).collect();
+                let _ = writeln!(out, "      references: {}", refs.join("; "));
+            }
             for evidence in &result.evidence {
                 let _ = writeln!(out, "      - {evidence}");
             }

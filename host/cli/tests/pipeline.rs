@@ -725,3 +725,84 @@ fn validate_junit(xml: &str) {
         .unwrap();
     assert!(validator.validate_document(&bad).is_err());
 }
+
+#[test]
+fn a_terraform_plan_is_gathered_and_gated() {
+    let pipeline = Pipeline::new();
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/terraform");
+    let gather = |plan: &str, out: &str| {
+        let plan = examples.join(plan).display().to_string();
+        let output = pipeline.tollgate(&[
+            "manifest",
+            "--base",
+            "main",
+            "--head",
+            "feature",
+            "--change-id",
+            "CHG-4120",
+            "--deployer",
+            "carol",
+            "--terraform-plan",
+            &plan,
+            "--output",
+            out,
+        ]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    std::fs::create_dir_all(pipeline.path("out")).unwrap();
+    let notes = gather("untagged-public-bucket/plan.json", "out/untagged.yaml");
+    assert!(notes.contains("aws_s3_bucket: 1 created"), "{notes}");
+    let text = std::fs::read_to_string(pipeline.path("out/untagged.yaml")).unwrap();
+    let gathered = Manifest::from_text(&text, Format::Yaml).unwrap();
+    assert_eq!(
+        gathered.provenance.kind_of("evidence.infrastructure"),
+        tollgate_manifest::SourceKind::TerraformPlan
+    );
+    let output = pipeline.tollgate(&[
+        "eval",
+        "out/untagged.yaml",
+        "--now",
+        NOW,
+        "--policy",
+        "sox",
+        "--dry-run",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(4), "{}", stdout(&output));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rules: Vec<&str> = json["policies"][0]["decision"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["control_id"] == "SOX-CC-06")
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["infra-tags-missing", "infra-tags-mismatched"]);
+
+    // Text output names the control, its title and references.
+    let output = pipeline.tollgate(&[
+        "eval",
+        "out/untagged.yaml",
+        "--now",
+        NOW,
+        "--policy",
+        "sox",
+        "--dry-run",
+    ]);
+    let text = stdout(&output);
+    assert!(
+        text.contains("SOX-CC-06        Infrastructure change tracking"),
+        "{text}"
+    );
+    assert!(
+        text.contains("references: COBIT 2019 BAI06.01; COBIT 2019 BAI06.03"),
+        "{text}"
+    );
+}

@@ -47,6 +47,7 @@ fn source_kind(kind: m::SourceKind) -> wm::SourceKind {
         m::SourceKind::Directory => wm::SourceKind::Directory,
         m::SourceKind::HandWritten => wm::SourceKind::HandWritten,
         m::SourceKind::Default => wm::SourceKind::Default,
+        m::SourceKind::TerraformPlan => wm::SourceKind::TerraformPlan,
     }
 }
 
@@ -57,6 +58,7 @@ fn change(c: &m::Change) -> wm::Change {
         reason: c.reason.clone(),
         security_impact: c.security_impact.clone(),
         ticket_status: ticket_status(c.ticket_status),
+        submitted_at: c.submitted_at.map(timestamp),
         emergency: c.emergency,
         commit: c.commit.clone(),
         pipeline_id: c.pipeline_id.clone(),
@@ -155,6 +157,48 @@ fn evidence(e: &m::Evidence) -> wm::Evidence {
             .collect(),
         test_data_removed: e.test_data_removed,
         breach_notification_procedure: e.breach_notification_procedure,
+        infrastructure: e.infrastructure.as_ref().map(infrastructure),
+    }
+}
+
+fn infrastructure(i: &m::Infrastructure) -> wm::Infrastructure {
+    wm::Infrastructure {
+        resources: i
+            .resources
+            .iter()
+            .map(|r| wm::InfrastructureResource {
+                address: r.address.clone(),
+                resource_type: r.resource_type.clone(),
+                action: match r.action {
+                    m::ResourceAction::Create => wm::ResourceAction::Create,
+                    m::ResourceAction::Update => wm::ResourceAction::Update,
+                    m::ResourceAction::Replace => wm::ResourceAction::Replace,
+                    m::ResourceAction::Delete => wm::ResourceAction::Delete,
+                },
+                tracking_tags: r.tracking_tags.as_ref().map(|t| wm::TrackingTags {
+                    change_ticket: t.change_ticket.clone(),
+                    git_commit_sha: t.git_commit_sha.clone(),
+                    approval_reference: t.approval_reference.clone(),
+                    compliance_framework: t.compliance_framework.clone(),
+                }),
+                audit_trail: r.audit_trail.map(|a| wm::AuditTrail {
+                    logging: a.logging,
+                    multi_region: a.multi_region,
+                    log_file_validation: a.log_file_validation,
+                    kms_encrypted: a.kms_encrypted,
+                }),
+                data_store: r.data_store.map(|d| wm::DataStore {
+                    kind: match d.kind {
+                        m::DataStoreKind::Bucket => wm::DataStoreKind::Bucket,
+                        m::DataStoreKind::Database => wm::DataStoreKind::Database,
+                        m::DataStoreKind::Volume => wm::DataStoreKind::Volume,
+                        m::DataStoreKind::FileSystem => wm::DataStoreKind::FileSystem,
+                    },
+                    encrypted: d.encrypted,
+                    public: d.public,
+                }),
+            })
+            .collect(),
     }
 }
 

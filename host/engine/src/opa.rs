@@ -128,10 +128,11 @@ fn dump_export(
 mod tests {
     use super::*;
 
-    /// Ceiling of a module's size. The goal is 100 KB; the modules are about 270 KB today (the
-    /// located errors of `serde_path_to_error` and `serde_json` are two thirds of the code), so this
-    /// guards against growth until they shrink.
-    const SIZE_CEILING: usize = 300 * 1024;
+    /// Ceiling of a module's size. The goal is 100 KB; the modules are about 395 KB today (the
+    /// located errors of `serde_path_to_error` and `serde_json` are two thirds of the code; jiff's
+    /// POSIX time-zone rules for deployment windows and the infrastructure-plan checks added about
+    /// 100 KB), so this guards against growth until they shrink.
+    const SIZE_CEILING: usize = 420 * 1024;
 
     #[test]
     fn every_builtin_pack_has_an_opa_module_below_the_size_ceiling() {

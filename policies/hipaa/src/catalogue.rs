@@ -52,6 +52,9 @@ pub const CATALOGUE: Catalogue = Catalogue {
                 "approval-after-evaluation",
                 "deployer-not-authorised",
                 "sod-author-deploys",
+                "data-store-public",
+                "deployment-outside-window",
+                "deployment-in-change-freeze",
                 "evidence-untrusted-source",
             ],
             relies_on: &[
@@ -59,19 +62,22 @@ pub const CATALOGUE: Catalogue = Catalogue {
                 "change.deployer",
                 "change.deployer_groups",
                 "change.approvals",
+                "evidence.infrastructure",
             ],
         },
         ControlEntry {
             id: ENCRYPTION_AT_REST,
             title: "Encryption and decryption (at rest)",
-            description: "ePHI stored by the affected systems is encrypted at rest.",
+            description: "ePHI stored by the affected systems is encrypted at rest, including \
+                          every data store the change's infrastructure plan creates or modifies.",
             references: &[cfr("164.312(a)(2)(iv)")],
             rules: &[
                 "encryption-evidence-missing",
                 "encryption-at-rest-disabled",
+                "data-store-unencrypted",
                 "evidence-untrusted-source",
             ],
-            relies_on: &["evidence.encryption"],
+            relies_on: &["evidence.encryption", "evidence.infrastructure"],
         },
         ControlEntry {
             id: ENCRYPTION_IN_TRANSIT,
@@ -88,10 +94,17 @@ pub const CATALOGUE: Catalogue = Catalogue {
         ControlEntry {
             id: AUDIT_CONTROLS,
             title: "Audit controls",
-            description: "Audit logging records activity on the systems that hold ePHI.",
+            description: "Audit logging records activity on the systems that hold ePHI, and the \
+                          change deletes no audit trail and leaves every trail it touches logging \
+                          all regions with validated, KMS-encrypted log files.",
             references: &[cfr("164.312(b)")],
-            rules: &["audit-logging-disabled", "evidence-untrusted-source"],
-            relies_on: &["evidence.audit_logging"],
+            rules: &[
+                "audit-logging-disabled",
+                "audit-trail-deleted",
+                "audit-trail-weakened",
+                "evidence-untrusted-source",
+            ],
+            relies_on: &["evidence.audit_logging", "evidence.infrastructure"],
         },
         ControlEntry {
             id: INTEGRITY,

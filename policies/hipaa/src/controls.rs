@@ -4,6 +4,7 @@
 use tollgate_decision::Severity;
 use tollgate_manifest::{Manifest, SensitiveDataKind};
 use tollgate_rules::checks::{self, KeyRotation};
+use tollgate_rules::infrastructure::{self, StoreRequirement};
 use tollgate_rules::{Assessment, Check, DecisionBuilder, Issue, Settings, SharedAccountApprovals};
 
 use crate::catalogue::{
@@ -24,17 +25,32 @@ pub fn apply(
     let access = assessment
         .approval_separation(manifest, SharedAccountApprovals::Separately)
         .and(checks::deployer_authorised(manifest, settings))
-        .and(checks::author_not_deployer(manifest, settings));
+        .and(checks::author_not_deployer(manifest, settings))
+        .and(infrastructure::data_stores(
+            manifest,
+            StoreRequirement::NotPublic,
+            "ePHI",
+        ))
+        .and(checks::deployment_window(
+            manifest,
+            settings,
+            assessment.now,
+        ));
     decision.control(ACCESS_CONTROL, access);
     decision.control(
         ENCRYPTION_AT_REST,
-        checks::encryption_at_rest(manifest, settings, KeyRotation::NotChecked),
+        checks::encryption_at_rest(manifest, settings, KeyRotation::NotChecked).and(
+            infrastructure::data_stores(manifest, StoreRequirement::Encrypted, "ePHI"),
+        ),
     );
     decision.control(
         ENCRYPTION_IN_TRANSIT,
         checks::encryption_in_transit(manifest),
     );
-    decision.control(AUDIT_CONTROLS, checks::audit_logging(manifest));
+    decision.control(
+        AUDIT_CONTROLS,
+        checks::audit_logging(manifest).and(infrastructure::audit_trails(manifest)),
+    );
     let integrity = checks::testing_evidence(manifest, settings, assessment.risk.class)
         .and(traceability(manifest, settings));
     decision.control(INTEGRITY, integrity);

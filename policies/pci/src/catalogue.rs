@@ -19,6 +19,12 @@ pub const NO_LIVE_PANS: &str = "PCI-6.5.5";
 pub const TEST_DATA_REMOVED: &str = "PCI-6.5.6";
 /// Audit logs are enabled and active.
 pub const AUDIT_LOGS: &str = "PCI-10.2.1";
+/// Audit log files are protected from modification: no audit trail is deleted or weakened.
+pub const AUDIT_LOG_PROTECTION: &str = "PCI-10.3.2";
+/// Stored account data is rendered unreadable: every changed data store is encrypted at rest.
+pub const STORED_DATA_UNREADABLE: &str = "PCI-3.5.1";
+/// Stores of cardholder data are not directly accessible from untrusted networks.
+pub const STORES_NOT_PUBLIC: &str = "PCI-1.4.4";
 
 /// Source name of every regulatory reference of this policy.
 pub const PCI_DSS: &str = "PCI DSS v4.0";
@@ -45,6 +51,8 @@ pub const CATALOGUE: Catalogue = Catalogue {
                           secure state is documented.",
             references: &[requirement("6.5.1")],
             rules: &[
+                "deployment-outside-window",
+                "deployment-in-change-freeze",
                 "change-reason-missing",
                 "security-impact-missing",
                 "ticket-rejected",
@@ -141,6 +149,34 @@ pub const CATALOGUE: Catalogue = Catalogue {
             references: &[requirement("10.2.1")],
             rules: &["audit-logging-disabled", "evidence-untrusted-source"],
             relies_on: &["evidence.audit_logging"],
+        },
+        ControlEntry {
+            id: AUDIT_LOG_PROTECTION,
+            title: "Audit logs protected from modification",
+            description: "The change's infrastructure plan deletes no audit trail, and every trail \
+                          it creates or modifies keeps logging all regions with log file \
+                          validation and KMS-encrypted log files.",
+            references: &[requirement("10.3.2")],
+            rules: &["audit-trail-deleted", "audit-trail-weakened"],
+            relies_on: &["evidence.infrastructure"],
+        },
+        ControlEntry {
+            id: STORED_DATA_UNREADABLE,
+            title: "Stored account data rendered unreadable",
+            description: "Every data store the change's infrastructure plan creates or modifies \
+                          encrypts the data at rest.",
+            references: &[requirement("3.5.1")],
+            rules: &["data-store-unencrypted"],
+            relies_on: &["evidence.infrastructure"],
+        },
+        ControlEntry {
+            id: STORES_NOT_PUBLIC,
+            title: "Cardholder data stores not reachable from untrusted networks",
+            description: "No data store the change's infrastructure plan creates or modifies is \
+                          reachable from the public internet (public ACL or public endpoint).",
+            references: &[requirement("1.4.4")],
+            rules: &["data-store-public"],
+            relies_on: &["evidence.infrastructure"],
         },
     ],
 };

@@ -7,9 +7,12 @@ use tollgate_rules::{
     Assessment, Check, DecisionBuilder, Issue, Settings, SharedAccountApprovals, checks,
 };
 
+use tollgate_rules::infrastructure::{self, StoreRequirement};
+
 use crate::catalogue::{
-    AUDIT_LOGS, CHANGE_PROCEDURES, ENVIRONMENT_SEPARATION, NO_LIVE_PANS, ROLE_SEPARATION,
-    SECURITY_TESTING, TEST_DATA_REMOVED, VULNERABILITIES,
+    AUDIT_LOG_PROTECTION, AUDIT_LOGS, CHANGE_PROCEDURES, ENVIRONMENT_SEPARATION, NO_LIVE_PANS,
+    ROLE_SEPARATION, SECURITY_TESTING, STORED_DATA_UNREADABLE, STORES_NOT_PUBLIC,
+    TEST_DATA_REMOVED, VULNERABILITIES,
 };
 
 /// Records every PCI DSS control, and the retrospective-approval obligation of an emergency change
@@ -27,7 +30,12 @@ pub fn apply(
             settings,
             assessment.risk.class,
         ))
-        .and(checks::rollback_plan(manifest));
+        .and(checks::rollback_plan(manifest))
+        .and(checks::deployment_window(
+            manifest,
+            settings,
+            assessment.now,
+        ));
     decision.control(CHANGE_PROCEDURES, change_procedures);
     decision.control(
         ENVIRONMENT_SEPARATION,
@@ -53,6 +61,21 @@ pub fn apply(
     decision.control(VULNERABILITIES, vulnerabilities_addressed(manifest));
     decision.control(SECURITY_TESTING, security_testing(manifest));
     decision.control(AUDIT_LOGS, checks::audit_logging(manifest));
+    let plan = || infrastructure::plan_gathered(manifest);
+    decision.control(
+        AUDIT_LOG_PROTECTION,
+        infrastructure::audit_trails(manifest).and(plan()),
+    );
+    decision.control(
+        STORED_DATA_UNREADABLE,
+        infrastructure::data_stores(manifest, StoreRequirement::Encrypted, "cardholder data")
+            .and(plan()),
+    );
+    decision.control(
+        STORES_NOT_PUBLIC,
+        infrastructure::data_stores(manifest, StoreRequirement::NotPublic, "cardholder data")
+            .and(plan()),
+    );
     decision.emergency_obligation(CHANGE_PROCEDURES, manifest, settings, assessment);
 }
 

@@ -11,6 +11,10 @@ pub const AUDIT_LOGGING: &str = "SOX-IT-01";
 pub const ENCRYPTION: &str = "SOX-IT-03";
 /// Production deployment is restricted to authorised, independent deployers.
 pub const DEPLOYER_AUTHORISATION: &str = "SOX-AC-02";
+/// Every infrastructure resource the change creates or modifies is tagged with its change.
+pub const CHANGE_TRACKING: &str = "SOX-CC-06";
+/// The change is deployed inside its environment's window and outside change freezes.
+pub const DEPLOYMENT_WINDOW: &str = "SOX-CC-07";
 
 const COBIT: &str = "COBIT 2019";
 const COSO_PRINCIPLE_11: ReferenceEntry = ReferenceEntry::new(
@@ -67,12 +71,49 @@ pub const CATALOGUE: Catalogue = Catalogue {
             ],
         },
         ControlEntry {
+            id: CHANGE_TRACKING,
+            title: "Infrastructure change tracking",
+            description: "Every infrastructure resource the change's plan creates or modifies \
+                          carries the ChangeTicket, GitCommitSHA, ApprovalReference and \
+                          ComplianceFramework tags, naming this change's ticket and commit, so \
+                          that each resource traces back to an approved change.",
+            references: &[
+                ReferenceEntry::new(COBIT, "BAI06.01"),
+                ReferenceEntry::new(COBIT, "BAI06.03"),
+                COSO_PRINCIPLE_11,
+                PCAOB_B29,
+            ],
+            rules: &["infra-tags-missing", "infra-tags-mismatched"],
+            relies_on: &["evidence.infrastructure"],
+        },
+        ControlEntry {
+            id: DEPLOYMENT_WINDOW,
+            title: "Deployment window and change freeze",
+            description: "A change is deployed inside a maintenance window of its environment and \
+                          outside any change freeze; an emergency change may deploy outside them \
+                          with the additional approval of the configured role.",
+            references: &[
+                ReferenceEntry::new(COBIT, "BAI06.01"),
+                ReferenceEntry::new(COBIT, "BAI06.02"),
+                COSO_PRINCIPLE_11,
+            ],
+            rules: &["deployment-outside-window", "deployment-in-change-freeze"],
+            relies_on: &["change.environment", "change.emergency"],
+        },
+        ControlEntry {
             id: AUDIT_LOGGING,
             title: "Audit log availability",
-            description: "Audit logging is enabled on the systems the change affects.",
+            description: "Audit logging is enabled on the systems the change affects, and the \
+                          change deletes no audit trail and leaves every trail it touches logging \
+                          all regions with validated, KMS-encrypted log files.",
             references: &[ReferenceEntry::new(COBIT, "DSS05.07"), COSO_PRINCIPLE_11],
-            rules: &["audit-logging-disabled", "evidence-untrusted-source"],
-            relies_on: &["evidence.audit_logging"],
+            rules: &[
+                "audit-logging-disabled",
+                "audit-trail-deleted",
+                "audit-trail-weakened",
+                "evidence-untrusted-source",
+            ],
+            relies_on: &["evidence.audit_logging", "evidence.infrastructure"],
         },
         ControlEntry {
             id: ENCRYPTION,

@@ -2,9 +2,13 @@
 
 use tollgate_manifest::Manifest;
 use tollgate_rules::checks::{self, KeyRotation};
+use tollgate_rules::infrastructure;
 use tollgate_rules::{Assessment, DecisionBuilder, Settings, SharedAccountApprovals};
 
-use crate::catalogue::{AUDIT_LOGGING, CHANGE_CONTROL, DEPLOYER_AUTHORISATION, ENCRYPTION};
+use crate::catalogue::{
+    AUDIT_LOGGING, CHANGE_CONTROL, CHANGE_TRACKING, DEPLOYER_AUTHORISATION, DEPLOYMENT_WINDOW,
+    ENCRYPTION,
+};
 
 /// Records every SOX control, and the retrospective-approval obligation of an emergency change
 /// (COBIT 2019 BAI06.02).
@@ -23,7 +27,22 @@ pub fn apply(
         ))
         .and(checks::rollback_plan(manifest));
     decision.control(CHANGE_CONTROL, change_control);
-    decision.control(AUDIT_LOGGING, checks::audit_logging(manifest));
+    decision.control(
+        CHANGE_TRACKING,
+        infrastructure::tracking_tags(manifest).and(infrastructure::plan_gathered(manifest)),
+    );
+    let mut window = checks::deployment_window(manifest, settings, assessment.now);
+    if window.evidence.is_empty() && window.issues.is_empty() {
+        window.evidence(format!(
+            "no deployment window or change freeze is configured for `{}`",
+            manifest.change.environment
+        ));
+    }
+    decision.control(DEPLOYMENT_WINDOW, window);
+    decision.control(
+        AUDIT_LOGGING,
+        checks::audit_logging(manifest).and(infrastructure::audit_trails(manifest)),
+    );
     decision.control(
         ENCRYPTION,
         checks::encryption_at_rest(manifest, settings, KeyRotation::Required),

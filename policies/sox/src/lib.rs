@@ -14,7 +14,10 @@ use tollgate_decision::{Decision, PolicyMetadata};
 use tollgate_manifest::Manifest;
 use tollgate_rules::{Assessment, DecisionBuilder, EvaluationContext, Policy, Settings};
 
-pub use catalogue::{AUDIT_LOGGING, CHANGE_CONTROL, DEPLOYER_AUTHORISATION, ENCRYPTION};
+pub use catalogue::{
+    AUDIT_LOGGING, CHANGE_CONTROL, CHANGE_TRACKING, DEPLOYER_AUTHORISATION, DEPLOYMENT_WINDOW,
+    ENCRYPTION,
+};
 
 /// The SOX policy.
 #[derive(Debug, Clone, Copy, Default)]

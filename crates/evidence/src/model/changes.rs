@@ -10,7 +10,7 @@ use tollgate_audit::DecisionRecord;
 use tollgate_audit::verify::LoggedRecord;
 use tollgate_manifest::Timestamp;
 
-use super::{RecordLink, link, round, text};
+use super::{RecordLink, hours_between, link, round, text};
 
 /// One approval, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -44,6 +44,11 @@ pub struct ChangeControlEvidence {
     pub approvals_source: String,
     /// Time of the last approval, if any.
     pub approval_time: Option<String>,
+    /// When the ticket was submitted for approval, if the manifest said so.
+    pub submitted_at: Option<String>,
+    /// Hours from submission to the last approval that satisfied a required role, when every
+    /// required role is satisfied and the submission time is known.
+    pub approval_hours: Option<f64>,
     /// Required roles.
     pub required_roles: Vec<String>,
     /// Roles still missing.
@@ -127,6 +132,8 @@ pub(super) fn change_control(r: &LoggedRecord, d: &DecisionRecord) -> ChangeCont
         ticket_status: text(manifest, &["change", "ticket_status"]).unwrap_or_default(),
         requester: text(manifest, &["change", "author"]).unwrap_or_default(),
         approval_time: approvals.iter().map(|a| a.at.clone()).max(),
+        submitted_at: text(manifest, &["change", "submitted_at"]),
+        approval_hours: approval_hours(d, &approvals),
         approvals_source: source_of(manifest, "change.approvals"),
         approvals: approvals.clone(),
         required_roles: d.required_roles.clone(),
@@ -142,6 +149,31 @@ pub(super) fn change_control(r: &LoggedRecord, d: &DecisionRecord) -> ChangeCont
         outcome: d.outcome.as_str().to_owned(),
         manifest_digest: d.manifest.digest.clone(),
     }
+}
+
+/// Hours from the ticket's submission to the last approval that satisfied a required role of any
+/// policy; `None` while a required role is missing, without a submission time, or when no human
+/// approval was required.
+fn approval_hours(d: &DecisionRecord, approvals: &[ApprovalEvidence]) -> Option<f64> {
+    if !d.missing_roles.is_empty() {
+        return None;
+    }
+    let submitted = text(&d.manifest.masked, &["change", "submitted_at"])
+        .and_then(|t| Timestamp::parse(&t).ok())?;
+    let last = d
+        .decisions
+        .iter()
+        .flat_map(|x| x.routing.required.iter())
+        .filter_map(|required| {
+            let by = required.satisfied_by.as_deref()?;
+            approvals
+                .iter()
+                .filter(|a| a.by == by && a.role == required.role)
+                .filter_map(|a| Timestamp::parse(&a.at).ok())
+                .max()
+        })
+        .max()?;
+    (last >= submitted).then(|| hours_between(submitted, last))
 }
 
 /// Where a recorded manifest's fact came from, as `kind (detail)`.

@@ -29,7 +29,9 @@ pub struct ControlSummary {
     pub policy_id: String,
     /// Control id.
     pub control_id: String,
-    /// Regulatory references seen in findings of this control.
+    /// Control title, from the policy's catalogue (`None` when no catalogue names the control).
+    pub title: Option<String>,
+    /// Regulatory references: the catalogue's, else those seen in findings of this control.
     pub references: Vec<String>,
     /// Changes evaluated.
     pub evaluated: u64,
@@ -76,6 +78,7 @@ pub(super) fn control_summaries(
                         framework: decision.framework.clone(),
                         policy_id: decision.policy_id.clone(),
                         control_id: result.control_id.clone(),
+                        title: None,
                         references: Vec::new(),
                         evaluated: 0,
                         compliant: 0,
@@ -114,7 +117,17 @@ pub(super) fn control_summaries(
     controls
         .into_values()
         .map(|mut c| {
-            c.references.sort();
+            let catalogued = options
+                .catalogues
+                .iter()
+                .find(|m| m.id == c.policy_id)
+                .and_then(|m| m.control(&c.control_id));
+            if let Some(control) = catalogued {
+                c.title = Some(control.title.clone());
+                c.references = control.references.iter().map(ToString::to_string).collect();
+            } else {
+                c.references.sort();
+            }
             c.effectiveness = ratio(c.compliant, c.compliant + c.non_compliant);
             c
         })

@@ -7,7 +7,8 @@ use serde::Serialize;
 use tollgate_audit::MarkStatus;
 
 use super::{
-    ControlSummary, DeploymentEvidence, ReportOptions, Summary, day_of, hours_between, ratio, round,
+    ChangeControlEvidence, ControlSummary, DeploymentEvidence, ReportOptions, Summary, day_of,
+    hours_between, ratio, round,
 };
 
 /// Delivery metrics: DORA's deployment frequency, lead time for changes and change failure rate,
@@ -29,6 +30,12 @@ pub struct Metrics {
     pub lead_time_median_hours: Option<f64>,
     /// Mean lead time in hours, if any.
     pub lead_time_mean_hours: Option<f64>,
+    /// Changes whose approval time is known (ticket submitted → last required approval).
+    pub approval_time_changes: u64,
+    /// Median approval time in hours, if any.
+    pub approval_time_median_hours: Option<f64>,
+    /// 90th percentile (nearest rank) of the approval time in hours, if any.
+    pub approval_time_p90_hours: Option<f64>,
     /// Deployments marked failed or rolled back.
     pub failed_deployments: u64,
     /// Failed share of the deployments, if any.
@@ -41,6 +48,7 @@ pub struct Metrics {
 
 pub(super) fn metrics(
     deployments: &[DeploymentEvidence],
+    change_control: &[ChangeControlEvidence],
     controls: &[ControlSummary],
     summary: &Summary,
     options: &ReportOptions,
@@ -57,14 +65,12 @@ pub(super) fn metrics(
         .filter_map(|d| d.lead_time_hours)
         .collect();
     leads.sort_by(f64::total_cmp);
-    let median = (!leads.is_empty()).then(|| {
-        let mid = leads.len() / 2;
-        if leads.len().is_multiple_of(2) {
-            round((leads[mid - 1] + leads[mid]) / 2.0)
-        } else {
-            leads[mid]
-        }
-    });
+    let lead_median = median(&leads);
+    let mut approvals: Vec<f64> = change_control
+        .iter()
+        .filter_map(|c| c.approval_hours)
+        .collect();
+    approvals.sort_by(f64::total_cmp);
     #[expect(clippy::cast_precision_loss, reason = "counts of records")]
     let mean = (!leads.is_empty()).then(|| round(leads.iter().sum::<f64>() / leads.len() as f64));
     let failed = deployments
@@ -79,8 +85,11 @@ pub(super) fn metrics(
         deployment_frequency_per_day: round(count / period_days),
         deployment_frequency_per_week: round(count / period_days * 7.0),
         deployments_by_day: by_day.into_iter().collect(),
-        lead_time_median_hours: median,
+        lead_time_median_hours: lead_median,
         lead_time_mean_hours: mean,
+        approval_time_changes: approvals.len() as u64,
+        approval_time_median_hours: median(&approvals),
+        approval_time_p90_hours: percentile(&approvals, 90),
         failed_deployments: failed,
         change_failure_rate: ratio(failed, deployments.len() as u64),
         control_effectiveness: ratio(compliant, compliant + non_compliant),
@@ -88,5 +97,36 @@ pub(super) fn metrics(
             summary.denied_decisions + summary.needs_approval_decisions,
             summary.decisions,
         ),
+    }
+}
+
+/// The median of sorted values.
+fn median(sorted: &[f64]) -> Option<f64> {
+    let mid = sorted.len() / 2;
+    match sorted.len() {
+        0 => None,
+        n if n.is_multiple_of(2) => Some(round((sorted[mid - 1] + sorted[mid]) / 2.0)),
+        _ => Some(sorted[mid]),
+    }
+}
+
+/// The `p`th percentile of sorted values by the nearest-rank method.
+fn percentile(sorted: &[f64], p: usize) -> Option<f64> {
+    let rank = (sorted.len() * p).div_ceil(100).max(1);
+    sorted.get(rank - 1).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_and_nearest_rank_percentile() {
+        let values: Vec<f64> = (1..=10).map(f64::from).collect();
+        assert_eq!(median(&values), Some(5.5));
+        assert_eq!(percentile(&values, 90), Some(9.0));
+        assert_eq!(percentile(&[2.0], 90), Some(2.0));
+        assert_eq!(median(&[]), None);
+        assert_eq!(percentile(&[], 90), None);
     }
 }

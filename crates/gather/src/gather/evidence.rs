@@ -4,7 +4,8 @@
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
-use tollgate_manifest::{DataClass, SensitiveDataKind, SourceKind};
+use tollgate_manifest::{DataClass, Infrastructure, SensitiveDataKind, SourceKind};
+use tollgate_terraform::Plan;
 
 use super::facts::source;
 
@@ -112,6 +113,52 @@ impl Gathering<'_> {
                 scan.ignored
             ));
         }
+        Ok(())
+    }
+
+    /// Terraform plans: the resources they change, with tags, audit trails and data stores. A
+    /// plan committed to the repository under change counts as hand-written.
+    pub(super) fn terraform_plans(&mut self, repo: &Repository) -> Result<(), GatherError> {
+        let request = self.request;
+        if request.terraform_plans.is_empty() {
+            return Ok(());
+        }
+        let mut resources = Vec::new();
+        let mut origins = Vec::new();
+        for path in &request.terraform_plans {
+            let origin = path.display().to_string();
+            let text = read(path, "Terraform plan")?;
+            let plan = Plan::parse(&text).map_err(|source| GatherError::Plan {
+                path: origin.clone(),
+                source,
+            })?;
+            let summary = plan.summary();
+            self.notes.push(if summary.is_empty() {
+                format!("Terraform plan `{origin}` changes no resource")
+            } else {
+                format!("Terraform plan `{origin}`: {}", summary.join("; "))
+            });
+            resources.extend(plan.infrastructure.resources);
+            origins.push(origin);
+        }
+        let paths: Vec<&Path> = request
+            .terraform_plans
+            .iter()
+            .map(PathBuf::as_path)
+            .collect();
+        let infrastructure = Infrastructure { resources };
+        self.facts.set(
+            "evidence",
+            "infrastructure",
+            serde_json::to_value(&infrastructure)
+                .map_err(|e| GatherError::Internal(e.to_string()))?,
+            Self::evidence_file_source(
+                repo,
+                &paths,
+                SourceKind::TerraformPlan,
+                origins.join(", "),
+            )?,
+        );
         Ok(())
     }
 

@@ -82,6 +82,8 @@ pub struct GatherRequest {
     pub sarif: Vec<PathBuf>,
     /// The change-ticket file.
     pub ticket: Option<PathBuf>,
+    /// Terraform plans (`terraform show -json`); their resources are concatenated.
+    pub terraform_plans: Vec<PathBuf>,
     /// A partial hand-written manifest merged on top.
     pub partial: Option<PathBuf>,
     /// Explicit values.

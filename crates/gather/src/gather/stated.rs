@@ -91,6 +91,14 @@ impl Gathering<'_> {
         if let Some(title) = ticket.title {
             facts.set("change", "title", json!(title), source.clone());
         }
+        if let Some(submitted) = ticket.submitted_at {
+            facts.set(
+                "change",
+                "submitted_at",
+                json!(submitted.to_string()),
+                source.clone(),
+            );
+        }
         if let Some(emergency) = ticket.emergency {
             facts.set("change", "emergency", json!(emergency), source.clone());
         }
