@@ -60,7 +60,7 @@ fn main() -> Result<(), BoxError> {
     let native_sox = &natives[0];
     let rego_input = || rego_input(&manifest_json, None, NOW);
     let parsed_input = rego_input()?;
-    let mut rows: Vec<(&str, Box<dyn FnMut()>)> = vec![
+    let mut rows: Vec<(&str, Box<dyn FnMut() + '_>)> = vec![
         (
             "3 packs native",
             Box::new(|| {
@@ -183,7 +183,7 @@ fn load(engine: &PolicyEngine, isolation: Isolation) -> Result<Vec<LoadedPolicy>
 /// Runs every row for about `per_round` in each of `rounds` rounds, rows interleaved, and returns
 /// the median time per call of each row, in µs.
 fn interleaved(
-    rows: &mut [(&str, Box<dyn FnMut()>)],
+    rows: &mut [(&str, Box<dyn FnMut() + '_>)],
     rounds: usize,
     per_round: Duration,
 ) -> Vec<f64> {
@@ -233,6 +233,20 @@ fn rego_input(manifest_json: &str, settings: Option<&str>, now: &str) -> Result<
     Ok(Value::from_json_str(&json)?)
 }
 
+/// Every rule of the Rego package that is defined for an input, to see which one is not.
+fn rego_package(input: Value) -> String {
+    let mut engine = regorus::Engine::new();
+    let root = workspace_root();
+    if let Err(e) = engine.add_policy_from_file(root.join(REGO_POLICY)) {
+        return e.to_string();
+    }
+    engine.set_input(input);
+    match engine.eval_query("data.tollgate.sox".to_owned(), false) {
+        Ok(results) => serde_json::to_string(&results).unwrap_or_else(|e| e.to_string()),
+        Err(e) => e.to_string(),
+    }
+}
+
 /// What both engines must agree on: the error, or the outcome, risk, route, required and
 /// missing roles and findings (`rule@control`).
 #[derive(Debug, Deserialize)]
@@ -249,8 +263,9 @@ struct Summary {
     missing_roles: Vec<String>,
     #[serde(default)]
     findings: Vec<String>,
-    #[serde(default)]
-    fields: Vec<String>,
+    /// The settings fields Rego finds invalid (not compared: the component names one).
+    #[serde(default, rename = "fields")]
+    _fields: Vec<String>,
 }
 
 impl Summary {
@@ -287,7 +302,7 @@ impl Summary {
                 .map(str::to_owned)
                 .collect(),
             findings,
-            fields: Vec::new(),
+            _fields: Vec::new(),
         })
     }
 
@@ -301,7 +316,7 @@ impl Summary {
             required_roles: Vec::new(),
             missing_roles: Vec::new(),
             findings: Vec::new(),
-            fields: Vec::new(),
+            _fields: Vec::new(),
         }
     }
 
@@ -336,9 +351,14 @@ fn check_agreement(sox: &LoadedPolicy, rego: &CompiledPolicy) -> Result<usize, B
             case.settings.as_ref().map(|_| settings.as_str()),
             &case.now.to_string(),
         )?;
-        let output = rego.eval_with_input(input)?.to_json_str()?;
-        let rego_summary: Summary = serde_json::from_str(&output)
-            .map_err(|e| format!("{}: regorus answered `{output}`: {e}", file.display()))?;
+        let output = rego.eval_with_input(input.clone())?.to_json_str()?;
+        let rego_summary: Summary = serde_json::from_str(&output).map_err(|e| {
+            format!(
+                "{}: regorus answered `{output}`: {e}; the package's defined rules: {}",
+                file.display(),
+                rego_package(input)
+            )
+        })?;
         if !component.agrees_with(&rego_summary) {
             disagreements.push(format!(
                 "{}:\n  component {component:?}\n  regorus   {rego_summary:?}",

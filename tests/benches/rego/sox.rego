@@ -16,9 +16,9 @@ change := manifest.change
 
 evidence := manifest.evidence
 
-given := input.settings if is_object(input.settings)
-
-else := {}
+given := input.settings if {
+	is_object(input.settings)
+} else := {}
 
 # Settings ------------------------------------------------------------------------------------
 
@@ -59,13 +59,13 @@ default_settings := {
 
 sections := {"risk", "category_classes", "approvers", "required_tests", "emergency", "trusted_sources", "waivers"}
 
-settings[key] := object.union(default, object.get(given, key, {})) if {
-	some key, default in default_settings
+settings[key] := object.union(base, object.get(given, key, {})) if {
+	some key, base in default_settings
 	key in sections
 }
 
-settings[key] := object.get(given, key, default) if {
-	some key, default in default_settings
+settings[key] := object.get(given, key, base) if {
+	some key, base in default_settings
 	not key in sections
 }
 
@@ -112,17 +112,17 @@ guardable(field, kinds) if {
 	count(kinds) > 0
 }
 
-has_key(object, key) if {
-	_ = object[key]
+has_key(obj, key) if {
+	_ = obj[key]
 }
 
 # Trusted sources: an untrusted fact is decided as if absent --------------------------------------
 
 provenance := object.get(manifest, "provenance", {})
 
-source_kind(fact) := provenance[fact].kind
-
-else := "unrecorded"
+source_kind(field) := kind if {
+	kind := provenance[field].kind
+} else := "unrecorded"
 
 untrusted contains field if {
 	some field, kinds in settings.trusted_sources
@@ -132,9 +132,7 @@ untrusted contains field if {
 fact(field, value) := absent if {
 	field in untrusted
 	absent := disregarded[field]
-}
-
-else := value
+} else := value
 
 disregarded := {
 	"change.ticket_status": "draft", "change.approvals": [], "change.deployer_groups": [],
@@ -170,15 +168,13 @@ normalise(identity) := lower(trim_space(identity))
 canonical(identity) := normalise(target) if {
 	some alias, target in settings.identities
 	normalise(alias) == normalise(identity)
-}
-
-else := normalise(identity)
+} else := normalise(identity)
 
 compare(a, b) := compare_canonical(canonical(a), canonical(b))
 
-compare_canonical(a, b) := "same" if a == b
-
-else := "unknown" if {
+compare_canonical(a, b) := "same" if {
+	a == b
+} else := "unknown" if {
 	a == ""
 } else := "unknown" if {
 	b == ""
@@ -199,15 +195,23 @@ shared_account(identity) if {
 
 production if change.environment in settings.production_environments
 
-points(condition, weight) := weight if condition == true
+points(condition, weight) := weight if {
+	condition == true
+} else := 0
 
-else := 0
+is_production := true if {
+	production
+} else := false
+
+large_change := true if {
+	object.get(change, "lines_changed", 0) > settings.risk.large_change_lines
+} else := false
 
 raw_score := sum([
-	points(production, settings.risk.production),
+	points(is_production, settings.risk.production),
 	points(object.get(change, "includes_schema_changes", false), settings.risk.schema_changes),
 	points(object.get(change, "touches_security_components", false), settings.risk.security_components),
-	points(object.get(change, "lines_changed", 0) > settings.risk.large_change_lines, settings.risk.large_change),
+	points(large_change, settings.risk.large_change),
 	object.get(change, "historical_failure_rate", 0) * settings.risk.historical_failure_rate_weight,
 ])
 
@@ -217,11 +221,11 @@ rank := {"low": 1, "medium": 2, "high": 3}
 
 class_of := {1: "low", 2: "medium", 3: "high"}
 
-score_rank := 3 if score >= settings.risk.high_threshold
-
-else := 2 if score >= settings.risk.medium_threshold
-
-else := 1
+score_rank := 3 if {
+	score >= settings.risk.high_threshold
+} else := 2 if {
+	score >= settings.risk.medium_threshold
+} else := 1
 
 category_ranks contains rank[class] if {
 	some category in object.get(change, "categories", [])
@@ -253,9 +257,9 @@ deployer_unmatched if {
 
 emergency := object.get(change, "emergency", false)
 
-route := "emergency" if emergency
-
-else := "single-approver" if {
+route := "emergency" if {
+	emergency
+} else := "single-approver" if {
 	risk_class == "low"
 	automated_checks_passed
 	deployer_unmatched
@@ -266,13 +270,13 @@ else := "single-approver" if {
 	risk_class != "high"
 } else := "multiple-approvers"
 
-roles := [settings.emergency.approver_role] if emergency
-
-else := [] if route == "automated"
-
-else := settings.approvers.low_fallback if risk_class == "low"
-
-else := settings.approvers[risk_class]
+roles := [settings.emergency.approver_role] if {
+	emergency
+} else := [] if {
+	route == "automated"
+} else := settings.approvers.low_fallback if {
+	risk_class == "low"
+} else := settings.approvers[risk_class]
 
 # Why each recorded approval counts or not, in the order the SOX pack checks.
 approval_status(approval) := "sod-self-approval" if {
@@ -299,9 +303,9 @@ options(r) := {-1} | {i |
 	some i, approval in approvals
 	statuses[i] == "eligible"
 	approval.role == roles[r]
-} if r < count(roles)
-
-else := {-1}
+} if {
+	r < count(roles)
+} else := {-1}
 
 assignments contains [a0, a1, a2, a3] if {
 	some a0 in options(0)
