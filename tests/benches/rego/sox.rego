@@ -170,7 +170,16 @@ canonical(identity) := normalise(target) if {
 	normalise(alias) == normalise(identity)
 } else := normalise(identity)
 
-compare(a, b) := compare_canonical(canonical(a), canonical(b))
+# Identities resolved once (rules are evaluated once per input; functions on every call).
+author_id := canonical(change.author)
+
+deployer_id := canonical(change.deployer)
+
+approver_ids := [canonical(approval.by) | some approval in approvals]
+
+shared_ids := {canonical(account) | some account in settings.shared_accounts}
+
+author_vs_deployer := compare_canonical(author_id, deployer_id)
 
 compare_canonical(a, b) := "same" if {
 	a == b
@@ -186,9 +195,9 @@ compare_canonical(a, b) := "same" if {
 	split(b, "@")[0] == a
 } else := "unknown"
 
-shared_account(identity) if {
-	some account in settings.shared_accounts
-	compare(account, identity) == "same"
+shared_account(id) if {
+	some account in shared_ids
+	compare_canonical(account, id) == "same"
 }
 
 # Risk --------------------------------------------------------------------------------------------
@@ -252,7 +261,7 @@ automated_checks_passed if {
 
 deployer_unmatched if {
 	production
-	compare(change.author, change.deployer) == "unknown"
+	author_vs_deployer == "unknown"
 }
 
 emergency := object.get(change, "emergency", false)
@@ -279,23 +288,23 @@ roles := [settings.emergency.approver_role] if {
 } else := settings.approvers[risk_class]
 
 # Why each recorded approval counts or not, in the order the SOX pack checks.
-approval_status(approval) := "sod-self-approval" if {
-	compare(approval.by, change.author) == "same"
+approval_status(i, approval) := "sod-self-approval" if {
+	compare_canonical(approver_ids[i], author_id) == "same"
 } else := "sod-deployer-approval" if {
-	compare(approval.by, change.deployer) == "same"
+	compare_canonical(approver_ids[i], deployer_id) == "same"
 } else := "approval-by-shared-account" if {
-	shared_account(approval.by)
+	shared_account(approver_ids[i])
 } else := "sod-identity-unmatched" if {
-	compare(approval.by, change.author) == "unknown"
+	compare_canonical(approver_ids[i], author_id) == "unknown"
 } else := "sod-identity-unmatched" if {
-	compare(approval.by, change.deployer) == "unknown"
+	compare_canonical(approver_ids[i], deployer_id) == "unknown"
 } else := "approval-after-evaluation" if {
 	time.parse_rfc3339_ns(approval.at) > time.parse_rfc3339_ns(input.now)
 } else := "role-not-required" if {
 	not approval.role in roles
 } else := "eligible"
 
-statuses := [approval_status(approval) | some approval in approvals]
+statuses := [approval_status(i, approval) | some i, approval in approvals]
 
 # Approvals assigned to roles so that each person counts once: roles are satisfied greedily in
 # order, each keeping those before it satisfied (as the augmenting-path matching of the pack).
@@ -327,7 +336,13 @@ same_person(i, x, j, y) if {
 	i < j
 	x >= 0
 	y >= 0
-	compare(approvals[x].by, approvals[y].by) != "different"
+	not [x, y] in different_people
+}
+
+different_people contains [x, y] if {
+	some x, a in approver_ids
+	some y, b in approver_ids
+	compare_canonical(a, b) == "different"
 }
 
 kept(earlier, _) if earlier == false
@@ -450,12 +465,12 @@ findings contains finding("sod-identity-unmatched", deployment_access) if deploy
 
 findings contains finding("sod-author-deploys", deployment_access) if {
 	production
-	compare(change.author, change.deployer) == "same"
+	author_vs_deployer == "same"
 }
 
 findings contains finding("deployer-shared-account", deployment_access) if {
 	production
-	shared_account(change.deployer)
+	shared_account(deployer_id)
 }
 
 relies_on := {
