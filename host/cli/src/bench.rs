@@ -1,7 +1,7 @@
 //! `tollgate bench`: times policies on a manifest, like `kwctl bench`: each policy's load (compiled,
 //! or read from the cache), then many evaluations in the sandboxed engine, with statistics per call.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
@@ -75,7 +75,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<u8, Failure> {
         None => Timestamp::now(),
     };
     let manifest = read_manifest(&args.manifest)?;
-    let settings = read_settings(args.settings.as_ref())?;
+    let settings = read_settings(args.settings.as_deref())?;
     let names = if args.policies.is_empty() {
         tollgate_engine::builtin_packs()
             .iter()
@@ -126,7 +126,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<u8, Failure> {
     Ok(exit::APPROVED)
 }
 
-fn read_manifest(path: &PathBuf) -> Result<Manifest, Failure> {
+fn read_manifest(path: &Path) -> Result<Manifest, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::Invalid(anyhow!("cannot read `{}`: {e}", path.display())))?;
     Manifest::from_text(&text, Format::detect(Some(path), &text))
@@ -134,7 +134,7 @@ fn read_manifest(path: &PathBuf) -> Result<Manifest, Failure> {
 }
 
 fn read_settings(
-    path: Option<&PathBuf>,
+    path: Option<&Path>,
 ) -> Result<std::collections::BTreeMap<String, serde_json::Value>, Failure> {
     let Some(path) = path else {
         return Ok(std::collections::BTreeMap::new());
@@ -174,12 +174,7 @@ fn time(
     calls.sort_by(f64::total_cmp);
     let at = |fraction: f64| {
         let last = calls.len().saturating_sub(1);
-        #[expect(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            clippy::cast_precision_loss,
-            reason = "an index within the sample, rounded"
-        )]
+        // An index within the sample, rounded.
         let index = ((last as f64) * fraction).round() as usize;
         calls.get(index.min(last)).copied().unwrap_or(f64::NAN)
     };
