@@ -350,15 +350,40 @@ pub(crate) fn pipeline_options(
 
 /// The candidates of a pipeline, under `trust`: a policy that cannot be loaded, or is refused by
 /// the trust (unsigned, altered, untrusted), is a failure of every decision.
+/// Loads the policies in parallel, one thread each (compilation on a cold cache, reading and
+/// checking cached compilations otherwise), in the order given.
 pub(crate) fn candidates(
     engine: &PolicyEngine,
     sources: Vec<PolicySource>,
     trust: &crate::policy_trust::Trust,
 ) -> Vec<Candidate> {
-    sources
-        .into_iter()
-        .map(|source| trust.load(engine, source))
-        .collect()
+    if sources.len() < 2 {
+        return sources
+            .into_iter()
+            .map(|source| trust.load(engine, source))
+            .collect();
+    }
+    std::thread::scope(|scope| {
+        let loading: Vec<_> = sources
+            .into_iter()
+            .map(|source| {
+                let name = source.name();
+                let handle = scope.spawn(move || trust.load(engine, source));
+                (name, handle)
+            })
+            .collect();
+        loading
+            .into_iter()
+            .map(|(name, handle)| {
+                handle.join().unwrap_or_else(|_| {
+                    Candidate::Failed(tollgate_pipeline::PolicyError::load(
+                        &name,
+                        "loading the policy panicked",
+                    ))
+                })
+            })
+            .collect()
+    })
 }
 
 /// Loads the policies into a pipeline; a policy that cannot be loaded is a failure of every

@@ -5,6 +5,7 @@
 
 mod audit;
 mod audit_read;
+mod bench;
 mod eval;
 mod evidence;
 mod inspect;
@@ -88,6 +89,8 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// Runs golden case files against a policy (built-in or a component file), like `opa test`.
     Test(test_cases::TestArgs),
+    /// Times policies on a manifest: load, then many evaluations, with statistics per call.
+    Bench(Box<bench::BenchArgs>),
 }
 
 /// Output format.
@@ -209,6 +212,7 @@ fn run() -> u8 {
         Command::Validate(args) => validate::run(&args),
         Command::Policy { action } => policy_trust::run(&action),
         Command::Test(args) => test_cases::run(&args),
+        Command::Bench(args) => bench::run(&args),
         Command::Schema => {
             render::emit(&tollgate_manifest::Manifest::json_schema());
             Ok(exit::APPROVED)

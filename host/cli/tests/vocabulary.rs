@@ -285,3 +285,61 @@ fn tollgate_test_runs_golden_cases_against_any_policy() {
     }
     assert_eq!(records(&log), 0, "tests record nothing");
 }
+
+#[test]
+fn tollgate_bench_times_any_policy_on_any_manifest() {
+    let scratch = tempfile::tempdir().unwrap();
+    let log = scratch.path().join("audit.log");
+    let manifest = example("schema-and-security-three-approvers.yaml");
+    let output = tollgate(&log)
+        .args([
+            "bench",
+            "--iterations",
+            "5",
+            "--format",
+            "json",
+            "--now",
+            "2026-06-01",
+        ])
+        .args(["--policy", "SOX,pci", "--isolation", "reused"])
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let timings: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let timings = timings.as_array().unwrap();
+    assert_eq!(timings.len(), 2);
+    assert_eq!(timings[0]["policy"], "sox");
+    assert_eq!(timings[1]["policy"], "pci");
+    for timing in timings {
+        assert_eq!(timing["iterations"], 5);
+        assert!(timing["outcome"].is_string(), "{timing}");
+        assert!(timing["p50_us"].as_f64().unwrap() > 0.0, "{timing}");
+    }
+    tollgate(&log)
+        .args(["bench", "--iterations", "3"])
+        .arg(&manifest)
+        .assert()
+        .success()
+        .stdout(contains("all 3 policies: "))
+        .stdout(contains("fresh instance per evaluation"));
+    // A policy that fails to evaluate is a policy failure, never a timing.
+    tollgate(&log)
+        .args([
+            "bench",
+            "--iterations",
+            "3",
+            "--policy",
+            common::fixtures::TRAP,
+        ])
+        .arg(&manifest)
+        .assert()
+        .code(5)
+        .stderr(contains("trapped"));
+    tollgate(&log)
+        .args(["bench", "--iterations", "0"])
+        .arg(&manifest)
+        .assert()
+        .code(2);
+    assert_eq!(records(&log), 0, "a benchmark records nothing");
+}

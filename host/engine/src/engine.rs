@@ -118,6 +118,10 @@ fn config(limits: &Limits) -> Result<Config, HostError> {
         .concurrency_support(false)
         .epoch_interruption(true)
         .max_wasm_stack(limits.max_wasm_stack)
+        // No map from machine code back to wasm offsets: traps are still classified (by their
+        // trap code), and compiled components shrink by about a third, which a warm start reads
+        // and checksums whole.
+        .generate_address_map(false)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     Ok(config)
 }

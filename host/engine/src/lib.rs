@@ -3,7 +3,7 @@
 //! [`LoadedPolicy`] is a [`tollgate_pipeline::Evaluator`].
 //!
 //! Policies import nothing: the linker is empty. Every call runs in a fresh store instantiated from
-//! a pre-instantiated component, under an epoch deadline, a memory limit and a stack limit; a trap,
+//! a pre-instantiated component (unless a policy is set to reuse instances, [`Isolation`]), under an epoch deadline, a memory limit and a stack limit; a trap,
 //! timeout or limit is a [`PolicyFailure`] of that policy, never an approval. Compiled components
 //! are cached on disk, keyed by digest and engine.
 
@@ -19,7 +19,9 @@ pub use cache::{CACHE_DIR_ENV, default_cache_dir};
 pub use engine::{Limits, PolicyEngine};
 pub use error::HostError;
 pub use opa::{OpaError, OpaInfo, OpaModule, inspect_opa, opa_module, opa_modules};
-pub use policy::{BuiltinPack, ItemInfo, LoadedPolicy, PolicySource, builtin_pack, builtin_packs};
+pub use policy::{
+    BuiltinPack, Isolation, ItemInfo, LoadedPolicy, PolicySource, builtin_pack, builtin_packs,
+};
 pub use tollgate_pipeline::{PolicyFailure, Resource};
 
 /// Paths of the hostile fixture components (spinning, memory bomb, trap, stack overflow,

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use sha2::{Digest, Sha256};
 use tollgate_decision::{Decision, PolicyMetadata};
@@ -93,7 +93,22 @@ impl fmt::Display for ItemInfo {
     }
 }
 
-/// A compiled, pre-instantiated policy with its metadata. Every call runs in a fresh store.
+/// How the instances that run a policy's calls are isolated from each other.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Isolation {
+    /// Every call runs in a fresh store and instance: nothing a call leaves in the policy's memory
+    /// is seen by the next. The default.
+    #[default]
+    Fresh,
+    /// An instance is kept between calls (one per concurrent caller) and reset before each: a new
+    /// deadline, cleared limit records, and an instance whose call failed is never used again. What
+    /// a call leaves in the policy's linear memory is seen by the next call, so this is only for
+    /// policies trusted to be pure functions of their input (the built-in packs, benchmarks).
+    Reused,
+}
+
+/// A compiled, pre-instantiated policy with its metadata. By default every call runs in a fresh
+/// store ([`Isolation::Fresh`]).
 pub struct LoadedPolicy {
     runner: Runner,
     metadata: PolicyMetadata,
@@ -168,6 +183,8 @@ impl PolicyEngine {
         let runner = Runner {
             runtime: Arc::clone(&self.runtime),
             pre,
+            isolation: Isolation::Fresh,
+            idle: Mutex::new(Vec::new()),
         };
         let metadata = runner
             .call(|store, p| p.call_metadata(store))
@@ -296,6 +313,17 @@ impl LoadedPolicy {
         self.size
     }
 
+    /// How calls are isolated from each other.
+    pub fn isolation(&self) -> Isolation {
+        self.runner.isolation
+    }
+
+    /// Sets how calls are isolated from each other; instances kept for reuse are dropped.
+    pub fn set_isolation(&mut self, isolation: Isolation) {
+        self.runner.isolation = isolation;
+        self.runner.idle_instances().clear();
+    }
+
     /// Whether the compiled component came from the disk cache.
     pub fn loaded_from_cache(&self) -> bool {
         self.from_cache
@@ -340,33 +368,80 @@ impl LoadedPolicy {
     }
 }
 
-/// Runs calls of one pre-instantiated component, each in a fresh store.
+/// Runs calls of one pre-instantiated component, each in a fresh store unless instances are
+/// reused.
 struct Runner {
     runtime: Arc<Runtime>,
     pre: PolicyPre<StoreState>,
+    isolation: Isolation,
+    /// Instances kept for [`Isolation::Reused`], each in its own store.
+    idle: Mutex<Vec<Instance>>,
+}
+
+/// An instance and its store.
+struct Instance {
+    store: Store<StoreState>,
+    policy: Policy,
 }
 
 impl Runner {
-    /// Runs `f` on a fresh instance in a fresh store, under the engine's limits.
+    /// Runs `f` under the engine's limits, on a fresh instance in a fresh store, or on a kept one
+    /// after resetting it ([`Isolation::Reused`]).
     fn call<R>(
         &self,
         f: impl FnOnce(&mut Store<StoreState>, &Policy) -> wasmtime::Result<R>,
     ) -> Result<R, PolicyFailure> {
-        let limits = &self.runtime.limits;
+        let kept = match self.isolation {
+            Isolation::Fresh => None,
+            Isolation::Reused => self.idle_instances().pop(),
+        };
+        let mut instance = match kept {
+            Some(mut instance) => {
+                self.reset(&mut instance.store);
+                instance
+            }
+            None => {
+                let mut store = self.new_store();
+                match self.pre.instantiate(&mut store) {
+                    Ok(policy) => Instance { store, policy },
+                    Err(error) => return Err(self.classify(&store, &error)),
+                }
+            }
+        };
+        match f(&mut instance.store, &instance.policy) {
+            Ok(result) => {
+                if self.isolation == Isolation::Reused {
+                    self.idle_instances().push(instance);
+                }
+                Ok(result)
+            }
+            Err(error) => Err(self.classify(&instance.store, &error)),
+        }
+    }
+
+    fn new_store(&self) -> Store<StoreState> {
         let mut store = Store::new(
             &self.runtime.engine,
             StoreState {
-                limiter: Limiter::new(limits),
+                limiter: Limiter::new(&self.runtime.limits),
             },
         );
         store.limiter(|state| &mut state.limiter);
-        store.set_epoch_deadline(limits.deadline_ticks());
         store.epoch_deadline_trap();
-        let result = self
-            .pre
-            .instantiate(&mut store)
-            .and_then(|policy| f(&mut store, &policy));
-        result.map_err(|error| self.classify(&store, &error))
+        self.reset(&mut store);
+        store
+    }
+
+    /// What every call starts with: a whole deadline and no limit recorded as hit.
+    fn reset(&self, store: &mut Store<StoreState>) {
+        store.data_mut().limiter.exceeded = None;
+        store.set_epoch_deadline(self.runtime.limits.deadline_ticks());
+    }
+
+    fn idle_instances(&self) -> std::sync::MutexGuard<'_, Vec<Instance>> {
+        // A panic while the lock was held cannot leave the list inconsistent: it is only pushed
+        // to and popped from.
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn classify(&self, store: &Store<StoreState>, error: &wasmtime::Error) -> PolicyFailure {

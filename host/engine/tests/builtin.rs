@@ -58,3 +58,26 @@ fn invalid_settings_are_an_eval_error() {
         .unwrap_err();
     assert!(failure.is_invalid_settings(), "{failure:?}");
 }
+
+#[test]
+fn reused_instances_decide_as_fresh_ones() {
+    for pack in builtin_packs() {
+        let fresh = engine().load(PolicySource::Builtin(pack)).expect("loads");
+        let mut reused = engine().load(PolicySource::Builtin(pack)).expect("loads");
+        reused.set_isolation(tollgate_engine::Isolation::Reused);
+        assert_eq!(reused.isolation(), tollgate_engine::Isolation::Reused);
+        let expected = fresh.evaluate(&manifest(), "", now()).expect("decides");
+        for _ in 0..3 {
+            assert_eq!(
+                reused.evaluate(&manifest(), "", now()).expect("decides"),
+                expected
+            );
+            assert!(
+                reused
+                    .evaluate(&manifest(), r#"{"no_such_setting": 1}"#, now())
+                    .unwrap_err()
+                    .is_invalid_settings()
+            );
+        }
+    }
+}

@@ -211,3 +211,22 @@ fn a_policy_outliving_its_engine_still_times_out() {
         }
     );
 }
+
+#[test]
+fn reused_instances_keep_every_limit_and_are_dropped_after_a_failure() {
+    for (path, kind) in [
+        (fixtures::SPIN, "timeout"),
+        (fixtures::TRAP, "trap"),
+        (fixtures::STACK_OVERFLOW, "resource_limit"),
+    ] {
+        let mut policy = fixture(path);
+        policy.set_isolation(tollgate_engine::Isolation::Reused);
+        for round in 0..3 {
+            let failure = policy.evaluate(&manifest(), "", now()).unwrap_err();
+            assert_eq!(failure.kind(), kind, "{path}, call {round}: {failure:?}");
+        }
+        policy
+            .validate_settings("")
+            .expect("a fresh instance after the failures");
+    }
+}
