@@ -33,6 +33,9 @@ use tollgate_rules::EvaluationContext;
 
 type BoxError = Box<dyn Error>;
 
+/// A named row of the table: one decision per call.
+type Row<'a> = (&'static str, Box<dyn FnMut() + 'a>);
+
 const MANIFEST: &str = "examples/manifests/schema-and-security-three-approvers.yaml";
 const NOW: &str = "2026-06-01T00:00:00Z";
 const REGO_POLICY: &str = "tests/benches/rego/sox.rego";
@@ -60,7 +63,7 @@ fn main() -> Result<(), BoxError> {
     let native_sox = &natives[0];
     let rego_input = || rego_input(&manifest_json, None, NOW);
     let parsed_input = rego_input()?;
-    let mut rows: Vec<(&str, Box<dyn FnMut() + '_>)> = vec![
+    let mut rows: Vec<Row<'_>> = vec![
         (
             "3 packs native",
             Box::new(|| {
@@ -182,11 +185,7 @@ fn load(engine: &PolicyEngine, isolation: Isolation) -> Result<Vec<LoadedPolicy>
 
 /// Runs every row for about `per_round` in each of `rounds` rounds, rows interleaved, and returns
 /// the median time per call of each row, in µs.
-fn interleaved(
-    rows: &mut [(&str, Box<dyn FnMut() + '_>)],
-    rounds: usize,
-    per_round: Duration,
-) -> Vec<f64> {
+fn interleaved(rows: &mut [Row<'_>], rounds: usize, per_round: Duration) -> Vec<f64> {
     // Calls per round of each row, from a short calibration.
     let calls: Vec<u32> = rows
         .iter_mut()
