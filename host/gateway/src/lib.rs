@@ -7,6 +7,7 @@
 //! `GET /metrics` exports the Prometheus series of [`metrics`].
 
 pub mod auth;
+mod deciding;
 mod error;
 pub mod metrics;
 mod opa;

@@ -26,8 +26,8 @@ use tollgate_manifest::{Format, Timestamp};
 use tollgate_pipeline::{DecideError, Decided, Submission};
 use tollgate_reports::ReportFormat;
 
+use crate::deciding::{decide, read_body, within_deadline};
 use crate::error::{ApiError, json_text_response};
-use crate::routes::{decide, read_body, within_deadline};
 use crate::{Gateway, PolicySet};
 
 /// The manifest path recorded for an input received over OPA's API.

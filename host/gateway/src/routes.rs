@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -20,8 +20,9 @@ use tollgate_reports::ReportFormat;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::auth::{self, Check};
+use crate::deciding::{decide, read_body, too_large, within_deadline};
 use crate::error::{ApiError, json_response};
-use crate::metrics::{DecisionLabels, HttpLabels, RefusalLabels};
+use crate::metrics::{HttpLabels, RefusalLabels};
 use crate::{Gateway, MarkRequest, opa};
 
 /// The manifest path recorded for a manifest received over HTTP.
@@ -223,14 +224,6 @@ async fn authorise(
     Some(response)
 }
 
-fn too_large() -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "too_large",
-        format!("the request body is larger than the {MAX_DOCUMENT_BYTES}-byte limit"),
-    )
-}
-
 fn json_errors(response: Response, opa_shape: bool) -> Response {
     let status = response.status();
     let is_json = response
@@ -427,21 +420,6 @@ async fn evaluate(
     }
 }
 
-/// Runs `work`, or answers 503 `timeout` once the gateway's deadline has passed.
-pub(crate) async fn within_deadline<T>(
-    gateway: &Gateway,
-    work: impl Future<Output = Result<T, ApiError>>,
-) -> Result<T, ApiError> {
-    let limit = gateway.timeout;
-    tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
-        Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "timeout",
-            format!("the request took longer than {} s", limit.as_secs()),
-        ))
-    })
-}
-
 async fn evaluate_inner(
     gateway: Arc<Gateway>,
     query: Result<Query<EvaluateQuery>, QueryRejection>,
@@ -498,107 +476,6 @@ async fn evaluate_inner(
     answer(&decided)
 }
 
-/// Decides a submission on the current policy set, in an evaluation slot on the blocking pool,
-/// and counts it. The decision exists only once its record is durable.
-pub(crate) async fn decide(
-    gateway: &Arc<Gateway>,
-    submission: Submission,
-) -> Result<Decided, ApiError> {
-    let waiting = Waiting::enter(gateway).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "overloaded",
-            "too many requests are waiting for an evaluation slot; retry later",
-        )
-    })?;
-    let slot = Arc::clone(&gateway.slots)
-        .acquire_owned()
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "shutting_down",
-                "the server is shutting down",
-            )
-        })?;
-    drop(waiting);
-    // The set is taken once: a reload never changes the set of a request in flight.
-    let set = gateway.current();
-    // Evaluations are CPU-bound: they run on the blocking pool, one slot each.
-    let result = tokio::task::spawn_blocking(move || {
-        let _slot = slot;
-        set.gate.decide(submission)
-    })
-    .await
-    .map_err(|join| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            format!("the evaluation did not complete: {join}"),
-        )
-    })?;
-    match result {
-        Ok(decided) => {
-            gateway.set_audit_up(true);
-            count(gateway, &decided);
-            Ok(decided)
-        }
-        Err(error) => {
-            if matches!(error, tollgate_pipeline::DecideError::Unrecorded(_)) {
-                gateway.set_audit_up(false);
-            }
-            Err(error.into())
-        }
-    }
-}
-
-/// A request counted as waiting for a slot while it lives.
-struct Waiting<'a>(&'a Gateway);
-
-impl<'a> Waiting<'a> {
-    fn enter(gateway: &'a Gateway) -> Option<Self> {
-        use std::sync::atomic::Ordering;
-        let before = gateway.waiting.fetch_add(1, Ordering::AcqRel);
-        let entered = Self(gateway);
-        (before < gateway.max_waiting).then_some(entered)
-    }
-}
-
-impl Drop for Waiting<'_> {
-    fn drop(&mut self) {
-        self.0
-            .waiting
-            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
-    }
-}
-
-fn count(gateway: &Gateway, decided: &Decided) {
-    let metrics = gateway.metrics();
-    let timings = decided.timings();
-    metrics.evaluation.observe(timings.evaluation.as_secs_f64());
-    metrics.audit_append.observe(timings.record.as_secs_f64());
-    let report = decided.report();
-    let view = report.view();
-    for (index, evaluated) in report.evaluated.iter().enumerate() {
-        metrics
-            .decisions
-            .get_or_create(&DecisionLabels {
-                policy: evaluated.metadata.id.clone(),
-                outcome: view.policy_outcome(index).as_str(),
-            })
-            .inc();
-    }
-    for failure in &report.failures {
-        metrics
-            .decisions
-            .get_or_create(&DecisionLabels {
-                policy: failure.policy.clone(),
-                outcome: "policy_failure",
-            })
-            .inc();
-    }
-}
-
 /// Puts a request refused before any decision on record through the gate's recorder (on the
 /// blocking pool: the record is made durable). The answer stays the refusal; a record that cannot
 /// be written is reported on standard error, as the server's log.
@@ -648,23 +525,4 @@ fn is_json(headers: &HeaderMap) -> bool {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
-}
-
-/// Reads the body, at most [`MAX_DOCUMENT_BYTES`] (the limit layer stops larger ones).
-pub(crate) async fn read_body(body: Body) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(body, MAX_DOCUMENT_BYTES)
-        .await
-        .map_err(|error| {
-            let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&error);
-            let mut is_too_large = false;
-            while let Some(e) = cause {
-                is_too_large |= e.is::<http_body_util::LengthLimitError>();
-                cause = e.source();
-            }
-            if is_too_large {
-                too_large()
-            } else {
-                ApiError::bad_request("the request body could not be read")
-            }
-        })
 }
