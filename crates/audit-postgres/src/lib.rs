@@ -264,6 +264,17 @@ fn encode_error(error: &serde_json::Error) -> String {
     format!("cannot encode the record: {error}")
 }
 
+/// Takes the append lock for the rest of the transaction, then reads [`head`].
+async fn lock_head(
+    transaction: &deadpool_postgres::Transaction<'_>,
+) -> Result<(i64, Hash), String> {
+    transaction
+        .execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])
+        .await
+        .map_err(|e| sql(&e))?;
+    head(transaction).await
+}
+
 /// Sequence number of the next record and the leaf hash it links to.
 async fn head(transaction: &deadpool_postgres::Transaction<'_>) -> Result<(i64, Hash), String> {
     let last = transaction
@@ -308,11 +319,7 @@ impl LogStore for PostgresLog {
         self.run(async move {
             let mut client = connection.await?;
             let transaction = client.transaction().await.map_err(|e| sql(&e))?;
-            transaction
-                .execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])
-                .await
-                .map_err(|e| sql(&e))?;
-            let (mut seq, mut prev) = head(&transaction).await?;
+            let (mut seq, mut prev) = lock_head(&transaction).await?;
             let mut seqs = Vec::with_capacity(records.len());
             let mut lines = Vec::with_capacity(records.len());
             let mut appended = Vec::with_capacity(records.len());
@@ -389,11 +396,7 @@ impl LogStore for PostgresLog {
         self.run(async move {
             let mut client = connection.await?;
             let transaction = client.transaction().await.map_err(|e| sql(&e))?;
-            transaction
-                .execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])
-                .await
-                .map_err(|e| sql(&e))?;
-            let (next, _) = head(&transaction).await?;
+            let (next, _) = lock_head(&transaction).await?;
             if next > 0 {
                 return Err(AuditError::NotEmpty { location }.to_string());
             }

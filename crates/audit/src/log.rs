@@ -139,6 +139,26 @@ impl FileLog {
         }
     }
 
+    /// Opens (creating) the file for appending; its directory must exist.
+    fn open_for_writing(&self) -> Result<File, AuditError> {
+        let dir = parent_dir(&self.path);
+        if !dir.is_dir() {
+            return Err(AuditError::MissingDirectory {
+                path: self.path.clone(),
+                dir: dir.to_path_buf(),
+            });
+        }
+        OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&self.path)
+            .map_err(|source| AuditError::Open {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
     /// Appends a record and returns once it is durable (written and `fdatasync`ed; on creation the
     /// directory is synced too). Concurrent appenders in any process are serialised by an
     /// exclusive lock on the file. Bytes of an earlier interrupted append are first closed with a
@@ -159,22 +179,8 @@ impl FileLog {
     /// otherwise; a recovery of torn bytes is named by the first record's [`Appended`].
     pub fn append_all(&self, records: &[Record]) -> Result<Vec<Appended>, AuditError> {
         let dir = parent_dir(&self.path);
-        if !dir.is_dir() {
-            return Err(AuditError::MissingDirectory {
-                path: self.path.clone(),
-                dir: dir.to_path_buf(),
-            });
-        }
         let existed = self.path.exists();
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(&self.path)
-            .map_err(|source| AuditError::Open {
-                path: self.path.clone(),
-                source,
-            })?;
+        let mut file = self.open_for_writing()?;
         if !existed {
             tollgate_durable::sync_dir(dir).map_err(|source| AuditError::Sync {
                 path: self.path.clone(),
@@ -321,21 +327,7 @@ impl FileLog {
     /// or empty, and returns once they are durable. The caller verifies them before and after.
     pub fn import_lines(&self, lines: &[RawLine]) -> Result<(), AuditError> {
         let dir = parent_dir(&self.path);
-        if !dir.is_dir() {
-            return Err(AuditError::MissingDirectory {
-                path: self.path.clone(),
-                dir: dir.to_path_buf(),
-            });
-        }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(&self.path)
-            .map_err(|source| AuditError::Open {
-                path: self.path.clone(),
-                source,
-            })?;
+        let mut file = self.open_for_writing()?;
         self.lock(&file, true)?;
         let len = file
             .metadata()
