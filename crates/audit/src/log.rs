@@ -139,6 +139,16 @@ impl FileLog {
         }
     }
 
+    /// The file's length in bytes.
+    fn length(&self, file: &File) -> Result<u64, AuditError> {
+        file.metadata()
+            .map(|metadata| metadata.len())
+            .map_err(|source| AuditError::Read {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
     /// Opens (creating) the file for appending; its directory must exist.
     fn open_for_writing(&self) -> Result<File, AuditError> {
         let dir = parent_dir(&self.path);
@@ -199,13 +209,7 @@ impl FileLog {
         file: &mut File,
         records: &[Record],
     ) -> Result<Vec<Appended>, AuditError> {
-        let len = file
-            .metadata()
-            .map_err(|source| AuditError::Read {
-                path: self.path.clone(),
-                source,
-            })?
-            .len();
+        let len = self.length(file)?;
         let tail = self.read_tail(file, len)?;
         let (mut seq, mut prev) = match tail.last {
             Some((seq, leaf)) => (seq + 1, leaf),
@@ -329,13 +333,7 @@ impl FileLog {
         let dir = parent_dir(&self.path);
         let mut file = self.open_for_writing()?;
         self.lock(&file, true)?;
-        let len = file
-            .metadata()
-            .map_err(|source| AuditError::Read {
-                path: self.path.clone(),
-                source,
-            })?
-            .len();
+        let len = self.length(&file)?;
         if len > 0 {
             return Err(AuditError::NotEmpty {
                 location: self.path.display().to_string(),
