@@ -18,7 +18,7 @@
 
 use serde::{Deserialize, Serialize};
 use tollgate_decision::{Decision, EvalError};
-use tollgate_manifest::{Format, Manifest, Timestamp};
+use tollgate_manifest::{Manifest, Timestamp};
 use tollgate_rules::{EvaluationContext, Policy};
 
 #[doc(hidden)]
@@ -78,7 +78,7 @@ pub fn evaluate<P: Policy>(policy: &P, input: &str) -> Result<String, String> {
 /// Parses an `evaluate` request and evaluates it. A request that is not valid JSON of the
 /// documented shape is an [`EvalError::InvalidManifest`] naming the field path and line.
 pub fn decide<P: Policy>(policy: &P, input: &str) -> Result<Decision, EvalError> {
-    let input: EvaluateInput = tollgate_manifest::decode(input, Format::Json)
+    let input: EvaluateInput = tollgate_manifest::decode_json(input)
         .map_err(|e| EvalError::InvalidManifest(format!("invalid evaluate request: {e}")))?;
     let settings = match &input.settings {
         None | Some(serde_json::Value::Null) => String::new(),

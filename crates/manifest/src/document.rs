@@ -6,6 +6,8 @@ use std::path::Path;
 
 use serde::de::DeserializeOwned;
 
+use crate::json_path::{Subject, path_at};
+
 /// Largest document accepted, in bytes. Bigger inputs are rejected before parsing.
 pub const MAX_DOCUMENT_BYTES: usize = 1 << 20;
 
@@ -114,48 +116,64 @@ fn describe(
 
 /// Decodes a document of the given format into `T`.
 pub fn decode<T: DeserializeOwned>(text: &str, format: Format) -> Result<T, DocumentError> {
+    match format {
+        Format::Json => decode_json(text),
+        Format::Yaml => decode_yaml(text),
+    }
+}
+
+/// Decodes a JSON document into `T`. Policy modules call this rather than [`decode`], so that no
+/// YAML decoder is linked into them.
+pub fn decode_json<T: DeserializeOwned>(text: &str) -> Result<T, DocumentError> {
+    within_limit(text)?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    T::deserialize(&mut de)
+        .and_then(|value| de.end().map(|()| value))
+        .map_err(|error| json_error(text, &error))
+}
+
+/// Decodes a YAML document into `T`.
+fn decode_yaml<T: DeserializeOwned>(text: &str) -> Result<T, DocumentError> {
+    within_limit(text)?;
+    let de = serde_yaml_ng::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let path = (path != "." && !path.is_empty()).then_some(path);
+        let inner = e.into_inner();
+        let location = inner.location().map(|l| Location {
+            line: l.line(),
+            column: l.column(),
+        });
+        invalid(Format::Yaml, path, location, &inner.to_string())
+    })
+}
+
+fn within_limit(text: &str) -> Result<(), DocumentError> {
     if text.len() > MAX_DOCUMENT_BYTES {
         return Err(DocumentError::TooLarge {
             size: text.len(),
             limit: MAX_DOCUMENT_BYTES,
         });
     }
-    match format {
-        Format::Json => {
-            let mut de = serde_json::Deserializer::from_str(text);
-            let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-                let path = field_path(e.path());
-                json_error(path, &e.into_inner())
-            })?;
-            de.end().map_err(|e| json_error(None, &e))?;
-            Ok(value)
-        }
-        Format::Yaml => {
-            let de = serde_yaml_ng::Deserializer::from_str(text);
-            serde_path_to_error::deserialize(de).map_err(|e| {
-                let path = field_path(e.path());
-                let inner = e.into_inner();
-                let location = inner.location().map(|l| Location {
-                    line: l.line(),
-                    column: l.column(),
-                });
-                invalid(format, path, location, &inner.to_string())
-            })
-        }
-    }
+    Ok(())
 }
 
-fn json_error(path: Option<String>, error: &serde_json::Error) -> DocumentError {
-    let location = (error.line() > 0).then(|| Location {
-        line: error.line(),
-        column: error.column(),
-    });
-    invalid(Format::Json, path, location, &error.to_string())
-}
-
-fn field_path(path: &serde_path_to_error::Path) -> Option<String> {
-    let text = path.to_string();
-    (text != "." && !text.is_empty()).then_some(text)
+/// A JSON decoding error with the field path at its place (recovered from the text at its place).
+fn json_error(text: &str, error: &serde_json::Error) -> DocumentError {
+    let message = error.to_string();
+    let (location, path) = if error.line() > 0 {
+        let subject = Subject::of_message(&message);
+        (
+            Some(Location {
+                line: error.line(),
+                column: error.column(),
+            }),
+            path_at(text, error.line(), error.column(), subject),
+        )
+    } else {
+        (None, None)
+    };
+    invalid(Format::Json, path, location, &message)
 }
 
 fn invalid(

@@ -5,11 +5,14 @@
 
 mod document;
 mod identity;
+mod json_path;
 mod model;
 mod provenance;
 mod timestamp;
 
-pub use document::{DocumentError, Format, Location, MAX_DOCUMENT_BYTES, decode, plain_words};
+pub use document::{
+    DocumentError, Format, Location, MAX_DOCUMENT_BYTES, decode, decode_json, plain_words,
+};
 pub use identity::{
     IdentityAliases, IdentityMatch, canonical_identity, compare_identities, same_identity,
 };
@@ -21,6 +24,11 @@ impl Manifest {
     /// Parses a manifest from YAML or JSON text.
     pub fn from_text(text: &str, format: Format) -> Result<Self, DocumentError> {
         decode(text, format)
+    }
+
+    /// Parses a manifest from JSON text (no YAML decoder is linked by callers of only this).
+    pub fn from_json(text: &str) -> Result<Self, DocumentError> {
+        decode_json(text)
     }
 
     /// The JSON Schema of the manifest format, as pretty-printed JSON.

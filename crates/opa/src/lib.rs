@@ -31,7 +31,7 @@ use alloc::vec::Vec;
 
 use serde_json::Value;
 use tollgate_decision::{Decision, EvalError, Outcome};
-use tollgate_manifest::{Format, Manifest, Timestamp};
+use tollgate_manifest::{Manifest, Timestamp};
 use tollgate_rules::{EvaluationContext, Policy};
 
 pub mod value;
@@ -135,7 +135,7 @@ pub fn decide<P: Policy>(
             "`input` is undefined: the input must be the change manifest (JSON)".to_string(),
         )
     })?;
-    let manifest = Manifest::from_text(text, Format::Json)
+    let manifest = Manifest::from_json(text)
         .map_err(|e| EvalError::InvalidManifest(format!("`input`: {e}")))?;
     policy.decide(&manifest, &settings, &EvaluationContext { now })
 }

@@ -9,7 +9,9 @@ pub use crate::settings_error::SettingsError;
 use crate::trust::TrustedSources;
 use crate::windows::DeploymentWindows;
 use serde::{Deserialize, Serialize};
-use tollgate_manifest::{ChangeCategory, IdentityAliases, IdentityMatch, compare_identities};
+use tollgate_manifest::{
+    ChangeCategory, DocumentError, IdentityAliases, IdentityMatch, compare_identities,
+};
 
 /// All tunable settings of the built-in policies.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -225,20 +227,14 @@ impl Settings {
         if text.trim().is_empty() {
             return Ok(Self::default());
         }
-        let mut de = serde_json::Deserializer::from_str(text);
-        let settings: Self = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            let message = inner.to_string();
-            let message = tollgate_manifest::plain_words(
-                message
-                    .find(" at line ")
-                    .map_or(message.as_str(), |i| &message[..i]),
-            );
-            SettingsError::new(if path.is_empty() { ".".into() } else { path }, message)
+        let settings: Self = tollgate_manifest::decode_json(text).map_err(|error| match error {
+            DocumentError::Invalid { path, message, .. } => {
+                SettingsError::new(path.unwrap_or_else(|| ".".into()), message)
+            }
+            too_large @ DocumentError::TooLarge { .. } => {
+                SettingsError::new(".", too_large.to_string())
+            }
         })?;
-        de.end()
-            .map_err(|e| SettingsError::new(".", format!("trailing characters: {e}")))?;
         settings.validate()?;
         Ok(settings)
     }
