@@ -106,6 +106,7 @@ fn the_readme_opa_snippets_are_the_tested_code() {
         ("examples/embedding/opa.mjs", "embed"),
         ("examples/embedding/opa_policy.py", "embed"),
         ("examples/embedding/opa_policy.py", "embed-wasmtime"),
+        ("tests/tests/golden_opa_rust.rs", "embed-opa"),
     ] {
         let code = snippet_between(path, marker).unwrap();
         assert!(

@@ -6,8 +6,7 @@
 use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use opa_wasm::wasmtime::{Config, Engine, Module, ResourceLimiter, Store};
-use opa_wasm::{DefaultContext, Policy, Runtime};
+use opa_wasm::wasmtime::{Config, Engine, ResourceLimiter};
 use serde_json::{Value, json};
 use tollgate_conformance::{Case, POLICIES, case_files, native_policy};
 use tollgate_decision::{Decision, EvalError, Outcome, Severity};
@@ -73,8 +72,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     libtest_mimic::run(&args, trials).exit();
 }
 
-/// The module instantiated in the SDK with a case's settings and time in `data.tollgate`, as an
-/// OPA host loads a policy with its data.
+// embed-opa:start
+use opa_wasm::wasmtime::{Module, Store};
+use opa_wasm::{DefaultContext, Policy, Runtime};
+
+/// Instantiates a Tollgate OPA module (`sox.wasm`) with the policy's settings (`null`: the
+/// defaults) and the evaluation time in `data.tollgate`, as an OPA host loads a policy and its data.
+async fn load_opa_policy<T: Send + 'static>(
+    store: &mut Store<T>,
+    module: &Module,
+    id: &str,
+    settings: &Value,
+    now: &str,
+) -> opa_wasm::wasmtime::anyhow::Result<Policy<DefaultContext>> {
+    let runtime = Runtime::new(&mut *store, module).await?;
+    let data = json!({"tollgate": {"now": now, id: {"settings": settings}}});
+    runtime.with_data(store, &data).await
+}
+// let policy = load_opa_policy(&mut store, &module, "sox", &Value::Null, now).await?;
+// let decision: Value = policy.evaluate(&mut store, "tollgate/sox/decision", &manifest).await?;
+// An `Err` is an abort (`tollgate: <kind>: <message>`), never an approval.
+// embed-opa:end
+
+/// The module instantiated in the SDK with a case's settings and time, in a store that watches
+/// its memory.
 async fn load(
     name: &str,
     module: &Module,
@@ -82,15 +103,10 @@ async fn load(
 ) -> Result<(Store<MemoryWatch>, Policy<DefaultContext>), Failed> {
     let mut store = Store::new(module.engine(), MemoryWatch::default());
     store.limiter(|watch| watch);
-    let runtime = Runtime::new(&mut store, module)
+    let settings = case.settings.clone().unwrap_or(Value::Null);
+    let policy = load_opa_policy(&mut store, module, name, &settings, &case.now.to_string())
         .await
-        .map_err(|e| format!("the SDK refused the module: {e:#}"))?;
-    let data =
-        json!({"tollgate": {"now": case.now.to_string(), name: {"settings": case.settings}}});
-    let policy = runtime
-        .with_data(&mut store, &data)
-        .await
-        .map_err(|e| format!("data refused: {e:#}"))?;
+        .map_err(|e| format!("the SDK refused the module or its data: {e:#}"))?;
     Ok((store, policy))
 }
 
