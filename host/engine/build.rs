@@ -7,6 +7,10 @@
 //! is then made a component with `wit-component`, written to `OUT_DIR`, and listed in
 //! `OUT_DIR/builtin.rs` (the embedded packs) and `OUT_DIR/fixtures.rs` (paths of the fixtures).
 //!
+//! On a native build (the build machine is the target), each pack is also precompiled with the
+//! engine's own configuration (`src/tunables.rs`, see [`precompile`]) and embedded beside its
+//! component, so that a first run compiles nothing.
+//!
 //! A second nested build makes the same policies OPA Wasm ABI 1.3 modules (`policies/*/opa`, in
 //! `target/opa-build`: other link arguments, so another target directory): linked to import a
 //! two-page memory, optimised for size, then given the `opa_wasm_abi_version` globals (see
@@ -22,6 +26,11 @@ use wit_component::ComponentEncoder;
 
 #[path = "build/opa.rs"]
 mod opa;
+
+#[path = "build/precompile.rs"]
+mod precompile;
+
+use precompile::Precompiler;
 
 const TARGET: &str = "wasm32-unknown-unknown";
 const PROFILE: &str = "policy";
@@ -115,12 +124,20 @@ fn run() -> Result<(), String> {
     cargo_build(&workspace, &target_dir, &packages, &[])?;
 
     let artifacts = target_dir.join(TARGET).join(PROFILE);
+    let precompiler = Precompiler::for_this_machine(&manifest_dir)?;
     let mut builtin = String::from("pub(super) static BUILTIN_PACKS: &[BuiltinPack] = &[\n");
     for (name, package) in POLICIES {
         let path = componentize(&artifacts, &out_dir, package)?;
+        let precompiled = match &precompiler {
+            Some(precompiler) => {
+                let compiled = precompiler.precompile(&path)?;
+                format!("include_bytes!({compiled:?})")
+            }
+            None => "&[]".to_owned(),
+        };
         let _ = writeln!(
             builtin,
-            "    BuiltinPack {{ name: {name:?}, bytes: include_bytes!({path:?}) }},"
+            "    BuiltinPack {{ name: {name:?}, bytes: include_bytes!({path:?}), precompiled: {precompiled} }},"
         );
     }
     builtin.push_str("];\n");

@@ -102,3 +102,20 @@ fn deserialize(engine: &Engine, entry: &Path) -> wasmtime::Result<Component> {
     // recorded when this host serialized it, and wasmtime itself checks the engine compatibility.
     unsafe { Component::deserialize_file(engine, entry) }
 }
+
+/// The built-in pack's code precompiled by the build, if it fits this engine and machine (wasmtime
+/// checks its version, configuration and the CPU features the code uses); `None` otherwise, and the
+/// component is compiled instead.
+#[expect(
+    unsafe_code,
+    reason = "the bytes are the build's own `Engine::precompile_component` output, embedded in this binary"
+)]
+pub(crate) fn embedded(engine: &Engine, precompiled: &[u8]) -> Option<Component> {
+    if precompiled.is_empty() {
+        return None;
+    }
+    // SAFETY: the bytes were produced by `precompile_component` in this crate's build script with
+    // this engine's configuration and are part of the running binary (as trusted as its own code);
+    // wasmtime refuses them if they do not match this engine or machine.
+    unsafe { Component::deserialize(engine, precompiled) }.ok()
+}

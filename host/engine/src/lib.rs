@@ -4,8 +4,9 @@
 //!
 //! Policies import nothing: the linker is empty. Every call runs in a fresh store instantiated from
 //! a pre-instantiated component (unless a policy is set to reuse instances, [`Isolation`]), under an epoch deadline, a memory limit and a stack limit; a trap,
-//! timeout or limit is a [`PolicyFailure`] of that policy, never an approval. Compiled components
-//! are cached on disk, keyed by digest and engine.
+//! timeout or limit is a [`PolicyFailure`] of that policy, never an approval. The built-in packs are
+//! embedded precompiled for the build's own machine (compiled when that code does not fit the
+//! running one); other components are compiled once and cached on disk, keyed by digest and engine.
 
 mod bindings;
 mod cache;
@@ -14,15 +15,17 @@ mod engine;
 mod error;
 mod opa;
 mod policy;
+mod tunables;
 
 pub use cache::{CACHE_DIR_ENV, default_cache_dir};
-pub use engine::{Limits, PolicyEngine};
+pub use engine::PolicyEngine;
 pub use error::HostError;
 pub use opa::{OpaError, OpaInfo, OpaModule, inspect_opa, opa_module, opa_modules};
 pub use policy::{
     BuiltinPack, Isolation, ItemInfo, LoadedPolicy, PolicySource, builtin_pack, builtin_packs,
 };
 pub use tollgate_pipeline::{PolicyFailure, Resource};
+pub use tunables::Limits;
 
 /// Paths of the hostile fixture components (spinning, memory bomb, trap, stack overflow,
 /// impostor) built with the packs, for tests.

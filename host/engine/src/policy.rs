@@ -24,6 +24,9 @@ pub struct BuiltinPack {
     pub name: &'static str,
     /// The component's bytes.
     pub bytes: &'static [u8],
+    /// The component compiled by the build for the build's machine and the engine's default
+    /// configuration; empty when the build cross-compiled.
+    pub precompiled: &'static [u8],
 }
 
 mod builtin {
@@ -115,6 +118,8 @@ pub struct LoadedPolicy {
     digest: String,
     size: usize,
     from_cache: bool,
+    /// Whether the component was the build's precompiled code embedded in the binary.
+    precompiled: bool,
     imports: Vec<ItemInfo>,
     exports: Vec<ItemInfo>,
 }
@@ -150,11 +155,17 @@ impl PolicyEngine {
         check_header(&name, bytes)?;
         let engine = &self.runtime.engine;
         let digest_hex = hex::encode(Sha256::digest(bytes));
-        let cached = self
-            .cache
-            .as_ref()
-            .and_then(|cache| cache.load(engine, &digest_hex));
-        let from_cache = cached.is_some();
+        let embedded = match &source {
+            PolicySource::Builtin(pack) => crate::cache::embedded(engine, pack.precompiled),
+            PolicySource::File(_) | PolicySource::Bytes { .. } => None,
+        };
+        let precompiled = embedded.is_some();
+        let cached = embedded.or_else(|| {
+            self.cache
+                .as_ref()
+                .and_then(|cache| cache.load(engine, &digest_hex))
+        });
+        let from_cache = cached.is_some() && !precompiled;
         let component = match cached {
             Some(component) => component,
             None => {
@@ -197,6 +208,7 @@ impl PolicyEngine {
             digest: format!("sha256:{digest_hex}"),
             size: bytes.len(),
             from_cache,
+            precompiled,
             imports,
             exports,
         })
@@ -327,6 +339,12 @@ impl LoadedPolicy {
     /// Whether the compiled component came from the disk cache.
     pub fn loaded_from_cache(&self) -> bool {
         self.from_cache
+    }
+
+    /// Whether the built-in pack's code precompiled by the build was used (nothing compiled, no
+    /// cache read).
+    pub fn loaded_precompiled(&self) -> bool {
+        self.precompiled
     }
 
     /// The component's imports (only type-carrying interfaces, since anything else is refused).

@@ -81,3 +81,48 @@ fn reused_instances_decide_as_fresh_ones() {
         }
     }
 }
+
+#[test]
+fn packs_load_precompiled_by_the_build_and_decide_as_when_compiled_here() {
+    for pack in builtin_packs() {
+        assert!(
+            !pack.precompiled.is_empty(),
+            "{}: a native build embeds the precompiled code",
+            pack.name
+        );
+        let precompiled = engine().load(PolicySource::Builtin(pack)).expect("loads");
+        assert!(precompiled.loaded_precompiled(), "{}", pack.name);
+        assert!(!precompiled.loaded_from_cache());
+        let compiled_here = engine()
+            .load(PolicySource::Bytes {
+                name: pack.name.into(),
+                bytes: pack.bytes.to_vec(),
+            })
+            .expect("compiles");
+        assert!(!compiled_here.loaded_precompiled());
+        assert_eq!(precompiled.metadata(), compiled_here.metadata());
+        assert_eq!(
+            precompiled.evaluate(&manifest(), "", now()).unwrap(),
+            compiled_here.evaluate(&manifest(), "", now()).unwrap()
+        );
+    }
+}
+
+#[test]
+fn precompiled_code_that_does_not_fit_is_compiled_instead() {
+    let sox = builtin_pack("sox").expect("sox");
+    // Code of another wasmtime or machine is refused by wasmtime's checks just like this.
+    let mut damaged = sox.precompiled.to_vec();
+    damaged.truncate(damaged.len() / 2);
+    let pack = Box::leak(Box::new(tollgate_engine::BuiltinPack {
+        name: sox.name,
+        bytes: sox.bytes,
+        precompiled: Box::leak(damaged.into_boxed_slice()),
+    }));
+    let policy = engine()
+        .load(PolicySource::Builtin(pack))
+        .expect("compiles");
+    assert!(!policy.loaded_precompiled());
+    let decision = policy.evaluate(&manifest(), "", now()).expect("decides");
+    assert_eq!(decision.policy_id, "sox");
+}
