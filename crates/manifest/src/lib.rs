@@ -3,12 +3,14 @@
 //! Manifests are read from YAML or JSON with [`Manifest::from_text`]. Unknown fields, wrong types and
 //! missing required fields are rejected with an error naming the field path and the line.
 
+mod approval_time;
 mod document;
 mod identity;
 mod model;
 mod provenance;
 mod timestamp;
 
+pub use approval_time::{approval_time_seconds, seconds_between};
 pub use document::{DocumentError, Format, Location, MAX_DOCUMENT_BYTES, decode, plain_words};
 pub use identity::{
     IdentityAliases, IdentityMatch, canonical_identity, compare_identities, same_identity,
