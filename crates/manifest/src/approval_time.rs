@@ -74,7 +74,10 @@ mod tests {
     fn unknown_while_a_role_is_missing_or_none_was_required() {
         let approvals = [approval("bob", "TECHNICAL_LEAD", "2026-05-20T10:00:00Z")];
         let submitted = at("2026-05-20T09:00:00Z");
-        let missing = [("TECHNICAL_LEAD", Some("bob")), ("CHANGE_ADVISORY_BOARD", None)];
+        let missing = [
+            ("TECHNICAL_LEAD", Some("bob")),
+            ("CHANGE_ADVISORY_BOARD", None),
+        ];
         assert_eq!(approval_time_seconds(submitted, &approvals, missing), None);
         assert_eq!(approval_time_seconds(submitted, &approvals, []), None);
         let before = at("2026-05-21T09:00:00Z");

@@ -132,7 +132,10 @@ fn count(gateway: &Gateway, decided: &Decided) {
         .inc();
     for decision in &report.combined.decisions {
         for (index, finding) in decision.findings.iter().enumerate() {
-            let waived = report.waivers.waiver_for(&decision.policy_id, index).is_some();
+            let waived = report
+                .waivers
+                .waiver_for(&decision.policy_id, index)
+                .is_some();
             metrics
                 .findings
                 .get_or_create(&FindingLabels {

@@ -109,10 +109,10 @@ pub struct ReloadLabels {
 
 /// Upper bounds of the approval-time buckets: from five minutes to four weeks.
 pub const APPROVAL_TIME_BUCKETS: [f64; 12] = [
-    300.0,       // 5 min
-    900.0,       // 15 min
-    1_800.0,     // 30 min
-    3_600.0,     // 1 h
+    300.0,   // 5 min
+    900.0,   // 15 min
+    1_800.0, // 30 min
+    3_600.0, // 1 h
     4.0 * 3_600.0,
     8.0 * 3_600.0,
     86_400.0, // 1 day

@@ -108,13 +108,17 @@ fn expressions(dashboard: &Value) -> Vec<(String, String)> {
     let mut found = Vec::new();
     for panel in all {
         for target in panel["targets"].as_array().into_iter().flatten() {
-            let expr = target["expr"].as_str().unwrap_or_else(|| {
-                panic!("a target of panel `{}` has no `expr`", panel["title"])
-            });
+            let expr = target["expr"]
+                .as_str()
+                .unwrap_or_else(|| panic!("a target of panel `{}` has no `expr`", panel["title"]));
             found.push((format!("panel `{}`", panel["title"]), expr.to_owned()));
         }
     }
-    for variable in dashboard["templating"]["list"].as_array().into_iter().flatten() {
+    for variable in dashboard["templating"]["list"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         if variable["type"] == "query" {
             let query = variable["definition"].as_str().unwrap();
             let inner = query
@@ -203,9 +207,8 @@ fn every_metric_of_the_dashboard_is_exported_after_a_few_decisions() {
         "{exposition}"
     );
     assert!(
-        exposition.contains(
-            "tollgate_changes_total{environment=\"production\",outcome=\"approved\"} 1"
-        ),
+        exposition
+            .contains("tollgate_changes_total{environment=\"production\",outcome=\"approved\"} 1"),
         "{exposition}"
     );
 }
@@ -218,7 +221,10 @@ fn a_panel_naming_a_metric_the_gateway_lacks_is_caught() {
     let exposition = exposition_after_decisions();
     let problems = unknown_metrics(&dashboard, &exposition);
     assert_eq!(problems.len(), 1, "{problems:#?}");
-    assert!(problems[0].contains("tollgate_deployments_total"), "{problems:#?}");
+    assert!(
+        problems[0].contains("tollgate_deployments_total"),
+        "{problems:#?}"
+    );
 }
 
 #[test]
@@ -257,9 +263,7 @@ fn the_dashboard_is_a_grafana_10_dashboard_over_a_prometheus_input() {
             "{wanted} missing: {titles:?}"
         );
     }
-    let provisioning: Value = serde_yaml_ng::from_str(&repository_file(
-        "deploy/grafana/provisioning.yaml",
-    ))
-    .unwrap();
+    let provisioning: Value =
+        serde_yaml_ng::from_str(&repository_file("deploy/grafana/provisioning.yaml")).unwrap();
     assert_eq!(provisioning["providers"][0]["type"], "file");
 }
