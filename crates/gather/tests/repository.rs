@@ -609,3 +609,36 @@ fn a_ticket_url_from_a_committed_config_is_hand_written_and_failures_are_errors(
     let error = gather(&request).unwrap_err().to_string();
     assert!(error.contains("TOLLGATE_SERVICENOW_TOKEN"), "{error}");
 }
+
+#[test]
+fn the_readme_tickets_configuration_is_valid() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .unwrap();
+    let start = readme.find("```toml\n[tickets]\n").unwrap() + "```toml\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let config = Config::from_toml(&readme[start..end], "README.md").unwrap();
+    let tickets = &config.tickets;
+    let defaults = tollgate_gather::TicketsConfig::default();
+    assert_eq!(tickets.timeout_seconds, defaults.timeout_seconds);
+    assert_eq!(tickets.retries, defaults.retries);
+    assert_eq!(
+        tickets.jira.approved_statuses,
+        defaults.jira.approved_statuses
+    );
+    assert_eq!(tickets.jira.draft_statuses, defaults.jira.draft_statuses);
+    assert_eq!(
+        tickets.jira.submitted_statuses,
+        defaults.jira.submitted_statuses
+    );
+    assert_eq!(tickets.jira.rejected_statuses, defaults.jira.rejected_statuses);
+    assert_eq!(tickets.jira.emergency_values, defaults.jira.emergency_values);
+    assert_eq!(
+        tickets.servicenow.security_impact_field,
+        defaults.servicenow.security_impact_field
+    );
+    assert_eq!(
+        tickets.servicenow.group_roles["Change Advisory Board"],
+        "CHANGE_ADVISORY_BOARD"
+    );
+}
