@@ -631,8 +631,14 @@ fn the_readme_tickets_configuration_is_valid() {
         tickets.jira.submitted_statuses,
         defaults.jira.submitted_statuses
     );
-    assert_eq!(tickets.jira.rejected_statuses, defaults.jira.rejected_statuses);
-    assert_eq!(tickets.jira.emergency_values, defaults.jira.emergency_values);
+    assert_eq!(
+        tickets.jira.rejected_statuses,
+        defaults.jira.rejected_statuses
+    );
+    assert_eq!(
+        tickets.jira.emergency_values,
+        defaults.jira.emergency_values
+    );
     assert_eq!(
         tickets.servicenow.security_impact_field,
         defaults.servicenow.security_impact_field

@@ -120,14 +120,15 @@ fn count(gateway: &Gateway, decided: &Decided) {
             .inc();
     }
     let manifest = &report.manifest;
+    let outcome = match report.verdict() {
+        Verdict::Decided(outcome) => outcome.as_str(),
+        Verdict::PolicyFailure => "policy_failure",
+    };
     metrics
         .changes
         .get_or_create(&ChangeLabels {
             environment: environment_label(&manifest.change.environment),
-            outcome: match report.verdict() {
-                Verdict::Decided(outcome) => outcome.as_str(),
-                Verdict::PolicyFailure => "policy_failure",
-            },
+            outcome,
         })
         .inc();
     for decision in &report.combined.decisions {
@@ -146,22 +147,23 @@ fn count(gateway: &Gateway, decided: &Decided) {
                 })
                 .inc();
         }
-        let required = decision
-            .routing
-            .required
-            .iter()
-            .map(|r| (r.role.as_str(), r.satisfied_by.as_deref()));
-        if let Some(submitted) = manifest.change.submitted_at
-            && let Some(seconds) =
-                approval_time_seconds(submitted, &manifest.change.approvals, required)
-        {
-            metrics
-                .approval_time
-                .get_or_create(&ApprovalLabels {
-                    policy: decision.policy_id.clone(),
-                })
-                .observe(seconds);
-        }
+    }
+    // As the evidence report measures it: to the last approval that satisfied a required role of
+    // any policy, once per change.
+    let required = report
+        .combined
+        .decisions
+        .iter()
+        .flat_map(|d| d.routing.required.iter())
+        .map(|r| (r.role.as_str(), r.satisfied_by.as_deref()));
+    if let Some(submitted) = manifest.change.submitted_at
+        && let Some(seconds) =
+            approval_time_seconds(submitted, &manifest.change.approvals, required)
+    {
+        metrics
+            .approval_time
+            .get_or_create(&ApprovalLabels { outcome })
+            .observe(seconds);
     }
     for failure in &report.failures {
         metrics

@@ -89,9 +89,12 @@ pub struct FindingLabels {
 /// Labels of an approval time.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ApprovalLabels {
-    /// Policy id whose routing required the approvals.
-    pub policy: String,
+    /// The change's verdict: the outcome after waivers, or `policy_failure`.
+    pub outcome: &'static str,
 }
+
+/// The verdicts a change can have, as the `outcome` label writes them.
+pub const VERDICTS: [&str; 4] = ["approved", "needs_approval", "denied", "policy_failure"];
 
 /// Labels of a refused request.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -160,8 +163,9 @@ pub struct Metrics {
     pub changes: Family<ChangeLabels, Counter>,
     /// `tollgate_findings_total{policy,control,severity,waived}`: findings of recorded decisions.
     pub findings: Family<FindingLabels, Counter>,
-    /// `tollgate_approval_time_seconds{policy}`: ticket submitted → last required approval, per
-    /// recorded decision whose required approvals are all given.
+    /// `tollgate_approval_time_seconds{outcome}`: ticket submitted → last required approval of
+    /// any policy, once per decided change whose required approvals are all given; exported at
+    /// zero from the start for every verdict.
     pub approval_time: Family<ApprovalLabels, Histogram, fn() -> Histogram>,
 }
 
@@ -263,9 +267,12 @@ impl Metrics {
             );
         registry.register(
             "tollgate_approval_time_seconds",
-            "Time from the ticket's submission to the last required approval, per decided change with every required approval, by policy",
+            "Time from the ticket's submission to the last required approval, per decided change with every required approval, by verdict",
             approval_time.clone(),
         );
+        for outcome in VERDICTS {
+            let _ = approval_time.get_or_create(&ApprovalLabels { outcome });
+        }
         Self {
             registry,
             changes,

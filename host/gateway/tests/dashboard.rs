@@ -191,7 +191,8 @@ fn every_metric_of_the_dashboard_is_exported_after_a_few_decisions() {
         exposition
             .lines()
             .find(|l| {
-                l.starts_with("tollgate_approval_time_seconds_bucket")
+                l.starts_with("tollgate_approval_time_seconds_bucket{")
+                    && l.contains("outcome=\"approved\"")
                     && l.contains(&format!("le=\"{le}\""))
             })
             .unwrap_or_else(|| panic!("no bucket {le}:\n{exposition}"))
@@ -203,7 +204,7 @@ fn every_metric_of_the_dashboard_is_exported_after_a_few_decisions() {
     assert_eq!(bucket("86400.0"), "0");
     assert_eq!(bucket("172800.0"), "1");
     assert!(
-        exposition.contains("tollgate_approval_time_seconds_sum{policy=\"sox\"} 108000"),
+        exposition.contains("tollgate_approval_time_seconds_sum{outcome=\"approved\"} 108000"),
         "{exposition}"
     );
     assert!(
