@@ -158,10 +158,7 @@ fn ratio(part: u64, whole: u64) -> Option<f64> {
 }
 
 fn hours_between(from: Timestamp, to: Timestamp) -> f64 {
-    #[expect(clippy::cast_precision_loss, reason = "seconds within centuries")]
-    let seconds = (to.seconds - from.seconds) as f64
-        + (f64::from(to.nanoseconds) - f64::from(from.nanoseconds)) / 1e9;
-    round(seconds / 3600.0)
+    round(tollgate_manifest::seconds_between(from, to) / 3600.0)
 }
 
 fn day_of(at: Timestamp) -> String {

@@ -1,5 +1,5 @@
 //! The project configuration file, `tollgate.toml`: path rules for change categories, JUnit suite
-//! kinds, sensitive-data scanning and identities. Every table and key is optional; unknown keys are
+//! kinds, sensitive-data scanning, identities and the live ticket systems. Every table and key is optional; unknown keys are
 //! errors, so a misspelt rule can never silently drop a category.
 
 use std::collections::BTreeMap;
@@ -28,6 +28,10 @@ pub struct Config {
     /// How git identities become manifest identities.
     #[serde(default)]
     pub identity: IdentityConfig,
+    /// The live ticket systems of `--ticket jira:KEY` and `--ticket servicenow:NUMBER`: base URLs,
+    /// status and role mappings, timeouts and retries (credentials come from the environment).
+    #[serde(default)]
+    pub tickets: tollgate_tickets::TicketsConfig,
 }
 
 impl Config {

@@ -1,6 +1,6 @@
 //! Gathers a Tollgate change manifest from where a pipeline already has the facts: the git history
 //! between a base and a head revision, the CI system's environment, JUnit and SARIF reports,
-//! Terraform plans, a change-ticket file, and sensitive-data detectors over the added lines. A partial hand-written
+//! Terraform plans, a change-ticket file or a live Jira/ServiceNow ticket, and sensitive-data detectors over the added lines. A partial hand-written
 //! manifest can be merged in (hand-written values win), and every field records where it came from.
 //!
 //! The entry point is [`gather`]; [`Gathered::render`] writes the manifest as YAML (with the
@@ -30,6 +30,7 @@ pub use junit::{Counts, JunitSummary, SuiteKinds, parse_report};
 pub use paths::{Classification, PathRules, category_name};
 pub use sarif::{ScanSummary, parse_log};
 pub use ticket::Ticket;
+pub use tollgate_tickets::{Environment as TicketEnvironment, TicketRef, TicketsConfig};
 
 use tollgate_manifest::DocumentError;
 
@@ -146,6 +147,10 @@ pub enum GatherError {
         /// The validation error.
         source: DocumentError,
     },
+    /// A live ticket system could not give the ticket (unreachable, unauthorised, not found,
+    /// malformed answer or missing settings).
+    #[error(transparent)]
+    Ticket(#[from] tollgate_tickets::TicketError),
     /// An unexpected internal error.
     #[error("internal error: {0}")]
     Internal(String),

@@ -1,5 +1,6 @@
-//! The change-ticket file: the seam where a ServiceNow or Jira lookup plugs in. A pipeline step
-//! exports the ticket as JSON (or YAML) in this shape, and `tollgate manifest --ticket FILE` reads it.
+//! The change ticket in the manifest's terms. A pipeline step can export it as JSON (or YAML) in
+//! this shape for `tollgate manifest --ticket FILE`; `--ticket jira:KEY` and
+//! `--ticket servicenow:NUMBER` read it from the system instead (`tollgate-tickets`).
 //!
 //! ```json
 //! {
@@ -45,6 +46,21 @@ pub struct Ticket {
     /// Approvals recorded on the ticket.
     #[serde(default)]
     pub approvals: Vec<Approval>,
+}
+
+impl From<tollgate_tickets::LiveTicket> for Ticket {
+    fn from(live: tollgate_tickets::LiveTicket) -> Self {
+        Self {
+            id: live.id,
+            title: live.title,
+            status: live.status,
+            submitted_at: live.submitted_at,
+            emergency: Some(live.emergency),
+            reason: live.reason,
+            security_impact: live.security_impact,
+            approvals: live.approvals,
+        }
+    }
 }
 
 impl Ticket {

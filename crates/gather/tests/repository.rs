@@ -488,3 +488,163 @@ fn a_terraform_plan_adds_the_infrastructure_it_changes() {
         "{error}"
     );
 }
+
+/// A ServiceNow answering for CHG0030001: approved by bob (Change Advisory Board).
+fn servicenow() -> tollgate_tickets::test_server::TestServer {
+    use tollgate_tickets::test_server::{Reply, TestServer};
+    TestServer::start(vec![
+        (
+            "/api/now/table/change_request",
+            vec![Reply::json(
+                r#"{"result":[{"sys_id":"c83c5e5347c12200e0ef563dbb9a7190","number":"CHG0030001","short_description":"Retry payment capture on timeout","state":"-2","approval":"approved","type":"normal","opened_at":"2026-05-19 16:40:00","justification":"failed captures","risk_impact_analysis":"none identified"}]}"#,
+            )],
+        ),
+        (
+            "/api/now/table/sysapproval_approver",
+            vec![Reply::json(
+                r#"{"result":[{"sys_id":"a1","state":"approved","approver.user_name":"bob","approver.email":"bob@example.com","group.assignment_group.name":"Change Advisory Board","sys_updated_on":"2026-05-20 09:12:00"}]}"#,
+            )],
+        ),
+    ])
+    .unwrap()
+}
+
+#[test]
+fn a_live_ticket_gives_status_approvals_and_its_system_as_source() {
+    let repo = repository();
+    let root = repo.path();
+    evidence(root);
+    let server = servicenow();
+    let url = server.url.clone();
+    let mut request = request(root);
+    request.ticket = None;
+    request.live_ticket = Some(
+        tollgate_gather::TicketRef::parse("servicenow:CHG0030001")
+            .unwrap()
+            .unwrap(),
+    );
+    request.ticket_environment = tollgate_gather::TicketEnvironment::read(|name| match name {
+        "TOLLGATE_SERVICENOW_URL" => Some(url.clone()),
+        "TOLLGATE_SERVICENOW_TOKEN" => Some("secret-token-123".into()),
+        _ => None,
+    });
+    request.config.tickets.servicenow.group_roles.insert(
+        "Change Advisory Board".into(),
+        "CHANGE_ADVISORY_BOARD".into(),
+    );
+    let gathered = gather(&request).unwrap();
+    let change = &gathered.manifest.change;
+    assert_eq!(change.id, "CHG0030001");
+    assert_eq!(change.ticket_status, TicketStatus::Approved);
+    assert_eq!(change.approvals.len(), 1);
+    assert_eq!(change.approvals[0].role, "CHANGE_ADVISORY_BOARD");
+    assert_eq!(
+        change.submitted_at.unwrap().to_string(),
+        "2026-05-19T16:40:00Z"
+    );
+    let source = gathered
+        .provenance
+        .iter()
+        .find(|s| s.field == "change.approvals")
+        .unwrap();
+    assert_eq!(source.source.kind, SourceKind::Ticket);
+    assert_eq!(
+        source.source.detail.as_deref(),
+        Some(&*format!("servicenow:CHG0030001 ({})", server.url))
+    );
+    assert!(!gathered.provenance_json().contains("secret-token-123"));
+}
+
+#[test]
+fn a_ticket_url_from_a_committed_config_is_hand_written_and_failures_are_errors() {
+    let repo = repository();
+    let root = repo.path();
+    let server = servicenow();
+    let config_text = format!(
+        "[tickets.servicenow]\nurl = \"{}\"\ndefault_role = \"TECHNICAL_LEAD\"\n",
+        server.url
+    );
+    write(root, "tollgate.toml", &config_text);
+    git(root, &["add", "tollgate.toml"]);
+    git(root, &["commit", "-q", "-m", "ticket system"]);
+    let mut request = GatherRequest {
+        repo: root.to_path_buf(),
+        base: Some("main".into()),
+        head: Some("feature".into()),
+        config: Config::from_toml(&config_text, "tollgate.toml").unwrap(),
+        config_path: Some(root.join("tollgate.toml")),
+        live_ticket: Some(
+            tollgate_gather::TicketRef::parse("servicenow:CHG0030001")
+                .unwrap()
+                .unwrap(),
+        ),
+        ticket_environment: tollgate_gather::TicketEnvironment::read(|name| {
+            (name == "TOLLGATE_SERVICENOW_TOKEN").then(|| "t".to_owned())
+        }),
+        overrides: Overrides {
+            deployer: Some("carol".into()),
+            ..Overrides::default()
+        },
+        ..GatherRequest::default()
+    };
+    let gathered = gather(&request).unwrap();
+    let source = gathered
+        .provenance
+        .iter()
+        .find(|s| s.field == "change.ticket_status")
+        .unwrap();
+    assert_eq!(source.source.kind, SourceKind::HandWritten);
+    assert!(
+        source
+            .source
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("committed"),
+        "{source:?}"
+    );
+
+    // No credentials: an error, never a ticket-less manifest.
+    request.ticket_environment = tollgate_gather::TicketEnvironment::default();
+    let error = gather(&request).unwrap_err().to_string();
+    assert!(error.contains("TOLLGATE_SERVICENOW_TOKEN"), "{error}");
+}
+
+#[test]
+fn the_readme_tickets_configuration_is_valid() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .unwrap();
+    let start = readme.find("```toml\n[tickets]\n").unwrap() + "```toml\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let config = Config::from_toml(&readme[start..end], "README.md").unwrap();
+    let tickets = &config.tickets;
+    let defaults = tollgate_gather::TicketsConfig::default();
+    assert_eq!(tickets.timeout_seconds, defaults.timeout_seconds);
+    assert_eq!(tickets.retries, defaults.retries);
+    assert_eq!(
+        tickets.jira.approved_statuses,
+        defaults.jira.approved_statuses
+    );
+    assert_eq!(tickets.jira.draft_statuses, defaults.jira.draft_statuses);
+    assert_eq!(
+        tickets.jira.submitted_statuses,
+        defaults.jira.submitted_statuses
+    );
+    assert_eq!(
+        tickets.jira.rejected_statuses,
+        defaults.jira.rejected_statuses
+    );
+    assert_eq!(
+        tickets.jira.emergency_values,
+        defaults.jira.emergency_values
+    );
+    assert_eq!(
+        tickets.servicenow.security_impact_field,
+        defaults.servicenow.security_impact_field
+    );
+    assert_eq!(
+        tickets.servicenow.group_roles["Change Advisory Board"],
+        "CHANGE_ADVISORY_BOARD"
+    );
+}

@@ -3,6 +3,7 @@
 //! Manifests are read from YAML or JSON with [`Manifest::from_text`]. Unknown fields, wrong types and
 //! missing required fields are rejected with an error naming the field path and the line.
 
+mod approval_time;
 mod document;
 mod identity;
 mod json_path;
@@ -10,6 +11,7 @@ mod model;
 mod provenance;
 mod timestamp;
 
+pub use approval_time::{approval_time_seconds, seconds_between};
 pub use document::{
     DocumentError, Format, Location, MAX_DOCUMENT_BYTES, decode, decode_json, plain_words,
 };

@@ -1,5 +1,6 @@
 //! `tollgate manifest`: gathers a change manifest from git, the CI environment, test and scan
-//! reports, a change-ticket file and a partial hand-written manifest (`tollgate-gather`).
+//! reports, a change ticket (a file, or Jira or ServiceNow) and a partial hand-written manifest
+//! (`tollgate-gather`).
 
 use std::path::{Path, PathBuf};
 
@@ -7,7 +8,7 @@ use anyhow::{Context, anyhow};
 use clap::{Args, ValueEnum};
 use tollgate_gather::{
     CONFIG_FILE, CiContext, CiSystem, Config, GatherError, GatherRequest, JunitInput,
-    OutputFormat as Syntax, Overrides, gather,
+    OutputFormat as Syntax, Overrides, TicketEnvironment, TicketRef, gather,
 };
 use tollgate_manifest::DataClass;
 use tollgate_pipeline::exit;
@@ -42,9 +43,11 @@ pub(crate) struct ManifestArgs {
     /// A SARIF 2.1.0 log of a security scanner. Repeatable.
     #[arg(long, value_name = "FILE")]
     sarif: Vec<PathBuf>,
-    /// A change-ticket file (JSON or YAML): id, status, approvals; exported from ServiceNow or Jira.
-    #[arg(long, value_name = "FILE")]
-    ticket: Option<PathBuf>,
+    /// The change ticket: `jira:KEY` or `servicenow:NUMBER` reads it from the system (URL from
+    /// `TOLLGATE_JIRA_URL`/`TOLLGATE_SERVICENOW_URL` or `[tickets]` of tollgate.toml, credentials
+    /// from the environment); a path reads a ticket file (JSON or YAML).
+    #[arg(long, value_name = "FILE|jira:KEY|servicenow:NUMBER")]
+    ticket: Option<String>,
     /// A Terraform plan as `terraform show -json plan.out` writes it: the resources it changes,
     /// their change-tracking tags, audit trails and data stores. Repeatable.
     #[arg(long, value_name = "FILE")]
@@ -138,7 +141,19 @@ pub(crate) fn run(args: &ManifestArgs) -> Result<u8, Failure> {
             crate::check_output(path, &format!("`{flag} {}`", path.display()))?;
         }
     }
-    let config = load_config(args.config.as_deref(), &args.repo)?;
+    let (config, config_path) = load_config(args.config.as_deref(), &args.repo)?;
+    let (ticket, live_ticket) = match args.ticket.as_deref() {
+        None => (None, None),
+        // An existing file wins, so that a file named `jira:x` stays readable.
+        Some(text) if Path::new(text).exists() => (Some(PathBuf::from(text)), None),
+        Some(text) => match TicketRef::parse(text) {
+            Some(reference) => (
+                None,
+                Some(reference.map_err(|e| gather_failure(GatherError::from(e)))?),
+            ),
+            None => (Some(PathBuf::from(text)), None),
+        },
+    };
     let ci = match args.ci {
         CiChoice::Auto => CiContext::from_process_env(None),
         CiChoice::Gitlab => CiContext::from_process_env(Some(CiSystem::Gitlab)),
@@ -158,7 +173,10 @@ pub(crate) fn run(args: &ManifestArgs) -> Result<u8, Failure> {
             .map(|a| JunitInput::parse_arg(a))
             .collect(),
         sarif: args.sarif.clone(),
-        ticket: args.ticket.clone(),
+        ticket,
+        live_ticket,
+        ticket_environment: TicketEnvironment::from_process_env(),
+        config_path,
         terraform_plans: args.terraform_plan.clone(),
         partial: args.merge.clone(),
         overrides: Overrides {
@@ -211,14 +229,15 @@ pub(crate) fn run(args: &ManifestArgs) -> Result<u8, Failure> {
     Ok(exit::APPROVED)
 }
 
-/// The configuration: `--config`, else `tollgate.toml` in the repository, else built-in rules.
-fn load_config(path: Option<&Path>, repo: &Path) -> Result<Config, Failure> {
+/// The configuration and its file: `--config`, else `tollgate.toml` in the repository, else
+/// built-in rules.
+fn load_config(path: Option<&Path>, repo: &Path) -> Result<(Config, Option<PathBuf>), Failure> {
     let path = match path {
         Some(path) => path.to_path_buf(),
         None => {
             let default = repo.join(CONFIG_FILE);
             if !default.is_file() {
-                return Ok(Config::default());
+                return Ok((Config::default(), None));
             }
             default
         }
@@ -226,5 +245,6 @@ fn load_config(path: Option<&Path>, repo: &Path) -> Result<Config, Failure> {
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("failed to read config `{}`", path.display()))
         .map_err(Failure::Invalid)?;
-    Config::from_toml(&text, &path.display().to_string()).map_err(gather_failure)
+    let config = Config::from_toml(&text, &path.display().to_string()).map_err(gather_failure)?;
+    Ok((config, Some(path)))
 }

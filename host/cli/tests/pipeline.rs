@@ -806,3 +806,136 @@ fn a_terraform_plan_is_gathered_and_gated() {
         "{text}"
     );
 }
+
+/// `tollgate manifest --ticket servicenow:NUMBER` against a local ServiceNow answering as the Table
+/// API documents: the ticket's status, approvals and submission time land in the manifest, with
+/// the system and URL as their source and no credential anywhere.
+#[test]
+fn manifest_reads_a_live_servicenow_ticket() {
+    use tollgate_tickets::test_server::{Reply, TestServer};
+    const TOKEN: &str = "snow-token-5f2e9b";
+    let server = TestServer::start(vec![
+        (
+            "/api/now/table/change_request",
+            vec![Reply::json(
+                r#"{"result":[{"sys_id":"c83c5e5347c12200e0ef563dbb9a7190","number":"CHG0030001","short_description":"Retry payment capture on timeout","state":"-2","approval":"approved","type":"emergency","opened_at":"2026-05-19 16:40:00","justification":"failed captures during network blips","risk_impact_analysis":"none identified"}]}"#,
+            )],
+        ),
+        (
+            "/api/now/table/sysapproval_approver",
+            vec![Reply::json(
+                r#"{"result":[{"sys_id":"d1","state":"approved","approver.user_name":"bob","approver.email":"bob@example.com","group.assignment_group.name":"Application Development","sys_updated_on":"2026-05-20 09:12:00"},{"sys_id":"d2","state":"approved","approver.user_name":"erin","approver.email":"erin@example.com","group.assignment_group.name":"Emergency CAB","sys_updated_on":"2026-05-20 10:00:00"}]}"#,
+            )],
+        ),
+    ])
+    .unwrap();
+    let pipeline = Pipeline::new();
+    std::fs::create_dir_all(pipeline.path("out")).unwrap();
+    std::fs::write(
+        pipeline.path("out/tollgate.toml"),
+        "[tickets.servicenow.group_roles]\n\"Application Development\" = \"TECHNICAL_LEAD\"\n\"Emergency CAB\" = \"EMERGENCY_CHANGE_MANAGER\"\n",
+    )
+    .unwrap();
+    let args = [
+        "manifest",
+        "--base",
+        "main",
+        "--head",
+        "feature",
+        "--ci",
+        "none",
+        "--deployer",
+        "carol",
+        "--config",
+        "out/tollgate.toml",
+        "--ticket",
+        "servicenow:CHG0030001",
+        "--format",
+        "json",
+        "--output",
+        "out/manifest.json",
+        "--provenance",
+        "out/sources.json",
+    ];
+    let output = pipeline.tollgate_with(
+        &args,
+        &[
+            ("TOLLGATE_SERVICENOW_URL", server.url.as_str()),
+            ("TOLLGATE_SERVICENOW_TOKEN", TOKEN),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let text = std::fs::read_to_string(pipeline.path("out/manifest.json")).unwrap();
+    let manifest = Manifest::from_text(&text, Format::Json).unwrap();
+    let change = &manifest.change;
+    assert_eq!(change.id, "CHG0030001");
+    assert_eq!(change.title, "Retry payment capture on timeout");
+    assert_eq!(
+        change.ticket_status,
+        tollgate_manifest::TicketStatus::Approved
+    );
+    assert!(change.emergency);
+    assert_eq!(
+        change.submitted_at.unwrap().to_string(),
+        "2026-05-19T16:40:00Z"
+    );
+    let approvals: Vec<(&str, &str, String)> = change
+        .approvals
+        .iter()
+        .map(|a| (a.by.as_str(), a.role.as_str(), a.at.to_string()))
+        .collect();
+    assert_eq!(
+        approvals,
+        [
+            ("bob", "TECHNICAL_LEAD", "2026-05-20T09:12:00Z".to_owned()),
+            (
+                "erin",
+                "EMERGENCY_CHANGE_MANAGER",
+                "2026-05-20T10:00:00Z".to_owned()
+            )
+        ]
+    );
+    let source = manifest.provenance.get("change.approvals").unwrap();
+    assert_eq!(source.kind, tollgate_manifest::SourceKind::Ticket);
+    assert_eq!(
+        source.detail.as_deref(),
+        Some(&*format!("servicenow:CHG0030001 ({})", server.url))
+    );
+    let sources = std::fs::read_to_string(pipeline.path("out/sources.json")).unwrap();
+    assert!(sources.contains("servicenow:CHG0030001"), "{sources}");
+    for written in [&text, &sources, &stderr.to_string()] {
+        assert!(!written.contains(TOKEN), "the token leaked: {written}");
+    }
+    assert!(
+        server
+            .seen()
+            .iter()
+            .all(|s| s.authorization.as_deref() == Some(&*format!("Bearer {TOKEN}")))
+    );
+
+    // Refused credentials: invalid input (exit 2) naming the system, URL and status.
+    let refusing = TestServer::start(vec![(
+        "/api/now/table/",
+        vec![Reply::status(
+            401,
+            r#"{"error":{"message":"User Not Authenticated","detail":"Required to provide Auth information"},"status":"failure"}"#,
+        )],
+    )])
+    .unwrap();
+    let output = pipeline.tollgate_with(
+        &args,
+        &[
+            ("TOLLGATE_SERVICENOW_URL", refusing.url.as_str()),
+            ("TOLLGATE_SERVICENOW_TOKEN", TOKEN),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("ServiceNow refused"), "{stderr}");
+    assert!(
+        stderr.contains(&refusing.url) && stderr.contains("401"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(TOKEN), "{stderr}");
+}

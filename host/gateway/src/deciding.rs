@@ -5,12 +5,14 @@ use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::http::StatusCode;
-use tollgate_manifest::MAX_DOCUMENT_BYTES;
-use tollgate_pipeline::{Decided, Submission};
+use tollgate_manifest::{MAX_DOCUMENT_BYTES, approval_time_seconds};
+use tollgate_pipeline::{Decided, Submission, Verdict};
 
 use crate::Gateway;
 use crate::error::ApiError;
-use crate::metrics::DecisionLabels;
+use crate::metrics::{
+    ApprovalLabels, ChangeLabels, DecisionLabels, FindingLabels, environment_label,
+};
 
 /// Runs `work`, or answers 503 `timeout` once the gateway's deadline has passed.
 pub(crate) async fn within_deadline<T>(
@@ -116,6 +118,52 @@ fn count(gateway: &Gateway, decided: &Decided) {
                 outcome: view.policy_outcome(index).as_str(),
             })
             .inc();
+    }
+    let manifest = &report.manifest;
+    let outcome = match report.verdict() {
+        Verdict::Decided(outcome) => outcome.as_str(),
+        Verdict::PolicyFailure => "policy_failure",
+    };
+    metrics
+        .changes
+        .get_or_create(&ChangeLabels {
+            environment: environment_label(&manifest.change.environment),
+            outcome,
+        })
+        .inc();
+    for decision in &report.combined.decisions {
+        for (index, finding) in decision.findings.iter().enumerate() {
+            let waived = report
+                .waivers
+                .waiver_for(&decision.policy_id, index)
+                .is_some();
+            metrics
+                .findings
+                .get_or_create(&FindingLabels {
+                    policy: decision.policy_id.clone(),
+                    control: finding.control_id.clone(),
+                    severity: finding.severity.as_str(),
+                    waived: if waived { "true" } else { "false" },
+                })
+                .inc();
+        }
+    }
+    // As the evidence report measures it: to the last approval that satisfied a required role of
+    // any policy, once per change.
+    let required = report
+        .combined
+        .decisions
+        .iter()
+        .flat_map(|d| d.routing.required.iter())
+        .map(|r| (r.role.as_str(), r.satisfied_by.as_deref()));
+    if let Some(submitted) = manifest.change.submitted_at
+        && let Some(seconds) =
+            approval_time_seconds(submitted, &manifest.change.approvals, required)
+    {
+        metrics
+            .approval_time
+            .get_or_create(&ApprovalLabels { outcome })
+            .observe(seconds);
     }
     for failure in &report.failures {
         metrics

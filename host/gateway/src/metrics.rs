@@ -23,6 +23,9 @@ pub const EXPORTED: &[&str] = &[
     "tollgate_unauthorized_requests_total",
     "tollgate_reloads_total",
     "tollgate_tls_handshake_failures_total",
+    "tollgate_changes_total",
+    "tollgate_findings_total",
+    "tollgate_approval_time_seconds",
 ];
 
 /// Labels of the HTTP series.
@@ -45,6 +48,54 @@ pub struct DecisionLabels {
     pub outcome: &'static str,
 }
 
+/// Labels of a decided change (all its policies together).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ChangeLabels {
+    /// The manifest's `change.environment` (see [`environment_label`]).
+    pub environment: String,
+    /// The verdict: the outcome after waivers, or `policy_failure`.
+    pub outcome: &'static str,
+}
+
+/// The `environment` label of a change: the manifest's environment when it is a short name of
+/// lowercase letters, digits, `-` and `_` (as environments are), else `other`, so that a client
+/// cannot grow the series without bound with arbitrary text.
+pub fn environment_label(environment: &str) -> String {
+    let plain = !environment.is_empty()
+        && environment.len() <= 32
+        && environment
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if plain {
+        environment.to_owned()
+    } else {
+        "other".to_owned()
+    }
+}
+
+/// Labels of a finding.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FindingLabels {
+    /// Policy id.
+    pub policy: String,
+    /// Control id, for example `SOX-CM-03`.
+    pub control: String,
+    /// Severity: `info`, `low`, `medium`, `high` or `critical`.
+    pub severity: &'static str,
+    /// `true` when a waiver covers the finding.
+    pub waived: &'static str,
+}
+
+/// Labels of an approval time.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ApprovalLabels {
+    /// The change's verdict: the outcome after waivers, or `policy_failure`.
+    pub outcome: &'static str,
+}
+
+/// The verdicts a change can have, as the `outcome` label writes them.
+pub const VERDICTS: [&str; 4] = ["approved", "needs_approval", "denied", "policy_failure"];
+
 /// Labels of a refused request.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RefusalLabels {
@@ -57,6 +108,26 @@ pub struct RefusalLabels {
 pub struct ReloadLabels {
     /// `success` or `failure`.
     pub result: &'static str,
+}
+
+/// Upper bounds of the approval-time buckets: from five minutes to four weeks.
+pub const APPROVAL_TIME_BUCKETS: [f64; 12] = [
+    300.0,   // 5 min
+    900.0,   // 15 min
+    1_800.0, // 30 min
+    3_600.0, // 1 h
+    4.0 * 3_600.0,
+    8.0 * 3_600.0,
+    86_400.0, // 1 day
+    2.0 * 86_400.0,
+    3.0 * 86_400.0,
+    7.0 * 86_400.0, // 1 week
+    14.0 * 86_400.0,
+    28.0 * 86_400.0,
+];
+
+fn approval_histogram() -> Histogram {
+    Histogram::new(APPROVAL_TIME_BUCKETS)
 }
 
 fn latency_histogram() -> Histogram {
@@ -88,6 +159,14 @@ pub struct Metrics {
     /// `tollgate_tls_handshake_failures_total`: handshakes that failed or timed out (no or an
     /// untrusted client certificate included).
     pub tls_handshake_failures: Counter,
+    /// `tollgate_changes_total{environment,outcome}`: recorded decisions of whole changes.
+    pub changes: Family<ChangeLabels, Counter>,
+    /// `tollgate_findings_total{policy,control,severity,waived}`: findings of recorded decisions.
+    pub findings: Family<FindingLabels, Counter>,
+    /// `tollgate_approval_time_seconds{outcome}`: ticket submitted → last required approval of
+    /// any policy, once per decided change whose required approvals are all given; exported at
+    /// zero from the start for every verdict.
+    pub approval_time: Family<ApprovalLabels, Histogram, fn() -> Histogram>,
 }
 
 impl Default for Metrics {
@@ -170,8 +249,35 @@ impl Metrics {
             "TLS handshakes that failed or timed out, untrusted or missing client certificates included",
             tls_handshake_failures.clone(),
         );
+        let changes = Family::<ChangeLabels, Counter>::default();
+        registry.register(
+            "tollgate_changes",
+            "Recorded decisions of whole changes (every policy together), by environment and verdict",
+            changes.clone(),
+        );
+        let findings = Family::<FindingLabels, Counter>::default();
+        registry.register(
+            "tollgate_findings",
+            "Findings of recorded decisions, by policy, control, severity and whether a waiver covers them",
+            findings.clone(),
+        );
+        let approval_time =
+            Family::<ApprovalLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                approval_histogram,
+            );
+        registry.register(
+            "tollgate_approval_time_seconds",
+            "Time from the ticket's submission to the last required approval, per decided change with every required approval, by verdict",
+            approval_time.clone(),
+        );
+        for outcome in VERDICTS {
+            let _ = approval_time.get_or_create(&ApprovalLabels { outcome });
+        }
         Self {
             registry,
+            changes,
+            findings,
+            approval_time,
             http_requests,
             http_duration,
             decisions,
@@ -198,5 +304,20 @@ impl Metrics {
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
         Ok(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_labels_are_plain_names_or_other() {
+        assert_eq!(environment_label("production"), "production");
+        assert_eq!(environment_label("eu-prod_2"), "eu-prod_2");
+        assert_eq!(environment_label("Production"), "other");
+        assert_eq!(environment_label(""), "other");
+        assert_eq!(environment_label(&"p".repeat(33)), "other");
+        assert_eq!(environment_label("prod\"}"), "other");
     }
 }

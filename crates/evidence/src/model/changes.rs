@@ -8,9 +8,9 @@ use serde::Serialize;
 use serde_json::Value;
 use tollgate_audit::DecisionRecord;
 use tollgate_audit::verify::LoggedRecord;
-use tollgate_manifest::Timestamp;
+use tollgate_manifest::{Approval, Timestamp, approval_time_seconds};
 
-use super::{RecordLink, hours_between, link, round, text};
+use super::{RecordLink, link, round, text};
 
 /// One approval, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -160,20 +160,22 @@ fn approval_hours(d: &DecisionRecord, approvals: &[ApprovalEvidence]) -> Option<
     }
     let submitted = text(&d.manifest.masked, &["change", "submitted_at"])
         .and_then(|t| Timestamp::parse(&t).ok())?;
-    let last = d
+    let recorded: Vec<Approval> = approvals
+        .iter()
+        .filter_map(|a| {
+            Some(Approval {
+                by: a.by.clone(),
+                role: a.role.clone(),
+                at: Timestamp::parse(&a.at).ok()?,
+            })
+        })
+        .collect();
+    let required = d
         .decisions
         .iter()
         .flat_map(|x| x.routing.required.iter())
-        .filter_map(|required| {
-            let by = required.satisfied_by.as_deref()?;
-            approvals
-                .iter()
-                .filter(|a| a.by == by && a.role == required.role)
-                .filter_map(|a| Timestamp::parse(&a.at).ok())
-                .max()
-        })
-        .max()?;
-    (last >= submitted).then(|| hours_between(submitted, last))
+        .map(|r| (r.role.as_str(), r.satisfied_by.as_deref()));
+    approval_time_seconds(submitted, &recorded, required).map(|seconds| round(seconds / 3600.0))
 }
 
 /// Where a recorded manifest's fact came from, as `kind (detail)`.

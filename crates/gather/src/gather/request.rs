@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use tollgate_manifest::DataClass;
+use tollgate_tickets::{Environment, TicketRef};
 
 use crate::ci::CiContext;
 use crate::config::Config;
@@ -82,6 +83,13 @@ pub struct GatherRequest {
     pub sarif: Vec<PathBuf>,
     /// The change-ticket file.
     pub ticket: Option<PathBuf>,
+    /// A ticket read from its system instead (`jira:KEY`, `servicenow:NUMBER`).
+    pub live_ticket: Option<TicketRef>,
+    /// The ticket systems' variables (`TOLLGATE_JIRA_URL`, ...).
+    pub ticket_environment: Environment,
+    /// Where `config` was read from, if from a file: when that file is committed to the repository
+    /// under change and gives a ticket system's URL, the ticket's facts count as hand-written.
+    pub config_path: Option<PathBuf>,
     /// Terraform plans (`terraform show -json`); their resources are concatenated.
     pub terraform_plans: Vec<PathBuf>,
     /// A partial hand-written manifest merged on top.

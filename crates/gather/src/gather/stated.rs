@@ -66,14 +66,36 @@ impl Gathering<'_> {
         }
     }
 
-    /// The change-ticket file: id, status, approvals and what else it states.
+    /// The change ticket, from its file or its system: id, status, approvals and what else it
+    /// states.
     pub(super) fn ticket(&mut self, repo: &Repository) -> Result<(), GatherError> {
-        let Some(path) = &self.request.ticket else {
-            return Ok(());
+        let request = self.request;
+        let (ticket, source) = match (&request.ticket, &request.live_ticket) {
+            (Some(_), Some(live)) => {
+                return Err(GatherError::Argument {
+                    flag: "--ticket",
+                    value: live.to_string(),
+                    message: "give one ticket: a file or a ticket system's, not both".to_owned(),
+                });
+            }
+            (Some(path), None) => {
+                let origin = path.display().to_string();
+                let ticket = Ticket::parse(&read(path, "ticket file")?, &origin)?;
+                let source = Self::evidence_file_source(repo, &[path], SourceKind::Ticket, origin)?;
+                (ticket, source)
+            }
+            (None, Some(reference)) => {
+                let live = tollgate_tickets::fetch(
+                    reference,
+                    &request.config.tickets,
+                    &request.ticket_environment,
+                )?;
+                let source = self.live_ticket_source(repo, &live)?;
+                self.notes.extend(live.notes.iter().cloned());
+                (Ticket::from(live), source)
+            }
+            (None, None) => return Ok(()),
         };
-        let origin = path.display().to_string();
-        let ticket = Ticket::parse(&read(path, "ticket file")?, &origin)?;
-        let source = Self::evidence_file_source(repo, &[path], SourceKind::Ticket, origin)?;
         let facts = &mut self.facts;
         facts.set("change", "id", json!(ticket.id), source.clone());
         facts.set(
@@ -109,6 +131,30 @@ impl Gathering<'_> {
             facts.set("change", "security_impact", json!(impact), source);
         }
         Ok(())
+    }
+
+    /// The source of a live ticket's facts: the ticket system, unless its URL came from a
+    /// configuration file committed to the repository under change, whose author could point it
+    /// at a server of their own.
+    fn live_ticket_source(
+        &self,
+        repo: &Repository,
+        live: &tollgate_tickets::LiveTicket,
+    ) -> Result<FactSource, GatherError> {
+        if live.url_origin == tollgate_tickets::UrlOrigin::Configuration
+            && let Some(path) = &self.request.config_path
+            && repo.tracks(path)?
+        {
+            return Ok(source(
+                SourceKind::HandWritten,
+                format!(
+                    "{}; the URL comes from `{}`, committed to the repository under change",
+                    live.detail,
+                    path.display()
+                ),
+            ));
+        }
+        Ok(source(SourceKind::Ticket, live.detail.clone()))
     }
 
     /// Values given on the command line, and the data classes in scope (detected or flagged).
@@ -172,7 +218,7 @@ impl Gathering<'_> {
                 "change",
                 "ticket_status",
                 json!("draft"),
-                source(SourceKind::Default, "no ticket file: not approved"),
+                source(SourceKind::Default, "no ticket: not approved"),
             );
         }
         if !facts.has("change", "environment") {

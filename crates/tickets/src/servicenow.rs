@@ -1,0 +1,267 @@
+//! ServiceNow: the Table API's `GET /api/now/table/change_request?sysparm_query=number=CHG...` and
+//! `GET /api/now/table/sysapproval_approver?sysparm_query=sysapproval=<sys_id>^state=approved`, both
+//! with `sysparm_display_value=false` (values, not localised display values: dates in UTC as
+//! `2026-05-19 16:40:00`) and `sysparm_fields` naming only what is read.
+//!
+//! Status, from `state` (the change model's values) and `approval`:
+//!
+//! | `state` | `approval` | status |
+//! |---|---|---|
+//! | any | `rejected` | `rejected` |
+//! | `4` Canceled | any | `rejected` |
+//! | `-2` Scheduled, `-1` Implement, `0` Review, `3` Closed | `approved` | `approved` |
+//! | `-5` New | `not requested` | `draft` |
+//! | anything else (`-4` Assess, `-3` Authorize, `requested`, other values) | | `submitted` |
+//!
+//! `type` `emergency` marks an emergency change. Each approved `sysapproval_approver` record is one
+//! approval by `approver.user_name` (or `approver.email`) at `sys_updated_on`, in the role that
+//! `approver_roles` gives the approver, else that `group_roles` gives the approval group's
+//! `assignment_group.name`, else `default_role`; an approval without a role is noted and not
+//! counted.
+
+use serde_json::Value;
+use tollgate_manifest::{Approval, TicketStatus};
+
+use crate::config::{ServiceNowConfig, ServiceNowIdentity, UrlOrigin};
+use crate::error::{System, TicketError};
+use crate::http::Client;
+use crate::{Answer, LiveTicket};
+
+/// Approval records read at most.
+const MAX_APPROVALS: &str = "200";
+
+pub(crate) fn fetch(
+    client: &Client,
+    number: &str,
+    config: &ServiceNowConfig,
+) -> Result<LiveTicket, TicketError> {
+    let mut fields = vec![
+        "sys_id",
+        "number",
+        "short_description",
+        "state",
+        "approval",
+        "type",
+        config.submitted_field.as_str(),
+        config.reason_field.as_str(),
+        config.security_impact_field.as_str(),
+    ];
+    fields.dedup();
+    let query = format!("number={number}");
+    let url = client.url(
+        "/api/now/table/change_request",
+        &[
+            ("sysparm_query", &query),
+            ("sysparm_fields", &fields.join(",")),
+            ("sysparm_display_value", "false"),
+            ("sysparm_exclude_reference_link", "true"),
+            ("sysparm_limit", "2"),
+        ],
+    );
+    let answer = Answer {
+        system: System::ServiceNow,
+        url: &url,
+    };
+    let document = client.get_json(&url, number)?;
+    let records = answer
+        .required(&document, "result")?
+        .as_array()
+        .ok_or_else(|| answer.malformed("result", "is not a list"))?;
+    let change = match records.as_slice() {
+        [] => {
+            return Err(TicketError::NotFound {
+                system: System::ServiceNow,
+                ticket: number.to_owned(),
+                url: url.clone(),
+                status: None,
+            });
+        }
+        [one] => one,
+        _ => {
+            return Err(answer.malformed(
+                "result",
+                format!("holds several changes numbered `{number}`"),
+            ));
+        }
+    };
+    let id = answer
+        .text(change, "number")
+        .map_err(|_| answer.malformed("result[0].number", "is missing"))?;
+    if !id.eq_ignore_ascii_case(number) {
+        return Err(answer.malformed("result[0].number", format!("is `{id}`, not `{number}`")));
+    }
+    let sys_id = answer
+        .text(change, "sys_id")
+        .map_err(|_| answer.malformed("result[0].sys_id", "is missing"))?;
+    if sys_id.is_empty() || !sys_id.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(answer.malformed("result[0].sys_id", format!("`{sys_id}` is not a sys_id")));
+    }
+    let state = answer
+        .text(change, "state")
+        .map_err(|_| answer.malformed("result[0].state", "is missing"))?;
+    let approval = answer
+        .text(change, "approval")
+        .map_err(|_| answer.malformed("result[0].approval", "is missing"))?;
+    let mut notes = Vec::new();
+    let status = map_status(state, approval);
+    if !KNOWN_STATES.contains(&state) {
+        notes.push(format!(
+            "ServiceNow state `{state}` of `{id}` is not one of the change model's; taken as `{}`",
+            status_name(status)
+        ));
+    }
+    let emergency = change.get("type").and_then(Value::as_str) == Some("emergency");
+    let submitted_at = answer.time(change, &config.submitted_field)?;
+    let reason = answer.optional_text(change, &config.reason_field)?;
+    let security_impact = answer.optional_text(change, &config.security_impact_field)?;
+    let title = answer.optional_text(change, "short_description")?;
+    let approvals = approvals(client, id, sys_id, config, &mut notes)?;
+    Ok(LiveTicket {
+        id: id.to_owned(),
+        title,
+        status,
+        submitted_at,
+        emergency,
+        reason,
+        security_impact,
+        approvals,
+        notes,
+        detail: String::new(),
+        url_origin: UrlOrigin::Environment,
+    })
+}
+
+/// The `state` values of the change model: New, Assess, Authorize, Scheduled, Implement, Review,
+/// Closed, Canceled.
+const KNOWN_STATES: &[&str] = &["-5", "-4", "-3", "-2", "-1", "0", "3", "4"];
+
+fn map_status(state: &str, approval: &str) -> TicketStatus {
+    match (state, approval) {
+        (_, "rejected") | ("4", _) => TicketStatus::Rejected,
+        ("-2" | "-1" | "0" | "3", "approved") => TicketStatus::Approved,
+        ("-5", "not requested" | "") => TicketStatus::Draft,
+        _ => TicketStatus::Submitted,
+    }
+}
+
+fn status_name(status: TicketStatus) -> &'static str {
+    match status {
+        TicketStatus::Draft => "draft",
+        TicketStatus::Submitted => "submitted",
+        TicketStatus::Approved => "approved",
+        TicketStatus::Rejected => "rejected",
+    }
+}
+
+fn approvals(
+    client: &Client,
+    number: &str,
+    sys_id: &str,
+    config: &ServiceNowConfig,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Approval>, TicketError> {
+    let query = format!("sysapproval={sys_id}^state=approved");
+    let fields = [
+        "sys_id",
+        "state",
+        "approver.user_name",
+        "approver.email",
+        "group.assignment_group.name",
+        config.approved_at_field.as_str(),
+    ];
+    let url = client.url(
+        "/api/now/table/sysapproval_approver",
+        &[
+            ("sysparm_query", &query),
+            ("sysparm_fields", &fields.join(",")),
+            ("sysparm_display_value", "false"),
+            ("sysparm_exclude_reference_link", "true"),
+            ("sysparm_limit", MAX_APPROVALS),
+        ],
+    );
+    let answer = Answer {
+        system: System::ServiceNow,
+        url: &url,
+    };
+    let document = client.get_json(&url, number)?;
+    let records = answer
+        .required(&document, "result")?
+        .as_array()
+        .ok_or_else(|| answer.malformed("result", "is not a list"))?;
+    let mut approvals = Vec::new();
+    for (index, record) in records.iter().enumerate() {
+        let path = |field: &str| format!("result[{index}].{field}");
+        let get = |field: &str| {
+            record
+                .get(field)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        };
+        if get("state") != Some("approved") {
+            return Err(answer.malformed(
+                &path("state"),
+                "is not `approved` in an answer to `state=approved`",
+            ));
+        }
+        let identity_field = match config.approver_identity {
+            ServiceNowIdentity::UserName => "approver.user_name",
+            ServiceNowIdentity::Email => "approver.email",
+        };
+        let by = get(identity_field)
+            .ok_or_else(|| answer.malformed(&path(identity_field), "is missing"))?;
+        let at_text = get(&config.approved_at_field)
+            .ok_or_else(|| answer.malformed(&path(&config.approved_at_field), "is missing"))?;
+        let at = crate::parse_time(at_text).ok_or_else(|| {
+            answer.malformed(
+                &path(&config.approved_at_field),
+                format!("`{at_text}` is not a date and time"),
+            )
+        })?;
+        let group = get("group.assignment_group.name");
+        let role = config
+            .approver_roles
+            .get(by)
+            .or_else(|| group.and_then(|g| config.group_roles.get(g)))
+            .or(config.default_role.as_ref());
+        let Some(role) = role else {
+            notes.push(format!(
+                "ServiceNow approval by `{by}`{} of `{number}` maps to no role (`group_roles`/`approver_roles` of `[tickets.servicenow]`); not counted",
+                group.map(|g| format!(" for group `{g}`")).unwrap_or_default()
+            ));
+            continue;
+        };
+        approvals.push(Approval {
+            by: by.to_owned(),
+            role: role.clone(),
+            at,
+        });
+    }
+    Ok(approvals)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_and_approval_map_fail_closed() {
+        use TicketStatus::*;
+        for (state, approval, status) in [
+            ("-5", "not requested", Draft),
+            ("-4", "not requested", Submitted),
+            ("-3", "requested", Submitted),
+            ("-3", "approved", Submitted),
+            ("-2", "approved", Approved),
+            ("-1", "approved", Approved),
+            ("0", "approved", Approved),
+            ("3", "approved", Approved),
+            ("3", "rejected", Rejected),
+            ("4", "approved", Rejected),
+            ("-1", "requested", Submitted),
+            ("42", "approved", Submitted),
+        ] {
+            assert_eq!(map_status(state, approval), status, "{state} {approval}");
+        }
+    }
+}
