@@ -4,6 +4,13 @@
 //! broken in every way a user can break it: a wrong type, a missing field, an unknown field, an
 //! invalid value.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers outside #[test] functions fail loudly too"
+)]
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
