@@ -2,7 +2,9 @@
 # scoring and approval routing by risk, separation of duties (with identity aliases), testing
 # evidence, ticket status, rollback plan, audit logging, encryption, deployment access and trusted
 # fact sources. The bench checks that it agrees with the SOX component on every golden SOX case
-# (outcome, risk, route, required and missing roles, findings) before timing either.
+# (outcome, risk, route, required and missing roles, findings) before timing either, except the
+# cases of controls this policy does not encode: Terraform plan infrastructure and deployment
+# windows.
 #
 # Input: {"manifest": <manifest as Tollgate serializes it>, "settings": <object or null>,
 # "now": <RFC 3339>}. Output: `data.tollgate.sox.decision`. Up to four required roles.
