@@ -5,10 +5,20 @@
 
 use std::time::Duration;
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 
 use crate::config::{Endpoint, TicketsConfig};
 use crate::error::{System, TicketError};
+
+/// What a query component leaves unencoded: RFC 3986's unreserved characters and `,` (which the
+/// Table API's `sysparm_fields` lists use).
+const QUERY_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b',');
 
 /// The longest `Retry-After` honoured.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
@@ -200,15 +210,7 @@ fn retry_after(headers: &ureq::http::HeaderMap) -> Option<Duration> {
 
 /// Percent-encodes a query component (RFC 3986 unreserved characters stay).
 fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~' | b',') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(text, QUERY_COMPONENT).to_string()
 }
 
 #[cfg(test)]
