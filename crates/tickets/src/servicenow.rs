@@ -30,6 +30,39 @@ use crate::{Answer, LiveTicket};
 /// Approval records read at most.
 const MAX_APPROVALS: &str = "200";
 
+/// GETs the records of `table` matching `query`, only `fields` and at most `limit` of them, as
+/// values (not display values); answers the URL asked with them.
+fn records(
+    client: &Client,
+    table: &str,
+    query: &str,
+    fields: &[&str],
+    limit: &str,
+    number: &str,
+) -> Result<(String, Vec<Value>), TicketError> {
+    let url = client.url(
+        &format!("/api/now/table/{table}"),
+        &[
+            ("sysparm_query", query),
+            ("sysparm_fields", &fields.join(",")),
+            ("sysparm_display_value", "false"),
+            ("sysparm_exclude_reference_link", "true"),
+            ("sysparm_limit", limit),
+        ],
+    );
+    let answer = Answer {
+        system: System::ServiceNow,
+        url: &url,
+    };
+    let document = client.get_json(&url, number)?;
+    let records = answer
+        .required(&document, "result")?
+        .as_array()
+        .ok_or_else(|| answer.malformed("result", "is not a list"))?
+        .clone();
+    Ok((url, records))
+}
+
 pub(crate) fn fetch(
     client: &Client,
     number: &str,
@@ -48,25 +81,11 @@ pub(crate) fn fetch(
     ];
     fields.dedup();
     let query = format!("number={number}");
-    let url = client.url(
-        "/api/now/table/change_request",
-        &[
-            ("sysparm_query", &query),
-            ("sysparm_fields", &fields.join(",")),
-            ("sysparm_display_value", "false"),
-            ("sysparm_exclude_reference_link", "true"),
-            ("sysparm_limit", "2"),
-        ],
-    );
+    let (url, records) = records(client, "change_request", &query, &fields, "2", number)?;
     let answer = Answer {
         system: System::ServiceNow,
         url: &url,
     };
-    let document = client.get_json(&url, number)?;
-    let records = answer
-        .required(&document, "result")?
-        .as_array()
-        .ok_or_else(|| answer.malformed("result", "is not a list"))?;
     let change = match records.as_slice() {
         [] => {
             return Err(TicketError::NotFound {
@@ -169,25 +188,18 @@ fn approvals(
         "group.assignment_group.name",
         config.approved_at_field.as_str(),
     ];
-    let url = client.url(
-        "/api/now/table/sysapproval_approver",
-        &[
-            ("sysparm_query", &query),
-            ("sysparm_fields", &fields.join(",")),
-            ("sysparm_display_value", "false"),
-            ("sysparm_exclude_reference_link", "true"),
-            ("sysparm_limit", MAX_APPROVALS),
-        ],
-    );
+    let (url, records) = records(
+        client,
+        "sysapproval_approver",
+        &query,
+        &fields,
+        MAX_APPROVALS,
+        number,
+    )?;
     let answer = Answer {
         system: System::ServiceNow,
         url: &url,
     };
-    let document = client.get_json(&url, number)?;
-    let records = answer
-        .required(&document, "result")?
-        .as_array()
-        .ok_or_else(|| answer.malformed("result", "is not a list"))?;
     let mut approvals = Vec::new();
     for (index, record) in records.iter().enumerate() {
         let path = |field: &str| format!("result[{index}].{field}");

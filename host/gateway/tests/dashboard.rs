@@ -19,7 +19,7 @@ use tollgate_pipeline::{Candidate, Gate, NativePolicy, NoRecord, Pipeline, Pipel
 use tower::ServiceExt as _;
 
 mod promql;
-use promql::metric_names;
+use promql::{metric_names, scrape};
 
 fn repository_file(path: &str) -> String {
     std::fs::read_to_string(format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -83,14 +83,7 @@ fn exposition_after_decisions() -> String {
             );
         }
         assert_eq!(outcomes, ["approved", "denied", "needs_approval"]);
-        let response = tollgate_gateway::router(gateway)
-            .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        String::from_utf8(bytes.to_vec()).unwrap()
+        scrape(gateway).await
     })
 }
 

@@ -11,15 +11,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::Request;
 use serde_json::Value;
 use tollgate_gateway::Gateway;
 use tollgate_pipeline::{Candidate, Gate, NativePolicy, NoRecord, Pipeline, PipelineOptions};
-use tower::ServiceExt as _;
 
 mod promql;
-use promql::metric_names;
+use promql::{metric_names, scrape};
 
 fn exposition() -> String {
     let sox = Candidate::Loaded(Box::new(NativePolicy::new(tollgate_policy_sox::SoxPolicy)));
@@ -33,16 +30,7 @@ fn exposition() -> String {
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(async {
-        let response = tollgate_gateway::router(gateway)
-            .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        String::from_utf8(bytes.to_vec()).unwrap()
-    })
+    runtime.block_on(async { scrape(gateway).await })
 }
 
 #[test]

@@ -1,21 +1,27 @@
-//! Metric names of PromQL expressions, shared by the tests of the alerting rules and of the
-//! Grafana dashboard.
+//! Metric names of PromQL expressions, and the gateway's `/metrics` they are checked against,
+//! shared by the tests of the alerting rules and of the Grafana dashboard.
 
-/// Words of PromQL that are neither metrics nor functions.
-const KEYWORDS: &[&str] = &[
-    "by",
-    "without",
-    "on",
-    "ignoring",
-    "group_left",
-    "group_right",
-    "bool",
-    "and",
-    "or",
-    "unless",
-    "offset",
-    "atan2",
-];
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::Request;
+use tollgate_gateway::Gateway;
+use tower::ServiceExt as _;
+
+/// The gateway's `GET /metrics` exposition text.
+pub async fn scrape(gateway: Arc<Gateway>) -> String {
+    let response = tollgate_gateway::router(gateway)
+        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+/// Words of PromQL that are neither metrics nor functions, besides those of [`LABEL_LISTS`].
+const KEYWORDS: &[&str] = &["bool", "and", "or", "unless", "offset", "atan2"];
 
 /// Words followed by a parenthesised list of label names, not of expressions.
 const LABEL_LISTS: &[&str] = &[
@@ -91,7 +97,10 @@ pub fn metric_names(expr: &str) -> Vec<String> {
                 let called = chars.get(next) == Some(&'(') || grouped;
                 if LABEL_LISTS.contains(&word.as_str()) && called {
                     i = skip_to(next, ')');
-                } else if !called && !KEYWORDS.contains(&word.as_str()) {
+                } else if !called
+                    && !KEYWORDS.contains(&word.as_str())
+                    && !LABEL_LISTS.contains(&word.as_str())
+                {
                     names.push(word);
                 }
             }
