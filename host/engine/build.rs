@@ -128,6 +128,7 @@ fn run() -> Result<(), String> {
     let mut builtin = String::from("pub(super) static BUILTIN_PACKS: &[BuiltinPack] = &[\n");
     for (name, package) in POLICIES {
         let path = componentize(&artifacts, &out_dir, package)?;
+        let sha256 = precompile::sha256_hex(&path)?;
         let precompiled = match &precompiler {
             Some(precompiler) => {
                 let compiled = precompiler.precompile(&path)?;
@@ -137,7 +138,7 @@ fn run() -> Result<(), String> {
         };
         let _ = writeln!(
             builtin,
-            "    BuiltinPack {{ name: {name:?}, bytes: include_bytes!({path:?}), precompiled: {precompiled} }},"
+            "    BuiltinPack {{ name: {name:?}, bytes: include_bytes!({path:?}), sha256: {sha256:?}, precompiled: {precompiled} }},"
         );
     }
     builtin.push_str("];\n");

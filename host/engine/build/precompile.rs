@@ -71,6 +71,12 @@ impl Precompiler {
     }
 }
 
+/// The SHA-256 of a file, in hex.
+pub fn sha256_hex(path: &Path) -> Result<String, String> {
+    let bytes = fs::read(path).map_err(|e| format!("could not read `{}`: {e}", path.display()))?;
+    Ok(hex(&Sha256::digest(&bytes)))
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -24,6 +24,8 @@ pub struct BuiltinPack {
     pub name: &'static str,
     /// The component's bytes.
     pub bytes: &'static [u8],
+    /// The SHA-256 of `bytes`, in hex, computed by the build.
+    pub sha256: &'static str,
     /// The component compiled by the build for the build's machine and the engine's default
     /// configuration; empty when the build cross-compiled.
     pub precompiled: &'static [u8],
@@ -154,7 +156,13 @@ impl PolicyEngine {
         };
         check_header(&name, bytes)?;
         let engine = &self.runtime.engine;
-        let digest_hex = hex::encode(Sha256::digest(bytes));
+        // A built-in pack's digest was computed by the build; other bytes are hashed here.
+        let digest_hex = match &source {
+            PolicySource::Builtin(pack) => pack.sha256.to_owned(),
+            PolicySource::File(_) | PolicySource::Bytes { .. } => {
+                hex::encode(Sha256::digest(bytes))
+            }
+        };
         let embedded = match &source {
             PolicySource::Builtin(pack) => crate::cache::embedded(engine, pack.precompiled),
             PolicySource::File(_) | PolicySource::Bytes { .. } => None,

@@ -90,6 +90,12 @@ fn packs_load_precompiled_by_the_build_and_decide_as_when_compiled_here() {
             "{}: a native build embeds the precompiled code",
             pack.name
         );
+        assert_eq!(
+            format!("sha256:{}", pack.sha256),
+            tollgate_pipeline::sha256_digest(pack.bytes),
+            "the build's digest of {}",
+            pack.name
+        );
         let precompiled = engine().load(PolicySource::Builtin(pack)).expect("loads");
         assert!(precompiled.loaded_precompiled(), "{}", pack.name);
         assert!(!precompiled.loaded_from_cache());
@@ -101,6 +107,7 @@ fn packs_load_precompiled_by_the_build_and_decide_as_when_compiled_here() {
             .expect("compiles");
         assert!(!compiled_here.loaded_precompiled());
         assert_eq!(precompiled.metadata(), compiled_here.metadata());
+        assert_eq!(precompiled.digest(), compiled_here.digest());
         assert_eq!(
             precompiled.evaluate(&manifest(), "", now()).unwrap(),
             compiled_here.evaluate(&manifest(), "", now()).unwrap()
@@ -117,6 +124,7 @@ fn precompiled_code_that_does_not_fit_is_compiled_instead() {
     let pack = Box::leak(Box::new(tollgate_engine::BuiltinPack {
         name: sox.name,
         bytes: sox.bytes,
+        sha256: sox.sha256,
         precompiled: Box::leak(damaged.into_boxed_slice()),
     }));
     let policy = engine()
