@@ -132,7 +132,7 @@ fn run() -> Result<(), String> {
         let precompiled = match &precompiler {
             Some(precompiler) => {
                 let compiled = precompiler.precompile(&path)?;
-                format!("include_bytes!({compiled:?})")
+                format!("&PageAligned(*include_bytes!({compiled:?})).0")
             }
             None => "&[]".to_owned(),
         };

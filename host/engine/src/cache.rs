@@ -105,17 +105,32 @@ fn deserialize(engine: &Engine, entry: &Path) -> wasmtime::Result<Component> {
 
 /// The built-in pack's code precompiled by the build, if it fits this engine and machine (wasmtime
 /// checks its version, configuration and the CPU features the code uses); `None` otherwise, and the
-/// component is compiled instead.
+/// component is compiled instead. The code runs where the binary holds it when the engine publishes
+/// code in place (`code_alignment`), the bytes are aligned for it and no other module of the process
+/// runs from them; otherwise it is copied.
 #[expect(
     unsafe_code,
     reason = "the bytes are the build's own `Engine::precompile_component` output, embedded in this binary"
 )]
-pub(crate) fn embedded(engine: &Engine, precompiled: &[u8]) -> Option<Component> {
+pub(crate) fn embedded(
+    engine: &Engine,
+    precompiled: &'static [u8],
+    code_alignment: Option<usize>,
+) -> Option<Component> {
     if precompiled.is_empty() {
         return None;
     }
     // SAFETY: the bytes were produced by `precompile_component` in this crate's build script with
     // this engine's configuration and are part of the running binary (as trusted as its own code);
-    // wasmtime refuses them if they do not match this engine or machine.
-    unsafe { Component::deserialize(engine, precompiled) }.ok()
+    // wasmtime refuses them if they do not match this engine or machine. In place, they are
+    // `'static` and immutable (read-only data of the binary), as `deserialize_raw` requires, and
+    // wasmtime never writes to a precompiled image (it carries no relocations).
+    unsafe {
+        if crate::code_memory::claim_in_place(code_alignment, precompiled) {
+            Component::deserialize_raw(engine, std::ptr::NonNull::from(precompiled))
+        } else {
+            Component::deserialize(engine, precompiled)
+        }
+    }
+    .ok()
 }

@@ -9,6 +9,7 @@ use std::thread::JoinHandle;
 use wasmtime::Engine;
 
 use crate::cache::Cache;
+use crate::code_memory;
 use crate::error::HostError;
 use crate::tunables::{EPOCH_TICK, Limits, TABLE_ELEMENTS, config};
 use tollgate_pipeline::Resource;
@@ -25,6 +26,9 @@ pub struct PolicyEngine {
 pub(crate) struct Runtime {
     pub(crate) engine: Engine,
     pub(crate) limits: Limits,
+    /// The alignment code must have to be published where it lies, if the engine publishes code
+    /// in place ([`crate::code_memory`]).
+    pub(crate) code_alignment: Option<usize>,
     _ticker: Ticker,
 }
 
@@ -32,14 +36,18 @@ impl PolicyEngine {
     /// Creates an engine with the given limits. `cache_dir` is where compiled components are cached;
     /// `None` disables the cache.
     pub fn new(limits: Limits, cache_dir: Option<PathBuf>) -> Result<Self, HostError> {
-        let engine =
-            Engine::new(&config(&limits)).map_err(|e| HostError::Engine(format!("{e:#}")))?;
+        let code_memory = code_memory::code_memory();
+        let code_alignment = code_memory.as_ref().map(|m| m.required_alignment());
+        let mut config = config(&limits);
+        config.with_custom_code_memory(code_memory);
+        let engine = Engine::new(&config).map_err(|e| HostError::Engine(format!("{e:#}")))?;
         let ticker = Ticker::start(&engine)?;
         let cache = cache_dir.map(|dir| Cache::new(dir, &engine));
         Ok(Self {
             runtime: Arc::new(Runtime {
                 engine,
                 limits,
+                code_alignment,
                 _ticker: ticker,
             }),
             cache,

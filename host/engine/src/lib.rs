@@ -10,6 +10,7 @@
 
 mod bindings;
 mod cache;
+mod code_memory;
 mod convert;
 mod engine;
 mod error;

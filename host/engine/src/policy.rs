@@ -33,6 +33,7 @@ pub struct BuiltinPack {
 
 mod builtin {
     use super::BuiltinPack;
+    use crate::code_memory::PageAligned;
     include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
 }
 
@@ -164,7 +165,9 @@ impl PolicyEngine {
             }
         };
         let embedded = match &source {
-            PolicySource::Builtin(pack) => crate::cache::embedded(engine, pack.precompiled),
+            PolicySource::Builtin(pack) => {
+                crate::cache::embedded(engine, pack.precompiled, self.runtime.code_alignment)
+            }
             PolicySource::File(_) | PolicySource::Bytes { .. } => None,
         };
         let precompiled = embedded.is_some();

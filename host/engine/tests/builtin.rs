@@ -90,6 +90,13 @@ fn packs_load_precompiled_by_the_build_and_decide_as_when_compiled_here() {
             "{}: a native build embeds the precompiled code",
             pack.name
         );
+        // Page-aligned, so the engine runs the code where the binary holds it instead of copying.
+        assert_eq!(
+            pack.precompiled.as_ptr() as usize % 4096,
+            0,
+            "{}: the precompiled code starts on a page",
+            pack.name
+        );
         assert_eq!(
             format!("sha256:{}", pack.sha256),
             tollgate_pipeline::sha256_digest(pack.bytes),
