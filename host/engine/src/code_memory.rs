@@ -30,38 +30,27 @@ mod in_place {
             self.page_size
         }
 
-        #[expect(
-            unsafe_code,
-            reason = "`mprotect` of the pages wasmtime hands over as a published code image"
-        )]
         fn publish_executable(&self, ptr: *const u8, len: usize) -> wasmtime::Result<()> {
-            // SAFETY: wasmtime passes the page-aligned text section of a code image it owns or was
-            // given for the life of the module; nothing writes to it once published.
-            unsafe {
-                mprotect(
-                    ptr.cast_mut().cast(),
-                    len,
-                    MprotectFlags::READ | MprotectFlags::EXEC,
-                )
-            }
-            .map_err(|e| wasmtime::format_err!("could not make policy code executable: {e}"))
+            protect(ptr, len, MprotectFlags::READ | MprotectFlags::EXEC)
         }
 
-        #[expect(
-            unsafe_code,
-            reason = "`mprotect` of the pages wasmtime hands back to be edited"
-        )]
         fn unpublish_executable(&self, ptr: *const u8, len: usize) -> wasmtime::Result<()> {
-            // SAFETY: wasmtime guarantees no code runs from this region any more.
-            unsafe {
-                mprotect(
-                    ptr.cast_mut().cast(),
-                    len,
-                    MprotectFlags::READ | MprotectFlags::WRITE,
-                )
-            }
-            .map_err(|e| wasmtime::format_err!("could not make policy code writable: {e}"))
+            protect(ptr, len, MprotectFlags::READ | MprotectFlags::WRITE)
         }
+    }
+
+    /// Sets the protection of the pages of a code image wasmtime hands over.
+    #[expect(
+        unsafe_code,
+        reason = "`mprotect` of the pages of a code image wasmtime publishes or unpublishes"
+    )]
+    fn protect(ptr: *const u8, len: usize, flags: MprotectFlags) -> wasmtime::Result<()> {
+        // SAFETY: wasmtime passes the page-aligned text section of a code image it owns, or was
+        // given for the life of the module; it is written only while unpublished, when no code
+        // runs from it.
+        unsafe { mprotect(ptr.cast_mut().cast(), len, flags) }.map_err(|e| {
+            wasmtime::format_err!("could not change the protection of policy code: {e}")
+        })
     }
 
     /// The engine's code memory: pages published in place.
