@@ -2,10 +2,17 @@
 //! tampered evidence by default), read from the policy's settings (`waivers.non_waivable`), and the
 //! identity aliases (`identities`) that tell an approver apart from the author and the deployer.
 
-use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde_json::Value;
 use tollgate_decision::Finding;
 use tollgate_manifest::IdentityAliases;
+use wildmatch::WildMatchPattern;
+
+/// A non-waivable pattern: `*` matches any text, nothing else is special, case is ignored.
+type Pattern = WildMatchPattern<'*', '?'>;
+
+/// Characters that other pattern languages treat as wildcards or groups. They are refused rather
+/// than matched literally, so that a pattern written for globs never silently means something else.
+const RESERVED: &[char] = &['?', '[', ']', '{', '}', '\\'];
 
 /// The non-waivable patterns when a policy's settings name none: every separation-of-duties rule
 /// (`sod-self-approval`, `sod-deployer-approval`, `sod-author-deploys`, ...), any self-approval and
@@ -26,13 +33,13 @@ pub struct WaiverRulesError {
 #[derive(Debug, Clone)]
 pub struct WaiverRules {
     patterns: Vec<String>,
-    set: GlobSet,
+    matchers: Vec<Pattern>,
     identities: IdentityAliases,
 }
 
 impl Default for WaiverRules {
     fn default() -> Self {
-        // The default patterns are valid globs; an empty set (which waives nothing less) is the
+        // The default patterns are valid patterns; an empty set (which waives nothing less) is the
         // only fallback, and it is never reached.
         Self::new(
             DEFAULT_NON_WAIVABLE
@@ -42,7 +49,7 @@ impl Default for WaiverRules {
         )
         .unwrap_or_else(|_| Self {
             patterns: Vec::new(),
-            set: GlobSet::empty(),
+            matchers: Vec::new(),
             identities: IdentityAliases::new(),
         })
     }
@@ -52,32 +59,30 @@ impl WaiverRules {
     /// Rules with these non-waivable patterns: rule or control ids, `*` matching any text,
     /// compared without case.
     pub fn new(patterns: Vec<String>) -> Result<Self, WaiverRulesError> {
-        let mut builder = GlobSetBuilder::new();
+        let mut matchers = Vec::with_capacity(patterns.len());
         for (index, pattern) in patterns.iter().enumerate() {
             let field = format!("waivers.non_waivable[{index}]");
-            if pattern.trim().is_empty() {
+            let trimmed = pattern.trim();
+            if trimmed.is_empty() {
                 return Err(WaiverRulesError {
                     field,
                     message: "must not be empty".into(),
                 });
             }
-            let glob = GlobBuilder::new(pattern.trim())
-                .case_insensitive(true)
-                .literal_separator(false)
-                .build()
-                .map_err(|e| WaiverRulesError {
+            if let Some(reserved) = trimmed.chars().find(|c| RESERVED.contains(c)) {
+                return Err(WaiverRulesError {
                     field,
-                    message: format!("`{pattern}` is not a pattern: {e}"),
-                })?;
-            builder.add(glob);
+                    message: format!(
+                        "`{pattern}` is not a pattern: `{reserved}` is not allowed (a rule or \
+                         control id, `*` matching any text)"
+                    ),
+                });
+            }
+            matchers.push(Pattern::new_case_insensitive(trimmed));
         }
-        let set = builder.build().map_err(|e| WaiverRulesError {
-            field: "waivers.non_waivable".into(),
-            message: e.to_string(),
-        })?;
         Ok(Self {
             patterns,
-            set,
+            matchers,
             identities: IdentityAliases::new(),
         })
     }
@@ -140,11 +145,15 @@ impl WaiverRules {
 
     /// The pattern that makes a finding non-waivable (by rule id or control id), if any.
     pub fn forbidding(&self, finding: &Finding) -> Option<&str> {
-        [finding.rule_id.as_str(), finding.control_id.as_str()]
-            .iter()
-            .flat_map(|id| self.set.matches(id.trim()))
-            .next()
-            .and_then(|i| self.patterns.get(i).map(String::as_str))
+        [finding.rule_id.trim(), finding.control_id.trim()]
+            .into_iter()
+            .find_map(|id| {
+                self.matchers
+                    .iter()
+                    .zip(&self.patterns)
+                    .find(|(matcher, _)| matcher.matches(id))
+            })
+            .map(|(_, pattern)| pattern.as_str())
     }
 }
 
@@ -198,6 +207,33 @@ mod tests {
         );
         let none = WaiverRules::from_settings(r#"{"risk": {}}"#).unwrap();
         assert_eq!(none.non_waivable().len(), DEFAULT_NON_WAIVABLE.len());
+    }
+
+    #[test]
+    fn only_the_star_is_a_wildcard_and_case_is_ignored() {
+        let rules = WaiverRules::new(vec!["PCI-6.5.*".into(), "*Self-Approval*".into()]).unwrap();
+        let forbids = |rule: &str, control: &str| {
+            rules
+                .forbidding(&finding(rule, control, Severity::High))
+                .map(str::to_owned)
+        };
+        assert_eq!(forbids("x", "pci-6.5.5"), Some("PCI-6.5.*".into()));
+        assert_eq!(forbids("x", "PCI-6.5."), Some("PCI-6.5.*".into()));
+        assert_eq!(forbids("x", "PCI-6x5.5"), None, "`.` is literal");
+        assert_eq!(
+            forbids("emergency-self-approval-late", "X-1"),
+            Some("*Self-Approval*".into())
+        );
+        // The rule id is looked at before the control id.
+        assert_eq!(
+            forbids("self-approval", "PCI-6.5.1"),
+            Some("*Self-Approval*".into())
+        );
+        for pattern in ["sod-?", "sod-[ab]", "{a,b}", "a\\*"] {
+            let error = WaiverRules::new(vec![pattern.into()]).unwrap_err();
+            assert_eq!(error.field, "waivers.non_waivable[0]", "{pattern}");
+            assert!(error.message.contains("is not allowed"), "{error}");
+        }
     }
 
     #[test]
