@@ -154,26 +154,26 @@ macro_rules! export_plugin {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tollgate_decision::{Control, Outcome, PolicyMetadata};
-    use tollgate_rules::{DecisionBuilder, Settings};
+    use tollgate_decision::{Outcome, PolicyMetadata};
+    use tollgate_rules::{Catalogue, ControlEntry, DecisionBuilder, Settings};
 
     /// A policy that approves everything: enough to exercise the glue.
     struct Approve;
 
     impl Policy for Approve {
-        fn metadata(&self) -> PolicyMetadata {
-            PolicyMetadata {
-                id: "approve".into(),
-                framework: "TEST".into(),
-                version: "0.0.0".into(),
-                description: "approves".into(),
-                controls: vec![Control {
-                    id: "T-1".into(),
-                    title: "t".into(),
-                    description: "d".into(),
-                    references: vec![],
-                    rules: vec![],
-                    relies_on: vec![],
+        fn catalogue(&self) -> &'static Catalogue {
+            &Catalogue {
+                id: "approve",
+                framework: "TEST",
+                version: "0.0.0",
+                description: "approves",
+                controls: &[ControlEntry {
+                    id: "T-1",
+                    title: "t",
+                    description: "d",
+                    references: &[],
+                    rules: &[],
+                    relies_on: &[],
                 }],
             }
         }
@@ -185,7 +185,7 @@ mod tests {
             context: &EvaluationContext,
         ) -> Decision {
             let assessment = tollgate_rules::Assessment::new(manifest, settings, context);
-            DecisionBuilder::not_applicable(self.metadata(), &assessment, "test")
+            DecisionBuilder::not_applicable(self.catalogue(), &assessment, "test")
         }
     }
 

@@ -45,20 +45,24 @@ pub type IdentityAliases = BTreeMap<String, String>;
 
 /// The identity with case and surrounding blanks removed, resolved through `aliases`.
 pub fn canonical_identity(identity: &str, aliases: &IdentityAliases) -> String {
-    let key = normalise(identity);
+    resolve(identity, aliases).to_ascii_lowercase()
+}
+
+/// The identity without surrounding blanks, resolved through `aliases` (keys compared ignoring
+/// case); case is left as it is, for comparisons that ignore it. Allocates nothing: separation of
+/// duties compares every approver with the author and the deployer.
+fn resolve<'a>(identity: &'a str, aliases: &'a IdentityAliases) -> &'a str {
+    let key = identity.trim();
     aliases
         .iter()
-        .find(|(alias, _)| normalise(alias) == key)
-        .map_or(key, |(_, canonical)| normalise(canonical))
+        .find(|(alias, _)| alias.trim().eq_ignore_ascii_case(key))
+        .map_or(key, |(_, canonical)| canonical.trim())
 }
 
 /// Compares two identities by the rule of the module documentation.
 pub fn compare_identities(a: &str, b: &str, aliases: &IdentityAliases) -> IdentityMatch {
-    let (a, b) = (
-        canonical_identity(a, aliases),
-        canonical_identity(b, aliases),
-    );
-    if a == b {
+    let (a, b) = (resolve(a, aliases), resolve(b, aliases));
+    if a.eq_ignore_ascii_case(b) {
         return IdentityMatch::Same;
     }
     if a.is_empty() || b.is_empty() {
@@ -66,8 +70,8 @@ pub fn compare_identities(a: &str, b: &str, aliases: &IdentityAliases) -> Identi
     }
     match (a.split_once('@'), b.split_once('@')) {
         (Some(_), Some(_)) | (None, None) => IdentityMatch::Different,
-        (Some((local, _)), None) if local == b => IdentityMatch::Same,
-        (None, Some((local, _))) if local == a => IdentityMatch::Same,
+        (Some((local, _)), None) if local.eq_ignore_ascii_case(b) => IdentityMatch::Same,
+        (None, Some((local, _))) if local.eq_ignore_ascii_case(a) => IdentityMatch::Same,
         _ => IdentityMatch::Unknown,
     }
 }
@@ -76,10 +80,6 @@ pub fn compare_identities(a: &str, b: &str, aliases: &IdentityAliases) -> Identi
 /// unknown match is not "the same": use [`compare_identities`] where unknown must fail closed).
 pub fn same_identity(a: &str, b: &str) -> bool {
     compare_identities(a, b, &IdentityAliases::new()) == IdentityMatch::Same
-}
-
-fn normalise(identity: &str) -> String {
-    identity.trim().to_ascii_lowercase()
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! The OPA Wasm ABI on `wasm32`: a bump allocator whose cursor is OPA's heap pointer, values behind
+//! The OPA Wasm ABI on `wasm32`: a bump heap whose cursor is OPA's heap pointer, values behind
 //! addresses, the evaluation context, `opa_eval` and the imports `opa_abort` and `opa_builtin0`.
 //! [`export_opa!`](crate::export_opa) exports these functions under their ABI names.
 //!
@@ -11,22 +11,14 @@
 
 use alloc::boxed::Box;
 use alloc::string::String;
-use core::alloc::{GlobalAlloc, Layout};
 use core::arch::wasm32;
-use core::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 use tollgate_rules::Policy;
+use tollgate_wasm_heap::{BumpHeap, LinearMemory, Reclaim};
 
 use crate::value::OpaValue;
 use crate::{Entrypoint, abort_message, result_set};
-
-const PAGE: u64 = 65_536;
-
-unsafe extern "C" {
-    /// Start of the heap, after the stack and the static data (defined by the linker).
-    static __heap_base: u8;
-}
 
 #[link(wasm_import_module = "env")]
 unsafe extern "C" {
@@ -36,74 +28,10 @@ unsafe extern "C" {
     fn opa_builtin0(id: u32, ctx: u32) -> u32;
 }
 
-/// The heap cursor; 0 until the first allocation or `opa_heap_ptr_set`, meaning `__heap_base`.
-static CURSOR: AtomicUsize = AtomicUsize::new(0);
-
-fn cursor() -> usize {
-    match CURSOR.load(Ordering::Relaxed) {
-        0 => core::ptr::addr_of!(__heap_base) as usize,
-        at => at,
-    }
-}
-
-/// Makes sure linear memory reaches `end`, growing it (the host may have grown it too: the size is
-/// read every time).
-fn reach(end: usize) -> bool {
-    let have = wasm32::memory_size(0) as u64 * PAGE;
-    let end = end as u64;
-    if end <= have {
-        return true;
-    }
-    let pages = (end - have).div_ceil(PAGE) as usize;
-    wasm32::memory_grow(0, pages) != usize::MAX
-}
-
-/// Takes `size` bytes aligned to `align` from the heap.
-fn bump(size: usize, align: usize) -> Option<usize> {
-    let start = cursor().checked_next_multiple_of(align)?;
-    let end = start.checked_add(size)?;
-    if !reach(end) {
-        return None;
-    }
-    CURSOR.store(end, Ordering::Relaxed);
-    Some(start)
-}
-
-/// The global allocator: a bump allocator over OPA's heap. Freeing is a no-op (the host resets the
-/// heap pointer between evaluations); the last block grows in place.
-struct Bump;
-
-unsafe impl GlobalAlloc for Bump {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        bump(layout.size(), layout.align()).map_or(core::ptr::null_mut(), |at| at as *mut u8)
-    }
-
-    unsafe fn dealloc(&self, _ptr: *mut u8, _layout: Layout) {}
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let at = ptr as usize;
-        if at.checked_add(layout.size()) == Some(cursor()) {
-            return match at.checked_add(new_size) {
-                Some(end) if reach(end) => {
-                    CURSOR.store(end, Ordering::Relaxed);
-                    ptr
-                }
-                _ => core::ptr::null_mut(),
-            };
-        }
-        let Some(new) = bump(new_size, layout.align()) else {
-            return core::ptr::null_mut();
-        };
-        let new = new as *mut u8;
-        // SAFETY: both blocks are live heap blocks of at least the copied length, and the new one
-        // lies above the cursor the old one was below, so they do not overlap.
-        unsafe { core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size)) };
-        new
-    }
-}
-
+/// The module's heap and global allocator: a bump heap whose cursor is OPA's heap pointer. Freeing
+/// gives back only the most recent block; the host resets the heap between evaluations.
 #[global_allocator]
-static ALLOCATOR: Bump = Bump;
+static HEAP: BumpHeap<LinearMemory> = BumpHeap::new(LinearMemory, Reclaim::ByHost);
 
 /// Aborts the evaluation through `opa_abort`.
 pub fn abort(message: &str) -> ! {
@@ -149,17 +77,18 @@ fn bytes<'a>(address: u32, len: u32) -> &'a [u8] {
 
 /// `opa_malloc`.
 pub fn malloc(size: u32) -> u32 {
-    bump(size as usize, 8).map_or_else(|| abort("opa_malloc: out of memory"), |at| at as u32)
+    HEAP.bump(size as usize, 8)
+        .map_or_else(|| abort("opa_malloc: out of memory"), |at| at as u32)
 }
 
 /// `opa_heap_ptr_get`.
 pub fn heap_ptr_get() -> u32 {
-    cursor() as u32
+    HEAP.cursor() as u32
 }
 
 /// `opa_heap_ptr_set`.
 pub fn heap_ptr_set(address: u32) {
-    CURSOR.store(address as usize, Ordering::Relaxed);
+    HEAP.set_cursor(address as usize);
 }
 
 /// `opa_json_parse`: 0 when the bytes are not JSON.

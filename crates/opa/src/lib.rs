@@ -390,26 +390,26 @@ mod tests {
     use super::*;
     use serde_json::json;
     use std::string::ToString;
-    use tollgate_decision::{Control, PolicyMetadata};
-    use tollgate_rules::{DecisionBuilder, Settings};
+
+    use tollgate_rules::{Catalogue, ControlEntry, DecisionBuilder, Settings};
 
     /// A policy that is not applicable to anything (approved): enough to exercise the glue.
     struct Approve;
 
     impl Policy for Approve {
-        fn metadata(&self) -> PolicyMetadata {
-            PolicyMetadata {
-                id: "approve".into(),
-                framework: "TEST".into(),
-                version: "0.0.0".into(),
-                description: "approves".into(),
-                controls: alloc::vec![Control {
-                    id: "T-1".into(),
-                    title: "t".into(),
-                    description: "d".into(),
-                    references: alloc::vec![],
-                    rules: alloc::vec![],
-                    relies_on: alloc::vec![],
+        fn catalogue(&self) -> &'static Catalogue {
+            &Catalogue {
+                id: "approve",
+                framework: "TEST",
+                version: "0.0.0",
+                description: "approves",
+                controls: &[ControlEntry {
+                    id: "T-1",
+                    title: "t",
+                    description: "d",
+                    references: &[],
+                    rules: &[],
+                    relies_on: &[],
                 }],
             }
         }
@@ -421,7 +421,7 @@ mod tests {
             context: &EvaluationContext,
         ) -> Decision {
             let assessment = tollgate_rules::Assessment::new(manifest, settings, context);
-            DecisionBuilder::not_applicable(self.metadata(), &assessment, "test")
+            DecisionBuilder::not_applicable(self.catalogue(), &assessment, "test")
         }
     }
 

@@ -1,17 +1,17 @@
 //! [`DecisionBuilder`]: binds checks to a policy's controls and assembles the [`Decision`].
 
 use tollgate_decision::{
-    ControlResult, ControlStatus, Decision, Finding, Obligation, Outcome, PolicyMetadata,
-    RegulatoryReference, RiskAssessment, Routing,
+    ControlResult, ControlStatus, Decision, Finding, Obligation, Outcome, RegulatoryReference,
+    RiskAssessment, Routing,
 };
 use tollgate_manifest::Manifest;
 
-use crate::{AppliesTo, Assessment, Check, Scope, Settings};
+use crate::{AppliesTo, Assessment, Catalogue, Check, ReferenceEntry, Scope, Settings};
 
 /// Assembles a [`Decision`] from checks bound to the policy's controls.
 #[derive(Debug)]
 pub struct DecisionBuilder {
-    metadata: PolicyMetadata,
+    catalogue: &'static Catalogue,
     applicable: bool,
     risk: RiskAssessment,
     routing: Routing,
@@ -27,9 +27,9 @@ pub struct DecisionBuilder {
 
 impl DecisionBuilder {
     /// Starts a decision for a framework that applies to the change.
-    pub fn applicable(metadata: PolicyMetadata, assessment: &Assessment) -> Self {
+    pub fn applicable(catalogue: &'static Catalogue, assessment: &Assessment) -> Self {
         Self {
-            metadata,
+            catalogue,
             applicable: true,
             risk: assessment.risk.clone(),
             routing: assessment.routing.routing.clone(),
@@ -45,28 +45,28 @@ impl DecisionBuilder {
     /// A decision for a framework that does not apply: every control is not applicable, nothing
     /// is required, and the outcome is approved as far as this framework is concerned.
     pub fn not_applicable(
-        metadata: PolicyMetadata,
+        catalogue: &'static Catalogue,
         assessment: &Assessment,
         reason: &str,
     ) -> Decision {
-        let controls = metadata
+        let controls = catalogue
             .controls
             .iter()
             .map(|c| ControlResult {
-                control_id: c.id.clone(),
+                control_id: c.id.to_owned(),
                 status: ControlStatus::NotApplicable,
                 evidence: vec![reason.to_owned()],
             })
             .collect();
         Decision {
-            policy_id: metadata.id.clone(),
-            framework: metadata.framework.clone(),
+            policy_id: catalogue.id.to_owned(),
+            framework: catalogue.framework.to_owned(),
             applicable: false,
             outcome: Outcome::Approved,
             risk: assessment.risk.clone(),
             routing: Routing {
                 route: "none".into(),
-                rationale: format!("{} does not apply: {reason}", metadata.framework),
+                rationale: format!("{} does not apply: {reason}", catalogue.framework),
                 required: Vec::new(),
                 discounted: Vec::new(),
                 automated_checks: assessment.routing.routing.automated_checks.clone(),
@@ -83,14 +83,14 @@ impl DecisionBuilder {
     /// [`DecisionBuilder::not_applicable`] decision. The scope's production-only controls are
     /// recorded as not applicable outside the production environments.
     pub fn for_scope(
-        metadata: PolicyMetadata,
+        catalogue: &'static Catalogue,
         scope: &Scope,
         assessment: &Assessment,
         manifest: &Manifest,
         settings: &Settings,
     ) -> Result<Self, Box<Decision>> {
         let mut builder = match scope.applies_to {
-            AppliesTo::EveryChange => Self::applicable(metadata, assessment),
+            AppliesTo::EveryChange => Self::applicable(catalogue, assessment),
             AppliesTo::DataClass {
                 class,
                 in_scope,
@@ -98,12 +98,12 @@ impl DecisionBuilder {
             } => {
                 if !manifest.has_data_class(class) {
                     return Err(Box::new(Self::not_applicable(
-                        metadata,
+                        catalogue,
                         assessment,
                         out_of_scope,
                     )));
                 }
-                let mut builder = Self::applicable(metadata, assessment);
+                let mut builder = Self::applicable(catalogue, assessment);
                 builder.scope(in_scope);
                 builder
             }
@@ -122,9 +122,14 @@ impl DecisionBuilder {
     }
 
     fn references(&self, control_id: &str) -> Vec<RegulatoryReference> {
-        self.metadata
+        self.catalogue
             .control(control_id)
-            .map(|c| c.references.clone())
+            .map(|c| {
+                c.references
+                    .iter()
+                    .map(ReferenceEntry::to_reference)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -261,8 +266,8 @@ impl DecisionBuilder {
             ));
         }
         Decision {
-            policy_id: self.metadata.id.clone(),
-            framework: self.metadata.framework.clone(),
+            policy_id: self.catalogue.id.to_owned(),
+            framework: self.catalogue.framework.to_owned(),
             applicable: self.applicable,
             outcome,
             risk: self.risk,

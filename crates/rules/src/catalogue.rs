@@ -58,6 +58,12 @@ impl ReferenceEntry {
 }
 
 impl Catalogue {
+    /// The control with this id.
+    pub fn control(&self, id: &str) -> Option<&'static ControlEntry> {
+        let controls: &'static [ControlEntry] = self.controls;
+        controls.iter().find(|c| c.id == id)
+    }
+
     /// The policy metadata: identity and every control, in catalogue order.
     pub fn metadata(&self) -> PolicyMetadata {
         PolicyMetadata {

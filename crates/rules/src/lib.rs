@@ -42,8 +42,13 @@ pub struct EvaluationContext {
 
 /// A compliance policy: metadata plus a pure evaluation.
 pub trait Policy {
-    /// The policy's identity and control catalogue.
-    fn metadata(&self) -> PolicyMetadata;
+    /// The policy's identity and controls, as a static table.
+    fn catalogue(&self) -> &'static Catalogue;
+
+    /// The policy's identity and control catalogue, as hosts receive it.
+    fn metadata(&self) -> PolicyMetadata {
+        self.catalogue().metadata()
+    }
 
     /// Evaluates a validated manifest with validated settings.
     fn evaluate(
@@ -70,7 +75,7 @@ pub trait Policy {
         check_manifest(manifest)?;
         let facts = TrustedFacts::weigh(manifest, &settings.trusted_sources);
         let mut decision = self.evaluate(facts.manifest(), &settings, context);
-        trust::annotate(&mut decision, &self.metadata(), manifest, &facts);
+        trust::annotate(&mut decision, self.catalogue(), manifest, &facts);
         Ok(decision)
     }
 }

@@ -7,13 +7,13 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
-use tollgate_decision::{ControlStatus, Decision, PolicyMetadata, Severity};
+use tollgate_decision::{ControlStatus, Decision, Severity};
 use tollgate_manifest::{
     Encryption, FactSource, Manifest, RollbackPlan, SecurityScan, SourceKind, TicketStatus,
 };
 
-use crate::Issue;
 use crate::settings_error::SettingsError;
+use crate::{Catalogue, Issue, ReferenceEntry};
 
 /// Rule id of the finding for a fact from an untrusted source.
 pub const UNTRUSTED_SOURCE: &str = "evidence-untrusted-source";
@@ -194,7 +194,7 @@ impl TrustedFacts {
 /// an [`UNTRUSTED_SOURCE`] finding and is non-compliant.
 pub fn annotate(
     decision: &mut Decision,
-    metadata: &PolicyMetadata,
+    catalogue: &Catalogue,
     manifest: &Manifest,
     facts: &TrustedFacts,
 ) {
@@ -202,11 +202,11 @@ pub fn annotate(
         if result.status == ControlStatus::NotApplicable {
             continue;
         }
-        let Some(control) = metadata.control(&result.control_id) else {
+        let Some(control) = catalogue.control(&result.control_id) else {
             continue;
         };
-        for field in &control.relies_on {
-            let untrusted = facts.untrusted.iter().find(|u| &u.field == field);
+        for &field in control.relies_on {
+            let untrusted = facts.untrusted.iter().find(|u| u.field == field);
             match (manifest.provenance.get(field), untrusted) {
                 (Some(source), None) => result.evidence.push(format!("`{field}` from {source}")),
                 (source, Some(untrusted)) => {
@@ -217,9 +217,14 @@ pub fn annotate(
                         .push(format!("`{field}` from {source}: not trusted, disregarded"));
                     result.status = ControlStatus::NonCompliant;
                     decision.findings.push(
-                        untrusted
-                            .issue()
-                            .into_finding(&control.id, control.references.clone()),
+                        untrusted.issue().into_finding(
+                            control.id,
+                            control
+                                .references
+                                .iter()
+                                .map(ReferenceEntry::to_reference)
+                                .collect(),
+                        ),
                     );
                 }
                 (None, None) => {}

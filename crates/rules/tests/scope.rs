@@ -77,8 +77,7 @@ fn failing() -> Check {
 fn statuses(m: &Manifest) -> Vec<ControlStatus> {
     let settings = Settings::default();
     let a = assessment(m);
-    let mut builder =
-        DecisionBuilder::for_scope(CATALOGUE.metadata(), &SCOPE, &a, m, &settings).unwrap();
+    let mut builder = DecisionBuilder::for_scope(&CATALOGUE, &SCOPE, &a, m, &settings).unwrap();
     builder.control("T-1", failing());
     builder.control("T-2", failing());
     builder.finish().controls.iter().map(|c| c.status).collect()
@@ -102,8 +101,7 @@ fn out_of_scope_changes_get_a_not_applicable_decision() {
     m.change.data_classes = vec![DataClass::Pii];
     let a = assessment(&m);
     let decision =
-        DecisionBuilder::for_scope(CATALOGUE.metadata(), &SCOPE, &a, &m, &Settings::default())
-            .unwrap_err();
+        DecisionBuilder::for_scope(&CATALOGUE, &SCOPE, &a, &m, &Settings::default()).unwrap_err();
     assert!(!decision.applicable);
     assert!(decision.controls.iter().all(|c| c.evidence == ["no PHI"]));
 }

@@ -13,9 +13,9 @@ pub mod catalogue;
 pub mod controls;
 pub mod scope;
 
-use tollgate_decision::{Decision, PolicyMetadata};
+use tollgate_decision::Decision;
 use tollgate_manifest::Manifest;
-use tollgate_rules::{Assessment, DecisionBuilder, EvaluationContext, Policy, Settings};
+use tollgate_rules::{Assessment, Catalogue, DecisionBuilder, EvaluationContext, Policy, Settings};
 
 pub use catalogue::{
     ACCESS_CONTROL, AUDIT_CONTROLS, AUTHENTICATION, BREACH_NOTIFICATION, DATA_BACKUP,
@@ -28,8 +28,8 @@ pub use controls::{breach_notification, traceability};
 pub struct HipaaPolicy;
 
 impl Policy for HipaaPolicy {
-    fn metadata(&self) -> PolicyMetadata {
-        catalogue::CATALOGUE.metadata()
+    fn catalogue(&self) -> &'static Catalogue {
+        &catalogue::CATALOGUE
     }
 
     fn evaluate(
@@ -40,7 +40,7 @@ impl Policy for HipaaPolicy {
     ) -> Decision {
         let assessment = Assessment::new(manifest, settings, context);
         let scope = &scope::SCOPE;
-        match DecisionBuilder::for_scope(self.metadata(), scope, &assessment, manifest, settings) {
+        match DecisionBuilder::for_scope(self.catalogue(), scope, &assessment, manifest, settings) {
             Ok(mut decision) => {
                 controls::apply(&mut decision, manifest, settings, &assessment);
                 decision.finish()

@@ -10,9 +10,9 @@ pub mod catalogue;
 pub mod controls;
 pub mod scope;
 
-use tollgate_decision::{Decision, PolicyMetadata};
+use tollgate_decision::Decision;
 use tollgate_manifest::Manifest;
-use tollgate_rules::{Assessment, DecisionBuilder, EvaluationContext, Policy, Settings};
+use tollgate_rules::{Assessment, Catalogue, DecisionBuilder, EvaluationContext, Policy, Settings};
 
 pub use catalogue::{
     AUDIT_LOGGING, CHANGE_CONTROL, CHANGE_TRACKING, DEPLOYER_AUTHORISATION, DEPLOYMENT_WINDOW,
@@ -24,8 +24,8 @@ pub use catalogue::{
 pub struct SoxPolicy;
 
 impl Policy for SoxPolicy {
-    fn metadata(&self) -> PolicyMetadata {
-        catalogue::CATALOGUE.metadata()
+    fn catalogue(&self) -> &'static Catalogue {
+        &catalogue::CATALOGUE
     }
 
     fn evaluate(
@@ -36,7 +36,7 @@ impl Policy for SoxPolicy {
     ) -> Decision {
         let assessment = Assessment::new(manifest, settings, context);
         let scope = &scope::SCOPE;
-        match DecisionBuilder::for_scope(self.metadata(), scope, &assessment, manifest, settings) {
+        match DecisionBuilder::for_scope(self.catalogue(), scope, &assessment, manifest, settings) {
             Ok(mut decision) => {
                 controls::apply(&mut decision, manifest, settings, &assessment);
                 decision.finish()

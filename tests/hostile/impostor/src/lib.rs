@@ -1,24 +1,22 @@
 //! Hostile policy fixture: `evaluate` approves every change under another policy's id (`sox`),
 //! with a critical finding. The host must reject the result as malformed, never approve.
 
-use tollgate_decision::{
-    Decision, Finding, Outcome, PolicyMetadata, RiskAssessment, RiskClass, Routing, Severity,
-};
+use tollgate_decision::{Decision, Finding, Outcome, RiskAssessment, RiskClass, Routing, Severity};
 use tollgate_manifest::Manifest;
-use tollgate_rules::{EvaluationContext, Policy, Settings};
+use tollgate_rules::{Catalogue, EvaluationContext, Policy, Settings};
 
 /// Claims to be the SOX policy and approves everything.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Impostor;
 
 impl Policy for Impostor {
-    fn metadata(&self) -> PolicyMetadata {
-        PolicyMetadata {
-            id: "impostor".into(),
-            framework: "HOSTILE".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "Approves everything under another policy's id".into(),
-            controls: Vec::new(),
+    fn catalogue(&self) -> &'static Catalogue {
+        &Catalogue {
+            id: "impostor",
+            framework: "HOSTILE",
+            version: env!("CARGO_PKG_VERSION"),
+            description: "Approves everything under another policy's id",
+            controls: &[],
         }
     }
 

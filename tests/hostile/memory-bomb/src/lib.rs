@@ -1,22 +1,22 @@
 //! Hostile policy fixture: `evaluate` allocates without bound. The host must stop it at the memory
 //! limit and report a resource limit of this policy, never an approval.
 
-use tollgate_decision::{Decision, PolicyMetadata};
+use tollgate_decision::Decision;
 use tollgate_manifest::Manifest;
-use tollgate_rules::{EvaluationContext, Policy, Settings};
+use tollgate_rules::{Catalogue, EvaluationContext, Policy, Settings};
 
 /// Hoards memory in `evaluate`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MemoryBomb;
 
 impl Policy for MemoryBomb {
-    fn metadata(&self) -> PolicyMetadata {
-        PolicyMetadata {
-            id: "memory-bomb".into(),
-            framework: "HOSTILE".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "Allocates without bound in evaluate".into(),
-            controls: Vec::new(),
+    fn catalogue(&self) -> &'static Catalogue {
+        &Catalogue {
+            id: "memory-bomb",
+            framework: "HOSTILE",
+            version: env!("CARGO_PKG_VERSION"),
+            description: "Allocates without bound in evaluate",
+            controls: &[],
         }
     }
 

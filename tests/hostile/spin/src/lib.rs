@@ -1,22 +1,22 @@
 //! Hostile policy fixture: `evaluate` never returns. The host must stop it at the epoch deadline and
 //! report a timeout of this policy, never an approval.
 
-use tollgate_decision::{Decision, PolicyMetadata};
+use tollgate_decision::Decision;
 use tollgate_manifest::Manifest;
-use tollgate_rules::{EvaluationContext, Policy, Settings};
+use tollgate_rules::{Catalogue, EvaluationContext, Policy, Settings};
 
 /// Spins forever in `evaluate`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Spin;
 
 impl Policy for Spin {
-    fn metadata(&self) -> PolicyMetadata {
-        PolicyMetadata {
-            id: "spin".into(),
-            framework: "HOSTILE".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "Never returns from evaluate".into(),
-            controls: Vec::new(),
+    fn catalogue(&self) -> &'static Catalogue {
+        &Catalogue {
+            id: "spin",
+            framework: "HOSTILE",
+            version: env!("CARGO_PKG_VERSION"),
+            description: "Never returns from evaluate",
+            controls: &[],
         }
     }
 

@@ -1,22 +1,22 @@
 //! Hostile policy fixture: `evaluate` recurses without bound. The host must stop it at the wasm
 //! stack limit and report a resource limit of this policy, never an approval.
 
-use tollgate_decision::{Decision, PolicyMetadata};
+use tollgate_decision::Decision;
 use tollgate_manifest::Manifest;
-use tollgate_rules::{EvaluationContext, Policy, Settings};
+use tollgate_rules::{Catalogue, EvaluationContext, Policy, Settings};
 
 /// Recurses forever in `evaluate`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StackOverflow;
 
 impl Policy for StackOverflow {
-    fn metadata(&self) -> PolicyMetadata {
-        PolicyMetadata {
-            id: "stack-overflow".into(),
-            framework: "HOSTILE".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "Recurses without bound in evaluate".into(),
-            controls: Vec::new(),
+    fn catalogue(&self) -> &'static Catalogue {
+        &Catalogue {
+            id: "stack-overflow",
+            framework: "HOSTILE",
+            version: env!("CARGO_PKG_VERSION"),
+            description: "Recurses without bound in evaluate",
+            controls: &[],
         }
     }
 

@@ -1,22 +1,22 @@
 //! Hostile policy fixture: `evaluate` panics, which traps (policies abort on panic). The host must
 //! report a trap of this policy, never an approval.
 
-use tollgate_decision::{Decision, PolicyMetadata};
+use tollgate_decision::Decision;
 use tollgate_manifest::Manifest;
-use tollgate_rules::{EvaluationContext, Policy, Settings};
+use tollgate_rules::{Catalogue, EvaluationContext, Policy, Settings};
 
 /// Panics in `evaluate`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Trap;
 
 impl Policy for Trap {
-    fn metadata(&self) -> PolicyMetadata {
-        PolicyMetadata {
-            id: "trap".into(),
-            framework: "HOSTILE".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "Panics in evaluate".into(),
-            controls: Vec::new(),
+    fn catalogue(&self) -> &'static Catalogue {
+        &Catalogue {
+            id: "trap",
+            framework: "HOSTILE",
+            version: env!("CARGO_PKG_VERSION"),
+            description: "Panics in evaluate",
+            controls: &[],
         }
     }
 
