@@ -35,11 +35,10 @@ mod convert;
 /// dlmalloc was a third of a reused instance's evaluation time.
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
-static HEAP: tollgate_wasm_heap::BumpHeap<tollgate_wasm_heap::LinearMemory> =
-    tollgate_wasm_heap::BumpHeap::new(
-        tollgate_wasm_heap::LinearMemory,
-        tollgate_wasm_heap::Reclaim::WhenEmpty,
-    );
+static HEAP: tollgate_wasm_heap::BumpHeap<
+    tollgate_wasm_heap::LinearMemory,
+    tollgate_wasm_heap::WhenEmpty,
+> = tollgate_wasm_heap::BumpHeap::new(tollgate_wasm_heap::LinearMemory);
 
 use tollgate_rules::{EvaluationContext, Policy};
 

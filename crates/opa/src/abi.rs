@@ -15,7 +15,7 @@ use core::arch::wasm32;
 
 use serde_json::Value;
 use tollgate_rules::Policy;
-use tollgate_wasm_heap::{BumpHeap, LinearMemory, Reclaim};
+use tollgate_wasm_heap::{BumpHeap, ByHost, LinearMemory};
 
 use crate::value::OpaValue;
 use crate::{Entrypoint, abort_message, result_set};
@@ -29,9 +29,9 @@ unsafe extern "C" {
 }
 
 /// The module's heap and global allocator: a bump heap whose cursor is OPA's heap pointer. Freeing
-/// gives back only the most recent block; the host resets the heap between evaluations.
+/// is a no-op; the host resets the heap between evaluations.
 #[global_allocator]
-static HEAP: BumpHeap<LinearMemory> = BumpHeap::new(LinearMemory, Reclaim::ByHost);
+static HEAP: BumpHeap<LinearMemory, ByHost> = BumpHeap::new(LinearMemory);
 
 /// Aborts the evaluation through `opa_abort`.
 pub fn abort(message: &str) -> ! {

@@ -3,17 +3,18 @@
 //! A policy evaluation allocates many short-lived strings and frees them all before it returns.
 //! A general-purpose allocator (the standard library's dlmalloc) spent a third of a reused
 //! component's evaluation time keeping free lists for memory that is never reused within a call.
-//! A bump heap hands out memory by moving a cursor; freeing the most recent block moves it back,
-//! and growing the most recent block happens in place. What becomes of the rest depends on who
-//! owns the heap ([`Reclaim`]):
+//! A bump heap hands out memory by moving a cursor, and grows the most recent block in place. How
+//! memory comes back depends on who owns the heap ([`Reclaim`]):
 //!
-//! - [`Reclaim::WhenEmpty`] (policy components): the heap counts its live blocks and returns to
-//!   its base when the count drops to zero, which happens after every call once the host has
-//!   freed the call's results (the component model's post-return). A block that is never freed
-//!   (a leak, a static cache) keeps the heap from resetting, so memory only grows until the host's
-//!   memory limit stops the call: an error, never a dangling pointer.
-//! - [`Reclaim::ByHost`] (OPA Wasm ABI modules): freeing is a no-op beyond the most recent
-//!   block; the host saves the cursor and sets it back between evaluations (`opa_heap_ptr_set`).
+//! - [`WhenEmpty`] (policy components): freeing the most recent block moves the cursor back, and
+//!   the heap counts its live blocks and returns to its base when the count drops to zero, which
+//!   happens after every call once the host has freed the call's results (the component model's
+//!   post-return). A block that is never freed (a leak, a static cache) keeps the heap from
+//!   resetting, so memory only grows until the host's memory limit stops the call: an error,
+//!   never a dangling pointer.
+//! - [`ByHost`] (OPA Wasm ABI modules): freeing is a no-op, so drop code compiles to almost
+//!   nothing; the host saves the cursor and sets it back between evaluations
+//!   (`opa_heap_ptr_set`).
 //!
 //! Memory within one call is not reused except from the top, so a call uses as much memory as it
 //! allocates in total: policies are written to allocate in proportion to their input (a test of
@@ -28,6 +29,7 @@
 )]
 
 use core::alloc::{GlobalAlloc, Layout};
+use core::marker::PhantomData;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// Where a heap's memory comes from: its base, and a way to make memory reach an address.
@@ -38,32 +40,47 @@ pub trait Memory {
     fn reach(&self, end: usize) -> bool;
 }
 
-/// What happens to freed blocks other than the most recent one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reclaim {
-    /// The heap returns to its base when no block is live.
-    WhenEmpty,
-    /// Only the host resets the heap ([`BumpHeap::set_cursor`]).
-    ByHost,
+/// How freed memory comes back to a heap: [`WhenEmpty`] or [`ByHost`]. A type, so that a heap's
+/// choice is known at compile time and the other's code is not linked.
+pub trait Reclaim {
+    /// Whether the heap gives back freed blocks itself (else only the host resets it).
+    const BY_HEAP: bool;
 }
 
-/// A bump heap over `M`. See the crate documentation.
+/// The heap gives back the most recent block when it is freed, and returns to its base when no
+/// block is live.
 #[derive(Debug)]
-pub struct BumpHeap<M> {
+pub enum WhenEmpty {}
+
+impl Reclaim for WhenEmpty {
+    const BY_HEAP: bool = true;
+}
+
+/// Freeing is a no-op; only the host resets the heap ([`BumpHeap::set_cursor`]).
+#[derive(Debug)]
+pub enum ByHost {}
+
+impl Reclaim for ByHost {
+    const BY_HEAP: bool = false;
+}
+
+/// A bump heap over `M`, reclaiming memory as `R` says. See the crate documentation.
+#[derive(Debug)]
+pub struct BumpHeap<M, R> {
     memory: M,
-    reclaim: Reclaim,
+    reclaim: PhantomData<R>,
     /// The next free address; 0 until first used, meaning the memory's base.
     cursor: AtomicUsize,
-    /// Blocks allocated and not yet freed (counted for [`Reclaim::WhenEmpty`] only).
+    /// Blocks allocated and not yet freed (counted for [`WhenEmpty`] only).
     live: AtomicUsize,
 }
 
-impl<M: Memory> BumpHeap<M> {
+impl<M: Memory, R: Reclaim> BumpHeap<M, R> {
     /// An empty heap over `memory`.
-    pub const fn new(memory: M, reclaim: Reclaim) -> Self {
+    pub const fn new(memory: M) -> Self {
         Self {
             memory,
-            reclaim,
+            reclaim: PhantomData,
             cursor: AtomicUsize::new(0),
             live: AtomicUsize::new(0),
         }
@@ -83,7 +100,7 @@ impl<M: Memory> BumpHeap<M> {
         self.cursor.store(address, Ordering::Relaxed);
     }
 
-    /// Blocks allocated and not yet freed ([`Reclaim::WhenEmpty`]; always 0 otherwise).
+    /// Blocks allocated and not yet freed ([`WhenEmpty`]; always 0 otherwise).
     pub fn live_blocks(&self) -> usize {
         self.live.load(Ordering::Relaxed)
     }
@@ -101,7 +118,7 @@ impl<M: Memory> BumpHeap<M> {
     }
 
     fn count(&self, change: isize) {
-        if self.reclaim == Reclaim::WhenEmpty {
+        if R::BY_HEAP {
             let live = self.live.load(Ordering::Relaxed);
             self.live
                 .store(live.saturating_add_signed(change), Ordering::Relaxed);
@@ -111,9 +128,9 @@ impl<M: Memory> BumpHeap<M> {
 
 // SAFETY: blocks are disjoint ranges below the cursor, each aligned as asked and within memory
 // that `Memory::reach` made available; a range is handed out again only after it was freed (the
-// most recent block) or after every block was freed (`Reclaim::WhenEmpty`), or when the host says
-// so (`Reclaim::ByHost`).
-unsafe impl<M: Memory> GlobalAlloc for BumpHeap<M> {
+// most recent block) or after every block was freed (`WhenEmpty`), or when the host says so
+// (`ByHost`).
+unsafe impl<M: Memory, R: Reclaim> GlobalAlloc for BumpHeap<M, R> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         match self.bump(layout.size(), layout.align()) {
             Some(at) => {
@@ -125,9 +142,12 @@ unsafe impl<M: Memory> GlobalAlloc for BumpHeap<M> {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if !R::BY_HEAP {
+            return;
+        }
         let at = ptr as usize;
         self.count(-1);
-        if self.reclaim == Reclaim::WhenEmpty && self.live_blocks() == 0 {
+        if self.live_blocks() == 0 {
             self.cursor.store(0, Ordering::Relaxed);
         } else if at.checked_add(layout.size()) == Some(self.cursor()) {
             self.cursor.store(at, Ordering::Relaxed);
@@ -234,7 +254,7 @@ mod tests {
     fn blocks_are_aligned_disjoint_and_the_heap_resets_when_empty() {
         let memory = memory(1 << 16);
         let base = memory.base();
-        let heap = BumpHeap::new(&memory, Reclaim::WhenEmpty);
+        let heap = BumpHeap::<_, WhenEmpty>::new(&memory);
         unsafe {
             let a = heap.alloc(layout(3, 1)) as usize;
             let b = heap.alloc(layout(8, 8)) as usize;
@@ -254,7 +274,7 @@ mod tests {
     fn the_top_block_grows_in_place_and_others_move() {
         let memory = memory(1 << 16);
         let base = memory.base();
-        let heap = BumpHeap::new(&memory, Reclaim::WhenEmpty);
+        let heap = BumpHeap::<_, WhenEmpty>::new(&memory);
         unsafe {
             let a = heap.alloc(layout(4, 4));
             a.write_bytes(7, 4);
@@ -275,7 +295,7 @@ mod tests {
     #[test]
     fn an_exhausted_memory_gives_null_and_keeps_the_heap_usable() {
         let memory = memory(64);
-        let heap = BumpHeap::new(&memory, Reclaim::WhenEmpty);
+        let heap = BumpHeap::<_, WhenEmpty>::new(&memory);
         unsafe {
             let a = heap.alloc(layout(48, 8));
             assert!(heap.alloc(layout(32, 8)).is_null());
@@ -291,7 +311,7 @@ mod tests {
     fn a_leaked_block_keeps_the_heap_from_resetting() {
         let memory = memory(1 << 16);
         let base = memory.base();
-        let heap = BumpHeap::new(&memory, Reclaim::WhenEmpty);
+        let heap = BumpHeap::<_, WhenEmpty>::new(&memory);
         unsafe {
             let _leaked = heap.alloc(layout(16, 8));
             for _ in 0..10 {
@@ -311,18 +331,15 @@ mod tests {
     #[test]
     fn a_host_managed_heap_counts_nothing_and_moves_only_when_told() {
         let memory = memory(1 << 16);
-        let heap = BumpHeap::new(&memory, Reclaim::ByHost);
+        let heap = BumpHeap::<_, ByHost>::new(&memory);
         unsafe {
             let saved = heap.cursor();
             let a = heap.alloc(layout(16, 8));
             let b = heap.alloc(layout(16, 8));
+            heap.dealloc(b, layout(16, 8));
             heap.dealloc(a, layout(16, 8));
             assert_eq!(heap.live_blocks(), 0);
-            assert_eq!(
-                heap.cursor(),
-                b as usize + 16,
-                "only the top block is given back"
-            );
+            assert_eq!(heap.cursor(), b as usize + 16, "freeing gives nothing back");
             heap.set_cursor(saved);
             assert_eq!(heap.alloc(layout(16, 8)), a);
         }
