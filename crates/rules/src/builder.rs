@@ -6,7 +6,7 @@ use tollgate_decision::{
 };
 use tollgate_manifest::Manifest;
 
-use crate::{AppliesTo, Assessment, Catalogue, Check, ReferenceEntry, Scope, Settings};
+use crate::{AppliesTo, Assessment, Catalogue, Check, ControlEntry, Scope, Settings};
 
 /// Assembles a [`Decision`] from checks bound to the policy's controls.
 #[derive(Debug)]
@@ -124,12 +124,7 @@ impl DecisionBuilder {
     fn references(&self, control_id: &str) -> Vec<RegulatoryReference> {
         self.catalogue
             .control(control_id)
-            .map(|c| {
-                c.references
-                    .iter()
-                    .map(ReferenceEntry::to_reference)
-                    .collect()
-            })
+            .map(ControlEntry::regulatory_references)
             .unwrap_or_default()
     }
 

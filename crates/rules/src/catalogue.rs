@@ -77,17 +77,21 @@ impl Catalogue {
 }
 
 impl ControlEntry {
+    /// The control's regulatory references as decisions carry them.
+    pub fn regulatory_references(&self) -> Vec<RegulatoryReference> {
+        self.references
+            .iter()
+            .map(ReferenceEntry::to_reference)
+            .collect()
+    }
+
     /// The control as metadata carries it.
     pub fn to_control(&self) -> Control {
         Control {
             id: self.id.into(),
             title: self.title.into(),
             description: self.description.into(),
-            references: self
-                .references
-                .iter()
-                .map(ReferenceEntry::to_reference)
-                .collect(),
+            references: self.regulatory_references(),
             rules: self.rules.iter().map(|r| (*r).to_owned()).collect(),
             relies_on: self.relies_on.iter().map(|f| (*f).to_owned()).collect(),
         }

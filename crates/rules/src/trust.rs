@@ -13,7 +13,7 @@ use tollgate_manifest::{
 };
 
 use crate::settings_error::SettingsError;
-use crate::{Catalogue, Issue, ReferenceEntry};
+use crate::{Catalogue, Issue};
 
 /// Rule id of the finding for a fact from an untrusted source.
 pub const UNTRUSTED_SOURCE: &str = "evidence-untrusted-source";
@@ -217,14 +217,9 @@ pub fn annotate(
                         .push(format!("`{field}` from {source}: not trusted, disregarded"));
                     result.status = ControlStatus::NonCompliant;
                     decision.findings.push(
-                        untrusted.issue().into_finding(
-                            control.id,
-                            control
-                                .references
-                                .iter()
-                                .map(ReferenceEntry::to_reference)
-                                .collect(),
-                        ),
+                        untrusted
+                            .issue()
+                            .into_finding(control.id, control.regulatory_references()),
                     );
                 }
                 (None, None) => {}
