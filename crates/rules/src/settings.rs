@@ -277,7 +277,7 @@ impl Settings {
             ("category_classes.high", &self.category_classes.high),
         ] {
             for category in list {
-                if !seen.insert(format!("{category:?}")) {
+                if !seen.insert(category_name(*category)) {
                     return Err(SettingsError::new(
                         field,
                         format!(

@@ -4,6 +4,7 @@
 //! fail-closed default), and every control that relies on it carries an
 //! [`UNTRUSTED_SOURCE`] finding naming the source and the setting that would accept it.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -147,25 +148,26 @@ impl UntrustedFact {
     }
 }
 
-/// A manifest with its untrusted facts disregarded.
+/// A manifest with its untrusted facts disregarded. It borrows the manifest, and copies it only
+/// when a fact is disregarded.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TrustedFacts {
-    manifest: Manifest,
+pub struct TrustedFacts<'a> {
+    manifest: Cow<'a, Manifest>,
     untrusted: Vec<UntrustedFact>,
 }
 
-impl TrustedFacts {
+impl<'a> TrustedFacts<'a> {
     /// Weighs every fact whose sources are restricted against the manifest's provenance, and
     /// resets the untrusted ones to their fail-closed defaults.
-    pub fn weigh(manifest: &Manifest, sources: &TrustedSources) -> Self {
-        let mut effective = manifest.clone();
+    pub fn weigh(manifest: &'a Manifest, sources: &TrustedSources) -> Self {
+        let mut effective = Cow::Borrowed(manifest);
         let mut untrusted = Vec::new();
         for (field, trusted) in &sources.0 {
             let kind = manifest.provenance.kind_of(field);
             if trusted.contains(&kind) {
                 continue;
             }
-            disregard(&mut effective, field);
+            disregard(effective.to_mut(), field);
             untrusted.push(UntrustedFact {
                 field: field.clone(),
                 source: manifest.provenance.get(field).cloned(),
@@ -196,7 +198,7 @@ pub fn annotate(
     decision: &mut Decision,
     catalogue: &Catalogue,
     manifest: &Manifest,
-    facts: &TrustedFacts,
+    facts: &TrustedFacts<'_>,
 ) {
     for result in &mut decision.controls {
         if result.status == ControlStatus::NotApplicable {

@@ -15,21 +15,138 @@ pub(crate) fn timestamp(ts: m::Timestamp) -> wm::Timestamp {
     }
 }
 
-/// WIT `change-manifest` from a parsed manifest.
-pub(crate) fn manifest(manifest: &m::Manifest) -> wm::ChangeManifest {
-    wm::ChangeManifest {
-        version: manifest.version,
-        change: change(&manifest.change),
-        evidence: evidence(&manifest.evidence),
-        provenance: manifest
-            .provenance
-            .iter()
-            .map(|(field, source)| wm::FactSource {
-                field: field.to_owned(),
-                kind: source_kind(source.kind),
-                detail: source.detail.clone(),
-            })
-            .collect(),
+/// The lists of a manifest's WIT record, built once so that the record can borrow them; the
+/// record's strings borrow the manifest's own.
+pub(crate) struct ManifestLists<'a> {
+    manifest: &'a m::Manifest,
+    deployer_groups: Vec<&'a str>,
+    approvals: Vec<wm::Approval<'a>>,
+    data_classes: Vec<wm::DataClass>,
+    categories: Vec<wm::ChangeCategory>,
+    tests: Vec<wm::TestSuite<'a>>,
+    sensitive_data_findings: Vec<wm::SensitiveDataFinding<'a>>,
+    resources: Option<Vec<wm::InfrastructureResource<'a>>>,
+    provenance: Vec<wm::FactSource<'a>>,
+}
+
+impl<'a> ManifestLists<'a> {
+    /// Collects the lists of `manifest`.
+    pub(crate) fn new(manifest: &'a m::Manifest) -> Self {
+        let (c, e) = (&manifest.change, &manifest.evidence);
+        Self {
+            manifest,
+            deployer_groups: c.deployer_groups.iter().map(String::as_str).collect(),
+            approvals: c
+                .approvals
+                .iter()
+                .map(|a| wm::Approval {
+                    by: &a.by,
+                    role: &a.role,
+                    at: timestamp(a.at),
+                })
+                .collect(),
+            data_classes: c.data_classes.iter().copied().map(data_class).collect(),
+            categories: c.categories.iter().copied().map(category).collect(),
+            tests: e
+                .tests
+                .iter()
+                .map(|t| wm::TestSuite {
+                    suite: &t.suite,
+                    passed: t.passed,
+                    failed: t.failed,
+                })
+                .collect(),
+            sensitive_data_findings: e
+                .sensitive_data_findings
+                .iter()
+                .map(|f| wm::SensitiveDataFinding {
+                    kind: sensitive_kind(f.kind),
+                    location: &f.location,
+                })
+                .collect(),
+            resources: e
+                .infrastructure
+                .as_ref()
+                .map(|i| i.resources.iter().map(resource).collect()),
+            provenance: manifest
+                .provenance
+                .iter()
+                .map(|(field, source)| wm::FactSource {
+                    field,
+                    kind: source_kind(source.kind),
+                    detail: source.detail.as_deref(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The WIT `change-manifest` record.
+    pub(crate) fn record(&self) -> wm::ChangeManifest<'_> {
+        let manifest = self.manifest;
+        wm::ChangeManifest {
+            version: manifest.version,
+            change: self.change(&manifest.change),
+            evidence: self.evidence(&manifest.evidence),
+            provenance: &self.provenance,
+        }
+    }
+
+    fn change<'b>(&'b self, c: &'b m::Change) -> wm::Change<'b> {
+        wm::Change {
+            id: &c.id,
+            title: &c.title,
+            reason: c.reason.as_deref(),
+            security_impact: c.security_impact.as_deref(),
+            ticket_status: ticket_status(c.ticket_status),
+            submitted_at: c.submitted_at.map(timestamp),
+            emergency: c.emergency,
+            commit: c.commit.as_deref(),
+            pipeline_id: c.pipeline_id.as_deref(),
+            author: &c.author,
+            deployer: &c.deployer,
+            deployer_groups: &self.deployer_groups,
+            approvals: &self.approvals,
+            environment: &c.environment,
+            data_classes: &self.data_classes,
+            categories: &self.categories,
+            includes_schema_changes: c.includes_schema_changes,
+            touches_security_components: c.touches_security_components,
+            lines_changed: c.lines_changed,
+            historical_failure_rate: c.historical_failure_rate,
+        }
+    }
+
+    fn evidence<'b>(&'b self, e: &'b m::Evidence) -> wm::Evidence<'b> {
+        wm::Evidence {
+            tests: &self.tests,
+            security_scan: e.security_scan.as_ref().map(|s| wm::SecurityScan {
+                completed: s.completed,
+                critical: s.critical,
+                high: s.high,
+                medium: s.medium,
+                low: s.low,
+            }),
+            compliance_checks_passed: e.compliance_checks_passed,
+            backup_verified: e.backup_verified,
+            rollback_plan: wm::RollbackPlan {
+                documented: e.rollback_plan.documented,
+                strategy: e.rollback_plan.strategy.map(rollback_strategy),
+                tested: e.rollback_plan.tested,
+            },
+            encryption: e.encryption.as_ref().map(|x| wm::Encryption {
+                at_rest: x.at_rest,
+                in_transit: x.in_transit,
+                key_rotated_days_ago: x.key_rotated_days_ago,
+            }),
+            audit_logging: e.audit_logging,
+            sensitive_data_findings: &self.sensitive_data_findings,
+            test_data_removed: e.test_data_removed,
+            breach_notification_procedure: e.breach_notification_procedure,
+            infrastructure: self
+                .resources
+                .as_deref()
+                .map(|resources| wm::Infrastructure { resources }),
+        }
     }
 }
 
@@ -48,39 +165,6 @@ fn source_kind(kind: m::SourceKind) -> wm::SourceKind {
         m::SourceKind::HandWritten => wm::SourceKind::HandWritten,
         m::SourceKind::Default => wm::SourceKind::Default,
         m::SourceKind::TerraformPlan => wm::SourceKind::TerraformPlan,
-    }
-}
-
-fn change(c: &m::Change) -> wm::Change {
-    wm::Change {
-        id: c.id.clone(),
-        title: c.title.clone(),
-        reason: c.reason.clone(),
-        security_impact: c.security_impact.clone(),
-        ticket_status: ticket_status(c.ticket_status),
-        submitted_at: c.submitted_at.map(timestamp),
-        emergency: c.emergency,
-        commit: c.commit.clone(),
-        pipeline_id: c.pipeline_id.clone(),
-        author: c.author.clone(),
-        deployer: c.deployer.clone(),
-        deployer_groups: c.deployer_groups.clone(),
-        approvals: c
-            .approvals
-            .iter()
-            .map(|a| wm::Approval {
-                by: a.by.clone(),
-                role: a.role.clone(),
-                at: timestamp(a.at),
-            })
-            .collect(),
-        environment: c.environment.clone(),
-        data_classes: c.data_classes.iter().copied().map(data_class).collect(),
-        categories: c.categories.iter().copied().map(category).collect(),
-        includes_schema_changes: c.includes_schema_changes,
-        touches_security_components: c.touches_security_components,
-        lines_changed: c.lines_changed,
-        historical_failure_rate: c.historical_failure_rate,
     }
 }
 
@@ -116,89 +200,38 @@ fn category(category: m::ChangeCategory) -> wm::ChangeCategory {
     }
 }
 
-fn evidence(e: &m::Evidence) -> wm::Evidence {
-    wm::Evidence {
-        tests: e
-            .tests
-            .iter()
-            .map(|t| wm::TestSuite {
-                suite: t.suite.clone(),
-                passed: t.passed,
-                failed: t.failed,
-            })
-            .collect(),
-        security_scan: e.security_scan.as_ref().map(|s| wm::SecurityScan {
-            completed: s.completed,
-            critical: s.critical,
-            high: s.high,
-            medium: s.medium,
-            low: s.low,
-        }),
-        compliance_checks_passed: e.compliance_checks_passed,
-        backup_verified: e.backup_verified,
-        rollback_plan: wm::RollbackPlan {
-            documented: e.rollback_plan.documented,
-            strategy: e.rollback_plan.strategy.map(rollback_strategy),
-            tested: e.rollback_plan.tested,
+fn resource(r: &m::InfrastructureResource) -> wm::InfrastructureResource<'_> {
+    wm::InfrastructureResource {
+        address: &r.address,
+        resource_type: &r.resource_type,
+        action: match r.action {
+            m::ResourceAction::Create => wm::ResourceAction::Create,
+            m::ResourceAction::Update => wm::ResourceAction::Update,
+            m::ResourceAction::Replace => wm::ResourceAction::Replace,
+            m::ResourceAction::Delete => wm::ResourceAction::Delete,
         },
-        encryption: e.encryption.as_ref().map(|x| wm::Encryption {
-            at_rest: x.at_rest,
-            in_transit: x.in_transit,
-            key_rotated_days_ago: x.key_rotated_days_ago,
+        tracking_tags: r.tracking_tags.as_ref().map(|t| wm::TrackingTags {
+            change_ticket: t.change_ticket.as_deref(),
+            git_commit_sha: t.git_commit_sha.as_deref(),
+            approval_reference: t.approval_reference.as_deref(),
+            compliance_framework: t.compliance_framework.as_deref(),
         }),
-        audit_logging: e.audit_logging,
-        sensitive_data_findings: e
-            .sensitive_data_findings
-            .iter()
-            .map(|f| wm::SensitiveDataFinding {
-                kind: sensitive_kind(f.kind),
-                location: f.location.clone(),
-            })
-            .collect(),
-        test_data_removed: e.test_data_removed,
-        breach_notification_procedure: e.breach_notification_procedure,
-        infrastructure: e.infrastructure.as_ref().map(infrastructure),
-    }
-}
-
-fn infrastructure(i: &m::Infrastructure) -> wm::Infrastructure {
-    wm::Infrastructure {
-        resources: i
-            .resources
-            .iter()
-            .map(|r| wm::InfrastructureResource {
-                address: r.address.clone(),
-                resource_type: r.resource_type.clone(),
-                action: match r.action {
-                    m::ResourceAction::Create => wm::ResourceAction::Create,
-                    m::ResourceAction::Update => wm::ResourceAction::Update,
-                    m::ResourceAction::Replace => wm::ResourceAction::Replace,
-                    m::ResourceAction::Delete => wm::ResourceAction::Delete,
-                },
-                tracking_tags: r.tracking_tags.as_ref().map(|t| wm::TrackingTags {
-                    change_ticket: t.change_ticket.clone(),
-                    git_commit_sha: t.git_commit_sha.clone(),
-                    approval_reference: t.approval_reference.clone(),
-                    compliance_framework: t.compliance_framework.clone(),
-                }),
-                audit_trail: r.audit_trail.map(|a| wm::AuditTrail {
-                    logging: a.logging,
-                    multi_region: a.multi_region,
-                    log_file_validation: a.log_file_validation,
-                    kms_encrypted: a.kms_encrypted,
-                }),
-                data_store: r.data_store.map(|d| wm::DataStore {
-                    kind: match d.kind {
-                        m::DataStoreKind::Bucket => wm::DataStoreKind::Bucket,
-                        m::DataStoreKind::Database => wm::DataStoreKind::Database,
-                        m::DataStoreKind::Volume => wm::DataStoreKind::Volume,
-                        m::DataStoreKind::FileSystem => wm::DataStoreKind::FileSystem,
-                    },
-                    encrypted: d.encrypted,
-                    public: d.public,
-                }),
-            })
-            .collect(),
+        audit_trail: r.audit_trail.map(|a| wm::AuditTrail {
+            logging: a.logging,
+            multi_region: a.multi_region,
+            log_file_validation: a.log_file_validation,
+            kms_encrypted: a.kms_encrypted,
+        }),
+        data_store: r.data_store.map(|d| wm::DataStore {
+            kind: match d.kind {
+                m::DataStoreKind::Bucket => wm::DataStoreKind::Bucket,
+                m::DataStoreKind::Database => wm::DataStoreKind::Database,
+                m::DataStoreKind::Volume => wm::DataStoreKind::Volume,
+                m::DataStoreKind::FileSystem => wm::DataStoreKind::FileSystem,
+            },
+            encrypted: d.encrypted,
+            public: d.public,
+        }),
     }
 }
 

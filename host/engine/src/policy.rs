@@ -384,13 +384,14 @@ impl LoadedPolicy {
         settings_json: &str,
         now: Timestamp,
     ) -> Result<Decision, PolicyFailure> {
-        let input = convert::manifest(manifest);
+        let lists = convert::ManifestLists::new(manifest);
+        let input = lists.record();
         let context = EvaluationContext {
             now: convert::timestamp(now),
         };
         let decision = self
             .runner
-            .call(|store, p| p.call_evaluate(store, &input, settings_json, context))?
+            .call(|store, p| p.call_evaluate(store, input, settings_json, context))?
             .map_err(|e| PolicyFailure::Eval(convert::eval_error(e)))
             .map(convert::decision)?;
         Ok(decision)
