@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Enabled, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// Interval between two epoch ticks. A deadline is rounded up to whole ticks, plus one.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(1);
@@ -61,7 +61,10 @@ pub(crate) fn config(limits: &Limits) -> Config {
         .table_elements(TABLE_ELEMENTS)
         .max_memory_size(memory_bytes)
         .linear_memory_keep_resident(KEEP_RESIDENT.min(memory_bytes))
-        .table_keep_resident(KEEP_RESIDENT);
+        .table_keep_resident(KEEP_RESIDENT)
+        // Where the kernel can tell (Linux 6.7+), only the pages an instance wrote are reset when
+        // it is dropped, instead of all it could reach up to `KEEP_RESIDENT`.
+        .pagemap_scan(Enabled::Auto);
     let mut config = Config::new();
     config
         .wasm_component_model(true)
