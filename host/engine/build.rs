@@ -49,6 +49,7 @@ const FIXTURES: &[(&str, &str)] = &[
     ("TRAP", "tollgate-hostile-trap"),
     ("STACK_OVERFLOW", "tollgate-hostile-stack-overflow"),
     ("IMPOSTOR", "tollgate-hostile-impostor"),
+    ("KEEPSAKE", "tollgate-hostile-keepsake"),
 ];
 
 /// Environment that must not leak from the outer build into the nested one: flags and wrappers

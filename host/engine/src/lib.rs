@@ -29,7 +29,7 @@ pub use tollgate_pipeline::{PolicyFailure, Resource};
 pub use tunables::Limits;
 
 /// Paths of the hostile fixture components (spinning, memory bomb, trap, stack overflow,
-/// impostor) built with the packs, for tests.
+/// impostor, keepsake) built with the packs, for tests.
 #[cfg(feature = "test-fixtures")]
 pub mod fixtures {
     include!(concat!(env!("OUT_DIR"), "/fixtures.rs"));

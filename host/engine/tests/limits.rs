@@ -230,3 +230,29 @@ fn reused_instances_keep_every_limit_and_are_dropped_after_a_failure() {
             .expect("a fresh instance after the failures");
     }
 }
+
+#[test]
+fn a_fresh_instance_keeps_nothing_of_the_call_before() {
+    let summaries = |policy: &tollgate_engine::LoadedPolicy| -> Vec<String> {
+        (0..3)
+            .map(|_| policy.evaluate(&manifest(), "", now()).unwrap().summary)
+            .collect()
+    };
+    let mut policy = fixture(fixtures::KEEPSAKE);
+    // Its static memory as the module declares it, at every call (the reset restores written data
+    // pages from the module's image and zeroes the rest).
+    assert_eq!(
+        summaries(&policy),
+        ["calls before this one: 0, marker: 0x5eed"; 3]
+    );
+    // The fixture can remember: a reused instance shows it.
+    policy.set_isolation(tollgate_engine::Isolation::Reused);
+    assert_eq!(
+        summaries(&policy),
+        [
+            "calls before this one: 0, marker: 0x5eed",
+            "calls before this one: 1, marker: 0x5eee",
+            "calls before this one: 2, marker: 0x5eef",
+        ]
+    );
+}
