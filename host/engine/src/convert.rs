@@ -82,16 +82,16 @@ impl<'a> ManifestLists<'a> {
 
     /// The WIT `change-manifest` record.
     pub(crate) fn record(&self) -> wm::ChangeManifest<'_> {
-        let manifest = self.manifest;
         wm::ChangeManifest {
-            version: manifest.version,
-            change: self.change(&manifest.change),
-            evidence: self.evidence(&manifest.evidence),
+            version: self.manifest.version,
+            change: self.change(),
+            evidence: self.evidence(),
             provenance: &self.provenance,
         }
     }
 
-    fn change<'b>(&'b self, c: &'b m::Change) -> wm::Change<'b> {
+    fn change(&self) -> wm::Change<'_> {
+        let c = &self.manifest.change;
         wm::Change {
             id: &c.id,
             title: &c.title,
@@ -116,7 +116,8 @@ impl<'a> ManifestLists<'a> {
         }
     }
 
-    fn evidence<'b>(&'b self, e: &'b m::Evidence) -> wm::Evidence<'b> {
+    fn evidence(&self) -> wm::Evidence<'_> {
+        let e = &self.manifest.evidence;
         wm::Evidence {
             tests: &self.tests,
             security_scan: e.security_scan.as_ref().map(|s| wm::SecurityScan {
