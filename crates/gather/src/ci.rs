@@ -67,6 +67,10 @@ pub struct CiContext {
     pub base: Option<Sourced>,
     /// Title of the merge or pull request, if any.
     pub title: Option<Sourced>,
+    /// The merge or pull request being built, as a change id when no ticket names the change:
+    /// `MR-<iid>` (GitLab `CI_MERGE_REQUEST_IID`), `PR-<number>` (GitHub `GITHUB_REF`
+    /// `refs/pull/<number>/merge`, Jenkins `CHANGE_ID`).
+    pub change_request: Option<Sourced>,
     /// The deployer's directory groups, comma-separated in `TOLLGATE_DEPLOYER_GROUPS`: a variable
     /// the platform team sets on the protected deployment environment (never in the repository),
     /// so that the groups come from CI rather than from a file the change's author can edit.
@@ -120,6 +124,7 @@ impl CiContext {
                 base: first(&["CI_MERGE_REQUEST_DIFF_BASE_SHA"])
                     .or_else(|| not_null_commit(first(&["CI_COMMIT_BEFORE_SHA"]))),
                 title: first(&["CI_MERGE_REQUEST_TITLE"]),
+                change_request: prefixed("MR-", first(&["CI_MERGE_REQUEST_IID"])),
                 ..Self::default()
             },
             CiSystem::Github => Self {
@@ -139,6 +144,7 @@ impl CiContext {
                 environment: None,
                 base: remote(first(&["GITHUB_BASE_REF"])),
                 title: None,
+                change_request: prefixed("PR-", github_pull_request(first(&["GITHUB_REF"]))),
                 ..Self::default()
             },
             CiSystem::Jenkins => Self {
@@ -151,6 +157,7 @@ impl CiContext {
                 base: remote(first(&["CHANGE_TARGET"]))
                     .or_else(|| first(&["GIT_PREVIOUS_SUCCESSFUL_COMMIT"])),
                 title: first(&["CHANGE_TITLE"]),
+                change_request: prefixed("PR-", first(&["CHANGE_ID"])),
                 ..Self::default()
             },
         };
@@ -164,6 +171,31 @@ impl CiContext {
     pub fn from_process_env(system: Option<CiSystem>) -> Self {
         Self::read(system, &|name| std::env::var(name).ok())
     }
+}
+
+/// `prefix` + the value, when the value is a request number (digits only).
+fn prefixed(prefix: &str, sourced: Option<Sourced>) -> Option<Sourced> {
+    sourced
+        .filter(|s| !s.value.is_empty() && s.value.chars().all(|c| c.is_ascii_digit()))
+        .map(|s| Sourced {
+            value: format!("{prefix}{}", s.value),
+            variable: s.variable,
+        })
+}
+
+/// The pull request number of a `GITHUB_REF` `refs/pull/<number>/merge` (or `/head`).
+fn github_pull_request(sourced: Option<Sourced>) -> Option<Sourced> {
+    let sourced = sourced?;
+    let number = sourced
+        .value
+        .strip_prefix("refs/pull/")?
+        .split('/')
+        .next()?
+        .to_owned();
+    Some(Sourced {
+        value: number,
+        variable: sourced.variable,
+    })
 }
 
 #[cfg(test)]
@@ -229,6 +261,46 @@ mod tests {
         assert_eq!(value(&context.base), Some("abc123"));
         assert_eq!(value(&context.environment), Some("production"));
         assert_eq!(context.actor.unwrap().variable, "GITLAB_USER_LOGIN");
+        assert_eq!(context.change_request, None);
+    }
+
+    #[test]
+    fn merge_and_pull_requests_name_the_change() {
+        let gitlab = CiContext::read(
+            None,
+            &env(&[("GITLAB_CI", "true"), ("CI_MERGE_REQUEST_IID", "42")]),
+        );
+        assert_eq!(value(&gitlab.change_request), Some("MR-42"));
+        assert_eq!(
+            gitlab.change_request.map(|s| s.variable),
+            Some("CI_MERGE_REQUEST_IID")
+        );
+        let github = CiContext::read(
+            None,
+            &env(&[
+                ("GITHUB_ACTIONS", "true"),
+                ("GITHUB_REF", "refs/pull/17/merge"),
+            ]),
+        );
+        assert_eq!(value(&github.change_request), Some("PR-17"));
+        let push = CiContext::read(
+            None,
+            &env(&[
+                ("GITHUB_ACTIONS", "true"),
+                ("GITHUB_REF", "refs/heads/main"),
+            ]),
+        );
+        assert_eq!(push.change_request, None);
+        let jenkins = CiContext::read(
+            None,
+            &env(&[("JENKINS_URL", "https://ci.example/"), ("CHANGE_ID", "7")]),
+        );
+        assert_eq!(value(&jenkins.change_request), Some("PR-7"));
+        let odd = CiContext::read(
+            None,
+            &env(&[("GITLAB_CI", "true"), ("CI_MERGE_REQUEST_IID", "4 2")]),
+        );
+        assert_eq!(odd.change_request, None);
     }
 
     #[test]

@@ -33,6 +33,7 @@ pub fn gather(request: &GatherRequest) -> Result<Gathered, GatherError> {
     gathering.flags();
     gathering.defaults();
     let partial_origin = gathering.hand_written()?;
+    gathering.fallback_change_id();
     gathering.require_id_and_deployer()?;
     gathering.note_identity_systems();
     gathering.finish(partial_origin, detections)

@@ -301,7 +301,7 @@ fn missing_sources_are_errors_not_guesses() {
     assert!(error.contains("--base"), "{error}");
     request.base = Some("main".into());
     let error = gather(&request).unwrap_err().to_string();
-    assert!(error.contains("change.id"), "{error}");
+    assert!(error.contains("change.deployer"), "{error}");
     request.overrides.change_id = Some("CHG-1".into());
     let error = gather(&request).unwrap_err().to_string();
     assert!(error.contains("change.deployer"), "{error}");
@@ -350,6 +350,71 @@ fn ci_context_supplies_head_base_deployer_and_pipeline() {
     assert_eq!(change.author, "alice@example.com");
     // An email author and a login deployer are flagged.
     assert!(gathered.notes.iter().any(|n| n.contains("[identity]")));
+}
+
+#[test]
+fn without_a_ticket_the_merge_request_or_the_commit_names_a_draft_change() {
+    let repo = repository();
+    let root = repo.path();
+    let head = git(root, &["rev-parse", "feature"]).trim().to_owned();
+    let gathered_with = |vars: Vec<(&'static str, String)>| {
+        let env = move |name: &str| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let request = GatherRequest {
+            repo: root.to_path_buf(),
+            base: Some("main".into()),
+            head: Some("feature".into()),
+            ci: CiContext::read(None, &env),
+            ..GatherRequest::default()
+        };
+        gather(&request).unwrap()
+    };
+    let gitlab = |extra: &[(&'static str, &str)]| {
+        let mut vars = vec![
+            ("GITLAB_CI", "true".to_owned()),
+            ("GITLAB_USER_LOGIN", "carol".to_owned()),
+        ];
+        vars.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        vars
+    };
+
+    let merge_request = gathered_with(gitlab(&[("CI_MERGE_REQUEST_IID", "42")]));
+    let change = &merge_request.manifest.change;
+    assert_eq!(change.id, "MR-42");
+    assert_eq!(change.ticket_status, TicketStatus::Draft);
+    let source = merge_request.manifest.provenance.get("change.id").unwrap();
+    assert_eq!(source.kind, SourceKind::Ci);
+    assert!(
+        source
+            .detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("CI_MERGE_REQUEST_IID"),
+        "{source}"
+    );
+    assert!(
+        merge_request.notes.iter().any(|n| n.contains("MR-42")),
+        "{:?}",
+        merge_request.notes
+    );
+
+    let push = gathered_with(gitlab(&[]));
+    let change = &push.manifest.change;
+    assert_eq!(change.id, head);
+    assert_eq!(change.ticket_status, TicketStatus::Draft);
+    let source = push.manifest.provenance.get("change.id").unwrap();
+    assert_eq!(source.kind, SourceKind::Git);
+    assert!(
+        source
+            .detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("head commit SHA"),
+        "{source}"
+    );
 }
 
 #[test]

@@ -55,7 +55,7 @@ pub(crate) struct ManifestArgs {
     /// A partial hand-written manifest merged over the gathered facts; its values win.
     #[arg(long = "merge", value_name = "FILE")]
     merge: Option<PathBuf>,
-    /// `change.id` (default: from the ticket file).
+    /// `change.id` (default: the ticket's, else the merge or pull request `MR-42`/`PR-17`, else the head commit SHA).
     #[arg(long, value_name = "ID")]
     change_id: Option<String>,
     /// `change.title` (default: ticket, merge-request title, or head commit subject).

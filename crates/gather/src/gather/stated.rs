@@ -209,6 +209,42 @@ impl Gathering<'_> {
         }
     }
 
+    /// The change id when no ticket, flag or hand-written manifest gave one: the merge or pull
+    /// request (`MR-42`, `PR-17`), else the head commit's SHA. The ticket status then stays the
+    /// `draft` default, so the gate asks for approval instead of failing on a missing id.
+    pub(super) fn fallback_change_id(&mut self) {
+        let ci = &self.request.ci;
+        let facts = &mut self.facts;
+        if !facts.has("change", "id") {
+            if let Some(request) = &ci.change_request {
+                facts.set(
+                    "change",
+                    "id",
+                    json!(request.value),
+                    ci_source(request, ci.system),
+                );
+                self.notes.push(format!(
+                    "no change ticket: `change.id` is the merge or pull request `{}` ({}); the ticket is `draft` until one is given",
+                    request.value, request.variable
+                ));
+            } else if let Some(serde_json::Value::String(commit)) = facts.get("change", "commit") {
+                let commit = commit.clone();
+                facts.set(
+                    "change",
+                    "id",
+                    json!(commit),
+                    source(
+                        SourceKind::Git,
+                        "head commit SHA: no ticket or merge request",
+                    ),
+                );
+                self.notes.push(format!(
+                    "no change ticket or merge request: `change.id` is the head commit `{commit}`; the ticket is `draft` until one is given"
+                ));
+            }
+        }
+    }
+
     /// Defaults for what nothing said, fail-closed: an unapproved ticket, the production
     /// environment.
     pub(super) fn defaults(&mut self) {
