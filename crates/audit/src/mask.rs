@@ -13,8 +13,12 @@ use serde_json::Value;
 use tollgate_decision::Decision;
 use tollgate_manifest::Manifest;
 
-/// What a masked value is replaced with.
-pub const MASKED: &str = "[masked]";
+/// What a masked value is replaced with (the same text as a masked secret in an error message).
+pub const MASKED: &str = tollgate_manifest::MASKED;
+
+/// Masks secrets in text that can quote input: an error message, a free-text field. The one
+/// masker of the project ([`tollgate_manifest::mask_secrets`]), re-exported for the log's writers.
+pub use tollgate_manifest::mask_secrets;
 
 /// Paths masked whatever the configuration says: where sensitive data was found.
 pub const ALWAYS_MASKED: &[&str] = &["evidence.sensitive_data_findings[*].location"];
@@ -190,6 +194,67 @@ impl Masking {
             secrets,
         })
     }
+}
+
+/// Masks the secrets of a stored copy: every string value and key passes through
+/// [`mask_secrets`], and a value under a secret-like key (`password`, `api_token`, ...) is
+/// replaced whole. Returns the concrete paths replaced whole.
+pub fn mask_secret_values(value: &mut Value) -> Vec<String> {
+    let mut paths = Vec::new();
+    secret_values_at(value, String::new(), &mut paths);
+    paths.sort();
+    paths
+}
+
+fn secret_values_at(value: &mut Value, here: String, paths: &mut Vec<String>) {
+    match value {
+        Value::String(text) => *text = mask_secrets(text),
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                secret_values_at(item, format!("{here}[{i}]"), paths);
+            }
+        }
+        Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (key, mut child) in entries {
+                let key = mask_secrets(&key);
+                let path = if here.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{here}.{key}")
+                };
+                // A scalar under a secret-like key is replaced whole.
+                let secret_key = !matches!(child, Value::Object(_) | Value::Array(_) | Value::Null)
+                    && tollgate_manifest::is_secret_name(&key);
+                if secret_key && child.as_str() != Some(MASKED) {
+                    child = Value::String(MASKED.to_owned());
+                    paths.push(path);
+                } else {
+                    secret_values_at(&mut child, path, paths);
+                }
+                map.insert(key, child);
+            }
+        }
+        Value::Number(_) | Value::Bool(_) | Value::Null => {}
+    }
+}
+
+/// Replaces in `message` every line of `text` (trimmed, at least 8 characters) that it quotes:
+/// for an input that is not a document, nothing of it may reach the log through its error.
+pub fn scrub_quoted_lines(message: &str, text: &str) -> String {
+    let mut lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| line.chars().count() >= 8)
+        .collect();
+    lines.sort_by_key(|line| std::cmp::Reverse(line.len()));
+    let mut message = message.to_owned();
+    for line in lines {
+        if message.contains(line) {
+            message = message.replace(line, MASKED);
+        }
+    }
+    message
 }
 
 fn mask_at(
@@ -390,6 +455,36 @@ mod tests {
         assert_eq!(masked.value["change"]["approvals"][1], MASKED);
         assert_eq!(masked.value["change"]["approvals"][0]["by"], "bob");
         assert_eq!(masked.value["evidence"]["sensitive_data_findings"], MASKED);
+    }
+
+    #[test]
+    fn secret_values_of_a_copy_are_masked() {
+        let mut value = json!({
+            "change": {"id": "CHG-1", "notes": "db at postgres://app:s3cr3t@db/app"},
+            "db_password": "hunter2",
+            "api": {"token": 12345, "url": "https://example.com"},
+            "AKIAIOSFODNN7EXAMPLE": "key as a key"
+        });
+        let paths = mask_secret_values(&mut value);
+        assert_eq!(paths, ["api.token", "db_password"]);
+        assert_eq!(value["db_password"], MASKED);
+        assert_eq!(value["api"]["token"], MASKED);
+        assert_eq!(value["api"]["url"], "https://example.com");
+        assert_eq!(value["change"]["id"], "CHG-1");
+        assert_eq!(
+            value["change"]["notes"],
+            "db at postgres://app:[masked]@db/app"
+        );
+        assert_eq!(value[MASKED], "key as a key");
+    }
+
+    #[test]
+    fn quoted_lines_of_a_text_are_scrubbed() {
+        let text = "root:x:0:0:root:/root:/bin/bash\nab\n";
+        assert_eq!(
+            scrub_quoted_lines("bad `root:x:0:0:root:/root:/bin/bash` ab", text),
+            "bad `[masked]` ab"
+        );
     }
 
     #[test]

@@ -555,8 +555,13 @@ pub struct InputRef {
     /// Its size in bytes, when it was read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytes: Option<u64>,
-    /// The input as JSON with masked fields replaced, when it could be read as a document; text
-    /// that is not a document is never stored (it could hold anything).
+    /// Its media type, from its extension or its content, when it was read: `application/yaml`,
+    /// `application/json`, or `application/octet-stream` for text that is neither.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    /// The input as JSON with masked fields and secrets replaced, when it reads as a mapping at
+    /// its top (a manifest: a mapping with `change`). Any other text is never stored, not even
+    /// in the error (it could be anything: a dotenv file, `/etc/passwd`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub masked: Option<serde_json::Value>,
     /// The concrete field paths that were masked.
@@ -599,10 +604,16 @@ impl RejectedRecord {
         id: String,
         recorded_at: Timestamp,
     ) -> Result<Self, MaskError> {
-        let refused = input_ref(attempt.refused_path, attempt.refused_text, masking)?;
+        let refused_is_manifest = attempt.input == RejectedInput::Manifest;
+        let refused = input_ref(
+            attempt.refused_path,
+            attempt.refused_text,
+            refused_is_manifest,
+            masking,
+        )?;
         let manifest = attempt
             .manifest
-            .map(|(path, text)| input_ref(path, text, masking))
+            .map(|(path, text)| input_ref(path, text, true, masking))
             .transpose()?;
         let manifest_value = match attempt.input {
             RejectedInput::Manifest => refused.0.as_ref(),
@@ -612,12 +623,26 @@ impl RejectedRecord {
             .and_then(|m| m.value.pointer("/change/id"))
             .and_then(serde_json::Value::as_str)
             .map(str::to_owned);
+        // Masked values out, secrets out, and no line of a text that was not kept as a document.
+        let unkept = [
+            (&refused, attempt.refused_text),
+            (
+                manifest.as_ref().unwrap_or(&refused),
+                attempt.manifest.and_then(|(_, text)| text),
+            ),
+        ];
         let scrub = |text: &str| {
-            [Some(&refused), manifest.as_ref()]
+            let text = [Some(&refused), manifest.as_ref()]
                 .into_iter()
                 .flatten()
                 .filter_map(|(m, _)| m.as_ref())
-                .fold(text.to_owned(), |t, m| m.scrub_text(&t))
+                .fold(text.to_owned(), |t, m| m.scrub_text(&t));
+            let text = unkept
+                .iter()
+                .filter(|((m, _), _)| m.is_none())
+                .filter_map(|(_, input)| *input)
+                .fold(text, |t, input| crate::mask::scrub_quoted_lines(&t, input));
+            crate::mask::mask_secrets(&text)
         };
         let error = scrub(attempt.error);
         let change_id = change_id.map(|c| scrub(&c));
@@ -639,28 +664,81 @@ impl RejectedRecord {
     }
 }
 
-/// An input's reference, and its masked copy (kept to scrub free text).
+/// An input's reference, and its masked copy (kept to scrub free text). A copy is kept only of
+/// a mapping (of a manifest: a mapping with `change`); any other text is known by its digest,
+/// size and media type alone.
 fn input_ref(
     path: &str,
     text: Option<&str>,
+    manifest: bool,
     masking: &Masking,
 ) -> Result<(Option<MaskedManifest>, InputRef), MaskError> {
-    let masked = match text {
+    let declared = declared_format(path);
+    let document = text.and_then(|text| read_document(declared, text));
+    let media_type = text.map(|_| {
+        match declared.or(document.as_ref().map(|(format, _)| *format)) {
+            Some(tollgate_manifest::Format::Json) => "application/json",
+            Some(tollgate_manifest::Format::Yaml) => "application/yaml",
+            None => "application/octet-stream",
+        }
+        .to_owned()
+    });
+    let kept = document.and_then(|(_, value)| {
+        let mapping = value
+            .as_object()
+            .is_some_and(|m| !manifest || m.contains_key("change"));
+        mapping.then_some(value)
+    });
+    let masked = match kept {
         None => None,
-        Some(text) => {
-            let format = tollgate_manifest::Format::detect(Some(std::path::Path::new(path)), text);
-            match tollgate_manifest::decode::<serde_json::Value>(text, format) {
-                Ok(value) if !value.is_null() => Some(masking.mask_value(value)?),
-                _ => None,
-            }
+        Some(value) => {
+            let mut masked = masking.mask_value(value)?;
+            masked
+                .paths
+                .extend(crate::mask::mask_secret_values(&mut masked.value));
+            Some(masked)
         }
     };
     let reference = InputRef {
         path: path.to_owned(),
         digest: text.map(|t| sha256_digest(t.as_bytes())),
         bytes: text.map(|t| u64::try_from(t.len()).unwrap_or(u64::MAX)),
+        media_type,
         masked: masked.as_ref().map(|m| m.value.clone()),
         masked_paths: masked.as_ref().map(|m| m.paths.clone()).unwrap_or_default(),
     };
     Ok((masked, reference))
+}
+
+/// The syntax a path's extension names (`.json`, `.yaml`, `.yml`), if any.
+fn declared_format(path: &str) -> Option<tollgate_manifest::Format> {
+    let extension = std::path::Path::new(path)
+        .extension()
+        .and_then(|e| e.to_str())?
+        .to_ascii_lowercase();
+    match extension.as_str() {
+        "json" => Some(tollgate_manifest::Format::Json),
+        "yaml" | "yml" => Some(tollgate_manifest::Format::Yaml),
+        _ => None,
+    }
+}
+
+/// Text read as a YAML or JSON document (a mapping or a list: a lone scalar is not a document),
+/// with the syntax it was read in: the declared one, else JSON, then YAML.
+fn read_document(
+    declared: Option<tollgate_manifest::Format>,
+    text: &str,
+) -> Option<(tollgate_manifest::Format, serde_json::Value)> {
+    use tollgate_manifest::{Format, decode};
+    let formats: &[Format] = match declared {
+        Some(Format::Json) => &[Format::Json],
+        Some(Format::Yaml) => &[Format::Yaml],
+        None => &[Format::Json, Format::Yaml],
+    };
+    formats.iter().find_map(|&format| {
+        decode::<serde_json::Value>(text, format)
+            .ok()
+            .filter(|v| v.is_object() || v.is_array())
+            .map(|value| (format, value))
+    })
 }

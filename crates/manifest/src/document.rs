@@ -191,13 +191,42 @@ fn invalid(
     {
         message = rest;
     }
-    let message = plain_words(message);
+    let message = crate::mask_secrets(&plain_words(&elide_wrong_strings(message)));
     DocumentError::Invalid {
         format,
         path,
         location,
         message,
     }
+}
+
+/// Drops the quoted text from `invalid type: string "…"`: a string where another type belongs is
+/// not shown (at the top of a document it is the whole document, for example a dotenv file or
+/// `/etc/passwd`); its field path and line say where it is.
+fn elide_wrong_strings(message: &str) -> String {
+    const WRONG: &str = "invalid type: string \"";
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find(WRONG) {
+        out.push_str(&rest[..start]);
+        out.push_str("invalid type: a string");
+        let quoted = &rest[start + WRONG.len()..];
+        let mut escaped = false;
+        let end = quoted.char_indices().find_map(|(i, c)| match c {
+            '\\' if !escaped => {
+                escaped = true;
+                None
+            }
+            '"' if !escaped => Some(i + 1),
+            _ => {
+                escaped = false;
+                None
+            }
+        });
+        rest = end.map_or("", |end| &quoted[end..]);
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Rewrites the type names of deserializer messages in words a user reads: `expected u32`

@@ -9,6 +9,7 @@ mod identity;
 mod json_path;
 mod model;
 mod provenance;
+mod secrets;
 mod timestamp;
 
 pub use approval_time::{approval_time_seconds, seconds_between};
@@ -20,6 +21,7 @@ pub use identity::{
 };
 pub use model::*;
 pub use provenance::{FACT_FIELDS, FactSource, Provenance, SourceKind};
+pub use secrets::{MASKED, has_secrets, is_secret_name, mask_secrets};
 pub use timestamp::{Timestamp, TimestampError};
 
 /// The committed JSON Schema of the manifest format; see [`Manifest::json_schema`].

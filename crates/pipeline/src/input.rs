@@ -41,12 +41,12 @@ pub struct InputError {
 }
 
 impl InputError {
-    /// An error without a location.
+    /// An error without a location; secrets the message quotes are masked.
     pub fn new(source: InputSource, message: impl Into<String>) -> Self {
         Self {
             source,
             policy: None,
-            message: message.into(),
+            message: tollgate_manifest::mask_secrets(&message.into()),
             path: None,
             line: None,
             column: None,
@@ -65,7 +65,7 @@ impl InputError {
         Self {
             source,
             policy: None,
-            message: format!("invalid {subject}: {error}"),
+            message: tollgate_manifest::mask_secrets(&format!("invalid {subject}: {error}")),
             path: error.path().map(str::to_owned),
             line: location.and_then(|l| u32::try_from(l.line).ok()),
             column: location.and_then(|l| u32::try_from(l.column).ok()),
@@ -89,10 +89,10 @@ impl fmt::Display for InputError {
                 write!(
                     f,
                     "invalid settings for policy `{policy}`: {}",
-                    self.message
+                    tollgate_manifest::mask_secrets(&self.message)
                 )
             }
-            _ => f.write_str(&self.message),
+            _ => f.write_str(&tollgate_manifest::mask_secrets(&self.message)),
         }
     }
 }

@@ -6,6 +6,7 @@
 mod audit;
 mod audit_read;
 mod bench;
+mod checkpoints;
 mod eval;
 mod evidence;
 mod inspect;
@@ -219,7 +220,8 @@ fn run() -> u8 {
         }
     };
     result.unwrap_or_else(|failure| {
-        eprintln!("error: {:#}", failure.error());
+        let message = format!("{:#}", failure.error());
+        eprintln!("error: {}", tollgate_manifest::mask_secrets(&message));
         failure.exit_code()
     })
 }
