@@ -90,6 +90,34 @@ pub enum TicketError {
         /// The status, when the system said 404.
         status: Option<u16>,
     },
+    /// The Jira issue exists but is not a Jira Service Management request, so its approvals
+    /// cannot be read (the approval resource answered 404).
+    #[error(
+        "Jira issue `{key}` is not a Service Management request (`{url}`, status {status}): its approvals cannot be read; set `approvals = \"none\"` in `[tickets.jira]` to read plain issues"
+    )]
+    NotARequest {
+        /// The issue key.
+        key: String,
+        /// The approval URL asked.
+        url: String,
+        /// The status answered.
+        status: u16,
+    },
+    /// The ticket has more records of a kind than are read at most: reading on would be
+    /// unbounded, and stopping would drop some silently.
+    #[error("{system} answered `{url}` with more {what} than the {limit} read at most{}", count_note(*.count))]
+    TooMany {
+        /// The system.
+        system: System,
+        /// The URL asked.
+        url: String,
+        /// What was counted, for example `approval records`.
+        what: &'static str,
+        /// The count the system gave, if it gave one.
+        count: Option<u64>,
+        /// The most read.
+        limit: u64,
+    },
     /// Any other unexpected status, after the retries for 429 and 5xx.
     #[error("{system} answered `{url}` with status {status}{}", attempts_note(*.attempts))]
     Status {
@@ -128,6 +156,10 @@ pub enum TicketError {
 
 fn status_note(status: Option<u16>) -> String {
     status.map(|s| format!(", status {s}")).unwrap_or_default()
+}
+
+fn count_note(count: Option<u64>) -> String {
+    count.map(|c| format!(" ({c} in all)")).unwrap_or_default()
 }
 
 fn attempts_note(attempts: u32) -> String {

@@ -72,6 +72,17 @@ impl Client {
 
     /// GETs `url` and parses the answer as JSON.
     pub(crate) fn get_json(&self, url: &str, ticket: &str) -> Result<Value, TicketError> {
+        self.get_page(url, ticket).map(|(document, _)| document)
+    }
+
+    /// GETs `url`, parses the answer as JSON and reads its `X-Total-Count` header (the number of
+    /// records a paged query matches, as ServiceNow's Table API sends it); a header that is not a
+    /// number is a malformed answer.
+    pub(crate) fn get_page(
+        &self,
+        url: &str,
+        ticket: &str,
+    ) -> Result<(Value, Option<u64>), TicketError> {
         let system = self.system;
         let unreachable = |message: String| TicketError::Unreachable {
             system,
@@ -141,6 +152,21 @@ impl Client {
                     });
                 }
             }
+            let total = match response.headers().get("x-total-count") {
+                None => None,
+                Some(value) => Some(
+                    value
+                        .to_str()
+                        .ok()
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .ok_or_else(|| TicketError::Malformed {
+                            system,
+                            url: url.to_owned(),
+                            field: "X-Total-Count".to_owned(),
+                            message: "is not a number".to_owned(),
+                        })?,
+                ),
+            };
             let bytes = response
                 .body_mut()
                 .with_config()
@@ -155,12 +181,14 @@ impl Client {
                     ureq::Error::Timeout(which) => unreachable(format!("timed out ({which})")),
                     other => unreachable(format!("reading the answer failed: {other}")),
                 })?;
-            return serde_json::from_slice(&bytes).map_err(|error| TicketError::Malformed {
-                system,
-                url: url.to_owned(),
-                field: "(document)".to_owned(),
-                message: format!("is not JSON: {error}"),
-            });
+            let document =
+                serde_json::from_slice(&bytes).map_err(|error| TicketError::Malformed {
+                    system,
+                    url: url.to_owned(),
+                    field: "(document)".to_owned(),
+                    message: format!("is not JSON: {error}"),
+                })?;
+            return Ok((document, total));
         }
     }
 

@@ -10,7 +10,9 @@
 //! Approvals: each approval with `finalDecision` `approved` gives one manifest approval per approver
 //! whose `approverDecision` is `approved`, at the approval's `completedDate`, in the role that
 //! `approval_roles` (or `default_role`) gives the approval's `name`; an approval without a role is
-//! noted and not counted.
+//! noted and not counted. Pages are read until `isLastPage`; an empty page that is not the last,
+//! more than 20 pages, or an issue that is not a Service Management request (the approval resource
+//! answers 404) is an error, never a ticket with fewer approvals.
 
 use serde_json::Value;
 use tollgate_manifest::{Approval, TicketStatus};
@@ -137,7 +139,21 @@ fn service_management_approvals(
     for _ in 0..MAX_PAGES {
         let start_text = start.to_string();
         let url = client.url(&path, &[("start", &start_text), ("limit", "50")]);
-        let page = client.get_json(&url, key)?;
+        let page = match client.get_json(&url, key) {
+            // The issue was read: a 404 here means it is not a Service Management request.
+            Err(TicketError::NotFound {
+                status: Some(status),
+                url,
+                ..
+            }) => {
+                return Err(TicketError::NotARequest {
+                    key: key.to_owned(),
+                    url,
+                    status,
+                });
+            }
+            other => other?,
+        };
         let answer = Answer {
             system: System::Jira,
             url: &url,
@@ -225,16 +241,25 @@ fn service_management_approvals(
             .get("isLastPage")
             .and_then(Value::as_bool)
             .unwrap_or(true);
-        if last || values.is_empty() {
+        if last {
             return Ok(declined);
+        }
+        if values.is_empty() {
+            // Reading on from the same `start` would loop; stopping would drop the rest.
+            return Err(answer.malformed(
+                "isLastPage",
+                format!("is false on an empty page (`start` {start}): the approvals cannot be read to the end"),
+            ));
         }
         start += values.len() as u64;
     }
-    notes.push(format!(
-        "`{key}` has more than {} approvals; only the first were read",
-        MAX_PAGES * 50
-    ));
-    Ok(declined)
+    Err(TicketError::TooMany {
+        system: System::Jira,
+        url: client.url(&path, &[]),
+        what: "approval pages",
+        count: None,
+        limit: MAX_PAGES as u64,
+    })
 }
 
 fn identity(person: &Value, kind: JiraIdentity, notes: &mut Vec<String>) -> Option<String> {

@@ -1,6 +1,7 @@
 //! ServiceNow: the Table API's `GET /api/now/table/change_request?sysparm_query=number=CHG...` and
-//! `GET /api/now/table/sysapproval_approver?sysparm_query=sysapproval=<sys_id>^state=approved`, both
-//! with `sysparm_display_value=false` (values, not localised display values: dates in UTC as
+//! `GET /api/now/table/sysapproval_approver?sysparm_query=sysapproval=<sys_id>^state=approved^ORDERBYsys_id`
+//! (paged with `sysparm_offset` until the first answer's `X-Total-Count`, at most 1000 records: more
+//! is an error), both with `sysparm_display_value=false` (values, not localised display values: dates in UTC as
 //! `2026-05-19 16:40:00`) and `sysparm_fields` naming only what is read.
 //!
 //! Status, from `state` (the change model's values) and `approval`:
@@ -27,19 +28,34 @@ use crate::error::{System, TicketError};
 use crate::http::Client;
 use crate::{Answer, LiveTicket};
 
-/// Approval records read at most.
-const MAX_APPROVALS: &str = "200";
+/// Approval records asked for per page (`sysparm_limit`).
+const APPROVALS_PAGE: u64 = 100;
 
-/// GETs the records of `table` matching `query`, only `fields` and at most `limit` of them, as
-/// values (not display values); answers the URL asked with them.
+/// Approval records read at most: a change with more is an error, never a silent cut.
+const MAX_APPROVALS: u64 = 1000;
+
+/// One page of a table query.
+struct Page {
+    /// The URL asked.
+    url: String,
+    /// The records answered.
+    records: Vec<Value>,
+    /// The records the query matches in all (`X-Total-Count`), when the answer says.
+    total: Option<u64>,
+}
+
+/// GETs the records of `table` matching `query` from `offset`, only `fields` and at most `limit`
+/// of them, as values (not display values).
 fn records(
     client: &Client,
     table: &str,
     query: &str,
     fields: &[&str],
-    limit: &str,
+    (limit, offset): (u64, u64),
     number: &str,
-) -> Result<(String, Vec<Value>), TicketError> {
+) -> Result<Page, TicketError> {
+    let limit = limit.to_string();
+    let offset = offset.to_string();
     let url = client.url(
         &format!("/api/now/table/{table}"),
         &[
@@ -47,20 +63,25 @@ fn records(
             ("sysparm_fields", &fields.join(",")),
             ("sysparm_display_value", "false"),
             ("sysparm_exclude_reference_link", "true"),
-            ("sysparm_limit", limit),
+            ("sysparm_limit", &limit),
+            ("sysparm_offset", &offset),
         ],
     );
     let answer = Answer {
         system: System::ServiceNow,
         url: &url,
     };
-    let document = client.get_json(&url, number)?;
+    let (document, total) = client.get_page(&url, number)?;
     let records = answer
         .required(&document, "result")?
         .as_array()
         .ok_or_else(|| answer.malformed("result", "is not a list"))?
         .clone();
-    Ok((url, records))
+    Ok(Page {
+        url,
+        records,
+        total,
+    })
 }
 
 pub(crate) fn fetch(
@@ -81,7 +102,8 @@ pub(crate) fn fetch(
     ];
     fields.dedup();
     let query = format!("number={number}");
-    let (url, records) = records(client, "change_request", &query, &fields, "2", number)?;
+    let Page { url, records, .. } =
+        records(client, "change_request", &query, &fields, (2, 0), number)?;
     let answer = Answer {
         system: System::ServiceNow,
         url: &url,
@@ -172,6 +194,9 @@ fn status_name(status: TicketStatus) -> &'static str {
     }
 }
 
+/// Reads every approved approval record, page by page (`sysparm_offset`), until the
+/// `X-Total-Count` the first answer gave is reached (or, without it, a short page); more than
+/// [`MAX_APPROVALS`], or a page that ends before the count, is an error.
 fn approvals(
     client: &Client,
     number: &str,
@@ -179,7 +204,8 @@ fn approvals(
     config: &ServiceNowConfig,
     notes: &mut Vec<String>,
 ) -> Result<Vec<Approval>, TicketError> {
-    let query = format!("sysapproval={sys_id}^state=approved");
+    // Ordered by sys_id, so that pages neither repeat nor skip a record.
+    let query = format!("sysapproval={sys_id}^state=approved^ORDERBYsys_id");
     let fields = [
         "sys_id",
         "state",
@@ -188,68 +214,110 @@ fn approvals(
         "group.assignment_group.name",
         config.approved_at_field.as_str(),
     ];
-    let (url, records) = records(
-        client,
-        "sysapproval_approver",
-        &query,
-        &fields,
-        MAX_APPROVALS,
-        number,
-    )?;
-    let answer = Answer {
-        system: System::ServiceNow,
-        url: &url,
-    };
     let mut approvals = Vec::new();
-    for (index, record) in records.iter().enumerate() {
-        let path = |field: &str| format!("result[{index}].{field}");
-        let get = |field: &str| {
-            record
-                .get(field)
-                .and_then(Value::as_str)
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
+    let mut read = 0_u64;
+    let mut expected = None;
+    loop {
+        let page = records(
+            client,
+            "sysapproval_approver",
+            &query,
+            &fields,
+            (APPROVALS_PAGE, read),
+            number,
+        )?;
+        let answer = Answer {
+            system: System::ServiceNow,
+            url: &page.url,
         };
-        if get("state") != Some("approved") {
-            return Err(answer.malformed(
-                &path("state"),
-                "is not `approved` in an answer to `state=approved`",
-            ));
+        let too_many = |count| TicketError::TooMany {
+            system: System::ServiceNow,
+            url: page.url.clone(),
+            what: "approval records",
+            count,
+            limit: MAX_APPROVALS,
+        };
+        let total = *expected.get_or_insert(page.total);
+        if let Some(total) = total.filter(|&t| t > MAX_APPROVALS) {
+            return Err(too_many(Some(total)));
         }
-        let identity_field = match config.approver_identity {
-            ServiceNowIdentity::UserName => "approver.user_name",
-            ServiceNowIdentity::Email => "approver.email",
-        };
-        let by = get(identity_field)
-            .ok_or_else(|| answer.malformed(&path(identity_field), "is missing"))?;
-        let at_text = get(&config.approved_at_field)
-            .ok_or_else(|| answer.malformed(&path(&config.approved_at_field), "is missing"))?;
-        let at = crate::parse_time(at_text).ok_or_else(|| {
-            answer.malformed(
-                &path(&config.approved_at_field),
-                format!("`{at_text}` is not a date and time"),
-            )
-        })?;
-        let group = get("group.assignment_group.name");
-        let role = config
-            .approver_roles
-            .get(by)
-            .or_else(|| group.and_then(|g| config.group_roles.get(g)))
-            .or(config.default_role.as_ref());
-        let Some(role) = role else {
-            notes.push(format!(
-                "ServiceNow approval by `{by}`{} of `{number}` maps to no role (`group_roles`/`approver_roles` of `[tickets.servicenow]`); not counted",
-                group.map(|g| format!(" for group `{g}`")).unwrap_or_default()
-            ));
-            continue;
-        };
-        approvals.push(Approval {
-            by: by.to_owned(),
-            role: role.clone(),
-            at,
-        });
+        let got = page.records.len() as u64;
+        for (index, record) in page.records.iter().enumerate() {
+            approvals.extend(approval(&answer, index, record, number, config, notes)?);
+        }
+        read += got;
+        if read > MAX_APPROVALS {
+            return Err(too_many(total));
+        }
+        match total {
+            Some(total) if read >= total => return Ok(approvals),
+            Some(total) if got == 0 => {
+                return Err(answer.malformed(
+                    "result",
+                    format!("is empty at offset {read} while `X-Total-Count` said {total} records"),
+                ));
+            }
+            None if got < APPROVALS_PAGE => return Ok(approvals),
+            _ => {}
+        }
     }
-    Ok(approvals)
+}
+
+/// One approved approval record, or `None` (noted) when it maps to no role.
+fn approval(
+    answer: &Answer<'_>,
+    index: usize,
+    record: &Value,
+    number: &str,
+    config: &ServiceNowConfig,
+    notes: &mut Vec<String>,
+) -> Result<Option<Approval>, TicketError> {
+    let path = |field: &str| format!("result[{index}].{field}");
+    let get = |field: &str| {
+        record
+            .get(field)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
+    if get("state") != Some("approved") {
+        return Err(answer.malformed(
+            &path("state"),
+            "is not `approved` in an answer to `state=approved`",
+        ));
+    }
+    let identity_field = match config.approver_identity {
+        ServiceNowIdentity::UserName => "approver.user_name",
+        ServiceNowIdentity::Email => "approver.email",
+    };
+    let by =
+        get(identity_field).ok_or_else(|| answer.malformed(&path(identity_field), "is missing"))?;
+    let at_text = get(&config.approved_at_field)
+        .ok_or_else(|| answer.malformed(&path(&config.approved_at_field), "is missing"))?;
+    let at = crate::parse_time(at_text).ok_or_else(|| {
+        answer.malformed(
+            &path(&config.approved_at_field),
+            format!("`{at_text}` is not a date and time"),
+        )
+    })?;
+    let group = get("group.assignment_group.name");
+    let role = config
+        .approver_roles
+        .get(by)
+        .or_else(|| group.and_then(|g| config.group_roles.get(g)))
+        .or(config.default_role.as_ref());
+    let Some(role) = role else {
+        notes.push(format!(
+            "ServiceNow approval by `{by}`{} of `{number}` maps to no role (`group_roles`/`approver_roles` of `[tickets.servicenow]`); not counted",
+            group.map(|g| format!(" for group `{g}`")).unwrap_or_default()
+        ));
+        return Ok(None);
+    };
+    Ok(Some(Approval {
+        by: by.to_owned(),
+        role: role.clone(),
+        at,
+    }))
 }
 
 #[cfg(test)]

@@ -163,7 +163,7 @@ fn servicenow_approved_change_with_its_approvals_and_roles() {
     );
     assert!(
         seen[1].target.contains(
-            "sysparm_query=sysapproval%3Dc83c5e5347c12200e0ef563dbb9a7190%5Estate%3Dapproved"
+            "sysparm_query=sysapproval%3Dc83c5e5347c12200e0ef563dbb9a7190%5Estate%3Dapproved%5EORDERBYsys_id"
         ),
         "{seen:?}"
     );
@@ -222,6 +222,160 @@ fn servicenow_unknown_change_is_not_found() {
         "{text}"
     );
     assert!(text.contains(&server.url), "{text}");
+}
+
+/// A page of `count` approved approval records from number `first`, by `approver-N`.
+fn approver_page(first: usize, count: usize) -> String {
+    let records: Vec<serde_json::Value> = (first..first + count)
+        .map(|n| {
+            serde_json::json!({
+                "sys_id": format!("d9c8b7a6e5f4{n:020}"),
+                "state": "approved",
+                "approver.user_name": format!("approver-{n}"),
+                "approver.email": format!("approver-{n}@example.com"),
+                "group.assignment_group.name": "Change Advisory Board",
+                "sys_updated_on": "2026-05-20 09:12:00"
+            })
+        })
+        .collect();
+    serde_json::json!({ "result": records }).to_string()
+}
+
+fn servicenow_pages(pages: Vec<Reply>) -> TestServer {
+    TestServer::start(vec![
+        (
+            "/api/now/table/change_request",
+            vec![Reply::json(fixture("servicenow/change-approved.json"))],
+        ),
+        ("/api/now/table/sysapproval_approver", pages),
+    ])
+    .unwrap()
+}
+
+#[test]
+fn servicenow_approvals_are_read_page_by_page_to_the_total_count() {
+    let total = |reply: Reply| reply.header("X-Total-Count", "201");
+    let server = servicenow_pages(vec![
+        total(Reply::json(approver_page(0, 100))),
+        total(Reply::json(approver_page(100, 100))),
+        total(Reply::json(approver_page(200, 1))),
+    ]);
+    let ticket = fetch_from(&server, "servicenow:CHG0030001", &config()).unwrap();
+    assert_eq!(ticket.approvals.len(), 201);
+    assert_eq!(ticket.approvals[200].by, "approver-200");
+    assert_eq!(ticket.approvals[200].role, "CHANGE_ADVISORY_BOARD");
+    let pages: Vec<String> = server
+        .seen()
+        .into_iter()
+        .filter(|s| s.target.starts_with("/api/now/table/sysapproval_approver"))
+        .map(|s| s.target)
+        .collect();
+    assert_eq!(pages.len(), 3, "{pages:?}");
+    for (page, offset) in pages.iter().zip(["0", "100", "200"]) {
+        assert!(page.contains("sysparm_limit=100"), "{page}");
+        assert!(
+            page.contains(&format!("sysparm_offset={offset}&"))
+                || page.ends_with(&format!("sysparm_offset={offset}")),
+            "{page}"
+        );
+    }
+}
+
+#[test]
+fn servicenow_approvals_past_the_cap_are_an_error_not_dropped() {
+    let server = servicenow_pages(vec![
+        Reply::json(approver_page(0, 100)).header("X-Total-Count", "1001"),
+    ]);
+    let error = fetch_from(&server, "servicenow:CHG0030001", &config()).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            TicketError::TooMany {
+                count: Some(1001),
+                limit: 1000,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("approval records"), "{error}");
+
+    // Without a count, full pages are read until the cap is passed.
+    let server = servicenow_pages(vec![Reply::json(approver_page(0, 100))]);
+    let error = fetch_from(&server, "servicenow:CHG0030001", &config()).unwrap_err();
+    assert!(
+        matches!(error, TicketError::TooMany { count: None, .. }),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn servicenow_a_page_that_ends_before_the_total_count_is_an_error() {
+    let total = |reply: Reply| reply.header("X-Total-Count", "201");
+    let server = servicenow_pages(vec![
+        total(Reply::json(approver_page(0, 100))),
+        total(Reply::json(approver_page(100, 100))),
+        total(Reply::json(r#"{"result": []}"#)),
+    ]);
+    let error = fetch_from(&server, "servicenow:CHG0030001", &config()).unwrap_err();
+    assert!(
+        matches!(&error, TicketError::Malformed { field, .. } if field == "result"),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("said 201 records"), "{error}");
+}
+
+#[test]
+fn jira_an_empty_page_that_is_not_the_last_is_an_error() {
+    let server = TestServer::start(vec![
+        (
+            "/rest/api/2/issue/",
+            vec![Reply::json(fixture("jira/issue-approved.json"))],
+        ),
+        (
+            "/rest/servicedeskapi/request/",
+            vec![Reply::json(
+                r#"{"size": 0, "start": 0, "limit": 50, "isLastPage": false, "values": []}"#,
+            )],
+        ),
+    ])
+    .unwrap();
+    let error = fetch_from(&server, "jira:OPS-42", &config()).unwrap_err();
+    assert!(
+        matches!(&error, TicketError::Malformed { field, .. } if field == "isLastPage"),
+        "{error:?}"
+    );
+    // One request: no loop over the same empty page.
+    assert_eq!(server.seen().len(), 2);
+}
+
+#[test]
+fn jira_an_issue_that_is_not_a_service_management_request_says_so() {
+    let server = TestServer::start(vec![
+        (
+            "/rest/api/2/issue/",
+            vec![Reply::json(fixture("jira/issue-approved.json"))],
+        ),
+        (
+            "/rest/servicedeskapi/request/",
+            vec![Reply::status(
+                404,
+                r#"{"errorMessage": "The request could not be found.", "i18nErrorMessage": {"i18nKey": "sd.request.error.not.found", "parameters": []}}"#,
+            )],
+        ),
+    ])
+    .unwrap();
+    let error = fetch_from(&server, "jira:OPS-42", &config()).unwrap_err();
+    assert!(
+        matches!(&error, TicketError::NotARequest { key, status: 404, .. } if key == "OPS-42"),
+        "{error:?}"
+    );
+    let text = error.to_string();
+    assert!(
+        text.contains("Jira issue `OPS-42` is not a Service Management request"),
+        "{text}"
+    );
+    assert!(!text.contains("has no ticket"), "{text}");
 }
 
 #[test]
