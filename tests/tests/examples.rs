@@ -1,5 +1,6 @@
 //! The example manifests parse, and the built-in policies reach the combined outcome recorded in
-//! `examples/manifests/expected.yaml`, natively and through the components.
+//! `examples/manifests/expected.yaml`, natively and through the components; the map of the code
+//! (`ARCHITECTURE.md`) names every workspace member and nothing else.
 
 use std::collections::BTreeMap;
 
@@ -104,4 +105,63 @@ fn the_embedded_components_are_the_builtin_policy_crates() {
         .map(|pack| pack.name)
         .collect();
     assert_eq!(embedded, POLICIES, "one list of built-in policies");
+}
+
+/// The workspace members listed in the root `Cargo.toml`.
+fn workspace_members() -> Vec<String> {
+    let manifest = std::fs::read_to_string(workspace_root().join("Cargo.toml"))
+        .unwrap_or_else(|e| panic!("cannot read the root Cargo.toml: {e}"));
+    let start = manifest
+        .find("members = [")
+        .unwrap_or_else(|| panic!("the root Cargo.toml has no `members` list"));
+    let list = &manifest[start..];
+    let end = list.find(']').unwrap_or(list.len());
+    list[..end]
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Whether `pattern` (`*` standing for one path segment) names `path`.
+fn names_path(pattern: &str, path: &str) -> bool {
+    let pattern: Vec<&str> = pattern.trim_end_matches('/').split('/').collect();
+    let path: Vec<&str> = path.split('/').collect();
+    pattern.len() == path.len()
+        && pattern
+            .iter()
+            .zip(&path)
+            .all(|(want, got)| *want == "*" || want == got)
+}
+
+#[test]
+fn architecture_names_every_workspace_member() {
+    let map = std::fs::read_to_string(workspace_root().join("ARCHITECTURE.md"))
+        .unwrap_or_else(|e| panic!("cannot read ARCHITECTURE.md: {e}"));
+    // The paths each code-map heading names, e.g. "### `crates/guest`, `crates/extism`".
+    let named: Vec<String> = map
+        .lines()
+        .filter(|line| line.starts_with("### "))
+        .flat_map(|line| line.split('`').skip(1).step_by(2).map(str::to_owned))
+        .filter(|token| token.contains('/') || token == "tests")
+        .filter(|token| !token.starts_with("wit/") && !token.starts_with("web/"))
+        .collect();
+    let members = workspace_members();
+    let unmapped: Vec<&String> = members
+        .iter()
+        .filter(|member| !named.iter().any(|pattern| names_path(pattern, member)))
+        .collect();
+    assert!(
+        unmapped.is_empty(),
+        "ARCHITECTURE.md's code map has no heading for {unmapped:?}"
+    );
+    let stale: Vec<&String> = named
+        .iter()
+        .filter(|pattern| !members.iter().any(|member| names_path(pattern, member)))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "ARCHITECTURE.md's code map names {stale:?}, which are not workspace members"
+    );
 }
