@@ -253,6 +253,11 @@ impl SigningKey {
         }
     }
 
+    /// Signs any message (a seal's signed text), returning the 64-byte Ed25519 signature.
+    pub fn sign_message(&self, message: &[u8]) -> [u8; 64] {
+        self.key.sign(message).to_bytes()
+    }
+
     /// Signs a checkpoint, returning the signed note text.
     pub fn sign(&self, checkpoint: &Checkpoint) -> String {
         let body = checkpoint.body();
@@ -313,6 +318,11 @@ impl VerifierKey {
         let mut bytes = vec![ALG_ED25519];
         bytes.extend_from_slice(self.key.as_bytes());
         format!("{}+{:08x}+{}", self.name, self.id(), BASE64.encode(bytes))
+    }
+
+    /// Whether `signature` (64 bytes) is this key's Ed25519 signature of `message`.
+    pub fn verify_message(&self, message: &[u8], signature: &[u8]) -> bool {
+        Signature::from_slice(signature).is_ok_and(|s| self.key.verify(message, &s).is_ok())
     }
 
     /// Verifies a signed checkpoint and returns its content.

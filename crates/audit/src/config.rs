@@ -13,6 +13,8 @@ pub const DEFAULT_LOG: &str = "audit.log";
 pub const DEFAULT_SIGNING_KEY: &str = "audit.key";
 /// The default verifier key file name in [`STATE_DIR`].
 pub const DEFAULT_VERIFIER_KEY: &str = "audit.pub";
+/// The default automatic checkpoint file name in [`STATE_DIR`].
+pub const DEFAULT_CHECKPOINT: &str = "checkpoint";
 /// The configuration file name in [`STATE_DIR`].
 pub const CONFIG_FILE: &str = "config.yaml";
 /// The environment variable naming the log.
@@ -38,6 +40,36 @@ pub struct AuditConfig {
     /// The verifier key file.
     #[serde(default)]
     pub verifier_key: Option<PathBuf>,
+    /// This writer's seal key (a signing key file): every append is sealed with it.
+    #[serde(default)]
+    pub writer_key: Option<PathBuf>,
+    /// Verifier key files of the writers whose seals `audit verify` accepts; when set, every
+    /// decision, rejected, mark and access record must be sealed by one of them.
+    #[serde(default)]
+    pub writers: Vec<PathBuf>,
+    /// The first sequence number that must be sealed: records before it predate the adoption of
+    /// seals (vouch for them with a checkpoint taken then).
+    #[serde(default)]
+    pub seals_from: Option<u64>,
+    /// Automatic signed checkpoints written by `tollgate serve`.
+    #[serde(default)]
+    pub checkpoints: Option<CheckpointSchedule>,
+}
+
+/// When and where `tollgate serve` writes signed checkpoints (the key is `signing_key`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointSchedule {
+    /// A file (replaced atomically) or an existing directory (one file per checkpoint, and
+    /// `latest`) [default: `.tollgate/checkpoint`].
+    #[serde(default)]
+    pub output: Option<PathBuf>,
+    /// A checkpoint after this many records [default: 1000].
+    #[serde(default)]
+    pub every: Option<u64>,
+    /// A checkpoint after this many seconds, when records were added [default: 300].
+    #[serde(default)]
+    pub interval: Option<u64>,
 }
 
 /// The whole configuration file; sections other than `audit` belong to other commands.

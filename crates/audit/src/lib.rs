@@ -11,6 +11,8 @@
 //!   `tollgate-audit-postgres`) behind one handle;
 //! - [`merkle`]: the RFC 9162 Merkle tree over the records, with inclusion and consistency proofs;
 //! - [`checkpoint`]: Ed25519-signed checkpoints (C2SP `tlog-checkpoint` / `signed-note`);
+//! - [`seal`]: writers' signatures over the records of each append, so a role that can only
+//!   write the log cannot forge a record that verifies;
 //! - [`verify`]: which record was modified, deleted, inserted or reordered, and whether the log
 //!   still extends a checkpoint;
 //! - [`query`], [`config`] and [`project`]: selecting records, where the log, keys and
@@ -27,6 +29,7 @@ pub mod origin;
 pub mod project;
 pub mod query;
 pub mod record;
+pub mod seal;
 mod store;
 pub mod verify;
 
@@ -44,6 +47,7 @@ pub use record::{
     MarkRecord, MarkStatus, PolicyFailureRef, PolicyRef, Record, RecordedOutcome, RecoveryRecord,
     RejectedInput, RejectedRecord, UnreadableRecord, WaiverRef, sha256_digest,
 };
+pub use seal::{SealRecord, SealSummary, Sealer, Writers, append_sealed};
 pub use store::{AuditLog, LogStore, redact_url};
 pub use verify::{Problem, Verification, verify};
 

@@ -94,7 +94,7 @@ impl Filter {
                     && self.outcome.is_none()
                     && self.framework.is_none()
             }
-            Record::Recovery(_) | Record::Access(_) | Record::Unreadable(_) => {
+            Record::Recovery(_) | Record::Access(_) | Record::Seal(_) | Record::Unreadable(_) => {
                 self.change.is_none() && self.outcome.is_none() && self.framework.is_none()
             }
         }

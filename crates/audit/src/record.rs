@@ -23,6 +23,8 @@ pub enum Record {
     Rejected(Box<RejectedRecord>),
     /// A request the gateway refused (401/403): who, what, from where; never the token.
     Access(AccessRecord),
+    /// A writer's signature over the records of its append just before it (see [`crate::seal`]).
+    Seal(crate::seal::SealRecord),
     /// A line whose checksum, sequence number and chain link are intact but whose record this
     /// version cannot read (another format version). Never written; verification still counts it.
     #[serde(skip)]
@@ -47,6 +49,7 @@ impl Record {
             Self::Recovery(r) => &r.id,
             Self::Rejected(r) => &r.id,
             Self::Access(a) => &a.id,
+            Self::Seal(s) => &s.id,
             Self::Unreadable(u) => u.raw["id"].as_str().unwrap_or(""),
         }
     }
@@ -59,6 +62,7 @@ impl Record {
             Self::Recovery(r) => r.recorded_at,
             Self::Rejected(r) => r.recorded_at,
             Self::Access(a) => a.recorded_at,
+            Self::Seal(s) => s.recorded_at,
             Self::Unreadable(u) => u.raw["recorded_at"]
                 .as_str()
                 .and_then(|t| Timestamp::parse(t).ok())
@@ -85,6 +89,7 @@ impl Record {
             Self::Recovery(_) => "recovery",
             Self::Rejected(_) => "rejected",
             Self::Access(_) => "access",
+            Self::Seal(_) => "seal",
             Self::Unreadable(_) => "unreadable",
         }
     }

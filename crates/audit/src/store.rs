@@ -105,7 +105,22 @@ impl AuditLog {
 
     /// Reads and verifies the log, optionally against a checkpoint whose signature was checked.
     pub fn verify(&self, checkpoint: Option<&Checkpoint>) -> Result<Verification, AuditError> {
-        Ok(verify::verify(&self.read_lines()?, checkpoint))
+        self.verify_sealed(checkpoint, None)
+    }
+
+    /// As [`AuditLog::verify`], and with `writers`, checks that every record is sealed by one of
+    /// them ([`crate::seal`]).
+    pub fn verify_sealed(
+        &self,
+        checkpoint: Option<&Checkpoint>,
+        writers: Option<&crate::seal::Writers>,
+    ) -> Result<Verification, AuditError> {
+        let lines = self.read_lines()?;
+        let mut verification = verify::verify(&lines, checkpoint);
+        if let Some(writers) = writers {
+            verification.seals = Some(verification.check_seals(&lines, writers));
+        }
+        Ok(verification)
     }
 }
 

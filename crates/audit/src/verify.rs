@@ -73,6 +73,37 @@ pub enum Problem {
         /// Records in the log.
         log_size: u64,
     },
+    /// With writers configured: a record no valid seal of a listed writer covers (a record
+    /// written by someone without a writer key: forged).
+    Unsealed {
+        /// Line number.
+        line: u64,
+        /// Sequence number.
+        seq: u64,
+        /// Record id.
+        id: String,
+    },
+    /// A seal that does not verify, is not by a listed writer, or does not match what it covers.
+    BadSeal {
+        /// Line number of the seal.
+        line: u64,
+        /// Sequence number of the seal.
+        seq: u64,
+        /// What is wrong.
+        detail: String,
+    },
+    /// With writers configured and no `seals_from`: records before the log's first seal (a log
+    /// started before seals were adopted), reported once.
+    UnsealedBeforeSeals {
+        /// How many.
+        records: u64,
+        /// The first one's sequence number.
+        from_seq: u64,
+        /// The last one's sequence number.
+        to_seq: u64,
+        /// The first valid seal's sequence number, if any.
+        first_seal_seq: Option<u64>,
+    },
     /// The first records of the log do not hash to the checkpoint's root.
     CheckpointMismatch {
         /// Records the checkpoint covers.
@@ -111,6 +142,28 @@ impl fmt::Display for Problem {
                 f,
                 "log was truncated: the checkpoint covers {checkpoint_size} records, the log has {log_size}"
             ),
+            Self::Unsealed { line, seq, id } => write!(
+                f,
+                "record at line {line} (seq {seq}, id `{id}`) is unsealed: no configured writer sealed it, so it was not written by a Tollgate writer (a forged record)"
+            ),
+            Self::BadSeal { line, seq, detail } => {
+                write!(f, "bad seal at line {line} (seq {seq}): {detail}")
+            }
+            Self::UnsealedBeforeSeals {
+                records,
+                from_seq,
+                to_seq,
+                first_seal_seq,
+            } => match first_seal_seq {
+                Some(first) => write!(
+                    f,
+                    "{records} records (seq {from_seq} to {to_seq}) are unsealed, before the log's first seal (seq {first}): if they predate the adoption of seals, set `audit.seals_from` (or `--seals-from`) to the first sealed sequence number"
+                ),
+                None => write!(
+                    f,
+                    "{records} records (seq {from_seq} to {to_seq}) are unsealed and the log holds no valid seal: configure `audit.writer_key` on every writer, or set `audit.seals_from` for a log that predates seals"
+                ),
+            },
             Self::CheckpointMismatch {
                 size,
                 expected_root,
@@ -179,6 +232,8 @@ pub struct Verification {
     pub recovered: Vec<Recovered>,
     /// The comparison with a checkpoint, if one was given.
     pub checkpoint: Option<CheckpointCheck>,
+    /// The seal check, when writers were given ([`crate::seal`]).
+    pub seals: Option<crate::seal::SealSummary>,
 }
 
 impl Verification {
@@ -329,6 +384,7 @@ pub fn verify(lines: &[RawLine], checkpoint: Option<&Checkpoint>) -> Verificatio
         torn_tail,
         recovered,
         checkpoint,
+        seals: None,
     }
 }
 

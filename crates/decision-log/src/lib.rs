@@ -4,10 +4,10 @@
 //! reports an unrecorded decision. Attempts refused before any decision (an invalid manifest,
 //! invalid settings, a refused policy) are appended too, as rejected-attempt records.
 
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use tollgate_audit::{
     Attempt, DecisionRecord, Evaluation, Masking, Origin, PolicyFailureRef, PolicyRef, Project,
-    Record, RejectedInput, RejectedRecord, WaiverRef,
+    Record, RejectedInput, RejectedRecord, Sealer, WaiverRef,
 };
 
 use tollgate_audit::Appended;
@@ -22,13 +22,22 @@ pub struct LogRecorder {
     change_started_at: Option<Timestamp>,
     engine_version: String,
     group: Option<GroupCommit>,
+    sealer: Option<Arc<Sealer>>,
+    observer: Option<Arc<dyn AppendObserver>>,
+}
+
+/// Told of every durable append (for example to schedule checkpoints).
+pub trait AppendObserver: Send + Sync + std::fmt::Debug {
+    /// `lines` lines (records and their seal) were appended and are durable.
+    fn appended(&self, lines: usize);
 }
 
 /// A record waiting for the group writer, and where to send its result.
 type Pending = (Record, mpsc::SyncSender<Result<Appended, String>>);
 
 /// Group commit: one writer thread appends every record waiting at the moment with one write
-/// and one `fdatasync`, and answers each caller only once the batch is durable.
+/// and one `fdatasync` (and, with a writer key, one seal of the whole batch), and answers each
+/// caller only once the batch is durable.
 #[derive(Debug)]
 struct GroupCommit {
     queue: mpsc::Sender<Pending>,
@@ -38,7 +47,11 @@ struct GroupCommit {
 const MAX_GROUP: usize = 512;
 
 impl GroupCommit {
-    fn start(log: tollgate_audit::AuditLog) -> Self {
+    fn start(
+        log: tollgate_audit::AuditLog,
+        sealer: Option<Arc<Sealer>>,
+        observer: Option<Arc<dyn AppendObserver>>,
+    ) -> Self {
         let (queue, waiting) = mpsc::channel::<Pending>();
         std::thread::spawn(move || {
             // Ends when every sender is gone (the recorder was dropped).
@@ -51,8 +64,11 @@ impl GroupCommit {
                     }
                 }
                 let (records, replies): (Vec<Record>, Vec<_>) = batch.into_iter().unzip();
-                match log.append_all(&records) {
+                match tollgate_audit::append_sealed(&log, sealer.as_deref(), &records) {
                     Ok(appended) => {
+                        if let Some(observer) = &observer {
+                            observer.appended(records.len() + usize::from(sealer.is_some()));
+                        }
                         for (reply, appended) in replies.into_iter().zip(appended) {
                             let _ = reply.send(Ok(appended));
                         }
@@ -94,14 +110,34 @@ impl LogRecorder {
             change_started_at,
             engine_version: format!("tollgate {}", env!("CARGO_PKG_VERSION")),
             group: None,
+            sealer: None,
+            observer: None,
         })
+    }
+
+    /// Seals every append with the writer's key (before [`LogRecorder::with_group_commit`]).
+    #[must_use]
+    pub fn with_sealer(mut self, sealer: Arc<Sealer>) -> Self {
+        self.sealer = Some(sealer);
+        self
+    }
+
+    /// Tells `observer` of every durable append (before [`LogRecorder::with_group_commit`]).
+    #[must_use]
+    pub fn with_observer(mut self, observer: Arc<dyn AppendObserver>) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     /// Group commit for a server: concurrent decisions share one write and one `fdatasync`,
     /// each still answered only once its own record is durable.
     #[must_use]
     pub fn with_group_commit(mut self) -> Self {
-        self.group = Some(GroupCommit::start(self.project.audit_log()));
+        self.group = Some(GroupCommit::start(
+            self.project.audit_log(),
+            self.sealer.clone(),
+            self.observer.clone(),
+        ));
         self
     }
 
@@ -246,11 +282,20 @@ impl LogRecorder {
         })?;
         let appended = match &self.group {
             Some(group) => group.append(record).map_err(RecordError::new)?,
-            None => self
-                .project
-                .audit_log()
-                .append(&record)
-                .map_err(|e| RecordError::new(e.to_string()))?,
+            None => {
+                let appended = tollgate_audit::append_sealed(
+                    &self.project.audit_log(),
+                    self.sealer.as_deref(),
+                    std::slice::from_ref(&record),
+                )
+                .map_err(|e| RecordError::new(e.to_string()))?;
+                if let Some(observer) = &self.observer {
+                    observer.appended(1 + usize::from(self.sealer.is_some()));
+                }
+                appended.into_iter().next().ok_or_else(|| {
+                    RecordError::new("the decision log appended nothing".to_owned())
+                })?
+            }
         };
         let warnings = appended
             .recovered

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use tollgate_audit::config::LOG_ENV;
 use tollgate_audit::{
     Checkpoint, DeploymentTarget, Filter, MarkRecord, MarkStatus, Origin, Project, RangeEnd,
-    Record, RecordedOutcome,
+    Record, RecordedOutcome, Sealer,
 };
 use tollgate_decision_log::LogRecorder;
 use tollgate_pipeline::exit;
@@ -35,17 +35,42 @@ pub(crate) struct EvalAuditArgs {
     /// time of the evidence report.
     #[arg(long, value_name = "RFC3339", env = "TOLLGATE_CHANGE_STARTED_AT")]
     change_started_at: Option<String>,
+    /// This writer's seal key (a signing key file): every append is sealed with it, so a role
+    /// that can only write the log cannot forge a record that verifies [default:
+    /// `audit.writer_key` in the configuration].
+    #[arg(long, value_name = "FILE", env = WRITER_KEY_ENV)]
+    writer_key: Option<PathBuf>,
 }
+
+/// The environment variable naming this writer's seal key.
+pub(crate) const WRITER_KEY_ENV: &str = "TOLLGATE_WRITER_KEY";
 
 impl EvalAuditArgs {
     /// Decision-log options without a change start time, for `tollgate serve`.
-    pub(crate) fn for_server(audit_log: Option<PathBuf>, mask: Vec<String>) -> Self {
+    pub(crate) fn for_server(
+        audit_log: Option<PathBuf>,
+        mask: Vec<String>,
+        writer_key: Option<PathBuf>,
+    ) -> Self {
         Self {
             audit_log,
             mask,
             change_started_at: None,
+            writer_key,
         }
     }
+}
+
+/// The seal key of this writer: `flag`, else `$TOLLGATE_WRITER_KEY` for commands without the
+/// flag, else `audit.writer_key`; none when no key is set.
+pub(crate) fn sealer(
+    setup: &Project,
+    flag: Option<&Path>,
+) -> Result<Option<std::sync::Arc<Sealer>>, Failure> {
+    let env = std::env::var_os(WRITER_KEY_ENV).map(PathBuf::from);
+    Sealer::of_project(setup, flag.or(env.as_deref()))
+        .map(|sealer| sealer.map(std::sync::Arc::new))
+        .map_err(project_failure)
 }
 
 impl EvalAuditArgs {
@@ -58,8 +83,13 @@ impl EvalAuditArgs {
             .as_deref()
             .map(|text| crate::parse_instant(text, "--change-started-at"))
             .transpose()?;
-        LogRecorder::new(project, &self.mask, change_started_at)
-            .map_err(|e| Failure::Invalid(e.into()))
+        let sealer = sealer(&project, self.writer_key.as_deref())?;
+        let recorder = LogRecorder::new(project, &self.mask, change_started_at)
+            .map_err(|e| Failure::Invalid(e.into()))?;
+        Ok(match sealer {
+            Some(sealer) => recorder.with_sealer(sealer),
+            None => recorder,
+        })
     }
 }
 
@@ -172,6 +202,14 @@ enum Action {
         /// Verifier key [default: `audit.verifier_key` in the configuration, else `.tollgate/audit.pub`].
         #[arg(long, value_name = "FILE")]
         public_key: Option<PathBuf>,
+        /// A writer's verifier key whose seals are accepted (repeatable; adds to `audit.writers`).
+        /// With writers, every decision, rejected, mark and access record must be sealed by one.
+        #[arg(long = "writer", value_name = "FILE")]
+        writers: Vec<PathBuf>,
+        /// Records before this sequence number predate seals and need none [default:
+        /// `audit.seals_from`].
+        #[arg(long, value_name = "SEQ")]
+        seals_from: Option<u64>,
         /// Output format.
         #[arg(long, value_enum, ignore_case = true, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
@@ -259,11 +297,17 @@ pub(crate) fn run(command: &AuditCommand) -> Result<u8, Failure> {
         Action::Verify {
             checkpoint,
             public_key,
+            writers,
+            seals_from,
             format,
         } => crate::audit_read::verify(
             &setup,
             checkpoint.as_deref(),
             public_key.as_deref(),
+            &crate::audit_read::SealArgs {
+                writers: writers.clone(),
+                seals_from: *seals_from,
+            },
             *format,
         ),
         Action::Show { id, format } => crate::audit_read::show(&setup, id, *format),
@@ -552,11 +596,17 @@ pub(crate) fn append_mark(
         direct_production_change: direct,
     };
     let id = record.id.clone();
+    let sealer = sealer(setup, None)?;
     setup.prepare_log_dir().map_err(audit_failure)?;
-    let appended = setup
-        .audit_log()
-        .append(&Record::Mark(record))
-        .map_err(audit_failure)?;
+    let appended = tollgate_audit::append_sealed(
+        &setup.audit_log(),
+        sealer.as_deref(),
+        &[Record::Mark(record)],
+    )
+    .map_err(audit_failure)?
+    .into_iter()
+    .next()
+    .ok_or_else(|| audit_failure(anyhow!("the decision log appended nothing")))?;
     Ok(Marked {
         id,
         seq: appended.seq,

@@ -1,23 +1,35 @@
 //! The read-only commands of `tollgate audit`: `verify`, `show` and `list`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 use serde_json::json;
 use tollgate_audit::merkle;
 use tollgate_audit::verify::LoggedRecord;
-use tollgate_audit::{Filter, Project, Record, Verification};
+use tollgate_audit::{Filter, Project, Record, Verification, Writers};
 use tollgate_pipeline::exit;
 
 use crate::project::{AUDIT_FAILURE, audit_failure, print_problems, project_failure, read_log};
 use crate::{Failure, OutputFormat};
 
+/// The seal options of `tollgate audit verify`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SealArgs {
+    /// Writers' verifier keys, besides `audit.writers`.
+    pub(crate) writers: Vec<PathBuf>,
+    /// Overrides `audit.seals_from`.
+    pub(crate) seals_from: Option<u64>,
+}
+
 pub(crate) fn verify(
     setup: &Project,
     checkpoint: Option<&Path>,
     public_key: Option<&Path>,
+    seals: &SealArgs,
     format: OutputFormat,
 ) -> Result<u8, Failure> {
+    let writers = Writers::of_project(setup, &seals.writers, seals.seals_from)
+        .map_err(project_failure)?;
     let loaded = checkpoint
         .map(|path| setup.load_checkpoint(path, public_key))
         .transpose()
@@ -30,7 +42,7 @@ pub(crate) fn verify(
     }
     let verification = setup
         .audit_log()
-        .verify(loaded.as_ref().map(|(c, _)| c))
+        .verify_sealed(loaded.as_ref().map(|(c, _)| c), writers.as_ref())
         .map_err(audit_failure)?;
     let intact = verification.is_intact();
     match format {
@@ -48,6 +60,7 @@ pub(crate) fn verify(
                 "recovered": verification.recovered,
                 "checkpoint": verification.checkpoint,
                 "checkpoint_key": loaded.as_ref().map(|(_, k)| k.name()),
+                "seals": verification.seals,
             });
             crate::render::emit(&(pretty(&value)? + "\n"));
         }
@@ -71,6 +84,28 @@ pub(crate) fn verify(
                 text.push_str(&format!(
                     "  recovered: {} bytes of an interrupted append at offset {} (line {}), set aside by record seq {}\n",
                     r.length, r.offset, r.line, r.recovery_seq
+                ));
+            }
+            if let Some(seals) = &verification.seals {
+                text.push_str(&format!(
+                    "  seals: {} seals by {} cover {} records{}\n",
+                    seals.seals,
+                    if seals.by_writer.is_empty() {
+                        "no configured writer".to_owned()
+                    } else {
+                        seals
+                            .by_writer
+                            .iter()
+                            .map(|(name, n)| format!("`{name}` ({n})"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    },
+                    seals.sealed,
+                    if seals.before_seals > 0 {
+                        format!("; {} records predate seals", seals.before_seals)
+                    } else {
+                        String::new()
+                    }
                 ));
             }
             if let (Some(check), Some((_, key))) = (&verification.checkpoint, &loaded) {
@@ -232,6 +267,17 @@ fn summary_lines(record: &Record) -> String {
             a.subject.as_deref().unwrap_or("no valid token"),
             a.reason
         ),
+        Record::Seal(s) => format!(
+            "seal by writer {} (key id {}) of {} records: {}\n",
+            s.writer,
+            s.key_id,
+            s.covers.len(),
+            s.covers
+                .iter()
+                .map(|c| c.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         Record::Unreadable(u) => format!("intact, but this version cannot read it: {}\n", u.error),
     }
 }
@@ -279,6 +325,7 @@ pub(crate) fn list(setup: &Project, filter: &Filter, format: OutputFormat) -> Re
                     ),
                     Record::Recovery(_) => ("-", "recovered", "-"),
                     Record::Access(a) => ("-", "refused", a.subject.as_deref().unwrap_or("-")),
+                    Record::Seal(s) => ("-", "sealed", s.writer.as_str()),
                     Record::Unreadable(_) => ("-", "unreadable", "-"),
                 };
                 text.push_str(&format!(

@@ -104,8 +104,10 @@ pub(crate) fn run(args: &EvidenceArgs) -> Result<u8, Failure> {
             log.location()
         )));
     }
+    let writers =
+        tollgate_audit::Writers::of_project(&project, &[], None).map_err(project_failure)?;
     let verification = log
-        .verify(checkpoint.as_ref().map(|(c, _)| c))
+        .verify_sealed(checkpoint.as_ref().map(|(c, _)| c), writers.as_ref())
         .map_err(|e| Failure::Audit(e.into()))?;
     let builtin: Vec<&str> = tollgate_engine::builtin_packs()
         .iter()

@@ -63,7 +63,9 @@ pub(crate) fn read_log(setup: &Project) -> Result<Verification, Failure> {
             log.location()
         )));
     }
-    log.verify(None).map_err(audit_failure)
+    let writers = tollgate_audit::Writers::of_project(setup, &[], None).map_err(project_failure)?;
+    log.verify_sealed(None, writers.as_ref())
+        .map_err(audit_failure)
 }
 
 pub(crate) fn print_problems(verification: &Verification) {

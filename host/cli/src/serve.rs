@@ -9,12 +9,14 @@ use std::time::Duration;
 use anyhow::{Context, anyhow};
 use clap::Args;
 use tollgate_audit::{AccessRecord, MarkStatus, Record};
+use tollgate_decision_log::AppendObserver;
 use tollgate_gateway::auth::{AccessLog, Refusal, Tokens};
 use tollgate_gateway::tls::{Certificates, TlsFiles};
 use tollgate_gateway::{DynRecorder, Gateway, MarkAnswer, MarkRequest, Marker, Reloaded};
 use tollgate_pipeline::{Gate, exit};
 
 use crate::audit::EvalAuditArgs;
+use crate::checkpoints::{self, Checkpointer};
 use crate::eval;
 use crate::reporting::ReportArgs;
 use crate::{CacheArgs, Failure};
@@ -47,6 +49,25 @@ pub(crate) struct ServeArgs {
     /// A manifest field path to mask in the stored copy (repeatable).
     #[arg(long = "mask", value_name = "PATH")]
     mask: Vec<String>,
+    /// This gateway's seal key (a signing key file): every group commit is sealed with it
+    /// [default: $TOLLGATE_WRITER_KEY, else `audit.writer_key` in the configuration].
+    #[arg(long, value_name = "FILE", env = crate::audit::WRITER_KEY_ENV)]
+    writer_key: Option<PathBuf>,
+    /// Write signed checkpoints of the log with this key [default: `audit.signing_key` when it
+    /// or `audit.checkpoints` is configured; without a key no checkpoint is written].
+    #[arg(long, value_name = "FILE")]
+    checkpoint_key: Option<PathBuf>,
+    /// Where checkpoints go: a file, replaced atomically, or an existing directory (one file per
+    /// checkpoint and `latest`) [default: `audit.checkpoints.output`, else `.tollgate/checkpoint`].
+    #[arg(long, value_name = "PATH")]
+    checkpoint_output: Option<PathBuf>,
+    /// A checkpoint after this many appended lines [default: `audit.checkpoints.every`, else 1000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    checkpoint_every: Option<u64>,
+    /// A checkpoint after this many seconds when lines were appended [default:
+    /// `audit.checkpoints.interval`, else 300].
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    checkpoint_interval: Option<u64>,
     #[command(flatten)]
     cache: CacheArgs,
     /// Evaluations running at once [default: the engine's instance pool size, 64]; further
@@ -137,14 +158,29 @@ pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
         service: args.service.clone(),
         audit_log: args.audit_log.clone(),
         mask: args.mask.clone(),
+        writer_key: args.writer_key.clone(),
+        observer: std::sync::OnceLock::new(),
         tokens: args.tokens.clone(),
         trust: args.trust.trust()?,
         engine: Arc::clone(&engine),
     };
+    let project = crate::project::discover(args.audit_log.as_deref())?;
+    let sealer = crate::audit::sealer(&project, args.writer_key.as_deref())?;
+    let checkpointer = checkpoint_job(args, &project)?.map(Checkpointer::start);
+    if let Some(checkpointer) = &checkpointer {
+        let observer: Arc<dyn AppendObserver> = checkpointer.clone();
+        let _ = loader.observer.set(observer);
+    }
     let (gate, tokens, recorder_project) = loader.load()?;
     let pool = engine.limits().max_instances.max(1);
     let slots = args.max_concurrent.unwrap_or(pool).min(pool);
     let project = recorder_project;
+    let written = Written {
+        sealer,
+        observer: checkpointer
+            .clone()
+            .map(|c| -> Arc<dyn AppendObserver> { c }),
+    };
     let direct = crate::audit::direct_changes(&project);
     let gateway = Gateway::new(
         gate,
@@ -153,8 +189,9 @@ pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
     )
     .with_marker(Box::new(LogMarker {
         project: project.clone(),
+        written: written.clone(),
     }))
-    .with_access_log(Box::new(LogAccess { project }))
+    .with_access_log(Box::new(LogAccess { project, written }))
     .with_reloader(Box::new(move || {
         if let Some(certificates) = &certificates {
             certificates.reload().map_err(|e| e.to_string())?;
@@ -175,8 +212,73 @@ pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
         .build()
         .context("cannot start the async runtime")
         .map_err(Failure::Internal)?;
-    runtime.block_on(serve(gateway, args.listen, tls))?;
+    let served = runtime.block_on(serve(gateway, args.listen, tls));
+    if let Some(checkpointer) = &checkpointer {
+        checkpointer.stop();
+    }
+    served?;
     Ok(exit::APPROVED)
+}
+
+/// The automatic checkpoints asked for by the flags or the configuration, if any.
+fn checkpoint_job(
+    args: &ServeArgs,
+    project: &tollgate_audit::Project,
+) -> Result<Option<checkpoints::Job>, Failure> {
+    let schedule = project.config.checkpoints.clone();
+    let configured = project.config.signing_key.is_some() || schedule.is_some();
+    if args.checkpoint_key.is_none() && !configured {
+        return Ok(None);
+    }
+    let schedule = schedule.unwrap_or_default();
+    let key = project
+        .signing_key(args.checkpoint_key.as_deref())
+        .map_err(crate::project::project_failure)?;
+    let origin = project
+        .config
+        .origin
+        .clone()
+        .unwrap_or_else(|| key.name().to_owned());
+    let output = args.checkpoint_output.clone().unwrap_or_else(|| {
+        project.state_file(
+            schedule.output.as_deref(),
+            tollgate_audit::config::DEFAULT_CHECKPOINT,
+        )
+    });
+    let writers = tollgate_audit::Writers::of_project(project, &[], None)
+        .map_err(crate::project::project_failure)?;
+    Ok(Some(checkpoints::Job {
+        project: project.clone(),
+        key,
+        origin,
+        writers,
+        output,
+        every: args
+            .checkpoint_every
+            .or(schedule.every)
+            .unwrap_or(checkpoints::DEFAULT_EVERY),
+        interval: Duration::from_secs(
+            args.checkpoint_interval
+                .or(schedule.interval)
+                .unwrap_or(checkpoints::DEFAULT_INTERVAL)
+                .max(1),
+        ),
+    }))
+}
+
+/// How the gateway's own appends (marks, access records) are sealed and counted.
+#[derive(Clone)]
+struct Written {
+    sealer: Option<Arc<tollgate_audit::Sealer>>,
+    observer: Option<Arc<dyn AppendObserver>>,
+}
+
+impl Written {
+    fn appended(&self, records: usize) {
+        if let Some(observer) = &self.observer {
+            observer.appended(records + usize::from(self.sealer.is_some()));
+        }
+    }
 }
 
 /// Reloads the policy set on every SIGHUP; a refused set is reported and the old one keeps serving.
@@ -255,6 +357,8 @@ struct Loader {
     service: Option<String>,
     audit_log: Option<PathBuf>,
     mask: Vec<String>,
+    writer_key: Option<PathBuf>,
+    observer: std::sync::OnceLock<Arc<dyn AppendObserver>>,
     tokens: Option<PathBuf>,
     trust: crate::policy_trust::Trust,
     engine: Arc<tollgate_engine::PolicyEngine>,
@@ -272,9 +376,17 @@ impl Loader {
             tollgate_manifest::Timestamp::now(),
         )
         .map_err(|refusal| refusal.1)?;
-        let recorder = EvalAuditArgs::for_server(self.audit_log.clone(), self.mask.clone())
-            .recorder()?
-            .with_group_commit();
+        let recorder = EvalAuditArgs::for_server(
+            self.audit_log.clone(),
+            self.mask.clone(),
+            self.writer_key.clone(),
+        )
+        .recorder()?;
+        let recorder = match self.observer.get() {
+            Some(observer) => recorder.with_observer(Arc::clone(observer)),
+            None => recorder,
+        }
+        .with_group_commit();
         let sources = eval::policy_sources(&self.policies)?;
         let pipeline = eval::load_pipeline(&self.engine, sources, options, &self.trust)?;
         if !pipeline.failures().is_empty() {
@@ -296,6 +408,7 @@ impl Loader {
 /// `POST /v1/marks` on the served decision log, as `tollgate audit mark` appends them.
 struct LogMarker {
     project: tollgate_audit::Project,
+    written: Written,
 }
 
 impl Marker for LogMarker {
@@ -321,6 +434,7 @@ impl Marker for LogMarker {
             request.note.clone(),
         )
         .map_err(|failure| failure_text(&failure))?;
+        self.written.appended(1);
         Ok(MarkAnswer {
             id: marked.id,
             decision_id: marked.decision_id,
@@ -332,6 +446,7 @@ impl Marker for LogMarker {
 /// Refused requests as access records of the served decision log.
 struct LogAccess {
     project: tollgate_audit::Project,
+    written: Written,
 }
 
 impl AccessLog for LogAccess {
@@ -347,11 +462,14 @@ impl AccessLog for LogAccess {
             reason: refusal.reason.clone(),
         };
         self.project.prepare_log_dir().map_err(|e| e.to_string())?;
-        self.project
-            .audit_log()
-            .append(&Record::Access(record))
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        tollgate_audit::append_sealed(
+            &self.project.audit_log(),
+            self.written.sealer.as_deref(),
+            &[Record::Access(record)],
+        )
+        .map_err(|e| e.to_string())?;
+        self.written.appended(1);
+        Ok(())
     }
 }
 
