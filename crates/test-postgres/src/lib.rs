@@ -2,7 +2,8 @@
 //! the machine runs on 127.0.0.1:5432 (trust authentication, role `postgres`), or a temporary one
 //! started with `initdb`/`pg_ctl` on a free port (as the `postgres` user when run as root: `initdb`
 //! refuses root) — and [`Database`] is a database of a test's own, dropped at the end. Statements
-//! run through `psql`. Failures panic: this crate is for tests only.
+//! run through `psql`. Both offer TLS with Debian's self-signed certificate ([`SNAKEOIL_CERT`],
+//! for `localhost`) when the machine has it. Failures panic: this crate is for tests only.
 
 #![allow(
     clippy::panic,
@@ -15,6 +16,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+/// Debian's self-signed certificate (`CN=localhost`, `DNS:localhost`), the TLS certificate of the
+/// machine's server and of the private servers.
+pub const SNAKEOIL_CERT: &str = "/etc/ssl/certs/ssl-cert-snakeoil.pem";
+
+/// Its key (readable by root and the `ssl-cert` group).
+const SNAKEOIL_KEY: &str = "/etc/ssl/private/ssl-cert-snakeoil.key";
+
 /// A running PostgreSQL server.
 pub struct Server {
     port: u16,
@@ -26,6 +34,8 @@ struct Private {
     _dir: tempfile::TempDir,
     data: PathBuf,
     bin: PathBuf,
+    /// Whether it offers TLS (with the snakeoil certificate).
+    ssl: bool,
 }
 
 /// The directory of the newest installed PostgreSQL's server programs.
@@ -103,6 +113,21 @@ impl Server {
 
     /// A temporary server of this test's own (it can be stopped and restarted).
     pub fn private() -> Self {
+        Self::private_with(false)
+    }
+
+    /// A temporary server that refuses connections without TLS (`hostssl` only in
+    /// `pg_hba.conf`), or `None` where the snakeoil certificate cannot be used.
+    pub fn private_tls_only() -> Option<Self> {
+        let server = Self::private_with(true);
+        server
+            .private
+            .as_ref()
+            .is_some_and(|p| p.ssl)
+            .then_some(server)
+    }
+
+    fn private_with(tls_only: bool) -> Self {
         let bin = server_bin();
         let dir = tempfile::tempdir().expect("tempdir");
         let data = dir.path().join("data");
@@ -123,12 +148,21 @@ impl Server {
                 .output(),
             "initdb",
         );
+        let ssl = install_snakeoil(&data);
+        if ssl && tls_only {
+            std::fs::write(
+                data.join("pg_hba.conf"),
+                "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+            )
+            .expect("write pg_hba.conf");
+        }
         let server = Self {
             port: free_port(),
             private: Some(Private {
                 _dir: dir,
                 data,
                 bin,
+                ssl,
             }),
         };
         server.start();
@@ -138,6 +172,17 @@ impl Server {
     /// The port.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Whether it offers TLS with the snakeoil certificate ([`SNAKEOIL_CERT`]).
+    pub fn offers_snakeoil_tls(&self) -> bool {
+        match &self.private {
+            Some(private) => private.ssl,
+            None => {
+                self.sql("postgres", "SHOW ssl") == "on"
+                    && self.sql("postgres", "SHOW ssl_cert_file") == SNAKEOIL_CERT
+            }
+        }
     }
 
     /// Whether it accepts connections.
@@ -198,9 +243,10 @@ impl Server {
                 .arg(socket_dir.join("server.log"))
                 .arg("-o")
                 .arg(format!(
-                    "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300",
+                    "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 -c ssl={}",
                     self.port,
-                    socket_dir.display()
+                    socket_dir.display(),
+                    if private.ssl { "on" } else { "off" }
                 ))
                 .args(["-w", "-t", "60", "start"])
                 .output(),
@@ -225,6 +271,33 @@ impl Server {
             "pg_ctl stop",
         );
     }
+}
+
+/// Copies the snakeoil certificate and key into a new data directory as `server.crt` and
+/// `server.key` (the server's defaults); whether it could.
+fn install_snakeoil(data: &Path) -> bool {
+    let (Ok(certificate), Ok(key)) = (std::fs::read(SNAKEOIL_CERT), std::fs::read(SNAKEOIL_KEY))
+    else {
+        return false;
+    };
+    let key_file = data.join("server.key");
+    let written = std::fs::write(data.join("server.crt"), certificate).is_ok()
+        && std::fs::write(&key_file, key).is_ok();
+    if !written {
+        return false;
+    }
+    use std::os::unix::fs::PermissionsExt as _;
+    let _ = std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600));
+    if is_root() {
+        check(
+            Command::new("chown")
+                .args(["postgres:postgres", "server.crt", "server.key"])
+                .current_dir(data)
+                .output(),
+            "chown the certificate",
+        );
+    }
+    true
 }
 
 impl Drop for Server {
@@ -261,6 +334,15 @@ impl<'a> Database<'a> {
     /// The URL to connect as the superuser.
     pub fn url(&self) -> String {
         self.url_as("postgres")
+    }
+
+    /// The URL to connect as the superuser to `host` (`127.0.0.1` or `localhost`, both this
+    /// server) with a query (`sslmode=…&…`).
+    pub fn url_to(&self, host: &str, query: &str) -> String {
+        format!(
+            "postgres://postgres@{host}:{}/{}?{query}",
+            self.server.port, self.name
+        )
     }
 
     /// The URL to connect as `role` (trust authentication: no password).
