@@ -93,6 +93,15 @@ impl Origin {
         }
     }
 
+    /// The same origin, with the actor an edge authenticated (a gateway's token or client
+    /// certificate) instead of the one read from the process's environment.
+    #[must_use]
+    pub fn with_actor(mut self, actor: impl Into<String>, actor_source: impl Into<String>) -> Self {
+        self.actor = actor.into();
+        self.actor_source = actor_source.into();
+        self
+    }
+
     /// The origin of the current process, from its environment.
     pub fn current(fallback_pipeline: Option<&str>) -> Self {
         Self::detect(
@@ -156,6 +165,11 @@ mod tests {
         assert_eq!(origin.ci, "local");
         assert_eq!(origin.pipeline_id.as_deref(), Some("p-1"));
         let nobody = Origin::detect(env(&[]), None, "laptop".into(), 1);
+        let asked = nobody.clone().with_actor("gitlab-runner", "token");
+        assert_eq!(
+            (asked.actor.as_str(), asked.actor_source.as_str()),
+            ("gitlab-runner", "token")
+        );
         assert_eq!(nobody.actor, "unknown");
         assert_eq!(nobody.pipeline_id, None);
     }

@@ -338,7 +338,8 @@ pub struct MarkRecord {
     pub direct_production_change: bool,
 }
 
-/// A request the gateway refused: 401 (no token or an unknown one) or 403 (a role is missing).
+/// Requests the gateway refused: 401 (no token or an unknown one), 403 (a role is missing) or 429
+/// (too many refusals from one source), one record per source, status and reason per interval.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessRecord {
     /// Record id (a UUID).
@@ -355,10 +356,26 @@ pub struct AccessRecord {
     /// The client's address, as the gateway saw it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
-    /// The status answered: 401 or 403.
+    /// The status answered: 401, 403, or 429 past the source's budget of refused requests.
     pub status: u16,
     /// Why, for example `no bearer token` or `role evaluate missing`.
     pub reason: String,
+    /// How many requests this record stands for: the gateway aggregates the refusals of one
+    /// source, status and reason over an interval (method and path are then the first one's).
+    /// Records written before aggregation stand for one.
+    #[serde(default = "one")]
+    pub count: u64,
+    /// When the first of the aggregated refusals happened; absent on older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_at: Option<Timestamp>,
+    /// When the last of them happened; absent on older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_at: Option<Timestamp>,
+}
+
+/// An access record written before aggregation stands for one request.
+fn one() -> u64 {
+    1
 }
 
 /// Bytes left by an interrupted append (a crash mid-write), found by the next append and set aside:
@@ -746,4 +763,25 @@ fn read_document(
             .filter(|v| v.is_object() || v.is_array())
             .map(|value| (format, value))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_access_record_written_before_aggregation_reads_as_one_request() {
+        let old = r#"{"type":"access","id":"a","recorded_at":"2026-05-01T10:00:00Z","method":"GET","path":"/v1/schema","source":"127.0.0.1:5000","status":401,"reason":"no bearer token"}"#;
+        let Ok(Record::Access(access)) = serde_json::from_str::<Record>(old) else {
+            panic!("an old access record must still parse");
+        };
+        assert_eq!(
+            (access.count, access.first_at, access.last_at),
+            (1, None, None)
+        );
+        let written = serde_json::to_value(Record::Access(AccessRecord { count: 7, ..access }))
+            .unwrap_or_default();
+        assert_eq!(written["count"], 7);
+        assert!(written.get("first_at").is_none());
+    }
 }

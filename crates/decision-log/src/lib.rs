@@ -12,7 +12,9 @@ use tollgate_audit::{
 
 use tollgate_audit::Appended;
 use tollgate_manifest::Timestamp;
-use tollgate_pipeline::{InputSource, Receipt, RecordError, Recorder, Refused, Rejection, Report};
+use tollgate_pipeline::{
+    Actor, InputSource, Receipt, RecordError, Recorder, Refused, Rejection, Report,
+};
 
 /// Appends every decision to a project's decision log.
 #[derive(Debug)]
@@ -202,7 +204,10 @@ impl LogRecorder {
             waivers,
             exit_code: report.exit_code(),
         };
-        let origin = Origin::current(report.manifest.change.pipeline_id.as_deref());
+        let origin = origin_of(
+            report.actor.as_ref(),
+            report.manifest.change.pipeline_id.as_deref(),
+        );
         let mut record = DecisionRecord::build(
             evaluation,
             origin,
@@ -213,6 +218,16 @@ impl LogRecorder {
         .map_err(|e| RecordError::new(format!("cannot build the decision record: {e}")))?;
         record.policy_set_digest = Some(policy_set_digest(report));
         Ok(record)
+    }
+}
+
+/// The origin of a record: this process, with the requester the edge authenticated as its actor
+/// when there is one (a gateway's caller, not the gateway's own user).
+fn origin_of(actor: Option<&Actor>, fallback_pipeline: Option<&str>) -> Origin {
+    let origin = Origin::current(fallback_pipeline);
+    match actor {
+        Some(actor) => origin.with_actor(&actor.name, &actor.source),
+        None => origin,
     }
 }
 
@@ -259,7 +274,7 @@ impl LogRecorder {
         };
         RejectedRecord::build(
             attempt,
-            Origin::current(None),
+            origin_of(rejection.actor.as_ref(), None),
             &self.masking,
             tollgate_audit::new_id(),
             tollgate_audit::now(),

@@ -112,6 +112,28 @@ pub struct Submission {
     pub now: Timestamp,
     /// The service being deployed, matched against a waiver's `scope.service`.
     pub service: Option<String>,
+    /// Who asked, when the edge authenticated them (the gateway's token or client certificate);
+    /// `None` lets the recorder name the process's own user.
+    pub actor: Option<Actor>,
+}
+
+/// An authenticated requester, as the edge that authenticated them names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// Who: a token's subject, a client certificate's subject.
+    pub name: String,
+    /// How they were identified, for example `token` or `tls_client_certificate`.
+    pub source: String,
+}
+
+impl Actor {
+    /// An actor named `name`, identified by `source`.
+    pub fn new(name: impl Into<String>, source: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            source: source.into(),
+        }
+    }
 }
 
 impl Submission {
@@ -132,6 +154,7 @@ impl Submission {
             manifest,
             now,
             service: None,
+            actor: None,
         })
     }
 }

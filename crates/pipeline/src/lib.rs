@@ -26,7 +26,7 @@ mod report;
 
 pub use error::DecideError;
 pub use gate::{Decided, Gate, NoRecord, Receipt, RecordError, Recorder, Timings};
-pub use input::{InputError, InputSource, Submission, parse_settings};
+pub use input::{Actor, InputError, InputSource, Submission, parse_settings};
 pub use native::NativePolicy;
 pub use pipeline::{Candidate, DEFAULTS_KEY, Pipeline, PipelineOptions, SettingsDocument};
 pub use policy::{Evaluator, PolicyFailure, Resource};

@@ -212,6 +212,7 @@ impl Pipeline {
             manifest,
             now,
             service,
+            actor,
         } = submission;
         let mut failures = self.failures.clone();
         let mut evaluated = Vec::new();
@@ -273,6 +274,7 @@ impl Pipeline {
             waivers_file: self.waivers_file.clone(),
             waivers,
             settings_digest: self.settings_digest.clone(),
+            actor,
         })
     }
 }

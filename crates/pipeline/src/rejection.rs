@@ -4,7 +4,7 @@
 
 use tollgate_manifest::Timestamp;
 
-use crate::{DecideError, InputError, InputSource};
+use crate::{Actor, DecideError, InputError, InputSource};
 
 /// Which input made an attempt fail before any decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +36,8 @@ pub struct Rejection {
     pub now: Timestamp,
     /// The exit code the edge reports (2 invalid input, 5 policy failure).
     pub exit_code: u8,
+    /// Who made the attempt, when the edge authenticated them.
+    pub actor: Option<Actor>,
 }
 
 impl Rejection {
@@ -57,6 +59,7 @@ impl Rejection {
             line: error.line,
             now,
             exit_code,
+            actor: None,
         }
     }
 
@@ -90,7 +93,15 @@ impl Rejection {
             line: first.and_then(|e| e.line),
             now,
             exit_code,
+            actor: None,
         }
+    }
+
+    /// The same rejection, made by `actor`.
+    #[must_use]
+    pub fn with_actor(mut self, actor: Option<Actor>) -> Self {
+        self.actor = actor;
+        self
     }
 
     /// The same rejection, with the attempt's manifest.

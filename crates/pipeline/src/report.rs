@@ -90,6 +90,8 @@ pub struct Report {
     pub waivers: Applied,
     /// `sha256:` of the settings as canonical JSON, when settings were given.
     pub settings_digest: Option<String>,
+    /// Who asked, when the edge authenticated them ([`crate::Submission::actor`]).
+    pub actor: Option<crate::Actor>,
 }
 
 impl Report {

@@ -10,6 +10,7 @@ use anyhow::{Context, anyhow};
 use clap::Args;
 use tollgate_audit::{AccessRecord, MarkStatus, Record};
 use tollgate_decision_log::AppendObserver;
+use tollgate_gateway::access::RefusalLimits;
 use tollgate_gateway::auth::{AccessLog, Refusal, Tokens};
 use tollgate_gateway::tls::{Certificates, TlsFiles};
 use tollgate_gateway::{DynRecorder, Gateway, MarkAnswer, MarkRequest, Marker, Reloaded};
@@ -86,6 +87,17 @@ pub(crate) struct ServeArgs {
     /// Tokens file (YAML or JSON): `tokens: [{subject, sha256, roles}]`.
     #[arg(long, value_name = "FILE", requires = "authentication")]
     tokens: Option<PathBuf>,
+    /// Refused requests (401/403) a client address may have at once before further refusals are
+    /// answered 429 with `Retry-After` (an IPv6 client counts by its /64).
+    #[arg(long, value_name = "N", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    refusal_burst: u32,
+    /// Refused requests a client address may have per minute, once its burst is spent.
+    #[arg(long, value_name = "N", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
+    refusals_per_minute: u32,
+    /// Seconds between writes of the access records: the refusals of each address, status and
+    /// reason are written as one record per interval with their count (and at shutdown).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    access_interval: u64,
     /// Listen on a non-loopback address without authentication (anyone who reaches the port can
     /// submit decisions).
     #[arg(long, conflicts_with = "authentication")]
@@ -192,6 +204,12 @@ pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
         written: written.clone(),
     }))
     .with_access_log(Box::new(LogAccess { project, written }))
+    .with_refusal_limits(RefusalLimits {
+        burst: args.refusal_burst,
+        refill: Duration::from_secs(60) / args.refusals_per_minute,
+        interval: Duration::from_secs(args.access_interval),
+        ..RefusalLimits::default()
+    })
     .with_reloader(Box::new(move || {
         if let Some(certificates) = &certificates {
             certificates.reload().map_err(|e| e.to_string())?;
@@ -450,25 +468,33 @@ struct LogAccess {
 }
 
 impl AccessLog for LogAccess {
-    fn refused(&self, refusal: &Refusal) -> Result<(), String> {
-        let record = AccessRecord {
-            id: tollgate_audit::new_id(),
-            recorded_at: tollgate_audit::now(),
-            subject: refusal.subject.clone(),
-            method: refusal.method.clone(),
-            path: refusal.path.clone(),
-            source: refusal.source.clone(),
-            status: refusal.status,
-            reason: refusal.reason.clone(),
-        };
+    fn refused(&self, refusals: &[Refusal]) -> Result<(), String> {
+        let records: Vec<Record> = refusals
+            .iter()
+            .map(|refusal| {
+                Record::Access(AccessRecord {
+                    id: tollgate_audit::new_id(),
+                    recorded_at: tollgate_audit::now(),
+                    subject: refusal.subject.clone(),
+                    method: refusal.method.clone(),
+                    path: refusal.path.clone(),
+                    source: refusal.source.clone(),
+                    status: refusal.status,
+                    reason: refusal.reason.clone(),
+                    count: refusal.count,
+                    first_at: Some(refusal.first_at),
+                    last_at: Some(refusal.last_at),
+                })
+            })
+            .collect();
         self.project.prepare_log_dir().map_err(|e| e.to_string())?;
         tollgate_audit::append_sealed(
             &self.project.audit_log(),
             self.written.sealer.as_deref(),
-            &[Record::Access(record)],
+            &records,
         )
         .map_err(|e| e.to_string())?;
-        self.written.appended(1);
+        self.written.appended(records.len());
         Ok(())
     }
 }

@@ -30,11 +30,17 @@ pub enum Role {
     Evaluate,
     /// Read: `/v1/policies`, `/v1/schema`, `/metrics`.
     Read,
-    /// Administer: `/v1/admin/reload`.
+    /// Administer: `/v1/admin/reload`, and everything `read` may (an operator reads the metrics
+    /// of what they administer); never `evaluate`.
     Admin,
 }
 
 impl Role {
+    /// Whether holding `self` grants `needed`: each role itself, and `admin` grants `read`.
+    pub fn grants(self, needed: Role) -> bool {
+        self == needed || (self == Self::Admin && needed == Self::Read)
+    }
+
     /// The stable name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -93,8 +99,8 @@ pub struct Tokens {
 /// The outcome of checking a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Check {
-    /// Allowed.
-    Allowed,
+    /// Allowed: the token's subject.
+    Allowed(String),
     /// 401: no token, or an unknown one.
     Unauthenticated(&'static str),
     /// 403: a valid token without the role.
@@ -140,14 +146,17 @@ impl Tokens {
         hex::encode(Sha256::digest(token.as_bytes()))
     }
 
-    /// Checks an `Authorization` header value for `role`.
+    /// Checks an `Authorization` header value for `role`. The scheme is matched without regard
+    /// to case (RFC 9110, 11.1): `Bearer`, `bearer` and `BEARER` are one scheme.
     pub fn check(&self, authorization: Option<&str>, role: Role) -> Check {
         let Some(value) = authorization else {
             return Check::Unauthenticated("no bearer token");
         };
         let Some(token) = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
+            .trim_start()
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token)
         else {
             return Check::Unauthenticated("the authorization is not a bearer token");
         };
@@ -158,7 +167,9 @@ impl Tokens {
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         match self.by_digest.get(&digest) {
             None => Check::Unauthenticated("unknown token"),
-            Some(principal) if principal.roles.contains(&role) => Check::Allowed,
+            Some(principal) if principal.roles.iter().any(|held| held.grants(role)) => {
+                Check::Allowed(principal.subject.clone())
+            }
             Some(principal) => Check::Forbidden {
                 subject: principal.subject.clone(),
                 role,
@@ -177,25 +188,81 @@ pub fn role_of(handler: &str) -> Option<Role> {
     }
 }
 
-/// A refused request, as the access log records it (never the token).
+/// Refused requests of one source, status and reason over an interval, as the access log
+/// records them (never the token).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     /// The token's subject, for a 403.
     pub subject: Option<String>,
-    /// Method.
+    /// Method of the first request.
     pub method: String,
-    /// Path.
+    /// Path of the first request.
     pub path: String,
-    /// Client address.
+    /// Client address (an IPv6 client by its /64), as the budget counts it.
     pub source: Option<String>,
-    /// 401 or 403.
+    /// 401, 403, or 429 past the source's budget.
     pub status: u16,
     /// Why.
     pub reason: String,
+    /// How many requests were refused so.
+    pub count: u64,
+    /// When the first was refused.
+    pub first_at: tollgate_manifest::Timestamp,
+    /// When the last was refused.
+    pub last_at: tollgate_manifest::Timestamp,
 }
 
 /// Records refusals durably (the decision log's access records).
 pub trait AccessLog: Send + Sync {
-    /// Appends the refusal.
-    fn refused(&self, refusal: &Refusal) -> Result<(), String>;
+    /// Appends one access record per refusal, durably, before returning.
+    fn refused(&self, refusals: &[Refusal]) -> Result<(), String>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens() -> (Tokens, String) {
+        let token = "t".repeat(40);
+        let file = format!(
+            "tokens:\n  - subject: ops\n    sha256: {}\n    roles: [admin]\n",
+            Tokens::digest_hex(&token)
+        );
+        (Tokens::parse(&file).unwrap(), token)
+    }
+
+    #[test]
+    fn the_scheme_is_matched_without_regard_to_case() {
+        let (tokens, token) = tokens();
+        for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+            let header = format!("{scheme} {token}");
+            assert_eq!(
+                tokens.check(Some(&header), Role::Admin),
+                Check::Allowed("ops".into()),
+                "{scheme}"
+            );
+        }
+        assert!(matches!(
+            tokens.check(Some(&format!("Basic {token}")), Role::Admin),
+            Check::Unauthenticated(_)
+        ));
+        assert!(matches!(
+            tokens.check(Some(&format!("Bearer{token}")), Role::Admin),
+            Check::Unauthenticated(_)
+        ));
+    }
+
+    #[test]
+    fn admin_grants_read_but_not_evaluate() {
+        let (tokens, token) = tokens();
+        let header = format!("Bearer {token}");
+        assert_eq!(
+            tokens.check(Some(&header), Role::Read),
+            Check::Allowed("ops".into())
+        );
+        assert!(matches!(
+            tokens.check(Some(&header), Role::Evaluate),
+            Check::Forbidden { .. }
+        ));
+    }
 }

@@ -53,6 +53,11 @@ pub(crate) async fn decide(
             )
         })?;
     drop(waiting);
+    // The requester is read on the request's task, before the work leaves it.
+    let submission = Submission {
+        actor: crate::requester::current(),
+        ..submission
+    };
     // The set is taken once: a reload never changes the set of a request in flight.
     let set = gateway.current();
     // Evaluations are CPU-bound: they run on the blocking pool, one slot each.

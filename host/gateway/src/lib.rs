@@ -6,11 +6,13 @@
 //! failure 500, overload or an unwritable decision log 503. No error is an approval.
 //! `GET /metrics` exports the Prometheus series of [`metrics`].
 
+pub mod access;
 pub mod auth;
 mod deciding;
 mod error;
 pub mod metrics;
 mod opa;
+pub mod requester;
 mod routes;
 pub mod tls;
 
@@ -130,6 +132,7 @@ pub struct Gateway {
     marker: Option<Box<dyn Marker>>,
     tokens: Option<RwLock<Arc<auth::Tokens>>>,
     access_log: Option<Box<dyn auth::AccessLog>>,
+    refusals: access::Refusals,
     reloader: Option<Reloader>,
     reloading: std::sync::Mutex<()>,
     /// Requests waiting for an evaluation slot, and how many may wait.
@@ -151,6 +154,7 @@ impl Gateway {
             marker: None,
             tokens: None,
             access_log: None,
+            refusals: access::Refusals::new(access::RefusalLimits::default()),
             reloader: None,
             reloading: std::sync::Mutex::new(()),
             waiting: std::sync::atomic::AtomicUsize::new(0),
@@ -207,11 +211,40 @@ impl Gateway {
         self
     }
 
-    /// Records every refused request in `log`.
+    /// Records refused requests in `log`, aggregated ([`access`]).
     #[must_use]
     pub fn with_access_log(mut self, log: Box<dyn auth::AccessLog>) -> Self {
         self.access_log = Some(log);
         self
+    }
+
+    /// Bounds refused requests per source and sets how often they are written ([`access`]).
+    #[must_use]
+    pub fn with_refusal_limits(mut self, limits: access::RefusalLimits) -> Self {
+        self.refusals = access::Refusals::new(limits);
+        self
+    }
+
+    /// Writes the refusals aggregated since the last flush as access records (every interval
+    /// while serving, and when serving stops); returns how many records were written. Records
+    /// that cannot be written are kept for the next flush and the log is marked down. Blocking.
+    pub fn flush_refusals(&self) -> Result<usize, String> {
+        let refusals = self.refusals.take();
+        let Some(log) = &self.access_log else {
+            return Ok(0);
+        };
+        if refusals.is_empty() {
+            return Ok(0);
+        }
+        match log.refused(&refusals) {
+            Ok(()) => Ok(refusals.len()),
+            Err(error) => {
+                self.refusals.restore(refusals);
+                self.set_audit_up(false);
+                eprintln!("warning: refused requests could not be recorded: {error}");
+                Err(error)
+            }
+        }
     }
 
     /// Replaces the accepted tokens (a reload); no effect without `--authentication`.
@@ -262,16 +295,27 @@ impl Gateway {
     }
 }
 
-/// Serves `gateway` on `listener` until `shutdown` resolves, then finishes the requests in flight.
+/// Serves `gateway` on `listener` until `shutdown` resolves, then finishes the requests in flight
+/// and writes the refusals not yet recorded.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     gateway: Arc<Gateway>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    let flusher = tokio::spawn(access::flush_every(Arc::clone(&gateway)));
+    let served = axum::serve(
         listener,
-        router(gateway).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        router(Arc::clone(&gateway)).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    stopped(&gateway, flusher).await;
+    served
+}
+
+/// Stops the periodic flush of refusals and writes the last ones.
+pub(crate) async fn stopped(gateway: &Arc<Gateway>, flusher: tokio::task::JoinHandle<()>) {
+    flusher.abort();
+    let gateway = Arc::clone(gateway);
+    let _ = tokio::task::spawn_blocking(move || gateway.flush_refusals()).await;
 }

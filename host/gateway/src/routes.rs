@@ -20,6 +20,7 @@ use tollgate_reports::ReportFormat;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::auth::{self, Check};
+use crate::{access, requester};
 use crate::deciding::{decide, read_body, too_large, within_deadline};
 use crate::error::{ApiError, json_response};
 use crate::metrics::{HttpLabels, RefusalLabels};
@@ -114,22 +115,29 @@ async fn observe(
             .map(str::to_owned),
         method: method.clone(),
         path: request.uri().path().to_owned(),
-        source: request
+        peer: request
             .extensions()
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.to_string()),
+            .map(|info| info.0),
+        certificate: request
+            .extensions()
+            .get::<requester::ClientCertificate>()
+            .cloned(),
     };
-    if let Some(refused) = authorise(&gateway, handler, asked).await {
-        gateway.metrics().observe_http(
-            HttpLabels {
-                code: refused.status().as_u16(),
-                handler,
-                method,
-            },
-            start.elapsed(),
-        );
-        return refused;
-    }
+    let actor = match authorise(&gateway, handler, asked) {
+        Authorised::Asked(actor) => actor,
+        Authorised::Refused(refused) => {
+            gateway.metrics().observe_http(
+                HttpLabels {
+                    code: refused.status().as_u16(),
+                    handler,
+                    method,
+                },
+                start.elapsed(),
+            );
+            return refused;
+        }
+    };
     // OPA answers 405 to any method but GET and POST; axum would serve HEAD as GET.
     let response = if is_opa(handler) && request.method() == axum::http::Method::HEAD {
         ApiError::new(
@@ -139,7 +147,10 @@ async fn observe(
         )
         .into_opa_response(false)
     } else {
-        json_errors(next.run(request).await, is_opa(handler))
+        json_errors(
+            requester::serving(actor, next.run(request)).await,
+            is_opa(handler),
+        )
     };
     gateway.metrics().observe_http(
         HttpLabels {
@@ -157,26 +168,48 @@ struct Asked {
     authorization: Option<String>,
     method: String,
     path: String,
-    source: Option<String>,
+    peer: Option<std::net::SocketAddr>,
+    certificate: Option<requester::ClientCertificate>,
 }
 
-/// Checks the bearer token of a request for its route's role; a refusal is counted, recorded in
-/// the access log (subject, path, source address; never the token) and answered 401 or 403.
-async fn authorise(
-    gateway: &Arc<Gateway>,
-    handler: &'static str,
-    asked: Asked,
-) -> Option<Response> {
-    let tokens = gateway.tokens()?;
-    let role = auth::role_of(handler)?;
+/// What authorisation made of a request.
+enum Authorised {
+    /// Served, on behalf of this requester.
+    Asked(tollgate_pipeline::Actor),
+    /// Refused with this answer.
+    Refused(Response),
+}
+
+/// The reason of a refusal past the source's budget.
+const OVER_BUDGET: &str = "too many refused requests from this source";
+
+/// Checks the bearer token of a request for its route's role and names the requester (the
+/// token's subject, else the client certificate's). A refusal is answered at once: 401 or 403,
+/// or 429 with `Retry-After` once its source has spent its budget of refusals ([`access`]); it
+/// is counted exactly, and aggregated for the access log (subject, path, source address; never
+/// the token).
+fn authorise(gateway: &Gateway, handler: &'static str, asked: Asked) -> Authorised {
+    let certificate = asked.certificate.as_ref();
+    let (Some(tokens), Some(role)) = (gateway.tokens(), auth::role_of(handler)) else {
+        return Authorised::Asked(requester::of(None, certificate));
+    };
     let (status, subject, reason) = match tokens.check(asked.authorization.as_deref(), role) {
-        Check::Allowed => return None,
+        Check::Allowed(subject) => {
+            return Authorised::Asked(requester::of(Some(subject), certificate));
+        }
         Check::Unauthenticated(reason) => (StatusCode::UNAUTHORIZED, None, reason.to_owned()),
         Check::Forbidden { subject, role } => (
             StatusCode::FORBIDDEN,
             Some(subject),
             format!("the role `{}` is missing", role.as_str()),
         ),
+    };
+    let (source, budget) = gateway
+        .refusals
+        .charge(access::Source::of(asked.peer), std::time::Instant::now());
+    let (status, reason) = match budget {
+        Ok(()) => (status, reason),
+        Err(_) => (StatusCode::TOO_MANY_REQUESTS, OVER_BUDGET.to_owned()),
     };
     gateway
         .metrics()
@@ -185,32 +218,34 @@ async fn authorise(
             code: status.as_u16(),
         })
         .inc();
-    let refusal = auth::Refusal {
-        subject,
-        method: asked.method,
-        path: asked.path,
-        source: asked.source,
-        status: status.as_u16(),
-        reason: reason.clone(),
-    };
     if gateway.access_log.is_some() {
-        let gw = Arc::clone(gateway);
-        let recorded = tokio::task::spawn_blocking(move || {
-            gw.access_log
-                .as_ref()
-                .map_or(Ok(()), |log| log.refused(&refusal))
-        })
-        .await;
-        if !matches!(recorded, Ok(Ok(()))) {
-            gateway.set_audit_up(false);
-        }
+        gateway.refusals.note(
+            &access::Refused {
+                source,
+                status: status.as_u16(),
+                reason: &reason,
+                subject: subject.as_deref(),
+                method: &asked.method,
+                path: &asked.path,
+            },
+            Timestamp::now(),
+        );
     }
-    let message = if status == StatusCode::UNAUTHORIZED {
-        format!("{reason}: send `Authorization: Bearer <token>`")
-    } else {
-        reason
+    let retry_after = budget
+        .err()
+        .map(|wait| (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1));
+    let (kind, message) = match (status, retry_after) {
+        (StatusCode::UNAUTHORIZED, _) => (
+            "unauthorized",
+            format!("{reason}: send `Authorization: Bearer <token>`"),
+        ),
+        (_, Some(seconds)) => (
+            "too_many_requests",
+            format!("{reason}: retry after {seconds} s"),
+        ),
+        _ => ("unauthorized", reason),
     };
-    let error = ApiError::new(status, "unauthorized", message);
+    let error = ApiError::new(status, kind, message);
     let mut response = if is_opa(handler) {
         error.into_opa_response(false)
     } else {
@@ -221,7 +256,12 @@ async fn authorise(
             .headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
-    Some(response)
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    Authorised::Refused(response)
 }
 
 fn json_errors(response: Response, opa_shape: bool) -> Response {
@@ -480,6 +520,7 @@ async fn evaluate_inner(
 /// blocking pool: the record is made durable). The answer stays the refusal; a record that cannot
 /// be written is reported on standard error, as the server's log.
 async fn reject(gateway: &Arc<Gateway>, rejection: Rejection) {
+    let rejection = rejection.with_actor(crate::requester::current());
     let gateway = Arc::clone(gateway);
     match tokio::task::spawn_blocking(move || gateway.current().gate.reject(&rejection)).await {
         Ok(Ok(_)) => {}

@@ -24,6 +24,7 @@ use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
 use tokio_rustls::TlsAcceptor;
 
+use crate::requester::ClientCertificate;
 use crate::{Gateway, router};
 
 pub use rustls::server::ServerConfig;
@@ -258,8 +259,18 @@ fn read_pair(files: &TlsFiles, provider: &CryptoProvider) -> Result<Served, TlsE
     })
 }
 
+/// The subject of a client certificate (its distinguished name, as `CN=runner, O=Acme`), if it
+/// can be read.
+fn subject_of(certificate: &CertificateDer<'_>) -> Option<ClientCertificate> {
+    let (_, parsed) = x509_parser::parse_x509_certificate(certificate.as_ref()).ok()?;
+    let subject = parsed.subject().to_string();
+    (!subject.is_empty()).then_some(ClientCertificate(subject))
+}
+
 /// Serves `gateway` over TLS on `listener` until `shutdown` resolves, then lets the connections
-/// in flight finish (at most 30 seconds). Handshakes run beside the accept loop, so a slow or
+/// in flight finish (at most 30 seconds) and writes the refusals not yet recorded. With mutual
+/// TLS, the verified client certificate's subject names the requester of each request on the
+/// connection. Handshakes run beside the accept loop, so a slow or
 /// failing client delays no one else; a failed handshake (no or an untrusted client
 /// certificate) is counted in `tollgate_tls_handshake_failures_total`.
 pub async fn serve_tls(
@@ -268,6 +279,7 @@ pub async fn serve_tls(
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    let flusher = tokio::spawn(crate::access::flush_every(Arc::clone(&gateway)));
     let acceptor = TlsAcceptor::from(Arc::new(config));
     let app = router(Arc::clone(&gateway));
     let graceful = GracefulShutdown::new();
@@ -285,7 +297,7 @@ pub async fn serve_tls(
             () = &mut shutdown => break,
         };
         let acceptor = acceptor.clone();
-        let service = TowerToHyperService::new(app.clone().layer(Extension(ConnectInfo(peer))));
+        let app = app.clone().layer(Extension(ConnectInfo(peer)));
         let watcher = graceful.watcher();
         let gateway = Arc::clone(&gateway);
         tokio::spawn(async move {
@@ -297,6 +309,17 @@ pub async fn serve_tls(
                         return;
                     }
                 };
+            // Only a certificate the client CA verified is ever presented here.
+            let client = stream
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|chain| chain.first())
+                .and_then(subject_of);
+            let service = TowerToHyperService::new(match client {
+                Some(client) => app.layer(Extension(client)),
+                None => app,
+            });
             let connection = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service);
             // A connection closed by the client mid-request is the client's affair.
@@ -306,5 +329,6 @@ pub async fn serve_tls(
     drop(listener);
     // Past the drain deadline the remaining connections are dropped with the runtime.
     let _ = tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await;
+    crate::stopped(&gateway, flusher).await;
     Ok(())
 }

@@ -211,6 +211,7 @@ pub fn settings(data: &[u8]) {
                 manifest: example_manifest().clone(),
                 now: now(),
                 service: None,
+                actor: None,
             };
             // Settings every policy accepted may still be refused at evaluation (an error, never
             // an approval): only a panic is a finding.
