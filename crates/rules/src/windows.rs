@@ -1,9 +1,10 @@
 //! Deployment windows: when a change may be deployed to an environment. Settings name, per
 //! environment, recurring maintenance windows in a time zone (a deployment must fall inside one)
 //! and change freezes as RFC 3339 periods (no deployment from `start` until `end`). The
-//! deployment time is the evaluation time. Time zones are compiled into the policy (the common
-//! IANA zones of [`ZONES`] as their current rules, or any POSIX TZ rule such as
-//! `AEST-10AEDT,M10.1.0,M4.1.0/3`), so every host decides alike and the policies stay small.
+//! deployment time is the evaluation time. Time zones are compiled into the policy (every IANA
+//! zone of [`ZONES`], generated from tzdata, as the POSIX TZ rule it follows today, or any POSIX
+//! TZ rule such as `AEST-10AEDT,M10.1.0,M4.1.0/3`), so every host decides alike; historical
+//! transitions are not carried, since windows are judged at the evaluation time.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -36,43 +37,17 @@ pub struct EnvironmentWindows {
     pub freezes: Vec<Freeze>,
 }
 
-/// The IANA zones the policies know, with the POSIX TZ rule each follows today (the footer of
-/// its tzdata 2025b TZif file). Windows are judged at the evaluation time, so the current rule is
-/// all a zone needs; historical transitions are not carried. Any other zone is given as its POSIX
-/// TZ rule.
-pub const ZONES: &[(&str, &str)] = &[
-    ("UTC", "UTC0"),
-    ("Africa/Johannesburg", "SAST-2"),
-    ("America/Chicago", "CST6CDT,M3.2.0,M11.1.0"),
-    ("America/Denver", "MST7MDT,M3.2.0,M11.1.0"),
-    ("America/Los_Angeles", "PST8PDT,M3.2.0,M11.1.0"),
-    ("America/Mexico_City", "CST6"),
-    ("America/New_York", "EST5EDT,M3.2.0,M11.1.0"),
-    ("America/Phoenix", "MST7"),
-    ("America/Sao_Paulo", "<-03>3"),
-    ("America/Toronto", "EST5EDT,M3.2.0,M11.1.0"),
-    ("Asia/Dubai", "<+04>-4"),
-    ("Asia/Hong_Kong", "HKT-8"),
-    ("Asia/Kolkata", "IST-5:30"),
-    ("Asia/Shanghai", "CST-8"),
-    ("Asia/Singapore", "<+08>-8"),
-    ("Asia/Tokyo", "JST-9"),
-    ("Australia/Sydney", "AEST-10AEDT,M10.1.0,M4.1.0/3"),
-    ("Europe/Amsterdam", "CET-1CEST,M3.5.0,M10.5.0/3"),
-    ("Europe/Berlin", "CET-1CEST,M3.5.0,M10.5.0/3"),
-    ("Europe/Dublin", "IST-1GMT0,M10.5.0,M3.5.0/1"),
-    ("Europe/London", "GMT0BST,M3.5.0/1,M10.5.0"),
-    ("Europe/Madrid", "CET-1CEST,M3.5.0,M10.5.0/3"),
-    ("Europe/Paris", "CET-1CEST,M3.5.0,M10.5.0/3"),
-    ("Europe/Zurich", "CET-1CEST,M3.5.0,M10.5.0/3"),
-    ("Pacific/Auckland", "NZST-12NZDT,M9.5.0,M4.1.0/3"),
-];
+mod zones;
 
-/// The time zone `name`: a zone of [`ZONES`], or a POSIX TZ rule (`EST5EDT,M3.2.0,M11.1.0`).
+pub use zones::{TZDATA_VERSION, ZONES};
+
+/// The time zone `name`: an IANA zone of [`ZONES`], or a POSIX TZ rule
+/// (`EST5EDT,M3.2.0,M11.1.0`).
 pub fn time_zone(name: &str) -> Option<TimeZone> {
     let rule = ZONES
-        .iter()
-        .find(|(zone, _)| *zone == name)
+        .binary_search_by(|(zone, _)| (*zone).cmp(name))
+        .ok()
+        .and_then(|index| ZONES.get(index))
         .map_or(name, |(_, rule)| *rule);
     // A POSIX TZ rule names an offset; a bare word (`Mars/Olympus`) does not.
     if !rule.chars().any(|c| c.is_ascii_digit()) {
@@ -295,14 +270,10 @@ impl DeploymentWindows {
                 return Err(SettingsError::new(
                     format!("{place}.time_zone"),
                     format!(
-                        "unknown time zone `{}`, expected one of {} or a POSIX TZ rule such as \
-                         `EST5EDT,M3.2.0,M11.1.0`",
+                        "unknown time zone `{}`, expected an IANA zone of tzdata {TZDATA_VERSION} \
+                         (case-sensitive, for example `America/New_York`) or a POSIX TZ rule such \
+                         as `EST5EDT,M3.2.0,M11.1.0`",
                         config.time_zone,
-                        ZONES
-                            .iter()
-                            .map(|(zone, _)| *zone)
-                            .collect::<Vec<_>>()
-                            .join(", ")
                     ),
                 ));
             }
@@ -419,6 +390,49 @@ mod tests {
             None
         );
         assert!(time_zone("Mars/Olympus").is_none());
+    }
+
+    #[test]
+    fn the_whole_tz_database_is_known_sorted_for_lookup() {
+        assert!(ZONES.len() > 500, "{}", ZONES.len());
+        assert!(ZONES.windows(2).all(|pair| pair[0].0 < pair[1].0));
+        // Zones the first, hand-picked table lacked: half-hour and 45-minute offsets, links.
+        for name in [
+            "America/Argentina/Buenos_Aires",
+            "America/St_Johns",
+            "Asia/Kathmandu",
+            "Europe/Kyiv",
+            "US/Eastern",
+            "Etc/GMT+5",
+        ] {
+            assert!(time_zone(name).is_some(), "{name}");
+        }
+        // Kathmandu is UTC+05:45 all year: a 10:00-11:00 window opens at 04:15 UTC.
+        let w = windows(
+            r#"{"production": {"time_zone": "Asia/Kathmandu",
+                "windows": [{"days": ["mon"], "start": "10:00", "end": "11:00"}]}}"#,
+        );
+        assert_eq!(
+            rule(&w.status("production", at("2026-06-01T04:20:00Z"))),
+            None
+        );
+        assert_eq!(
+            rule(&w.status("production", at("2026-06-01T04:10:00Z"))),
+            Some("deployment-outside-window")
+        );
+        // St John's keeps daylight saving time: 10:00 NDT is 12:30 UTC in June.
+        let w = windows(
+            r#"{"production": {"time_zone": "America/St_Johns",
+                "windows": [{"days": ["mon"], "start": "10:00", "end": "11:00"}]}}"#,
+        );
+        assert_eq!(
+            rule(&w.status("production", at("2026-06-01T12:35:00Z"))),
+            None
+        );
+        assert_eq!(
+            rule(&w.status("production", at("2026-06-01T13:35:00Z"))),
+            Some("deployment-outside-window")
+        );
     }
 
     #[test]
