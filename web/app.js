@@ -7,7 +7,7 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const OUTCOME_LABEL = { approved: 'Approved', needs_approval: 'Needs approval', denied: 'Denied' };
-  const STATUS_LABEL = { compliant: 'Compliant', non_compliant: 'Non-compliant', not_applicable: 'Not applicable' };
+  const STATUS_LABEL = { compliant: 'Compliant', non_compliant: 'Non-compliant', pending: 'Pending', not_assessed: 'Not assessed', not_applicable: 'Not applicable' };
   const DEFAULT_EXAMPLE = 'business-logic-needs-tech-lead.yaml';
 
   let api = null;

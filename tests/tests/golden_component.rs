@@ -1,13 +1,18 @@
 //! Every golden case of every policy through the compiled component in the wasmtime host. The
 //! component's decision must meet the case's expectation and equal the native crate's decision.
+//!
+//! The SOX cases also run through a SOX component built for `tollgate:policy@0.1.0`
+//! (`host/engine/tests/data/sox-policy-0.1.0.wasm`): it must decide as the current pack does on
+//! everything 0.1.0 can say, the statuses it lacks (`pending`, `not_assessed`) reading as
+//! `compliant`, as they did.
 
 use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use tollgate_conformance::{Case, POLICIES, case_files, check, native_policy};
-use tollgate_decision::EvalError;
+use tollgate_conformance::{Case, POLICIES, case_files, check, native_policy, workspace_root};
+use tollgate_decision::{ControlStatus, Decision, EvalError};
 use tollgate_engine::{
-    Limits, LoadedPolicy, PolicyEngine, PolicyFailure, PolicySource, builtin_pack,
+    Contract, Limits, LoadedPolicy, PolicyEngine, PolicyFailure, PolicySource, builtin_pack,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -50,7 +55,55 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }));
         }
     }
+    let old = engine.load(PolicySource::File(
+        workspace_root().join("host/engine/tests/data/sox-policy-0.1.0.wasm"),
+    ))?;
+    if old.contract() != Contract::V0_1 {
+        return Err("the 0.1.0 fixture did not bind as 0.1.0".into());
+    }
+    let old = Arc::new(old);
+    for file in case_files("sox")? {
+        let name = format!(
+            "sox@0.1.0::{}",
+            file.file_stem().unwrap_or_default().to_string_lossy()
+        );
+        let old = Arc::clone(&old);
+        trials.push(Trial::test(name, move || {
+            let case = Case::load(&file).map_err(|e| Failed::from(e.to_string()))?;
+            let manifest = case.manifest()?;
+            let settings = case.settings_json();
+            let native = native_policy("sox").ok_or("unknown policy")?.decide(
+                &manifest,
+                &settings,
+                &tollgate_rules::EvaluationContext { now: case.now },
+            );
+            let result = match old.evaluate(&manifest, &settings, case.now) {
+                Ok(decision) => Ok(decision),
+                Err(PolicyFailure::Eval(error)) => Err(error),
+                Err(failure) => return Err(format!("component failed: {failure}").into()),
+            };
+            same(&as_0_1(native), &as_0_1(result))
+        }));
+    }
     libtest_mimic::run(&args, trials).exit();
+}
+
+/// What a decision says in `tollgate:policy@0.1.0` terms: `pending` and `not_assessed` controls
+/// read as `compliant`; the evidence statements and the summary, which count them, are left out.
+fn as_0_1(result: Result<Decision, EvalError>) -> Result<Decision, EvalError> {
+    result.map(|mut decision| {
+        for control in &mut decision.controls {
+            if matches!(
+                control.status,
+                ControlStatus::Pending | ControlStatus::NotAssessed
+            ) {
+                control.status = ControlStatus::Compliant;
+            }
+            control.evidence.clear();
+        }
+        decision.summary.clear();
+        decision
+    })
 }
 
 fn same(

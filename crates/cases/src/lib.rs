@@ -50,7 +50,8 @@ pub struct Case {
 }
 
 /// Expectations on a decision. Absent fields are not checked, except `controls`: a control not
-/// listed must be compliant (or not applicable when the framework does not apply).
+/// listed must be compliant (or not applicable when the framework does not apply), so a case lists
+/// every control that is `non_compliant`, `pending`, `not_assessed` or `not_applicable`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expectation {
@@ -341,6 +342,15 @@ fn invariants(metadata: &PolicyMetadata, decision: &Decision, problems: &mut Str
     }
     let denies = decision.findings.iter().any(|f| f.severity.denies());
     let missing = decision.routing.missing_roles().next().is_some();
+    for control in &decision.controls {
+        if control.status == ControlStatus::Pending && !missing {
+            let _ = writeln!(
+                problems,
+                "control {} is pending while no required approval is missing",
+                control.control_id
+            );
+        }
+    }
     let consistent = match decision.outcome {
         Outcome::Denied => denies,
         Outcome::NeedsApproval => !denies && missing,

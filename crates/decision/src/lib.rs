@@ -122,6 +122,12 @@ pub enum ControlStatus {
     NonCompliant,
     /// The control does not apply.
     NotApplicable,
+    /// The control could not be exercised: the evidence it rests on is absent (for example no
+    /// infrastructure plan was gathered). Neither compliant nor non-compliant.
+    NotAssessed,
+    /// The control is satisfied except for required approvals not yet given (the outcome is
+    /// needs approval).
+    Pending,
 }
 
 impl ControlStatus {
@@ -131,7 +137,36 @@ impl ControlStatus {
             Self::Compliant => "compliant",
             Self::NonCompliant => "non_compliant",
             Self::NotApplicable => "not_applicable",
+            Self::NotAssessed => "not_assessed",
+            Self::Pending => "pending",
         }
+    }
+
+    /// Every status, in report order.
+    pub const ALL: [Self; 5] = [
+        Self::Compliant,
+        Self::NonCompliant,
+        Self::Pending,
+        Self::NotAssessed,
+        Self::NotApplicable,
+    ];
+
+    /// The name in words, for reports: `compliant`, `non-compliant`, `pending`, `not assessed`,
+    /// `not applicable`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Compliant => "compliant",
+            Self::NonCompliant => "non-compliant",
+            Self::NotApplicable => "not applicable",
+            Self::NotAssessed => "not assessed",
+            Self::Pending => "pending",
+        }
+    }
+
+    /// Whether the control was tested and found compliant or non-compliant: the results that
+    /// count towards control effectiveness.
+    pub fn assessed(self) -> bool {
+        matches!(self, Self::Compliant | Self::NonCompliant)
     }
 }
 

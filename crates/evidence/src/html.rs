@@ -36,7 +36,11 @@ th, td { border: 1px solid var(--line); padding: 4px 6px; text-align: left; vert
 th { background: #f6f8fa; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .compliant, .approved, .deployed { color: var(--ok); } .non_compliant, .denied, .failed, .rolled_back, .error { color: var(--bad); font-weight: 600; }
-.waived, .needs_approval { color: var(--warn); } .not_applicable { color: var(--na); }
+.waived, .needs_approval, .pending { color: var(--warn); } .not_applicable, .not_assessed { color: var(--na); }
+.note { color: var(--muted); font-size: 12px; margin: 4px 0 8px; }
+.signoff { break-before: page; }
+.signoff table.fields td { height: 36px; } .signoff table.fields td.opinion { height: 140px; }
+.signoff th { width: 220px; }
 code { font-size: 12px; word-break: break-all; }
 svg { max-width: 100%; height: auto; } svg text { font: 12px system-ui, sans-serif; fill: var(--ink); }
 .legend span { display: inline-block; margin-right: 12px; } .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 4px; }
@@ -48,9 +52,11 @@ svg { max-width: 100%; height: auto; } svg text { font: 12px system-ui, sans-ser
 }
 "#;
 
-const COLORS: [(&str, &str); 4] = [
+const COLORS: [(&str, &str); 6] = [
     ("compliant", "#1a7f37"),
     ("non_compliant", "#cf222e"),
+    ("pending", "#fb8f44"),
+    ("not_assessed", "#6e7781"),
     ("waived", "#d4a72c"),
     ("not_applicable", "#afb8c1"),
 ];
@@ -72,7 +78,7 @@ fn number(value: Option<f64>, unit: &str) -> String {
 }
 
 /// Horizontal bars, one per label, each split into coloured segments.
-fn stacked_bars(id: &str, title: &str, rows: &[(String, [u64; 4])]) -> String {
+fn stacked_bars(id: &str, title: &str, rows: &[(String, [u64; 6])]) -> String {
     let (label_width, bar_width, row_height) = (180.0, 520.0, 22.0);
     #[expect(clippy::cast_precision_loss, reason = "a few rows")]
     let height = rows.len() as f64 * row_height + 30.0;
@@ -161,17 +167,27 @@ fn column_chart(id: &str, title: &str, columns: &[(String, u64, &str)]) -> Strin
     svg
 }
 
-fn control_rows(controls: &[ControlSummary]) -> Vec<(String, [u64; 4])> {
+fn control_rows(controls: &[ControlSummary]) -> Vec<(String, [u64; 6])> {
     controls
         .iter()
         .map(|c| {
             (
                 c.control_id.clone(),
-                [c.compliant, c.non_compliant, c.waived, c.not_applicable],
+                [
+                    c.compliant,
+                    c.non_compliant,
+                    c.pending,
+                    c.not_assessed,
+                    c.waived,
+                    c.not_applicable,
+                ],
             )
         })
         .collect()
 }
+
+/// What control effectiveness counts, stated wherever it is shown.
+const EFFECTIVENESS_NOTE: &str = "Effectiveness is compliant ÷ (compliant + non-compliant): assessed results only. Pending (awaiting required approvals), not assessed (the evidence the control rests on was absent, so it was not exercised), waived and not applicable results are counted but left out of it.";
 
 /// Renders the report as one HTML document.
 pub fn render(report: &Report) -> String {
@@ -184,14 +200,13 @@ pub fn render(report: &Report) -> String {
     };
     let _ = write!(
         h,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\"><title>Tollgate compliance evidence {} up to {}</title><style>{STYLE}</style></head><body>",
-        scope.from, scope.to
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\"><title>Tollgate compliance evidence {}</title><style>{STYLE}</style></head><body>",
+        escape(&scope.period)
     );
     let _ = write!(
         h,
-        "<h1>Compliance evidence report</h1><p class=\"meta\">Period {} up to, not including, {} · {} · generated {} by {} from the decision log <code>{}</code></p>",
-        scope.from,
-        scope.to,
+        "<h1>Compliance evidence report</h1><p class=\"meta\">Period {} · {} · generated {} by {} from the decision log <code>{}</code></p>",
+        escape(&scope.period),
         escape(&frameworks),
         scope.generated_at,
         escape(&scope.generator),
@@ -261,7 +276,10 @@ pub fn render(report: &Report) -> String {
             ),
         ),
         ("Change failure rate", percent(m.change_failure_rate)),
-        ("Control effectiveness", percent(m.control_effectiveness)),
+        (
+            "Control effectiveness (assessed results)",
+            percent(m.control_effectiveness),
+        ),
         ("Decisions stopped by the gate", percent(m.gate_stop_rate)),
         ("Rejected attempts", s.rejected_attempts.to_string()),
     ];
@@ -298,13 +316,17 @@ pub fn render(report: &Report) -> String {
             name.replace('_', " ")
         );
     }
-    h.push_str("</p>");
+    let _ = write!(
+        h,
+        "</p><p class=\"note\">{}</p>",
+        escape(EFFECTIVENESS_NOTE)
+    );
     h.push_str(&stacked_bars(
         "chart-controls",
         "Changes per control by status",
         &control_rows(&report.controls),
     ));
-    h.push_str("<table><thead><tr><th>Framework</th><th>Control</th><th>References</th><th>Evaluated</th><th>Compliant</th><th>Non-compliant</th><th>Waived</th><th>N/A</th><th>Effectiveness</th><th>Changes</th></tr></thead><tbody>");
+    h.push_str("<table><thead><tr><th>Framework</th><th>Control</th><th>References</th><th>Evaluated</th><th>Compliant</th><th>Non-compliant</th><th>Pending</th><th>Not assessed</th><th>Waived</th><th>N/A</th><th>Effectiveness</th><th>Changes</th></tr></thead><tbody>");
     for c in &report.controls {
         // Not-applicable changes are counted, not listed.
         let changes: Vec<String> = c
@@ -322,7 +344,7 @@ pub fn render(report: &Report) -> String {
             .collect();
         let _ = write!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             escape(&c.framework),
             match &c.title {
                 Some(title) => format!(
@@ -336,6 +358,8 @@ pub fn render(report: &Report) -> String {
             c.evaluated,
             c.compliant,
             c.non_compliant,
+            c.pending,
+            c.not_assessed,
             c.waived,
             c.not_applicable,
             percent(c.effectiveness),
@@ -379,16 +403,12 @@ pub fn render(report: &Report) -> String {
             .iter()
             .map(|s| format!("{} {} / {}", escape(&s.suite), s.passed, s.failed))
             .collect();
-        let scan = t.security_scan.as_ref().map_or_else(
-            || "none".to_owned(),
-            |v| escape(&serde_json::to_string(v).unwrap_or_default()),
-        );
         let _ = write!(
             h,
-            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td class=\"{}\">{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
             record_link(&t.record),
             suites.join("<br>"),
-            scan,
+            escape(&t.security_scan_summary),
             if t.compliance_checks_passed {
                 "passed"
             } else {
@@ -485,6 +505,68 @@ pub fn render(report: &Report) -> String {
             escape(r.manifest_digest.as_deref().unwrap_or(""))
         );
     }
-    h.push_str("</tbody></table></body></html>\n");
+    h.push_str("</tbody></table>");
+    sign_off(&mut h, report);
+    h.push_str("</body></html>\n");
     h
+}
+
+/// The scope and sign-off section: what the report covers, the log's verification, and blank
+/// fields for the auditor, on a page of its own when printed.
+fn sign_off(h: &mut String, report: &Report) {
+    let scope = &report.scope;
+    let list = |items: &[String], none: &str| {
+        if items.is_empty() {
+            escape(none)
+        } else {
+            items
+                .iter()
+                .map(|i| escape(i))
+                .collect::<Vec<_>>()
+                .join("<br>")
+        }
+    };
+    let log = &report.log;
+    let verification = format!(
+        "{} {}",
+        if log.intact { "Passed." } else { "FAILED." },
+        log.statement
+    );
+    let _ = write!(
+        h,
+        "<section id=\"sign-off\" class=\"signoff\"><h2>Scope and sign-off</h2><table class=\"scope\"><tbody><tr><th>Period</th><td>{}</td></tr><tr><th>Frameworks in scope</th><td>{}</td></tr><tr><th>Environments (systems) evaluated</th><td>{}</td></tr><tr><th>Policy packs</th><td>{}</td></tr><tr><th>Production environments</th><td>{}</td></tr><tr><th>Decision log</th><td><code>{}</code>, {} records, Merkle root <code>{}</code></td></tr><tr><th>Log verification</th><td class=\"{}\">{}</td></tr><tr><th>Generated</th><td>{} by {}</td></tr></tbody></table>",
+        escape(&scope.period),
+        list(&scope.frameworks_in_scope, "none applied in the period"),
+        list(&scope.environments, "none"),
+        list(&scope.policies, "none"),
+        escape(&scope.production_environments.join(", ")),
+        escape(&log.path),
+        log.records,
+        log.root,
+        if log.intact {
+            "compliant"
+        } else {
+            "non_compliant"
+        },
+        escape(&verification),
+        scope.generated_at,
+        escape(&scope.generator)
+    );
+    h.push_str("<p class=\"note\">To be completed by the auditor. ");
+    h.push_str(&escape(EFFECTIVENESS_NOTE));
+    h.push_str("</p><table class=\"fields\"><tbody>");
+    for (field, class) in [
+        ("Auditor name", ""),
+        ("Role", ""),
+        ("Date", ""),
+        ("Signature", ""),
+        ("Opinion", " class=\"opinion\""),
+    ] {
+        let id = field.to_ascii_lowercase().replace(' ', "-");
+        let _ = write!(
+            h,
+            "<tr><th>{field}</th><td id=\"sign-off-{id}\"{class}></td></tr>"
+        );
+    }
+    h.push_str("</tbody></table></section>");
 }

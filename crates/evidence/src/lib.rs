@@ -1,9 +1,10 @@
 //! Evidence reports built from the Tollgate decision log alone: per framework and control, the
-//! changes evaluated, compliant, non-compliant, waived and not applicable (each linked to its
-//! record); the change-control, testing, segregation-of-duties and deployment evidence that the
-//! change-management controls call for (SOX ITGC change management, PCI DSS requirement 6.5.1);
-//! delivery metrics (deployment frequency, lead time for changes, change failure rate, control
-//! effectiveness); and the log's own verification result.
+//! changes evaluated, compliant, non-compliant, pending, not assessed, waived and not applicable
+//! (each linked to its record); the change-control, testing, segregation-of-duties and deployment
+//! evidence that the change-management controls call for (SOX ITGC change management, PCI DSS
+//! requirement 6.5.1); delivery metrics (deployment frequency, lead time for changes, change
+//! failure rate, control effectiveness over assessed results only); the log's own verification
+//! result; and the scope an auditor signs off.
 //!
 //! Outputs: JSON ([`to_json`]), a self-contained HTML page ([`html::render`]) and OSCAL
 //! assessment results ([`oscal::render`]).

@@ -10,6 +10,7 @@ mod controls;
 mod deployments;
 mod log;
 mod metrics;
+mod period;
 
 use std::collections::BTreeMap;
 
@@ -27,6 +28,7 @@ pub use controls::{ControlChange, ControlSummary};
 pub use deployments::DeploymentEvidence;
 pub use log::{LogIntegrity, RecordRow};
 pub use metrics::Metrics;
+pub use period::{period_in_words, scan_in_words};
 
 /// What to report on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,15 +80,23 @@ pub struct Report {
     pub records: Vec<RecordRow>,
 }
 
-/// What the report covers.
+/// What the report covers: the period, and what was in scope, for the scope and sign-off section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Scope {
     /// Start of the period (inclusive).
     pub from: Timestamp,
     /// End of the period (exclusive).
     pub to: Timestamp,
+    /// The period in words, for example `2026-11-06 to 2026-12-05, both days included (UTC)`.
+    pub period: String,
     /// Frameworks reported (empty: all).
     pub frameworks: Vec<String>,
+    /// Frameworks that applied to at least one change of the period, as `SOX (sox)`.
+    pub frameworks_in_scope: Vec<String>,
+    /// Environments the period's changes were evaluated for.
+    pub environments: Vec<String>,
+    /// Policy packs that decided the period's changes, as `sox 1.4.0 sha256:...`.
+    pub policies: Vec<String>,
     /// Generation time.
     pub generated_at: Timestamp,
     /// Generator.
@@ -311,11 +321,16 @@ pub fn build(verification: &Verification, options: &ReportOptions) -> Report {
 
     let deployments = deployments::deployments(verification, &in_scope, &first_seen, options);
     let metrics = metrics::metrics(&deployments, &change_control, &controls, &summary, options);
+    let (frameworks_in_scope, environments, policies) = in_scope_systems(&in_scope, options);
     Report {
         scope: Scope {
             from: options.from,
             to: options.to,
+            period: period_in_words(options.from, options.to),
             frameworks: options.frameworks.clone(),
+            frameworks_in_scope,
+            environments,
+            policies,
             generated_at: options.generated_at,
             generator: options.generator.clone(),
             production_environments: options.production_environments.clone(),
@@ -330,4 +345,39 @@ pub fn build(verification: &Verification, options: &ReportOptions) -> Report {
         metrics,
         records: log::record_rows(verification, options),
     }
+}
+
+/// The frameworks that applied, the environments and the policy packs of the period's decisions,
+/// each sorted and listed once.
+fn in_scope_systems(
+    in_scope: &[(&LoggedRecord, &DecisionRecord)],
+    options: &ReportOptions,
+) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let mut frameworks = std::collections::BTreeSet::new();
+    let mut environments = std::collections::BTreeSet::new();
+    let mut policies = std::collections::BTreeSet::new();
+    for (_, d) in in_scope {
+        environments.insert(d.change.environment.clone());
+        for decision in d.decisions.iter().filter(|dec| dec.applicable) {
+            if options.wants_policy(&decision.policy_id, &decision.framework) {
+                frameworks.insert(format!("{} ({})", decision.framework, decision.policy_id));
+            }
+        }
+        for policy in &d.policies {
+            let words: Vec<&str> = [
+                Some(policy.id.as_str()),
+                policy.version.as_deref(),
+                policy.digest.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            policies.insert(words.join(" "));
+        }
+    }
+    (
+        frameworks.into_iter().collect(),
+        environments.into_iter().collect(),
+        policies.into_iter().collect(),
+    )
 }

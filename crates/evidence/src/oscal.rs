@@ -1,13 +1,19 @@
 //! OSCAL 1.2 assessment results (`assessment-results`): one result for the period, one observation
 //! per change (its latest decision record), one finding per control.
 //!
+//! A finding's target status is `satisfied` (reason `pass`) when the control was compliant in
+//! at least one change and non-compliant in none; otherwise `not-satisfied`, with the reason
+//! `fail` (non-compliant), `waived`, `pending` (only awaiting required approvals) or
+//! `not-assessed` (the evidence the control rests on was absent in every change). Pending and not
+//! assessed results are never counted as satisfied; remarks say how many were left out.
+//!
 //! UUIDs are version 5, derived from the log's Merkle root and the record or control they name, so
 //! the same log and period always give the same document.
 
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::model::Report;
+use crate::model::{ControlSummary, Report};
 
 /// The OSCAL version the output follows (the vendored schema's).
 pub const OSCAL_VERSION: &str = "1.2.3";
@@ -40,6 +46,51 @@ pub fn control_token(id: &str) -> String {
 
 fn prop(name: &str, value: impl ToString) -> Value {
     json!({ "name": name, "ns": PROPERTY_NS, "value": value.to_string() })
+}
+
+/// The finding target's status for a control over the period (see the module documentation).
+fn target_status(c: &ControlSummary) -> Value {
+    let (state, reason, remarks) = if c.non_compliant > 0 {
+        ("not-satisfied", "fail", None)
+    } else if c.waived > 0 {
+        ("not-satisfied", "waived", None)
+    } else if c.compliant > 0 {
+        let left_out = (c.pending > 0 || c.not_assessed > 0).then(|| {
+            format!(
+                "Satisfied in every assessed change; {} pending and {} not assessed results are not counted.",
+                c.pending, c.not_assessed
+            )
+        });
+        ("satisfied", "pass", left_out)
+    } else if c.pending > 0 {
+        (
+            "not-satisfied",
+            "pending",
+            Some(format!(
+                "Not assessed yet: {} change(s) await required approvals{}.",
+                c.pending,
+                if c.not_assessed > 0 {
+                    format!(" and {} could not be exercised", c.not_assessed)
+                } else {
+                    String::new()
+                }
+            )),
+        )
+    } else {
+        (
+            "not-satisfied",
+            "not-assessed",
+            Some(format!(
+                "Not assessed: the evidence the control rests on was absent in all {} change(s), so the control was not exercised.",
+                c.not_assessed
+            )),
+        )
+    };
+    let mut status = json!({ "state": state, "reason": reason });
+    if let Some(remarks) = remarks {
+        status["remarks"] = json!(remarks);
+    }
+    status
 }
 
 /// Renders the report as an OSCAL assessment-results document.
@@ -101,11 +152,7 @@ pub fn render(report: &Report) -> Value {
         if applicable == 0 {
             continue;
         }
-        let satisfied = c.non_compliant == 0 && c.waived == 0;
-        let mut status = json!({ "state": if satisfied { "satisfied" } else { "not-satisfied" } });
-        if !satisfied && c.non_compliant == 0 {
-            status["reason"] = json!("waived");
-        }
+        let status = target_status(c);
         let related: Vec<Value> = c
             .changes
             .iter()
@@ -119,13 +166,15 @@ pub fn render(report: &Report) -> Value {
                 None => format!("{} {}", c.framework, c.control_id),
             },
             "description": format!(
-                "{} changes evaluated against {}{} ({}): {} compliant, {} non-compliant, {} waived, {} not applicable.",
+                "{} changes evaluated against {}{} ({}): {} compliant, {} non-compliant, {} pending, {} not assessed, {} waived, {} not applicable.",
                 c.evaluated,
                 c.control_id,
                 c.title.as_deref().map(|t| format!(" ({t})")).unwrap_or_default(),
                 if c.references.is_empty() { "no references recorded".to_owned() } else { c.references.join("; ") },
                 c.compliant,
                 c.non_compliant,
+                c.pending,
+                c.not_assessed,
                 c.waived,
                 c.not_applicable
             ),
@@ -135,6 +184,8 @@ pub fn render(report: &Report) -> Value {
                 prop("policy-id", &c.policy_id),
                 prop("compliant", c.compliant),
                 prop("non-compliant", c.non_compliant),
+                prop("pending", c.pending),
+                prop("not-assessed", c.not_assessed),
                 prop("waived", c.waived),
                 prop("not-applicable", c.not_applicable),
             ],
@@ -162,7 +213,7 @@ pub fn render(report: &Report) -> Value {
     };
     let mut result = json!({
         "uuid": uuid(&seed, "result"),
-        "title": format!("Tollgate gate decisions {} to {}", scope.from, scope.to),
+        "title": format!("Tollgate gate decisions {}", scope.period),
         "description": format!("{} {}", report.log.statement, "Each observation is one change's latest decision record; each finding is one control over the period."),
         "start": scope.from.to_string(),
         "end": scope.to.to_string(),
@@ -190,7 +241,7 @@ pub fn render(report: &Report) -> Value {
         "assessment-results": {
             "uuid": uuid(&seed, "assessment-results"),
             "metadata": {
-                "title": format!("Tollgate compliance evidence {} up to {}", scope.from, scope.to),
+                "title": format!("Tollgate compliance evidence {}", scope.period),
                 "last-modified": scope.generated_at.to_string(),
                 "version": version,
                 "oscal-version": OSCAL_VERSION,

@@ -294,6 +294,15 @@ fn regenerate_fixture() {
         MarkStatus::Deployed,
         "2026-06-05T13:00:00Z",
     );
+    // A change still waiting for its technical lead at the end of the period: pending.
+    decide(
+        &log,
+        n,
+        "business-logic-needs-tech-lead.yaml",
+        |m| m.change.id = "CHG-2099".into(),
+        "2026-06-05T15:00:00Z",
+        vec![],
+    );
     let verification = log.verify(None).unwrap();
     assert!(verification.is_intact());
     let note = key().sign(&Checkpoint {
@@ -354,7 +363,7 @@ fn golden(name: &str, actual: &str) {
 fn json_report_matches_the_golden_file() {
     let report = report();
     assert!(report.log.intact, "{:?}", report.log.problems);
-    assert_eq!(report.summary.decisions, 10);
+    assert_eq!(report.summary.decisions, 11);
     assert_eq!(report.metrics.deployments, 3);
     assert_eq!(report.metrics.failed_deployments, 1);
     golden("report.json", &to_json(&report).unwrap());
@@ -364,7 +373,7 @@ fn json_report_matches_the_golden_file() {
 fn report_counts_follow_the_log() {
     let report = report();
     let s = &report.summary;
-    assert_eq!(s.changes, 8);
+    assert_eq!(s.changes, 9);
     assert_eq!(
         s.approved_decisions + s.needs_approval_decisions + s.denied_decisions + s.error_decisions,
         s.decisions
@@ -375,11 +384,20 @@ fn report_counts_follow_the_log() {
         .iter()
         .find(|c| c.control_id == "SOX-CC-05")
         .unwrap();
-    assert_eq!(cc05.evaluated, 8);
-    assert_eq!(
-        cc05.compliant + cc05.non_compliant + cc05.waived + cc05.not_applicable,
-        cc05.evaluated
-    );
+    assert_eq!(cc05.evaluated, 9);
+    for c in &report.controls {
+        assert_eq!(
+            c.compliant
+                + c.non_compliant
+                + c.pending
+                + c.not_assessed
+                + c.waived
+                + c.not_applicable,
+            c.evaluated,
+            "{}",
+            c.control_id
+        );
+    }
     // The waiver shows as waived, not non-compliant.
     assert!(report.controls.iter().any(|c| c.waived == 1));
     // The sensitive-data location never reaches the report.
@@ -397,6 +415,96 @@ fn report_counts_follow_the_log() {
     assert!(log.contains("[masked]"));
     // Three deployments, one rolled back.
     assert_eq!(report.metrics.change_failure_rate, Some(0.333));
+}
+
+#[test]
+fn pending_and_not_assessed_are_counted_apart_and_left_out_of_effectiveness() {
+    let report = report();
+    let control = |id: &str| report.controls.iter().find(|c| c.control_id == id).unwrap();
+    // CHG-2099 still waits for its technical lead: pending, not compliant.
+    let cc05 = control("SOX-CC-05");
+    assert_eq!(cc05.pending, 1);
+    let pending: Vec<&str> = cc05
+        .changes
+        .iter()
+        .filter(|x| x.status == "pending")
+        .map(|x| x.record.change_id.as_str())
+        .collect();
+    assert_eq!(pending, ["CHG-2099"]);
+    // No change gathered an infrastructure plan: change tracking was never exercised.
+    let cc06 = control("SOX-CC-06");
+    assert_eq!(cc06.not_assessed, cc06.evaluated);
+    assert_eq!((cc06.compliant, cc06.non_compliant), (0, 0));
+    assert_eq!(cc06.effectiveness, None);
+    assert!(control("PCI-10.3.2").not_assessed > 0);
+    // Effectiveness is compliant over assessed results only.
+    for c in &report.controls {
+        let assessed = c.compliant + c.non_compliant;
+        #[expect(clippy::cast_precision_loss, reason = "small counts")]
+        let want = (assessed > 0)
+            .then(|| (c.compliant as f64 / assessed as f64 * 1000.0).round() / 1000.0);
+        assert_eq!(c.effectiveness, want, "{}", c.control_id);
+    }
+    let compliant: u64 = report.controls.iter().map(|c| c.compliant).sum();
+    let assessed: u64 = report
+        .controls
+        .iter()
+        .map(|c| c.compliant + c.non_compliant)
+        .sum();
+    #[expect(clippy::cast_precision_loss, reason = "small counts")]
+    let want = (compliant as f64 / assessed as f64 * 1000.0).round() / 1000.0;
+    assert_eq!(report.metrics.control_effectiveness, Some(want));
+    // OSCAL: never satisfied on pending or not assessed results alone.
+    let document = oscal::render(&report);
+    let findings = document["assessment-results"]["results"][0]["findings"]
+        .as_array()
+        .unwrap();
+    let status = |id: &str| {
+        findings
+            .iter()
+            .find(|f| f["target"]["target-id"] == id)
+            .map(|f| f["target"]["status"].clone())
+            .unwrap()
+    };
+    assert_eq!(status("SOX-CC-06")["state"], "not-satisfied");
+    assert_eq!(status("SOX-CC-06")["reason"], "not-assessed");
+    assert_eq!(status("SOX-CC-05")["reason"], "fail");
+}
+
+#[test]
+fn html_reads_as_dates_and_words_and_ends_with_a_sign_off() {
+    let report = report();
+    assert_eq!(
+        report.scope.period,
+        "2026-06-01 to 2026-06-05, both days included (UTC)"
+    );
+    let page = html::render(&report);
+    assert!(page.contains("Period 2026-06-01 to 2026-06-05, both days included (UTC)"));
+    assert!(!page.contains("up to, not including"));
+    assert!(
+        page.contains("completed: 0 critical, 0 high, 2 medium, 5 low"),
+        "scan in words"
+    );
+    assert!(!page.contains("{&quot;completed&quot;"), "raw scan JSON");
+    assert!(page.contains(
+        "Effectiveness is compliant ÷ (compliant + non-compliant): assessed results only."
+    ));
+    let sign_off = &page[page.find("id=\"sign-off\"").unwrap()..];
+    for field in ["auditor-name", "role", "date", "signature", "opinion"] {
+        assert!(
+            sign_off.contains(&format!("id=\"sign-off-{field}\"")),
+            "{field}"
+        );
+    }
+    for scope in [
+        "SOX (sox)",
+        "PCI DSS (pci)",
+        "HIPAA (hipaa)",
+        "production",
+        "Passed.",
+    ] {
+        assert!(sign_off.contains(scope), "{scope}");
+    }
 }
 
 #[test]

@@ -348,6 +348,8 @@ pub(crate) fn decision(decision: d::Decision) -> wd::Decision {
                     d::ControlStatus::Compliant => wd::ControlStatus::Compliant,
                     d::ControlStatus::NonCompliant => wd::ControlStatus::NonCompliant,
                     d::ControlStatus::NotApplicable => wd::ControlStatus::NotApplicable,
+                    d::ControlStatus::NotAssessed => wd::ControlStatus::NotAssessed,
+                    d::ControlStatus::Pending => wd::ControlStatus::Pending,
                 },
                 evidence: c.evidence,
             })

@@ -7,6 +7,8 @@ use std::fmt::Write as _;
 
 use tollgate_decision::Severity;
 
+use crate::relative::shown;
+use crate::sentence::sentence;
 use crate::{Evaluation, FindingLocation, RunOutcome};
 
 /// Escapes a workflow-command message.
@@ -53,7 +55,7 @@ pub fn github_annotations(evaluation: &Evaluation<'_>) -> String {
         match &view.location {
             FindingLocation::Manifest { position, .. } => {
                 if evaluation.manifest_path != "-" {
-                    properties.push(("file", evaluation.manifest_path.to_owned()));
+                    properties.push(("file", shown(evaluation.manifest_path)));
                     if let Some(position) = position {
                         properties.push(("line", position.line.to_string()));
                         properties.push(("col", position.column.to_string()));
@@ -82,26 +84,30 @@ pub fn github_annotations(evaluation: &Evaluation<'_>) -> String {
                 finding.severity
             ),
         ));
-        let mut message = finding.message.clone();
+        // One sentence a line: a view that joins the lines still reads them apart.
+        let mut message = sentence(&finding.message);
         if !finding.field_path.is_empty() {
-            message.push_str(&format!("\nField: {}", finding.field_path));
+            message.push_str(&format!("\nField: {}.", finding.field_path));
         }
         let references = view.references();
         if !references.is_empty() {
-            message.push_str(&format!("\nReferences: {references}"));
+            message.push_str(&format!("\nReferences: {}", sentence(&references)));
         }
         if !finding.remediation.is_empty() {
-            message.push_str(&format!("\nRemediation: {}", finding.remediation));
+            message.push_str(&format!(
+                "\nRemediation: {}",
+                sentence(&finding.remediation)
+            ));
         }
         if let Some(note) = view.waiver_note() {
-            message.push_str(&format!("\nWaiver: {note}"));
+            message.push_str(&format!("\nWaiver: {}", sentence(&note)));
         }
         command(&mut out, kind, &properties, &message);
     }
     for problem in &evaluation.waivers.problems {
         let mut properties = Vec::new();
         if let Some(file) = evaluation.waivers_file {
-            properties.push(("file", file.to_owned()));
+            properties.push(("file", shown(file)));
             if let Some(location) = problem.location {
                 properties.push(("line", location.line.to_string()));
             }

@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tollgate_decision::Severity;
 
+use crate::relative::shown;
+use crate::sentence::sentence;
 use crate::{Evaluation, FindingLocation};
 
 fn severity(severity: Severity) -> &'static str {
@@ -35,17 +37,20 @@ pub fn gitlab_code_quality(evaluation: &Evaluation<'_>) -> serde_json::Result<St
         let finding = view.finding;
         let (path, line) = match &view.location {
             FindingLocation::Manifest { position, .. } => (
-                evaluation.manifest_path.to_owned(),
+                shown(evaluation.manifest_path),
                 position.map_or(1, |p| p.line),
             ),
             FindingLocation::Data { file, line } => (file.clone(), line.unwrap_or(1)),
         };
         let mut description = format!(
             "{} {} ({}): {}",
-            finding.control_id, finding.rule_id, view.policy.metadata.framework, finding.message
+            finding.control_id,
+            finding.rule_id,
+            view.policy.metadata.framework,
+            sentence(&finding.message)
         );
         if !finding.remediation.is_empty() {
-            description.push_str(&format!(" Remediation: {}", finding.remediation));
+            description.push_str(&format!(" Remediation: {}", sentence(&finding.remediation)));
         }
         let level = match view.waiver_note() {
             Some(note) => {
@@ -79,11 +84,12 @@ pub fn gitlab_code_quality(evaluation: &Evaluation<'_>) -> serde_json::Result<St
             "categories": ["Compliance"],
             "fingerprint": fingerprint(&["policy-failure", failure.policy, failure.kind]),
             "severity": "blocker",
-            "location": { "path": evaluation.manifest_path, "lines": { "begin": 1 } },
+            "location": { "path": shown(evaluation.manifest_path), "lines": { "begin": 1 } },
         }));
     }
     for problem in &evaluation.waivers.problems {
-        let path = evaluation.waivers_file.unwrap_or(evaluation.manifest_path);
+        let path = shown(evaluation.waivers_file.unwrap_or(evaluation.manifest_path));
+        let path = path.as_str();
         let index = problem.index.to_string();
         issues.push(json!({
             "type": "issue",

@@ -24,14 +24,15 @@
 //!     "problems": [{ "waiver", "index", "kind": "malformed" | "expired" | "approved_by_author"
 //!                    | "approved_by_deployer" | "approver_unmatched" | "future_dated" | "non_waivable",
 //!                    "message", "field"?, "location"?: { "line", "column" } }],
-//!     "unused": ["WVR-9"]
+//!     "unused": ["WVR-9"],
+//!     "unmatched": [{ "waiver": "WVR-9", "reason": "its scope did not match: service `payments` ..." }]
 //!   }
 //! }
 //! ```
 
 use serde::Serialize;
 use tollgate_decision::Decision;
-use tollgate_waivers::{WaivedFinding, WaiverProblem};
+use tollgate_waivers::{Unmatched, WaivedFinding, WaiverProblem};
 
 use crate::{Evaluation, RunOutcome};
 
@@ -80,6 +81,7 @@ struct JsonWaivers<'a> {
     waived: &'a [WaivedFinding],
     problems: &'a [WaiverProblem],
     unused: &'a [String],
+    unmatched: &'a [Unmatched],
 }
 
 /// The JSON report, pretty-printed with a final newline.
@@ -130,6 +132,7 @@ pub fn json(evaluation: &Evaluation<'_>) -> serde_json::Result<String> {
             waived: &evaluation.waivers.waived,
             problems: &evaluation.waivers.problems,
             unused: &evaluation.waivers.unused,
+            unmatched: &evaluation.waivers.unmatched,
         },
     };
     serde_json::to_string_pretty(&document).map(|text| text + "\n")

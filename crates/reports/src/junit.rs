@@ -130,8 +130,11 @@ pub fn junit(evaluation: &Evaluation<'_>) -> String {
                         .collect::<Vec<_>>()
                         .join("; "),
                 )
-            } else if status == ControlStatus::NotApplicable {
-                CaseBody::Skipped(format!("not applicable: {}", evidence.join("; ")))
+            } else if matches!(
+                status,
+                ControlStatus::NotApplicable | ControlStatus::NotAssessed | ControlStatus::Pending
+            ) {
+                CaseBody::Skipped(format!("{}: {}", status.label(), evidence.join("; ")))
             } else {
                 CaseBody::Passed(evidence.to_vec())
             };

@@ -18,7 +18,9 @@ pub mod json;
 mod junit;
 mod locate;
 mod markdown;
+mod relative;
 mod sarif;
+mod sentence;
 
 use std::fmt;
 use std::str::FromStr;

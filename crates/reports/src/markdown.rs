@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use tollgate_decision::{ControlStatus, Outcome};
+use tollgate_decision::Outcome;
 
 use crate::{Evaluation, FindingLocation, FindingView, RunOutcome};
 
@@ -177,12 +177,17 @@ pub fn markdown(evaluation: &Evaluation<'_>) -> String {
         }
         out.push('\n');
     }
-    if !evaluation.waivers.unused.is_empty() {
-        let _ = writeln!(
-            out,
-            "Active waivers that matched no finding: {}.\n",
-            evaluation.waivers.unused.join(", ")
-        );
+    if !evaluation.waivers.unmatched.is_empty() {
+        out.push_str("Active waivers that matched no finding:\n\n");
+        for unmatched in &evaluation.waivers.unmatched {
+            let _ = writeln!(
+                out,
+                "- {}: {}",
+                code(&unmatched.waiver),
+                cell(&unmatched.reason)
+            );
+        }
+        out.push('\n');
     }
     if !evaluation.failures.is_empty() {
         out.push_str("### Policy failures\n\nA failure never approves.\n\n");
@@ -208,11 +213,7 @@ pub fn markdown(evaluation: &Evaluation<'_>) -> String {
         );
         out.push_str("| Control | Status | Evidence |\n|---|---|---|\n");
         for result in &run.decision.controls {
-            let status = match result.status {
-                ControlStatus::Compliant => "compliant",
-                ControlStatus::NonCompliant => "non-compliant",
-                ControlStatus::NotApplicable => "not applicable",
-            };
+            let status = result.status.label();
             let title = run
                 .metadata
                 .control(&result.control_id)

@@ -8,6 +8,8 @@
 use serde_json::{Value, json};
 use tollgate_decision::Severity;
 
+use crate::relative::SRCROOT;
+use crate::sentence::sentence;
 use crate::{Evaluation, FindingLocation, FindingView};
 
 /// The SARIF schema URI written in the log.
@@ -56,6 +58,18 @@ pub(crate) fn uri(path: &str) -> String {
     out
 }
 
+/// An artifact location: a path relative to the working directory or repository root, resolved
+/// against [`SRCROOT`] (as GitHub code scanning and the SARIF viewers expect); a path outside both
+/// stays absolute.
+fn artifact(path: &str) -> Value {
+    let shown = crate::relative::shown(path);
+    if std::path::Path::new(&shown).is_absolute() {
+        json!({ "uri": format!("file://{}", uri(&shown)) })
+    } else {
+        json!({ "uri": uri(&shown), "uriBaseId": SRCROOT })
+    }
+}
+
 fn rule_id(view: &FindingView<'_>) -> String {
     format!("{}/{}", view.finding.control_id, view.finding.rule_id)
 }
@@ -67,7 +81,7 @@ fn location(view: &FindingView<'_>, manifest_path: &str) -> Value {
             if manifest_path == "-" {
                 return json!({ "logicalLocations": logical });
             }
-            let mut physical = json!({ "artifactLocation": { "uri": uri(manifest_path) } });
+            let mut physical = json!({ "artifactLocation": artifact(manifest_path) });
             if let Some(position) = position {
                 physical["region"] = json!({
                     "startLine": position.line,
@@ -77,7 +91,7 @@ fn location(view: &FindingView<'_>, manifest_path: &str) -> Value {
             json!({ "physicalLocation": physical, "logicalLocations": logical })
         }
         FindingLocation::Data { file, line } => {
-            let mut physical = json!({ "artifactLocation": { "uri": uri(file) } });
+            let mut physical = json!({ "artifactLocation": artifact(file) });
             if let Some(line) = line {
                 physical["region"] = json!({ "startLine": line });
             }
@@ -138,9 +152,12 @@ pub fn sarif(evaluation: &Evaluation<'_>) -> serde_json::Result<String> {
                 rules.len() - 1
             }
         };
-        let mut text = view.finding.message.clone();
+        let mut text = sentence(&view.finding.message);
         if !view.finding.remediation.is_empty() {
-            text.push_str(&format!(" Remediation: {}", view.finding.remediation));
+            text.push_str(&format!(
+                " Remediation: {}",
+                sentence(&view.finding.remediation)
+            ));
         }
         let mut result = json!({
             "ruleId": id,
@@ -238,6 +255,11 @@ pub fn sarif(evaluation: &Evaluation<'_>) -> serde_json::Result<String> {
                     "version": evaluation.tool_version,
                     "semanticVersion": evaluation.tool_version,
                     "rules": rules,
+                },
+            },
+            "originalUriBaseIds": {
+                SRCROOT: {
+                    "description": { "text": "The working directory of the run (the repository root in CI)." },
                 },
             },
             "invocations": [invocation],

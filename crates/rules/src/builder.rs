@@ -128,7 +128,9 @@ impl DecisionBuilder {
             .unwrap_or_default()
     }
 
-    /// Records a control's result: non-compliant if the check found any issue. A production-only
+    /// Records a control's result: non-compliant if the check found any issue, else not assessed
+    /// if its evidence is absent, else pending while approvals are missing, else compliant. A
+    /// production-only
     /// control (see [`Scope::production_only`]) is not applicable outside production, whatever
     /// the check found.
     pub fn control(&mut self, control_id: &str, check: Check) {
@@ -139,10 +141,14 @@ impl DecisionBuilder {
             self.control_not_applicable(control_id, reason);
             return;
         }
-        let status = if check.issues.is_empty() {
-            ControlStatus::Compliant
-        } else {
+        let status = if !check.issues.is_empty() {
             ControlStatus::NonCompliant
+        } else if check.evidence_absent {
+            ControlStatus::NotAssessed
+        } else if check.awaiting_approvals {
+            ControlStatus::Pending
+        } else {
+            ControlStatus::Compliant
         };
         let references = self.references(control_id);
         for issue in check.issues {
@@ -235,20 +241,19 @@ impl DecisionBuilder {
                 format!("Needs approval from {}; {risk}.", missing.join(", "))
             }
             Outcome::Approved => {
-                let applicable = self
-                    .controls
-                    .iter()
-                    .filter(|c| c.status != ControlStatus::NotApplicable)
-                    .count();
-                let compliant = self
-                    .controls
-                    .iter()
-                    .filter(|c| c.status == ControlStatus::Compliant)
-                    .count();
-                format!(
-                    "Approved: {risk}, route {}; {compliant} of {applicable} applicable controls compliant.",
+                let count = |status| self.controls.iter().filter(|c| c.status == status).count();
+                let compliant = count(ControlStatus::Compliant);
+                let not_assessed = count(ControlStatus::NotAssessed);
+                let assessed = compliant + count(ControlStatus::NonCompliant);
+                let mut summary = format!(
+                    "Approved: {risk}, route {}; {compliant} of {assessed} assessed controls compliant",
                     self.routing.route
-                )
+                );
+                if not_assessed > 0 {
+                    summary.push_str(&format!(", {not_assessed} not assessed"));
+                }
+                summary.push('.');
+                summary
             }
         };
         if !self.scope_note.is_empty() {

@@ -1,7 +1,7 @@
 //! Checks over what a change's infrastructure plan changes (`evidence.infrastructure`): the
 //! change-tracking tags of every resource, audit trails, and the protection of data stores.
-//! Without a plan every check is empty (nothing seen, nothing found); [`plan_gathered`] says so
-//! for a control that rests on the plan alone.
+//! Without a plan every check is empty (nothing seen, nothing found); [`plan_gathered`] makes a
+//! control that rests on the plan alone not assessed.
 
 use tollgate_decision::Severity;
 use tollgate_manifest::{InfrastructureResource, Manifest, ResourceAction};
@@ -20,11 +20,12 @@ fn resources(manifest: &Manifest) -> Option<Vec<(String, &InfrastructureResource
     })
 }
 
-/// Records that no infrastructure plan was gathered, if none was; empty otherwise.
+/// For a control that rests on the plan alone: not assessed if no plan was gathered (nothing to
+/// exercise it on); empty otherwise.
 pub fn plan_gathered(manifest: &Manifest) -> Check {
     let mut check = Check::default();
     if manifest.evidence.infrastructure.is_none() {
-        check.evidence("no infrastructure plan was gathered for this change".to_owned());
+        check.not_assessed("no infrastructure plan was gathered for this change");
     }
     check
 }

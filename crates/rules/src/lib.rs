@@ -185,13 +185,22 @@ impl Issue {
     }
 }
 
-/// The result of checking evidence for one control: what was seen, and what is wrong.
+/// The result of checking evidence for one control: what was seen, what is wrong, and whether the
+/// control could be exercised at all.
+///
+/// The control's status follows (see [`DecisionBuilder::control`]): non-compliant with any issue,
+/// else not assessed if its evidence is absent, else pending while required approvals are
+/// missing, else compliant.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Check {
     /// Evidence statements.
     pub evidence: Vec<String>,
     /// Issues found.
     pub issues: Vec<Issue>,
+    /// The evidence the control rests on is absent, so it could not be exercised.
+    pub evidence_absent: bool,
+    /// Required approver roles have not approved yet.
+    pub awaiting_approvals: bool,
 }
 
 impl Check {
@@ -205,11 +214,30 @@ impl Check {
         self.issues.push(issue);
     }
 
+    /// Records that the control could not be exercised, and why (an evidence statement). Never
+    /// use it where the absence itself is a finding: an issue keeps the control non-compliant.
+    pub fn not_assessed(&mut self, why: impl Into<String>) {
+        self.evidence.push(why.into());
+        self.evidence_absent = true;
+    }
+
+    /// Records the required roles that have not approved yet (an evidence statement).
+    pub fn awaiting(&mut self, roles: &[&str]) {
+        if roles.is_empty() {
+            return;
+        }
+        self.evidence
+            .push(format!("awaiting approval from {}", roles.join(", ")));
+        self.awaiting_approvals = true;
+    }
+
     /// Combines two checks of the same control.
     #[must_use]
     pub fn and(mut self, other: Check) -> Self {
         self.evidence.extend(other.evidence);
         self.issues.extend(other.issues);
+        self.evidence_absent |= other.evidence_absent;
+        self.awaiting_approvals |= other.awaiting_approvals;
         self
     }
 }
@@ -276,6 +304,7 @@ impl Assessment {
                     .map(|by| format!("{} approved as {}", by, r.role))
             })
             .collect::<Vec<_>>();
+        let missing: Vec<&str> = self.routing.routing.missing_roles().collect();
         if counted.is_empty() && self.routing.issues.is_empty() {
             check.evidence(format!(
                 "no approver conflicts with author `{}` or deployer `{}`",
@@ -286,6 +315,7 @@ impl Assessment {
                 check.evidence(format!("{statement}, independent of author and deployer"));
             }
         }
+        check.awaiting(&missing);
         check
     }
 

@@ -10,7 +10,7 @@
 //!
 //! ```text
 //! {"payloadType": "application/vnd.tollgate.policy-statement+json",
-//!  "payload": "<base64 of {\"digest\":\"sha256:…\",\"policy\":{\"id\":\"acme\",\"version\":\"1.2.0\",\"abi\":\"tollgate:policy@0.1.0\"}}>",
+//!  "payload": "<base64 of {\"digest\":\"sha256:…\",\"policy\":{\"id\":\"acme\",\"version\":\"1.2.0\",\"abi\":\"tollgate:policy@0.2.0\"}}>",
 //!  "signatures": [{"keyid": "ed25519:0123456789abcdef", "sig": "<base64>"}]}
 //! ```
 
@@ -41,7 +41,9 @@ pub struct Subject {
     pub id: String,
     /// Policy version.
     pub version: String,
-    /// The contract it implements (the WIT package, `tollgate:policy@0.1.0`).
+    /// The contract the component implements (its WIT package: `tollgate:policy@0.2.0`, or
+    /// `tollgate:policy@0.1.0` for a component built before 0.2.0). A signature verifies only
+    /// against a component implementing the contract it names.
     pub abi: String,
 }
 
@@ -457,6 +459,27 @@ mod tests {
         assert_eq!(signer, key.public().id());
         assert!(signer.starts_with("ed25519:"));
         assert_eq!(signer.len(), "ed25519:".len() + 16);
+    }
+
+    #[test]
+    fn a_signature_names_the_contract_the_component_implements() {
+        let key = KeyPair::from_seed([1; 32]);
+        let old = subject();
+        let current = Subject {
+            abi: "tollgate:policy@0.2.0".into(),
+            ..subject()
+        };
+        for subject in [&old, &current] {
+            let envelope = key.sign(WASM, subject).encode();
+            assert!(verify(WASM, subject, &envelope, &[key.public()]).is_ok());
+        }
+        let signed_for_old = key.sign(WASM, &old).encode();
+        let error = verify(WASM, &current, &signed_for_old, &[key.public()]).unwrap_err();
+        assert_eq!(error.kind(), "metadata");
+        assert!(
+            error.to_string().contains("tollgate:policy@0.1.0"),
+            "{error}"
+        );
     }
 
     #[test]

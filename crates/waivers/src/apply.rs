@@ -25,6 +25,23 @@ pub struct WaivedFinding {
     pub waiver: WaiverSummary,
 }
 
+/// An active waiver that matched no finding, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unmatched {
+    /// Waiver id.
+    pub waiver: String,
+    /// Why: the parts of its scope that did not match the findings its rule or control names
+    /// (``scope service `payments` did not match (no service was given: `--service`)``), or that no
+    /// finding has its rule or control.
+    pub reason: String,
+}
+
+impl std::fmt::Display for Unmatched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.waiver, self.reason)
+    }
+}
+
 /// A policy's outcome before and after waivers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct OutcomeChange {
@@ -43,6 +60,8 @@ pub struct Applied {
     pub problems: Vec<WaiverProblem>,
     /// Ids of active waivers that matched no finding.
     pub unused: Vec<String>,
+    /// Why each of [`Applied::unused`] matched no finding, in the same order.
+    pub unmatched: Vec<Unmatched>,
     /// Each decision's outcome after waivers, in decision order.
     pub outcomes: Vec<OutcomeChange>,
 }
@@ -199,13 +218,55 @@ pub fn apply_with<'r>(
         });
     }
     applied.problems.sort_by_key(|p| p.index);
-    applied.unused = usable
+    applied.unmatched = usable
         .iter()
         .zip(&used)
         .filter(|(_, used)| !**used)
-        .map(|(w, _)| w.id.clone())
+        .map(|(waiver, _)| Unmatched {
+            waiver: waiver.id.clone(),
+            reason: unmatched_reason(waiver, decisions, context),
+        })
         .collect();
+    applied.unused = applied.unmatched.iter().map(|u| u.waiver.clone()).collect();
     applied
+}
+
+/// Why an active waiver matched no finding: the scope parts that did not match the findings it
+/// targets, or that it targets none (or only non-waivable ones).
+fn unmatched_reason(
+    waiver: &Waiver,
+    decisions: &[Decision],
+    context: &WaiverContext<'_>,
+) -> String {
+    let mut mismatches: Vec<String> = Vec::new();
+    let mut targeted = false;
+    for decision in decisions {
+        if decision.findings.iter().any(|f| waiver.targets(f)) {
+            targeted = true;
+            for mismatch in waiver.scope_mismatches(decision, context) {
+                if !mismatches.contains(&mismatch) {
+                    mismatches.push(mismatch);
+                }
+            }
+        }
+    }
+    let target = match (&waiver.rule, &waiver.control) {
+        (Some(rule), Some(control)) => format!("rule `{rule}` of control `{control}`"),
+        (Some(rule), None) => format!("rule `{rule}`"),
+        (None, Some(control)) => format!("control `{control}`"),
+        (None, None) => "findings".to_owned(),
+    };
+    match (targeted, mismatches.as_slice()) {
+        (false, _) if waiver.rule.is_none() && waiver.control.is_none() => {
+            "there was no finding to waive".to_owned()
+        }
+        (false, _) => format!("no finding has its {target}"),
+        (true, []) => format!("the findings of its {target} are not waivable"),
+        (true, mismatches) => format!(
+            "its scope did not match: {} (findings of its {target} were there)",
+            mismatches.join(", ")
+        ),
+    }
 }
 
 /// Why a waiver's approver is not independent of the change, if they are not: the author or the
@@ -356,6 +417,56 @@ mod tests {
         assert_eq!(problem.waiver.as_deref(), Some("WVR-3"));
         assert_eq!(problem.index, 2);
         assert_eq!(applied.outcomes[0].after, Outcome::Denied);
+    }
+
+    #[test]
+    fn an_unmatched_waiver_says_which_scope_part_did_not_match() {
+        let file = "version: 1
+waivers:
+  - id: WVR-S
+    rule: sensitive-data-pan
+    scope: { framework: pci, environment: staging, service: payments }
+    justification: sandbox card numbers
+    ticket: CHG-2101
+    approved_by: dave
+    expires: 2026-06-30
+  - id: WVR-R
+    rule: no-such-rule
+    justification: nothing
+    ticket: CHG-2101
+    approved_by: dave
+    expires: 2026-06-30
+";
+        let set = WaiverSet::parse(file, "w.yaml").unwrap();
+        let decisions = vec![decision(
+            "pci",
+            vec![finding(
+                "sensitive-data-pan",
+                "PCI-6.5.5",
+                Severity::Critical,
+            )],
+            false,
+        )];
+        let applied = apply(&set, &context("2026-06-01T00:00:00Z"), &decisions);
+        assert_eq!(applied.unused, ["WVR-S", "WVR-R"]);
+        assert_eq!(
+            applied.unmatched[0].to_string(),
+            "WVR-S: its scope did not match: service `payments` (no service was given: `--service`) (findings of its rule `sensitive-data-pan` were there)"
+        );
+        assert_eq!(
+            applied.unmatched[1].reason,
+            "no finding has its rule `no-such-rule`"
+        );
+        let elsewhere = WaiverContext {
+            environment: "production",
+            service: Some("ledger"),
+            ..context("2026-06-01T00:00:00Z")
+        };
+        let applied = apply(&set, &elsewhere, &decisions);
+        assert_eq!(
+            applied.unmatched[0].reason,
+            "its scope did not match: environment `staging` (the change goes to `production`), service `payments` (the service deployed is `ledger`) (findings of its rule `sensitive-data-pan` were there)"
+        );
     }
 
     #[test]

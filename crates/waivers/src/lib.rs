@@ -32,7 +32,7 @@ mod rules;
 #[cfg(test)]
 mod test_support;
 
-pub use apply::{Applied, OutcomeChange, WaivedFinding, apply, apply_with};
+pub use apply::{Applied, OutcomeChange, Unmatched, WaivedFinding, apply, apply_with};
 pub use model::{
     ProblemKind, Scope, Waiver, WaiverContext, WaiverProblem, WaiverSet, WaiverSummary, format_date,
 };

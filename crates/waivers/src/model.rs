@@ -79,6 +79,11 @@ fn write_date<S: serde::Serializer>(date: &Date, serializer: S) -> Result<S::Ok,
     serializer.serialize_str(&format_date(*date))
 }
 
+/// Names compared without case or surrounding white space.
+fn same(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
+}
+
 /// Formats a date as `YYYY-MM-DD`.
 pub fn format_date(date: Date) -> String {
     format!(
@@ -116,21 +121,11 @@ impl Waiver {
         finding: &Finding,
         context: &WaiverContext<'_>,
     ) -> bool {
-        let same = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
-        let scope = &self.scope;
-        let framework = scope
-            .framework
-            .as_deref()
-            .is_none_or(|f| same(f, &decision.policy_id) || same(f, &decision.framework));
-        let environment = scope
-            .environment
-            .as_deref()
-            .is_none_or(|e| same(e, context.environment));
-        let service = match (&scope.service, context.service) {
-            (None, _) => true,
-            (Some(wanted), Some(given)) => same(wanted, given),
-            (Some(_), None) => false,
-        };
+        self.targets(finding) && self.scope_mismatches(decision, context).is_empty()
+    }
+
+    /// Whether the waiver's rule and control (those it names) are the finding's.
+    pub fn targets(&self, finding: &Finding) -> bool {
         let rule = self
             .rule
             .as_deref()
@@ -139,7 +134,45 @@ impl Waiver {
             .control
             .as_deref()
             .is_none_or(|c| same(c, &finding.control_id));
-        framework && environment && service && rule && control
+        rule && control
+    }
+
+    /// The parts of the waiver's scope that do not match a decision in a context, each in words
+    /// (``service `payments` (no `--service` was given)``); empty when the scope matches.
+    pub fn scope_mismatches(
+        &self,
+        decision: &Decision,
+        context: &WaiverContext<'_>,
+    ) -> Vec<String> {
+        let scope = &self.scope;
+        let mut mismatches = Vec::new();
+        if let Some(framework) = scope.framework.as_deref()
+            && !same(framework, &decision.policy_id)
+            && !same(framework, &decision.framework)
+        {
+            mismatches.push(format!(
+                "framework `{framework}` (the finding is of policy `{}`, {})",
+                decision.policy_id, decision.framework
+            ));
+        }
+        if let Some(environment) = scope.environment.as_deref()
+            && !same(environment, context.environment)
+        {
+            mismatches.push(format!(
+                "environment `{environment}` (the change goes to `{}`)",
+                context.environment
+            ));
+        }
+        match (scope.service.as_deref(), context.service) {
+            (Some(wanted), Some(given)) if !same(wanted, given) => mismatches.push(format!(
+                "service `{wanted}` (the service deployed is `{given}`)"
+            )),
+            (Some(wanted), None) => mismatches.push(format!(
+                "service `{wanted}` (no service was given: `--service`)"
+            )),
+            _ => {}
+        }
+        mismatches
     }
 
     /// The short summary every output shows next to a waived finding.

@@ -26,11 +26,12 @@ pub(crate) enum EvidenceFormat {
 #[derive(Debug, Args)]
 pub(crate) struct EvidenceArgs {
     /// Start of the period: `YYYY-MM-DD` (that day included) or RFC 3339 [default: 30 days
-    /// before the end].
+    /// before the end, so that the default period is the 30 whole days up to and including
+    /// today (UTC)].
     #[arg(long, value_name = "DATE")]
     from: Option<String>,
     /// End of the period: `YYYY-MM-DD` (that day included) or an RFC 3339 instant (excluded)
-    /// [default: now].
+    /// [default: the end of today (UTC)].
     #[arg(long, value_name = "DATE")]
     to: Option<String>,
     /// Only this framework (policy id or framework name; repeatable) [default: all].
@@ -57,7 +58,7 @@ pub(crate) struct EvidenceArgs {
     #[arg(long = "production", value_name = "ENV", default_values_t = [String::from("production")])]
     production: Vec<String>,
     /// Generation time written in the report (`YYYY-MM-DD` or RFC 3339) [default: now], for
-    /// reproducible reports; also the default end of the period.
+    /// reproducible reports; its day (UTC) is the last of the default period.
     #[arg(long, value_name = "DATE")]
     now: Option<String>,
 }
@@ -73,7 +74,7 @@ pub(crate) fn run(args: &EvidenceArgs) -> Result<u8, Failure> {
     };
     let to = match &args.to {
         Some(text) => parse_date(text, "--to", RangeEnd::End)?,
-        None => generated_at,
+        None => end_of_day(generated_at),
     };
     let from = match &args.from {
         Some(text) => parse_date(text, "--from", RangeEnd::Start)?,
@@ -146,6 +147,16 @@ pub(crate) fn run(args: &EvidenceArgs) -> Result<u8, Failure> {
             eprintln!("problem: {problem}");
         }
         Ok(AUDIT_FAILURE)
+    }
+}
+
+/// The end of `at`'s day (UTC): the next midnight, so that a default period is whole days and
+/// reads as dates.
+fn end_of_day(at: tollgate_manifest::Timestamp) -> tollgate_manifest::Timestamp {
+    const DAY: i64 = 86_400;
+    tollgate_manifest::Timestamp {
+        seconds: at.seconds - at.seconds.rem_euclid(DAY) + DAY,
+        nanoseconds: 0,
     }
 }
 

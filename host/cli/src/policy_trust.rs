@@ -14,9 +14,6 @@ use tollgate_signing::{KeyPair, PublicKey, SigningError, Subject};
 
 use crate::{CacheArgs, Failure};
 
-/// The contract every policy component implements, as signatures name it.
-pub(crate) const ABI: &str = "tollgate:policy@0.1.0";
-
 /// `tollgate policy`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum PolicyAction {
@@ -184,7 +181,9 @@ fn subject(policy: &LoadedPolicy) -> Subject {
     Subject {
         id: metadata.id.clone(),
         version: metadata.version.clone(),
-        abi: ABI.to_owned(),
+        // The contract this component implements (`tollgate:policy@0.2.0` or `@0.1.0`): a
+        // signature names it, so one over a 0.1.0 component verifies only against that component.
+        abi: policy.contract().abi().to_owned(),
     }
 }
 
@@ -307,11 +306,12 @@ pub(crate) fn run(action: &PolicyAction) -> Result<u8, Failure> {
                 .with_context(|| format!("failed to write `{}`", out.display()))
                 .map_err(Failure::Invalid)?;
             crate::render::emit(&format!(
-                "signed `{}` {} (policy `{}` {}, {ABI}) with `{}`: {}\n",
+                "signed `{}` {} (policy `{}` {}, {}) with `{}`: {}\n",
                 policy.display(),
                 tollgate_signing::digest(&bytes),
                 subject.id,
                 subject.version,
+                subject.abi,
                 pair.public().id(),
                 out.display()
             ));

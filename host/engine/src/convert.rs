@@ -1,11 +1,13 @@
 //! Conversions between the Rust manifest and decision types and the records generated from the WIT
 //! contract. Enums map variant by variant (by name); the compiler checks both sides are exhaustive.
+//!
+//! The manifest is lowered the same way for every contract version (its interface did not change);
+//! results are lifted by [`v0_2`] or [`v0_1`], which share `convert/from_wit.rs` and differ in the
+//! control statuses they know.
 
-use tollgate_decision as d;
 use tollgate_manifest as m;
 
-use crate::bindings::tollgate::policy::decision as wd;
-use crate::bindings::tollgate::policy::manifest as wm;
+use crate::bindings::v0_2::tollgate::policy::manifest as wm;
 
 /// WIT `timestamp` from a manifest timestamp.
 pub(crate) fn timestamp(ts: m::Timestamp) -> wm::Timestamp {
@@ -257,167 +259,37 @@ fn sensitive_kind(kind: m::SensitiveDataKind) -> wm::SensitiveDataKind {
     }
 }
 
-/// Policy metadata from its WIT record.
-pub(crate) fn metadata(meta: wd::PolicyMetadata) -> d::PolicyMetadata {
-    d::PolicyMetadata {
-        id: meta.id,
-        framework: meta.framework,
-        version: meta.version,
-        description: meta.description,
-        controls: meta
-            .controls
-            .into_iter()
-            .map(|c| d::Control {
-                id: c.id,
-                title: c.title,
-                description: c.description,
-                references: references(c.references),
-                rules: c.rules,
-                relies_on: c.relies_on,
-            })
-            .collect(),
+/// Results of a `tollgate:policy@0.2.0` component.
+pub(crate) mod v0_2 {
+    use crate::bindings::v0_2::tollgate::policy::decision as wd;
+    use tollgate_decision as d;
+
+    include!("convert/from_wit.rs");
+
+    fn control_status(status: wd::ControlStatus) -> d::ControlStatus {
+        match status {
+            wd::ControlStatus::Compliant => d::ControlStatus::Compliant,
+            wd::ControlStatus::NonCompliant => d::ControlStatus::NonCompliant,
+            wd::ControlStatus::NotApplicable => d::ControlStatus::NotApplicable,
+            wd::ControlStatus::NotAssessed => d::ControlStatus::NotAssessed,
+            wd::ControlStatus::Pending => d::ControlStatus::Pending,
+        }
     }
 }
 
-fn references(refs: Vec<wd::RegulatoryReference>) -> Vec<d::RegulatoryReference> {
-    refs.into_iter()
-        .map(|r| d::RegulatoryReference {
-            source: r.source,
-            section: r.section,
-        })
-        .collect()
-}
+/// Results of a `tollgate:policy@0.1.0` component: its control statuses are a subset of 0.2.0's
+/// and map to the same names.
+pub(crate) mod v0_1 {
+    use crate::bindings::v0_1::tollgate::policy::decision as wd;
+    use tollgate_decision as d;
 
-/// An evaluation error from its WIT variant.
-pub(crate) fn eval_error(error: wd::EvalError) -> d::EvalError {
-    match error {
-        wd::EvalError::InvalidSettings(m) => d::EvalError::InvalidSettings(m),
-        wd::EvalError::InvalidManifest(m) => d::EvalError::InvalidManifest(m),
-        wd::EvalError::Internal(m) => d::EvalError::Internal(m),
-    }
-}
+    include!("convert/from_wit.rs");
 
-/// A decision from its WIT record.
-pub(crate) fn decision(dec: wd::Decision) -> d::Decision {
-    d::Decision {
-        policy_id: dec.policy_id,
-        framework: dec.framework,
-        applicable: dec.applicable,
-        outcome: outcome(dec.outcome),
-        risk: d::RiskAssessment {
-            score: dec.risk.score,
-            class: risk_class(dec.risk.class),
-            score_class: risk_class(dec.risk.score_class),
-            category_class: dec.risk.category_class.map(risk_class),
-            factors: dec
-                .risk
-                .factors
-                .into_iter()
-                .map(|f| d::RiskFactor {
-                    id: f.id,
-                    description: f.description,
-                    points: f.points,
-                })
-                .collect(),
-        },
-        routing: d::Routing {
-            route: dec.routing.route,
-            rationale: dec.routing.rationale,
-            required: dec
-                .routing
-                .required
-                .into_iter()
-                .map(|r| d::RequiredApproval {
-                    role: r.role,
-                    satisfied_by: r.satisfied_by,
-                })
-                .collect(),
-            discounted: dec
-                .routing
-                .discounted
-                .into_iter()
-                .map(|r| d::DiscountedApproval {
-                    by: r.by,
-                    role: r.role,
-                    reason: r.reason,
-                })
-                .collect(),
-            automated_checks: dec
-                .routing
-                .automated_checks
-                .into_iter()
-                .map(|c| d::AutomatedCheck {
-                    id: c.id,
-                    passed: c.passed,
-                })
-                .collect(),
-        },
-        findings: dec
-            .findings
-            .into_iter()
-            .map(|f| d::Finding {
-                rule_id: f.rule_id,
-                control_id: f.control_id,
-                references: references(f.references),
-                severity: severity(f.severity),
-                message: f.message,
-                remediation: f.remediation,
-                field_path: f.field_path,
-            })
-            .collect(),
-        controls: dec
-            .controls
-            .into_iter()
-            .map(|c| d::ControlResult {
-                control_id: c.control_id,
-                status: control_status(c.status),
-                evidence: c.evidence,
-            })
-            .collect(),
-        obligations: dec
-            .obligations
-            .into_iter()
-            .map(|o| d::Obligation {
-                id: o.id,
-                control_id: o.control_id,
-                description: o.description,
-                due_within_days: o.due_within_days,
-            })
-            .collect(),
-        summary: dec.summary,
-    }
-}
-
-fn outcome(outcome: wd::Outcome) -> d::Outcome {
-    match outcome {
-        wd::Outcome::Approved => d::Outcome::Approved,
-        wd::Outcome::NeedsApproval => d::Outcome::NeedsApproval,
-        wd::Outcome::Denied => d::Outcome::Denied,
-    }
-}
-
-fn risk_class(class: wd::RiskClass) -> d::RiskClass {
-    match class {
-        wd::RiskClass::Low => d::RiskClass::Low,
-        wd::RiskClass::Medium => d::RiskClass::Medium,
-        wd::RiskClass::High => d::RiskClass::High,
-    }
-}
-
-fn severity(severity: wd::Severity) -> d::Severity {
-    match severity {
-        wd::Severity::Info => d::Severity::Info,
-        wd::Severity::Low => d::Severity::Low,
-        wd::Severity::Medium => d::Severity::Medium,
-        wd::Severity::High => d::Severity::High,
-        wd::Severity::Critical => d::Severity::Critical,
-    }
-}
-
-fn control_status(status: wd::ControlStatus) -> d::ControlStatus {
-    match status {
-        wd::ControlStatus::Compliant => d::ControlStatus::Compliant,
-        wd::ControlStatus::NonCompliant => d::ControlStatus::NonCompliant,
-        wd::ControlStatus::NotApplicable => d::ControlStatus::NotApplicable,
+    fn control_status(status: wd::ControlStatus) -> d::ControlStatus {
+        match status {
+            wd::ControlStatus::Compliant => d::ControlStatus::Compliant,
+            wd::ControlStatus::NonCompliant => d::ControlStatus::NonCompliant,
+            wd::ControlStatus::NotApplicable => d::ControlStatus::NotApplicable,
+        }
     }
 }

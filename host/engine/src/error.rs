@@ -46,8 +46,10 @@ pub enum HostError {
         /// Names of the offending imports.
         imports: Vec<String>,
     },
-    /// The component does not implement the `tollgate:policy/policy` world.
-    #[error("policy `{name}` does not implement the `tollgate:policy` world: {message}")]
+    /// The component implements neither the `tollgate:policy@0.2.0` nor the `@0.1.0` world.
+    #[error(
+        "policy `{name}` does not implement the `tollgate:policy` world (0.2.0 or 0.1.0): {message}"
+    )]
     World {
         /// Policy name.
         name: String,

@@ -23,7 +23,8 @@ pub use engine::PolicyEngine;
 pub use error::HostError;
 pub use opa::{OpaError, OpaInfo, OpaModule, inspect_opa, opa_module, opa_modules};
 pub use policy::{
-    BuiltinPack, Isolation, ItemInfo, LoadedPolicy, PolicySource, builtin_pack, builtin_packs,
+    BuiltinPack, Contract, Isolation, ItemInfo, LoadedPolicy, PolicySource, builtin_pack,
+    builtin_packs,
 };
 pub use tollgate_pipeline::{PolicyFailure, Resource};
 pub use tunables::Limits;

@@ -11,7 +11,7 @@ use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, Store, Trap};
 
-use crate::bindings::{EvaluationContext, Policy, PolicyPre};
+use crate::bindings::{v0_1, v0_2};
 use crate::convert;
 use crate::engine::{Limiter, PolicyEngine, Runtime, StoreState};
 use crate::error::HostError;
@@ -77,7 +77,7 @@ impl PolicySource {
 /// One import or export of a component.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ItemInfo {
-    /// Name of the item, for example `evaluate` or `tollgate:policy/manifest@0.1.0`.
+    /// Name of the item, for example `evaluate` or `tollgate:policy/manifest@0.2.0`.
     pub name: String,
     /// Kind of the item: `function`, `instance`, `type`, `resource`, `module` or `component`.
     pub kind: &'static str,
@@ -111,6 +111,44 @@ pub enum Isolation {
     /// a call leaves in the policy's linear memory is seen by the next call, so this is only for
     /// policies trusted to be pure functions of their input (the built-in packs, benchmarks).
     Reused,
+}
+
+/// The contract a component implements: the current `tollgate:policy@0.2.0`, or the previous
+/// `0.1.0`, whose results the host maps into the current types (its control statuses are a
+/// subset).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Contract {
+    /// `tollgate:policy@0.1.0`: control statuses `compliant`, `non-compliant`, `not-applicable`.
+    V0_1,
+    /// `tollgate:policy@0.2.0`: adds the `not-assessed` and `pending` control statuses.
+    V0_2,
+}
+
+impl Contract {
+    /// The contract components are built for today.
+    pub const CURRENT: Self = Self::V0_2;
+
+    /// Every contract this host loads, oldest first.
+    pub const ALL: [Self; 2] = [Self::V0_1, Self::V0_2];
+
+    /// The WIT package name and version, for example `tollgate:policy@0.2.0`.
+    pub fn abi(self) -> &'static str {
+        match self {
+            Self::V0_1 => "tollgate:policy@0.1.0",
+            Self::V0_2 => "tollgate:policy@0.2.0",
+        }
+    }
+
+    /// The contract named by `abi` (`tollgate:policy@X.Y.Z`), if this host loads it.
+    pub fn from_abi(abi: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.abi() == abi)
+    }
+}
+
+impl fmt::Display for Contract {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.abi())
+    }
 }
 
 /// A compiled, pre-instantiated policy with its metadata. By default every call runs in a fresh
@@ -194,13 +232,10 @@ impl PolicyEngine {
         let imports = imports(engine, &component);
         let exports = exports(engine, &component);
         let linker = linker(engine, &name, &imports)?;
-        let pre = linker
-            .instantiate_pre(&component)
-            .and_then(PolicyPre::new)
-            .map_err(|e| HostError::World {
-                name: name.clone(),
-                message: format!("{e:#}"),
-            })?;
+        let pre = bind(&linker, &component).map_err(|e| HostError::World {
+            name: name.clone(),
+            message: format!("{e:#}"),
+        })?;
 
         let runner = Runner {
             runtime: Arc::clone(&self.runtime),
@@ -209,8 +244,10 @@ impl PolicyEngine {
             idle: Mutex::new(Vec::new()),
         };
         let metadata = runner
-            .call(|store, p| p.call_metadata(store))
-            .map(convert::metadata)
+            .call(|store, exports| match exports {
+                Exports::V0_2(p) => p.call_metadata(store).map(convert::v0_2::metadata),
+                Exports::V0_1(p) => p.call_metadata(store).map(convert::v0_1::metadata),
+            })
             .and_then(|m| contract::check_metadata(&m).map(|()| m))
             .map_err(|failure| HostError::Metadata { name, failure })?;
         Ok(LoadedPolicy {
@@ -223,6 +260,18 @@ impl PolicyEngine {
             imports,
             exports,
         })
+    }
+}
+
+/// Binds a component to the newest contract world it implements: 0.2.0, else 0.1.0. The error is
+/// 0.2.0's when neither fits.
+fn bind(linker: &Linker<StoreState>, component: &Component) -> wasmtime::Result<Pre> {
+    let instance = linker.instantiate_pre(component)?;
+    match v0_2::PolicyPre::new(instance.clone()) {
+        Ok(pre) => Ok(Pre::V0_2(pre)),
+        Err(current) => v0_1::PolicyPre::new(instance)
+            .map(Pre::V0_1)
+            .map_err(|_| current),
     }
 }
 
@@ -358,6 +407,14 @@ impl LoadedPolicy {
         self.precompiled
     }
 
+    /// The contract the component implements.
+    pub fn contract(&self) -> Contract {
+        match self.runner.pre {
+            Pre::V0_2(_) => Contract::V0_2,
+            Pre::V0_1(_) => Contract::V0_1,
+        }
+    }
+
     /// The component's imports (only type-carrying interfaces, since anything else is refused).
     pub fn imports(&self) -> &[ItemInfo] {
         &self.imports
@@ -370,9 +427,15 @@ impl LoadedPolicy {
 
     /// Asks the policy to check its settings (JSON text; empty means defaults).
     pub fn validate_settings(&self, settings_json: &str) -> Result<(), PolicyFailure> {
-        self.runner
-            .call(|store, p| p.call_validate_settings(store, settings_json))?
-            .map_err(|e| PolicyFailure::Eval(convert::eval_error(e)))
+        let result = self.runner.call(|store, exports| match exports {
+            Exports::V0_2(p) => p
+                .call_validate_settings(store, settings_json)
+                .map(|r| r.map_err(convert::v0_2::eval_error)),
+            Exports::V0_1(p) => p
+                .call_validate_settings(store, settings_json)
+                .map(|r| r.map_err(convert::v0_1::eval_error)),
+        })?;
+        result.map_err(PolicyFailure::Eval)
     }
 
     /// Evaluates a manifest with the given settings (JSON text; empty means defaults) at time `now`.
@@ -386,23 +449,42 @@ impl LoadedPolicy {
     ) -> Result<Decision, PolicyFailure> {
         let lists = convert::ManifestLists::new(manifest);
         let input = lists.record();
-        let context = EvaluationContext {
-            now: convert::timestamp(now),
-        };
-        let decision = self
-            .runner
-            .call(|store, p| p.call_evaluate(store, input, settings_json, context))?
-            .map_err(|e| PolicyFailure::Eval(convert::eval_error(e)))
-            .map(convert::decision)?;
-        Ok(decision)
+        let now = convert::timestamp(now);
+        let result = self.runner.call(|store, exports| match exports {
+            Exports::V0_2(p) => p
+                .call_evaluate(store, input, settings_json, v0_2::EvaluationContext { now })
+                .map(|r| {
+                    r.map(convert::v0_2::decision)
+                        .map_err(convert::v0_2::eval_error)
+                }),
+            Exports::V0_1(p) => p
+                .call_evaluate(store, input, settings_json, v0_1::EvaluationContext { now })
+                .map(|r| {
+                    r.map(convert::v0_1::decision)
+                        .map_err(convert::v0_1::eval_error)
+                }),
+        })?;
+        result.map_err(PolicyFailure::Eval)
     }
+}
+
+/// A component pre-instantiated for the contract it implements.
+enum Pre {
+    V0_2(v0_2::PolicyPre<StoreState>),
+    V0_1(v0_1::PolicyPre<StoreState>),
+}
+
+/// An instance's typed exports, by contract.
+enum Exports {
+    V0_2(v0_2::Policy),
+    V0_1(v0_1::Policy),
 }
 
 /// Runs calls of one pre-instantiated component, each in a fresh store unless instances are
 /// reused.
 struct Runner {
     runtime: Arc<Runtime>,
-    pre: PolicyPre<StoreState>,
+    pre: Pre,
     isolation: Isolation,
     /// Instances kept for [`Isolation::Reused`], each in its own store.
     idle: Mutex<Vec<Instance>>,
@@ -411,7 +493,7 @@ struct Runner {
 /// An instance and its store.
 struct Instance {
     store: Store<StoreState>,
-    policy: Policy,
+    policy: Exports,
 }
 
 impl Runner {
@@ -419,7 +501,7 @@ impl Runner {
     /// after resetting it ([`Isolation::Reused`]).
     fn call<R>(
         &self,
-        f: impl FnOnce(&mut Store<StoreState>, &Policy) -> wasmtime::Result<R>,
+        f: impl FnOnce(&mut Store<StoreState>, &Exports) -> wasmtime::Result<R>,
     ) -> Result<R, PolicyFailure> {
         let kept = match self.isolation {
             Isolation::Fresh => None,
@@ -432,7 +514,11 @@ impl Runner {
             }
             None => {
                 let mut store = self.new_store();
-                match self.pre.instantiate(&mut store) {
+                let policy = match &self.pre {
+                    Pre::V0_2(pre) => pre.instantiate(&mut store).map(Exports::V0_2),
+                    Pre::V0_1(pre) => pre.instantiate(&mut store).map(Exports::V0_1),
+                };
+                match policy {
                     Ok(policy) => Instance { store, policy },
                     Err(error) => return Err(self.classify(&store, &error)),
                 }

@@ -33,7 +33,7 @@ pub fn apply(
     );
     let mut window = checks::deployment_window(manifest, settings, assessment.now);
     if window.evidence.is_empty() && window.issues.is_empty() {
-        window.evidence(format!(
+        window.not_assessed(format!(
             "no deployment window or change freeze is configured for `{}`",
             manifest.change.environment
         ));

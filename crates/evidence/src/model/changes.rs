@@ -86,6 +86,9 @@ pub struct TestingEvidence {
     pub suites: Vec<SuiteEvidence>,
     /// Security scan summary, as recorded.
     pub security_scan: Option<Value>,
+    /// The scan in words, for example `completed: 0 critical, 2 high, 1 medium, 4 low`, or
+    /// `none`.
+    pub security_scan_summary: String,
     /// Whether every suite passed and at least one ran.
     pub all_passed: bool,
     /// Whether automated compliance checks passed.
@@ -207,6 +210,7 @@ pub(super) fn testing(r: &LoggedRecord, d: &DecisionRecord) -> TestingEvidence {
         record: link(r, d),
         all_passed: !suites.is_empty() && suites.iter().all(|s| s.failed == 0 && s.passed > 0),
         suites,
+        security_scan_summary: super::scan_in_words(manifest["evidence"].get("security_scan")),
         security_scan: manifest["evidence"].get("security_scan").cloned(),
         compliance_checks_passed: manifest["evidence"]["compliance_checks_passed"]
             .as_bool()

@@ -1,5 +1,6 @@
 //! Per-control results: for each framework and control, the changes evaluated (each by its latest
-//! decision) and how many were compliant, non-compliant, waived or not applicable.
+//! decision) and how many were compliant, non-compliant, pending, not assessed, waived or not
+//! applicable. Effectiveness counts assessed results only: compliant ÷ (compliant + non-compliant).
 
 use std::collections::BTreeMap;
 
@@ -16,7 +17,7 @@ pub struct ControlChange {
     /// The record.
     #[serde(flatten)]
     pub record: RecordLink,
-    /// `compliant`, `non_compliant`, `waived` or `not_applicable`.
+    /// `compliant`, `non_compliant`, `pending`, `not_assessed`, `waived` or `not_applicable`.
     pub status: String,
 }
 
@@ -39,11 +40,16 @@ pub struct ControlSummary {
     pub compliant: u64,
     /// Non-compliant (and not waived).
     pub non_compliant: u64,
+    /// Satisfied except for required approvals not yet given (not assessed for effectiveness).
+    pub pending: u64,
+    /// Not exercised: the evidence it rests on was absent (not assessed for effectiveness).
+    pub not_assessed: u64,
     /// Non-compliant but waived.
     pub waived: u64,
     /// Not applicable.
     pub not_applicable: u64,
-    /// Compliant share of the applicable, unwaived evaluations, if any.
+    /// Compliant share of the assessed evaluations (compliant + non-compliant; pending, not
+    /// assessed, waived and not applicable results are left out), if any.
     pub effectiveness: Option<f64>,
     /// The changes.
     pub changes: Vec<ControlChange>,
@@ -69,6 +75,8 @@ pub(super) fn control_summaries(
                 let status = match (decision.applicable, result.status, waived) {
                     (false, _, _) | (_, ControlStatus::NotApplicable, _) => "not_applicable",
                     (_, ControlStatus::Compliant, _) => "compliant",
+                    (_, ControlStatus::Pending, _) => "pending",
+                    (_, ControlStatus::NotAssessed, _) => "not_assessed",
                     (_, ControlStatus::NonCompliant, true) => "waived",
                     (_, ControlStatus::NonCompliant, false) => "non_compliant",
                 };
@@ -83,6 +91,8 @@ pub(super) fn control_summaries(
                         evaluated: 0,
                         compliant: 0,
                         non_compliant: 0,
+                        pending: 0,
+                        not_assessed: 0,
                         waived: 0,
                         not_applicable: 0,
                         effectiveness: None,
@@ -93,6 +103,8 @@ pub(super) fn control_summaries(
                     "compliant" => entry.compliant += 1,
                     "waived" => entry.waived += 1,
                     "non_compliant" => entry.non_compliant += 1,
+                    "pending" => entry.pending += 1,
+                    "not_assessed" => entry.not_assessed += 1,
                     _ => entry.not_applicable += 1,
                 }
                 for finding in decision

@@ -40,7 +40,8 @@ pub struct Metrics {
     pub failed_deployments: u64,
     /// Failed share of the deployments, if any.
     pub change_failure_rate: Option<f64>,
-    /// Compliant share of the applicable, unwaived control evaluations, if any.
+    /// Compliant share of the assessed control evaluations (compliant ÷ (compliant +
+    /// non-compliant): pending, not assessed, waived and not applicable results left out), if any.
     pub control_effectiveness: Option<f64>,
     /// Denied or needs-approval share of the decisions: changes the gate stopped.
     pub gate_stop_rate: Option<f64>,

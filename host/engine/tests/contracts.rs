@@ -1,0 +1,102 @@
+//! Contract versions: the host binds `tollgate:policy@0.2.0` and `@0.1.0` components alike, and
+//! maps a 0.1.0 component's results into the current types. The 0.1.0 component is a SOX pack
+//! built before the contract moved to 0.2.0 (`tests/data/sox-policy-0.1.0.wasm`).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers outside #[test] functions fail loudly too"
+)]
+
+mod common;
+
+use common::{data, engine, manifest, now};
+use tollgate_decision::{ControlStatus, Outcome};
+use tollgate_engine::{Contract, LoadedPolicy, PolicySource, builtin_pack, builtin_packs};
+
+fn sox_0_1() -> LoadedPolicy {
+    engine()
+        .load(PolicySource::File(data("sox-policy-0.1.0.wasm")))
+        .expect("the 0.1.0 component loads")
+}
+
+fn sox_current() -> LoadedPolicy {
+    engine()
+        .load(PolicySource::Builtin(builtin_pack("sox").expect("sox")))
+        .expect("the built-in pack loads")
+}
+
+fn status(decision: &tollgate_decision::Decision, control: &str) -> ControlStatus {
+    decision
+        .controls
+        .iter()
+        .find(|c| c.control_id == control)
+        .map(|c| c.status)
+        .unwrap_or_else(|| panic!("no {control}"))
+}
+
+#[test]
+fn the_built_in_packs_implement_the_current_contract() {
+    assert_eq!(Contract::CURRENT.abi(), "tollgate:policy@0.2.0");
+    for pack in builtin_packs() {
+        let policy = engine().load(PolicySource::Builtin(pack)).unwrap();
+        assert_eq!(policy.contract(), Contract::V0_2, "{}", pack.name);
+        assert!(
+            policy.imports().iter().all(|i| i.name.ends_with("@0.2.0")),
+            "{:?}",
+            policy.imports()
+        );
+    }
+}
+
+#[test]
+fn a_0_1_0_component_still_loads_and_decides() {
+    let old = sox_0_1();
+    assert_eq!(old.contract(), Contract::V0_1);
+    assert_eq!(old.contract().abi(), "tollgate:policy@0.1.0");
+    assert!(old.imports().iter().all(|i| i.name.ends_with("@0.1.0")));
+    assert_eq!(old.metadata(), sox_current().metadata());
+    old.validate_settings("")
+        .expect("default settings are valid");
+    assert!(
+        old.validate_settings(r#"{"no_such_setting": 1}"#)
+            .unwrap_err()
+            .is_invalid_settings()
+    );
+
+    let decision = old.evaluate(&manifest(), "", now()).expect("decides");
+    assert_eq!(decision.policy_id, "sox");
+    assert_eq!(decision.outcome, Outcome::Approved);
+    // Its statuses are the 0.1.0 subset: it calls the untested change-tracking control compliant
+    // where the current pack says not assessed.
+    assert!(decision.controls.iter().all(|c| matches!(
+        c.status,
+        ControlStatus::Compliant | ControlStatus::NonCompliant | ControlStatus::NotApplicable
+    )));
+    assert_eq!(status(&decision, "SOX-CC-06"), ControlStatus::Compliant);
+    let current = sox_current().evaluate(&manifest(), "", now()).unwrap();
+    assert_eq!(status(&current, "SOX-CC-06"), ControlStatus::NotAssessed);
+    assert_eq!(current.outcome, decision.outcome);
+    assert_eq!(current.findings, decision.findings);
+}
+
+#[test]
+fn awaiting_approval_is_pending_in_0_2_0_and_compliant_in_0_1_0() {
+    let mut waiting = manifest();
+    waiting.change.approvals.clear();
+    let old = sox_0_1().evaluate(&waiting, "", now()).unwrap();
+    let current = sox_current().evaluate(&waiting, "", now()).unwrap();
+    assert_eq!(old.outcome, Outcome::NeedsApproval);
+    assert_eq!(current.outcome, Outcome::NeedsApproval);
+    assert_eq!(status(&old, "SOX-CC-05"), ControlStatus::Compliant);
+    assert_eq!(status(&current, "SOX-CC-05"), ControlStatus::Pending);
+}
+
+#[test]
+fn contracts_are_named_by_their_abi() {
+    for contract in Contract::ALL {
+        assert_eq!(Contract::from_abi(contract.abi()), Some(contract));
+    }
+    assert_eq!(Contract::from_abi("tollgate:policy@0.3.0"), None);
+}
