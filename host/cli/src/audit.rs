@@ -503,6 +503,13 @@ fn mark(
             marked.id,
             marked.seq
         );
+        if marked.decision_id.is_none() {
+            eprintln!(
+                "error: the log `{}` has no decision of change `{target}`: the deployment is recorded as a direct production change",
+                setup.log_location()
+            );
+            return Ok(exit::INVALID_INPUT);
+        }
     } else {
         println!(
             "marked decision {} of change {} as {} (record {}, seq {})",
@@ -515,6 +522,10 @@ fn mark(
     }
     Ok(exit::APPROVED)
 }
+
+/// The environment whose deployments without an approved decision are direct production
+/// changes (the built-in policies' default `production_environments`).
+pub(crate) const PRODUCTION_ENVIRONMENT: &str = "production";
 
 /// A mark as appended.
 #[derive(Debug, Clone)]
@@ -533,8 +544,8 @@ pub(crate) struct Marked {
 
 /// Appends a mark (`tollgate audit mark` and the gateway's `POST /v1/marks`). A decision id names
 /// that decision; a change id names the change's deployment (its first approved decision). A
-/// `deployed` mark of a change whose latest decision is not approved, or that has none, is
-/// recorded as a direct production change.
+/// `deployed` mark of a production change whose latest decision is not approved, or of a change
+/// that has no decision, is recorded as a direct production change.
 pub(crate) fn append_mark(
     setup: &Project,
     target: &str,
@@ -571,7 +582,12 @@ pub(crate) fn append_mark(
         (Some(decision), _) => (Some(decision), false),
         (None, MarkStatus::Deployed) => match tollgate_audit::deployment_target(decisions(), target) {
             DeploymentTarget::Approved(decision) => (Some(decision), false),
-            DeploymentTarget::Direct(latest) => (latest, true),
+            // Without any decision its environment is unknown: a production change until shown
+            // otherwise.
+            DeploymentTarget::Direct(latest) => (
+                latest,
+                latest.is_none_or(|d| d.change.environment == PRODUCTION_ENVIRONMENT),
+            ),
         },
         (None, _) => (
             Some(tollgate_audit::deployment_of(decisions(), target).ok_or_else(|| {
@@ -616,17 +632,103 @@ pub(crate) fn append_mark(
     })
 }
 
-/// How many direct production changes the log at `setup` records (0 when it cannot be read).
-pub(crate) fn direct_changes(setup: &Project) -> u64 {
-    let Ok(lines) = setup.audit_log().read_lines() else {
-        return 0;
+/// The direct production changes a log records, counted as it grows: each count decodes only the
+/// lines appended since the one before (the gateway's `production_changes_without_ticket_total`).
+#[derive(Debug, Default)]
+pub(crate) struct DirectChanges {
+    /// Lines already counted, and the direct production changes among them.
+    counted: std::sync::Mutex<(usize, u64)>,
+}
+
+impl DirectChanges {
+    /// The direct production changes the log at `setup` records now (0 before its first record).
+    pub(crate) fn count(&self, setup: &Project) -> Result<u64, String> {
+        let log = setup.audit_log();
+        if !log.exists().map_err(|e| e.to_string())? {
+            return Ok(0);
+        }
+        let lines = log.read_lines().map_err(|e| e.to_string())?;
+        // Only whole lines: an interrupted append's bytes are never a record.
+        let whole = lines.iter().take_while(|line| line.terminated).count();
+        let mut counted = self
+            .counted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if whole < counted.0 {
+            *counted = (0, 0);
+        }
+        let (seen, mut direct) = *counted;
+        direct += lines
+            .iter()
+            .take(whole)
+            .skip(seen)
+            .filter(|line| {
+                tollgate_audit::frame::decode(&line.bytes).is_ok_and(
+                    |entry| matches!(&entry.record, Record::Mark(m) if m.direct_production_change),
+                )
+            })
+            .count() as u64;
+        *counted = (whole, direct);
+        Ok(direct)
+    }
+}
+
+/// Whether the log at `setup` can take a record now, without writing one: a database must answer;
+/// a file log's directory must take a synced 4 KiB write (no space, a read-only or missing
+/// directory fail) and an existing log must open for appending.
+pub(crate) fn probe_log(setup: &Project) -> Result<(), String> {
+    use std::io::Write as _;
+    if setup.log_is_database() {
+        return setup
+            .audit_log()
+            .exists()
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+    }
+    let dir = match setup.log.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
     };
-    lines
-        .iter()
-        .filter(|line| {
-            tollgate_audit::frame::decode(&line.bytes).is_ok_and(
-                |entry| matches!(&entry.record, Record::Mark(m) if m.direct_production_change),
-            )
-        })
-        .count() as u64
+    let probe = dir.join(format!(".tollgate-probe-{}", std::process::id()));
+    let written = std::fs::File::create(&probe).and_then(|mut file| {
+        file.write_all(&[0; 4096])?;
+        file.sync_data()
+    });
+    let _ = std::fs::remove_file(&probe);
+    written.map_err(|e| format!("cannot write in `{}`: {e}", dir.display()))?;
+    if setup.log.exists() {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&setup.log)
+            .map_err(|e| format!("cannot open `{}` for appending: {e}", setup.log.display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_probe_fails_where_no_record_could_be_written_and_passes_once_it_could() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("logs").join("audit.log");
+        let setup = Project::discover(dir.path(), Some(&log)).unwrap();
+        assert!(
+            probe_log(&setup).is_err(),
+            "a missing directory takes nothing"
+        );
+        std::fs::create_dir(dir.path().join("logs")).unwrap();
+        assert_eq!(probe_log(&setup), Ok(()));
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("logs")).unwrap().count(),
+            0,
+            "the probe leaves nothing behind"
+        );
+        std::fs::create_dir(&log).unwrap();
+        assert!(
+            probe_log(&setup).is_err(),
+            "a log that cannot be opened for appending"
+        );
+    }
 }

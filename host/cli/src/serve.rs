@@ -193,7 +193,6 @@ pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
             .clone()
             .map(|c| -> Arc<dyn AppendObserver> { c }),
     };
-    let direct = crate::audit::direct_changes(&project);
     let gateway = Gateway::new(
         gate,
         usize::try_from(slots).unwrap_or(64),
@@ -202,6 +201,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
     .with_marker(Box::new(LogMarker {
         project: project.clone(),
         written: written.clone(),
+        direct: crate::audit::DirectChanges::default(),
     }))
     .with_access_log(Box::new(LogAccess { project, written }))
     .with_refusal_limits(RefusalLimits {
@@ -223,7 +223,8 @@ pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
         Some(tokens) => gateway.with_tokens(tokens),
         None => gateway,
     };
-    gateway.metrics().without_ticket.inc_by(direct);
+    // The direct production changes already in the log, and whether it takes records.
+    gateway.refresh();
     let gateway = Arc::new(gateway);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -329,6 +330,10 @@ async fn serve(
 ) -> Result<(), Failure> {
     #[cfg(unix)]
     reload_on_hangup(&gateway);
+    tokio::spawn(tollgate_gateway::watch(
+        Arc::clone(&gateway),
+        tollgate_gateway::WATCH_INTERVAL,
+    ));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))
@@ -427,9 +432,18 @@ impl Loader {
 struct LogMarker {
     project: tollgate_audit::Project,
     written: Written,
+    direct: crate::audit::DirectChanges,
 }
 
 impl Marker for LogMarker {
+    fn direct_production_changes(&self) -> Result<u64, String> {
+        self.direct.count(&self.project)
+    }
+
+    fn probe(&self) -> Result<(), String> {
+        crate::audit::probe_log(&self.project)
+    }
+
     fn mark(&self, request: &MarkRequest) -> Result<MarkAnswer, String> {
         let status = MarkStatus::parse(&request.status).ok_or_else(|| {
             format!(

@@ -585,10 +585,34 @@ fn a_deployment_without_an_approved_decision_is_counted_as_a_direct_production_c
             .send(r#"{"change": "X", "status": "shipped"}"#),
     );
     assert_eq!(bad.status, 400, "{}", bad.body);
+    // A staging deployment without an approved decision is no direct production change.
+    let staging = std::fs::read_to_string(data("self-approval.yaml"))
+        .expect("manifest")
+        .replace("id: CHG-2041", "id: CHG-staging-1")
+        .replace("environment: production", "environment: staging");
+    let decided = server.evaluate(&staging, None);
+    assert_eq!(decided.body["outcome"], "denied", "{}", decided.body);
+    let answer = mark("CHG-staging-1");
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    assert_eq!(answer.body["direct_production_change"], false);
+    assert_eq!(metric(&server), "production_changes_without_ticket_total 2");
+    // A mark written by `tollgate audit mark` to the same log reaches the running gateway's
+    // counter (at its next look at the log: here, the next mark), and counts once.
+    let cli = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .current_dir(dir.path())
+        .args(["audit", "mark", "CHG-cli-only", "--status", "deployed"])
+        .env("TOLLGATE_AUDIT_LOG", &log)
+        .env("TOLLGATE_CACHE_DIR", shared_cache_dir())
+        .output()
+        .expect("tollgate audit mark");
+    assert_eq!(cli.status.code(), Some(2), "an unknown change: {cli:?}");
+    let answer = mark(&denied);
+    assert_eq!(answer.body["direct_production_change"], true);
+    assert_eq!(metric(&server), "production_changes_without_ticket_total 4");
     drop(server);
     // A restarted gateway counts the direct changes already in its log.
     let server = start(&[], &log);
-    assert_eq!(metric(&server), "production_changes_without_ticket_total 2");
+    assert_eq!(metric(&server), "production_changes_without_ticket_total 4");
 }
 
 /// Decides `name` once through a short-lived server; returns its change id.

@@ -15,6 +15,7 @@ mod opa;
 pub mod requester;
 mod routes;
 pub mod tls;
+mod watch;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -27,16 +28,26 @@ use tollgate_pipeline::{Gate, Recorder};
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use routes::router;
+pub use watch::{WATCH_INTERVAL, watch};
 
 /// The recorder of a gateway's gate.
 pub type DynRecorder = Box<dyn Recorder>;
 
 /// Appends a deployment mark for a change (`POST /v1/marks`) and says whether it was a direct
 /// production change (deployed to production while its latest decision is not approved, or
-/// without any decision).
+/// without any decision); counts the direct production changes of the log and probes it
+/// ([`watch`]).
 pub trait Marker: Send + Sync {
     /// Records the mark durably; returns the mark's record.
     fn mark(&self, request: &MarkRequest) -> Result<MarkAnswer, String>;
+
+    /// How many direct production changes the decision log records, whoever marked them: the
+    /// gateway's counter follows this total, so a mark counts once wherever it was made.
+    fn direct_production_changes(&self) -> Result<u64, String>;
+
+    /// Whether the decision log can take a record now, found without writing one (a file log's
+    /// directory takes a synced write; a database answers).
+    fn probe(&self) -> Result<(), String>;
 }
 
 /// The body of `POST /v1/marks`.
@@ -85,6 +96,8 @@ struct PolicySet {
     ids: Vec<String>,
     /// `GET /v1/policies` in Tollgate's own terms (kept inside OPA's answer).
     policies: Value,
+    /// The policies and controls whose series `GET /metrics` exports from the start.
+    declared: Vec<metrics::DeclaredPolicy>,
 }
 
 impl PolicySet {
@@ -110,10 +123,19 @@ impl PolicySet {
             .policies()
             .map(|p| p.metadata().id.clone())
             .collect();
+        let declared = gate
+            .pipeline()
+            .policies()
+            .map(|p| metrics::DeclaredPolicy {
+                id: p.metadata().id.clone(),
+                controls: p.metadata().controls.iter().map(|c| c.id.clone()).collect(),
+            })
+            .collect();
         Self {
             gate,
             ids,
             policies,
+            declared,
         }
     }
 }

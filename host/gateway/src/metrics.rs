@@ -1,6 +1,9 @@
-//! The gateway's Prometheus metrics (`GET /metrics`, text exposition format). HTTP series reuse
-//! OPA's names and handler values, so OPA dashboards work unchanged; Tollgate's own series carry
-//! the `tollgate_` prefix.
+//! The gateway's Prometheus metrics (`GET /metrics`): OpenMetrics text for scrapers that ask for
+//! it (Prometheus does), else the Prometheus text format 0.0.4, each under its own content type.
+//! HTTP series reuse OPA's names and handler values, so OPA dashboards work unchanged; Tollgate's
+//! own series carry the `tollgate_` prefix. Every labelled series a dashboard panel or an alert
+//! reads is exported at zero before its first event ([`Metrics::declare`]), so that `increase()`
+//! counts that event.
 
 use std::time::Duration;
 
@@ -96,6 +99,30 @@ pub struct ApprovalLabels {
 /// The verdicts a change can have, as the `outcome` label writes them.
 pub const VERDICTS: [&str; 4] = ["approved", "needs_approval", "denied", "policy_failure"];
 
+/// The severities of a finding, as the `severity` label writes them.
+pub const SEVERITIES: [&str; 5] = ["info", "low", "medium", "high", "critical"];
+
+/// The environments whose changes are exported at zero from the start: the dashboard's default
+/// `$environment` and staging. Another environment's series appears with its first change, which
+/// `increase()` cannot count.
+pub const DECLARED_ENVIRONMENTS: [&str; 2] = ["production", "staging"];
+
+/// The content type of the OpenMetrics exposition.
+pub const OPENMETRICS_CONTENT_TYPE: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// The content type of the Prometheus text exposition.
+pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// A policy of the served set, as its series are declared: its id and its control ids.
+#[derive(Debug, Clone)]
+pub struct DeclaredPolicy {
+    /// Policy id.
+    pub id: String,
+    /// The ids of the controls it evaluates.
+    pub controls: Vec<String>,
+}
+
 /// Labels of a refused request.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RefusalLabels {
@@ -148,10 +175,13 @@ pub struct Metrics {
     pub evaluation: Histogram,
     /// `tollgate_audit_append_seconds`.
     pub audit_append: Histogram,
-    /// `tollgate_audit_log_up`: 1 while records are being written, 0 after a failed append.
+    /// `tollgate_audit_log_up`: 1 while the log takes records, 0 after a failed append or probe.
     pub audit_up: Gauge,
-    /// `production_changes_without_ticket_total`.
+    /// `production_changes_without_ticket_total`: follows the decision log's count
+    /// ([`Metrics::count_direct_changes`]).
     pub without_ticket: Counter,
+    /// The log's count of direct production changes that `without_ticket` has taken in.
+    direct_counted: std::sync::Mutex<u64>,
     /// `tollgate_unauthorized_requests_total{code}`, exported at 0 from the start.
     pub unauthorized: Family<RefusalLabels, Counter>,
     /// `tollgate_reloads_total{result}`, exported at 0 from the start.
@@ -216,7 +246,7 @@ impl Metrics {
         audit_up.set(1);
         registry.register(
             "tollgate_audit_log_up",
-            "1 while decision records are written, 0 since an append failed (decisions answer 503)",
+            "1 while the decision log takes records, 0 since an append or a probe of it failed (decisions answer 503)",
             audit_up.clone(),
         );
         let without_ticket = Counter::default();
@@ -272,6 +302,12 @@ impl Metrics {
         );
         for outcome in VERDICTS {
             let _ = approval_time.get_or_create(&ApprovalLabels { outcome });
+            for environment in DECLARED_ENVIRONMENTS {
+                let _ = changes.get_or_create(&ChangeLabels {
+                    environment: environment.to_owned(),
+                    outcome,
+                });
+            }
         }
         Self {
             registry,
@@ -285,6 +321,7 @@ impl Metrics {
             audit_append,
             audit_up,
             without_ticket,
+            direct_counted: std::sync::Mutex::new(0),
             unauthorized,
             reloads,
             tls_handshake_failures,
@@ -299,11 +336,121 @@ impl Metrics {
         self.http_requests.get_or_create(&labels).inc();
     }
 
-    /// The text exposition.
+    /// Takes in the decision log's count of direct production changes: the counter grows by the
+    /// marks recorded since the last count (a smaller total, a log replaced, adds nothing).
+    pub fn count_direct_changes(&self, total: u64) {
+        let mut counted = self
+            .direct_counted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if total > *counted {
+            self.without_ticket.inc_by(total - *counted);
+            *counted = total;
+        }
+    }
+
+    /// Exports at zero every series of `policies` that the dashboard and the alerts read: each
+    /// policy's decisions by verdict, and its findings by control, severity and waiver. Idempotent:
+    /// a series already counted keeps its count.
+    pub fn declare(&self, policies: &[DeclaredPolicy]) {
+        for policy in policies {
+            for outcome in VERDICTS {
+                let _ = self.decisions.get_or_create(&DecisionLabels {
+                    policy: policy.id.clone(),
+                    outcome,
+                });
+            }
+            for control in &policy.controls {
+                for severity in SEVERITIES {
+                    for waived in ["true", "false"] {
+                        let _ = self.findings.get_or_create(&FindingLabels {
+                            policy: policy.id.clone(),
+                            control: control.clone(),
+                            severity,
+                            waived,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// The OpenMetrics text exposition ([`OPENMETRICS_CONTENT_TYPE`]).
     pub fn render(&self) -> Result<String, std::fmt::Error> {
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
         Ok(text)
+    }
+
+    /// The Prometheus text exposition, format 0.0.4 ([`TEXT_CONTENT_TYPE`]).
+    pub fn render_text(&self) -> Result<String, std::fmt::Error> {
+        Ok(openmetrics_to_text(&self.render()?))
+    }
+}
+
+/// Rewrites OpenMetrics text as Prometheus text 0.0.4: a counter's `HELP` and `TYPE` name its
+/// samples (`x_total`, not `x`), and there is no `# EOF` or `# UNIT` line.
+fn openmetrics_to_text(openmetrics: &str) -> String {
+    let counters: std::collections::BTreeSet<&str> = openmetrics
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE "))
+        .filter_map(|rest| rest.strip_suffix(" counter"))
+        .collect();
+    let mut text = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let metadata = ["# HELP ", "# TYPE "]
+            .into_iter()
+            .find_map(|prefix| line.strip_prefix(prefix).map(|rest| (prefix, rest)));
+        match metadata {
+            Some((prefix, rest)) => {
+                let name = rest.split(' ').next().unwrap_or_default();
+                if counters.contains(name) && !name.ends_with("_total") {
+                    text.push_str(prefix);
+                    text.push_str(name);
+                    text.push_str("_total");
+                    text.push_str(&rest[name.len()..]);
+                } else {
+                    text.push_str(line);
+                }
+            }
+            None => text.push_str(line),
+        }
+        text.push('\n');
+    }
+    text
+}
+
+/// Whether an `Accept` header asks for OpenMetrics (before the text format, or without it).
+pub fn accepts_openmetrics(accept: &str) -> bool {
+    let quality = |wanted: &str| {
+        accept
+            .split(',')
+            .filter_map(|item| {
+                let mut parts = item.split(';').map(str::trim);
+                let media = parts.next()?;
+                if !media.eq_ignore_ascii_case(wanted) {
+                    return None;
+                }
+                let q = parts
+                    .find_map(|p| p.strip_prefix("q="))
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .unwrap_or(1.0);
+                Some(q)
+            })
+            .fold(None, |best: Option<f32>, q| {
+                Some(best.map_or(q, |b| b.max(q)))
+            })
+    };
+    match (
+        quality("application/openmetrics-text"),
+        quality("text/plain"),
+    ) {
+        (Some(open), Some(text)) => open > 0.0 && open >= text,
+        (Some(open), None) => open > 0.0,
+        (None, _) => false,
     }
 }
 
@@ -319,5 +466,28 @@ mod tests {
         assert_eq!(environment_label(""), "other");
         assert_eq!(environment_label(&"p".repeat(33)), "other");
         assert_eq!(environment_label("prod\"}"), "other");
+    }
+
+    #[test]
+    fn prometheus_asks_for_openmetrics_and_curl_gets_text() {
+        let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        assert!(accepts_openmetrics(prometheus));
+        assert!(!accepts_openmetrics("*/*"));
+        assert!(!accepts_openmetrics("text/plain"));
+        assert!(!accepts_openmetrics(
+            "text/plain;version=0.0.4,application/openmetrics-text;q=0.5"
+        ));
+    }
+
+    #[test]
+    fn the_text_format_names_counters_by_their_samples() {
+        let metrics = Metrics::new();
+        metrics.without_ticket.inc();
+        let text = metrics.render_text().unwrap();
+        assert!(text.contains("# TYPE production_changes_without_ticket_total counter\n"));
+        assert!(text.contains("# HELP production_changes_without_ticket_total "));
+        assert!(text.contains("\nproduction_changes_without_ticket_total 1\n"));
+        assert!(!text.contains("# EOF"));
+        assert!(text.contains("# TYPE tollgate_audit_log_up gauge\n"));
     }
 }

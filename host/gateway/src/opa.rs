@@ -23,10 +23,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 use tollgate_manifest::{Format, Timestamp};
-use tollgate_pipeline::{DecideError, Decided, Submission};
+use tollgate_pipeline::{Decided, InputError, InputSource, Submission};
 use tollgate_reports::ReportFormat;
 
-use crate::deciding::{decide, read_body, within_deadline};
+use crate::deciding::{Received, admit, decide, read_body, refuse, within_deadline};
 use crate::error::{ApiError, json_text_response};
 use crate::{Gateway, PolicySet};
 
@@ -37,11 +37,13 @@ const INPUT_PATH: &str = "<input>";
 const POLICY_RULES: [&str; 3] = ["decision", "allow", "deny"];
 
 /// OPA's query parameters of the Data API.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct DataQuery {
     pretty: bool,
     metrics: bool,
     input: Option<String>,
+    /// When the request started being answered.
+    start: Instant,
 }
 
 fn flag(value: &str) -> bool {
@@ -49,7 +51,12 @@ fn flag(value: &str) -> bool {
 }
 
 fn data_query(query: Result<Query<Vec<(String, String)>>, QueryRejection>) -> DataQuery {
-    let mut parsed = DataQuery::default();
+    let mut parsed = DataQuery {
+        pretty: false,
+        metrics: false,
+        input: None,
+        start: Instant::now(),
+    };
     if let Ok(Query(pairs)) = query {
         for (key, value) in pairs {
             match key.as_str() {
@@ -109,16 +116,11 @@ pub(crate) async fn data_post(
 }
 
 async fn get_data(gateway: Arc<Gateway>, path: Vec<String>, query: DataQuery) -> Response {
-    let pretty = query.pretty;
-    let input = match query.input.as_deref().map(serde_json::from_str::<Value>) {
-        None => None,
-        Some(Ok(input)) => Some(input),
-        Some(Err(e)) => {
-            return ApiError::bad_request(format!("the `input` parameter is not JSON: {e}"))
-                .into_opa_response(pretty);
-        }
-    };
-    answer_data(gateway, path, input, query, None).await
+    let text = query.input.clone();
+    let deadline = Arc::clone(&gateway);
+    let work =
+        async move { evaluate_path(gateway, &path, text.as_deref().map(str::as_bytes)).await };
+    answer_data(within_deadline(&deadline, work).await, query, None)
 }
 
 async fn post_data(
@@ -129,22 +131,23 @@ async fn post_data(
     body: Body,
 ) -> Response {
     let pretty = query.pretty;
-    let body = match read_json(body).await {
-        Ok(body) => body,
+    let bytes = match read_body(body).await {
+        Ok(bytes) => bytes,
         Err(error) => return error.into_opa_response(pretty),
     };
-    let (input, warning) = match body {
-        None => (None, None),
-        Some(Value::Object(mut object)) => match object.remove("input") {
-            Some(input) => (Some(input), None),
-            None => (None, Some(missing_input_warning())),
-        },
-        Some(_) => {
-            return ApiError::bad_request("the request body must be an object `{\"input\": ...}`")
-                .into_opa_response(pretty);
-        }
+    let deadline = Arc::clone(&gateway);
+    let work = async move {
+        let (input, warning) = match envelope_input(&gateway, &bytes).await? {
+            Envelope::Empty => (None, None),
+            Envelope::NoInput => (None, Some(missing_input_warning())),
+            Envelope::Input(input) => (Some(input), None),
+        };
+        Ok((evaluate_path(gateway, &path, input).await?, warning))
     };
-    answer_data(gateway, path, input, query, warning).await
+    match within_deadline(&deadline, work).await {
+        Ok((evaluated, warning)) => answer_data(Ok(evaluated), query, warning),
+        Err(error) => error.into_opa_response(pretty),
+    }
 }
 
 fn missing_input_warning() -> Value {
@@ -154,15 +157,68 @@ fn missing_input_warning() -> Value {
     })
 }
 
-/// Reads a JSON body; an empty body is `None`.
-async fn read_json(body: Body) -> Result<Option<Value>, ApiError> {
-    let bytes = read_body(body).await?;
+/// What the body of a Data API request holds.
+enum Envelope<'a> {
+    /// Nothing but whitespace: the documents without input.
+    Empty,
+    /// An object without `input`: the documents without input, with OPA's warning.
+    NoInput,
+    /// The exact bytes of the `input` member's value.
+    Input(&'a [u8]),
+}
+
+/// Reads the `{"input": ...}` envelope of a Data API body without decoding the input: a body that
+/// is not UTF-8 JSON text of an object, or that repeats a key, is refused and put on record.
+async fn envelope_input<'a>(
+    gateway: &Arc<Gateway>,
+    bytes: &'a [u8],
+) -> Result<Envelope<'a>, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
+        return Ok(Envelope::Empty);
     }
-    serde_json::from_slice(&bytes)
-        .map(Some)
-        .map_err(|e| ApiError::bad_request(format!("body contains malformed input: {e}")))
+    let refused = |message: String| InputError::new(InputSource::Manifest, message);
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        let error = refused("the request body is not UTF-8 text".to_owned());
+        return Err(refuse(gateway, error, INPUT_PATH, None, Timestamp::now()).await);
+    };
+    match envelope::input_member(text) {
+        Ok(Some(range)) => Ok(Envelope::Input(&bytes[range])),
+        Ok(None) => Ok(Envelope::NoInput),
+        Err(message) => {
+            let error = refused(format!("body contains malformed input: {message}"));
+            Err(refuse(
+                gateway,
+                error,
+                INPUT_PATH,
+                Some(text.to_owned()),
+                Timestamp::now(),
+            )
+            .await)
+        }
+    }
+}
+
+/// Admits the input (a change manifest, JSON) through the one admission of every route.
+async fn admit_input(gateway: &Arc<Gateway>, bytes: &[u8]) -> Result<Admitted, ApiError> {
+    let start = Instant::now();
+    let received = Received {
+        path: INPUT_PATH,
+        subject: "input",
+        bytes,
+        format: Some(Format::Json),
+        now: Timestamp::now(),
+    };
+    let submission = admit(gateway, received).await?;
+    Ok(Admitted {
+        submission,
+        parse: start.elapsed(),
+    })
+}
+
+/// An admitted input and the time its admission took.
+struct Admitted {
+    submission: Submission,
+    parse: std::time::Duration,
 }
 
 /// What a data query evaluated to.
@@ -174,17 +230,13 @@ struct Evaluated {
     metrics: Map<String, Value>,
 }
 
-async fn answer_data(
-    gateway: Arc<Gateway>,
-    path: Vec<String>,
-    input: Option<Value>,
+fn answer_data(
+    evaluated: Result<Evaluated, ApiError>,
     query: DataQuery,
     warning: Option<Value>,
 ) -> Response {
-    let start = Instant::now();
     let pretty = query.pretty;
-    let deadline = Arc::clone(&gateway);
-    let evaluated = match within_deadline(&deadline, evaluate_path(gateway, &path, input)).await {
+    let evaluated = match evaluated {
         Ok(evaluated) => evaluated,
         Err(error) => return error.into_opa_response(pretty),
     };
@@ -202,7 +254,7 @@ async fn answer_data(
         let mut metrics = evaluated.metrics;
         metrics.insert(
             "timer_server_handler_ns".to_owned(),
-            json!(nanos(start.elapsed())),
+            json!(nanos(query.start.elapsed())),
         );
         body.insert("metrics".to_owned(), Value::Object(metrics));
     }
@@ -251,10 +303,12 @@ fn walk(mut document: Value, path: &[String]) -> Option<Value> {
     Some(document)
 }
 
+/// The document at `path` for `input` (the exact bytes of the manifest received), admitted only
+/// when a decision could define the document.
 async fn evaluate_path(
     gateway: Arc<Gateway>,
     path: &[String],
-    input: Option<Value>,
+    input: Option<&[u8]>,
 ) -> Result<Evaluated, ApiError> {
     let set = gateway.current();
     let mut metrics = Map::new();
@@ -272,8 +326,12 @@ async fn evaluate_path(
             metrics,
         });
     }
-    let (decided, parse) = decide_input(&gateway, &input).await?;
-    metrics.insert("timer_rego_input_parse_ns".to_owned(), json!(nanos(parse)));
+    let input = admit_input(&gateway, input).await?;
+    let decided = decide(&gateway, input.submission).await?;
+    metrics.insert(
+        "timer_rego_input_parse_ns".to_owned(),
+        json!(nanos(input.parse)),
+    );
     let timings = decided.timings();
     metrics.insert(
         "timer_rego_query_eval_ns".to_owned(),
@@ -289,20 +347,6 @@ async fn evaluate_path(
         decision_id: decided.record_id().map(str::to_owned),
         metrics,
     })
-}
-
-/// Parses `input` as a change manifest and decides it (recorded before it returns).
-async fn decide_input(
-    gateway: &Arc<Gateway>,
-    input: &Value,
-) -> Result<(Decided, std::time::Duration), ApiError> {
-    let start = Instant::now();
-    let text = serde_json::to_string_pretty(input)
-        .map_err(|e| ApiError::bad_request(format!("the input cannot be read: {e}")))?;
-    let submission = Submission::parse(INPUT_PATH, "input", text, Format::Json, Timestamp::now())
-        .map_err(|e| ApiError::from(DecideError::from(e)))?;
-    let parse = start.elapsed();
-    Ok((decide(gateway, submission).await?, parse))
 }
 
 /// The documents under `data` that a decision defines (see the module documentation).
@@ -372,12 +416,17 @@ pub(crate) async fn default_decision(State(gateway): State<Arc<Gateway>>, body: 
 }
 
 async fn bare(gateway: Arc<Gateway>, path: Vec<String>, body: Body) -> Response {
-    let input = match read_json(body).await {
-        Ok(input) => input,
+    let bytes = match read_body(body).await {
+        Ok(bytes) => bytes,
         Err(error) => return error.into_opa_response(false),
     };
     let deadline = Arc::clone(&gateway);
-    match within_deadline(&deadline, evaluate_path(gateway, &path, input)).await {
+    let asked = path.clone();
+    let work = async move {
+        let input = (!bytes.iter().all(u8::is_ascii_whitespace)).then_some(&bytes[..]);
+        evaluate_path(gateway, &asked, input).await
+    };
+    match within_deadline(&deadline, work).await {
         Ok(Evaluated {
             result: Some(result),
             ..
@@ -451,5 +500,111 @@ pub(crate) async fn policy(
             format!("storage_not_found_error: policy id {id:?}"),
         )
         .into_opa_response(false),
+    }
+}
+
+/// The `{"input": ...}` envelope of a Data API body, read without decoding the input, so that
+/// the input's exact bytes are what is admitted (and digested).
+mod envelope {
+    use std::collections::BTreeSet;
+    use std::ops::Range;
+
+    use serde::de::{DeserializeOwned, IgnoredAny};
+
+    /// The byte range of the `input` member's value in `text`, `None` without one. An error says
+    /// why the text is not one JSON object with distinct keys.
+    pub(super) fn input_member(text: &str) -> Result<Option<Range<usize>>, String> {
+        let bytes = text.as_bytes();
+        let mut at = skip_space(bytes, 0);
+        if bytes.get(at) != Some(&b'{') {
+            return Err("the request body must be an object `{\"input\": ...}`".to_owned());
+        }
+        at = skip_space(bytes, at + 1);
+        let mut keys = BTreeSet::new();
+        let mut input = None;
+        if bytes.get(at) == Some(&b'}') {
+            at += 1;
+        } else {
+            loop {
+                if bytes.get(at) != Some(&b'"') {
+                    return Err(format!("expected a key at byte {at}"));
+                }
+                let (key, end) = one::<String>(text, at)?;
+                at = skip_space(bytes, end);
+                if bytes.get(at) != Some(&b':') {
+                    return Err(format!("expected `:` at byte {at}"));
+                }
+                let start = skip_space(bytes, at + 1);
+                let (IgnoredAny, end) = one::<IgnoredAny>(text, start)?;
+                if key == "input" {
+                    input = Some(start..end);
+                }
+                if !keys.insert(key) {
+                    return Err(format!("duplicate key at byte {}", start.saturating_sub(1)));
+                }
+                at = skip_space(bytes, end);
+                match bytes.get(at) {
+                    Some(b',') => at = skip_space(bytes, at + 1),
+                    Some(b'}') => {
+                        at += 1;
+                        break;
+                    }
+                    _ => return Err(format!("expected `,` or `}}` at byte {at}")),
+                }
+            }
+        }
+        if skip_space(bytes, at) != bytes.len() {
+            return Err(format!("trailing characters at byte {at}"));
+        }
+        Ok(input)
+    }
+
+    /// One JSON value of `text` starting at byte `at`, and the byte after it.
+    fn one<T: DeserializeOwned>(text: &str, at: usize) -> Result<(T, usize), String> {
+        let rest = text.get(at..).unwrap_or_default();
+        let mut values = serde_json::Deserializer::from_str(rest).into_iter::<T>();
+        match values.next() {
+            Some(Ok(value)) => Ok((value, at + values.byte_offset())),
+            Some(Err(error)) => Err(format!("at byte {at}: {error}")),
+            None => Err(format!("unexpected end at byte {at}")),
+        }
+    }
+
+    fn skip_space(bytes: &[u8], mut at: usize) -> usize {
+        while bytes.get(at).is_some_and(|b| b" \t\r\n".contains(b)) {
+            at += 1;
+        }
+        at
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::input_member;
+
+        #[test]
+        fn the_input_is_the_exact_text_of_its_member() {
+            let text = " {\"x\": [1, {\"a\": 2}], \"input\" : {\"b\" :  1e400 } }\n";
+            let range = input_member(text).unwrap().unwrap();
+            assert_eq!(&text[range], "{\"b\" :  1e400 }");
+            assert_eq!(input_member("{}").unwrap(), None);
+            assert_eq!(input_member("{\"other\": 1}").unwrap(), None);
+        }
+
+        #[test]
+        fn repeated_keys_and_malformed_bodies_are_refused() {
+            for body in [
+                "{\"input\": {}, \"input\": {}}",
+                "{\"\\u0069nput\": {}, \"input\": {}}",
+                "{\"a\": 1, \"a\": 2}",
+                "[{\"input\": {}}]",
+                "{\"input\": {}",
+                "{\"input\": {}} {}",
+                "{\"input\": {]}",
+                "{input: 1}",
+                "null",
+            ] {
+                assert!(input_member(body).is_err(), "{body}");
+            }
+        }
     }
 }

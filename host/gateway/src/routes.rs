@@ -13,18 +13,16 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tollgate_manifest::{Format, MAX_DOCUMENT_BYTES, Manifest, Timestamp};
-use tollgate_pipeline::{
-    DecideError, Decided, InputError, InputSource, Rejection, Submission, Verdict, exit,
-};
+use tollgate_pipeline::{Decided, Verdict};
 use tollgate_reports::ReportFormat;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::auth::{self, Check};
-use crate::{access, requester};
-use crate::deciding::{decide, read_body, too_large, within_deadline};
+use crate::deciding::{Received, admit, decide, read_body, too_large, within_deadline};
 use crate::error::{ApiError, json_response};
 use crate::metrics::{HttpLabels, RefusalLabels};
 use crate::{Gateway, MarkRequest, opa};
+use crate::{access, requester};
 
 /// The manifest path recorded for a manifest received over HTTP.
 const REQUEST_MANIFEST_PATH: &str = "<request>";
@@ -340,14 +338,25 @@ async fn health(
     )
 }
 
-/// `GET /metrics`: the Prometheus text exposition.
-async fn metrics(State(gateway): State<Arc<Gateway>>) -> Response {
-    match gateway.metrics().render() {
+/// `GET /metrics`: OpenMetrics when the scraper asks for it (Prometheus does), else the
+/// Prometheus text format; every series the dashboard and the alerts read exported, at zero
+/// before its first event.
+async fn metrics(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
+    let metrics = gateway.metrics();
+    metrics.declare(&gateway.current().declared);
+    let openmetrics = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(crate::metrics::accepts_openmetrics);
+    let (rendered, content_type) = if openmetrics {
+        (metrics.render(), crate::metrics::OPENMETRICS_CONTENT_TYPE)
+    } else {
+        (metrics.render_text(), crate::metrics::TEXT_CONTENT_TYPE)
+    };
+    match rendered {
         Ok(text) => (
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-            )],
+            [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
             text,
         )
             .into_response(),
@@ -360,8 +369,9 @@ async fn metrics(State(gateway): State<Arc<Gateway>>) -> Response {
     }
 }
 
-/// `POST /v1/marks`: records a deployment mark; a deployment of a change without an approved
-/// latest decision is counted in `production_changes_without_ticket_total`.
+/// `POST /v1/marks`: records a deployment mark; a production deployment of a change without an
+/// approved latest decision is counted in `production_changes_without_ticket_total` (from the
+/// log, so once).
 async fn marks(State(gateway): State<Arc<Gateway>>, body: Body) -> Result<Response, ApiError> {
     if gateway.marker.is_none() {
         return Err(ApiError::new(
@@ -387,9 +397,9 @@ async fn marks(State(gateway): State<Arc<Gateway>>, body: Body) -> Result<Respon
         )
     })?
     .map_err(ApiError::bad_request)?;
-    if answer.direct_production_change {
-        gateway.metrics().without_ticket.inc();
-    }
+    // Counted from the log, as the marks of every other writer are: once.
+    let gw = Arc::clone(&gateway);
+    let _ = tokio::task::spawn_blocking(move || gw.count_marks()).await;
     Ok(json_response(
         StatusCode::CREATED,
         &serde_json::to_value(&answer).unwrap_or(Value::Null),
@@ -475,58 +485,17 @@ async fn evaluate_inner(
         .map_err(|e| ApiError::bad_request(format!("invalid `now`: {e}")))?
         .unwrap_or_else(Timestamp::now);
     let bytes = read_body(body).await?;
-    let Ok(text) = String::from_utf8(bytes.to_vec()) else {
-        let message = "the manifest is not UTF-8 text";
-        let rejection = Rejection::of_input(
-            &InputError::new(InputSource::Manifest, message),
-            REQUEST_MANIFEST_PATH,
-            None,
-            now,
-            exit::INVALID_INPUT,
-        );
-        reject(&gateway, rejection).await;
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_manifest",
-            message,
-        ));
+    let received = Received {
+        path: REQUEST_MANIFEST_PATH,
+        subject: "manifest",
+        bytes: &bytes,
+        format: is_json(&headers).then_some(Format::Json),
+        now,
     };
-    let format = if is_json(&headers) {
-        Format::Json
-    } else {
-        Format::detect(None, &text)
-    };
-    let mut submission =
-        match Submission::parse(REQUEST_MANIFEST_PATH, "manifest", text.clone(), format, now) {
-            Ok(submission) => submission,
-            Err(error) => {
-                let rejection = Rejection::of_input(
-                    &error,
-                    REQUEST_MANIFEST_PATH,
-                    Some(text),
-                    now,
-                    exit::INVALID_INPUT,
-                );
-                reject(&gateway, rejection).await;
-                return Err(ApiError::from(DecideError::from(error)));
-            }
-        };
+    let mut submission = admit(&gateway, received).await?;
     submission.service = query.service;
     let decided = decide(&gateway, submission).await?;
     answer(&decided)
-}
-
-/// Puts a request refused before any decision on record through the gate's recorder (on the
-/// blocking pool: the record is made durable). The answer stays the refusal; a record that cannot
-/// be written is reported on standard error, as the server's log.
-async fn reject(gateway: &Arc<Gateway>, rejection: Rejection) {
-    let rejection = rejection.with_actor(crate::requester::current());
-    let gateway = Arc::clone(gateway);
-    match tokio::task::spawn_blocking(move || gateway.current().gate.reject(&rejection)).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(error)) => eprintln!("warning: a rejected request could not be recorded: {error}"),
-        Err(join) => eprintln!("warning: a rejected request could not be recorded: {join}"),
-    }
 }
 
 /// The answer to a decided request: 200 with the JSON report for any decision (a deny is a
