@@ -2,7 +2,7 @@
 //! environment, recurring maintenance windows in a time zone (a deployment must fall inside one)
 //! and change freezes as RFC 3339 periods (no deployment from `start` until `end`). The
 //! deployment time is the evaluation time. Time zones are compiled into the policy (every IANA
-//! zone of [`ZONES`], generated from tzdata, as the POSIX TZ rule it follows today, or any POSIX
+//! zone of tzdata, packed in `windows/zones.rs`, as the POSIX TZ rule it follows today, or any POSIX
 //! TZ rule such as `AEST-10AEDT,M10.1.0,M4.1.0/3`), so every host decides alike; historical
 //! transitions are not carried, since windows are judged at the evaluation time.
 
@@ -39,16 +39,12 @@ pub struct EnvironmentWindows {
 
 mod zones;
 
-pub use zones::{TZDATA_VERSION, ZONES};
+pub use zones::{TZDATA_VERSION, names as zone_names};
 
-/// The time zone `name`: an IANA zone of [`ZONES`], or a POSIX TZ rule
+/// The time zone `name`: an IANA zone or link of tzdata ([`zone_names`]), or a POSIX TZ rule
 /// (`EST5EDT,M3.2.0,M11.1.0`).
 pub fn time_zone(name: &str) -> Option<TimeZone> {
-    let rule = ZONES
-        .binary_search_by(|(zone, _)| (*zone).cmp(name))
-        .ok()
-        .and_then(|index| ZONES.get(index))
-        .map_or(name, |(_, rule)| *rule);
+    let rule = zones::rule(name).unwrap_or(name);
     // A POSIX TZ rule names an offset; a bare word (`Mars/Olympus`) does not.
     if !rule.chars().any(|c| c.is_ascii_digit()) {
         return None;
@@ -378,8 +374,8 @@ mod tests {
 
     #[test]
     fn posix_rules_and_every_listed_zone_resolve() {
-        for (name, _) in ZONES {
-            assert!(time_zone(name).is_some(), "{name}");
+        for name in zone_names() {
+            assert!(time_zone(&name).is_some(), "{name}");
         }
         let posix = windows(
             r#"{"production": {"time_zone": "EST5EDT,M3.2.0,M11.1.0",
@@ -394,8 +390,20 @@ mod tests {
 
     #[test]
     fn the_whole_tz_database_is_known_sorted_for_lookup() {
-        assert!(ZONES.len() > 500, "{}", ZONES.len());
-        assert!(ZONES.windows(2).all(|pair| pair[0].0 < pair[1].0));
+        let names: Vec<String> = zone_names().collect();
+        assert!(names.len() > 500, "{}", names.len());
+        assert!(names.windows(2).all(|pair| pair[0] < pair[1]));
+        assert_eq!(names.first().map(String::as_str), Some("Africa/Abidjan"));
+        assert_eq!(names.last().map(String::as_str), Some("Zulu"));
+        assert_eq!(
+            zones::rule("America/New_York"),
+            Some("EST5EDT,M3.2.0,M11.1.0")
+        );
+        assert_eq!(
+            zones::rule("Europe/London"),
+            Some("GMT0BST,M3.5.0/1,M10.5.0")
+        );
+        assert_eq!(zones::rule("america/new_york"), None);
         // Zones the first, hand-picked table lacked: half-hour and 45-minute offsets, links.
         for name in [
             "America/Argentina/Buenos_Aires",
