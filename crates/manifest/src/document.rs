@@ -232,7 +232,11 @@ fn elide_wrong_strings(message: &str) -> String {
 /// Rewrites the type names of deserializer messages in words a user reads: `expected u32`
 /// becomes `expected a whole number (0 or more)`, `a sequence` a list, `a map` a mapping.
 pub fn plain_words(message: &str) -> String {
-    const WORDS: [(&str, &str); 14] = [
+    const WORDS: [(&str, &str); 15] = [
+        (
+            "expected struct Manifest",
+            "expected a change manifest (a mapping with `version` and `change`)",
+        ),
         ("expected u8", "expected a whole number from 0 to 255"),
         ("expected u16", "expected a whole number (0 or more)"),
         ("expected u32", "expected a whole number (0 or more)"),

@@ -255,7 +255,15 @@ fn summary_lines(record: &Record) -> String {
             r.origin.host,
             r.input.as_str(),
             r.refused.digest.as_deref().unwrap_or("(not read)"),
-            r.refused.path,
+            [
+                Some(r.refused.path.clone()),
+                r.refused.bytes.map(|b| format!("{b} bytes")),
+                r.refused.media_type.clone(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", "),
             r.error
         ),
         Record::Access(a) => format!(
@@ -282,6 +290,34 @@ fn summary_lines(record: &Record) -> String {
     }
 }
 
+/// Rows as aligned columns, two spaces apart: the first column (sequence numbers) right-aligned,
+/// the last one unpadded.
+fn table<const N: usize>(rows: &[[String; N]]) -> String {
+    let mut widths = [0; N];
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (index, (cell, width)) in row.iter().zip(widths).enumerate() {
+            match index {
+                0 => line.push_str(&format!("{cell:>width$}")),
+                i if i + 1 == N => line.push_str(cell),
+                _ => line.push_str(&format!("{cell:<width$}")),
+            }
+            if index + 1 < N {
+                line.push_str("  ");
+            }
+        }
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text
+}
+
 pub(crate) fn list(setup: &Project, filter: &Filter, format: OutputFormat) -> Result<u8, Failure> {
     let verification = read_log(setup)?;
     if !verification.is_intact() {
@@ -305,7 +341,9 @@ pub(crate) fn list(setup: &Project, filter: &Filter, format: OutputFormat) -> Re
             crate::render::emit(&(pretty(&serde_json::Value::Array(value))? + "\n"));
         }
         OutputFormat::Text => {
-            let mut text = String::new();
+            let mut rows = vec![
+                ["SEQ", "RECORDED", "KIND", "ID", "CHANGE", "RESULT", "ACTOR"].map(str::to_owned),
+            ];
             for r in selected {
                 let (change, result, actor) = match &r.record {
                     Record::Decision(d) => (
@@ -328,18 +366,20 @@ pub(crate) fn list(setup: &Project, filter: &Filter, format: OutputFormat) -> Re
                     Record::Seal(s) => ("-", "sealed", s.writer.as_str()),
                     Record::Unreadable(_) => ("-", "unreadable", "-"),
                 };
-                text.push_str(&format!(
-                    "{:>6}  {}  {:<8}  {}  {:<12}  {:<14}  {}\n",
-                    r.seq,
-                    r.record.recorded_at(),
-                    r.record.kind(),
-                    r.record.id(),
-                    change,
-                    result,
-                    actor
-                ));
+                rows.push([
+                    r.seq.to_string(),
+                    r.record.recorded_at().to_string(),
+                    r.record.kind().to_owned(),
+                    r.record.id().to_owned(),
+                    change.to_owned(),
+                    result.to_owned(),
+                    actor.to_owned(),
+                ]);
             }
-            crate::render::emit(&text);
+            // No record selected: nothing, not even the header.
+            if rows.len() > 1 {
+                crate::render::emit(&table(&rows));
+            }
         }
     }
     Ok(if verification.is_intact() {

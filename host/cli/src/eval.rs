@@ -218,6 +218,9 @@ fn summary_line(decided: &Decided) -> String {
 
 /// The manifest files named by the arguments: files as given, directories searched recursively
 /// for `*.yaml`, `*.yml` and `*.json` (sorted, hidden entries skipped), `-` for standard input.
+/// Like Conftest, a directory's files are evaluated only when they are change manifests: a
+/// document without a top-level `change` (such as `expected.yaml`) is skipped with a note and
+/// not recorded; a file that cannot be read as a document is kept, to be refused as invalid.
 fn manifest_paths(arguments: &[String]) -> Result<Vec<String>, Failure> {
     let mut paths = Vec::new();
     for argument in arguments {
@@ -227,7 +230,7 @@ fn manifest_paths(arguments: &[String]) -> Result<Vec<String>, Failure> {
             collect_manifests(path, &mut paths)?;
             if paths.len() == before {
                 return Err(invalid(anyhow!(
-                    "directory `{argument}` holds no manifest (`*.yaml`, `*.yml`, `*.json`)"
+                    "directory `{argument}` holds no change manifest (`*.yaml`, `*.yml`, `*.json` with a top-level `change`)"
                 )));
             }
         } else {
@@ -259,10 +262,30 @@ fn collect_manifests(dir: &Path, paths: &mut Vec<String>) -> Result<(), Failure>
             .and_then(|e| e.to_str())
             .is_some_and(|e| ["yaml", "yml", "json"].contains(&e.to_ascii_lowercase().as_str()))
         {
-            paths.push(path.display().to_string());
+            if is_change_manifest(&path) {
+                paths.push(path.display().to_string());
+            } else {
+                eprintln!(
+                    "note: skipped `{}`: not a change manifest (no top-level `change`)",
+                    path.display()
+                );
+            }
         }
     }
     Ok(())
+}
+
+/// Whether a file found in a directory is a change manifest: false only for a document that reads
+/// as YAML or JSON and is not a mapping with `change`. A file that cannot be read or parsed counts
+/// as a manifest, so that it is refused as invalid rather than silently left out.
+fn is_change_manifest(path: &Path) -> bool {
+    let Ok(text) = read_text(path, "manifest") else {
+        return true;
+    };
+    match tollgate_manifest::decode::<serde_json::Value>(&text, Format::detect(Some(path), &text)) {
+        Ok(value) => value.get("change").is_some(),
+        Err(_) => true,
+    }
 }
 
 /// Reads and parses one manifest; a refusal comes with its rejection, to be put on record.

@@ -103,11 +103,23 @@ pub(crate) fn text(report: &Report, style: Style) -> String {
         );
     }
 
+    out.push_str(&waivers_section(report));
+
     out.push('\n');
     let _ = writeln!(out, "{}", style.bold("== Combined =="));
     let combined = &report.combined;
+    // The outcome stated is the one the exit code carries: after waivers.
+    let outcome = report.outcome_after_waivers();
+    let before = if outcome == combined.outcome {
+        String::new()
+    } else {
+        format!(
+            " ({} before waivers; the waived findings no longer block)",
+            style.outcome(combined.outcome)
+        )
+    };
     if report.failures.is_empty() {
-        let _ = writeln!(out, "Outcome: {}", style.outcome(combined.outcome));
+        let _ = writeln!(out, "Outcome: {}{before}", style.outcome(outcome));
     } else {
         let _ = writeln!(
             out,
@@ -126,8 +138,8 @@ pub(crate) fn text(report: &Report, style: Style) -> String {
         if !report.evaluated.is_empty() {
             let _ = writeln!(
                 out,
-                "Outcome of the other policies: {}",
-                style.outcome(combined.outcome)
+                "Outcome of the other policies: {}{before}",
+                style.outcome(outcome)
             );
         }
     }
@@ -159,6 +171,39 @@ pub(crate) fn text(report: &Report, style: Style) -> String {
         .collect();
     let _ = writeln!(out, "Obligations: {}", list_or_none(&obligations));
     let _ = writeln!(out, "Exit code: {}", report.exit_code());
+    out
+}
+
+/// The waivers section: empty without a waivers file.
+fn waivers_section(report: &Report) -> String {
+    let Some(file) = &report.waivers_file else {
+        return String::new();
+    };
+    let evaluation = report.view();
+    let mut out = format!("\n== Waivers ({file}) ==\n");
+    let findings = evaluation.findings();
+    let waived: Vec<_> = findings.iter().filter(|v| v.waiver.is_some()).collect();
+    if waived.is_empty() {
+        out.push_str("No finding is waived.\n");
+    }
+    for view in waived {
+        let _ = writeln!(
+            out,
+            "  waived [{}] {} ({}, {}): {}\n      {}",
+            view.policy.metadata.id,
+            view.finding.rule_id,
+            view.finding.control_id,
+            view.finding.severity,
+            view.finding.message,
+            view.waiver_note().unwrap_or_default()
+        );
+    }
+    for problem in &report.waivers.problems {
+        let _ = writeln!(out, "  not applied: {problem}");
+    }
+    for unmatched in &report.waivers.unmatched {
+        let _ = writeln!(out, "  matched no finding: {unmatched}");
+    }
     out
 }
 

@@ -2,7 +2,6 @@
 //! on top of `tollgate-reports` and `tollgate-waivers`. Waivers are applied after the (pure)
 //! policies decide; the decisions themselves are never changed.
 
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -163,53 +162,10 @@ fn render_format(
     style: render::Style,
 ) -> Result<String, Failure> {
     match format.report_format() {
-        None => Ok(render::text(report, style) + &waivers_text(report)),
+        None => Ok(render::text(report, style)),
         Some(format) => tollgate_reports::render(format, &report.view())
             .map_err(|e| Failure::Internal(anyhow!(e))),
     }
-}
-
-/// The waivers section of the text report: empty without a waivers file.
-fn waivers_text(report: &Report) -> String {
-    let Some(file) = &report.waivers_file else {
-        return String::new();
-    };
-    let evaluation = report.view();
-    let mut out = format!("\n== Waivers ({file}) ==\n");
-    let findings = evaluation.findings();
-    let waived: Vec<_> = findings.iter().filter(|v| v.waiver.is_some()).collect();
-    if waived.is_empty() {
-        out.push_str("No finding is waived.\n");
-    }
-    for view in waived {
-        let _ = writeln!(
-            out,
-            "  waived [{}] {} ({}, {}): {}\n      {}",
-            view.policy.metadata.id,
-            view.finding.rule_id,
-            view.finding.control_id,
-            view.finding.severity,
-            view.finding.message,
-            view.waiver_note().unwrap_or_default()
-        );
-    }
-    for problem in &report.waivers.problems {
-        let _ = writeln!(out, "  not applied: {problem}");
-    }
-    if !report.waivers.unused.is_empty() {
-        let _ = writeln!(
-            out,
-            "  active waivers that matched nothing: {}",
-            report.waivers.unused.join(", ")
-        );
-    }
-    let _ = writeln!(
-        out,
-        "Outcome after waivers: {}",
-        evaluation.outcome().as_str()
-    );
-    let _ = writeln!(out, "Exit code: {}", report.exit_code());
-    out
 }
 
 /// Writes the `--output` files, then the `--format` report to standard output. With the `github`

@@ -43,31 +43,37 @@ struct CaseResult {
 }
 
 /// Runs `tollgate test`: exit 0 when every case passes, 4 when any fails, 2 for unreadable or
-/// invalid case files, 5 when the policy cannot be loaded.
+/// invalid case files, 5 when a policy cannot be loaded. Without `--policy`, each case runs
+/// against the built-in policy named in its own path (`tollgate test policies/` runs every
+/// policy's cases against that policy).
 pub(crate) fn run(args: &TestArgs) -> Result<u8, Failure> {
     let files = case_files(&args.paths)?;
-    let source = match &args.policy {
-        Some(text) => policy_source(text)?,
-        None => infer_policy(&args.paths)?,
+    let groups: Vec<(PolicySource, Vec<PathBuf>)> = match &args.policy {
+        Some(text) => vec![(policy_source(text)?, files)],
+        None => group_by_policy(files)?,
     };
-    let name = source.name();
     let engine = args.cache.engine()?;
-    let policy = engine
-        .load(source)
-        .map_err(|e| Failure::Policy(anyhow!("policy `{name}` could not be loaded: {e}")))?;
     let mut results = Vec::new();
-    for file in &files {
-        let case = Case::load(file).map_err(|e| Failure::Invalid(e.into()))?;
-        let problems = match run_case(&policy, &case) {
-            Ok(()) => Vec::new(),
-            Err(problems) => problems.lines().map(str::to_owned).collect(),
-        };
-        results.push(CaseResult {
-            file: file.display().to_string(),
-            description: case.description.trim().to_owned(),
-            passed: problems.is_empty(),
-            problems,
-        });
+    let mut policies = Vec::new();
+    for (source, files) in groups {
+        let name = source.name();
+        let policy = engine
+            .load(source)
+            .map_err(|e| Failure::Policy(anyhow!("policy `{name}` could not be loaded: {e}")))?;
+        for file in &files {
+            let case = Case::load(file).map_err(|e| Failure::Invalid(e.into()))?;
+            let problems = match run_case(&policy, &case) {
+                Ok(()) => Vec::new(),
+                Err(problems) => problems.lines().map(str::to_owned).collect(),
+            };
+            results.push(CaseResult {
+                file: file.display().to_string(),
+                description: case.description.trim().to_owned(),
+                passed: problems.is_empty(),
+                problems,
+            });
+        }
+        policies.push(format!("`{}` {}", policy.metadata().id, policy.digest()));
     }
     let failed = results.iter().filter(|r| !r.passed).count();
     match args.format {
@@ -92,11 +98,15 @@ pub(crate) fn run(args: &TestArgs) -> Result<u8, Failure> {
             }
             let _ = writeln!(
                 text,
-                "\n{} tests, {} passed, {failed} failed (policy `{}` {})",
+                "\n{} tests, {} passed, {failed} failed ({} {})",
                 results.len(),
                 results.len() - failed,
-                policy.metadata().id,
-                policy.digest()
+                if policies.len() == 1 {
+                    "policy"
+                } else {
+                    "policies"
+                },
+                policies.join(", ")
             );
             render::emit(&text);
         }
@@ -132,14 +142,13 @@ fn run_case(policy: &LoadedPolicy, case: &Case) -> Result<(), String> {
     check(case, policy.metadata(), &result)
 }
 
-/// The case files named by the arguments: `*.yaml`/`*.yml` of directories (sorted), and files.
+/// The case files named by the arguments: `*.yaml`/`*.yml` of directories and their
+/// subdirectories (sorted, hidden entries skipped), and files.
 fn case_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
-            files.extend(
-                tollgate_cases::case_files_in(path).map_err(|e| Failure::Invalid(e.into()))?,
-            );
+            collect_cases(path, &mut files)?;
         } else if path.is_file() {
             files.push(path.clone());
         } else {
@@ -155,20 +164,52 @@ fn case_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     Ok(files)
 }
 
-/// The built-in policy whose name is a component of the case directory's path.
-fn infer_policy(paths: &[PathBuf]) -> Result<PolicySource, Failure> {
+/// The case files of a directory, then of its subdirectories, each in name order.
+fn collect_cases(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), Failure> {
+    files.extend(tollgate_cases::case_files_in(dir).map_err(|e| Failure::Invalid(e.into()))?);
+    let mut subdirectories: Vec<PathBuf> = std::fs::read_dir(dir)
+        .and_then(|entries| entries.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| Failure::Invalid(anyhow!("cannot read directory `{}`: {e}", dir.display())))?
+        .into_iter()
+        .filter(|entry| !entry.file_name().to_string_lossy().starts_with('.'))
+        .map(|entry| entry.path())
+        .filter(|path| path.is_dir())
+        .collect();
+    subdirectories.sort();
+    for subdirectory in subdirectories {
+        collect_cases(&subdirectory, files)?;
+    }
+    Ok(())
+}
+
+/// The case files grouped by the built-in policy named in each one's path, in first-seen order.
+fn group_by_policy(files: Vec<PathBuf>) -> Result<Vec<(PolicySource, Vec<PathBuf>)>, Failure> {
+    let mut groups: Vec<(&'static tollgate_engine::BuiltinPack, Vec<PathBuf>)> = Vec::new();
+    for file in files {
+        let pack = infer_policy(&file)?;
+        match groups.iter_mut().find(|(p, _)| p.name == pack.name) {
+            Some((_, files)) => files.push(file),
+            None => groups.push((pack, vec![file])),
+        }
+    }
+    Ok(groups
+        .into_iter()
+        .map(|(pack, files)| (PolicySource::Builtin(pack), files))
+        .collect())
+}
+
+/// The built-in policy whose name is a component of a case file's path.
+fn infer_policy(file: &Path) -> Result<&'static tollgate_engine::BuiltinPack, Failure> {
+    let absolute = absolute(file);
     let named: Vec<&'static tollgate_engine::BuiltinPack> = tollgate_engine::builtin_packs()
         .iter()
-        .filter(|pack| {
-            paths
-                .iter()
-                .any(|p| absolute(p).components().any(|c| c.as_os_str() == pack.name))
-        })
+        .filter(|pack| absolute.components().any(|c| c.as_os_str() == pack.name))
         .collect();
     match named.as_slice() {
-        [pack] => Ok(PolicySource::Builtin(pack)),
+        [pack] => Ok(pack),
         _ => Err(Failure::Invalid(anyhow!(
-            "name the policy under test with `--policy NAME|PATH` (no single built-in policy is named in the cases' path)"
+            "name the policy under test with `--policy NAME|PATH` (no single built-in policy is named in the path of `{}`)",
+            file.display()
         ))),
     }
 }

@@ -27,14 +27,21 @@ pub(crate) enum FileKind {
     PathRules,
     /// A change ticket exported from the ticket system (`tollgate manifest --ticket`).
     Ticket,
+    /// A partial manifest for `tollgate manifest --merge` (`tollgate validate --merge FILE`).
+    Partial,
 }
 
 /// Arguments of `tollgate validate`.
 #[derive(Debug, Args)]
 pub(crate) struct ValidateArgs {
     /// Files to check.
-    #[arg(value_name = "FILE", required = true)]
+    #[arg(value_name = "FILE", required_unless_present = "merge")]
     files: Vec<PathBuf>,
+    /// A partial, hand-written manifest, checked the way `tollgate manifest --merge` uses it: a
+    /// mapping without `provenance` whose every field is a valid manifest field (the fields it
+    /// leaves out are gathered); repeatable.
+    #[arg(long = "merge", value_name = "PARTIAL")]
+    merge: Vec<PathBuf>,
     /// The kind of every file [default: detected from each file's content].
     #[arg(long, value_enum, ignore_case = true)]
     kind: Option<FileKind>,
@@ -63,6 +70,9 @@ pub(crate) fn run(args: &ValidateArgs) -> Result<u8, Failure> {
     let mut results = Vec::new();
     for path in &args.files {
         results.push(check(args, path));
+    }
+    for path in &args.merge {
+        results.push(check_partial(path));
     }
     match args.format {
         OutputFormat::Json => {
@@ -100,6 +110,21 @@ fn kind_name(kind: FileKind) -> &'static str {
         FileKind::Config => "configuration",
         FileKind::PathRules => "path rules",
         FileKind::Ticket => "ticket",
+        FileKind::Partial => "partial manifest",
+    }
+}
+
+/// Checks a `--merge` partial manifest.
+fn check_partial(path: &Path) -> Checked {
+    let problems = match std::fs::read_to_string(path) {
+        Ok(text) => partial_problems(path, &text),
+        Err(e) => vec![format!("cannot be read: {e}")],
+    };
+    Checked {
+        file: path.display().to_string(),
+        kind: Some(FileKind::Partial),
+        valid: problems.is_empty(),
+        problems,
     }
 }
 
@@ -184,6 +209,7 @@ fn problems(args: &ValidateArgs, kind: FileKind, path: &Path, text: &str) -> Vec
             .into_iter()
             .collect(),
         FileKind::Settings => settings_problems(args, &origin, text, format),
+        FileKind::Partial => partial_problems(path, text),
     }
 }
 
@@ -216,5 +242,68 @@ fn settings_problems(args: &ValidateArgs, origin: &str, text: &str, format: Form
         Err(failure) => {
             vec![format!("{:#}", failure.error()).replace('\n', &format!("\n{origin}: "))]
         }
+    }
+}
+
+/// A manifest's required fields, standing in for the facts `tollgate manifest` gathers, so that a
+/// partial manifest is checked field by field as it will be merged.
+const GATHERED: &str = r#"{"version": 1, "change": {"id": "CHG-0", "title": "gathered",
+  "ticket_status": "approved", "author": "gathered-author", "deployer": "gathered-deployer",
+  "environment": "gathered"}}"#;
+
+/// The problems of a partial manifest, merged as `tollgate manifest --merge` merges it: a mapping,
+/// without `provenance`; `change` and `evidence` merged field by field over the gathered facts (a
+/// mapping field key by key), anything else replacing them; the result a valid manifest.
+fn partial_problems(path: &Path, text: &str) -> Vec<String> {
+    use serde_json::Value;
+    let written: Value = match tollgate_manifest::decode(text, Format::detect(Some(path), text)) {
+        Ok(value) => value,
+        Err(e) => return vec![e.to_string()],
+    };
+    let Value::Object(written) = written else {
+        return vec!["must be a mapping of manifest sections (`change`, `evidence`)".to_owned()];
+    };
+    if written.contains_key("provenance") {
+        return vec![
+            "`provenance` is recorded by `tollgate manifest` and cannot be merged in; remove it"
+                .to_owned(),
+        ];
+    }
+    let Ok(mut merged) = serde_json::from_str::<Value>(GATHERED) else {
+        return vec!["internal error: the gathered stand-in is not JSON".to_owned()];
+    };
+    for (key, value) in written {
+        match (merged.get_mut(&key), value) {
+            (Some(Value::Object(section)), Value::Object(fields))
+                if key == "change" || key == "evidence" =>
+            {
+                for (field, value) in fields {
+                    match (section.get_mut(&field), value) {
+                        (Some(Value::Object(gathered)), Value::Object(written)) => {
+                            gathered.extend(written);
+                        }
+                        (_, value) => {
+                            section.insert(field, value);
+                        }
+                    }
+                }
+            }
+            (_, value) => {
+                if let Value::Object(root) = &mut merged {
+                    root.insert(key, value);
+                }
+            }
+        }
+    }
+    // The line of an error would be the stand-in's: the field path names the place.
+    match tollgate_manifest::decode_json::<Manifest>(&merged.to_string()) {
+        Ok(_) => Vec::new(),
+        Err(tollgate_manifest::DocumentError::Invalid {
+            path: Some(path),
+            message,
+            ..
+        }) => vec![format!("`{path}`: {message}")],
+        Err(tollgate_manifest::DocumentError::Invalid { message, .. }) => vec![message],
+        Err(other) => vec![other.to_string()],
     }
 }
