@@ -332,6 +332,8 @@ fn policy_section(
                 ControlStatus::Compliant => style.paint("compliant     ", "32"),
                 ControlStatus::NonCompliant => style.paint("non-compliant ", "31"),
                 ControlStatus::NotApplicable => style.paint("not applicable", "2"),
+                ControlStatus::NotAssessed => style.paint("not assessed  ", "33"),
+                ControlStatus::Pending => style.paint("pending       ", "33"),
             };
             let control = metadata.control(&result.control_id);
             let title = control.map(|c| c.title.as_str()).unwrap_or_default();
