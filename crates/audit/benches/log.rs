@@ -1,5 +1,6 @@
 //! What the decision log costs: a durable append (write + fdatasync, under the lock), verifying a
-//! log of 10,000 records, and the Merkle work behind checkpoints.
+//! log of 10,000 records, the Merkle work behind checkpoints, and start-up, marks and lookups on
+//! a small log and a large one.
 //!
 //! `cargo bench -p tollgate-audit --bench log`
 
@@ -12,7 +13,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use tollgate_audit::merkle::{self, Hash, leaf_hash};
-use tollgate_audit::{AuditLog, MarkRecord, MarkStatus, Origin, Record};
+use tollgate_audit::{AuditLog, Lookup, MarkRecord, MarkStatus, Origin, Record};
 use tollgate_manifest::Timestamp;
 
 /// A record of about the size of a decision record (8 KB).
@@ -70,5 +71,49 @@ fn log(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, log);
+/// A log of `records` 8 KB records, one direct production change among them, its tail state and
+/// index built.
+fn filled(dir: &std::path::Path, name: &str, records: usize) -> AuditLog {
+    let log = AuditLog::new(dir.join(name));
+    let batch: Vec<Record> = (0..1000).map(record).collect();
+    for _ in 0..records / 1000 {
+        log.append_all(&batch).unwrap();
+    }
+    let mut direct = record(0);
+    if let Record::Mark(mark) = &mut direct {
+        mark.direct_production_change = true;
+        mark.id = "direct".into();
+    }
+    log.append(&direct).unwrap();
+    log.lookup(Lookup::Id("direct")).unwrap().unwrap();
+    log
+}
+
+/// Start-up (the gateway's count of direct production changes) and a mark (find the change's
+/// deployment, append) on a log of 1,000 records and on one of 100,000 (800 MB): the ratio of
+/// the two is what grows with the log.
+fn large_log(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let small = filled(dir.path(), "small.log", 1_000);
+    let large = filled(dir.path(), "large.log", 100_000);
+    let mut group = c.benchmark_group("log length");
+    group.sample_size(20);
+    for (name, log) in [("1,000 records", &small), ("100,000 records", &large)] {
+        group.bench_function(format!("start-up: direct changes, {name}"), |b| {
+            b.iter(|| assert_eq!(log.direct_changes().unwrap(), 1));
+        });
+        group.bench_function(format!("mark: lookup + durable append, {name}"), |b| {
+            b.iter(|| {
+                let found = log.lookup(Lookup::Id("record-7")).unwrap().unwrap();
+                log.append(&record(found.seq as usize)).unwrap()
+            });
+        });
+        group.bench_function(format!("lookup by id, {name}"), |b| {
+            b.iter(|| log.lookup(Lookup::Id("record-500")).unwrap().unwrap());
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, log, large_log);
 criterion_main!(benches);

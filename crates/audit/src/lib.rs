@@ -7,6 +7,9 @@
 //!   checksum, so a torn write is never mistaken for a record;
 //! - [`log`]: appends that are durable before they return, serialised across processes by an
 //!   exclusive file lock, and that set aside the bytes of an interrupted append;
+//! - [`tail`] and [`index`]: what the last acknowledged append left at the end of a file log (so
+//!   a truncation is caught and the root is known without reading the log), and the lookups of
+//!   records by id, sequence number and change in bounded memory and time;
 //! - [`LogStore`] and [`AuditLog`]: the backends (the file here, PostgreSQL in
 //!   `tollgate-audit-postgres`) behind one handle;
 //! - [`merkle`]: the RFC 9162 Merkle tree over the records, with inclusion and consistency proofs;
@@ -22,6 +25,7 @@ pub mod checkpoint;
 pub mod config;
 mod error;
 pub mod frame;
+pub mod index;
 pub mod log;
 pub mod mask;
 pub mod merkle;
@@ -31,11 +35,13 @@ pub mod query;
 pub mod record;
 pub mod seal;
 mod store;
+pub mod tail;
 pub mod verify;
 
 pub use checkpoint::{Checkpoint, CheckpointError, SigningKey, VerifierKey};
 pub use config::{AuditConfig, ConfigFile, project_dir};
 pub use error::AuditError;
+pub use index::{Found, Lookup};
 pub use log::{Appended, FileLog, RawLine};
 pub use mask::{MASKED, MaskError, Masking};
 pub use merkle::Hash;

@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 
 use crate::error::AuditError;
 use crate::frame;
+use crate::index::{Found, Lookup};
 use crate::merkle::{Hash, leaf_hash};
 use crate::record::{Record, RecoveryRecord, sha256_digest};
+use crate::tail::{self, TailState};
 
 /// Torn bytes larger than this are not set aside automatically: the append fails and the log needs
 /// a person's attention. Far above the largest record (a manifest is at most 1 MiB).
@@ -58,6 +60,95 @@ pub fn split_lines(bytes: &[u8]) -> Vec<RawLine> {
         offset = end + usize::from(terminated);
     }
     lines
+}
+
+/// Lines longer than this are read as far as this and reported cut (not a record): far above the
+/// largest record, so a damaged file without newlines never fills the memory of a streaming read.
+pub const MAX_LINE: usize = 64 << 20;
+
+/// The lines of a file read one at a time from an offset, each held only until the next: memory
+/// stays bounded by the longest line (at most [`MAX_LINE`]), whatever the file's length.
+#[derive(Debug)]
+pub struct Lines<R> {
+    reader: R,
+    offset: u64,
+    number: u64,
+}
+
+impl Lines<std::io::BufReader<File>> {
+    /// The lines of `file` from byte `offset` (the start of a line), numbered from `number`.
+    pub fn from_file(file: File, offset: u64, number: u64) -> std::io::Result<Self> {
+        Self::with_capacity(file, offset, number, 256 * 1024)
+    }
+
+    /// As [`Lines::from_file`], reading `capacity` bytes at a time.
+    pub fn with_capacity(
+        mut file: File,
+        offset: u64,
+        number: u64,
+        capacity: usize,
+    ) -> std::io::Result<Self> {
+        file.seek(SeekFrom::Start(offset))?;
+        Ok(Self {
+            reader: std::io::BufReader::with_capacity(capacity, file),
+            offset,
+            number,
+        })
+    }
+}
+
+impl<R: std::io::BufRead> Lines<R> {
+    /// The byte offset of the next line.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The next line, `None` at the end of the file. A line longer than [`MAX_LINE`] is returned
+    /// cut to that length and unterminated, its remaining bytes skipped.
+    pub fn next_line(&mut self) -> std::io::Result<Option<RawLine>> {
+        let mut bytes = Vec::new();
+        let mut span = 0u64;
+        let mut terminated = false;
+        loop {
+            let buffer = self.reader.fill_buf()?;
+            if buffer.is_empty() {
+                break;
+            }
+            let (take, found) = match buffer.iter().position(|&b| b == b'\n') {
+                Some(i) => (i, true),
+                None => (buffer.len(), false),
+            };
+            let room = MAX_LINE.saturating_sub(bytes.len());
+            bytes.extend_from_slice(&buffer[..take.min(room)]);
+            let consumed = take + usize::from(found);
+            self.reader.consume(consumed);
+            span += consumed as u64;
+            if found {
+                terminated = bytes.len() < MAX_LINE;
+                break;
+            }
+        }
+        if span == 0 {
+            return Ok(None);
+        }
+        let line = RawLine {
+            number: self.number,
+            offset: self.offset,
+            bytes,
+            terminated,
+        };
+        self.number += 1;
+        self.offset += span;
+        Ok(Some(line))
+    }
+}
+
+/// Reads the whole line starting at `offset` (without its newline); `None` when `offset` is at or
+/// past the end of the file.
+pub fn read_line_at(file: &File, offset: u64) -> std::io::Result<Option<RawLine>> {
+    let handle = file.try_clone()?;
+    let mut lines = Lines::with_capacity(handle, offset, 0, 16 * 1024)?;
+    lines.next_line()
 }
 
 /// The result of a successful append: the record is durable on disk.
@@ -201,6 +292,14 @@ impl FileLog {
         let result = self.append_locked(&mut file, records);
         // The lock is released when the file is closed, also on error.
         drop(file);
+        if result.is_ok() {
+            // The index is a cache: it is brought up to date outside the log's lock, if free.
+            if let Ok(reader) = File::open(&self.path)
+                && let Ok(len) = reader.metadata().map(|m| m.len())
+            {
+                crate::index::after_append(&self.path, &reader, len);
+            }
+        }
         result
     }
 
@@ -211,6 +310,19 @@ impl FileLog {
     ) -> Result<Vec<Appended>, AuditError> {
         let len = self.length(file)?;
         let tail = self.read_tail(file, len)?;
+        let (state_file, created) =
+            tail::open(&tail::path_for(&self.path)).map_err(|source| AuditError::Open {
+                path: tail::path_for(&self.path),
+                source,
+            })?;
+        let mut state = self.acknowledged_state(file, &state_file, len)?;
+        if state.last_seq.map(|seq| (seq, state.last_leaf)) != tail.last {
+            return Err(self.corrupt(format!(
+                "its last record (seq {:?}) is not the one the tail state acknowledged last (seq {:?}); run `tollgate audit verify`",
+                tail.last.map(|(seq, _)| seq),
+                state.last_seq
+            )));
+        }
         let (mut seq, mut prev) = match tail.last {
             Some((seq, leaf)) => (seq + 1, leaf),
             None => (0, Hash::ZERO),
@@ -233,9 +345,17 @@ impl FileLog {
                 length: closed.len() as u64,
                 digest: sha256_digest(&closed),
             };
-            let line = frame::encode(seq, &prev, &Record::Recovery(recovery.clone()))
+            let record = Record::Recovery(recovery.clone());
+            let line = frame::encode(seq, &prev, &record)
                 .map_err(|e| AuditError::Encode(e.to_string()))?;
             prev = leaf_hash(&line);
+            state.push(
+                seq,
+                prev,
+                len + buffer.len() as u64,
+                line.len() as u64 + 1,
+                &record,
+            );
             seq += 1;
             buffer.extend_from_slice(&line);
             buffer.push(b'\n');
@@ -247,6 +367,7 @@ impl FileLog {
             let line =
                 frame::encode(seq, &prev, record).map_err(|e| AuditError::Encode(e.to_string()))?;
             let leaf = leaf_hash(&line);
+            state.push(seq, leaf, offset, line.len() as u64 + 1, record);
             buffer.extend_from_slice(&line);
             buffer.push(b'\n');
             appended.push(Appended {
@@ -273,7 +394,181 @@ impl FileLog {
             path: self.path.clone(),
             source,
         })?;
+        // Acknowledged only once the tail state names the records too.
+        state.generation += 1;
+        self.write_state(&state_file, &state, created)?;
         Ok(appended)
+    }
+
+    fn corrupt(&self, detail: String) -> AuditError {
+        AuditError::Corrupt {
+            path: self.path.clone(),
+            detail,
+        }
+    }
+
+    /// The tail state brought up to the first `len` bytes of the log: read, then caught up with
+    /// the records past it (or, without one, built from the whole log once).
+    fn acknowledged_state(
+        &self,
+        log: &File,
+        state_file: &File,
+        len: u64,
+    ) -> Result<TailState, AuditError> {
+        let stored = tail::read_file(state_file).map_err(|source| AuditError::Read {
+            path: tail::path_for(&self.path),
+            source,
+        })?;
+        self.caught_up(log, stored, len)
+    }
+
+    /// `stored` caught up with the first `len` bytes of the log.
+    fn caught_up(
+        &self,
+        log: &File,
+        stored: Option<TailState>,
+        len: u64,
+    ) -> Result<TailState, AuditError> {
+        let io = |error: tail::TailError| match error {
+            tail::TailError::Io(source) => AuditError::Read {
+                path: self.path.clone(),
+                source,
+            },
+            other => self.corrupt(other.to_string()),
+        };
+        match tail::catch_up(log, stored.clone(), len) {
+            // The last acknowledged record is gone (a truncation) or changed: appends go on from
+            // a state rebuilt from the log, which keeps naming the lost record for `verify`.
+            Err(tail::TailError::Missing { .. }) => {
+                let mut rebuilt = tail::catch_up(log, None, len).map_err(io)?;
+                if let Some(stored) = stored {
+                    rebuilt.generation = stored.generation;
+                    rebuilt.missing = stored.missing.clone().or_else(|| stored.last());
+                }
+                Ok(rebuilt)
+            }
+            other => other.map_err(io),
+        }
+    }
+
+    fn write_state(&self, file: &File, state: &TailState, created: bool) -> Result<(), AuditError> {
+        let path = tail::path_for(&self.path);
+        tail::write(file, state)
+            .and_then(|()| {
+                if created {
+                    tollgate_durable::sync_dir(parent_dir(&self.path))?;
+                }
+                Ok(())
+            })
+            .map_err(|error| match error {
+                tail::TailError::Io(source) => AuditError::Sync { path, source },
+                other => AuditError::Encode(other.to_string()),
+            })
+    }
+
+    /// The tail state of the log as its last acknowledged append left it, caught up with any
+    /// record past it, without writing anything (built from the whole log when there is none).
+    /// `None` when the log does not exist.
+    pub fn tail_state(&self) -> Result<Option<TailState>, AuditError> {
+        let file = match File::open(&self.path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(AuditError::Open {
+                    path: self.path.clone(),
+                    source,
+                });
+            }
+        };
+        self.lock(&file, false)?;
+        let len = self.length(&file)?;
+        let stored =
+            tail::read(&tail::path_for(&self.path)).map_err(|source| AuditError::Read {
+                path: tail::path_for(&self.path),
+                source,
+            })?;
+        self.caught_up(&file, stored, len).map(Some)
+    }
+
+    /// The tail state as last written, without reading the log (`None` without one).
+    pub fn acknowledged(&self) -> Result<Option<TailState>, AuditError> {
+        tail::read(&tail::path_for(&self.path)).map_err(|source| AuditError::Read {
+            path: tail::path_for(&self.path),
+            source,
+        })
+    }
+
+    /// The record `lookup` names, through the index (built or caught up first); without a
+    /// usable index (a directory this process cannot write), by reading the log line by line.
+    pub fn lookup(&self, lookup: Lookup<'_>) -> Result<Option<Found>, AuditError> {
+        let file = match File::open(&self.path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(AuditError::Open {
+                    path: self.path.clone(),
+                    source,
+                });
+            }
+        };
+        let len = self.length(&file)?;
+        match crate::index::lookup(&self.path, &file, len, lookup) {
+            Ok(found) => Ok(found),
+            Err(_) => self.scan(&file, len, lookup),
+        }
+    }
+
+    /// Finds a record by reading the log line by line.
+    fn scan(&self, file: &File, len: u64, lookup: Lookup<'_>) -> Result<Option<Found>, AuditError> {
+        let read_error = |source| AuditError::Read {
+            path: self.path.clone(),
+            source,
+        };
+        let handle = file.try_clone().map_err(read_error)?;
+        let mut lines = Lines::from_file(handle, 0, 1).map_err(read_error)?;
+        let mut best = None;
+        while let Some(line) = lines.next_line().map_err(read_error)? {
+            if line.offset + line.span() > len {
+                break;
+            }
+            let Ok(entry) = frame::decode(&line.bytes) else {
+                continue;
+            };
+            if lookup.matches(entry.seq, &entry.record) {
+                best = Some(Found {
+                    seq: entry.seq,
+                    offset: line.offset,
+                    leaf: leaf_hash(&line.bytes),
+                    record: entry.record,
+                });
+                if lookup.first() {
+                    break;
+                }
+            }
+        }
+        Ok(best)
+    }
+
+    /// Reads the log line by line, handing each to `each` (held only until the next): memory
+    /// stays bounded by the longest line, whatever the log's length. A missing file is an error.
+    pub fn for_each_line(
+        &self,
+        mut each: impl FnMut(RawLine) -> Result<(), AuditError>,
+    ) -> Result<(), AuditError> {
+        let file = File::open(&self.path).map_err(|source| AuditError::Open {
+            path: self.path.clone(),
+            source,
+        })?;
+        self.lock(&file, false)?;
+        let read_error = |source| AuditError::Read {
+            path: self.path.clone(),
+            source,
+        };
+        let mut lines = Lines::from_file(file, 0, 1).map_err(read_error)?;
+        while let Some(line) = lines.next_line().map_err(read_error)? {
+            each(line)?;
+        }
+        Ok(())
     }
 
     /// Finds the last valid record and the bytes after it, reading backwards from the end.
@@ -339,6 +634,25 @@ impl FileLog {
                 location: self.path.display().to_string(),
             });
         }
+        let (state_file, created) =
+            tail::open(&tail::path_for(&self.path)).map_err(|source| AuditError::Open {
+                path: tail::path_for(&self.path),
+                source,
+            })?;
+        // An empty log whose tail state acknowledged records was truncated: not a fresh log.
+        let stored = tail::read_file(&state_file)
+            .map_err(|source| AuditError::Read {
+                path: tail::path_for(&self.path),
+                source,
+            })?
+            .unwrap_or_default();
+        if stored.records > 0 {
+            return Err(self.corrupt(format!(
+                "it is empty but {} acknowledged records were written to it (`{}`): it was truncated",
+                stored.records,
+                tail::path_for(&self.path).display()
+            )));
+        }
         let mut buffer = Vec::new();
         for line in lines {
             buffer.extend_from_slice(&line.bytes);
@@ -354,7 +668,10 @@ impl FileLog {
             .map_err(|source| AuditError::Sync {
                 path: self.path.clone(),
                 source,
-            })
+            })?;
+        let mut state = self.acknowledged_state(&file, &state_file, buffer.len() as u64)?;
+        state.generation = stored.generation + 1;
+        self.write_state(&state_file, &state, created)
     }
 
     /// Reads every line of the log under a shared lock (so no append is half-seen). A missing

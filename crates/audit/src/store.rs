@@ -9,8 +9,10 @@ use std::sync::Arc;
 
 use crate::Checkpoint;
 use crate::error::AuditError;
+use crate::index::{Found, Lookup};
 use crate::log::{Appended, FileLog, RawLine};
 use crate::record::Record;
+use crate::tail::TailState;
 use crate::verify::{self, Verification};
 
 /// A backend of the decision log.
@@ -30,6 +32,48 @@ pub trait LogStore: Send + Sync + fmt::Debug {
 
     /// Where the log is, for messages: a path, or a URL without its password.
     fn location(&self) -> String;
+
+    /// What the last acknowledged append left at the end of the log, if the backend keeps it
+    /// (a file log's tail state; a database refuses truncation itself).
+    fn acknowledged(&self) -> Result<Option<TailState>, AuditError> {
+        Ok(None)
+    }
+
+    /// The record `lookup` names, checked against the log. By default the log is read line by
+    /// line; backends answer from an index.
+    fn lookup(&self, lookup: Lookup<'_>) -> Result<Option<Found>, AuditError> {
+        let mut best = None;
+        for line in self.read_lines()? {
+            let Ok(entry) = crate::frame::decode(&line.bytes) else {
+                continue;
+            };
+            if lookup.matches(entry.seq, &entry.record) {
+                best = Some(Found {
+                    seq: entry.seq,
+                    offset: line.offset,
+                    leaf: crate::merkle::leaf_hash(&line.bytes),
+                    record: entry.record,
+                });
+                if lookup.first() {
+                    break;
+                }
+            }
+        }
+        Ok(best)
+    }
+
+    /// How many marks record a direct production change. By default the log is read.
+    fn direct_changes(&self) -> Result<u64, AuditError> {
+        let mut count = 0;
+        for line in self.read_lines()? {
+            if crate::frame::decode(&line.bytes).is_ok_and(
+                |entry| matches!(&entry.record, Record::Mark(m) if m.direct_production_change),
+            ) {
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
 }
 
 impl LogStore for FileLog {
@@ -51,6 +95,18 @@ impl LogStore for FileLog {
 
     fn location(&self) -> String {
         self.path().display().to_string()
+    }
+
+    fn acknowledged(&self) -> Result<Option<TailState>, AuditError> {
+        FileLog::acknowledged(self)
+    }
+
+    fn lookup(&self, lookup: Lookup<'_>) -> Result<Option<Found>, AuditError> {
+        FileLog::lookup(self, lookup)
+    }
+
+    fn direct_changes(&self) -> Result<u64, AuditError> {
+        Ok(self.tail_state()?.map_or(0, |state| state.direct_changes))
     }
 }
 
@@ -103,6 +159,22 @@ impl AuditLog {
         self.0.location()
     }
 
+    /// The record `lookup` names (see [`Lookup`]), from the backend's index.
+    pub fn lookup(&self, lookup: Lookup<'_>) -> Result<Option<Found>, AuditError> {
+        self.0.lookup(lookup)
+    }
+
+    /// How many marks record a direct production change, without reading the log where the
+    /// backend keeps the count.
+    pub fn direct_changes(&self) -> Result<u64, AuditError> {
+        self.0.direct_changes()
+    }
+
+    /// What the last acknowledged append left at the end of the log, if the backend keeps it.
+    pub fn acknowledged(&self) -> Result<Option<TailState>, AuditError> {
+        self.0.acknowledged()
+    }
+
     /// Reads and verifies the log, optionally against a checkpoint whose signature was checked.
     pub fn verify(&self, checkpoint: Option<&Checkpoint>) -> Result<Verification, AuditError> {
         self.verify_sealed(checkpoint, None)
@@ -115,8 +187,15 @@ impl AuditLog {
         checkpoint: Option<&Checkpoint>,
         writers: Option<&crate::seal::Writers>,
     ) -> Result<Verification, AuditError> {
+        // Read before the lines: a state newer than the lines read is never taken for a truncation.
+        let acknowledged = self.acknowledged()?;
         let lines = self.read_lines()?;
         let mut verification = verify::verify(&lines, checkpoint);
+        if let Some(problem) =
+            acknowledged.and_then(|state| crate::tail::check(&verification, &state))
+        {
+            verification.problems.push(problem);
+        }
         if let Some(writers) = writers {
             verification.seals = Some(verification.check_seals(&lines, writers));
         }

@@ -104,6 +104,16 @@ pub enum Problem {
         /// The first valid seal's sequence number, if any.
         first_seal_seq: Option<u64>,
     },
+    /// Records acknowledged to their writers (the tail state of a file log) are missing from the
+    /// end of the log: it was truncated.
+    TruncatedAcknowledged {
+        /// Records acknowledged.
+        acknowledged: u64,
+        /// Sequence number of the last acknowledged record.
+        last_seq: u64,
+        /// Records in the log.
+        log_size: u64,
+    },
     /// The first records of the log do not hash to the checkpoint's root.
     CheckpointMismatch {
         /// Records the checkpoint covers.
@@ -164,6 +174,14 @@ impl fmt::Display for Problem {
                     "{records} records (seq {from_seq} to {to_seq}) are unsealed and the log holds no valid seal: configure `audit.writer_key` on every writer, or set `audit.seals_from` for a log that predates seals"
                 ),
             },
+            Self::TruncatedAcknowledged {
+                acknowledged,
+                last_seq,
+                log_size,
+            } => write!(
+                f,
+                "log was truncated: {acknowledged} records were acknowledged to writers (the last, seq {last_seq}, per the tail state), the log holds {log_size} and not the last acknowledged one"
+            ),
             Self::CheckpointMismatch {
                 size,
                 expected_root,

@@ -161,7 +161,7 @@ fn damage_before_the_tail_is_named() {
     let problems = log.verify(None).unwrap().problems;
     assert_eq!(problems, [Problem::Inserted { line: 4, seq: 1 }]);
 
-    // The last record removed: only a checkpoint can tell.
+    // The last record removed: the tail state tells, and so does a checkpoint.
     std::fs::write(&path, &text).unwrap();
     let key = SigningKey::from_seed("test", [1; 32]).unwrap();
     let full = log.verify(None).unwrap();
@@ -173,15 +173,29 @@ fn damage_before_the_tail_is_named() {
     let checkpoint = key.verifier().verify(&note).unwrap();
     let truncated = lines[..3].join("\n") + "\n";
     std::fs::write(&path, truncated).unwrap();
-    assert!(log.verify(None).unwrap().is_intact());
+    let lost = Problem::TruncatedAcknowledged {
+        acknowledged: 4,
+        last_seq: 3,
+        log_size: 3,
+    };
+    assert_eq!(
+        log.verify(None).unwrap().problems,
+        std::slice::from_ref(&lost)
+    );
     let problems = log.verify(Some(&checkpoint)).unwrap().problems;
     assert_eq!(
         problems,
-        [Problem::Truncated {
-            checkpoint_size: 4,
-            log_size: 3
-        }]
+        [
+            Problem::Truncated {
+                checkpoint_size: 4,
+                log_size: 3
+            },
+            lost
+        ]
     );
+    // Without the tail state (truncated too), only a checkpoint can tell.
+    std::fs::remove_file(tollgate_audit::tail::path_for(&path)).unwrap();
+    assert!(log.verify(None).unwrap().is_intact());
 }
 
 #[test]
