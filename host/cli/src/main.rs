@@ -45,7 +45,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Evaluates a change manifest and exits with its outcome.
-    Eval(eval::EvalArgs),
+    Eval(Box<eval::EvalArgs>),
     /// Lists the built-in policy packs.
     Policies {
         /// Output format of the listing (`text`, `json`), or what `--export` writes for Open
