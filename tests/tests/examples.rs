@@ -107,13 +107,11 @@ fn the_embedded_components_are_the_builtin_policy_crates() {
     assert_eq!(embedded, POLICIES, "one list of built-in policies");
 }
 
-/// The workspace members listed in the root `Cargo.toml`.
-fn workspace_members() -> Vec<String> {
-    let manifest = std::fs::read_to_string(workspace_root().join("Cargo.toml"))
-        .unwrap_or_else(|e| panic!("cannot read the root Cargo.toml: {e}"));
-    let start = manifest
-        .find("members = [")
-        .unwrap_or_else(|| panic!("the root Cargo.toml has no `members` list"));
+/// The workspace members listed in the text of the root `Cargo.toml` (empty without a list).
+fn workspace_members(manifest: &str) -> Vec<String> {
+    let Some(start) = manifest.find("members = [") else {
+        return Vec::new();
+    };
     let list = &manifest[start..];
     let end = list.find(']').unwrap_or(list.len());
     list[..end]
@@ -147,7 +145,11 @@ fn architecture_names_every_workspace_member() {
         .filter(|token| token.contains('/') || token == "tests")
         .filter(|token| !token.starts_with("wit/") && !token.starts_with("web/"))
         .collect();
-    let members = workspace_members();
+    let members = workspace_members(
+        &std::fs::read_to_string(workspace_root().join("Cargo.toml"))
+            .unwrap_or_else(|e| panic!("cannot read the root Cargo.toml: {e}")),
+    );
+    assert!(!members.is_empty(), "the root Cargo.toml lists no members");
     let unmapped: Vec<&String> = members
         .iter()
         .filter(|member| !named.iter().any(|pattern| names_path(pattern, member)))
