@@ -126,7 +126,7 @@ pub struct DeclaredPolicy {
 /// Labels of a refused request.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RefusalLabels {
-    /// `401` (no or a bad token) or `403` (a missing role).
+    /// `401` (no or a bad token), `403` (a missing role) or `429` (past the source's budget).
     pub code: u16,
 }
 
@@ -258,10 +258,10 @@ impl Metrics {
         let unauthorized = Family::<RefusalLabels, Counter>::default();
         registry.register(
             "tollgate_unauthorized_requests",
-            "Requests refused for a missing or bad token (401) or a missing role (403)",
+            "Requests refused for a missing or bad token (401), a missing role (403) or past the source's budget of refusals (429)",
             unauthorized.clone(),
         );
-        for code in [401, 403] {
+        for code in [401, 403, 429] {
             let _ = unauthorized.get_or_create(&RefusalLabels { code });
         }
         let reloads = Family::<ReloadLabels, Counter>::default();
