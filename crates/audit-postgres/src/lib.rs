@@ -22,7 +22,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tollgate_audit::merkle::{Hash, leaf_hash};
-use tollgate_audit::{Appended, AuditError, LogStore, RawLine, Record, frame, redact_url};
+use tollgate_audit::{
+    Appended, AuditError, Found, LogStore, Lookup, RawLine, Record, frame, redact_url,
+};
 
 /// The advisory lock key of appends (`tgappend` in ASCII, as a number).
 ///
@@ -338,4 +340,91 @@ impl LogStore for PostgresLog {
     fn location(&self) -> String {
         self.location.clone()
     }
+
+    /// One indexed query (schema version 2), the row checked as a record of the lookup; a row
+    /// that is not falls back to reading every line.
+    fn lookup(&self, lookup: Lookup<'_>) -> Result<Option<Found>, AuditError> {
+        let (query, parameter) = match lookup {
+            Lookup::Seq(seq) => (
+                "SELECT seq, line FROM tollgate_decision_log WHERE seq = $1::text::bigint",
+                seq.to_string(),
+            ),
+            Lookup::Id(id) => (
+                "SELECT seq, line FROM tollgate_decision_log WHERE tollgate_record(line) ->> 'id' = $1 ORDER BY seq LIMIT 1",
+                id.to_owned(),
+            ),
+            Lookup::FirstApproved(change) => (
+                "SELECT seq, line FROM tollgate_decision_log WHERE tollgate_record(line) ->> 'type' = 'decision' AND tollgate_record(line) -> 'change' ->> 'id' = $1 AND tollgate_record(line) ->> 'outcome' = 'approved' ORDER BY seq LIMIT 1",
+                change.to_owned(),
+            ),
+            Lookup::LatestDecision(change) => (
+                "SELECT seq, line FROM tollgate_decision_log WHERE tollgate_record(line) ->> 'type' = 'decision' AND tollgate_record(line) -> 'change' ->> 'id' = $1 ORDER BY seq DESC LIMIT 1",
+                change.to_owned(),
+            ),
+        };
+        let connection = self.connection();
+        let row = self.run(async move {
+            let client = connection.await?;
+            let row = client
+                .query_opt(query, &[&parameter])
+                .await
+                .map_err(|e| sql(&e))?;
+            Ok(row.map(|row| (row.get::<_, i64>(0), row.get::<_, Vec<u8>>(1))))
+        })?;
+        let Some((seq, line)) = row else {
+            return Ok(None);
+        };
+        match frame::decode(&line) {
+            Ok(entry)
+                if i64::try_from(entry.seq) == Ok(seq)
+                    && lookup.matches(entry.seq, &entry.record) =>
+            {
+                Ok(Some(Found {
+                    seq: entry.seq,
+                    offset: 0,
+                    leaf: leaf_hash(&line),
+                    record: entry.record,
+                }))
+            }
+            _ => scan(&self.read_lines()?, lookup),
+        }
+    }
+
+    /// Counted from the partial index of direct production changes (schema version 2).
+    fn direct_changes(&self) -> Result<u64, AuditError> {
+        let connection = self.connection();
+        self.run(async move {
+            let client = connection.await?;
+            let row = client
+                .query_one(
+                    "SELECT count(*) FROM tollgate_decision_log WHERE tollgate_record(line) ->> 'type' = 'mark' AND tollgate_record(line) ->> 'direct_production_change' = 'true'",
+                    &[],
+                )
+                .await
+                .map_err(|e| sql(&e))?;
+            u64::try_from(row.get::<_, i64>(0)).map_err(|e| e.to_string())
+        })
+    }
+}
+
+/// The record `lookup` names among `lines`, read in order.
+fn scan(lines: &[RawLine], lookup: Lookup<'_>) -> Result<Option<Found>, AuditError> {
+    let mut best = None;
+    for line in lines {
+        let Ok(entry) = frame::decode(&line.bytes) else {
+            continue;
+        };
+        if lookup.matches(entry.seq, &entry.record) {
+            best = Some(Found {
+                seq: entry.seq,
+                offset: 0,
+                leaf: leaf_hash(&line.bytes),
+                record: entry.record,
+            });
+            if lookup.first() {
+                break;
+            }
+        }
+    }
+    Ok(best)
 }

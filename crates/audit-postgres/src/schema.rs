@@ -8,10 +8,11 @@ use deadpool_postgres::GenericClient;
 const MIGRATION_LOCK: i64 = 0x746f_6c6c_6761_7465;
 
 /// `(version, description, SQL)`, in order.
-const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "decision log table, append-only for every role, writer role with SELECT and INSERT only",
-    r"
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "decision log table, append-only for every role, writer role with SELECT and INSERT only",
+        r"
 CREATE TABLE tollgate_decision_log (
     seq bigint PRIMARY KEY CHECK (seq >= 0),
     line bytea NOT NULL,
@@ -53,10 +54,36 @@ BEGIN
 END
 $$;
 ",
-)];
+    ),
+    (
+        2,
+        "lookup indexes: record id, a change's decisions, direct production changes",
+        r"
+-- The record of a line as JSON (NULL for a line that is not JSON): immutable for a given line,
+-- which is never updated, so expression indexes can use it.
+CREATE FUNCTION tollgate_record(line bytea) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN convert_from(line, 'UTF8')::jsonb -> 'record';
+EXCEPTION
+    WHEN others THEN RETURN NULL;
+END
+$$;
+CREATE INDEX tollgate_decision_log_record_id
+    ON tollgate_decision_log ((tollgate_record(line) ->> 'id'), seq);
+CREATE INDEX tollgate_decision_log_change_decisions
+    ON tollgate_decision_log ((tollgate_record(line) -> 'change' ->> 'id'), seq)
+    WHERE tollgate_record(line) ->> 'type' = 'decision';
+CREATE INDEX tollgate_decision_log_direct_changes
+    ON tollgate_decision_log (seq)
+    WHERE tollgate_record(line) ->> 'type' = 'mark'
+      AND tollgate_record(line) ->> 'direct_production_change' = 'true';
+",
+    ),
+];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// Why the schema cannot be used.
 #[derive(Debug, thiserror::Error)]
