@@ -7,8 +7,8 @@ use anyhow::anyhow;
 use clap::{Args, Subcommand, ValueEnum};
 use tollgate_audit::config::LOG_ENV;
 use tollgate_audit::{
-    Checkpoint, DeploymentTarget, Filter, MarkRecord, MarkStatus, Origin, Project, RangeEnd,
-    Record, RecordedOutcome, Sealer,
+    Checkpoint, DecisionRecord, Filter, Found, Lookup, MarkRecord, MarkStatus, Origin, Project,
+    RangeEnd, Record, RecordedOutcome, Sealer,
 };
 use tollgate_decision_log::LogRecorder;
 use tollgate_pipeline::exit;
@@ -553,44 +553,47 @@ pub(crate) fn append_mark(
     at: Option<tollgate_manifest::Timestamp>,
     note: Option<String>,
 ) -> Result<Marked, Failure> {
-    let verification =
-        if setup.audit_log().exists().map_err(audit_failure)? || status != MarkStatus::Deployed {
-            let verification = read_log(setup)?;
-            if !verification.is_intact() {
-                print_problems(&verification);
-                return Err(audit_failure(anyhow!(
-                    "refusing to append to `{}`: it fails verification",
-                    setup.log_location()
-                )));
-            }
-            Some(verification)
-        } else {
-            None
-        };
-    let records = verification
-        .as_ref()
-        .map(|v| v.records.as_slice())
-        .unwrap_or_default();
-    let decisions = || {
-        records.iter().filter_map(|r| match &r.record {
-            Record::Decision(d) => Some(d.as_ref()),
+    let log = setup.audit_log();
+    let exists = log.exists().map_err(audit_failure)?;
+    if !exists && status != MarkStatus::Deployed {
+        return Err(audit_failure(anyhow!(
+            "the audit log `{}` does not exist",
+            setup.log_location()
+        )));
+    }
+    // Lookups through the log's index, each record read back from the log and checked: the cost
+    // does not grow with the log. The append itself refuses a log whose end is damaged or lacks
+    // acknowledged records; `tollgate audit verify` checks the rest.
+    let find = |lookup: Lookup<'_>| -> Result<Option<DecisionRecord>, Failure> {
+        if !exists {
+            return Ok(None);
+        }
+        Ok(match log.lookup(lookup).map_err(audit_failure)? {
+            Some(Found {
+                record: Record::Decision(decision),
+                ..
+            }) => Some(*decision),
             _ => None,
         })
     };
-    let by_id = decisions().find(|d| d.id == target);
+    let by_id = find(Lookup::Id(target))?;
     let (decision, direct) = match (by_id, status) {
         (Some(decision), _) => (Some(decision), false),
-        (None, MarkStatus::Deployed) => match tollgate_audit::deployment_target(decisions(), target) {
-            DeploymentTarget::Approved(decision) => (Some(decision), false),
-            // Without any decision its environment is unknown: a production change until shown
-            // otherwise.
-            DeploymentTarget::Direct(latest) => (
-                latest,
-                latest.is_none_or(|d| d.change.environment == PRODUCTION_ENVIRONMENT),
-            ),
+        (None, MarkStatus::Deployed) => match find(Lookup::LatestDecision(target))? {
+            Some(latest) if latest.outcome == RecordedOutcome::Approved => {
+                let first = find(Lookup::FirstApproved(target))?;
+                (Some(first.unwrap_or(latest)), false)
+            }
+            // Without any decision its environment is unknown: a production change until shown otherwise.
+            latest => {
+                let direct = latest
+                    .as_ref()
+                    .is_none_or(|d| d.change.environment == PRODUCTION_ENVIRONMENT);
+                (latest, direct)
+            }
         },
         (None, _) => (
-            Some(tollgate_audit::deployment_of(decisions(), target).ok_or_else(|| {
+            Some(find(Lookup::FirstApproved(target))?.ok_or_else(|| {
                 Failure::Invalid(anyhow!(
                     "no decision `{target}` and no approved decision of change `{target}` in `{}`",
                     setup.log_location()
@@ -599,6 +602,7 @@ pub(crate) fn append_mark(
             false,
         ),
     };
+    let decision = decision.as_ref();
     let change_id = decision.map_or_else(|| target.to_owned(), |d| d.change.id.clone());
     let record = MarkRecord {
         id: tollgate_audit::new_id(),
@@ -632,13 +636,11 @@ pub(crate) fn append_mark(
     })
 }
 
-/// The direct production changes a log records, counted as it grows: each count decodes only the
-/// lines appended since the one before (the gateway's `production_changes_without_ticket_total`).
+/// The direct production changes a log records (the gateway's
+/// `production_changes_without_ticket_total`): a file log keeps the count in its tail state, so a
+/// count reads no more than the records appended since the last acknowledged append.
 #[derive(Debug, Default)]
-pub(crate) struct DirectChanges {
-    /// Lines already counted, and the direct production changes among them.
-    counted: std::sync::Mutex<(usize, u64)>,
-}
+pub(crate) struct DirectChanges;
 
 impl DirectChanges {
     /// The direct production changes the log at `setup` records now (0 before its first record).
@@ -647,29 +649,7 @@ impl DirectChanges {
         if !log.exists().map_err(|e| e.to_string())? {
             return Ok(0);
         }
-        let lines = log.read_lines().map_err(|e| e.to_string())?;
-        // Only whole lines: an interrupted append's bytes are never a record.
-        let whole = lines.iter().take_while(|line| line.terminated).count();
-        let mut counted = self
-            .counted
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if whole < counted.0 {
-            *counted = (0, 0);
-        }
-        let (seen, mut direct) = *counted;
-        direct += lines
-            .iter()
-            .take(whole)
-            .skip(seen)
-            .filter(|line| {
-                tollgate_audit::frame::decode(&line.bytes).is_ok_and(
-                    |entry| matches!(&entry.record, Record::Mark(m) if m.direct_production_change),
-                )
-            })
-            .count() as u64;
-        *counted = (whole, direct);
-        Ok(direct)
+        log.direct_changes().map_err(|e| e.to_string())
     }
 }
 
