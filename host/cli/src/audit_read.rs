@@ -267,13 +267,17 @@ fn summary_lines(record: &Record) -> String {
             r.error
         ),
         Record::Access(a) => format!(
-            "refused {} {} ({}) from {} for {}: {}\n",
+            "refused {} {} ({}) from {} for {}: {}{}\n",
             a.method,
             a.path,
             a.status,
             a.source.as_deref().unwrap_or("unknown"),
             a.subject.as_deref().unwrap_or("no valid token"),
-            a.reason
+            a.reason,
+            match (a.first_at, a.last_at) {
+                (Some(first), Some(last)) => format!(" ({} requests, {first} to {last})", a.count),
+                _ => String::new(),
+            }
         ),
         Record::Seal(s) => format!(
             "seal by writer {} (key id {}) of {} records: {}\n",

@@ -727,6 +727,18 @@ fn refused_requests_are_401_or_403_counted_and_recorded_without_the_token() {
     assert_eq!(access[2]["path"], "/v1/evaluate");
     assert_eq!(access[0]["source"], "127.0.0.1", "{access:?}");
     assert!(access[0].get("subject").is_none());
+    let show = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args([
+            "audit",
+            "show",
+            access[0]["id"].as_str().expect("id"),
+            "--audit-log",
+        ])
+        .arg(&log)
+        .output()
+        .expect("show");
+    let shown = String::from_utf8_lossy(&show.stdout);
+    assert!(shown.contains("(2 requests, "), "{shown}");
     // The log with access records still verifies.
     let verify = Command::new(env!("CARGO_BIN_EXE_tollgate"))
         .args(["audit", "verify", "--audit-log"])
