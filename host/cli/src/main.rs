@@ -7,7 +7,6 @@ mod audit;
 mod audit_read;
 mod bench;
 mod checkpoints;
-mod checkpoints;
 mod eval;
 mod evidence;
 mod inspect;
