@@ -28,8 +28,8 @@ pub(crate) fn verify(
     seals: &SealArgs,
     format: OutputFormat,
 ) -> Result<u8, Failure> {
-    let writers = Writers::of_project(setup, &seals.writers, seals.seals_from)
-        .map_err(project_failure)?;
+    let writers =
+        Writers::of_project(setup, &seals.writers, seals.seals_from).map_err(project_failure)?;
     let loaded = checkpoint
         .map(|path| setup.load_checkpoint(path, public_key))
         .transpose()

@@ -201,7 +201,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
     .with_marker(Box::new(LogMarker {
         project: project.clone(),
         written: written.clone(),
-        direct: crate::audit::DirectChanges::default(),
+        direct: crate::audit::DirectChanges,
     }))
     .with_access_log(Box::new(LogAccess { project, written }))
     .with_refusal_limits(RefusalLimits {
