@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::frame;
-use crate::log::{Lines, read_line_at};
+use crate::lines::{Lines, read_line_at};
 use crate::merkle::{Hash, leaf_hash};
 use crate::record::{Record, RecordedOutcome};
 

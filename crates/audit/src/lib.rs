@@ -16,6 +16,8 @@
 //! - [`checkpoint`]: Ed25519-signed checkpoints (C2SP `tlog-checkpoint` / `signed-note`);
 //! - [`seal`]: writers' signatures over the records of each append, so a role that can only
 //!   write the log cannot forge a record that verifies;
+//! - [`lines`]: the lines of a log file, split at once, streamed in bounded memory or read at an
+//!   offset;
 //! - [`verify`]: which record was modified, deleted, inserted or reordered, and whether the log
 //!   still extends a checkpoint;
 //! - [`query`], [`config`] and [`project`]: selecting records, where the log, keys and
@@ -26,6 +28,7 @@ pub mod config;
 mod error;
 pub mod frame;
 pub mod index;
+pub mod lines;
 pub mod log;
 pub mod mask;
 pub mod merkle;
@@ -34,6 +37,7 @@ pub mod project;
 pub mod query;
 pub mod record;
 pub mod seal;
+pub mod seal_record;
 mod store;
 pub mod tail;
 pub mod verify;
@@ -53,9 +57,9 @@ pub use record::{
     MarkRecord, MarkStatus, PolicyFailureRef, PolicyRef, Record, RecordedOutcome, RecoveryRecord,
     RejectedInput, RejectedRecord, UnreadableRecord, WaiverRef, sha256_digest,
 };
-pub use seal::{SealRecord, SealSummary, Sealer, Writers, append_sealed};
+pub use seal::{SealRecord, Sealer, Writers, append_sealed};
 pub use store::{AuditLog, LogStore, redact_url};
-pub use verify::{Problem, Verification, verify};
+pub use verify::{Problem, SealSummary, Verification, verify};
 
 use tollgate_manifest::Timestamp;
 

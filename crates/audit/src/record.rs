@@ -24,7 +24,7 @@ pub enum Record {
     /// A request the gateway refused (401/403): who, what, from where; never the token.
     Access(AccessRecord),
     /// A writer's signature over the records of its append just before it (see [`crate::seal`]).
-    Seal(crate::seal::SealRecord),
+    Seal(crate::seal_record::SealRecord),
     /// A line whose checksum, sequence number and chain link are intact but whose record this
     /// version cannot read (another format version). Never written; verification still counts it.
     #[serde(skip)]

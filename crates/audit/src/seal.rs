@@ -8,79 +8,20 @@
 //! write the log (a member of `tollgate_writer`, an account with write access to the file) can
 //! append a well-formed, chained record, but not one that verifies.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use serde::{Deserialize, Serialize};
-use tollgate_manifest::Timestamp;
 
 use crate::checkpoint::{SigningKey, VerifierKey};
 use crate::error::AuditError;
 use crate::log::{Appended, RawLine};
 use crate::project::{Project, ProjectError};
 use crate::record::Record;
+pub use crate::seal_record::{Cover, SealRecord};
 use crate::store::AuditLog;
-use crate::verify::{Problem, Verification};
-
-/// The domain separation prefix of a seal's signed text.
-const SIGNED_PREFIX: &[u8] = b"tollgate-seal/v1\n";
-
-/// One record a seal covers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Cover {
-    /// The record's id.
-    pub id: String,
-    /// Hex SHA-256 of the record's JSON bytes as framed.
-    pub sha256: String,
-}
-
-/// A writer's signature over the records appended just before it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SealRecord {
-    /// Seal id (a UUID).
-    pub id: String,
-    /// UTC time of the seal.
-    pub recorded_at: Timestamp,
-    /// The writer's key name.
-    pub writer: String,
-    /// The writer's key id (8 hex digits, as in its verifier key).
-    pub key_id: String,
-    /// The records covered, in the order they were appended.
-    pub covers: Vec<Cover>,
-    /// Base64 Ed25519 signature of [`SealRecord::signed_text`].
-    pub signature: String,
-}
-
-impl SealRecord {
-    /// The text the signature is over: a fixed prefix and the JSON array of every field but the
-    /// signature (JSON escaping keeps it unambiguous).
-    pub fn signed_text(&self) -> Vec<u8> {
-        let fields = serde_json::json!([
-            self.id,
-            self.recorded_at,
-            self.writer,
-            self.key_id,
-            self.covers
-                .iter()
-                .map(|c| [c.id.as_str(), c.sha256.as_str()])
-                .collect::<Vec<_>>(),
-        ]);
-        let mut text = SIGNED_PREFIX.to_vec();
-        text.extend_from_slice(fields.to_string().as_bytes());
-        text
-    }
-
-    /// Whether `key` is the seal's writer and its signature verifies.
-    pub fn verifies_with(&self, key: &VerifierKey) -> bool {
-        key.name() == self.writer
-            && format!("{:08x}", key.id()) == self.key_id
-            && BASE64
-                .decode(&self.signature)
-                .is_ok_and(|signature| key.verify_message(&self.signed_text(), &signature))
-    }
-}
+use crate::verify::{Problem, SealSummary, Verification};
 
 /// Hex SHA-256 of a record's JSON bytes exactly as [`crate::frame::encode`] writes them.
 pub fn record_digest(record: &Record) -> Result<String, AuditError> {
@@ -221,19 +162,6 @@ impl Sealer {
     }
 }
 
-/// What the seal check found.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct SealSummary {
-    /// Seals that verify with a listed writer key.
-    pub seals: u64,
-    /// Records covered by one of them.
-    pub sealed: u64,
-    /// Records before `seals_from`, accepted unsealed.
-    pub before_seals: u64,
-    /// Valid seals per writer key name.
-    pub by_writer: BTreeMap<String, u64>,
-}
-
 /// A record still waiting for its seal.
 struct Pending {
     index: usize,
@@ -362,6 +290,30 @@ impl Verification {
         });
         self.problems.extend(problems);
         summary
+    }
+}
+
+impl AuditLog {
+    /// As [`AuditLog::verify`], and with `writers`, checks that every record is sealed by one of
+    /// them ([`crate::seal`]).
+    pub fn verify_sealed(
+        &self,
+        checkpoint: Option<&crate::checkpoint::Checkpoint>,
+        writers: Option<&Writers>,
+    ) -> Result<Verification, AuditError> {
+        // Read before the lines: a state newer than the lines read is never taken for a truncation.
+        let acknowledged = self.acknowledged()?;
+        let lines = self.read_lines()?;
+        let mut verification = crate::verify::verify(&lines, checkpoint);
+        if let Some(problem) =
+            acknowledged.and_then(|state| crate::tail::check(&verification, &state))
+        {
+            verification.problems.push(problem);
+        }
+        if let Some(writers) = writers {
+            verification.seals = Some(verification.check_seals(&lines, writers));
+        }
+        Ok(verification)
     }
 }
 

@@ -13,7 +13,7 @@ use crate::index::{Found, Lookup};
 use crate::log::{Appended, FileLog, RawLine};
 use crate::record::Record;
 use crate::tail::TailState;
-use crate::verify::{self, Verification};
+use crate::verify::Verification;
 
 /// A backend of the decision log.
 pub trait LogStore: Send + Sync + fmt::Debug {
@@ -178,28 +178,6 @@ impl AuditLog {
     /// Reads and verifies the log, optionally against a checkpoint whose signature was checked.
     pub fn verify(&self, checkpoint: Option<&Checkpoint>) -> Result<Verification, AuditError> {
         self.verify_sealed(checkpoint, None)
-    }
-
-    /// As [`AuditLog::verify`], and with `writers`, checks that every record is sealed by one of
-    /// them ([`crate::seal`]).
-    pub fn verify_sealed(
-        &self,
-        checkpoint: Option<&Checkpoint>,
-        writers: Option<&crate::seal::Writers>,
-    ) -> Result<Verification, AuditError> {
-        // Read before the lines: a state newer than the lines read is never taken for a truncation.
-        let acknowledged = self.acknowledged()?;
-        let lines = self.read_lines()?;
-        let mut verification = verify::verify(&lines, checkpoint);
-        if let Some(problem) =
-            acknowledged.and_then(|state| crate::tail::check(&verification, &state))
-        {
-            verification.problems.push(problem);
-        }
-        if let Some(writers) = writers {
-            verification.seals = Some(verification.check_seals(&lines, writers));
-        }
-        Ok(verification)
     }
 }
 

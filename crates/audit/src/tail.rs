@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::frame;
-use crate::log::{Lines, RawLine};
+use crate::lines::{Lines, RawLine};
 use crate::merkle::{Hash, leaf_hash, node_hash};
 use crate::record::Record;
 use crate::verify::{Problem, Verification};
@@ -274,7 +274,7 @@ pub(crate) fn catch_up(
     let mut state = state.unwrap_or_default();
     let mut start = 0;
     if let Some(seq) = state.last_seq {
-        let found = crate::log::read_line_at(log, state.last_offset)?;
+        let found = crate::lines::read_line_at(log, state.last_offset)?;
         let intact = found.as_ref().is_some_and(|line| {
             state.last_offset + line.span() <= len && leaf_hash(&line.bytes) == state.last_leaf
         });

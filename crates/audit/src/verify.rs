@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::checkpoint::Checkpoint;
 use crate::frame;
-use crate::log::RawLine;
+use crate::lines::RawLine;
 use crate::merkle::{self, Hash, leaf_hash};
 use crate::record::{Record, sha256_digest};
 
@@ -251,7 +251,7 @@ pub struct Verification {
     /// The comparison with a checkpoint, if one was given.
     pub checkpoint: Option<CheckpointCheck>,
     /// The seal check, when writers were given ([`crate::seal`]).
-    pub seals: Option<crate::seal::SealSummary>,
+    pub seals: Option<SealSummary>,
 }
 
 impl Verification {
@@ -597,4 +597,17 @@ fn longest_increasing(values: &[u64]) -> BTreeSet<usize> {
         cursor = parent[i];
     }
     positions
+}
+
+/// What the seal check found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SealSummary {
+    /// Seals that verify with a listed writer key.
+    pub seals: u64,
+    /// Records covered by one of them.
+    pub sealed: u64,
+    /// Records before `seals_from`, accepted unsealed.
+    pub before_seals: u64,
+    /// Valid seals per writer key name.
+    pub by_writer: BTreeMap<String, u64>,
 }
