@@ -720,18 +720,29 @@ fn refused_requests_are_401_or_403_counted_and_recorded_without_the_token() {
         .collect();
     // One record per source, status and reason: the two requests without a token share one.
     assert_eq!(access.len(), 3, "{access:?}");
-    assert_eq!(access[0]["count"], 2, "{access:?}");
-    assert_eq!(access[0]["reason"], "no bearer token");
-    assert_eq!(access[2]["subject"], "dashboards");
-    assert_eq!(access[2]["status"], 403);
-    assert_eq!(access[2]["path"], "/v1/evaluate");
-    assert_eq!(access[0]["source"], "127.0.0.1", "{access:?}");
-    assert!(access[0].get("subject").is_none());
+    let by_reason = |reason: &str| {
+        access
+            .iter()
+            .find(|r| r["reason"] == reason)
+            .unwrap_or_else(|| panic!("no access record for `{reason}`: {access:?}"))
+    };
+    assert_eq!(by_reason("no bearer token")["count"], 2, "{access:?}");
+    assert_eq!(by_reason("unknown token")["count"], 1, "{access:?}");
+    assert_eq!(
+        by_reason("the role `evaluate` is missing")["subject"],
+        "dashboards"
+    );
+    let forbidden = by_reason("the role `evaluate` is missing");
+    assert_eq!(forbidden["status"], 403);
+    assert_eq!(forbidden["path"], "/v1/evaluate");
+    let without_token = by_reason("no bearer token");
+    assert_eq!(without_token["source"], "127.0.0.1", "{access:?}");
+    assert!(without_token.get("subject").is_none());
     let show = Command::new(env!("CARGO_BIN_EXE_tollgate"))
         .args([
             "audit",
             "show",
-            access[0]["id"].as_str().expect("id"),
+            without_token["id"].as_str().expect("id"),
             "--audit-log",
         ])
         .arg(&log)

@@ -203,8 +203,8 @@ fn report_covers_the_last_30_days_without_from_and_to() {
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let text = report.to_string();
     assert!(
-        text.contains("2026-05-11"),
-        "the period starts 30 days before: {text:.400}"
+        text.contains("2026-05-12 to 2026-06-10"),
+        "the period is the 30 whole days up to and including the day of --now: {text:.400}"
     );
 }
 
