@@ -8,35 +8,16 @@
     reason = "test helpers outside #[test] functions fail loudly too"
 )]
 
+mod common;
+
+use common::mark;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tollgate_audit::{AuditError, AuditLog, MarkRecord, MarkStatus, Origin, Record};
+use tollgate_audit::{AuditError, AuditLog};
 use tollgate_audit_postgres::PostgresLog;
-use tollgate_manifest::Timestamp;
-
-fn mark(tag: &str) -> Record {
-    Record::Mark(MarkRecord {
-        id: tag.to_owned(),
-        recorded_at: Timestamp::parse("2026-05-20T09:00:00Z").unwrap(),
-        origin: Origin {
-            actor: "tester".into(),
-            actor_source: "TOLLGATE_ACTOR".into(),
-            ci: "local".into(),
-            pipeline_id: None,
-            host: "test-host".into(),
-            pid: 1,
-        },
-        decision_id: format!("decision-{tag}"),
-        change_id: "CHG-1".into(),
-        status: MarkStatus::Deployed,
-        at: None,
-        note: None,
-        direct_production_change: false,
-    })
-}
 
 /// A "database" that accepts connections, counts them and closes them at once.
 struct Closing {

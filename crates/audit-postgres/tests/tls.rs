@@ -9,33 +9,14 @@
     reason = "test helpers outside #[test] functions fail loudly too"
 )]
 
+mod common;
+
+use common::mark;
 use std::sync::Arc;
 
-use tollgate_audit::{AuditLog, MarkRecord, MarkStatus, Origin, Record};
+use tollgate_audit::AuditLog;
 use tollgate_audit_postgres::PostgresLog;
-use tollgate_manifest::Timestamp;
 use tollgate_test_postgres::{Database, SNAKEOIL_CERT, Server};
-
-fn mark(tag: &str) -> Record {
-    Record::Mark(MarkRecord {
-        id: tag.to_owned(),
-        recorded_at: Timestamp::parse("2026-05-20T09:00:00Z").unwrap(),
-        origin: Origin {
-            actor: "tester".into(),
-            actor_source: "TOLLGATE_ACTOR".into(),
-            ci: "local".into(),
-            pipeline_id: None,
-            host: "test-host".into(),
-            pid: 1,
-        },
-        decision_id: format!("decision-{tag}"),
-        change_id: "CHG-1".into(),
-        status: MarkStatus::Deployed,
-        at: None,
-        note: None,
-        direct_production_change: false,
-    })
-}
 
 /// A server offering TLS with the snakeoil certificate: the machine's, else a private one.
 fn tls_server() -> Server {
