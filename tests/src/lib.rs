@@ -12,7 +12,7 @@ use tollgate_rules::Policy;
 pub use tollgate_cases::{Case, CaseError, Expectation, case_files_in, check};
 
 /// Names of the built-in policies, which are also their directory names under `policies/`.
-pub const POLICIES: [&str; 3] = tollgate_builtin::NAMES;
+pub const POLICIES: [&str; 3] = tollgate_builtin_packs::NAMES;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
@@ -34,5 +34,5 @@ pub fn case_files(policy: &str) -> Result<Vec<PathBuf>, CaseError> {
 
 /// The native implementation of a built-in policy.
 pub fn native_policy(name: &str) -> Option<Box<dyn Policy + Send + Sync>> {
-    tollgate_builtin::policy(name)
+    tollgate_builtin_packs::policy(name)
 }

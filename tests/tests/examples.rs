@@ -137,7 +137,7 @@ fn names_path(pattern: &str, path: &str) -> bool {
 fn architecture_names_every_workspace_member() {
     let map = std::fs::read_to_string(workspace_root().join("ARCHITECTURE.md"))
         .unwrap_or_else(|e| panic!("cannot read ARCHITECTURE.md: {e}"));
-    // The paths each code-map heading names, e.g. "### `crates/guest`, `crates/extism`".
+    // The paths each code-map heading names, e.g. "### `crates/bindings/component`, `crates/bindings/extism`".
     let named: Vec<String> = map
         .lines()
         .filter(|line| line.starts_with("### "))

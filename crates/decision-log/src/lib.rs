@@ -1,339 +1,76 @@
-//! The recorder of the gate: [`LogRecorder`] turns a [`Report`] into a decision record (the PCI
-//! DSS 10.2.2 fields, masked) and appends it to the project's tamper-evident decision log; it
-//! returns only once the record is durable, so a [`tollgate_pipeline::Gate`] using it never
-//! reports an unrecorded decision. Attempts refused before any decision (an invalid manifest,
-//! invalid settings, a refused policy) are appended too, as rejected-attempt records.
+//! The Tollgate decision log: a tamper-evident, crash-safe, append-only record of every evaluation.
+//!
+//! - [`record`]: what is recorded (the PCI DSS 10.2.2 fields of a decision, marks, recoveries,
+//!   attempts rejected before any decision);
+//! - [`mask`]: masking of configured manifest fields and of every sensitive-data finding;
+//! - [`frame`]: one JSON line per record, with its sequence number, a hash chain link and a
+//!   checksum, so a torn write is never mistaken for a record;
+//! - [`log`]: appends that are durable before they return, serialised across processes by an
+//!   exclusive file lock, and that set aside the bytes of an interrupted append;
+//! - [`tail`] and [`index`]: what the last acknowledged append left at the end of a file log (so
+//!   a truncation is caught and the root is known without reading the log), and the lookups of
+//!   records by id, sequence number and change in bounded memory and time;
+//! - [`LogStore`] and [`AuditLog`]: the backends (the file here, PostgreSQL in
+//!   `tollgate-decision-log-postgres`) behind one handle;
+//! - [`merkle`]: the RFC 9162 Merkle tree over the records, with inclusion and consistency proofs;
+//! - [`checkpoint`]: Ed25519-signed checkpoints (C2SP `tlog-checkpoint` / `signed-note`);
+//! - [`seal`]: writers' signatures over the records of each append, so a role that can only
+//!   write the log cannot forge a record that verifies;
+//! - [`lines`]: the lines of a log file, split at once, streamed in bounded memory or read at an
+//!   offset;
+//! - [`verify`]: which record was modified, deleted, inserted or reordered, and whether the log
+//!   still extends a checkpoint;
+//! - [`query`], [`config`] and [`project`]: selecting records, where the log, keys and
+//!   configuration of a project are, and the dates commands accept.
 
-use std::sync::{Arc, mpsc};
-use tollgate_audit::{
-    Attempt, DecisionRecord, Evaluation, Masking, Origin, PolicyFailureRef, PolicyRef, Project,
-    Record, RejectedInput, RejectedRecord, Sealer, WaiverRef,
+pub mod checkpoint;
+pub mod config;
+mod error;
+pub mod frame;
+pub mod index;
+pub mod lines;
+pub mod log;
+pub mod mask;
+pub mod merkle;
+pub mod origin;
+pub mod project;
+pub mod query;
+pub mod record;
+pub mod seal;
+pub mod seal_record;
+mod store;
+pub mod tail;
+pub mod verify;
+
+pub use checkpoint::{Checkpoint, CheckpointError, SigningKey, VerifierKey};
+pub use config::{AuditConfig, ConfigFile, project_dir};
+pub use error::AuditError;
+pub use index::{Found, Lookup};
+pub use log::{Appended, FileLog, RawLine};
+pub use mask::{MASKED, MaskError, Masking};
+pub use merkle::Hash;
+pub use origin::Origin;
+pub use project::{DateError, Project, ProjectError, RangeEnd, is_database_url, parse_date};
+pub use query::{DeploymentTarget, Filter, deployment_of, deployment_target};
+pub use record::{
+    AccessRecord, Attempt, ChangeRef, DecisionRecord, Evaluation, InputRef, ManifestRef,
+    MarkRecord, MarkStatus, PolicyFailureRef, PolicyRef, Record, RecordedOutcome, RecoveryRecord,
+    RejectedInput, RejectedRecord, UnreadableRecord, WaiverRef, sha256_digest,
 };
+pub use seal::{SealRecord, Sealer, Writers, append_sealed};
+pub use store::{AuditLog, LogStore, redact_url};
+pub use verify::{Problem, SealSummary, Verification, verify};
 
-use tollgate_audit::Appended;
 use tollgate_manifest::Timestamp;
-use tollgate_pipeline::{
-    Actor, InputSource, Receipt, RecordError, Recorder, Refused, Rejection, Report,
-};
 
-/// Appends every decision to a project's decision log.
-#[derive(Debug)]
-pub struct LogRecorder {
-    project: Project,
-    masking: Masking,
-    change_started_at: Option<Timestamp>,
-    engine_version: String,
-    group: Option<GroupCommit>,
-    sealer: Option<Arc<Sealer>>,
-    observer: Option<Arc<dyn AppendObserver>>,
+/// A new random record id (UUID v4).
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
 }
 
-/// Told of every durable append (for example to schedule checkpoints).
-pub trait AppendObserver: Send + Sync + std::fmt::Debug {
-    /// `lines` lines (records and their seal) were appended and are durable.
-    fn appended(&self, lines: usize);
-}
-
-/// A record waiting for the group writer, and where to send its result.
-type Pending = (Record, mpsc::SyncSender<Result<Appended, String>>);
-
-/// Group commit: one writer thread appends every record waiting at the moment with one write
-/// and one `fdatasync` (and, with a writer key, one seal of the whole batch), and answers each
-/// caller only once the batch is durable.
-#[derive(Debug)]
-struct GroupCommit {
-    queue: mpsc::Sender<Pending>,
-}
-
-/// The most records one group commit writes.
-const MAX_GROUP: usize = 512;
-
-impl GroupCommit {
-    fn start(
-        log: tollgate_audit::AuditLog,
-        sealer: Option<Arc<Sealer>>,
-        observer: Option<Arc<dyn AppendObserver>>,
-    ) -> Self {
-        let (queue, waiting) = mpsc::channel::<Pending>();
-        std::thread::spawn(move || {
-            // Ends when every sender is gone (the recorder was dropped).
-            while let Ok(first) = waiting.recv() {
-                let mut batch = vec![first];
-                while batch.len() < MAX_GROUP {
-                    match waiting.try_recv() {
-                        Ok(next) => batch.push(next),
-                        Err(_) => break,
-                    }
-                }
-                let (records, replies): (Vec<Record>, Vec<_>) = batch.into_iter().unzip();
-                match tollgate_audit::append_sealed(&log, sealer.as_deref(), &records) {
-                    Ok(appended) => {
-                        if let Some(observer) = &observer {
-                            observer.appended(records.len() + usize::from(sealer.is_some()));
-                        }
-                        for (reply, appended) in replies.into_iter().zip(appended) {
-                            let _ = reply.send(Ok(appended));
-                        }
-                    }
-                    Err(error) => {
-                        let message = error.to_string();
-                        for reply in replies {
-                            let _ = reply.send(Err(message.clone()));
-                        }
-                    }
-                }
-            }
-        });
-        Self { queue }
-    }
-
-    fn append(&self, record: Record) -> Result<Appended, String> {
-        let (reply, answer) = mpsc::sync_channel(1);
-        self.queue
-            .send((record, reply))
-            .map_err(|_| "the decision log writer has stopped".to_owned())?;
-        answer
-            .recv()
-            .map_err(|_| "the decision log writer has stopped".to_owned())?
-    }
-}
-
-impl LogRecorder {
-    /// A recorder for `project`'s log, masking the configured fields plus `extra_masks`.
-    pub fn new(
-        project: Project,
-        extra_masks: &[String],
-        change_started_at: Option<Timestamp>,
-    ) -> Result<Self, tollgate_audit::MaskError> {
-        let masking = Masking::new(project.config.mask.iter().chain(extra_masks))?;
-        Ok(Self {
-            project,
-            masking,
-            change_started_at,
-            engine_version: format!("tollgate {}", env!("CARGO_PKG_VERSION")),
-            group: None,
-            sealer: None,
-            observer: None,
-        })
-    }
-
-    /// Seals every append with the writer's key (before [`LogRecorder::with_group_commit`]).
-    #[must_use]
-    pub fn with_sealer(mut self, sealer: Arc<Sealer>) -> Self {
-        self.sealer = Some(sealer);
-        self
-    }
-
-    /// Tells `observer` of every durable append (before [`LogRecorder::with_group_commit`]).
-    #[must_use]
-    pub fn with_observer(mut self, observer: Arc<dyn AppendObserver>) -> Self {
-        self.observer = Some(observer);
-        self
-    }
-
-    /// Group commit for a server: concurrent decisions share one write and one `fdatasync`,
-    /// each still answered only once its own record is durable.
-    #[must_use]
-    pub fn with_group_commit(mut self) -> Self {
-        self.group = Some(GroupCommit::start(
-            self.project.audit_log(),
-            self.sealer.clone(),
-            self.observer.clone(),
-        ));
-        self
-    }
-
-    /// The project whose log is written.
-    pub fn project(&self) -> &Project {
-        &self.project
-    }
-
-    fn record_of(&self, report: &Report) -> Result<DecisionRecord, RecordError> {
-        let mut policies: Vec<PolicyRef> = report
-            .evaluated
-            .iter()
-            .map(|e| PolicyRef {
-                id: e.metadata.id.clone(),
-                framework: Some(e.metadata.framework.clone()),
-                version: Some(e.metadata.version.clone()),
-                digest: Some(e.digest.clone()),
-                signer: e.signer.clone(),
-            })
-            .collect();
-        policies.extend(report.failures.iter().map(|f| PolicyRef {
-            id: f.policy.clone(),
-            framework: None,
-            version: None,
-            digest: None,
-            signer: None,
-        }));
-        let waivers = report
-            .waivers
-            .waived
-            .iter()
-            .map(|w| WaiverRef {
-                id: w.waiver.id.clone(),
-                policy_id: Some(w.policy_id.clone()),
-                control_id: Some(w.control_id.clone()),
-                rule_id: Some(w.rule_id.clone()),
-                approved_by: Some(w.waiver.approved_by.clone()),
-                reason: Some(w.waiver.justification.clone()),
-                expires: Some(w.waiver.expires.clone()),
-            })
-            .collect();
-        let evaluation = Evaluation {
-            manifest_path: &report.manifest_path,
-            manifest_text: &report.manifest_text,
-            manifest: &report.manifest,
-            evaluated_at: report.now,
-            change_started_at: self.change_started_at,
-            policies,
-            engine_version: self.engine_version.clone(),
-            settings_digest: report.settings_digest.clone(),
-            combined: &report.combined,
-            outcome: report.outcome_after_waivers(),
-            failures: report
-                .failures
-                .iter()
-                .map(|f| PolicyFailureRef {
-                    policy: f.policy.clone(),
-                    kind: f.kind.to_owned(),
-                    message: f.message.clone(),
-                })
-                .collect(),
-            waivers,
-            exit_code: report.exit_code(),
-        };
-        let origin = origin_of(
-            report.actor.as_ref(),
-            report.manifest.change.pipeline_id.as_deref(),
-        );
-        let mut record = DecisionRecord::build(
-            evaluation,
-            origin,
-            &self.masking,
-            tollgate_audit::new_id(),
-            tollgate_audit::now(),
-        )
-        .map_err(|e| RecordError::new(format!("cannot build the decision record: {e}")))?;
-        record.policy_set_digest = Some(policy_set_digest(report));
-        Ok(record)
-    }
-}
-
-/// The origin of a record: this process, with the requester the edge authenticated as its actor
-/// when there is one (a gateway's caller, not the gateway's own user).
-fn origin_of(actor: Option<&Actor>, fallback_pipeline: Option<&str>) -> Origin {
-    let origin = Origin::current(fallback_pipeline);
-    match actor {
-        Some(actor) => origin.with_actor(&actor.name, &actor.source),
-        None => origin,
-    }
-}
-
-/// `sha256:` of the policy set that made a report: each policy's id and digest (a failed policy
-/// by its name alone), in order, then the settings digest, one per line.
-pub fn policy_set_digest(report: &Report) -> String {
-    let mut text = String::new();
-    for e in &report.evaluated {
-        text.push_str(&format!("policy {} {}\n", e.metadata.id, e.digest));
-    }
-    for f in &report.failures {
-        text.push_str(&format!("failed {}\n", f.policy));
-    }
-    text.push_str(&format!(
-        "settings {}\n",
-        report.settings_digest.as_deref().unwrap_or("none")
-    ));
-    tollgate_audit::sha256_digest(text.as_bytes())
-}
-
-impl LogRecorder {
-    fn rejected_of(&self, rejection: &Rejection) -> Result<RejectedRecord, RecordError> {
-        let input = match rejection.refused {
-            Refused::Input(InputSource::Manifest) => RejectedInput::Manifest,
-            Refused::Input(InputSource::Settings) => RejectedInput::Settings,
-            Refused::Input(InputSource::Options) => RejectedInput::Options,
-            Refused::Input(InputSource::Waivers) => RejectedInput::Waivers,
-            Refused::Policy => RejectedInput::Policy,
-        };
-        let attempt = Attempt {
-            input,
-            refused_path: &rejection.input_path,
-            refused_text: rejection.input_text.as_deref(),
-            manifest: rejection
-                .manifest
-                .as_ref()
-                .map(|(path, text)| (path.as_str(), text.as_deref())),
-            error: &rejection.error,
-            field: rejection.field.as_deref(),
-            line: rejection.line,
-            evaluated_at: rejection.now,
-            engine_version: self.engine_version.clone(),
-            exit_code: rejection.exit_code,
-        };
-        RejectedRecord::build(
-            attempt,
-            origin_of(rejection.actor.as_ref(), None),
-            &self.masking,
-            tollgate_audit::new_id(),
-            tollgate_audit::now(),
-        )
-        .map_err(|e| {
-            RecordError::new(format!(
-                "cannot build the record of the rejected attempt: {e}"
-            ))
-        })
-    }
-
-    /// Appends a record durably and returns its receipt.
-    fn append(&self, record: Record) -> Result<Receipt, RecordError> {
-        let id = record.id().to_owned();
-        let log = self.project.log_location();
-        self.project.prepare_log_dir().map_err(|e| {
-            RecordError::new(format!(
-                "cannot create the directory of the audit log `{log}`: {e}"
-            ))
-        })?;
-        let appended = match &self.group {
-            Some(group) => group.append(record).map_err(RecordError::new)?,
-            None => {
-                let appended = tollgate_audit::append_sealed(
-                    &self.project.audit_log(),
-                    self.sealer.as_deref(),
-                    std::slice::from_ref(&record),
-                )
-                .map_err(|e| RecordError::new(e.to_string()))?;
-                if let Some(observer) = &self.observer {
-                    observer.appended(1 + usize::from(self.sealer.is_some()));
-                }
-                appended.into_iter().next().ok_or_else(|| {
-                    RecordError::new("the decision log appended nothing".to_owned())
-                })?
-            }
-        };
-        let warnings = appended
-            .recovered
-            .map(|recovery| {
-                format!(
-                    "the audit log `{log}` ended with {} bytes of an interrupted append (offset {}); they were set aside by recovery record {}",
-                    recovery.length, recovery.offset, recovery.id
-                )
-            })
-            .into_iter()
-            .collect();
-        Ok(Receipt::Recorded { id, log, warnings })
-    }
-}
-
-impl Recorder for LogRecorder {
-    fn record(&self, report: &Report) -> Result<Receipt, RecordError> {
-        let record = self.record_of(report)?;
-        self.append(Record::Decision(Box::new(record)))
-    }
-
-    fn record_rejected(&self, rejection: &Rejection) -> Result<Receipt, RecordError> {
-        let record = self.rejected_of(rejection)?;
-        self.append(Record::Rejected(Box::new(record)))
-    }
+/// The current UTC time, to the microsecond.
+pub fn now() -> Timestamp {
+    let now = time::OffsetDateTime::now_utc();
+    let micros = now.nanosecond() / 1000 * 1000;
+    Timestamp::from_offset_date_time(now.replace_nanosecond(micros).unwrap_or(now))
 }

@@ -570,3 +570,27 @@ mod tests {
         assert_eq!(json, r#"{"kind":"invalid_settings","message":"x"}"#);
     }
 }
+
+/// The verdict of a run over every policy, as the exit code and every report format show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every policy decided; the strictest outcome after waivers.
+    Decided(Outcome),
+    /// At least one policy failed: never an approval.
+    PolicyFailure,
+}
+
+impl Verdict {
+    /// The stable name: `approved`, `needs_approval`, `denied` or `policy_failure`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Decided(outcome) => outcome.as_str(),
+            Self::PolicyFailure => "policy_failure",
+        }
+    }
+
+    /// Whether the change may proceed.
+    pub fn passes(self) -> bool {
+        self == Self::Decided(Outcome::Approved)
+    }
+}

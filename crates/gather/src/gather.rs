@@ -5,10 +5,10 @@
 //! [`gather`] runs the `Gathering` steps (module `steps`) in order, lowest precedence first, so that
 //! each step overrides what the earlier ones set.
 
-mod evidence;
 mod facts;
 mod merge;
 mod output;
+mod report_files;
 mod request;
 mod stated;
 mod steps;

@@ -31,7 +31,7 @@ pub use native::NativePolicy;
 pub use pipeline::{Candidate, DEFAULTS_KEY, Pipeline, PipelineOptions, SettingsDocument};
 pub use policy::{Evaluator, PolicyFailure, Resource};
 pub use rejection::{Refused, Rejection};
-pub use report::{Evaluated, PolicyError, Report, Verdict};
+pub use report::{Evaluated, PolicyError, Report};
 
 /// `sha256:<hex>` of some bytes: the digest format of manifests, settings and components.
 pub fn sha256_digest(bytes: &[u8]) -> String {

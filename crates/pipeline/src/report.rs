@@ -1,16 +1,12 @@
 //! The one result of the decision path: every policy's decision, combined, with the policy
 //! failures and the waivers applied.
 
-use tollgate_decision::{CombinedDecision, Outcome, PolicyMetadata};
+use tollgate_decision::{CombinedDecision, Outcome, PolicyMetadata, Verdict};
 use tollgate_manifest::{Manifest, Timestamp};
-use tollgate_reports::{Evaluation, PolicyFailureRun, PolicyRun};
+use tollgate_report_formats::{Evaluation, PolicyFailureRun, PolicyRun};
 use tollgate_waivers::Applied;
 
 use crate::{PolicyFailure, exit};
-
-/// The verdict of a run: an outcome when every policy decided, else a policy failure (never an
-/// approval).
-pub use tollgate_reports::RunOutcome as Verdict;
 
 /// A policy that produced a decision: its identity (the decision itself is in the combination).
 #[derive(Debug, Clone)]

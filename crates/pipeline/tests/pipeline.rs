@@ -10,12 +10,12 @@
 
 use std::sync::Mutex;
 
-use tollgate_decision::{Decision, Outcome, PolicyMetadata};
+use tollgate_decision::{Decision, Outcome, PolicyMetadata, Verdict};
 use tollgate_manifest::{Format, Manifest, Timestamp};
 use tollgate_pipeline::{
     Candidate, DecideError, Evaluator, Gate, InputSource, NativePolicy, NoRecord, Pipeline,
     PipelineOptions, PolicyError, PolicyFailure, Receipt, RecordError, Recorder, Report,
-    Submission, Verdict, exit,
+    Submission, exit,
 };
 
 const NOW: &str = "2026-05-21T00:00:00Z";

@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 use clap::{Args, Subcommand, ValueEnum};
-use tollgate_audit::config::LOG_ENV;
-use tollgate_audit::{
+use tollgate_decision_log::config::LOG_ENV;
+use tollgate_decision_log::{
     Checkpoint, DecisionRecord, Filter, Found, Lookup, MarkRecord, MarkStatus, Origin, Project,
     RangeEnd, Record, RecordedOutcome, Sealer,
 };
-use tollgate_decision_log::LogRecorder;
 use tollgate_pipeline::exit;
+use tollgate_recorder::LogRecorder;
 
 use crate::project::{
     audit_failure, discover, parse_date, print_problems, project_failure, read_log,
@@ -170,7 +170,7 @@ enum Action {
     /// `audit.pub` (the verifier key) in `.tollgate/`.
     Keygen {
         /// Key name, written in every signature.
-        #[arg(long, default_value = "tollgate-audit")]
+        #[arg(long, default_value = "tollgate-decision-log")]
         name: String,
         /// Directory for the two files [default: `.tollgate` in the project directory].
         #[arg(long, value_name = "DIR")]
@@ -364,18 +364,18 @@ pub(crate) fn run(command: &AuditCommand) -> Result<u8, Failure> {
 }
 
 /// The log at a path, or in the database of a `postgres://` URL.
-fn open_location(location: &Path) -> Result<tollgate_audit::AuditLog, Failure> {
-    if tollgate_audit::is_database_url(location) {
+fn open_location(location: &Path) -> Result<tollgate_decision_log::AuditLog, Failure> {
+    if tollgate_decision_log::is_database_url(location) {
         crate::project::open_database(&location.to_string_lossy())
     } else {
-        Ok(tollgate_audit::AuditLog::new(location))
+        Ok(tollgate_decision_log::AuditLog::new(location))
     }
 }
 
 /// Copies a verified log into an empty one and checks the copy has the same size and root.
 fn copy_log(
-    source: &tollgate_audit::AuditLog,
-    destination: &tollgate_audit::AuditLog,
+    source: &tollgate_decision_log::AuditLog,
+    destination: &tollgate_decision_log::AuditLog,
     format: OutputFormat,
 ) -> Result<u8, Failure> {
     if !source.exists().map_err(audit_failure)? {
@@ -385,7 +385,7 @@ fn copy_log(
         )));
     }
     let lines = source.read_lines().map_err(audit_failure)?;
-    let verification = tollgate_audit::verify(&lines, None);
+    let verification = tollgate_decision_log::verify(&lines, None);
     if !verification.is_intact() {
         print_problems(&verification);
         return Err(audit_failure(anyhow!(
@@ -605,8 +605,8 @@ pub(crate) fn append_mark(
     let decision = decision.as_ref();
     let change_id = decision.map_or_else(|| target.to_owned(), |d| d.change.id.clone());
     let record = MarkRecord {
-        id: tollgate_audit::new_id(),
-        recorded_at: tollgate_audit::now(),
+        id: tollgate_decision_log::new_id(),
+        recorded_at: tollgate_decision_log::now(),
         origin: Origin::current(None),
         decision_id: decision.map(|d| d.id.clone()).unwrap_or_default(),
         change_id: change_id.clone(),
@@ -618,7 +618,7 @@ pub(crate) fn append_mark(
     let id = record.id.clone();
     let sealer = sealer(setup, None)?;
     setup.prepare_log_dir().map_err(audit_failure)?;
-    let appended = tollgate_audit::append_sealed(
+    let appended = tollgate_decision_log::append_sealed(
         &setup.audit_log(),
         sealer.as_deref(),
         &[Record::Mark(record)],

@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 use serde_json::json;
-use tollgate_audit::merkle;
-use tollgate_audit::verify::LoggedRecord;
-use tollgate_audit::{Filter, Project, Record, Verification, Writers};
+use tollgate_decision_log::merkle;
+use tollgate_decision_log::verify::LoggedRecord;
+use tollgate_decision_log::{Filter, Project, Record, Verification, Writers};
 use tollgate_pipeline::exit;
 
 use crate::project::{AUDIT_FAILURE, audit_failure, print_problems, project_failure, read_log};

@@ -7,9 +7,9 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use tollgate_audit::{Checkpoint, Project, SigningKey, Writers};
-use tollgate_decision_log::AppendObserver;
+use tollgate_decision_log::{Checkpoint, Project, SigningKey, Writers};
 use tollgate_durable::Access;
+use tollgate_recorder::AppendObserver;
 
 /// The default number of lines between two checkpoints.
 pub(crate) const DEFAULT_EVERY: u64 = 1000;

@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use tollgate_audit::RangeEnd;
-use tollgate_audit::config::LOG_ENV;
-use tollgate_evidence::{ReportOptions, html, to_json, to_oscal_json};
+use tollgate_decision_log::RangeEnd;
+use tollgate_decision_log::config::LOG_ENV;
+use tollgate_evidence_report::{ReportOptions, html, to_json, to_oscal_json};
 use tollgate_pipeline::exit;
 
 use crate::Failure;
@@ -70,7 +70,7 @@ const DEFAULT_PERIOD_DAYS: i64 = 30;
 pub(crate) fn run(args: &EvidenceArgs) -> Result<u8, Failure> {
     let generated_at = match &args.now {
         Some(text) => crate::parse_instant(text, "--now")?,
-        None => tollgate_audit::now(),
+        None => tollgate_decision_log::now(),
     };
     let to = match &args.to {
         Some(text) => parse_date(text, "--to", RangeEnd::End)?,
@@ -106,7 +106,7 @@ pub(crate) fn run(args: &EvidenceArgs) -> Result<u8, Failure> {
         )));
     }
     let writers =
-        tollgate_audit::Writers::of_project(&project, &[], None).map_err(project_failure)?;
+        tollgate_decision_log::Writers::of_project(&project, &[], None).map_err(project_failure)?;
     let verification = log
         .verify_sealed(checkpoint.as_ref().map(|(c, _)| c), writers.as_ref())
         .map_err(|e| Failure::Audit(e.into()))?;
@@ -114,9 +114,9 @@ pub(crate) fn run(args: &EvidenceArgs) -> Result<u8, Failure> {
         .iter()
         .map(|p| p.name)
         .collect();
-    tollgate_evidence::check_frameworks(&verification, &args.frameworks, &builtin)
+    tollgate_evidence_report::check_frameworks(&verification, &args.frameworks, &builtin)
         .map_err(|e| Failure::Invalid(anyhow::anyhow!("invalid `--framework`: {e}")))?;
-    let report = tollgate_evidence::build(
+    let report = tollgate_evidence_report::build(
         &verification,
         &ReportOptions {
             from,

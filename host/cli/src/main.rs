@@ -257,7 +257,7 @@ pub(crate) fn parse_instant(
     text: &str,
     flag: &str,
 ) -> Result<tollgate_manifest::Timestamp, Failure> {
-    tollgate_audit::parse_date(text, tollgate_audit::RangeEnd::Start)
+    tollgate_decision_log::parse_date(text, tollgate_decision_log::RangeEnd::Start)
         .map_err(|e| Failure::Invalid(anyhow::anyhow!("invalid `{flag}`: {e}")))
 }
 

@@ -110,10 +110,10 @@ impl TrustArgs {
         let cwd = std::env::current_dir()
             .context("cannot read the current directory")
             .map_err(Failure::Internal)?;
-        let project = tollgate_audit::project_dir(&cwd);
+        let project = tollgate_decision_log::project_dir(&cwd);
         let config_path = project
-            .join(tollgate_audit::config::STATE_DIR)
-            .join(tollgate_audit::config::CONFIG_FILE);
+            .join(tollgate_decision_log::config::STATE_DIR)
+            .join(tollgate_decision_log::config::CONFIG_FILE);
         let config = match std::fs::read_to_string(&config_path) {
             Err(_) => TrustConfig::default(),
             Ok(text) => {

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{Context, anyhow};
-use tollgate_audit::{Project, ProjectError, RangeEnd, Verification};
+use tollgate_decision_log::{Project, ProjectError, RangeEnd, Verification};
 use tollgate_manifest::Timestamp;
 
 use crate::Failure;
@@ -27,12 +27,12 @@ pub(crate) fn discover(log: Option<&Path>) -> Result<Project, Failure> {
 }
 
 /// The decision log in the database of `url`.
-pub(crate) fn open_database(url: &str) -> Result<tollgate_audit::AuditLog, Failure> {
-    let log = tollgate_audit_postgres::PostgresLog::open(url)
+pub(crate) fn open_database(url: &str) -> Result<tollgate_decision_log::AuditLog, Failure> {
+    let log = tollgate_decision_log_postgres::PostgresLog::open(url)
         .map_err(|e| Failure::Invalid(anyhow!("{e}")))?;
-    Ok(tollgate_audit::AuditLog::from_store(std::sync::Arc::new(
-        log,
-    )))
+    Ok(tollgate_decision_log::AuditLog::from_store(
+        std::sync::Arc::new(log),
+    ))
 }
 
 /// The one mapping of a project error to the CLI.
@@ -51,7 +51,7 @@ pub(crate) fn audit_failure(error: impl Into<anyhow::Error>) -> Failure {
 
 /// Parses a `--from`/`--to` date.
 pub(crate) fn parse_date(text: &str, flag: &str, end: RangeEnd) -> Result<Timestamp, Failure> {
-    tollgate_audit::parse_date(text, end)
+    tollgate_decision_log::parse_date(text, end)
         .map_err(|e| Failure::Invalid(anyhow!("invalid `{flag}`: {e}")))
 }
 
@@ -63,7 +63,8 @@ pub(crate) fn read_log(setup: &Project) -> Result<Verification, Failure> {
             log.location()
         )));
     }
-    let writers = tollgate_audit::Writers::of_project(setup, &[], None).map_err(project_failure)?;
+    let writers =
+        tollgate_decision_log::Writers::of_project(setup, &[], None).map_err(project_failure)?;
     log.verify_sealed(None, writers.as_ref())
         .map_err(audit_failure)
 }

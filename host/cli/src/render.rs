@@ -1,5 +1,5 @@
 //! Output of `tollgate eval`: the explained text report. The other formats (JSON, JUnit, SARIF, ...)
-//! are in `tollgate-reports`, wired up in `reporting.rs`.
+//! are in `tollgate-report-formats`, wired up in `reporting.rs`.
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write as _};

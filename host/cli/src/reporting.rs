@@ -1,5 +1,5 @@
 //! Report formats of `tollgate eval` (`--format`, `--output FORMAT=FILE`) and waivers (`--waivers`),
-//! on top of `tollgate-reports` and `tollgate-waivers`. Waivers are applied after the (pure)
+//! on top of `tollgate-report-formats` and `tollgate-waivers`. Waivers are applied after the (pure)
 //! policies decide; the decisions themselves are never changed.
 
 use std::io::Write as _;
@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, anyhow};
 use clap::{Args, ValueEnum};
 use tollgate_pipeline::{Decided, Receipt, Report};
-use tollgate_reports::ReportFormat;
+use tollgate_report_formats::ReportFormat;
 use tollgate_waivers::WaiverSet;
 
 use crate::Failure;
@@ -163,7 +163,7 @@ fn render_format(
 ) -> Result<String, Failure> {
     match format.report_format() {
         None => Ok(render::text(report, style)),
-        Some(format) => tollgate_reports::render(format, &report.view())
+        Some(format) => tollgate_report_formats::render(format, &report.view())
             .map_err(|e| Failure::Internal(anyhow!(e))),
     }
 }
@@ -201,7 +201,7 @@ pub(crate) fn emit(
     if format == EvalFormat::Github
         && let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty())
     {
-        let markdown = tollgate_reports::markdown(&report.view());
+        let markdown = tollgate_report_formats::markdown(&report.view());
         append(Path::new(&summary), &markdown)
             .with_context(|| format!("cannot append the job summary to `{}`", summary.display()))
             .map_err(Failure::Invalid)?;

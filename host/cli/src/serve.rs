@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use clap::Args;
-use tollgate_audit::{AccessRecord, MarkStatus, Record};
-use tollgate_decision_log::AppendObserver;
+use tollgate_decision_log::{AccessRecord, MarkStatus, Record};
 use tollgate_gateway::access::RefusalLimits;
 use tollgate_gateway::auth::{AccessLog, Refusal, Tokens};
 use tollgate_gateway::tls::{Certificates, TlsFiles};
 use tollgate_gateway::{DynRecorder, Gateway, MarkAnswer, MarkRequest, Marker, Reloaded};
 use tollgate_pipeline::{Gate, exit};
+use tollgate_recorder::AppendObserver;
 
 use crate::audit::EvalAuditArgs;
 use crate::checkpoints::{self, Checkpointer};
@@ -45,7 +45,7 @@ pub(crate) struct ServeArgs {
     /// Decision log every evaluation is appended to before it is answered [default:
     /// $TOLLGATE_AUDIT_LOG, `audit.log` in `.tollgate/config.yaml`, else `.tollgate/audit.log` in
     /// the project directory]. If a record cannot be written the request fails with 503.
-    #[arg(long, value_name = "FILE", env = tollgate_audit::config::LOG_ENV)]
+    #[arg(long, value_name = "FILE", env = tollgate_decision_log::config::LOG_ENV)]
     audit_log: Option<PathBuf>,
     /// A manifest field path to mask in the stored copy (repeatable).
     #[arg(long = "mask", value_name = "PATH")]
@@ -242,7 +242,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
 /// The automatic checkpoints asked for by the flags or the configuration, if any.
 fn checkpoint_job(
     args: &ServeArgs,
-    project: &tollgate_audit::Project,
+    project: &tollgate_decision_log::Project,
 ) -> Result<Option<checkpoints::Job>, Failure> {
     let schedule = project.config.checkpoints.clone();
     let configured = project.config.signing_key.is_some() || schedule.is_some();
@@ -261,10 +261,10 @@ fn checkpoint_job(
     let output = args.checkpoint_output.clone().unwrap_or_else(|| {
         project.state_file(
             schedule.output.as_deref(),
-            tollgate_audit::config::DEFAULT_CHECKPOINT,
+            tollgate_decision_log::config::DEFAULT_CHECKPOINT,
         )
     });
-    let writers = tollgate_audit::Writers::of_project(project, &[], None)
+    let writers = tollgate_decision_log::Writers::of_project(project, &[], None)
         .map_err(crate::project::project_failure)?;
     Ok(Some(checkpoints::Job {
         project: project.clone(),
@@ -288,7 +288,7 @@ fn checkpoint_job(
 /// How the gateway's own appends (marks, access records) are sealed and counted.
 #[derive(Clone)]
 struct Written {
-    sealer: Option<Arc<tollgate_audit::Sealer>>,
+    sealer: Option<Arc<tollgate_decision_log::Sealer>>,
     observer: Option<Arc<dyn AppendObserver>>,
 }
 
@@ -390,7 +390,14 @@ struct Loader {
 impl Loader {
     fn load(
         &self,
-    ) -> Result<(Gate<DynRecorder>, Option<Tokens>, tollgate_audit::Project), Failure> {
+    ) -> Result<
+        (
+            Gate<DynRecorder>,
+            Option<Tokens>,
+            tollgate_decision_log::Project,
+        ),
+        Failure,
+    > {
         let tokens = self.tokens.as_deref().map(read_tokens).transpose()?;
         let reports = ReportArgs::waivers_only(self.waivers.clone(), self.service.clone());
         let (options, _) = eval::pipeline_options(
@@ -430,7 +437,7 @@ impl Loader {
 
 /// `POST /v1/marks` on the served decision log, as `tollgate audit mark` appends them.
 struct LogMarker {
-    project: tollgate_audit::Project,
+    project: tollgate_decision_log::Project,
     written: Written,
     direct: crate::audit::DirectChanges,
 }
@@ -477,7 +484,7 @@ impl Marker for LogMarker {
 
 /// Refused requests as access records of the served decision log.
 struct LogAccess {
-    project: tollgate_audit::Project,
+    project: tollgate_decision_log::Project,
     written: Written,
 }
 
@@ -487,8 +494,8 @@ impl AccessLog for LogAccess {
             .iter()
             .map(|refusal| {
                 Record::Access(AccessRecord {
-                    id: tollgate_audit::new_id(),
-                    recorded_at: tollgate_audit::now(),
+                    id: tollgate_decision_log::new_id(),
+                    recorded_at: tollgate_decision_log::now(),
                     subject: refusal.subject.clone(),
                     method: refusal.method.clone(),
                     path: refusal.path.clone(),
@@ -502,7 +509,7 @@ impl AccessLog for LogAccess {
             })
             .collect();
         self.project.prepare_log_dir().map_err(|e| e.to_string())?;
-        tollgate_audit::append_sealed(
+        tollgate_decision_log::append_sealed(
             &self.project.audit_log(),
             self.written.sealer.as_deref(),
             &records,

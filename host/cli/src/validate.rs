@@ -193,11 +193,13 @@ fn problems(args: &ValidateArgs, kind: FileKind, path: &Path, text: &str) -> Vec
             Err(e) => vec![e.to_string()],
             Ok(set) => set.problems.iter().map(ToString::to_string).collect(),
         },
-        FileKind::Config => tollgate_manifest::decode::<tollgate_audit::ConfigFile>(text, format)
-            .err()
-            .map(|e| e.to_string())
-            .into_iter()
-            .collect(),
+        FileKind::Config => {
+            tollgate_manifest::decode::<tollgate_decision_log::ConfigFile>(text, format)
+                .err()
+                .map(|e| e.to_string())
+                .into_iter()
+                .collect()
+        }
         FileKind::PathRules => tollgate_gather::Config::from_toml(text, &origin)
             .err()
             .map(|e| e.to_string())

@@ -84,7 +84,7 @@ fn eval_appends_one_record_with_the_pci_10_2_2_fields() {
     let text = std::fs::read(data("business-logic.yaml")).unwrap();
     assert_eq!(
         record["manifest"]["digest"],
-        tollgate_audit::sha256_digest(&text)
+        tollgate_decision_log::sha256_digest(&text)
     );
     assert_eq!(
         record["manifest"]["masked"]["change"]["approvals"][0]["by"],
@@ -399,7 +399,7 @@ fn report_writes_json_oscal_and_html_from_the_log() {
     let path = dir.path();
     eval(path, "business-logic.yaml").assert().code(0);
     eval(path, "self-approval.yaml").assert().code(4);
-    let today = &tollgate_audit::now().to_string()[..10];
+    let today = &tollgate_decision_log::now().to_string()[..10];
     let json = tollgate(path)
         .args(["report", "--from", today, "--to", today, "--format", "json"])
         .output()
@@ -482,7 +482,7 @@ fn a_change_marked_rolled_back_by_its_id_counts_in_the_change_failure_rate() {
         .args(["audit", "mark", &change, "--status", "rolled-back"])
         .assert()
         .code(0);
-    let today = &tollgate_audit::now().to_string()[..10];
+    let today = &tollgate_decision_log::now().to_string()[..10];
     let output = tollgate(path)
         .args(["report", "--from", today, "--to", today, "--format", "json"])
         .output()
@@ -537,7 +537,7 @@ fn an_unknown_report_framework_is_invalid_input_naming_the_known_ones() {
     let path = dir.path();
     eval(path, "business-logic.yaml").assert().code(0);
     eval(path, "self-approval.yaml").assert().code(4);
-    let today = &tollgate_audit::now().to_string()[..10];
+    let today = &tollgate_decision_log::now().to_string()[..10];
     let output = tollgate(path)
         .args([
             "report",
@@ -587,7 +587,7 @@ fn report_output_to_a_fifo_or_dash_is_written_in_place() {
     let dir = project();
     let path = dir.path();
     eval(path, "business-logic.yaml").assert().code(0);
-    let today = &tollgate_audit::now().to_string()[..10];
+    let today = &tollgate_decision_log::now().to_string()[..10];
     let fifo = path.join("report.fifo");
     let status = std::process::Command::new("mkfifo")
         .arg(&fifo)
@@ -657,7 +657,7 @@ fn rejected_attempts_are_recorded_verified_and_reported() {
     let text = std::fs::read_to_string(data("unknown-field.yaml")).unwrap();
     assert_eq!(
         manifest["refused"]["digest"],
-        tollgate_audit::sha256_digest(text.as_bytes())
+        tollgate_decision_log::sha256_digest(text.as_bytes())
     );
     assert!(manifest["refused"]["masked"].is_object());
     assert!(
@@ -680,7 +680,7 @@ fn rejected_attempts_are_recorded_verified_and_reported() {
         .output()
         .unwrap();
     assert_eq!(json_of(&listed).as_array().map(Vec::len), Some(2));
-    let today = &tollgate_audit::now().to_string()[..10];
+    let today = &tollgate_decision_log::now().to_string()[..10];
     let json = tollgate(path)
         .args(["report", "--from", today, "--to", today, "--format", "json"])
         .output()

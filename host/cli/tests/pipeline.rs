@@ -57,7 +57,7 @@ fn write(dir: &Path, path: &str, text: &str) {
 
 fn schema(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../crates/reports/schemas")
+        .join("../../crates/report-formats/schemas")
         .join(name)
 }
 

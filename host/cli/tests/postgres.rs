@@ -212,7 +212,7 @@ fn three_gateways_share_one_log_through_a_kill_and_a_database_restart() {
     let acknowledged = acknowledged.lock().unwrap().clone();
     assert_eq!(acknowledged.len(), DECISIONS);
     let ids = database.sql(
-        "SELECT convert_from(line, 'UTF8')::jsonb -> 'record' ->> 'id' FROM tollgate_decision_log ORDER BY seq",
+        "SELECT convert_from(line, 'UTF8')::jsonb -> 'record' ->> 'id' FROM tollgate_recorder ORDER BY seq",
     );
     let mut in_log: BTreeMap<&str, usize> = BTreeMap::new();
     for id in ids.lines() {
@@ -226,9 +226,8 @@ fn three_gateways_share_one_log_through_a_kill_and_a_database_restart() {
         );
     }
     let (count, first, last) = {
-        let row = database.sql(
-            "SELECT count(*) || ' ' || min(seq) || ' ' || max(seq) FROM tollgate_decision_log",
-        );
+        let row = database
+            .sql("SELECT count(*) || ' ' || min(seq) || ' ' || max(seq) FROM tollgate_recorder");
         let parts: Vec<u64> = row.split(' ').map(|p| p.parse().unwrap()).collect();
         (parts[0], parts[1], parts[2])
     };
@@ -375,7 +374,7 @@ fn audit_verify_on_a_new_database_migrates_it_and_reports_an_empty_intact_log() 
     assert_eq!(report["intact"], true);
     assert_eq!(report["records"], 0);
     assert_eq!(
-        database.sql("SELECT to_regclass('tollgate_decision_log') IS NOT NULL"),
+        database.sql("SELECT to_regclass('tollgate_recorder') IS NOT NULL"),
         "t",
         "the read migrated the schema"
     );

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use common::{data, shared_cache_dir};
 use serde_json::Value;
-use tollgate_audit::{Record, frame, merkle};
+use tollgate_decision_log::{Record, frame, merkle};
 use tollgate_test_postgres::{Database, Server};
 
 const NOW: &str = "2026-05-21T00:00:00Z";
@@ -98,7 +98,7 @@ fn forged_record(line: &[u8]) -> Record {
     };
     decision.id = "forged-0000".into();
     decision.change.id = "CHG-FORGED".into();
-    decision.outcome = tollgate_audit::RecordedOutcome::Approved;
+    decision.outcome = tollgate_decision_log::RecordedOutcome::Approved;
     Record::Decision(decision)
 }
 
@@ -196,12 +196,12 @@ fn a_row_forged_by_the_writer_role_is_unsealed_even_against_a_signed_checkpoint(
         "--audit-log",
         &url,
     ]);
-    let rows = database.sql("SELECT encode(line, 'hex') FROM tollgate_decision_log ORDER BY seq");
+    let rows = database.sql("SELECT encode(line, 'hex') FROM tollgate_recorder ORDER BY seq");
     let lines: Vec<Vec<u8>> = rows.lines().map(hex_decode).collect();
     assert_eq!(lines.len(), 2, "a decision and its seal");
     let forged = chained(&lines[1], &forged_record(&lines[0]));
     database.sql(&format!(
-        "SET ROLE tollgate_writer; INSERT INTO tollgate_decision_log (seq, line) VALUES (2, decode('{}', 'hex'))",
+        "SET ROLE tollgate_writer; INSERT INTO tollgate_recorder (seq, line) VALUES (2, decode('{}', 'hex'))",
         hex_encode(&forged)
     ));
 

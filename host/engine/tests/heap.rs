@@ -1,4 +1,4 @@
-//! The policies' heap (a bump heap, `tollgate_wasm_heap`) under load: the largest manifest the
+//! The policies' heap (a bump heap, `tollgate_bindings_heap`) under load: the largest manifest the
 //! hosts accept is decided within the default memory limit, and a reused instance's heap returns
 //! to its base after every call, so that no number of calls exhausts a small memory limit.
 

@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::http::StatusCode;
+use tollgate_decision::Verdict;
 use tollgate_manifest::{Format, MAX_DOCUMENT_BYTES, Timestamp, approval_time_seconds};
 use tollgate_pipeline::{
-    DecideError, Decided, InputError, InputSource, Rejection, Submission, Verdict, exit,
+    DecideError, Decided, InputError, InputSource, Rejection, Submission, exit,
 };
 
 use crate::Gateway;

@@ -24,7 +24,7 @@ use axum::response::Response;
 use serde_json::{Map, Value, json};
 use tollgate_manifest::{Format, Timestamp};
 use tollgate_pipeline::{Decided, InputError, InputSource, Submission};
-use tollgate_reports::ReportFormat;
+use tollgate_report_formats::ReportFormat;
 
 use crate::deciding::{Received, admit, decide, read_body, refuse, within_deadline};
 use crate::error::{ApiError, json_text_response};
@@ -352,7 +352,7 @@ async fn evaluate_path(
 /// The documents under `data` that a decision defines (see the module documentation).
 fn documents(decided: &Decided) -> Result<Value, ApiError> {
     let report = decided.report();
-    let text = tollgate_reports::render(ReportFormat::Json, &report.view())
+    let text = tollgate_report_formats::render(ReportFormat::Json, &report.view())
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
     let whole: Value = serde_json::from_str(&text)
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;

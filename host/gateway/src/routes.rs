@@ -12,9 +12,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use tollgate_decision::Verdict;
 use tollgate_manifest::{Format, MAX_DOCUMENT_BYTES, Manifest, Timestamp};
-use tollgate_pipeline::{Decided, Verdict};
-use tollgate_reports::ReportFormat;
+use tollgate_pipeline::Decided;
+use tollgate_report_formats::ReportFormat;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::auth::{self, Check};
@@ -502,7 +503,7 @@ async fn evaluate_inner(
 /// value), 500 `policy_failure` with the report when a policy failed.
 fn answer(decided: &Decided) -> Result<Response, ApiError> {
     let report = decided.report();
-    let json = tollgate_reports::render(ReportFormat::Json, &report.view())
+    let json = tollgate_report_formats::render(ReportFormat::Json, &report.view())
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
     let verdict = report.verdict();
     let outcome = HeaderValue::from_static(verdict.as_str());

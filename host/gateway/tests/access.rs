@@ -22,13 +22,13 @@ use rcgen::{
     KeyPair, SanType,
 };
 use serde_json::Value;
-use tollgate_audit::{AccessRecord, Project, Record};
-use tollgate_decision_log::LogRecorder;
+use tollgate_decision_log::{AccessRecord, Project, Record};
 use tollgate_gateway::Gateway;
 use tollgate_gateway::access::RefusalLimits;
 use tollgate_gateway::auth::{AccessLog, Refusal, Tokens};
 use tollgate_gateway::tls::{Certificates, TlsFiles};
 use tollgate_pipeline::{Candidate, Gate, NativePolicy, Pipeline, PipelineOptions};
+use tollgate_recorder::LogRecorder;
 
 const NOW: &str = "2026-06-01T00:00:00Z";
 
@@ -62,8 +62,8 @@ impl AccessLog for LogAccess {
             .iter()
             .map(|r| {
                 Record::Access(AccessRecord {
-                    id: tollgate_audit::new_id(),
-                    recorded_at: tollgate_audit::now(),
+                    id: tollgate_decision_log::new_id(),
+                    recorded_at: tollgate_decision_log::now(),
                     subject: r.subject.clone(),
                     method: r.method.clone(),
                     path: r.path.clone(),

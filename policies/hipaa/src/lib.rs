@@ -51,4 +51,4 @@ impl Policy for HipaaPolicy {
 }
 
 #[cfg(feature = "component")]
-tollgate_guest::export_policy!(crate::HipaaPolicy);
+tollgate_bindings_component::export_policy!(crate::HipaaPolicy);

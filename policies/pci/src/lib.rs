@@ -50,4 +50,4 @@ impl Policy for PciPolicy {
 }
 
 #[cfg(feature = "component")]
-tollgate_guest::export_policy!(crate::PciPolicy);
+tollgate_bindings_component::export_policy!(crate::PciPolicy);

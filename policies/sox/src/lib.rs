@@ -47,4 +47,4 @@ impl Policy for SoxPolicy {
 }
 
 #[cfg(feature = "component")]
-tollgate_guest::export_policy!(crate::SoxPolicy);
+tollgate_bindings_component::export_policy!(crate::SoxPolicy);

@@ -263,10 +263,10 @@ pub fn sarif(data: &[u8]) {
 /// Decision-log bytes: verification never panics, and against a checkpoint of the seed log only
 /// an extension of it verifies (the checkpointed records, unchanged, first).
 pub fn audit_log(data: &[u8]) {
-    let lines = tollgate_audit::log::split_lines(data);
-    let _ = tollgate_audit::verify(&lines, None);
+    let lines = tollgate_decision_log::log::split_lines(data);
+    let _ = tollgate_decision_log::verify(&lines, None);
     let (checkpoint, records) = seeds::seed_log_checkpoint();
-    let verification = tollgate_audit::verify(&lines, Some(checkpoint));
+    let verification = tollgate_decision_log::verify(&lines, Some(checkpoint));
     if verification.is_intact() {
         let head: Vec<_> = verification
             .records

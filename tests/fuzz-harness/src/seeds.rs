@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use serde_json::{Value, json};
-use tollgate_audit::{Checkpoint, Record};
+use tollgate_decision_log::{Checkpoint, Record};
 use tollgate_manifest::Format;
 
 /// The manifest every harness that needs a valid one uses.
@@ -94,8 +94,8 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
             read("examples/ci/compliance/change-ticket.json"),
             b"id: CHG-1\nstatus: approved\napprovals:\n  - { by: bob, role: TECHNICAL_LEAD, at: 2026-05-20T09:00:00Z }\n".to_vec(),
         ],
-        "junit" => vec![read("crates/reports/tests/golden/report.junit.xml"), JUNIT.as_bytes().to_vec()],
-        "sarif" => vec![read("crates/reports/tests/golden/report.sarif")],
+        "junit" => vec![read("crates/report-formats/tests/golden/report.junit.xml"), JUNIT.as_bytes().to_vec()],
+        "sarif" => vec![read("crates/report-formats/tests/golden/report.sarif")],
         "audit_log" => vec![seed_log().to_vec()],
         "policy" => golden_cases()
             .iter()
@@ -169,7 +169,7 @@ fn seed_log() -> &'static [u8] {
         let Ok(dir) = tempfile::tempdir() else {
             return Vec::new();
         };
-        let log = tollgate_audit::AuditLog::new(dir.path().join("audit.log"));
+        let log = tollgate_decision_log::AuditLog::new(dir.path().join("audit.log"));
         for (n, status) in ["deployed", "failed", "rolled_back"]
             .into_iter()
             .enumerate()
@@ -196,8 +196,8 @@ fn seed_log() -> &'static [u8] {
 pub(crate) fn seed_log_checkpoint() -> &'static (Checkpoint, Vec<Record>) {
     static CHECKPOINT: OnceLock<(Checkpoint, Vec<Record>)> = OnceLock::new();
     CHECKPOINT.get_or_init(|| {
-        let lines = tollgate_audit::log::split_lines(seed_log());
-        let verification = tollgate_audit::verify(&lines, None);
+        let lines = tollgate_decision_log::log::split_lines(seed_log());
+        let verification = tollgate_decision_log::verify(&lines, None);
         let records: Vec<Record> = verification
             .records
             .iter()

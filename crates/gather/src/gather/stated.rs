@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
-use super::evidence::DETECTORS;
 use super::facts::source;
+use super::report_files::DETECTORS;
 use super::steps::{Gathering, read};
 use crate::GatherError;
 use crate::ci::Sourced;

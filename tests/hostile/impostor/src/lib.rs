@@ -57,4 +57,4 @@ impl Policy for Impostor {
 }
 
 #[cfg(feature = "component")]
-tollgate_guest::export_policy!(Impostor);
+tollgate_bindings_component::export_policy!(Impostor);

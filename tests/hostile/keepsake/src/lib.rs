@@ -62,4 +62,4 @@ impl Policy for Keepsake {
 }
 
 #[cfg(feature = "component")]
-tollgate_guest::export_policy!(Keepsake);
+tollgate_bindings_component::export_policy!(Keepsake);

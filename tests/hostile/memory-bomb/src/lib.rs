@@ -31,4 +31,4 @@ impl Policy for MemoryBomb {
 }
 
 #[cfg(feature = "component")]
-tollgate_guest::export_policy!(MemoryBomb);
+tollgate_bindings_component::export_policy!(MemoryBomb);

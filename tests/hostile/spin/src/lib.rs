@@ -29,4 +29,4 @@ impl Policy for Spin {
 }
 
 #[cfg(feature = "component")]
-tollgate_guest::export_policy!(Spin);
+tollgate_bindings_component::export_policy!(Spin);

@@ -38,4 +38,4 @@ fn dive(n: u64, limit: u64) -> u64 {
 }
 
 #[cfg(feature = "component")]
-tollgate_guest::export_policy!(StackOverflow);
+tollgate_bindings_component::export_policy!(StackOverflow);

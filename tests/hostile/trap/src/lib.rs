@@ -30,4 +30,4 @@ impl Policy for Trap {
 }
 
 #[cfg(feature = "component")]
-tollgate_guest::export_policy!(Trap);
+tollgate_bindings_component::export_policy!(Trap);
