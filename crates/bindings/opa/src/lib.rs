@@ -30,9 +30,10 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use serde_json::Value;
+use tollgate_bindings_json::to_json;
 use tollgate_decision::{Decision, EvalError, Outcome};
-use tollgate_manifest::{Manifest, Timestamp};
-use tollgate_rules::{EvaluationContext, Policy};
+use tollgate_manifest::Timestamp;
+use tollgate_rules::Policy;
 
 pub mod value;
 
@@ -135,20 +136,17 @@ pub fn decide<P: Policy>(
             "`input` is undefined: the input must be the change manifest (JSON)".to_string(),
         )
     })?;
-    let manifest = Manifest::from_json(text)
-        .map_err(|e| EvalError::InvalidManifest(format!("`input`: {e}")))?;
-    policy.decide(&manifest, &settings, &EvaluationContext { now })
+    tollgate_bindings_json::decide_manifest_json(policy, text, "`input`", settings, now)
 }
 
 /// The result of an entrypoint for a decision, as JSON text: serde of the same [`Decision`] the
 /// other targets return, or a projection of it.
 pub fn render(decision: &Decision, entrypoint: Entrypoint) -> Result<String, EvalError> {
-    let json = match entrypoint {
-        Entrypoint::Decision => serde_json::to_string(decision),
-        Entrypoint::Allow => serde_json::to_string(&(decision.outcome == Outcome::Approved)),
-        Entrypoint::Deny => serde_json::to_string(&deny_messages(decision)),
-    };
-    json.map_err(|e| EvalError::Internal(format!("could not serialize the result: {e}")))
+    match entrypoint {
+        Entrypoint::Decision => to_json(decision),
+        Entrypoint::Allow => to_json(&(decision.outcome == Outcome::Approved)),
+        Entrypoint::Deny => to_json(&deny_messages(decision)),
+    }
 }
 
 /// Conftest-style messages of the findings that deny the change: `<control>: <message>
@@ -200,17 +198,17 @@ fn tollgate_data(data: Option<&Value>) -> Result<Option<&Value>, EvalError> {
     }
 }
 
-/// The settings JSON text at `data.tollgate.<fw>.settings` (blank: the defaults).
-fn settings(tollgate: Option<&Value>, framework: &str) -> Result<String, EvalError> {
+/// The settings object at `data.tollgate.<fw>.settings` (absent: the defaults).
+fn settings<'a>(
+    tollgate: Option<&'a Value>,
+    framework: &str,
+) -> Result<Option<&'a Value>, EvalError> {
     let Some(policy) = tollgate.and_then(|t| t.get(framework)) else {
-        return Ok(String::new());
+        return Ok(None);
     };
     match policy {
-        Value::Null => Ok(String::new()),
-        Value::Object(map) => match map.get("settings") {
-            None | Some(Value::Null) => Ok(String::new()),
-            Some(settings) => Ok(settings.to_string()),
-        },
+        Value::Null => Ok(None),
+        Value::Object(map) => Ok(map.get("settings")),
         _ => Err(EvalError::InvalidSettings(format!(
             "`data.tollgate.{framework}` must be an object with a `settings` object"
         ))),
@@ -391,7 +389,8 @@ mod tests {
     use serde_json::json;
     use std::string::ToString;
 
-    use tollgate_rules::{Catalogue, ControlEntry, DecisionBuilder, Settings};
+    use tollgate_manifest::Manifest;
+    use tollgate_rules::{Catalogue, ControlEntry, DecisionBuilder, EvaluationContext, Settings};
 
     /// A policy that is not applicable to anything (approved): enough to exercise the glue.
     struct Approve;
