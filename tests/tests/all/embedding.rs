@@ -2,7 +2,10 @@
 //! snippet in that section is the tested code, quoted verbatim from its file (Rust here; JavaScript,
 //! Python and Extism in `examples/embedding/`, run over the golden corpus by `tests/engines/run`).
 
+use libtest_mimic::Trial;
 use tollgate_conformance::{native_policy, workspace_root};
+
+use crate::trial;
 use tollgate_rules::EvaluationContext;
 
 // embed:start
@@ -26,7 +29,6 @@ fn evaluate_file(
 
 const NOW: &str = "2026-06-01T00:00:00Z";
 
-#[test]
 fn the_rust_snippet_evaluates_a_component_file_as_the_native_crate_does() {
     let pack = tollgate_engine::builtin_pack("sox").unwrap();
     let component = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("embedding-sox.wasm");
@@ -72,7 +74,6 @@ fn snippet_between(path: &str, marker: &str) -> Result<String, String> {
     Ok(body.join("\n"))
 }
 
-#[test]
 fn the_readme_embedding_snippets_are_the_tested_code() {
     let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
     let section = readme
@@ -81,7 +82,7 @@ fn the_readme_embedding_snippets_are_the_tested_code() {
         .expect("README has an `## Embedding` section");
     let section = section.split("\n## ").next().unwrap_or(section);
     for path in [
-        "tests/tests/embedding.rs",
+        "tests/tests/all/embedding.rs",
         "examples/embedding/jco.mjs",
         "examples/embedding/wasmtime_policy.py",
         "examples/embedding/extism_policy.py",
@@ -94,7 +95,6 @@ fn the_readme_embedding_snippets_are_the_tested_code() {
     }
 }
 
-#[test]
 fn the_readme_opa_snippets_are_the_tested_code() {
     let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
     let section = readme
@@ -106,7 +106,7 @@ fn the_readme_opa_snippets_are_the_tested_code() {
         ("examples/embedding/opa.mjs", "embed"),
         ("examples/embedding/opa_policy.py", "embed"),
         ("examples/embedding/opa_policy.py", "embed-wasmtime"),
-        ("tests/tests/golden_opa_rust.rs", "embed-opa"),
+        ("tests/tests/all/golden_opa_rust.rs", "embed-opa"),
     ] {
         let code = snippet_between(path, marker).unwrap();
         assert!(
@@ -114,4 +114,22 @@ fn the_readme_opa_snippets_are_the_tested_code() {
             "README's Use with OPA section does not quote the {marker} snippet of {path} verbatim:\n{code}"
         );
     }
+}
+
+/// The tests of this module, as trials named `embedding::<test>`.
+pub fn trials() -> Vec<Trial> {
+    vec![
+        trial(
+            "embedding::the_rust_snippet_evaluates_a_component_file_as_the_native_crate_does",
+            the_rust_snippet_evaluates_a_component_file_as_the_native_crate_does,
+        ),
+        trial(
+            "embedding::the_readme_embedding_snippets_are_the_tested_code",
+            the_readme_embedding_snippets_are_the_tested_code,
+        ),
+        trial(
+            "embedding::the_readme_opa_snippets_are_the_tested_code",
+            the_readme_opa_snippets_are_the_tested_code,
+        ),
+    ]
 }

@@ -4,11 +4,15 @@
 
 use std::collections::BTreeMap;
 
+use libtest_mimic::Trial;
+
 use tollgate_conformance::{POLICIES, native_policy, workspace_root};
 use tollgate_decision::{CombinedDecision, Outcome};
 use tollgate_engine::{Limits, PolicyEngine, PolicySource, builtin_pack};
 use tollgate_manifest::{Format, Manifest, Timestamp};
 use tollgate_rules::EvaluationContext;
+
+use crate::{test_cache_dir, trial};
 
 const NOW: &str = "2026-06-01T00:00:00Z";
 
@@ -48,7 +52,6 @@ fn examples() -> Result<Vec<Example>, Box<dyn std::error::Error>> {
     Ok(all)
 }
 
-#[test]
 fn examples_reach_their_expected_outcome_natively() {
     let context = EvaluationContext {
         now: Timestamp::parse(NOW).unwrap(),
@@ -68,7 +71,6 @@ fn examples_reach_their_expected_outcome_natively() {
     }
 }
 
-#[test]
 fn examples_reach_their_expected_outcome_through_the_components() {
     let now = Timestamp::parse(NOW).unwrap();
     let engine = PolicyEngine::new(Limits::default(), Some(test_cache_dir())).unwrap();
@@ -93,12 +95,6 @@ fn examples_reach_their_expected_outcome_through_the_components() {
     }
 }
 
-/// A compile cache shared by the test binaries, so each component is compiled once per build.
-fn test_cache_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("tollgate-test-cache")
-}
-
-#[test]
 fn the_embedded_components_are_the_builtin_policy_crates() {
     let embedded: Vec<&str> = tollgate_engine::builtin_packs()
         .iter()
@@ -133,7 +129,6 @@ fn names_path(pattern: &str, path: &str) -> bool {
             .all(|(want, got)| *want == "*" || want == got)
 }
 
-#[test]
 fn architecture_names_every_workspace_member() {
     let map = std::fs::read_to_string(workspace_root().join("ARCHITECTURE.md"))
         .unwrap_or_else(|e| panic!("cannot read ARCHITECTURE.md: {e}"));
@@ -166,4 +161,26 @@ fn architecture_names_every_workspace_member() {
         stale.is_empty(),
         "ARCHITECTURE.md's code map names {stale:?}, which are not workspace members"
     );
+}
+
+/// The tests of this module, as trials named `examples::<test>`.
+pub fn trials() -> Vec<Trial> {
+    vec![
+        trial(
+            "examples::examples_reach_their_expected_outcome_natively",
+            examples_reach_their_expected_outcome_natively,
+        ),
+        trial(
+            "examples::examples_reach_their_expected_outcome_through_the_components",
+            examples_reach_their_expected_outcome_through_the_components,
+        ),
+        trial(
+            "examples::the_embedded_components_are_the_builtin_policy_crates",
+            the_embedded_components_are_the_builtin_policy_crates,
+        ),
+        trial(
+            "examples::architecture_names_every_workspace_member",
+            architecture_names_every_workspace_member,
+        ),
+    ]
 }

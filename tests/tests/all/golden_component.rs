@@ -8,15 +8,18 @@
 
 use std::sync::Arc;
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Failed, Trial};
 use tollgate_conformance::{Case, POLICIES, case_files, check, native_policy, workspace_root};
+
+use crate::test_cache_dir;
 use tollgate_decision::{ControlStatus, Decision, EvalError};
 use tollgate_engine::{
     Contract, Limits, LoadedPolicy, PolicyEngine, PolicyFailure, PolicySource, builtin_pack,
 };
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Arguments::from_args();
+/// One trial per golden case of every policy through its component, and per SOX case through the
+/// 0.1.0 component, named `golden_component::<policy>::<case>` and `golden_component::sox@0.1.0::<case>`.
+pub fn trials() -> Result<Vec<Trial>, Box<dyn std::error::Error>> {
     let engine = PolicyEngine::new(Limits::default(), Some(test_cache_dir()))?;
     let mut trials = Vec::new();
     for policy_name in POLICIES {
@@ -25,7 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let files = case_files(policy_name)?;
         for file in files {
             let name = format!(
-                "{policy_name}::{}",
+                "golden_component::{policy_name}::{}",
                 file.file_stem().unwrap_or_default().to_string_lossy()
             );
             let component = Arc::clone(&component);
@@ -64,7 +67,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let old = Arc::new(old);
     for file in case_files("sox")? {
         let name = format!(
-            "sox@0.1.0::{}",
+            "golden_component::sox@0.1.0::{}",
             file.file_stem().unwrap_or_default().to_string_lossy()
         );
         let old = Arc::clone(&old);
@@ -85,7 +88,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             same(&as_0_1(native), &as_0_1(result))
         }));
     }
-    libtest_mimic::run(&args, trials).exit();
+    Ok(trials)
 }
 
 /// What a decision says in `tollgate:policy@0.1.0` terms: `pending` and `not_assessed` controls
@@ -132,9 +135,4 @@ fn same(
         show(component)
     )
     .into())
-}
-
-/// A compile cache shared by the test binaries, so each component is compiled once per build.
-fn test_cache_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("tollgate-test-cache")
 }

@@ -1,10 +1,10 @@
 //! Every golden case of every policy through the native policy crates.
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Failed, Trial};
 use tollgate_conformance::{Case, POLICIES, case_files, check, native_policy};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Arguments::from_args();
+/// One trial per golden case of every policy, named `golden_native::<policy>::<case>`.
+pub fn trials() -> Result<Vec<Trial>, Box<dyn std::error::Error>> {
     let mut trials = Vec::new();
     for policy_name in POLICIES {
         let files = case_files(policy_name)?;
@@ -13,7 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         for file in files {
             let name = format!(
-                "{policy_name}::{}",
+                "golden_native::{policy_name}::{}",
                 file.file_stem().unwrap_or_default().to_string_lossy()
             );
             trials.push(Trial::test(name, move || {
@@ -29,5 +29,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }));
         }
     }
-    libtest_mimic::run(&args, trials).exit();
+    Ok(trials)
 }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Failed, Trial};
 use opa_wasm::wasmtime::{Config, Engine, ResourceLimiter};
 use serde_json::{Value, json};
 use tollgate_conformance::{Case, POLICIES, case_files, native_policy};
@@ -40,8 +40,9 @@ impl ResourceLimiter for MemoryWatch {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Arguments::from_args();
+/// One trial per golden case of every policy through its OPA module in the SDK, and one memory
+/// trial per policy, named `golden_opa_rust::opa-rust <policy>::<case>`.
+pub fn trials() -> Result<Vec<Trial>, Box<dyn std::error::Error>> {
     let engine = Engine::new(&Config::new())?;
     let tokio = Arc::new(
         tokio::runtime::Builder::new_current_thread()
@@ -54,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let module = Module::new(&engine, module.bytes).map_err(|e| e.to_string())?;
         for file in case_files(name)? {
             let trial_name = format!(
-                "opa-rust {name}::{}",
+                "golden_opa_rust::opa-rust {name}::{}",
                 file.file_stem().unwrap_or_default().to_string_lossy()
             );
             let (module, tokio) = (module.clone(), Arc::clone(&tokio));
@@ -65,11 +66,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let tokio = Arc::clone(&tokio);
         trials.push(Trial::test(
-            format!("opa-rust {name} 10,000 evaluations keep memory flat"),
+            format!("golden_opa_rust::opa-rust {name} 10,000 evaluations keep memory flat"),
             move || tokio.block_on(memory_stays_flat(name, &module)),
         ));
     }
-    libtest_mimic::run(&args, trials).exit();
+    Ok(trials)
 }
 
 // embed-opa:start

@@ -2,12 +2,13 @@
 //! (`examples/manifests/business-logic-needs-tech-lead.yaml`): a control whose approvals are still
 //! missing is pending, and a control whose evidence is absent is not assessed.
 
-#![allow(clippy::unwrap_used, reason = "tests")]
-
+use libtest_mimic::Trial;
 use tollgate_decision::{ControlStatus, Decision, Outcome};
 use tollgate_manifest::{Format, Manifest, Timestamp};
 use tollgate_policy_sox::{CHANGE_CONTROL, CHANGE_TRACKING, DEPLOYMENT_WINDOW, SoxPolicy};
 use tollgate_rules::{EvaluationContext, Policy};
+
+use crate::trial;
 
 fn decide(manifest: &Manifest, settings: &str) -> Decision {
     let now = Timestamp::parse("2026-06-01T00:00:00Z").unwrap();
@@ -30,7 +31,6 @@ fn status(decision: &Decision, control: &str) -> ControlStatus {
         .status
 }
 
-#[test]
 fn change_control_awaiting_the_technical_lead_is_pending() {
     let decision = decide(&readme_example(), "");
     assert_eq!(decision.outcome, Outcome::NeedsApproval);
@@ -51,7 +51,6 @@ fn change_control_awaiting_the_technical_lead_is_pending() {
     );
 }
 
-#[test]
 fn change_tracking_without_a_plan_and_an_unconfigured_window_are_not_assessed() {
     let decision = decide(&readme_example(), "");
     assert!(readme_example().evidence.infrastructure.is_none());
@@ -67,7 +66,6 @@ fn change_tracking_without_a_plan_and_an_unconfigured_window_are_not_assessed() 
     assert!(decision.findings.is_empty());
 }
 
-#[test]
 fn given_approvals_and_a_plan_the_same_controls_are_compliant() {
     let mut manifest = readme_example();
     let text = "version: 1\nchange: { id: x, title: t, ticket_status: approved, author: a, deployer: d, environment: production }\nevidence:\n  infrastructure: { resources: [] }\n";
@@ -89,4 +87,22 @@ fn given_approvals_and_a_plan_the_same_controls_are_compliant() {
         status(&decision, DEPLOYMENT_WINDOW),
         ControlStatus::Compliant
     );
+}
+
+/// The tests of this module, as trials named `statuses::<test>`.
+pub fn trials() -> Vec<Trial> {
+    vec![
+        trial(
+            "statuses::change_control_awaiting_the_technical_lead_is_pending",
+            change_control_awaiting_the_technical_lead_is_pending,
+        ),
+        trial(
+            "statuses::change_tracking_without_a_plan_and_an_unconfigured_window_are_not_assessed",
+            change_tracking_without_a_plan_and_an_unconfigured_window_are_not_assessed,
+        ),
+        trial(
+            "statuses::given_approvals_and_a_plan_the_same_controls_are_compliant",
+            given_approvals_and_a_plan_the_same_controls_are_compliant,
+        ),
+    ]
 }
