@@ -1,9 +1,9 @@
-//! Test support for the PostgreSQL decision log: [`Server`] is a real PostgreSQL server — the one
+//! A PostgreSQL server for the decision log's tests: [`Server`] is a real PostgreSQL server — the one
 //! the machine runs on 127.0.0.1:5432 (trust authentication, role `postgres`), or a temporary one
 //! started with `initdb`/`pg_ctl` on a free port (as the `postgres` user when run as root: `initdb`
 //! refuses root) — and [`Database`] is a database of a test's own, dropped at the end. Statements
 //! run through `psql`. Both offer TLS with Debian's self-signed certificate ([`SNAKEOIL_CERT`],
-//! for `localhost`) when the machine has it. Failures panic: this crate is for tests only.
+//! for `localhost`) when the machine has it. Failures panic.
 
 #![allow(
     clippy::panic,

@@ -8,15 +8,13 @@
     reason = "test helpers outside #[test] functions fail loudly too"
 )]
 
-mod common;
-
-use common::mark;
+use crate::common::mark;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use tollgate_decision_log::{AuditError, AuditLog, LogStore, Problem};
 use tollgate_decision_log_postgres::PostgresLog;
-use tollgate_test_postgres::{Database, Server};
+use tollgate_test_support::postgres::{Database, Server};
 
 fn log(url: &str) -> AuditLog {
     AuditLog::from_store(Arc::new(PostgresLog::open(url).unwrap()))

@@ -10,7 +10,7 @@ use tollgate_decision_log::{
 };
 use tollgate_decision_log_postgres::PostgresLog;
 use tollgate_manifest::Timestamp;
-use tollgate_test_postgres::{Database, Server};
+use tollgate_test_support::postgres::{Database, Server};
 
 fn origin() -> Origin {
     Origin {

@@ -8,9 +8,7 @@
     reason = "test helpers outside #[test] functions fail loudly too"
 )]
 
-mod common;
-
-use common::mark;
+use crate::common::mark;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

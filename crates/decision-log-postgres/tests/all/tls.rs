@@ -9,14 +9,12 @@
     reason = "test helpers outside #[test] functions fail loudly too"
 )]
 
-mod common;
-
-use common::mark;
+use crate::common::mark;
 use std::sync::Arc;
 
 use tollgate_decision_log::AuditLog;
 use tollgate_decision_log_postgres::PostgresLog;
-use tollgate_test_postgres::{Database, SNAKEOIL_CERT, Server};
+use tollgate_test_support::postgres::{Database, SNAKEOIL_CERT, Server};
 
 /// A server offering TLS with the snakeoil certificate: the machine's, else a private one.
 fn tls_server() -> Server {

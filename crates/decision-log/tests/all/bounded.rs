@@ -3,13 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
-mod common;
-
 use std::io::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
-use common::mark;
+use crate::common::mark;
 use tollgate_decision_log::merkle::{Hash, leaf_hash};
 use tollgate_decision_log::{
     AuditLog, ChangeRef, DecisionRecord, Lookup, ManifestRef, MarkRecord, MarkStatus, Origin,
@@ -425,7 +423,12 @@ fn large_log(bytes: u64) {
     ];
     for (phase, answer) in expected {
         let output = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "large_log_phase", "--ignored", "--nocapture"])
+            .args([
+                "--exact",
+                "bounded::large_log_phase",
+                "--ignored",
+                "--nocapture",
+            ])
             .env(PHASE_ENV, phase)
             .env(PATH_ENV, &path)
             .env(WANTED_ENV, format!("d{}", records / 5))

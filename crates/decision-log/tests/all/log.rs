@@ -7,11 +7,9 @@
     reason = "test helpers outside #[test] functions fail loudly too"
 )]
 
-mod common;
-
 use std::io::Write;
 
-use common::mark;
+use crate::common::mark;
 use tollgate_decision_log::verify::Problem;
 use tollgate_decision_log::{AuditError, AuditLog, Checkpoint, Record, SigningKey};
 
@@ -340,14 +338,14 @@ fn a_damaged_last_record_set_aside_by_the_next_append_is_still_a_problem() {
 fn a_group_of_records_is_appended_in_order_with_one_write_and_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let log = AuditLog::new(dir.path().join("audit.log"));
-    log.append(&common::mark("first", 0)).unwrap();
+    log.append(&crate::common::mark("first", 0)).unwrap();
     let group: Vec<_> = (0..5)
-        .map(|i| common::mark(&format!("g{i}"), i * 10))
+        .map(|i| crate::common::mark(&format!("g{i}"), i * 10))
         .collect();
     let appended = log.append_all(&group).unwrap();
     let seqs: Vec<u64> = appended.iter().map(|a| a.seq).collect();
     assert_eq!(seqs, [1, 2, 3, 4, 5]);
-    log.append(&common::mark("last", 0)).unwrap();
+    log.append(&crate::common::mark("last", 0)).unwrap();
     let verification = log.verify(None).unwrap();
     assert!(verification.is_intact(), "{:?}", verification.problems);
     let ids: Vec<&str> = verification.records.iter().map(|r| r.record.id()).collect();

@@ -10,15 +10,13 @@
     reason = "test helpers outside #[test] functions fail loudly too"
 )]
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::mark;
+use crate::common::mark;
 use tollgate_decision_log::AuditLog;
 
 const CHILD_ENV: &str = "TOLLGATE_AUDIT_CHILD";
@@ -47,7 +45,12 @@ fn child() {
 
 fn spawn(log: &Path, name: &str, count: usize, padding: usize) -> Child {
     Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "processes::child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(
             CHILD_ENV,
             format!("{}|{name}|{count}|{padding}", log.display()),

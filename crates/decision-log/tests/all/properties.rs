@@ -8,9 +8,7 @@
     reason = "test helpers outside #[test] functions fail loudly too"
 )]
 
-mod common;
-
-use common::mark;
+use crate::common::mark;
 use proptest::prelude::*;
 use tollgate_decision_log::log::split_lines;
 use tollgate_decision_log::merkle::{self, Hash, leaf_hash};

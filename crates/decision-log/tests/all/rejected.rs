@@ -2,8 +2,6 @@
 
 #![allow(clippy::unwrap_used, clippy::panic, reason = "tests")]
 
-mod common;
-
 use tollgate_decision_log::{
     Attempt, AuditLog, Masking, Origin, Record, RejectedInput, RejectedRecord, sha256_digest,
 };
@@ -87,7 +85,7 @@ fn text_that_is_not_a_document_is_never_stored() {
 fn rejected_records_are_chained_verified_and_read_back() {
     let dir = tempfile::tempdir().unwrap();
     let log = AuditLog::new(dir.path().join("audit.log"));
-    log.append(&common::mark("first", 4)).unwrap();
+    log.append(&crate::common::mark("first", 4)).unwrap();
     let record = RejectedRecord::build(
         attempt(Some(INVALID), "unknown field"),
         origin(),

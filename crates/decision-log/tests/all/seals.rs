@@ -9,11 +9,9 @@
     reason = "test helpers outside #[test] functions fail loudly too"
 )]
 
-mod common;
-
 use std::path::Path;
 
-use common::mark;
+use crate::common::mark;
 use tollgate_decision_log::verify::Problem;
 use tollgate_decision_log::{
     AuditLog, Checkpoint, Record, Sealer, SigningKey, Verification, Writers, append_sealed, frame,

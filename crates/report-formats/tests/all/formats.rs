@@ -212,7 +212,7 @@ fn every_format_matches_its_golden_file() {
 #[test]
 fn sarif_validates_against_the_oasis_schema() {
     let schema: serde_json::Value =
-        serde_json::from_str(include_str!("../schemas/sarif-schema-2.1.0.json")).unwrap();
+        serde_json::from_str(include_str!("../../schemas/sarif-schema-2.1.0.json")).unwrap();
     let validator = jsonschema::options()
         .should_validate_formats(true)
         .build(&schema)

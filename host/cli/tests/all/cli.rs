@@ -7,12 +7,10 @@
     reason = "test helpers outside #[test] functions fail loudly too"
 )]
 
-mod common;
-
 use std::path::Path;
 
+use crate::common::{data, fixtures, shared_cache_dir};
 use assert_cmd::Command;
-use common::{data, fixtures, shared_cache_dir};
 use predicates::prelude::*;
 use predicates::str::contains;
 use serde_json::Value;

@@ -1,15 +1,14 @@
 //! Helpers shared by the host's integration tests.
 
-#![allow(dead_code, reason = "each test binary uses a different subset")]
+#![allow(dead_code, reason = "each test module uses a different subset")]
 
 use std::path::PathBuf;
-use std::sync::OnceLock;
 
-use tollgate_engine::{Limits, LoadedPolicy, PolicyEngine, PolicySource};
-use tollgate_manifest::{Format, Manifest, Timestamp};
+use tollgate_engine::{LoadedPolicy, PolicyEngine};
+use tollgate_manifest::{Manifest, Timestamp};
 
 /// Paths of the hostile fixture components, built by the engine's build script.
-#[allow(unused_imports, reason = "not every test binary uses the fixtures")]
+#[allow(unused_imports, reason = "not every test module uses the fixtures")]
 pub use tollgate_engine::fixtures;
 
 /// A test data file.
@@ -25,29 +24,22 @@ pub fn shared_cache_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tollgate-test-cache")
 }
 
-/// One engine with default limits, shared by the tests of a binary.
+/// One engine with default limits, shared by the tests of the binary.
 pub fn engine() -> &'static PolicyEngine {
-    static ENGINE: OnceLock<PolicyEngine> = OnceLock::new();
-    ENGINE.get_or_init(|| {
-        PolicyEngine::new(Limits::default(), Some(shared_cache_dir())).expect("engine")
-    })
+    tollgate_test_support::engine::engine(shared_cache_dir)
 }
 
 /// Loads a fixture component with the shared engine.
 pub fn fixture(path: &str) -> LoadedPolicy {
-    engine()
-        .load(PolicySource::File(path.into()))
-        .unwrap_or_else(|e| panic!("loading {path}: {e}"))
+    tollgate_test_support::engine::load(engine(), path)
 }
 
 /// The manifest of `tests/data/business-logic.yaml`.
 pub fn manifest() -> Manifest {
-    let path = data("business-logic.yaml");
-    let text = std::fs::read_to_string(&path).expect("manifest");
-    Manifest::from_text(&text, Format::detect(Some(&path), &text)).expect("valid manifest")
+    tollgate_test_support::engine::manifest_file(&data("business-logic.yaml"))
 }
 
 /// A fixed evaluation time after every approval in the test manifests.
 pub fn now() -> Timestamp {
-    Timestamp::parse("2026-05-21T00:00:00Z").expect("timestamp")
+    tollgate_test_support::engine::now()
 }

@@ -9,15 +9,13 @@
     reason = "test helpers outside #[test] functions fail loudly too"
 )]
 
-mod common;
-
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::{data, engine, fixtures, shared_cache_dir};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{data, engine, fixtures, shared_cache_dir};
 use tollgate_engine::PolicySource;
 use tollgate_gateway::Gateway;
 use tollgate_pipeline::{Candidate, Evaluator, Gate, NoRecord, Pipeline, PipelineOptions, exit};

@@ -10,12 +10,10 @@
     reason = "test helpers outside #[test] functions fail loudly too"
 )]
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::shared_cache_dir;
+use crate::common::shared_cache_dir;
 use serde_json::Value;
 use tollgate_manifest::{ChangeCategory, DataClass, Format, Manifest, SensitiveDataKind};
 

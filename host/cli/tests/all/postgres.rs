@@ -9,8 +9,6 @@
     reason = "test helpers outside #[test] functions fail loudly too"
 )]
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -18,9 +16,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{data, shared_cache_dir};
+use crate::common::{data, shared_cache_dir};
 use serde_json::{Value, json};
-use tollgate_test_postgres::{Database, Server};
+use tollgate_test_support::postgres::{Database, Server};
 
 const NOW: &str = "2026-05-21T00:00:00Z";
 const WAIT: Duration = Duration::from_secs(60);
@@ -386,7 +384,7 @@ fn readme_urls_and_libpq_tls_variables_work_against_a_self_signed_server() {
     assert!(
         server.offers_snakeoil_tls(),
         "the server must offer TLS with {}",
-        tollgate_test_postgres::SNAKEOIL_CERT
+        tollgate_test_support::postgres::SNAKEOIL_CERT
     );
     let database = Database::create(&server);
     let eval = |url: &str, env: &[(&str, &str)]| {
@@ -417,7 +415,10 @@ fn readme_urls_and_libpq_tls_variables_work_against_a_self_signed_server() {
     // PGSSLMODE and PGSSLROOTCERT when the URL says nothing: the certificate names `localhost`.
     let verify_full = [
         ("PGSSLMODE", "verify-full"),
-        ("PGSSLROOTCERT", tollgate_test_postgres::SNAKEOIL_CERT),
+        (
+            "PGSSLROOTCERT",
+            tollgate_test_support::postgres::SNAKEOIL_CERT,
+        ),
     ];
     let (code, stderr) = eval(
         &database.url_to("localhost", "application_name=t"),

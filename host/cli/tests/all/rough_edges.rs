@@ -9,12 +9,10 @@
     reason = "test helpers outside #[test] functions fail loudly too"
 )]
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::shared_cache_dir;
+use crate::common::shared_cache_dir;
 use serde_json::Value;
 
 const AWS_ID: &str = "AKIAIOSFODNN7EXAMPLE";

@@ -10,17 +10,15 @@
     reason = "test helpers outside #[test] functions fail loudly too"
 )]
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{data, shared_cache_dir};
+use crate::common::{data, shared_cache_dir};
 use serde_json::Value;
 use tollgate_decision_log::{Record, frame, merkle};
-use tollgate_test_postgres::{Database, Server};
+use tollgate_test_support::postgres::{Database, Server};
 
 const NOW: &str = "2026-05-21T00:00:00Z";
 /// Bound of every wait: server start, requests, a checkpoint file.

@@ -7,8 +7,6 @@
     reason = "test helpers outside #[test] functions fail loudly too"
 )]
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -16,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{data, fixtures, shared_cache_dir};
+use crate::common::{data, fixtures, shared_cache_dir};
 use serde_json::Value;
 
 const NOW: &str = "2026-05-21T00:00:00Z";

@@ -9,12 +9,10 @@
     reason = "test helpers outside #[test] functions fail loudly too"
 )]
 
-mod common;
-
 use std::path::Path;
 
+use crate::common::{data, shared_cache_dir};
 use assert_cmd::Command;
-use common::{data, shared_cache_dir};
 use serde_json::Value;
 
 const NOW: &str = "2026-05-21T00:00:00Z";

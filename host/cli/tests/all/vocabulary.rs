@@ -9,14 +9,12 @@
     reason = "test helpers outside #[test] functions fail loudly too"
 )]
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 #[allow(unused_imports, reason = "the fixture paths")]
-use common::fixtures as _;
-use common::{data, shared_cache_dir};
+use crate::common::fixtures as _;
+use crate::common::{data, shared_cache_dir};
+use assert_cmd::Command;
 use predicates::str::contains;
 
 fn tollgate(log: &Path) -> Command {
@@ -267,7 +265,7 @@ fn tollgate_test_runs_golden_cases_against_any_policy() {
             "--format",
             "json",
             "--policy",
-            common::fixtures::TRAP,
+            crate::common::fixtures::TRAP,
         ])
         .arg(&cases)
         .output()
@@ -330,7 +328,7 @@ fn tollgate_bench_times_any_policy_on_any_manifest() {
             "--iterations",
             "3",
             "--policy",
-            common::fixtures::TRAP,
+            crate::common::fixtures::TRAP,
         ])
         .arg(&manifest)
         .assert()

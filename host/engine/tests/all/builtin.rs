@@ -7,9 +7,7 @@
     reason = "test helpers outside #[test] functions fail loudly too"
 )]
 
-mod common;
-
-use common::{engine, manifest, now};
+use crate::common::{engine, manifest, now};
 use tollgate_engine::{PolicySource, builtin_pack, builtin_packs};
 
 #[test]

@@ -7,12 +7,10 @@
     reason = "test helpers outside #[test] functions fail loudly too"
 )]
 
-mod common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{fixtures, manifest, now};
+use crate::common::{fixtures, manifest, now};
 use tollgate_engine::{Limits, PolicyEngine, PolicySource};
 
 fn engine(dir: &Path) -> PolicyEngine {

@@ -9,9 +9,7 @@
     reason = "test helpers outside #[test] functions fail loudly too"
 )]
 
-mod common;
-
-use common::{data, engine, manifest, now};
+use crate::common::{data, engine, manifest, now};
 use tollgate_decision::{ControlStatus, Outcome};
 use tollgate_engine::{Contract, LoadedPolicy, PolicySource, builtin_pack, builtin_packs};
 

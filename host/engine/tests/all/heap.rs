@@ -9,11 +9,9 @@
     reason = "test helpers outside test functions fail loudly too"
 )]
 
-mod common;
-
 use std::time::Duration;
 
-use common::{manifest, now};
+use crate::common::{manifest, now};
 use tollgate_engine::{Isolation, Limits, PolicyEngine, PolicySource, builtin_packs};
 use tollgate_manifest::{Approval, MAX_DOCUMENT_BYTES, Manifest, TestSuite};
 

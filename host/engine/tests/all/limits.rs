@@ -8,11 +8,9 @@
     reason = "test helpers outside #[test] functions fail loudly too"
 )]
 
-mod common;
-
 use std::time::Duration;
 
-use common::{engine, fixture, fixtures, manifest, now};
+use crate::common::{engine, fixture, fixtures, manifest, now};
 use tollgate_engine::{HostError, PolicyFailure, PolicySource, Resource};
 
 #[test]
@@ -36,8 +34,9 @@ fn a_memory_bomb_hits_the_memory_limit() {
         deadline: Duration::from_secs(30),
         ..tollgate_engine::Limits::default()
     };
-    let engine = tollgate_engine::PolicyEngine::new(limits, Some(common::shared_cache_dir()))
-        .expect("engine");
+    let engine =
+        tollgate_engine::PolicyEngine::new(limits, Some(crate::common::shared_cache_dir()))
+            .expect("engine");
     let policy = engine
         .load(PolicySource::File(fixtures::MEMORY_BOMB.into()))
         .expect("loads");
@@ -198,8 +197,9 @@ fn a_policy_outliving_its_engine_still_times_out() {
         deadline: Duration::from_millis(20),
         ..tollgate_engine::Limits::default()
     };
-    let engine = tollgate_engine::PolicyEngine::new(limits, Some(common::shared_cache_dir()))
-        .expect("engine");
+    let engine =
+        tollgate_engine::PolicyEngine::new(limits, Some(crate::common::shared_cache_dir()))
+            .expect("engine");
     let policy = engine
         .load(PolicySource::File(fixtures::SPIN.into()))
         .expect("loads");

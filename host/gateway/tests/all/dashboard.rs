@@ -18,8 +18,7 @@ use tollgate_gateway::Gateway;
 use tollgate_pipeline::{Candidate, Gate, NativePolicy, NoRecord, Pipeline, PipelineOptions};
 use tower::ServiceExt as _;
 
-mod promql;
-use promql::{metric_names, scrape};
+use crate::promql::{metric_names, scrape};
 
 fn repository_file(path: &str) -> String {
     std::fs::read_to_string(format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()

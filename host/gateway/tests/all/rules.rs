@@ -15,8 +15,7 @@ use serde_json::Value;
 use tollgate_gateway::Gateway;
 use tollgate_pipeline::{Candidate, Gate, NativePolicy, NoRecord, Pipeline, PipelineOptions};
 
-mod promql;
-use promql::{metric_names, scrape};
+use crate::promql::{metric_names, scrape};
 
 fn exposition() -> String {
     let sox = Candidate::Loaded(Box::new(NativePolicy::new(tollgate_policy_sox::SoxPolicy)));

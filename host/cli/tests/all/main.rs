@@ -1,0 +1,15 @@
+//! The integration tests of `tollgate`, one test binary: each module was a test binary of its own
+//! (`cargo test -p tollgate <module>::` runs one).
+
+mod audit;
+mod cli;
+mod common;
+mod edges;
+mod export;
+mod pipeline;
+mod postgres;
+mod rough_edges;
+mod seals;
+mod serve;
+mod signing;
+mod vocabulary;

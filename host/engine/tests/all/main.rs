@@ -1,0 +1,9 @@
+//! The integration tests of `tollgate-engine`, one test binary: each module was a test binary of its own
+//! (`cargo test -p tollgate-engine <module>::` runs one).
+
+mod builtin;
+mod cache;
+mod common;
+mod contracts;
+mod heap;
+mod limits;
