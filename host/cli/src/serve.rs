@@ -12,7 +12,9 @@ use tollgate_decision_log::{AccessRecord, MarkStatus, Record};
 use tollgate_gateway::access::RefusalLimits;
 use tollgate_gateway::auth::{AccessLog, Refusal, Tokens};
 use tollgate_gateway::tls::{Certificates, TlsFiles};
-use tollgate_gateway::{DynRecorder, Gateway, MarkAnswer, MarkRequest, Marker, Reloaded};
+use tollgate_gateway::{
+    DynRecorder, Gateway, MarkAnswer, MarkError, MarkRequest, Marker, Reloaded,
+};
 use tollgate_pipeline::{Gate, exit};
 use tollgate_recorder::AppendObserver;
 
@@ -443,15 +445,15 @@ struct LogMarker {
 }
 
 impl Marker for LogMarker {
-    fn direct_production_changes(&self) -> Result<u64, String> {
-        self.direct.count(&self.project)
+    fn direct_production_changes(&self) -> Result<u64, MarkError> {
+        self.direct.count(&self.project).map_err(MarkError::from)
     }
 
-    fn probe(&self) -> Result<(), String> {
-        crate::audit::probe_log(&self.project)
+    fn probe(&self) -> Result<(), MarkError> {
+        crate::audit::probe_log(&self.project).map_err(MarkError::from)
     }
 
-    fn mark(&self, request: &MarkRequest) -> Result<MarkAnswer, String> {
+    fn mark(&self, request: &MarkRequest) -> Result<MarkAnswer, MarkError> {
         let status = MarkStatus::parse(&request.status).ok_or_else(|| {
             format!(
                 "invalid `status` `{}`: expected `deployed`, `failed` or `rolled_back`",
@@ -462,7 +464,7 @@ impl Marker for LogMarker {
             .at
             .as_deref()
             .map(|text| {
-                tollgate_manifest::Timestamp::parse(text).map_err(|e| format!("invalid `at`: {e}"))
+                tollgate_manifest::Timestamp::parse(text).map_err(|e| MarkError::from(format!("invalid `at`: {e}")))
             })
             .transpose()?;
         let marked = crate::audit::append_mark(
@@ -472,7 +474,7 @@ impl Marker for LogMarker {
             at,
             request.note.clone(),
         )
-        .map_err(|failure| failure_text(&failure))?;
+        .map_err(|failure| MarkError::from(failure_text(&failure)))?;
         self.written.appended(1);
         Ok(MarkAnswer {
             id: marked.id,
