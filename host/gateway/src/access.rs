@@ -309,18 +309,6 @@ fn truncated(path: &str) -> String {
     format!("{}…", &path[..end])
 }
 
-/// Writes the aggregated refusals every interval until the gateway stops serving.
-pub(crate) async fn flush_every(gateway: std::sync::Arc<crate::Gateway>) {
-    let mut tick = tokio::time::interval(gateway.refusals.limits().interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    tick.tick().await;
-    loop {
-        tick.tick().await;
-        let gw = std::sync::Arc::clone(&gateway);
-        let _ = tokio::task::spawn_blocking(move || gw.flush_refusals()).await;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

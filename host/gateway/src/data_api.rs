@@ -1,4 +1,5 @@
-//! OPA's REST Data API over the gate, so OPA clients work unchanged.
+//! OPA's REST Data API over the gate (`/v1/data/{path}`, `/v0/data/{path}`, `POST /`), so OPA
+//! clients work unchanged.
 //!
 //! The documents are views of the one [`tollgate_pipeline::Report`] of a decision:
 //! - `data.tollgate.decision`: the whole gate (strictest outcome over every pack), the JSON report
@@ -26,15 +27,15 @@ use tollgate_manifest::{Format, Timestamp};
 use tollgate_pipeline::{Decided, InputError, InputSource, Submission};
 use tollgate_report_formats::ReportFormat;
 
-use crate::deciding::{Received, admit, decide, read_body, refuse, within_deadline};
+use crate::admission::{Received, admit, read_body, refuse};
+use crate::deadline::within_deadline;
+use crate::deciding::decide;
 use crate::error::{ApiError, json_text_response};
-use crate::{Gateway, PolicySet};
+use crate::gateway::{Gateway, PolicySet};
+use crate::policy_api::POLICY_RULES;
 
 /// The manifest path recorded for an input received over OPA's API.
 const INPUT_PATH: &str = "<input>";
-
-/// The rules of each policy's package.
-const POLICY_RULES: [&str; 3] = ["decision", "allow", "deny"];
 
 /// OPA's query parameters of the Data API.
 #[derive(Debug)]
@@ -441,68 +442,6 @@ async fn bare(gateway: Arc<Gateway>, path: Vec<String>, body: Body) -> Response 
     }
 }
 
-fn term(kind: &str, value: &str) -> Value {
-    json!({ "type": kind, "value": value })
-}
-
-/// The policies as OPA lists them: one module per package (`tollgate`, `tollgate.<policy>`),
-/// with the package path and rule heads OPA clients read, and Tollgate's metadata under
-/// `tollgate`. There is no Rego source: `raw` says what runs instead.
-fn modules(set: &PolicySet) -> Vec<Value> {
-    let rule = |name: &str| json!({ "head": { "name": name, "ref": [term("var", name)] } });
-    let mut modules = vec![json!({
-        "id": "tollgate",
-        "raw": "package tollgate\n\n# decision: the whole gate (strictest outcome of every policy), evaluated by Tollgate's pipeline\n",
-        "ast": {
-            "package": { "path": [term("var", "data"), term("string", "tollgate")] },
-            "rules": [rule("decision")],
-        },
-        "tollgate": { "policies": set.ids },
-    })];
-    let metadata = set.policies.as_array().cloned().unwrap_or_default();
-    for (id, metadata) in set.ids.iter().zip(metadata) {
-        modules.push(json!({
-            "id": format!("tollgate/{id}"),
-            "raw": format!(
-                "package tollgate.{id}\n\n# decision, allow, deny: Tollgate policy `{id}` ({}), a WebAssembly component run by Tollgate's pipeline\n",
-                metadata["digest"].as_str().unwrap_or("")
-            ),
-            "ast": {
-                "package": {
-                    "path": [term("var", "data"), term("string", "tollgate"), term("string", id)],
-                },
-                "rules": POLICY_RULES.iter().map(|name| rule(name)).collect::<Vec<_>>(),
-            },
-            "tollgate": metadata,
-        }));
-    }
-    modules
-}
-
-/// `GET /v1/policies`.
-pub(crate) async fn policies(State(gateway): State<Arc<Gateway>>) -> Response {
-    let set = gateway.current();
-    json_text_response(StatusCode::OK, &json!({ "result": modules(&set) }), true)
-}
-
-/// `GET /v1/policies/{id}`.
-pub(crate) async fn policy(
-    State(gateway): State<Arc<Gateway>>,
-    Path(id): Path<String>,
-) -> Response {
-    let set = gateway.current();
-    let id = id.trim_matches('/');
-    match modules(&set).into_iter().find(|m| m["id"] == id) {
-        Some(module) => json_text_response(StatusCode::OK, &json!({ "result": module }), true),
-        None => ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("storage_not_found_error: policy id {id:?}"),
-        )
-        .into_opa_response(false),
-    }
-}
-
 /// The `{"input": ...}` envelope of a Data API body, read without decoding the input, so that
 /// the input's exact bytes are what is admitted (and digested).
 mod envelope {
@@ -511,13 +450,47 @@ mod envelope {
 
     use serde::de::{DeserializeOwned, IgnoredAny};
 
+    /// Why a body is not one JSON object with distinct keys.
+    #[derive(Debug, thiserror::Error)]
+    pub(super) enum EnvelopeError {
+        /// Not an object.
+        #[error("the request body must be an object `{{\"input\": ...}}`")]
+        NotObject,
+        /// No key where one must be.
+        #[error("expected a key at byte {0}")]
+        Key(usize),
+        /// No `:` after a key.
+        #[error("expected `:` at byte {0}")]
+        Colon(usize),
+        /// No `,` or `}` after a member.
+        #[error("expected `,` or `}}` at byte {0}")]
+        Separator(usize),
+        /// A key given twice.
+        #[error("duplicate key at byte {0}")]
+        Duplicate(usize),
+        /// Text after the object.
+        #[error("trailing characters at byte {0}")]
+        Trailing(usize),
+        /// A key or value that is not JSON.
+        #[error("at byte {at}: {source}")]
+        Json {
+            /// Where the value starts.
+            at: usize,
+            /// What JSON said.
+            source: serde_json::Error,
+        },
+        /// The text ends before the value.
+        #[error("unexpected end at byte {0}")]
+        End(usize),
+    }
+
     /// The byte range of the `input` member's value in `text`, `None` without one. An error says
     /// why the text is not one JSON object with distinct keys.
-    pub(super) fn input_member(text: &str) -> Result<Option<Range<usize>>, String> {
+    pub(super) fn input_member(text: &str) -> Result<Option<Range<usize>>, EnvelopeError> {
         let bytes = text.as_bytes();
         let mut at = skip_space(bytes, 0);
         if bytes.get(at) != Some(&b'{') {
-            return Err("the request body must be an object `{\"input\": ...}`".to_owned());
+            return Err(EnvelopeError::NotObject);
         }
         at = skip_space(bytes, at + 1);
         let mut keys = BTreeSet::new();
@@ -527,12 +500,12 @@ mod envelope {
         } else {
             loop {
                 if bytes.get(at) != Some(&b'"') {
-                    return Err(format!("expected a key at byte {at}"));
+                    return Err(EnvelopeError::Key(at));
                 }
                 let (key, end) = one::<String>(text, at)?;
                 at = skip_space(bytes, end);
                 if bytes.get(at) != Some(&b':') {
-                    return Err(format!("expected `:` at byte {at}"));
+                    return Err(EnvelopeError::Colon(at));
                 }
                 let start = skip_space(bytes, at + 1);
                 let (IgnoredAny, end) = one::<IgnoredAny>(text, start)?;
@@ -540,7 +513,7 @@ mod envelope {
                     input = Some(start..end);
                 }
                 if !keys.insert(key) {
-                    return Err(format!("duplicate key at byte {}", start.saturating_sub(1)));
+                    return Err(EnvelopeError::Duplicate(start.saturating_sub(1)));
                 }
                 at = skip_space(bytes, end);
                 match bytes.get(at) {
@@ -549,24 +522,24 @@ mod envelope {
                         at += 1;
                         break;
                     }
-                    _ => return Err(format!("expected `,` or `}}` at byte {at}")),
+                    _ => return Err(EnvelopeError::Separator(at)),
                 }
             }
         }
         if skip_space(bytes, at) != bytes.len() {
-            return Err(format!("trailing characters at byte {at}"));
+            return Err(EnvelopeError::Trailing(at));
         }
         Ok(input)
     }
 
     /// One JSON value of `text` starting at byte `at`, and the byte after it.
-    fn one<T: DeserializeOwned>(text: &str, at: usize) -> Result<(T, usize), String> {
+    fn one<T: DeserializeOwned>(text: &str, at: usize) -> Result<(T, usize), EnvelopeError> {
         let rest = text.get(at..).unwrap_or_default();
         let mut values = serde_json::Deserializer::from_str(rest).into_iter::<T>();
         match values.next() {
             Some(Ok(value)) => Ok((value, at + values.byte_offset())),
-            Some(Err(error)) => Err(format!("at byte {at}: {error}")),
-            None => Err(format!("unexpected end at byte {at}")),
+            Some(Err(source)) => Err(EnvelopeError::Json { at, source }),
+            None => Err(EnvelopeError::End(at)),
         }
     }
 

@@ -4,6 +4,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use tollgate_manifest::MAX_DOCUMENT_BYTES;
 use tollgate_pipeline::{DecideError, InputSource, PolicyError};
 
 /// An error answer of the gateway.
@@ -37,6 +38,15 @@ impl ApiError {
     /// A 400 `invalid_request`.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+    }
+
+    /// A 413 `too_large`: a body over the document limit.
+    pub fn too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the request body is larger than the {MAX_DOCUMENT_BYTES}-byte limit"),
+        )
     }
 
     /// The JSON body.

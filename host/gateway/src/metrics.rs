@@ -13,6 +13,9 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use tollgate_decision::Verdict;
+use tollgate_manifest::approval_time_seconds;
+use tollgate_pipeline::Decided;
 
 /// Every metric name `GET /metrics` exports (without the `_bucket`/`_sum`/`_count` suffixes).
 pub const EXPORTED: &[&str] = &[
@@ -334,6 +337,75 @@ impl Metrics {
             .get_or_create(&labels)
             .observe(elapsed.as_secs_f64());
         self.http_requests.get_or_create(&labels).inc();
+    }
+
+    /// Counts one decision: its evaluation and record times, each policy's outcome, the change's
+    /// outcome by environment, every finding, the approval time and every policy failure.
+    pub(crate) fn count_decision(&self, decided: &Decided) {
+        let timings = decided.timings();
+        self.evaluation.observe(timings.evaluation.as_secs_f64());
+        self.audit_append.observe(timings.record.as_secs_f64());
+        let report = decided.report();
+        let view = report.view();
+        for (index, evaluated) in report.evaluated.iter().enumerate() {
+            self.decisions
+                .get_or_create(&DecisionLabels {
+                    policy: evaluated.metadata.id.clone(),
+                    outcome: view.policy_outcome(index).as_str(),
+                })
+                .inc();
+        }
+        let manifest = &report.manifest;
+        let outcome = match report.verdict() {
+            Verdict::Decided(outcome) => outcome.as_str(),
+            Verdict::PolicyFailure => "policy_failure",
+        };
+        self.changes
+            .get_or_create(&ChangeLabels {
+                environment: environment_label(&manifest.change.environment),
+                outcome,
+            })
+            .inc();
+        for decision in &report.combined.decisions {
+            for (index, finding) in decision.findings.iter().enumerate() {
+                let waived = report
+                    .waivers
+                    .waiver_for(&decision.policy_id, index)
+                    .is_some();
+                self.findings
+                    .get_or_create(&FindingLabels {
+                        policy: decision.policy_id.clone(),
+                        control: finding.control_id.clone(),
+                        severity: finding.severity.as_str(),
+                        waived: if waived { "true" } else { "false" },
+                    })
+                    .inc();
+            }
+        }
+        // As the evidence report measures it: to the last approval that satisfied a required role
+        // of any policy, once per change.
+        let required = report
+            .combined
+            .decisions
+            .iter()
+            .flat_map(|d| d.routing.required.iter())
+            .map(|r| (r.role.as_str(), r.satisfied_by.as_deref()));
+        if let Some(submitted) = manifest.change.submitted_at
+            && let Some(seconds) =
+                approval_time_seconds(submitted, &manifest.change.approvals, required)
+        {
+            self.approval_time
+                .get_or_create(&ApprovalLabels { outcome })
+                .observe(seconds);
+        }
+        for failure in &report.failures {
+            self.decisions
+                .get_or_create(&DecisionLabels {
+                    policy: failure.policy.clone(),
+                    outcome: "policy_failure",
+                })
+                .inc();
+        }
     }
 
     /// Takes in the decision log's count of direct production changes: the counter grows by the

@@ -24,8 +24,9 @@ use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
 use tokio_rustls::TlsAcceptor;
 
+use crate::gateway::Gateway;
 use crate::requester::ClientCertificate;
-use crate::{Gateway, router};
+use crate::routes::router;
 
 pub use rustls::server::ServerConfig;
 
@@ -279,7 +280,7 @@ pub async fn serve_tls(
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let flusher = tokio::spawn(crate::access::flush_every(Arc::clone(&gateway)));
+    let flusher = tokio::spawn(crate::serving::flush_every(Arc::clone(&gateway)));
     let acceptor = TlsAcceptor::from(Arc::new(config));
     let app = router(Arc::clone(&gateway));
     let graceful = GracefulShutdown::new();
@@ -329,6 +330,6 @@ pub async fn serve_tls(
     drop(listener);
     // Past the drain deadline the remaining connections are dropped with the runtime.
     let _ = tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await;
-    crate::stopped(&gateway, flusher).await;
+    crate::serving::stopped(&gateway, flusher).await;
     Ok(())
 }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::Gateway;
+use crate::gateway::Gateway;
 
 /// How often [`watch`] looks at the log by default.
 pub const WATCH_INTERVAL: Duration = Duration::from_secs(10);
