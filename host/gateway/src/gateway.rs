@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 use tollgate_pipeline::{Gate, Recorder};
 
-use crate::Marker;
 use crate::access::{RefusalLimits, Refusals};
 use crate::auth::{AccessLog, Tokens};
+use crate::marks::Marker;
 use crate::metrics::{self, Metrics};
 
 /// The recorder of a gateway's gate.

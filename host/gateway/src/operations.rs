@@ -12,10 +12,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tollgate_manifest::Manifest;
 
-use crate::MarkRequest;
 use crate::admission::read_body;
 use crate::error::{ApiError, json_response};
 use crate::gateway::Gateway;
+use crate::marks::MarkRequest;
 
 /// The fallback: 404 `not_found`.
 pub(crate) async fn not_found() -> ApiError {
