@@ -123,8 +123,10 @@ pub(crate) fn embedded(
     // SAFETY: the bytes were produced by `precompile_component` in this crate's build script with
     // this engine's configuration and are part of the running binary (as trusted as its own code);
     // wasmtime refuses them if they do not match this engine or machine. In place, they are
-    // `'static` and immutable (read-only data of the binary), as `deserialize_raw` requires, and
-    // wasmtime never writes to a precompiled image (it carries no relocations).
+    // `'static` and never modified, as `deserialize_raw` requires: read-only data of the binary,
+    // which wasmtime does not write (a precompiled image carries no relocations) and the engine's
+    // code memory only ever makes read+execute while published and read-only again once
+    // unpublished, never writable (`crate::code_memory`).
     unsafe {
         if crate::code_memory::claim_in_place(code_alignment, precompiled) {
             Component::deserialize_raw(engine, std::ptr::NonNull::from(precompiled))

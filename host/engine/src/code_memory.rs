@@ -4,8 +4,13 @@
 //!
 //! Only on x86-64 Linux, whose instruction cache is coherent with data writes, so publishing code
 //! is one `mprotect`; elsewhere the embedded code is copied as before.
+//!
+//! Code published in place is never writable: read+execute while published, read-only (as the
+//! binary maps it) once unpublished. Code wasmtime copied to its own memory returns to read+write
+//! when unpublished, as wasmtime expects of memory it owns.
 
-use std::sync::{Mutex, PoisonError};
+use std::ops::Range;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// Bytes aligned to a page, so that code embedded in the binary can be made executable in place.
 /// The build wraps each pack's precompiled code in one.
@@ -21,6 +26,8 @@ mod in_place {
 
     /// Publishes code by changing the protection of the pages that hold it: read-only memory
     /// (the binary's embedded code, or wasmtime's own mapping once frozen) becomes read+execute.
+    /// Unpublished, the binary's embedded code becomes read-only again and wasmtime's own mapping
+    /// read+write.
     struct InPlaceCodeMemory {
         page_size: usize,
     }
@@ -35,7 +42,12 @@ mod in_place {
         }
 
         fn unpublish_executable(&self, ptr: *const u8, len: usize) -> wasmtime::Result<()> {
-            protect(ptr, len, MprotectFlags::READ | MprotectFlags::WRITE)
+            let flags = if super::published_in_place(ptr) {
+                MprotectFlags::READ
+            } else {
+                MprotectFlags::READ | MprotectFlags::WRITE
+            };
+            protect(ptr, len, flags)
         }
     }
 
@@ -45,9 +57,10 @@ mod in_place {
         reason = "`mprotect` of the pages of a code image wasmtime publishes or unpublishes"
     )]
     fn protect(ptr: *const u8, len: usize, flags: MprotectFlags) -> wasmtime::Result<()> {
-        // SAFETY: wasmtime passes the page-aligned text section of a code image it owns, or was
-        // given for the life of the module; it is written only while unpublished, when no code
-        // runs from it.
+        // SAFETY: wasmtime passes the page-aligned text section of a code image: its own mapping,
+        // or the binary's embedded code it was given for the life of the module. No code runs from
+        // it while it is unpublished. Only wasmtime's own mapping is ever made writable; the
+        // embedded code goes from read-only to read+execute and back, so it stays immutable.
         unsafe { mprotect(ptr.cast_mut().cast(), len, flags) }.map_err(|e| {
             wasmtime::format_err!("could not change the protection of policy code: {e}")
         })
@@ -70,25 +83,119 @@ pub(crate) fn code_memory() -> Option<std::sync::Arc<dyn wasmtime::CustomCodeMem
     None
 }
 
+/// The embedded code images claimed to be published in place, as address ranges. Only pushed to:
+/// a panic elsewhere cannot leave the list inconsistent.
+fn in_place_images() -> MutexGuard<'static, Vec<Range<usize>>> {
+    static IN_PLACE: Mutex<Vec<Range<usize>>> = Mutex::new(Vec::new());
+    IN_PLACE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// Whether code at `bytes` is to be published in place by an engine whose code memory requires
 /// `alignment` (`None`: wasmtime's default code memory, which copies): it must be aligned, and
 /// only its first load in the process runs in place. wasmtime registers every code image by
 /// address for the whole process, so the same bytes cannot back two live modules (another engine,
 /// a reload); later loads copy them, as without this module.
 pub(crate) fn claim_in_place(alignment: Option<usize>, bytes: &'static [u8]) -> bool {
-    static CLAIMED: Mutex<Vec<usize>> = Mutex::new(Vec::new());
     let Some(alignment) = alignment else {
         return false;
     };
-    let address = bytes.as_ptr() as usize;
-    if !address.is_multiple_of(alignment) {
+    let image = bytes.as_ptr_range();
+    let image = image.start as usize..image.end as usize;
+    if !image.start.is_multiple_of(alignment) {
         return false;
     }
-    // The list is only pushed to: a panic elsewhere cannot leave it inconsistent.
-    let mut claimed = CLAIMED.lock().unwrap_or_else(PoisonError::into_inner);
-    if claimed.contains(&address) {
+    let mut claimed = in_place_images();
+    if claimed.iter().any(|c| c.start == image.start) {
         return false;
     }
-    claimed.push(address);
+    claimed.push(image);
     true
+}
+
+/// Whether code at `ptr` lies in an embedded image claimed to be published in place (rather than
+/// in memory wasmtime copied it to).
+#[cfg_attr(
+    not(all(target_os = "linux", target_arch = "x86_64")),
+    expect(dead_code, reason = "code is only published in place on x86-64 Linux")
+)]
+fn published_in_place(ptr: *const u8) -> bool {
+    let address = ptr as usize;
+    in_place_images()
+        .iter()
+        .any(|image| image.contains(&address))
+}
+
+#[cfg(all(test, target_os = "linux", target_arch = "x86_64"))]
+mod tests {
+    use std::ops::Range;
+
+    use super::*;
+    use crate::{Limits, PolicyEngine};
+
+    /// The protections (`r-x`, `rw-`...) of the mappings that overlap `range`, from
+    /// `/proc/self/maps`.
+    fn protections(range: Range<*const u8>) -> Vec<String> {
+        let (start, end) = (range.start as usize, range.end as usize);
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+        let found: Vec<String> = maps
+            .lines()
+            .filter_map(|line| {
+                let (addresses, rest) = line.split_once(' ')?;
+                let (from, to) = addresses.split_once('-')?;
+                let from = usize::from_str_radix(from, 16).ok()?;
+                let to = usize::from_str_radix(to, 16).ok()?;
+                (from < end && start < to).then(|| rest.get(..3).unwrap_or(rest).to_owned())
+            })
+            .collect();
+        assert!(!found.is_empty(), "{range:?} is not mapped");
+        found
+    }
+
+    fn all(protection: &str, found: &[String]) -> bool {
+        found.iter().all(|p| p == protection)
+    }
+
+    #[test]
+    fn embedded_code_published_in_place_is_read_only_again_once_unpublished() {
+        let engine = PolicyEngine::new(Limits::default(), None).unwrap();
+        let (wasm, alignment) = (&engine.runtime.engine, engine.runtime.code_alignment);
+        let pack = crate::builtin_pack("hipaa").unwrap();
+        let image = pack.precompiled.as_ptr_range();
+        assert!(
+            all("r--", &protections(image.clone())),
+            "embedded code is read-only data"
+        );
+
+        // The first load runs the code where the binary holds it; the second copies it.
+        let in_place = crate::cache::embedded(wasm, pack.precompiled, alignment).unwrap();
+        let copied = crate::cache::embedded(wasm, pack.precompiled, alignment).unwrap();
+        let (text, copied_text) = (in_place.text().as_ptr_range(), copied.text().as_ptr_range());
+        assert!(image.contains(&text.start) && text.end <= image.end);
+        assert!(!image.contains(&copied_text.start));
+        assert!(published_in_place(text.start) && !published_in_place(copied_text.start));
+        let published = protections(text.clone());
+        assert!(all("r-x", &published), "{published:?}");
+        assert!(all("r-x", &protections(copied_text)));
+
+        drop((in_place, copied, engine));
+        let unpublished = protections(text);
+        assert!(all("r--", &unpublished), "{unpublished:?}");
+        assert!(all("r--", &protections(image)));
+    }
+
+    #[test]
+    fn copied_code_is_read_write_again_once_unpublished() {
+        let memory = code_memory().unwrap();
+        let mut pages = Box::new(PageAligned([0u8; 8192]));
+        let range = pages.0.as_ptr_range();
+        assert!(!published_in_place(range.start));
+        memory.publish_executable(range.start, 8192).unwrap();
+        let published = protections(range.clone());
+        memory.unpublish_executable(range.start, 8192).unwrap();
+        let unpublished = protections(range);
+        assert!(all("r-x", &published), "{published:?}");
+        assert!(all("rw-", &unpublished), "{unpublished:?}");
+        pages.0[0] = 1;
+        assert_eq!(pages.0[0], 1);
+    }
 }

@@ -10,7 +10,7 @@ use wasmtime::Engine;
 
 use crate::cache::Cache;
 use crate::code_memory;
-use crate::error::HostError;
+use crate::error::{ErrorChain, HostError};
 use crate::tunables::{EPOCH_TICK, Limits, TABLE_ELEMENTS, config};
 use tollgate_pipeline::Resource;
 
@@ -40,7 +40,7 @@ impl PolicyEngine {
         let code_alignment = code_memory.as_ref().map(|m| m.required_alignment());
         let mut config = config(&limits);
         config.with_custom_code_memory(code_memory);
-        let engine = Engine::new(&config).map_err(|e| HostError::Engine(format!("{e:#}")))?;
+        let engine = Engine::new(&config).map_err(HostError::Engine)?;
         let ticker = Ticker::start(&engine)?;
         let cache = cache_dir.map(|dir| Cache::new(dir, &engine));
         Ok(Self {
@@ -85,7 +85,7 @@ impl Ticker {
                     }
                 }
             })
-            .map_err(|e| HostError::Engine(format!("failed to start the epoch ticker: {e}")))?;
+            .map_err(HostError::Ticker)?;
         Ok(Self {
             stop: Some(stop),
             thread: Some(thread),
@@ -148,7 +148,8 @@ impl wasmtime::ResourceLimiter for Limiter {
     }
 
     fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
-        Err(self.exceed(Resource::Memory, format!("memory growth failed: {error}")))
+        let detail = format!("memory growth failed: {}", ErrorChain(&*error));
+        Err(self.exceed(Resource::Memory, detail))
     }
 
     fn table_growing(
@@ -167,7 +168,8 @@ impl wasmtime::ResourceLimiter for Limiter {
     }
 
     fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
-        Err(self.exceed(Resource::Table, format!("table growth failed: {error}")))
+        let detail = format!("table growth failed: {}", ErrorChain(&*error));
+        Err(self.exceed(Resource::Table, detail))
     }
 }
 

@@ -1,6 +1,8 @@
 //! Why the engine could not be set up or a policy could not be loaded ([`HostError`]); a policy
-//! that loaded but could not decide is a [`crate::PolicyFailure`].
+//! that loaded but could not decide is a [`crate::PolicyFailure`]. [`ErrorChain`] writes an error
+//! with its sources, where an error must become text.
 
+use std::fmt;
 use std::path::PathBuf;
 
 use tollgate_pipeline::PolicyFailure;
@@ -9,14 +11,18 @@ use tollgate_pipeline::PolicyFailure;
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
     /// The wasmtime engine could not be configured.
-    #[error("failed to configure the wasmtime engine: {0}")]
-    Engine(String),
+    #[error("failed to configure the wasmtime engine")]
+    Engine(#[source] wasmtime::Error),
+    /// The thread that advances the engine's epoch could not be started.
+    #[error("failed to configure the wasmtime engine: failed to start the epoch ticker")]
+    Ticker(#[source] std::io::Error),
     /// A policy file could not be read.
-    #[error("failed to read policy `{}`: {error}", path.display())]
+    #[error("failed to read policy `{}`", path.display())]
     Read {
         /// The file.
         path: PathBuf,
         /// The underlying error.
+        #[source]
         error: std::io::Error,
     },
     /// The bytes are not a WebAssembly component at all.
@@ -28,12 +34,13 @@ pub enum HostError {
         reason: &'static str,
     },
     /// The bytes are not a valid component for this engine.
-    #[error("failed to compile policy `{name}`: {message}")]
+    #[error("failed to compile policy `{name}`")]
     Compile {
         /// Policy name (built-in name or file name).
         name: String,
         /// What wasmtime reported.
-        message: String,
+        #[source]
+        error: wasmtime::Error,
     },
     /// The component imports something; policies must import nothing.
     #[error(
@@ -47,21 +54,21 @@ pub enum HostError {
         imports: Vec<String>,
     },
     /// The component implements neither the `tollgate:policy@0.2.0` nor the `@0.1.0` world.
-    #[error(
-        "policy `{name}` does not implement the `tollgate:policy` world (0.2.0 or 0.1.0): {message}"
-    )]
+    #[error("policy `{name}` does not implement the `tollgate:policy` world (0.2.0 or 0.1.0)")]
     World {
         /// Policy name.
         name: String,
         /// What is missing or mistyped.
-        message: String,
+        #[source]
+        error: wasmtime::Error,
     },
     /// Reading the policy's metadata failed.
-    #[error("policy `{name}` failed while reporting its metadata: {failure}")]
+    #[error("policy `{name}` failed while reporting its metadata")]
     Metadata {
         /// Policy name.
         name: String,
         /// The failure.
+        #[source]
         failure: PolicyFailure,
     },
 }
@@ -72,4 +79,47 @@ fn list(names: &[String]) -> String {
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Writes an error followed by each of its sources, separated by `: ` (as `anyhow`'s `{:#}`): the
+/// one way an error of this crate becomes text, where text must be kept (a message, a log).
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(error) = source {
+            write!(f, ": {error}")?;
+            source = error.source();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chain_is_written_whole_and_the_source_is_kept() {
+        let error = HostError::Compile {
+            name: "sox".to_owned(),
+            error: wasmtime::Error::msg("invalid section").context("failed to parse"),
+        };
+        assert_eq!(error.to_string(), "failed to compile policy `sox`");
+        assert_eq!(
+            ErrorChain(&error).to_string(),
+            "failed to compile policy `sox`: failed to parse: invalid section"
+        );
+        let read = HostError::Read {
+            path: PathBuf::from("p.wasm"),
+            error: std::io::Error::new(std::io::ErrorKind::NotFound, "gone"),
+        };
+        assert_eq!(
+            ErrorChain(&read).to_string(),
+            "failed to read policy `p.wasm`: gone"
+        );
+    }
 }

@@ -14,14 +14,14 @@ mod code_memory;
 mod convert;
 mod engine;
 mod error;
-mod opa;
+mod opa_wasm;
 mod policy;
 mod tunables;
 
 pub use cache::{CACHE_DIR_ENV, default_cache_dir};
 pub use engine::PolicyEngine;
 pub use error::HostError;
-pub use opa::{OpaError, OpaInfo, OpaModule, inspect_opa, opa_module, opa_modules};
+pub use opa_wasm::{OpaError, OpaInfo, OpaModule, inspect_opa, opa_module, opa_modules};
 pub use policy::{
     BuiltinPack, Contract, Isolation, ItemInfo, LoadedPolicy, PolicySource, builtin_pack,
     builtin_packs,

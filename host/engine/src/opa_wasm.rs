@@ -52,14 +52,48 @@ pub struct OpaInfo {
 
 /// Why a module could not be read as an OPA Wasm module.
 #[derive(Debug, thiserror::Error)]
-#[error("not a usable OPA Wasm module: {0}")]
-pub struct OpaError(String);
+pub enum OpaError {
+    /// A step of instantiating the module or calling one of its exports failed.
+    #[error("not a usable OPA Wasm module: {step}")]
+    Wasm {
+        /// The step: `invalid module`, `memory`, `memory import`, `imports`, `instantiation`, or
+        /// the export called (`` `entrypoints` ``, `` `builtins` ``).
+        step: String,
+        /// What wasmtime reported.
+        #[source]
+        error: wasmtime::Error,
+    },
+    /// An ABI version global is missing or not an `i32`.
+    #[error("not a usable OPA Wasm module: no i32 global `{0}`")]
+    MissingGlobal(&'static str),
+    /// An export returned an address that is not one.
+    #[error("not a usable OPA Wasm module: `{export}` returned an address outside memory")]
+    Address {
+        /// The export called.
+        export: String,
+        /// Why the address is unusable, when it is not even an offset.
+        #[source]
+        error: Option<std::num::TryFromIntError>,
+    },
+    /// An export's value is not a JSON object of ids.
+    #[error("not a usable OPA Wasm module: `{export}` is not a JSON object of ids")]
+    Json {
+        /// The export called.
+        export: String,
+        /// The parse error.
+        #[source]
+        error: serde_json::Error,
+    },
+}
 
 /// Instantiates an OPA Wasm module as OPA's SDKs do (imported memory of two pages, other imports
 /// trapping) and reads its ABI version, entrypoints and built-ins.
 pub fn inspect_opa(bytes: &[u8]) -> Result<OpaInfo, OpaError> {
-    fn fail(what: &'static str) -> impl Fn(wasmtime::Error) -> OpaError {
-        move |e| OpaError(format!("{what}: {e:#}"))
+    fn fail(step: &'static str) -> impl Fn(wasmtime::Error) -> OpaError {
+        move |error| OpaError::Wasm {
+            step: step.to_owned(),
+            error,
+        }
     }
     let engine = Engine::default();
     let module = Module::new(&engine, bytes).map_err(fail("invalid module"))?;
@@ -75,11 +109,11 @@ pub fn inspect_opa(bytes: &[u8]) -> Result<OpaInfo, OpaError> {
     let instance = linker
         .instantiate(&mut store, &module)
         .map_err(fail("instantiation"))?;
-    let global = |store: &mut Store<()>, name: &str| {
+    let global = |store: &mut Store<()>, name: &'static str| {
         instance
             .get_global(&mut *store, name)
             .and_then(|g| g.get(&mut *store).i32())
-            .ok_or_else(|| OpaError(format!("no i32 global `{name}`")))
+            .ok_or(OpaError::MissingGlobal(name))
     };
     let abi_version = global(&mut store, "opa_wasm_abi_version")?;
     let abi_minor_version = global(&mut store, "opa_wasm_abi_minor_version")?;
@@ -105,7 +139,10 @@ fn dump_export(
     memory: Memory,
     name: &str,
 ) -> Result<BTreeMap<String, i64>, OpaError> {
-    let fail = |e: wasmtime::Error| OpaError(format!("`{name}`: {e:#}"));
+    let fail = |error| OpaError::Wasm {
+        step: format!("`{name}`"),
+        error,
+    };
     let export = instance
         .get_typed_func::<(), i32>(&mut *store, name)
         .map_err(fail)?;
@@ -115,13 +152,19 @@ fn dump_export(
     let value = export.call(&mut *store, ()).map_err(fail)?;
     let text = dump.call(&mut *store, value).map_err(fail)?;
     let data = memory.data(&*store);
-    let start = usize::try_from(text).map_err(|e| OpaError(e.to_string()))?;
+    let address = |error| OpaError::Address {
+        export: name.to_owned(),
+        error,
+    };
+    let start = usize::try_from(text).map_err(|e| address(Some(e)))?;
     let bytes = data
         .get(start..)
         .and_then(|rest| rest.split(|&b| b == 0).next())
-        .ok_or_else(|| OpaError(format!("`{name}` returned an address outside memory")))?;
-    serde_json::from_slice(bytes)
-        .map_err(|e| OpaError(format!("`{name}` is not a JSON object of ids: {e}")))
+        .ok_or_else(|| address(None))?;
+    serde_json::from_slice(bytes).map_err(|error| OpaError::Json {
+        export: name.to_owned(),
+        error,
+    })
 }
 
 #[cfg(test)]
@@ -178,6 +221,11 @@ mod tests {
     #[test]
     fn a_component_is_not_an_opa_module() {
         let pack = crate::builtin_pack("sox").unwrap();
-        assert!(inspect_opa(pack.bytes).is_err());
+        let error = inspect_opa(pack.bytes).unwrap_err();
+        assert!(
+            matches!(&error, OpaError::Wasm { step, .. } if step == "invalid module"),
+            "{error:?}"
+        );
+        assert!(std::error::Error::source(&error).is_some());
     }
 }

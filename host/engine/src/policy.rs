@@ -14,7 +14,7 @@ use wasmtime::{Engine, Store, Trap};
 use crate::bindings::{v0_1, v0_2};
 use crate::convert;
 use crate::engine::{Limiter, PolicyEngine, Runtime, StoreState};
-use crate::error::HostError;
+use crate::error::{ErrorChain, HostError};
 use tollgate_pipeline::{Evaluator, PolicyFailure, Resource, contract};
 
 /// A policy component embedded in the binary.
@@ -218,10 +218,11 @@ impl PolicyEngine {
         let component = match cached {
             Some(component) => component,
             None => {
-                let component = Component::new(engine, bytes).map_err(|e| HostError::Compile {
-                    name: name.clone(),
-                    message: format!("{e:#}"),
-                })?;
+                let component =
+                    Component::new(engine, bytes).map_err(|error| HostError::Compile {
+                        name: name.clone(),
+                        error,
+                    })?;
                 if let Some(cache) = &self.cache {
                     cache.store(&component, &digest_hex);
                 }
@@ -232,9 +233,9 @@ impl PolicyEngine {
         let imports = imports(engine, &component);
         let exports = exports(engine, &component);
         let linker = linker(engine, &name, &imports)?;
-        let pre = bind(&linker, &component).map_err(|e| HostError::World {
+        let pre = bind(&linker, &component).map_err(|error| HostError::World {
             name: name.clone(),
-            message: format!("{e:#}"),
+            error,
         })?;
 
         let runner = Runner {
@@ -319,9 +320,9 @@ fn linker(
     for import in imports {
         linker
             .instance(&import.name)
-            .map_err(|e| HostError::World {
+            .map_err(|error| HostError::World {
                 name: name.to_owned(),
-                message: format!("{e:#}"),
+                error,
             })?;
     }
     Ok(linker)
@@ -560,6 +561,8 @@ impl Runner {
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The failure a call's error is; the failure is recorded as text, so this is where the error
+    /// becomes text, with its sources.
     fn classify(&self, store: &Store<StoreState>, error: &wasmtime::Error) -> PolicyFailure {
         if let Some((resource, detail)) = &store.data().limiter.exceeded {
             return PolicyFailure::ResourceLimit {
@@ -590,11 +593,11 @@ impl Runner {
         {
             return PolicyFailure::ResourceLimit {
                 resource: Resource::Instances,
-                detail: format!("{error:#}"),
+                detail: ErrorChain(&**error).to_string(),
             };
         }
         PolicyFailure::Trap {
-            message: format!("{error:#}"),
+            message: ErrorChain(&**error).to_string(),
         }
     }
 }
