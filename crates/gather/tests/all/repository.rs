@@ -677,12 +677,13 @@ fn a_ticket_url_from_a_committed_config_is_hand_written_and_failures_are_errors(
 
 #[test]
 fn the_readme_tickets_configuration_is_valid() {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
-            .unwrap();
+    let readme = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/pipelines.md"),
+    )
+    .unwrap();
     let start = readme.find("```toml\n[tickets]\n").unwrap() + "```toml\n".len();
     let end = start + readme[start..].find("```").unwrap();
-    let config = Config::from_toml(&readme[start..end], "README.md").unwrap();
+    let config = Config::from_toml(&readme[start..end], "docs/pipelines.md").unwrap();
     let tickets = &config.tickets;
     let defaults = tollgate_gather::TicketsConfig::default();
     assert_eq!(tickets.timeout_seconds, defaults.timeout_seconds);
