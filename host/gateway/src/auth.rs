@@ -79,7 +79,7 @@ struct TokenEntry {
 pub enum TokensError {
     /// Not YAML/JSON of the expected shape.
     #[error("invalid tokens file: {0}")]
-    Parse(String),
+    Parse(#[from] serde_yaml_ng::Error),
     /// An entry is wrong.
     #[error("invalid tokens file: `tokens[{index}]`: {message}")]
     Entry {
@@ -115,8 +115,7 @@ pub enum Check {
 impl Tokens {
     /// Parses a tokens file (YAML or JSON).
     pub fn parse(text: &str) -> Result<Self, TokensError> {
-        let file: TokensFile =
-            serde_yaml_ng::from_str(text).map_err(|e| TokensError::Parse(e.to_string()))?;
+        let file: TokensFile = serde_yaml_ng::from_str(text)?;
         let mut by_digest = HashMap::new();
         for (index, entry) in file.tokens.into_iter().enumerate() {
             let entry_error = |message: String| TokensError::Entry { index, message };
