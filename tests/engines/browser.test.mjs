@@ -2,11 +2,13 @@
 // opened from file:// with the network blocked: the page must work from plain files.
 //   - the UI: examples, editing, framework toggles, settings, errors with path and line, share link;
 //   - every golden case of every policy evaluated in the page, equal to the host's decision;
-//   - no console error, no request other than the page's own files.
-// TOLLGATE_SCREENSHOT=path writes the README screenshot.
+//   - no console error, no request other than the page's own files;
+//   - the README's picture of the page (web/preview.png), taken again at every run after checking
+//     what it must show, so a stale picture cannot outlive a test run (TOLLGATE_SCREENSHOT=path
+//     writes it elsewhere).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -265,11 +267,32 @@ test('every golden case evaluated in the browser equals the host decision', asyn
   await page.close();
 });
 
-test('the README screenshot', { skip: !process.env.TOLLGATE_SCREENSHOT }, async () => {
+/** Control ids of a policy README's control table (`| `SOX-CC-05` | ...`), which a Rust test keeps
+ * equal to the policy's catalogue: what the page must list, from a source other than the page. */
+function documentedControls(policyId) {
+  const readme = readFileSync(path.join(root, 'policies', policyId, 'README.md'), 'utf8');
+  return readme.split('\n').filter((line) => /^\| `(SOX|HIPAA|PCI)-[^`]*` \|/.test(line));
+}
+
+test('the README picture (web/preview.png) shows the page as it is', async () => {
   const page = await openPage();
   await page.selectOption('#example', 'self-approval-denied.yaml');
   await page.waitForFunction(() => document.body.dataset.outcome === 'denied');
-  await page.screenshot({ path: process.env.TOLLGATE_SCREENSHOT, fullPage: false });
+  // What the picture must show: every framework with as many controls as its catalogue has (SOX:
+  // 6), the self-approved change denied by SOX, and the approval that does not count.
+  const labels = await page.$$eval('#frameworks label', (ls) => ls.map((l) => l.textContent.trim()));
+  const expectedLabels = [['SOX', 'sox'], ['HIPAA', 'hipaa'], ['PCI DSS', 'pci']]
+    .map(([framework, id]) => `${framework} (${id}, ${documentedControls(id).length} controls)`);
+  assert.deepEqual(labels, expectedLabels);
+  assert.ok(labels[0].endsWith('(sox, 6 controls)'), labels[0]);
+  const perFramework = await page.$$eval('#controls table.controls', (ts) => ts.map((t) => [
+    t.dataset.policy, t.querySelectorAll('tbody tr[data-control]').length]));
+  assert.deepEqual(perFramework.find(([id]) => id === 'sox'), ['sox', documentedControls('sox').length]);
+  const text = await page.evaluate(() => document.body.innerText);
+  assert.match(text, /Denied/);
+  assert.match(text, /approver is the change's author \(separation of duties\)/);
+  const picture = process.env.TOLLGATE_SCREENSHOT || path.join(root, 'web', 'preview.png');
+  await page.screenshot({ path: picture, fullPage: false });
   await page.close();
 });
 
