@@ -1,5 +1,5 @@
-//! README "Embedding": the Rust snippet below runs here against a component file, and every
-//! snippet in that section is the tested code, quoted verbatim from its file (Rust here; JavaScript,
+//! The book's Embedding page (`docs/embedding.md`): the Rust snippet below runs here against a
+//! component file, and every snippet on that page (and on `docs/opa.md`) is the tested code, quoted verbatim from its file (Rust here; JavaScript,
 //! Python and Extism in `examples/embedding/`, run over the golden corpus by `tests/engines/run`).
 
 use libtest_mimic::Trial;
@@ -75,12 +75,7 @@ fn snippet_between(path: &str, marker: &str) -> Result<String, String> {
 }
 
 fn the_readme_embedding_snippets_are_the_tested_code() {
-    let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
-    let section = readme
-        .split("\n## Embedding")
-        .nth(1)
-        .expect("README has an `## Embedding` section");
-    let section = section.split("\n## ").next().unwrap_or(section);
+    let section = std::fs::read_to_string(workspace_root().join("docs/embedding.md")).unwrap();
     for path in [
         "tests/tests/all/embedding.rs",
         "examples/embedding/jco.mjs",
@@ -90,18 +85,13 @@ fn the_readme_embedding_snippets_are_the_tested_code() {
         let code = snippet(path).unwrap();
         assert!(
             section.contains(&code),
-            "README's Embedding section does not quote the snippet of {path} verbatim:\n{code}"
+            "docs/embedding.md does not quote the snippet of {path} verbatim:\n{code}"
         );
     }
 }
 
 fn the_readme_opa_snippets_are_the_tested_code() {
-    let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
-    let section = readme
-        .split("\n## Use with OPA")
-        .nth(1)
-        .expect("README has a `## Use with OPA` section");
-    let section = section.split("\n## ").next().unwrap_or(section);
+    let section = std::fs::read_to_string(workspace_root().join("docs/opa.md")).unwrap();
     for (path, marker) in [
         ("examples/embedding/opa.mjs", "embed"),
         ("examples/embedding/opa_policy.py", "embed"),
@@ -111,7 +101,7 @@ fn the_readme_opa_snippets_are_the_tested_code() {
         let code = snippet_between(path, marker).unwrap();
         assert!(
             section.contains(&code),
-            "README's Use with OPA section does not quote the {marker} snippet of {path} verbatim:\n{code}"
+            "docs/opa.md does not quote the {marker} snippet of {path} verbatim:\n{code}"
         );
     }
 }
