@@ -1,7 +1,7 @@
 // Every golden case through each policy built as an OPA Wasm ABI 1.3 module, in OPA's Node SDK
 // (@open-policy-agent/opa-wasm), compared with the host's decision; the three entrypoints agree;
 // 10,000 evaluations on one loaded instance keep its memory flat. Uses examples/embedding/opa.mjs,
-// the README's snippet. The modules are written by `tollgate policies --export DIR --format
+// the snippet docs/opa.md quotes. The modules are written by `tollgate policies --export DIR --format
 // opa-wasm` (tests/engines/run).
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';

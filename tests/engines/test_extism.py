@@ -1,6 +1,6 @@
 """Every golden case through each policy built as an Extism plugin, in a real Extism host (the
 Python Extism SDK and its native runtime), compared with the host's decision. Uses
-examples/embedding/extism_policy.py, the README's snippet."""
+examples/embedding/extism_policy.py, the snippet docs/embedding.md quotes."""
 
 import json
 

@@ -1,8 +1,8 @@
 """Every golden case through each policy built as an OPA Wasm ABI 1.3 module, in opa-py-wasm (OPA
 Wasm SDK for Python on wasmtime), compared with the host's decision; the three entrypoints agree;
 the OPA bundle written by `tollgate policies --export DIR --format opa-bundle` is read as OPA
-documents the format and answers through its modules. Uses examples/embedding/opa_policy.py, the
-README's snippet."""
+documents the format and answers through its modules. Uses examples/embedding/opa_policy.py,
+the snippet docs/opa.md quotes."""
 
 import json
 import tarfile

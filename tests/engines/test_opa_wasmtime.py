@@ -1,6 +1,6 @@
 """Every golden case through each policy built as an OPA Wasm ABI 1.3 module, in opa-wasmtime (OPA
 WebAssembly SDK for Python on wasmtime), compared with the host's decision; 10,000 evaluations on one
-loaded instance keep its memory flat. Uses examples/embedding/opa_policy.py, the README's snippet."""
+loaded instance keep its memory flat. Uses examples/embedding/opa_policy.py, the snippet docs/opa.md quotes."""
 
 import pytest
 

@@ -1,5 +1,5 @@
 """Every golden case through each policy component in Python's `wasmtime` package, compared with
-the host's decision. Uses examples/embedding/wasmtime_policy.py, the README's snippet."""
+the host's decision. Uses examples/embedding/wasmtime_policy.py, the snippet docs/embedding.md quotes."""
 
 import pytest
 
