@@ -116,6 +116,21 @@ pub(crate) async fn data_post(
     post_data(gateway, segments(&path), data_query(query), headers, body).await
 }
 
+/// `POST /v0/data/{path}`: the body is the input, the answer the bare document; undefined is 404
+/// `undefined_document`.
+pub(crate) async fn v0_data_post(
+    State(gateway): State<Arc<Gateway>>,
+    Path(path): Path<String>,
+    body: Body,
+) -> Response {
+    bare(gateway, segments(&path), body).await
+}
+
+/// `POST /`: the default decision, `data.tollgate.decision`, of the input in the body.
+pub(crate) async fn default_decision(State(gateway): State<Arc<Gateway>>, body: Body) -> Response {
+    bare(gateway, vec!["tollgate".into(), "decision".into()], body).await
+}
+
 async fn get_data(gateway: Arc<Gateway>, path: Vec<String>, query: DataQuery) -> Response {
     let text = query.input.clone();
     let deadline = Arc::clone(&gateway);
@@ -151,11 +166,30 @@ async fn post_data(
     }
 }
 
-fn missing_input_warning() -> Value {
-    json!({
-        "code": "api_usage_warning",
-        "message": "'input' key missing from the request",
-    })
+async fn bare(gateway: Arc<Gateway>, path: Vec<String>, body: Body) -> Response {
+    let bytes = match read_body(body).await {
+        Ok(bytes) => bytes,
+        Err(error) => return error.into_opa_response(false),
+    };
+    let deadline = Arc::clone(&gateway);
+    let asked = path.clone();
+    let work = async move {
+        let input = (!bytes.iter().all(u8::is_ascii_whitespace)).then_some(&bytes[..]);
+        evaluate_path(gateway, &asked, input).await
+    };
+    match within_deadline(&deadline, work).await {
+        Ok(Evaluated {
+            result: Some(result),
+            ..
+        }) => json_text_response(StatusCode::OK, &result, false),
+        Ok(Evaluated { result: None, .. }) => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "undefined_document",
+            format!("document missing: data/{}", path.join("/")),
+        )
+        .into_opa_response(false),
+        Err(error) => error.into_opa_response(false),
+    }
 }
 
 /// What the body of a Data API request holds.
@@ -199,109 +233,11 @@ async fn envelope_input<'a>(
     }
 }
 
-/// Admits the input (a change manifest, JSON) through the one admission of every route.
-async fn admit_input(gateway: &Arc<Gateway>, bytes: &[u8]) -> Result<Admitted, ApiError> {
-    let start = Instant::now();
-    let received = Received {
-        path: INPUT_PATH,
-        subject: "input",
-        bytes,
-        format: Some(Format::Json),
-        now: Timestamp::now(),
-    };
-    let submission = admit(gateway, received).await?;
-    Ok(Admitted {
-        submission,
-        parse: start.elapsed(),
+fn missing_input_warning() -> Value {
+    json!({
+        "code": "api_usage_warning",
+        "message": "'input' key missing from the request",
     })
-}
-
-/// An admitted input and the time its admission took.
-struct Admitted {
-    submission: Submission,
-    parse: std::time::Duration,
-}
-
-/// What a data query evaluated to.
-struct Evaluated {
-    /// The document at the path, `None` when undefined.
-    result: Option<Value>,
-    /// The decision's record id, when a decision was made and recorded.
-    decision_id: Option<String>,
-    metrics: Map<String, Value>,
-}
-
-fn answer_data(
-    evaluated: Result<Evaluated, ApiError>,
-    query: DataQuery,
-    warning: Option<Value>,
-) -> Response {
-    let pretty = query.pretty;
-    let evaluated = match evaluated {
-        Ok(evaluated) => evaluated,
-        Err(error) => return error.into_opa_response(pretty),
-    };
-    let mut body = Map::new();
-    if let Some(result) = evaluated.result {
-        body.insert("result".to_owned(), result);
-    }
-    if let Some(id) = evaluated.decision_id {
-        body.insert("decision_id".to_owned(), Value::String(id));
-    }
-    if let Some(warning) = warning {
-        body.insert("warning".to_owned(), warning);
-    }
-    if query.metrics {
-        let mut metrics = evaluated.metrics;
-        metrics.insert(
-            "timer_server_handler_ns".to_owned(),
-            json!(nanos(query.start.elapsed())),
-        );
-        body.insert("metrics".to_owned(), Value::Object(metrics));
-    }
-    json_text_response(StatusCode::OK, &Value::Object(body), pretty)
-}
-
-fn nanos(duration: std::time::Duration) -> u64 {
-    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
-}
-
-/// Whether a decision could define the document at `path` (else it is undefined whatever the
-/// input, and nothing is evaluated).
-fn may_be_defined(path: &[String], set: &PolicySet) -> bool {
-    match path {
-        [] => true,
-        [root, rest @ ..] if root == "tollgate" => match rest {
-            [] => true,
-            [rule, ..] if rule == "decision" => true,
-            [policy] => set.ids.contains(policy),
-            [policy, rule, ..] => set.ids.contains(policy) && POLICY_RULES.contains(&rule.as_str()),
-        },
-        _ => false,
-    }
-}
-
-/// The documents when `input` is undefined: every rule undefined, every package an empty object.
-fn skeleton(set: &PolicySet) -> Value {
-    let packages: Map<String, Value> = set.ids.iter().map(|id| (id.clone(), json!({}))).collect();
-    json!({ "tollgate": packages })
-}
-
-fn walk(mut document: Value, path: &[String]) -> Option<Value> {
-    for segment in path {
-        document = match document {
-            Value::Object(mut object) => object.remove(segment)?,
-            Value::Array(mut array) => {
-                let index: usize = segment.parse().ok()?;
-                if index >= array.len() {
-                    return None;
-                }
-                array.swap_remove(index)
-            }
-            _ => return None,
-        };
-    }
-    Some(document)
 }
 
 /// The document at `path` for `input` (the exact bytes of the manifest received), admitted only
@@ -348,6 +284,76 @@ async fn evaluate_path(
         decision_id: decided.record_id().map(str::to_owned),
         metrics,
     })
+}
+
+/// What a data query evaluated to.
+struct Evaluated {
+    /// The document at the path, `None` when undefined.
+    result: Option<Value>,
+    /// The decision's record id, when a decision was made and recorded.
+    decision_id: Option<String>,
+    metrics: Map<String, Value>,
+}
+
+/// Whether a decision could define the document at `path` (else it is undefined whatever the
+/// input, and nothing is evaluated).
+fn may_be_defined(path: &[String], set: &PolicySet) -> bool {
+    match path {
+        [] => true,
+        [root, rest @ ..] if root == "tollgate" => match rest {
+            [] => true,
+            [rule, ..] if rule == "decision" => true,
+            [policy] => set.ids.contains(policy),
+            [policy, rule, ..] => set.ids.contains(policy) && POLICY_RULES.contains(&rule.as_str()),
+        },
+        _ => false,
+    }
+}
+
+/// The documents when `input` is undefined: every rule undefined, every package an empty object.
+fn skeleton(set: &PolicySet) -> Value {
+    let packages: Map<String, Value> = set.ids.iter().map(|id| (id.clone(), json!({}))).collect();
+    json!({ "tollgate": packages })
+}
+
+fn walk(mut document: Value, path: &[String]) -> Option<Value> {
+    for segment in path {
+        document = match document {
+            Value::Object(mut object) => object.remove(segment)?,
+            Value::Array(mut array) => {
+                let index: usize = segment.parse().ok()?;
+                if index >= array.len() {
+                    return None;
+                }
+                array.swap_remove(index)
+            }
+            _ => return None,
+        };
+    }
+    Some(document)
+}
+
+/// Admits the input (a change manifest, JSON) through the one admission of every route.
+async fn admit_input(gateway: &Arc<Gateway>, bytes: &[u8]) -> Result<Admitted, ApiError> {
+    let start = Instant::now();
+    let received = Received {
+        path: INPUT_PATH,
+        subject: "input",
+        bytes,
+        format: Some(Format::Json),
+        now: Timestamp::now(),
+    };
+    let submission = admit(gateway, received).await?;
+    Ok(Admitted {
+        submission,
+        parse: start.elapsed(),
+    })
+}
+
+/// An admitted input and the time its admission took.
+struct Admitted {
+    submission: Submission,
+    parse: std::time::Duration,
 }
 
 /// The documents under `data` that a decision defines (see the module documentation).
@@ -401,45 +407,39 @@ fn documents(decided: &Decided) -> Result<Value, ApiError> {
     Ok(json!({ "tollgate": packages }))
 }
 
-/// `POST /v0/data/{path}`: the body is the input, the answer the bare document; undefined is 404
-/// `undefined_document`.
-pub(crate) async fn v0_data_post(
-    State(gateway): State<Arc<Gateway>>,
-    Path(path): Path<String>,
-    body: Body,
+fn answer_data(
+    evaluated: Result<Evaluated, ApiError>,
+    query: DataQuery,
+    warning: Option<Value>,
 ) -> Response {
-    bare(gateway, segments(&path), body).await
-}
-
-/// `POST /`: the default decision, `data.tollgate.decision`, of the input in the body.
-pub(crate) async fn default_decision(State(gateway): State<Arc<Gateway>>, body: Body) -> Response {
-    bare(gateway, vec!["tollgate".into(), "decision".into()], body).await
-}
-
-async fn bare(gateway: Arc<Gateway>, path: Vec<String>, body: Body) -> Response {
-    let bytes = match read_body(body).await {
-        Ok(bytes) => bytes,
-        Err(error) => return error.into_opa_response(false),
+    let pretty = query.pretty;
+    let evaluated = match evaluated {
+        Ok(evaluated) => evaluated,
+        Err(error) => return error.into_opa_response(pretty),
     };
-    let deadline = Arc::clone(&gateway);
-    let asked = path.clone();
-    let work = async move {
-        let input = (!bytes.iter().all(u8::is_ascii_whitespace)).then_some(&bytes[..]);
-        evaluate_path(gateway, &asked, input).await
-    };
-    match within_deadline(&deadline, work).await {
-        Ok(Evaluated {
-            result: Some(result),
-            ..
-        }) => json_text_response(StatusCode::OK, &result, false),
-        Ok(Evaluated { result: None, .. }) => ApiError::new(
-            StatusCode::NOT_FOUND,
-            "undefined_document",
-            format!("document missing: data/{}", path.join("/")),
-        )
-        .into_opa_response(false),
-        Err(error) => error.into_opa_response(false),
+    let mut body = Map::new();
+    if let Some(result) = evaluated.result {
+        body.insert("result".to_owned(), result);
     }
+    if let Some(id) = evaluated.decision_id {
+        body.insert("decision_id".to_owned(), Value::String(id));
+    }
+    if let Some(warning) = warning {
+        body.insert("warning".to_owned(), warning);
+    }
+    if query.metrics {
+        let mut metrics = evaluated.metrics;
+        metrics.insert(
+            "timer_server_handler_ns".to_owned(),
+            json!(nanos(query.start.elapsed())),
+        );
+        body.insert("metrics".to_owned(), Value::Object(metrics));
+    }
+    json_text_response(StatusCode::OK, &Value::Object(body), pretty)
+}
+
+fn nanos(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// The `{"input": ...}` envelope of a Data API body, read without decoding the input, so that
