@@ -16,9 +16,10 @@ use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use tollgate_cases::{Case, case_files_in};
 use tollgate_manifest::{Manifest, decode_json};
 use tollgate_rules::Settings;
+
+use crate::{Case, case_files_in};
 
 fn golden_cases() -> Vec<Case> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");

@@ -11,6 +11,9 @@ use serde::Deserialize;
 use tollgate_decision::{ControlStatus, Decision, EvalError, Outcome, PolicyMetadata, RiskClass};
 use tollgate_manifest::{Format, Manifest, Timestamp};
 
+#[cfg(test)]
+mod json_paths;
+
 /// Why a case file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum CaseError {

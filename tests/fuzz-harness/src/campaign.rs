@@ -6,7 +6,8 @@
 #![allow(clippy::unwrap_used, reason = "tests")]
 
 use proptest::prelude::*;
-use tollgate_fuzz_harness::{TARGETS, regressions, run, seeds};
+
+use crate::{TARGETS, regressions, run, seeds};
 
 /// How a seed is changed.
 #[derive(Debug, Clone)]

@@ -6,10 +6,12 @@
 //! server error other than a policy failure).
 //!
 //! The same functions run under `cargo fuzz` (`fuzz/`, nightly, libFuzzer: `just fuzz TARGET
-//! SECONDS`) and in the stable property campaign of `cargo test` (`tests/campaign.rs`: the seed
+//! SECONDS`) and in the stable property campaign of `cargo test` (`src/campaign.rs`: the seed
 //! corpora, every kept crash of `fuzz/regressions/`, and a few hundred random mutations of the
 //! seeds). A harness reports a broken invariant by panicking, as fuzzers expect.
 
+#[cfg(test)]
+mod campaign;
 mod seeds;
 
 use std::sync::OnceLock;

@@ -386,7 +386,7 @@ fn large_log_phase() {
 /// by decision id and a mark of a change each stay under 64 MiB more than the process had; the
 /// one-time reads that build the tail state and the index stream the log too. Times are printed,
 /// not asserted. About 4 minutes in the dev profile (the one-time builds decode every record):
-/// `cargo test -p tollgate-decision-log --test bounded -- --ignored gigabyte --nocapture`.
+/// `cargo test -p tollgate-decision-log bounded:: -- --ignored gigabyte --nocapture`.
 #[test]
 #[ignore = "about 4 minutes in the dev profile; the 64 MiB test below runs the same steps"]
 fn a_gigabyte_log_is_opened_marked_and_searched_in_bounded_memory() {

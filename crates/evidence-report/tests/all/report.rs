@@ -2,7 +2,7 @@
 //! validation, and the HTML rendered by headless Chromium.
 //!
 //! The fixture log was written by [`regenerate_fixture`] from the example manifests and the native
-//! policies; run `TOLLGATE_BLESS=1 cargo test -p tollgate-evidence-report --test report` to rewrite the
+//! policies; run `TOLLGATE_BLESS=1 cargo test -p tollgate-evidence-report report::` to rewrite the
 //! fixture and the golden files after an intended change.
 
 #![allow(

@@ -512,7 +512,7 @@ fn invalid_settings_or_a_broken_policy_stop_the_server_from_starting() {
     assert!(stderr.contains("could not be loaded"), "{stderr}");
 }
 
-/// A rough throughput figure, not an assertion: `cargo test -p tollgate --test serve -- --ignored
+/// A rough throughput figure, not an assertion: `cargo test -p tollgate serve:: -- --ignored
 /// --nocapture` (with `--release` for meaningful numbers).
 #[test]
 #[ignore = "measurement, run by hand"]
