@@ -1,7 +1,7 @@
 //! The HIPAA control catalogue: control ids, titles, descriptions and regulatory references, the
 //! single source of the policy's metadata and of the references its findings carry.
 
-use tollgate_rules::{Catalogue, ControlEntry, ReferenceEntry};
+use tollgate_policy_sdk::{Catalogue, ControlEntry, ReferenceEntry};
 
 /// Access control: independent approvals, authorised production deployer, author is not the
 /// deployer (45 CFR 164.312(a)(1)).

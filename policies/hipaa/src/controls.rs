@@ -1,11 +1,13 @@
 //! The HIPAA controls: the shared checks of `tollgate_rules` and two HIPAA-specific ones
 //! (traceability for integrity, the breach notification procedure), each bound to its control.
 
-use tollgate_decision::Severity;
-use tollgate_manifest::{Manifest, SensitiveDataKind};
-use tollgate_rules::checks::{self, KeyRotation};
-use tollgate_rules::infrastructure::{self, StoreRequirement};
-use tollgate_rules::{Assessment, Check, DecisionBuilder, Issue, Settings, SharedAccountApprovals};
+use tollgate_policy_sdk::checks::{self, KeyRotation};
+use tollgate_policy_sdk::decision::Severity;
+use tollgate_policy_sdk::infrastructure::{self, StoreRequirement};
+use tollgate_policy_sdk::manifest::{Manifest, SensitiveDataKind};
+use tollgate_policy_sdk::{
+    Assessment, Check, DecisionBuilder, Issue, Settings, SharedAccountApprovals,
+};
 
 use crate::catalogue::{
     ACCESS_CONTROL, AUDIT_CONTROLS, AUTHENTICATION, BREACH_NOTIFICATION, DATA_BACKUP,
@@ -135,7 +137,7 @@ pub fn breach_notification(manifest: &Manifest) -> Check {
 
 #[cfg(test)]
 mod tests {
-    use tollgate_manifest::{Format, Manifest};
+    use tollgate_policy_sdk::manifest::{Format, Manifest};
 
     use super::*;
 

@@ -13,9 +13,11 @@ pub mod catalogue;
 pub mod controls;
 pub mod scope;
 
-use tollgate_decision::Decision;
-use tollgate_manifest::Manifest;
-use tollgate_rules::{Assessment, Catalogue, DecisionBuilder, EvaluationContext, Policy, Settings};
+use tollgate_policy_sdk::decision::Decision;
+use tollgate_policy_sdk::manifest::Manifest;
+use tollgate_policy_sdk::{
+    Assessment, Catalogue, DecisionBuilder, EvaluationContext, Policy, Settings,
+};
 
 pub use catalogue::{
     ACCESS_CONTROL, AUDIT_CONTROLS, AUTHENTICATION, BREACH_NOTIFICATION, DATA_BACKUP,
@@ -50,5 +52,4 @@ impl Policy for HipaaPolicy {
     }
 }
 
-#[cfg(feature = "component")]
-tollgate_bindings_component::export_policy!(crate::HipaaPolicy);
+tollgate_policy_sdk::export_policy!(crate::HipaaPolicy);

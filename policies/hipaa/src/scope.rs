@@ -3,8 +3,8 @@
 //! production-only, but outside production missing traceability is reported without denying (see
 //! `controls`).
 
-use tollgate_manifest::DataClass;
-use tollgate_rules::{AppliesTo, Scope};
+use tollgate_policy_sdk::manifest::DataClass;
+use tollgate_policy_sdk::{AppliesTo, Scope};
 
 /// The HIPAA scope.
 pub const SCOPE: Scope = Scope {
@@ -18,8 +18,8 @@ pub const SCOPE: Scope = Scope {
 
 #[cfg(test)]
 mod tests {
-    use tollgate_manifest::{Format, Manifest, Timestamp};
-    use tollgate_rules::{EvaluationContext, Policy, Settings};
+    use tollgate_policy_sdk::manifest::{Format, Manifest, Timestamp};
+    use tollgate_policy_sdk::{EvaluationContext, Policy, Settings};
 
     use crate::HipaaPolicy;
 

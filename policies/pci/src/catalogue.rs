@@ -1,7 +1,7 @@
 //! The PCI DSS control catalogue: control ids, titles, descriptions and regulatory references, the
 //! single source of the policy's metadata and of the references its findings carry.
 
-use tollgate_rules::{Catalogue, ControlEntry, ReferenceEntry};
+use tollgate_policy_sdk::{Catalogue, ControlEntry, ReferenceEntry};
 
 /// Bespoke software is protected against common attacks; evidenced by completed security testing.
 pub const SECURITY_TESTING: &str = "PCI-6.2.4";

@@ -1,13 +1,13 @@
 //! The PCI DSS controls: the shared checks of `tollgate_rules` and the PCI-specific ones (6.5.1
 //! change record, 6.5.6, 6.3.3, 6.2.4), each bound to its control.
 
-use tollgate_decision::Severity;
-use tollgate_manifest::{Manifest, SensitiveDataKind};
-use tollgate_rules::{
+use tollgate_policy_sdk::decision::Severity;
+use tollgate_policy_sdk::manifest::{Manifest, SensitiveDataKind};
+use tollgate_policy_sdk::{
     Assessment, Check, DecisionBuilder, Issue, Settings, SharedAccountApprovals, checks,
 };
 
-use tollgate_rules::infrastructure::{self, StoreRequirement};
+use tollgate_policy_sdk::infrastructure::{self, StoreRequirement};
 
 use crate::catalogue::{
     AUDIT_LOG_PROTECTION, AUDIT_LOGS, CHANGE_PROCEDURES, ENVIRONMENT_SEPARATION, NO_LIVE_PANS,
@@ -226,7 +226,7 @@ fn security_testing(manifest: &Manifest) -> Check {
 
 #[cfg(test)]
 mod tests {
-    use tollgate_manifest::Format;
+    use tollgate_policy_sdk::manifest::Format;
 
     use super::*;
 

@@ -13,9 +13,11 @@ pub mod catalogue;
 pub mod controls;
 pub mod scope;
 
-use tollgate_decision::Decision;
-use tollgate_manifest::Manifest;
-use tollgate_rules::{Assessment, Catalogue, DecisionBuilder, EvaluationContext, Policy, Settings};
+use tollgate_policy_sdk::decision::Decision;
+use tollgate_policy_sdk::manifest::Manifest;
+use tollgate_policy_sdk::{
+    Assessment, Catalogue, DecisionBuilder, EvaluationContext, Policy, Settings,
+};
 
 pub use catalogue::{
     AUDIT_LOGS, CHANGE_PROCEDURES, ENVIRONMENT_SEPARATION, NO_LIVE_PANS, ROLE_SEPARATION,
@@ -49,5 +51,4 @@ impl Policy for PciPolicy {
     }
 }
 
-#[cfg(feature = "component")]
-tollgate_bindings_component::export_policy!(crate::PciPolicy);
+tollgate_policy_sdk::export_policy!(crate::PciPolicy);

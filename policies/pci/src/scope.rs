@@ -3,8 +3,8 @@
 //! gets a not-applicable decision. Removing test data and test accounts (6.5.6) is checked on
 //! production deployments only.
 
-use tollgate_manifest::DataClass;
-use tollgate_rules::{AppliesTo, Scope};
+use tollgate_policy_sdk::manifest::DataClass;
+use tollgate_policy_sdk::{AppliesTo, Scope};
 
 use crate::catalogue::TEST_DATA_REMOVED;
 

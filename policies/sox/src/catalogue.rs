@@ -1,7 +1,7 @@
 //! The SOX control catalogue: control ids, titles, descriptions and regulatory references, the
 //! single source of the policy's metadata and of the references its findings carry.
 
-use tollgate_rules::{Catalogue, ControlEntry, ReferenceEntry};
+use tollgate_policy_sdk::{Catalogue, ControlEntry, ReferenceEntry};
 
 /// Change control: approved ticket, risk-based approval, testing evidence, rollback plan.
 pub const CHANGE_CONTROL: &str = "SOX-CC-05";

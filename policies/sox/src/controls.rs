@@ -1,9 +1,9 @@
 //! The SOX controls, each bound to the shared checks of `tollgate_rules`.
 
-use tollgate_manifest::Manifest;
-use tollgate_rules::checks::{self, KeyRotation};
-use tollgate_rules::infrastructure;
-use tollgate_rules::{Assessment, DecisionBuilder, Settings, SharedAccountApprovals};
+use tollgate_policy_sdk::checks::{self, KeyRotation};
+use tollgate_policy_sdk::infrastructure;
+use tollgate_policy_sdk::manifest::Manifest;
+use tollgate_policy_sdk::{Assessment, DecisionBuilder, Settings, SharedAccountApprovals};
 
 use crate::catalogue::{
     AUDIT_LOGGING, CHANGE_CONTROL, CHANGE_TRACKING, DEPLOYER_AUTHORISATION, DEPLOYMENT_WINDOW,

@@ -10,9 +10,11 @@ pub mod catalogue;
 pub mod controls;
 pub mod scope;
 
-use tollgate_decision::Decision;
-use tollgate_manifest::Manifest;
-use tollgate_rules::{Assessment, Catalogue, DecisionBuilder, EvaluationContext, Policy, Settings};
+use tollgate_policy_sdk::decision::Decision;
+use tollgate_policy_sdk::manifest::Manifest;
+use tollgate_policy_sdk::{
+    Assessment, Catalogue, DecisionBuilder, EvaluationContext, Policy, Settings,
+};
 
 pub use catalogue::{
     AUDIT_LOGGING, CHANGE_CONTROL, CHANGE_TRACKING, DEPLOYER_AUTHORISATION, DEPLOYMENT_WINDOW,
@@ -46,5 +48,4 @@ impl Policy for SoxPolicy {
     }
 }
 
-#[cfg(feature = "component")]
-tollgate_bindings_component::export_policy!(crate::SoxPolicy);
+tollgate_policy_sdk::export_policy!(crate::SoxPolicy);

@@ -2,7 +2,7 @@
 //! scope (`financial_reporting` among the data classes is informational); deployment access
 //! (SOX-AC-02) is tested on production deployments only.
 
-use tollgate_rules::{AppliesTo, Scope};
+use tollgate_policy_sdk::{AppliesTo, Scope};
 
 use crate::catalogue::DEPLOYER_AUTHORISATION;
 

@@ -1,4 +1,4 @@
 //! The Tollgate HIPAA policy as an Extism plugin: the `tollgate-policy-hipaa` crate exported with
-//! [`tollgate_bindings_extism::export_plugin!`]. Build it for `wasm32-unknown-unknown` (`just extism`).
+//! [`tollgate_policy_sdk::export_plugin!`]. Build it for `wasm32-unknown-unknown` (`just extism`).
 
-tollgate_bindings_extism::export_plugin!(tollgate_policy_hipaa::HipaaPolicy);
+tollgate_policy_sdk::export_plugin!(tollgate_policy_hipaa::HipaaPolicy);

@@ -1,4 +1,4 @@
 //! The Tollgate SOX policy as an Extism plugin: the `tollgate-policy-sox` crate exported with
-//! [`tollgate_bindings_extism::export_plugin!`]. Build it for `wasm32-unknown-unknown` (`just extism`).
+//! [`tollgate_policy_sdk::export_plugin!`]. Build it for `wasm32-unknown-unknown` (`just extism`).
 
-tollgate_bindings_extism::export_plugin!(tollgate_policy_sox::SoxPolicy);
+tollgate_policy_sdk::export_plugin!(tollgate_policy_sox::SoxPolicy);
