@@ -274,7 +274,7 @@ function documentedControls(policyId) {
   return readme.split('\n').filter((line) => /^\| `(SOX|HIPAA|PCI)-[^`]*` \|/.test(line));
 }
 
-test('the README picture (web/preview.png) shows the page as it is', async () => {
+test('the README screenshot (web/preview.png) shows the page as it is', async () => {
   const page = await openPage();
   await page.selectOption('#example', 'self-approval-denied.yaml');
   await page.waitForFunction(() => document.body.dataset.outcome === 'denied');
