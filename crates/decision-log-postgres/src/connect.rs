@@ -28,6 +28,106 @@ use crate::OpenError;
 pub(crate) use backoff::Backoff;
 use tls::Verify;
 
+/// Why a database URL, or the TLS settings it and the environment give, cannot be used
+/// ([`OpenError::InvalidUrl`]).
+#[derive(Debug, thiserror::Error)]
+pub enum UrlError {
+    /// A query parameter is not UTF-8 once percent-decoded.
+    #[error("`{text}` is not UTF-8 once decoded: {error}")]
+    NotUtf8 {
+        /// The parameter as written.
+        text: String,
+        /// The decoding error.
+        #[source]
+        error: std::str::Utf8Error,
+    },
+    /// Not one of libpq's `sslmode` values.
+    #[error("invalid sslmode value `{0}`")]
+    SslMode(String),
+    /// The `sslmode` of `PGSSLMODE` is invalid.
+    #[error("{0} (from PGSSLMODE)")]
+    FromEnvironment(#[source] Box<UrlError>),
+    /// `sslrootcert=system` with a mode that does not verify the host name.
+    #[error("weak sslmode `{0}` may not be used with sslrootcert=system (use `verify-full`)")]
+    WeakMode(&'static str),
+    /// tokio-postgres refuses the URL.
+    #[error("{}", crate::describe(.0))]
+    Config(#[source] tokio_postgres::Error),
+}
+
+/// Why the root certificates cannot be used ([`OpenError::Ca`]).
+#[derive(Debug, thiserror::Error)]
+pub enum CaError {
+    /// No home directory to find `~/.postgresql/root.crt` in.
+    #[error("no home directory to find it in: give `sslrootcert`")]
+    NoHome,
+    /// The file does not exist and the mode verifies.
+    #[error(
+        "root certificate file does not exist: give it, use sslrootcert=system, or an sslmode that does not verify (`{0}` does)"
+    )]
+    Missing(&'static str),
+    /// The file cannot be read.
+    #[error("{0}")]
+    Read(#[source] std::io::Error),
+    /// The file is not PEM.
+    #[error("{0}")]
+    Pem(#[source] rustls::pki_types::pem::Error),
+    /// A certificate of the file is refused.
+    #[error("{0}")]
+    Certificate(#[source] rustls::Error),
+    /// The file holds no certificate.
+    #[error("no certificate in it")]
+    Empty,
+}
+
+/// Why the connections cannot be prepared ([`OpenError::Setup`]).
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The runtime of the connections cannot be started.
+    #[error("{0}")]
+    Runtime(#[source] std::io::Error),
+    /// The TLS client cannot be configured.
+    #[error("{0}")]
+    Tls(#[source] rustls::Error),
+    /// The verifier of server certificates cannot be built.
+    #[error("{0}")]
+    Verifier(#[source] rustls::client::VerifierBuilderError),
+    /// The pool cannot be built.
+    #[error("{0}")]
+    Pool(#[source] deadpool_postgres::BuildError),
+}
+
+/// Why no connection was had; its text is the detail of the log's error.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConnectError {
+    /// The database is away and another request is reconnecting.
+    #[error("the log is unreachable (a reconnection is under way): {last}")]
+    Reconnecting {
+        /// Why the last attempt failed.
+        last: String,
+    },
+    /// The database is away and the next attempt is not due yet.
+    #[error("the log is unreachable (next connection attempt in {} ms): {last}", .wait.as_millis())]
+    BackingOff {
+        /// Time until the next attempt.
+        wait: Duration,
+        /// Why the last attempt failed.
+        last: String,
+    },
+    /// Every connection was busy for too long.
+    #[error("no database connection free in time")]
+    Busy,
+    /// Connecting failed.
+    #[error("{}", describe_pool(.error, .settings))]
+    Pool {
+        /// The TLS settings, for the message.
+        settings: String,
+        /// The pool's error.
+        #[source]
+        error: deadpool_postgres::PoolError,
+    },
+}
+
 /// Connections per process.
 const POOL_SIZE: usize = 16;
 
@@ -56,9 +156,9 @@ pub(crate) enum SslMode {
 }
 
 impl FromStr for SslMode {
-    type Err = String;
+    type Err = UrlError;
 
-    fn from_str(text: &str) -> Result<Self, String> {
+    fn from_str(text: &str) -> Result<Self, UrlError> {
         Ok(match text {
             "disable" => Self::Disable,
             "allow" => Self::Allow,
@@ -66,7 +166,7 @@ impl FromStr for SslMode {
             "require" => Self::Require,
             "verify-ca" => Self::VerifyCa,
             "verify-full" => Self::VerifyFull,
-            other => return Err(format!("invalid sslmode value `{other}`")),
+            other => return Err(UrlError::SslMode(other.to_owned())),
         })
     }
 }
@@ -113,7 +213,7 @@ struct Split {
 }
 
 /// Takes `sslmode` and `sslrootcert` out of the URL's query (the last of each wins, as in libpq).
-fn split(url: &str) -> Result<Split, String> {
+fn split(url: &str) -> Result<Split, UrlError> {
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, query),
         None => (url, ""),
@@ -122,7 +222,10 @@ fn split(url: &str) -> Result<Split, String> {
         percent_encoding::percent_decode_str(text)
             .decode_utf8()
             .map(|v| v.into_owned())
-            .map_err(|e| format!("`{text}` is not UTF-8 once decoded: {e}"))
+            .map_err(|error| UrlError::NotUtf8 {
+                text: text.to_owned(),
+                error,
+            })
     };
     let mut split = Split {
         rest: String::new(),
@@ -149,7 +252,7 @@ fn split(url: &str) -> Result<Split, String> {
 impl TlsSettings {
     /// The settings of the URL's parameters, else of the environment (`env`), else libpq's
     /// defaults; the URL without the parameters tokio-postgres does not know.
-    fn resolve(split: &Split, env: impl Fn(&str) -> Option<OsString>) -> Result<Self, String> {
+    fn resolve(split: &Split, env: impl Fn(&str) -> Option<OsString>) -> Result<Self, UrlError> {
         let env_text = |name: &str| env(name).map(|v| v.to_string_lossy().into_owned());
         let rootcert = split
             .sslrootcert
@@ -158,15 +261,14 @@ impl TlsSettings {
         let system = rootcert.as_deref() == Some("system");
         let mode = match (&split.sslmode, env_text("PGSSLMODE")) {
             (Some(text), _) => text.parse()?,
-            (None, Some(text)) => text.parse().map_err(|e| format!("{e} (from PGSSLMODE)"))?,
+            (None, Some(text)) => text
+                .parse()
+                .map_err(|e| UrlError::FromEnvironment(Box::new(e)))?,
             (None, None) if system => SslMode::VerifyFull,
             (None, None) => SslMode::Prefer,
         };
         if system && mode != SslMode::VerifyFull {
-            return Err(format!(
-                "weak sslmode `{}` may not be used with sslrootcert=system (use `verify-full`)",
-                mode.name()
-            ));
+            return Err(UrlError::WeakMode(mode.name()));
         }
         let roots = match (mode, rootcert) {
             (SslMode::Disable, _) => None,
@@ -185,15 +287,15 @@ impl TlsSettings {
             None if self.mode.verifies() => {
                 return Err(OpenError::Ca {
                     path: "~/.postgresql/root.crt".to_owned(),
-                    detail: "no home directory to find it in: give `sslrootcert`".to_owned(),
+                    error: CaError::NoHome,
                 });
             }
             None => return Ok(Verify::Nothing),
             Some(RootSource::System) => system_roots()?,
             Some(RootSource::File(path)) => match std::fs::read(path) {
-                Ok(bytes) => tls::read_roots(&bytes).map_err(|detail| OpenError::Ca {
+                Ok(bytes) => tls::read_roots(&bytes).map_err(|error| OpenError::Ca {
                     path: path.display().to_string(),
-                    detail,
+                    error,
                 })?,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound && !self.mode.verifies() => {
                     return Ok(Verify::Nothing);
@@ -201,15 +303,10 @@ impl TlsSettings {
                 Err(e) => {
                     return Err(OpenError::Ca {
                         path: path.display().to_string(),
-                        detail: if e.kind() == std::io::ErrorKind::NotFound {
-                            format!(
-                                "root certificate file does not exist: give it, use \
-                                 sslrootcert=system, or an sslmode that does not verify \
-                                 (`{}` does)",
-                                self.mode.name()
-                            )
+                        error: if e.kind() == std::io::ErrorKind::NotFound {
+                            CaError::Missing(self.mode.name())
                         } else {
-                            e.to_string()
+                            CaError::Read(e)
                         },
                     });
                 }
@@ -255,11 +352,11 @@ fn system_roots() -> Result<RootCertStore, OpenError> {
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         return Ok(roots);
     };
-    let error = |detail: String| OpenError::Ca {
+    let error = |error| OpenError::Ca {
         path: path.display().to_string(),
-        detail,
+        error,
     };
-    let bytes = std::fs::read(&path).map_err(|e| error(e.to_string()))?;
+    let bytes = std::fs::read(&path).map_err(|e| error(CaError::Read(e)))?;
     // A system bundle may hold a certificate rustls cannot parse: skip it, as OpenSSL would.
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject as _;
@@ -267,7 +364,7 @@ fn system_roots() -> Result<RootCertStore, OpenError> {
     let (added, _skipped) =
         roots.add_parsable_certificates(CertificateDer::pem_slice_iter(&bytes).flatten());
     if added == 0 {
-        return Err(error("no certificate in it".to_owned()));
+        return Err(error(CaError::Empty));
     }
     Ok(roots)
 }
@@ -287,14 +384,14 @@ impl Connections {
         location: &str,
         env: impl Fn(&str) -> Option<OsString>,
     ) -> Result<Self, OpenError> {
-        let invalid = |detail: String| OpenError::InvalidUrl {
+        let invalid = |error| OpenError::InvalidUrl {
             url: location.to_owned(),
-            detail,
+            error,
         };
         let split = split(url).map_err(invalid)?;
         let settings = TlsSettings::resolve(&split, env).map_err(invalid)?;
         let mut config = tokio_postgres::Config::from_str(&split.rest)
-            .map_err(|e| invalid(crate::describe(&e)))?;
+            .map_err(|e| invalid(UrlError::Config(e)))?;
         config
             .connect_timeout(CONNECT_TIMEOUT)
             .application_name("tollgate")
@@ -318,7 +415,7 @@ impl Connections {
             .recycle_timeout(Some(CONNECT_TIMEOUT))
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()
-            .map_err(|e| OpenError::Setup(e.to_string()))?;
+            .map_err(|e| OpenError::Setup(SetupError::Pool(e)))?;
         Ok(Self {
             pool,
             backoff: Arc::new(Backoff::default()),
@@ -330,7 +427,8 @@ impl Connections {
     /// one request at a time, which tries again after the backoff.
     pub(crate) fn get(
         &self,
-    ) -> impl Future<Output = Result<deadpool_postgres::Object, String>> + Send + 'static {
+    ) -> impl Future<Output = Result<deadpool_postgres::Object, ConnectError>> + Send + 'static
+    {
         let pool = self.pool.clone();
         let backoff = Arc::clone(&self.backoff);
         let settings = self.settings.clone();
@@ -344,11 +442,11 @@ impl Connections {
                 // Every connection busy: the database answers, this request waited too long.
                 Err(deadpool_postgres::PoolError::Timeout(
                     deadpool_postgres::TimeoutType::Wait,
-                )) => Err("no database connection free in time".to_owned()),
+                )) => Err(ConnectError::Busy),
                 Err(error) => {
-                    let detail = describe_pool(&error, &settings);
-                    attempt.failed(&detail);
-                    Err(detail)
+                    let error = ConnectError::Pool { settings, error };
+                    attempt.failed(&error.to_string());
+                    Err(error)
                 }
             }
         }
@@ -430,7 +528,7 @@ mod tests {
 
     use super::*;
 
-    fn resolve(url: &str, env: &[(&str, &str)]) -> Result<TlsSettings, String> {
+    fn resolve(url: &str, env: &[(&str, &str)]) -> Result<TlsSettings, UrlError> {
         let lookup = |name: &str| {
             env.iter()
                 .find(|(key, _)| *key == name)
@@ -512,15 +610,21 @@ mod tests {
         );
         let weak =
             resolve("postgres://db/log?sslrootcert=system&sslmode=require", &[]).unwrap_err();
-        assert!(weak.contains("weak sslmode `require`"), "{weak}");
+        assert!(
+            weak.to_string().contains("weak sslmode `require`"),
+            "{weak}"
+        );
     }
 
     #[test]
     fn an_invalid_mode_is_an_error_naming_it_and_where_it_came_from() {
         let error = resolve("postgres://db/log?sslmode=verify_full", &[]).unwrap_err();
-        assert_eq!(error, "invalid sslmode value `verify_full`");
+        assert_eq!(error.to_string(), "invalid sslmode value `verify_full`");
         let error = resolve("postgres://db/log", &[("PGSSLMODE", "on")]).unwrap_err();
-        assert_eq!(error, "invalid sslmode value `on` (from PGSSLMODE)");
+        assert_eq!(
+            error.to_string(),
+            "invalid sslmode value `on` (from PGSSLMODE)"
+        );
     }
 
     #[test]

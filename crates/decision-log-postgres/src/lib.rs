@@ -17,6 +17,9 @@
 mod connect;
 pub mod schema;
 
+use connect::ConnectError;
+pub use connect::{CaError, SetupError, UrlError};
+
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -39,24 +42,43 @@ const APPEND_LOCK: i64 = 0x7467_6170_7065_6e64;
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
     /// The URL is not a PostgreSQL connection URL.
-    #[error("invalid database URL `{url}`: {detail}")]
+    #[error("invalid database URL `{url}`: {error}")]
     InvalidUrl {
         /// The URL without its password.
         url: String,
         /// What is wrong.
-        detail: String,
+        #[source]
+        error: UrlError,
     },
     /// The root certificates (`sslrootcert`, `PGSSLROOTCERT`) cannot be used.
-    #[error("cannot use the database root certificates `{path}`: {detail}")]
+    #[error("cannot use the database root certificates `{path}`: {error}")]
     Ca {
         /// The file.
         path: String,
         /// What is wrong.
-        detail: String,
+        #[source]
+        error: CaError,
     },
     /// The pool or its runtime could not be made.
     #[error("cannot prepare the database connections: {0}")]
-    Setup(String),
+    Setup(#[source] SetupError),
+}
+
+/// Why a database call failed; its text is the detail of [`AuditError::Database`].
+#[derive(Debug, thiserror::Error)]
+enum DatabaseError {
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error("{}", describe(.0))]
+    Sql(#[from] tokio_postgres::Error),
+    #[error("cannot prepare the schema: {}", describe_schema(.0))]
+    Schema(#[source] schema::SchemaError),
+    #[error("cannot encode the record: {0}")]
+    Encode(#[source] serde_json::Error),
+    #[error("{0}")]
+    Number(#[from] std::num::TryFromIntError),
+    #[error(transparent)]
+    Log(Box<AuditError>),
 }
 
 /// A decision log in a PostgreSQL database.
@@ -99,7 +121,7 @@ impl PostgresLog {
             .thread_name("tollgate-decision-log-postgres")
             .enable_all()
             .build()
-            .map_err(|e| OpenError::Setup(e.to_string()))?;
+            .map_err(|e| OpenError::Setup(SetupError::Runtime(e)))?;
         Ok(Self {
             location,
             connections,
@@ -111,7 +133,7 @@ impl PostgresLog {
     /// Runs `work` on the log's runtime and waits for it (callable from any thread).
     fn run<T: Send + 'static>(
         &self,
-        work: impl Future<Output = Result<T, String>> + Send + 'static,
+        work: impl Future<Output = Result<T, DatabaseError>> + Send + 'static,
     ) -> Result<T, AuditError> {
         let Some(runtime) = &self.runtime else {
             return Err(self.error("the database connections were shut down"));
@@ -123,7 +145,7 @@ impl PostgresLog {
         answer
             .recv()
             .map_err(|_| self.error("the database worker stopped"))?
-            .map_err(|detail| self.error(&detail))
+            .map_err(|error| self.error(&error.to_string()))
     }
 
     fn error(&self, detail: &str) -> AuditError {
@@ -136,7 +158,8 @@ impl PostgresLog {
     /// A pooled connection, with the schema migrated once per process.
     fn connection(
         &self,
-    ) -> impl Future<Output = Result<deadpool_postgres::Object, String>> + Send + 'static {
+    ) -> impl Future<Output = Result<deadpool_postgres::Object, DatabaseError>> + Send + 'static
+    {
         let connection = self.connections.get();
         let ready = Arc::clone(&self.schema_ready);
         async move {
@@ -144,7 +167,7 @@ impl PostgresLog {
             if !ready.load(Ordering::Acquire) {
                 schema::migrate(&mut client)
                     .await
-                    .map_err(|e| format!("cannot prepare the schema: {}", describe_schema(&e)))?;
+                    .map_err(DatabaseError::Schema)?;
                 ready.store(true, Ordering::Release);
             }
             Ok(client)
@@ -159,7 +182,7 @@ impl PostgresLog {
             let mut client = connection.await?;
             let applied = schema::migrate(&mut client)
                 .await
-                .map_err(|e| format!("cannot prepare the schema: {}", describe_schema(&e)))?;
+                .map_err(DatabaseError::Schema)?;
             ready.store(true, Ordering::Release);
             Ok(applied)
         })
@@ -187,34 +210,26 @@ fn describe_schema(error: &schema::SchemaError) -> String {
     }
 }
 
-fn sql(error: &tokio_postgres::Error) -> String {
-    describe(error)
-}
-
-fn encode_error(error: &serde_json::Error) -> String {
-    format!("cannot encode the record: {error}")
-}
-
 /// Takes the append lock for the rest of the transaction, then reads [`head`].
 async fn lock_head(
     transaction: &deadpool_postgres::Transaction<'_>,
-) -> Result<(i64, Hash), String> {
+) -> Result<(i64, Hash), DatabaseError> {
     transaction
         .execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])
-        .await
-        .map_err(|e| sql(&e))?;
+        .await?;
     head(transaction).await
 }
 
 /// Sequence number of the next record and the leaf hash it links to.
-async fn head(transaction: &deadpool_postgres::Transaction<'_>) -> Result<(i64, Hash), String> {
+async fn head(
+    transaction: &deadpool_postgres::Transaction<'_>,
+) -> Result<(i64, Hash), DatabaseError> {
     let last = transaction
         .query_opt(
             "SELECT seq, line FROM tollgate_recorder ORDER BY seq DESC LIMIT 1",
             &[],
         )
-        .await
-        .map_err(|e| sql(&e))?;
+        .await?;
     Ok(match last {
         Some(row) => {
             let seq: i64 = row.get(0);
@@ -229,17 +244,14 @@ async fn insert(
     transaction: &deadpool_postgres::Transaction<'_>,
     seqs: &[i64],
     lines: &[Vec<u8>],
-) -> Result<(), String> {
+) -> Result<(), DatabaseError> {
     let statement = transaction
         .prepare_cached(
             "INSERT INTO tollgate_recorder (seq, line) SELECT * FROM UNNEST($1::bigint[], $2::bytea[])",
         )
         .await
-        .map_err(|e| sql(&e))?;
-    transaction
-        .execute(&statement, &[&seqs, &lines])
-        .await
-        .map_err(|e| sql(&e))?;
+        ?;
+    transaction.execute(&statement, &[&seqs, &lines]).await?;
     Ok(())
 }
 
@@ -249,14 +261,14 @@ impl LogStore for PostgresLog {
         let connection = self.connection();
         self.run(async move {
             let mut client = connection.await?;
-            let transaction = client.transaction().await.map_err(|e| sql(&e))?;
+            let transaction = client.transaction().await?;
             let (mut seq, mut prev) = lock_head(&transaction).await?;
             let mut seqs = Vec::with_capacity(records.len());
             let mut lines = Vec::with_capacity(records.len());
             let mut appended = Vec::with_capacity(records.len());
             for record in &records {
-                let number = u64::try_from(seq).map_err(|e| e.to_string())?;
-                let line = frame::encode(number, &prev, record).map_err(|e| encode_error(&e))?;
+                let number = u64::try_from(seq)?;
+                let line = frame::encode(number, &prev, record).map_err(DatabaseError::Encode)?;
                 let leaf = leaf_hash(&line);
                 appended.push(Appended {
                     seq: number,
@@ -270,7 +282,7 @@ impl LogStore for PostgresLog {
                 seq += 1;
             }
             insert(&transaction, &seqs, &lines).await?;
-            transaction.commit().await.map_err(|e| sql(&e))?;
+            transaction.commit().await?;
             Ok(appended)
         })
     }
@@ -281,8 +293,7 @@ impl LogStore for PostgresLog {
             let client = connection.await?;
             let rows = client
                 .query("SELECT line FROM tollgate_recorder ORDER BY seq", &[])
-                .await
-                .map_err(|e| sql(&e))?;
+                .await?;
             let mut offset = 0u64;
             let mut lines = Vec::with_capacity(rows.len());
             for (index, row) in rows.iter().enumerate() {
@@ -324,15 +335,17 @@ impl LogStore for PostgresLog {
         let connection = self.connection();
         self.run(async move {
             let mut client = connection.await?;
-            let transaction = client.transaction().await.map_err(|e| sql(&e))?;
+            let transaction = client.transaction().await?;
             let (next, _) = lock_head(&transaction).await?;
             if next > 0 {
-                return Err(AuditError::NotEmpty { location }.to_string());
+                return Err(DatabaseError::Log(Box::new(AuditError::NotEmpty {
+                    location,
+                })));
             }
             for (seqs, lines) in seqs.chunks(1000).zip(lines.chunks(1000)) {
                 insert(&transaction, seqs, lines).await?;
             }
-            transaction.commit().await.map_err(|e| sql(&e))?;
+            transaction.commit().await?;
             Ok(())
         })
     }
@@ -365,10 +378,7 @@ impl LogStore for PostgresLog {
         let connection = self.connection();
         let row = self.run(async move {
             let client = connection.await?;
-            let row = client
-                .query_opt(query, &[&parameter])
-                .await
-                .map_err(|e| sql(&e))?;
+            let row = client.query_opt(query, &[&parameter]).await?;
             Ok(row.map(|row| (row.get::<_, i64>(0), row.get::<_, Vec<u8>>(1))))
         })?;
         let Some((seq, line)) = row else {
@@ -401,8 +411,8 @@ impl LogStore for PostgresLog {
                     &[],
                 )
                 .await
-                .map_err(|e| sql(&e))?;
-            u64::try_from(row.get::<_, i64>(0)).map_err(|e| e.to_string())
+                ?;
+            Ok(u64::try_from(row.get::<_, i64>(0))?)
         })
     }
 }

@@ -60,30 +60,51 @@ pub fn encode(seq: u64, prev: &Hash, record: &Record) -> Result<Vec<u8>, serde_j
 /// The start of the reason [`decode`] gives for a line cut short: no checksum at its end.
 pub const INCOMPLETE: &str = "incomplete line";
 
+/// Why a line is not a record ([`decode`]).
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    /// The line was cut short: no checksum at its end (crash debris, not tampering).
+    #[error("{INCOMPLETE}: no checksum at its end")]
+    Incomplete,
+    /// The checksum field does not hold 64 hex digits.
+    #[error("the checksum is not 64 hex digits")]
+    ChecksumDigits,
+    /// The line's bytes do not match its checksum.
+    #[error("checksum mismatch: the line was changed after it was written")]
+    ChecksumMismatch,
+    /// The checksum matches but the line is not a frame.
+    #[error("checksum matches but {0}")]
+    Json(#[source] serde_json::Error),
+    /// The line is of a format version this crate does not read.
+    #[error("unsupported format version {0}")]
+    Version(u32),
+    /// `prev` is not a hash.
+    #[error("`prev` is not a 64-digit hex hash")]
+    Prev,
+}
+
 /// Decodes a line (without its newline); the error says why it is not a record.
-pub fn decode(line: &[u8]) -> Result<Entry, String> {
+pub fn decode(line: &[u8]) -> Result<Entry, FrameError> {
     if line.len() < SUM_SUFFIX_LEN || !line.ends_with(b"\"}") {
-        return Err(format!("{INCOMPLETE}: no checksum at its end"));
+        return Err(FrameError::Incomplete);
     }
     let split = line.len() - SUM_SUFFIX_LEN;
     let (body, suffix) = line.split_at(split);
     if !suffix.starts_with(SUM_PREFIX.as_bytes()) {
-        return Err(format!("{INCOMPLETE}: no checksum at its end"));
+        return Err(FrameError::Incomplete);
     }
     let sum_hex = std::str::from_utf8(&suffix[SUM_PREFIX.len()..SUM_PREFIX.len() + 64])
         .ok()
         .and_then(Hash::from_hex)
-        .ok_or_else(|| "the checksum is not 64 hex digits".to_owned())?;
+        .ok_or(FrameError::ChecksumDigits)?;
     if Hash::digest(body) != sum_hex {
-        return Err("checksum mismatch: the line was changed after it was written".to_owned());
+        return Err(FrameError::ChecksumMismatch);
     }
-    let frame: Frame =
-        serde_json::from_slice(line).map_err(|e| format!("checksum matches but {e}"))?;
+    let frame: Frame = serde_json::from_slice(line).map_err(FrameError::Json)?;
     if frame.v != FORMAT_VERSION {
-        return Err(format!("unsupported format version {}", frame.v));
+        return Err(FrameError::Version(frame.v));
     }
-    let prev = Hash::from_hex(&frame.prev)
-        .ok_or_else(|| "`prev` is not a 64-digit hex hash".to_owned())?;
+    let prev = Hash::from_hex(&frame.prev).ok_or(FrameError::Prev)?;
     // An intact line whose record this version cannot read is still a record of the log.
     let record = match serde_json::from_value::<Record>(frame.record.clone()) {
         Ok(record) => record,

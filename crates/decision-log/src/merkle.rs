@@ -48,11 +48,27 @@ impl fmt::Display for Hash {
     }
 }
 
-impl FromStr for Hash {
-    type Err = String;
+/// Text that is not a hash ([`Hash`]'s `FromStr`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("`{text}` is not a 64-digit hex SHA-256 hash")]
+pub struct HashParseError {
+    /// The text.
+    pub text: String,
+    /// Why its digits are not 32 bytes.
+    #[source]
+    pub error: hex::FromHexError,
+}
 
-    fn from_str(text: &str) -> Result<Self, String> {
-        Self::from_hex(text).ok_or_else(|| format!("`{text}` is not a 64-digit hex SHA-256 hash"))
+impl FromStr for Hash {
+    type Err = HashParseError;
+
+    fn from_str(text: &str) -> Result<Self, HashParseError> {
+        let mut bytes = [0; 32];
+        hex::decode_to_slice(text, &mut bytes).map_err(|error| HashParseError {
+            text: text.to_owned(),
+            error,
+        })?;
+        Ok(Self(bytes))
     }
 }
 

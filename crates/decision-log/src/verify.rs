@@ -312,7 +312,7 @@ pub fn verify(lines: &[RawLine], checkpoint: Option<&Checkpoint>) -> Verificatio
     };
     for line in lines {
         match frame::decode(&line.bytes) {
-            Err(reason) => run.push((line, reason)),
+            Err(reason) => run.push((line, reason.to_string())),
             Ok(entry) => {
                 let invalid = Invalid {
                     lines: std::mem::take(&mut run),

@@ -122,10 +122,19 @@ enum Rank {
     Low,
 }
 
+/// Why a SARIF result cannot be classified; written into [`GatherError::Sarif`] with its place.
+#[derive(Debug, thiserror::Error)]
+enum ResultError {
+    #[error("not an object")]
+    NotObject,
+    #[error("unknown level `{0}`")]
+    Level(String),
+}
+
 /// The rank of an open finding, or `None` when the result is not an open finding.
-fn classify(result: &Value, rules: &[Value]) -> Result<Option<Rank>, String> {
+fn classify(result: &Value, rules: &[Value]) -> Result<Option<Rank>, ResultError> {
     if !result.is_object() {
-        return Err("not an object".to_owned());
+        return Err(ResultError::NotObject);
     }
     if result
         .get("suppressions")
@@ -178,7 +187,7 @@ fn classify(result: &Value, rules: &[Value]) -> Result<Option<Rank>, String> {
         "warning" => Ok(Some(Rank::Medium)),
         "note" => Ok(Some(Rank::Low)),
         "none" => Ok(None),
-        other => Err(format!("unknown level `{other}`")),
+        other => Err(ResultError::Level(other.to_owned())),
     }
 }
 

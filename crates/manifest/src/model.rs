@@ -451,7 +451,8 @@ impl Manifest {
 }
 
 /// Validates a scalar inside the deserializer's visitor, so that errors carry the scalar's own
-/// line and column rather than those of the enclosing mapping.
+/// line and column rather than those of the enclosing mapping. The check's error is text: serde
+/// makes it the deserializer's own error with `de::Error::custom`, which keeps only a message.
 struct Validated<F> {
     expecting: &'static str,
     check: F,

@@ -127,34 +127,53 @@ impl DocumentedControl {
 /// The header cells a README control table starts with.
 const TABLE_HEADER: [&str; 3] = ["Control id", "Title", "Regulatory references"];
 
+/// Why a README's control table could not be read ([`readme_control_table`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TableError {
+    /// No table starts with the expected columns.
+    #[error("no table with the columns {}", TABLE_HEADER.join(" | "))]
+    NoTable,
+    /// The header is not followed by a separator row (the line found, if any).
+    #[error("expected the table's separator row, found {0:?}")]
+    Separator(Option<String>),
+    /// A row has fewer than three cells.
+    #[error("row with fewer than three cells: {0}")]
+    ShortRow(String),
+    /// A control id is not written in backticks.
+    #[error("control id not in backticks: {0}")]
+    Id(String),
+    /// A reference is not written `Source: section`.
+    #[error("reference without `Source: section`: {0}")]
+    Reference(String),
+    /// The table has a header but no rows.
+    #[error("the control table has no rows")]
+    NoRows,
+}
+
 /// Parses the control table of a policy README: the Markdown table whose first three columns are
 /// `Control id | Title | Regulatory references`. An id is written in backticks; references are
 /// `Source: section, section; Source: section` (a comma inside parentheses belongs to the
 /// section).
-pub fn readme_control_table(markdown: &str) -> Result<Vec<DocumentedControl>, String> {
+pub fn readme_control_table(markdown: &str) -> Result<Vec<DocumentedControl>, TableError> {
     let mut lines = markdown.lines().map(str::trim);
     lines
         .by_ref()
         .find(|line| cells(line).get(..3) == Some(&TABLE_HEADER[..]))
-        .ok_or_else(|| format!("no table with the columns {}", TABLE_HEADER.join(" | ")))?;
+        .ok_or(TableError::NoTable)?;
     match lines.next() {
         Some(line) if line.starts_with("|-") || line.starts_with("| -") => {}
-        other => {
-            return Err(format!(
-                "expected the table's separator row, found {other:?}"
-            ));
-        }
+        other => return Err(TableError::Separator(other.map(str::to_owned))),
     }
     let mut controls = Vec::new();
     for line in lines.take_while(|line| line.starts_with('|')) {
         let row = cells(line);
         let [id, title, references, ..] = row.as_slice() else {
-            return Err(format!("row with fewer than three cells: {line}"));
+            return Err(TableError::ShortRow(line.to_owned()));
         };
         let id = id
             .strip_prefix('`')
             .and_then(|id| id.strip_suffix('`'))
-            .ok_or_else(|| format!("control id not in backticks: {id}"))?;
+            .ok_or_else(|| TableError::Id((*id).to_owned()))?;
         controls.push(DocumentedControl {
             id: id.to_owned(),
             title: (*title).to_owned(),
@@ -162,7 +181,7 @@ pub fn readme_control_table(markdown: &str) -> Result<Vec<DocumentedControl>, St
         });
     }
     if controls.is_empty() {
-        return Err("the control table has no rows".into());
+        return Err(TableError::NoRows);
     }
     Ok(controls)
 }
@@ -177,12 +196,12 @@ fn cells(line: &str) -> Vec<&str> {
 }
 
 /// Parses `Source: section, section; Source: section`.
-fn parse_references(cell: &str) -> Result<Vec<RegulatoryReference>, String> {
+fn parse_references(cell: &str) -> Result<Vec<RegulatoryReference>, TableError> {
     let mut references = Vec::new();
     for group in cell.split("; ") {
         let (source, sections) = group
             .split_once(": ")
-            .ok_or_else(|| format!("reference without `Source: section`: {group}"))?;
+            .ok_or_else(|| TableError::Reference(group.to_owned()))?;
         for section in split_outside_parentheses(sections) {
             references.push(RegulatoryReference::new(source.trim(), section.trim()));
         }

@@ -438,7 +438,7 @@ impl Endpoint {
                 )));
             }
         };
-        let base = check_url(&url).map_err(settings)?;
+        let base = check_url(&url).map_err(|error| TicketError::BaseUrl { system, error })?;
         let user = env.get(user_var).map(str::to_owned).or(config_user.clone());
         let auth = match system {
             System::Jira => {
@@ -468,19 +468,17 @@ impl Endpoint {
 
 /// Checks a base URL: `https://host[:port][/path]`, or `http://` to a loopback host only; no user
 /// information, query or fragment. Returns it without a final `/`.
-fn check_url(url: &str) -> Result<String, String> {
+fn check_url(url: &str) -> Result<String, UrlError> {
     let url = url.trim().trim_end_matches('/');
     let (scheme, rest) = url
         .split_once("://")
-        .ok_or_else(|| format!("base URL `{url}` is not an absolute http(s) URL"))?;
+        .ok_or_else(|| UrlError::NotAbsolute(url.to_owned()))?;
     let authority = rest.split('/').next().unwrap_or_default();
     if authority.contains('@') {
-        return Err("the base URL must not carry credentials; use the token variables".to_owned());
+        return Err(UrlError::Credentials);
     }
     if rest.contains(['?', '#']) || authority.is_empty() {
-        return Err(format!(
-            "base URL `{url}` must be `https://host[/path]` without query or fragment"
-        ));
+        return Err(UrlError::Shape(url.to_owned()));
     }
     let host = authority
         .rsplit_once(':')
@@ -490,11 +488,29 @@ fn check_url(url: &str) -> Result<String, String> {
     match scheme {
         "https" => Ok(url.to_owned()),
         "http" if loopback => Ok(url.to_owned()),
-        "http" => Err(format!(
-            "base URL `{url}` must use https (plain http only to a loopback host)"
-        )),
-        _ => Err(format!("base URL `{url}` is not an http(s) URL")),
+        "http" => Err(UrlError::PlainHttp(url.to_owned())),
+        _ => Err(UrlError::Scheme(url.to_owned())),
     }
+}
+
+/// Why a base URL is refused ([`TicketError::BaseUrl`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    /// No `scheme://`.
+    #[error("base URL `{0}` is not an absolute http(s) URL")]
+    NotAbsolute(String),
+    /// User information in the URL.
+    #[error("the base URL must not carry credentials; use the token variables")]
+    Credentials,
+    /// A query, a fragment or no host.
+    #[error("base URL `{0}` must be `https://host[/path]` without query or fragment")]
+    Shape(String),
+    /// `http://` to a host that is not a loopback host.
+    #[error("base URL `{0}` must use https (plain http only to a loopback host)")]
+    PlainHttp(String),
+    /// Neither `https` nor `http`.
+    #[error("base URL `{0}` is not an http(s) URL")]
+    Scheme(String),
 }
 
 #[cfg(test)]

@@ -56,6 +56,15 @@ pub enum TicketError {
         /// What is missing or wrong, and where to set it.
         message: String,
     },
+    /// The base URL set for the system is refused.
+    #[error("cannot reach {system}: {error}")]
+    BaseUrl {
+        /// The system.
+        system: System,
+        /// What is wrong with the URL.
+        #[source]
+        error: crate::config::UrlError,
+    },
     /// No answer: connection refused, name not resolved, TLS failure or timeout.
     #[error("{system} at `{url}` is unreachable: {message}")]
     Unreachable {

@@ -19,7 +19,7 @@ pub mod test_server;
 
 pub use config::{
     Environment, JiraApprovals, JiraConfig, JiraIdentity, ServiceNowConfig, ServiceNowIdentity,
-    TicketsConfig, UrlOrigin, VARIABLES,
+    TicketsConfig, UrlError, UrlOrigin, VARIABLES,
 };
 pub use error::{System, TicketError};
 

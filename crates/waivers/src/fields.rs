@@ -7,7 +7,9 @@ use serde::Deserializer;
 use time::Date;
 use time::macros::format_description;
 
-/// Checks a string scalar inside the visitor, so that YAML errors carry the scalar's own line.
+/// Checks a string scalar inside the visitor, so that YAML errors carry the scalar's own line. The
+/// check's error is text: serde makes it the deserializer's own error with `de::Error::custom`,
+/// which keeps only a message.
 struct StrCheck<F> {
     expecting: &'static str,
     check: F,

@@ -20,7 +20,7 @@ mod tunables;
 
 pub use cache::{CACHE_DIR_ENV, default_cache_dir};
 pub use engine::PolicyEngine;
-pub use error::HostError;
+pub use error::{ErrorChain, HostError};
 pub use opa_wasm::{OpaError, OpaInfo, OpaModule, inspect_opa, opa_module, opa_modules};
 pub use policy::{
     BuiltinPack, Contract, Isolation, ItemInfo, LoadedPolicy, PolicySource, builtin_pack,

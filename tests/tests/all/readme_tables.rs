@@ -9,7 +9,7 @@ use crate::trial;
 
 /// Compares the README control table with the metadata of the named built-in policy.
 fn readme_control_table_matches_metadata(policy: &str, readme: &str) -> Result<(), String> {
-    let documented = readme_control_table(readme)?;
+    let documented = readme_control_table(readme).map_err(|e| e.to_string())?;
     let policy = native_policy(policy).ok_or(format!("no built-in policy `{policy}`"))?;
     assert_eq!(
         documented,

@@ -5,6 +5,8 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use super::ConnectError;
+
 /// The backoff after the first failure; it doubles at each further failure.
 const FIRST: Duration = Duration::from_millis(100);
 
@@ -45,7 +47,7 @@ impl Backoff {
 
     /// Admits a request to the pool, or says why not: while connections fail, only one request
     /// at a time may try, and only once the backoff has passed.
-    pub(crate) fn admit(self: &Arc<Self>) -> Result<Attempt, String> {
+    pub(crate) fn admit(self: &Arc<Self>) -> Result<Attempt, ConnectError> {
         let mut state = self.state();
         if state.failures == 0 {
             return Ok(Attempt {
@@ -55,18 +57,16 @@ impl Backoff {
             });
         }
         if state.probing {
-            return Err(format!(
-                "the log is unreachable (a reconnection is under way): {}",
-                state.last_error
-            ));
+            return Err(ConnectError::Reconnecting {
+                last: state.last_error.clone(),
+            });
         }
         let now = Instant::now();
         if let Some(at) = state.retry_at.filter(|at| now < *at) {
-            return Err(format!(
-                "the log is unreachable (next connection attempt in {} ms): {}",
-                at.duration_since(now).as_millis(),
-                state.last_error
-            ));
+            return Err(ConnectError::BackingOff {
+                wait: at.duration_since(now),
+                last: state.last_error.clone(),
+            });
         }
         state.probing = true;
         Ok(Attempt {
@@ -158,14 +158,14 @@ mod tests {
             state.retry_at = Some(Instant::now());
         }
         let probe = backoff.admit().unwrap();
-        let refused = backoff.admit().unwrap_err();
+        let refused = backoff.admit().unwrap_err().to_string();
         assert!(refused.contains("unreachable"), "{refused}");
         assert!(refused.contains("connection refused again"), "{refused}");
         // A probe dropped without an outcome lets the next request try.
         drop(probe);
         let probe = backoff.admit().unwrap();
         probe.failed("still refused");
-        let waiting = backoff.admit().unwrap_err();
+        let waiting = backoff.admit().unwrap_err().to_string();
         assert!(
             waiting.contains("next connection attempt in") || waiting.contains("still refused"),
             "{waiting}"

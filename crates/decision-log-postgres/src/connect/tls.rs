@@ -11,6 +11,8 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 
+use super::{CaError, SetupError};
+
 /// What a TLS connection verifies of the server's certificate.
 #[derive(Debug, Clone)]
 pub(crate) enum Verify {
@@ -23,12 +25,12 @@ pub(crate) enum Verify {
 }
 
 /// The TLS client configuration that verifies as `verify` says.
-pub(crate) fn client_config(verify: &Verify) -> Result<rustls::ClientConfig, String> {
+pub(crate) fn client_config(verify: &Verify) -> Result<rustls::ClientConfig, SetupError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let algorithms = provider.signature_verification_algorithms;
     let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?;
+        .map_err(SetupError::Tls)?;
     let verifier: Arc<dyn ServerCertVerifier> = match verify {
         Verify::Nothing => Arc::new(WithoutName {
             roots: None,
@@ -49,10 +51,10 @@ pub(crate) fn client_config(verify: &Verify) -> Result<rustls::ClientConfig, Str
 fn full(
     roots: &Arc<RootCertStore>,
     provider: Arc<CryptoProvider>,
-) -> Result<Arc<dyn ServerCertVerifier>, String> {
+) -> Result<Arc<dyn ServerCertVerifier>, SetupError> {
     let verifier = WebPkiServerVerifier::builder_with_provider(Arc::clone(roots), provider)
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(SetupError::Verifier)?;
     Ok(verifier)
 }
 
@@ -110,15 +112,15 @@ impl ServerCertVerifier for WithoutName {
 }
 
 /// The certificates of a PEM file (libpq's `sslrootcert`).
-pub(crate) fn read_roots(bytes: &[u8]) -> Result<RootCertStore, String> {
+pub(crate) fn read_roots(bytes: &[u8]) -> Result<RootCertStore, CaError> {
     use rustls::pki_types::pem::PemObject as _;
     let mut roots = RootCertStore::empty();
     for certificate in CertificateDer::pem_slice_iter(bytes) {
-        let certificate = certificate.map_err(|e| e.to_string())?;
-        roots.add(certificate).map_err(|e| e.to_string())?;
+        let certificate = certificate.map_err(CaError::Pem)?;
+        roots.add(certificate).map_err(CaError::Certificate)?;
     }
     if roots.is_empty() {
-        return Err("no certificate in it".to_owned());
+        return Err(CaError::Empty);
     }
     Ok(roots)
 }
