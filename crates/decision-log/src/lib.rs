@@ -25,6 +25,7 @@
 
 pub mod checkpoint;
 pub mod config;
+pub mod describe;
 mod error;
 pub mod frame;
 pub mod index;

@@ -8,6 +8,7 @@
 //! | [`ReportFormat::Github`] | GitHub Actions | workflow-command annotations (the Markdown summary is [`markdown`]) |
 //! | [`ReportFormat::Gitlab`] | GitLab merge requests | Code Quality report JSON |
 //! | [`ReportFormat::Markdown`] | merge-request comments, job summaries | Markdown |
+//! | [`text`] | people at a terminal | the explained text report, optionally coloured |
 //!
 //! Waived findings ([`tollgate_waivers`]) appear in every format with their waiver's id and
 //! justification, marked as not blocking.
@@ -21,6 +22,7 @@ mod markdown;
 mod relative;
 mod sarif;
 mod sentence;
+mod text;
 
 use std::fmt;
 use std::str::FromStr;
@@ -36,6 +38,7 @@ pub use junit::junit;
 pub use locate::{FieldMap, Position};
 pub use markdown::markdown;
 pub use sarif::sarif;
+pub use text::{Style as TextStyle, text};
 
 /// Why a report could not be rendered.
 #[derive(Debug, thiserror::Error)]

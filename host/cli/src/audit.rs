@@ -1,97 +1,20 @@
-//! The decision log: the record `tollgate eval` appends before it reports (fail-closed, exit 6),
-//! and `tollgate audit keygen|checkpoint|verify|show|list|mark`.
+//! `tollgate audit keygen|checkpoint|verify|show|list|mark|export|import`: the decision log's
+//! keys, signed checkpoints, verification, records and marks.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 use clap::{Args, Subcommand, ValueEnum};
 use tollgate_decision_log::config::LOG_ENV;
+use tollgate_decision_log::describe;
+use tollgate_decision_log::verify::LoggedRecord;
 use tollgate_decision_log::{
-    Checkpoint, DecisionRecord, Filter, Found, Lookup, MarkRecord, MarkStatus, Origin, Project,
-    RangeEnd, Record, RecordedOutcome, Sealer,
+    Checkpoint, Filter, MarkStatus, Project, RangeEnd, RecordedOutcome, Writers,
 };
 use tollgate_pipeline::exit;
-use tollgate_recorder::LogRecorder;
+use tollgate_runtime::{RuntimeError, print_problems, read_log};
 
-use crate::project::{
-    audit_failure, discover, parse_date, print_problems, project_failure, read_log,
-};
-use crate::{Failure, OutputFormat};
-
-/// Decision-log options of `tollgate eval`.
-#[derive(Debug, Clone, Args)]
-pub(crate) struct EvalAuditArgs {
-    /// Decision log to append the record to [default: $TOLLGATE_AUDIT_LOG, `audit.log` in
-    /// `.tollgate/config.yaml`, else `.tollgate/audit.log` in the project directory]. If the record
-    /// cannot be written the evaluation fails with exit code 6.
-    #[arg(long, value_name = "FILE", env = LOG_ENV)]
-    audit_log: Option<PathBuf>,
-    /// A manifest field path to mask in the stored copy, for example `change.approvals[*].by`
-    /// (repeatable; adds to `audit.mask` in the configuration). Sensitive-data finding locations
-    /// are always masked.
-    #[arg(long = "mask", value_name = "PATH")]
-    mask: Vec<String>,
-    /// When work on the change started (first commit or ticket creation, RFC 3339), for the lead
-    /// time of the evidence report.
-    #[arg(long, value_name = "RFC3339", env = "TOLLGATE_CHANGE_STARTED_AT")]
-    change_started_at: Option<String>,
-    /// This writer's seal key (a signing key file): every append is sealed with it, so a role
-    /// that can only write the log cannot forge a record that verifies [default:
-    /// `audit.writer_key` in the configuration].
-    #[arg(long, value_name = "FILE", env = WRITER_KEY_ENV)]
-    writer_key: Option<PathBuf>,
-}
-
-/// The environment variable naming this writer's seal key.
-pub(crate) const WRITER_KEY_ENV: &str = "TOLLGATE_WRITER_KEY";
-
-impl EvalAuditArgs {
-    /// Decision-log options without a change start time, for `tollgate serve`.
-    pub(crate) fn for_server(
-        audit_log: Option<PathBuf>,
-        mask: Vec<String>,
-        writer_key: Option<PathBuf>,
-    ) -> Self {
-        Self {
-            audit_log,
-            mask,
-            change_started_at: None,
-            writer_key,
-        }
-    }
-}
-
-/// The seal key of this writer: `flag`, else `$TOLLGATE_WRITER_KEY` for commands without the
-/// flag, else `audit.writer_key`; none when no key is set.
-pub(crate) fn sealer(
-    setup: &Project,
-    flag: Option<&Path>,
-) -> Result<Option<std::sync::Arc<Sealer>>, Failure> {
-    let env = std::env::var_os(WRITER_KEY_ENV).map(PathBuf::from);
-    Sealer::of_project(setup, flag.or(env.as_deref()))
-        .map(|sealer| sealer.map(std::sync::Arc::new))
-        .map_err(project_failure)
-}
-
-impl EvalAuditArgs {
-    /// The recorder of `tollgate eval` and `tollgate serve`: the project's decision log, with
-    /// the configured and given masks. Checked before any policy runs.
-    pub(crate) fn recorder(&self) -> Result<LogRecorder, Failure> {
-        let project = discover(self.audit_log.as_deref())?;
-        let change_started_at = self
-            .change_started_at
-            .as_deref()
-            .map(|text| crate::parse_instant(text, "--change-started-at"))
-            .transpose()?;
-        let sealer = sealer(&project, self.writer_key.as_deref())?;
-        let recorder = LogRecorder::new(project, &self.mask, change_started_at)
-            .map_err(|e| Failure::Invalid(e.into()))?;
-        Ok(match sealer {
-            Some(sealer) => recorder.with_sealer(sealer),
-            None => recorder,
-        })
-    }
-}
+use crate::common::{Failure, OutputFormat, emit, parse_date, parse_instant, pretty, write_output};
 
 /// `tollgate audit`.
 #[derive(Debug, Args)]
@@ -286,7 +209,7 @@ enum Action {
 
 /// Runs `tollgate audit`.
 pub(crate) fn run(command: &AuditCommand) -> Result<u8, Failure> {
-    let setup = discover(command.audit_log.as_deref())?;
+    let setup = tollgate_runtime::discover(command.audit_log.as_deref())?;
     match &command.action {
         Action::Keygen { name, dir, force } => keygen(&setup, name, dir.as_deref(), *force),
         Action::Checkpoint {
@@ -300,17 +223,17 @@ pub(crate) fn run(command: &AuditCommand) -> Result<u8, Failure> {
             writers,
             seals_from,
             format,
-        } => crate::audit_read::verify(
-            &setup,
-            checkpoint.as_deref(),
-            public_key.as_deref(),
-            &crate::audit_read::SealArgs {
-                writers: writers.clone(),
-                seals_from: *seals_from,
-            },
-            *format,
-        ),
-        Action::Show { id, format } => crate::audit_read::show(&setup, id, *format),
+        } => {
+            let writers = Writers::of_project(&setup, writers, *seals_from)?;
+            verify(
+                &setup,
+                checkpoint.as_deref(),
+                public_key.as_deref(),
+                writers.as_ref(),
+                *format,
+            )
+        }
+        Action::Show { id, format } => show(&setup, id, *format),
         Action::List {
             change,
             framework,
@@ -342,7 +265,7 @@ pub(crate) fn run(command: &AuditCommand) -> Result<u8, Failure> {
                     .map(|d| parse_date(d, "--to", RangeEnd::End))
                     .transpose()?,
             };
-            crate::audit_read::list(&setup, &filter, *format)
+            list(&setup, &filter, *format)
         }
         Action::Mark {
             target,
@@ -356,83 +279,40 @@ pub(crate) fn run(command: &AuditCommand) -> Result<u8, Failure> {
             at.as_deref(),
             note.clone(),
         ),
-        Action::Export { to, format } => copy_log(&setup.audit_log(), &open_location(to)?, *format),
+        Action::Export { to, format } => {
+            let to = tollgate_runtime::open_location(to)?;
+            copy_log(&setup.audit_log(), &to, *format)
+        }
         Action::Import { from, format } => {
-            copy_log(&open_location(from)?, &setup.audit_log(), *format)
+            let from = tollgate_runtime::open_location(from)?;
+            copy_log(&from, &setup.audit_log(), *format)
         }
     }
 }
 
-/// The log at a path, or in the database of a `postgres://` URL.
-fn open_location(location: &Path) -> Result<tollgate_decision_log::AuditLog, Failure> {
-    if tollgate_decision_log::is_database_url(location) {
-        crate::project::open_database(&location.to_string_lossy())
-    } else {
-        Ok(tollgate_decision_log::AuditLog::new(location))
-    }
-}
-
-/// Copies a verified log into an empty one and checks the copy has the same size and root.
+/// Copies a verified log into an empty one and checks the copy.
 fn copy_log(
     source: &tollgate_decision_log::AuditLog,
     destination: &tollgate_decision_log::AuditLog,
     format: OutputFormat,
 ) -> Result<u8, Failure> {
-    if !source.exists().map_err(audit_failure)? {
-        return Err(audit_failure(anyhow!(
-            "the audit log `{}` does not exist",
-            source.location()
-        )));
-    }
-    let lines = source.read_lines().map_err(audit_failure)?;
-    let verification = tollgate_decision_log::verify(&lines, None);
-    if !verification.is_intact() {
-        print_problems(&verification);
-        return Err(audit_failure(anyhow!(
-            "refusing to copy `{}`: it fails verification",
-            source.location()
-        )));
-    }
-    destination.import_lines(&lines).map_err(audit_failure)?;
-    let copy = destination.verify(None).map_err(audit_failure)?;
-    if !copy.is_intact() || copy.size() != verification.size() || copy.root != verification.root {
-        print_problems(&copy);
-        return Err(audit_failure(anyhow!(
-            "the copy in `{}` does not verify as the same log ({} records, root {}; expected {} records, root {})",
-            destination.location(),
-            copy.size(),
-            copy.root.to_hex(),
-            verification.size(),
-            verification.root.to_hex()
-        )));
-    }
-    let text = match format {
+    let copy = tollgate_runtime::copy_log(source, destination)?;
+    let (from, to) = (source.location(), destination.location());
+    emit(&match format {
         OutputFormat::Json => format!(
             "{}\n",
-            serde_json::json!({
-                "from": source.location(),
-                "to": destination.location(),
-                "records": copy.size(),
-                "root": copy.root.to_hex(),
-                "intact": true,
-            })
+            serde_json::json!({"from": from, "to": to, "records": copy.records, "root": copy.root, "intact": true})
         ),
         OutputFormat::Text => format!(
-            "copied {} records from `{}` to `{}`; both verify, root {}\n",
-            copy.size(),
-            source.location(),
-            destination.location(),
-            copy.root.to_hex()
+            "copied {} records from `{from}` to `{to}`; both verify, root {}\n",
+            copy.records, copy.root
         ),
-    };
-    crate::render::emit(&text);
+    });
     Ok(exit::APPROVED)
 }
 
 fn keygen(setup: &Project, name: &str, dir: Option<&Path>, force: bool) -> Result<u8, Failure> {
-    let (key, secret, public) = setup
-        .write_key_pair(name, dir, force)
-        .map_err(project_failure)?;
+    let (key, secret, public) = setup.write_key_pair(name, dir, force)?;
     println!("{}", key.verifier().encode());
     eprintln!(
         "wrote the signing key `{}` (keep it secret) and the verifier key `{}`",
@@ -448,14 +328,15 @@ fn checkpoint(
     origin: Option<&str>,
     output: Option<&Path>,
 ) -> Result<u8, Failure> {
-    let key = setup.signing_key(key).map_err(project_failure)?;
+    let key = setup.signing_key(key)?;
     let verification = read_log(setup)?;
     if !verification.is_intact() {
         print_problems(&verification);
-        return Err(audit_failure(anyhow!(
-            "refusing to sign a checkpoint of `{}`: it fails verification",
-            setup.log_location()
-        )));
+        return Err(RuntimeError::Unverified {
+            action: "sign a checkpoint of",
+            location: setup.log_location(),
+        }
+        .into());
     }
     let origin = origin
         .map(str::to_owned)
@@ -468,7 +349,7 @@ fn checkpoint(
     });
     match output {
         Some(path) => {
-            crate::write_output(path, note.as_bytes())?;
+            write_output(path, note.as_bytes())?;
             eprintln!(
                 "wrote a checkpoint of {} records to `{}`",
                 verification.size(),
@@ -487,10 +368,9 @@ fn mark(
     at: Option<&str>,
     note: Option<String>,
 ) -> Result<u8, Failure> {
-    let at = at
-        .map(|text| crate::parse_instant(text, "--at"))
-        .transpose()?;
-    let marked = append_mark(setup, target, status, at, note)?;
+    let at = at.map(|text| parse_instant(text, "--at")).transpose()?;
+    let sealer = tollgate_runtime::sealer(setup, None)?;
+    let marked = tollgate_runtime::append_mark(setup, sealer.as_deref(), target, status, at, note)?;
     if marked.direct_production_change {
         println!(
             "marked change {} as deployed without an approved decision{}: a direct production change (record {}, seq {})",
@@ -523,192 +403,77 @@ fn mark(
     Ok(exit::APPROVED)
 }
 
-/// The environment whose deployments without an approved decision are direct production
-/// changes (the built-in policies' default `production_environments`).
-pub(crate) const PRODUCTION_ENVIRONMENT: &str = "production";
-
-/// A mark as appended.
-#[derive(Debug, Clone)]
-pub(crate) struct Marked {
-    /// The mark's record id.
-    pub(crate) id: String,
-    /// Its sequence number.
-    pub(crate) seq: u64,
-    /// The decision it is attached to (none for a direct change without any decision).
-    pub(crate) decision_id: Option<String>,
-    /// The change.
-    pub(crate) change_id: String,
-    /// A deployment without an approved latest decision.
-    pub(crate) direct_production_change: bool,
-}
-
-/// Appends a mark (`tollgate audit mark` and the gateway's `POST /v1/marks`). A decision id names
-/// that decision; a change id names the change's deployment (its first approved decision). A
-/// `deployed` mark of a production change whose latest decision is not approved, or of a change
-/// that has no decision, is recorded as a direct production change.
-pub(crate) fn append_mark(
+fn verify(
     setup: &Project,
-    target: &str,
-    status: MarkStatus,
-    at: Option<tollgate_manifest::Timestamp>,
-    note: Option<String>,
-) -> Result<Marked, Failure> {
-    let log = setup.audit_log();
-    let exists = log.exists().map_err(audit_failure)?;
-    if !exists && status != MarkStatus::Deployed {
-        return Err(audit_failure(anyhow!(
-            "the audit log `{}` does not exist",
-            setup.log_location()
-        )));
-    }
-    // Lookups through the log's index, each record read back from the log and checked: the cost
-    // does not grow with the log. The append itself refuses a log whose end is damaged or lacks
-    // acknowledged records; `tollgate audit verify` checks the rest.
-    let find = |lookup: Lookup<'_>| -> Result<Option<DecisionRecord>, Failure> {
-        if !exists {
-            return Ok(None);
-        }
-        Ok(match log.lookup(lookup).map_err(audit_failure)? {
-            Some(Found {
-                record: Record::Decision(decision),
-                ..
-            }) => Some(*decision),
-            _ => None,
-        })
-    };
-    let by_id = find(Lookup::Id(target))?;
-    let (decision, direct) = match (by_id, status) {
-        (Some(decision), _) => (Some(decision), false),
-        (None, MarkStatus::Deployed) => match find(Lookup::LatestDecision(target))? {
-            Some(latest) if latest.outcome == RecordedOutcome::Approved => {
-                let first = find(Lookup::FirstApproved(target))?;
-                (Some(first.unwrap_or(latest)), false)
-            }
-            // Without any decision its environment is unknown: a production change until shown otherwise.
-            latest => {
-                let direct = latest
-                    .as_ref()
-                    .is_none_or(|d| d.change.environment == PRODUCTION_ENVIRONMENT);
-                (latest, direct)
-            }
-        },
-        (None, _) => (
-            Some(find(Lookup::FirstApproved(target))?.ok_or_else(|| {
-                Failure::Invalid(anyhow!(
-                    "no decision `{target}` and no approved decision of change `{target}` in `{}`",
-                    setup.log_location()
-                ))
-            })?),
-            false,
-        ),
-    };
-    let decision = decision.as_ref();
-    let change_id = decision.map_or_else(|| target.to_owned(), |d| d.change.id.clone());
-    let record = MarkRecord {
-        id: tollgate_decision_log::new_id(),
-        recorded_at: tollgate_decision_log::now(),
-        origin: Origin::current(None),
-        decision_id: decision.map(|d| d.id.clone()).unwrap_or_default(),
-        change_id: change_id.clone(),
-        status,
-        at,
-        note,
-        direct_production_change: direct,
-    };
-    let id = record.id.clone();
-    let sealer = sealer(setup, None)?;
-    setup.prepare_log_dir().map_err(audit_failure)?;
-    let appended = tollgate_decision_log::append_sealed(
-        &setup.audit_log(),
-        sealer.as_deref(),
-        &[Record::Mark(record)],
-    )
-    .map_err(audit_failure)?
-    .into_iter()
-    .next()
-    .ok_or_else(|| audit_failure(anyhow!("the decision log appended nothing")))?;
-    Ok(Marked {
-        id,
-        seq: appended.seq,
-        decision_id: decision.map(|d| d.id.clone()),
-        change_id,
-        direct_production_change: direct,
+    checkpoint: Option<&Path>,
+    public_key: Option<&Path>,
+    writers: Option<&Writers>,
+    format: OutputFormat,
+) -> Result<u8, Failure> {
+    let loaded = checkpoint
+        .map(|path| setup.load_checkpoint(path, public_key))
+        .transpose()?;
+    let verification =
+        tollgate_runtime::read_verified(setup, loaded.as_ref().map(|(c, _)| c), writers)?;
+    let key = loaded.as_ref().map(|(_, k)| k.name());
+    emit(&match format {
+        OutputFormat::Json => pretty(&describe::verification_json(
+            &verification,
+            &setup.log_location(),
+            key,
+        ))?,
+        OutputFormat::Text => describe::verification_text(&verification, key),
+    });
+    Ok(if verification.is_intact() {
+        exit::APPROVED
+    } else {
+        exit::AUDIT_FAILURE
     })
 }
 
-/// The direct production changes a log records (the gateway's
-/// `production_changes_without_ticket_total`): a file log keeps the count in its tail state, so a
-/// count reads no more than the records appended since the last acknowledged append.
-#[derive(Debug, Default)]
-pub(crate) struct DirectChanges;
-
-impl DirectChanges {
-    /// The direct production changes the log at `setup` records now (0 before its first record).
-    pub(crate) fn count(&self, setup: &Project) -> Result<u64, String> {
-        let log = setup.audit_log();
-        if !log.exists().map_err(|e| e.to_string())? {
-            return Ok(0);
-        }
-        log.direct_changes().map_err(|e| e.to_string())
-    }
-}
-
-/// Whether the log at `setup` can take a record now, without writing one: a database must answer;
-/// a file log's directory must take a synced 4 KiB write (no space, a read-only or missing
-/// directory fail) and an existing log must open for appending.
-pub(crate) fn probe_log(setup: &Project) -> Result<(), String> {
-    use std::io::Write as _;
-    if setup.log_is_database() {
-        return setup
-            .audit_log()
-            .exists()
-            .map(|_| ())
-            .map_err(|e| e.to_string());
-    }
-    let dir = match setup.log.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let probe = dir.join(format!(".tollgate-probe-{}", std::process::id()));
-    let written = std::fs::File::create(&probe).and_then(|mut file| {
-        file.write_all(&[0; 4096])?;
-        file.sync_data()
+fn show(setup: &Project, id: &str, format: OutputFormat) -> Result<u8, Failure> {
+    let verification = read_log(setup)?;
+    let logged = describe::find(&verification, id).ok_or_else(|| {
+        let hint = if id.parse::<u64>().is_ok() {
+            format!(" (for the record with sequence number {id}, write `#{id}`)")
+        } else {
+            String::new()
+        };
+        Failure::Invalid(anyhow!(
+            "no record `{id}` in the audit log `{}`{hint}",
+            setup.log_location()
+        ))
+    })?;
+    let (value, text) = describe::show(&verification, logged);
+    emit(&match format {
+        OutputFormat::Json => pretty(&value)?,
+        OutputFormat::Text => text,
     });
-    let _ = std::fs::remove_file(&probe);
-    written.map_err(|e| format!("cannot write in `{}`: {e}", dir.display()))?;
-    if setup.log.exists() {
-        std::fs::OpenOptions::new()
-            .append(true)
-            .open(&setup.log)
-            .map_err(|e| format!("cannot open `{}` for appending: {e}", setup.log.display()))?;
-    }
-    Ok(())
+    Ok(exit::APPROVED)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_probe_fails_where_no_record_could_be_written_and_passes_once_it_could() {
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("logs").join("audit.log");
-        let setup = Project::discover(dir.path(), Some(&log)).unwrap();
-        assert!(
-            probe_log(&setup).is_err(),
-            "a missing directory takes nothing"
-        );
-        std::fs::create_dir(dir.path().join("logs")).unwrap();
-        assert_eq!(probe_log(&setup), Ok(()));
-        assert_eq!(
-            std::fs::read_dir(dir.path().join("logs")).unwrap().count(),
-            0,
-            "the probe leaves nothing behind"
-        );
-        std::fs::create_dir(&log).unwrap();
-        assert!(
-            probe_log(&setup).is_err(),
-            "a log that cannot be opened for appending"
+fn list(setup: &Project, filter: &Filter, format: OutputFormat) -> Result<u8, Failure> {
+    let verification = read_log(setup)?;
+    if !verification.is_intact() {
+        print_problems(&verification);
+        eprintln!(
+            "warning: the audit log `{}` fails verification; run `tollgate audit verify`",
+            setup.log_location()
         );
     }
+    let selected: Vec<&LoggedRecord> = verification
+        .records
+        .iter()
+        .filter(|r| filter.matches(&r.record))
+        .collect();
+    emit(&match format {
+        OutputFormat::Json => pretty(&describe::list_json(&selected))?,
+        // No record selected: nothing, not even the header.
+        OutputFormat::Text => describe::list_table(&selected),
+    });
+    Ok(if verification.is_intact() {
+        exit::APPROVED
+    } else {
+        exit::AUDIT_FAILURE
+    })
 }

@@ -2,21 +2,20 @@
 //! gate (evaluate, combine, apply waivers, record durably), then report and map the result to an
 //! exit code (fail-closed).
 
-use std::io::Read;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
-use clap::Args;
-use tollgate_engine::{PolicyEngine, PolicySource};
-use tollgate_manifest::{Format, Timestamp};
+use clap::{Args, ValueEnum};
+use tollgate_decision_log::config::LOG_ENV;
+use tollgate_manifest::Timestamp;
 use tollgate_pipeline::{
-    Candidate, DecideError, Decided, Gate, InputError, InputSource, NoRecord, Pipeline,
-    PipelineOptions, Receipt, Recorder, Rejection, Submission, exit,
+    DecideError, Decided, Gate, NoRecord, Pipeline, Receipt, Recorder, Rejection, Report, exit,
 };
+use tollgate_report_formats::{ReportFormat, TextStyle};
+use tollgate_runtime::{OptionFiles, RecorderOptions, Refusal};
 
-use crate::render;
-use crate::reporting::{self, EvalFormat, ReportArgs};
-use crate::{CacheArgs, Failure, policy_source};
+use crate::common::{CacheArgs, Failure, TrustArgs, check_output, emit, is_stdout, parse_instant};
 
 /// Arguments of `tollgate eval`.
 #[derive(Debug, Args)]
@@ -53,27 +52,27 @@ pub(crate) struct EvalArgs {
     #[command(flatten)]
     cache: CacheArgs,
     #[command(flatten)]
-    audit: crate::audit::EvalAuditArgs,
+    audit: EvalAuditArgs,
     #[command(flatten)]
-    trust: crate::policy_trust::TrustArgs,
+    trust: TrustArgs,
 }
 
 pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
     // Everything the user gave is checked before any policy runs: every manifest included.
     let now = match &args.now {
-        Some(text) => crate::parse_instant(text, "--now")?,
+        Some(text) => parse_instant(text, "--now")?,
         None => Timestamp::now(),
     };
-    let paths = manifest_paths(&args.manifests)?;
+    let paths = tollgate_runtime::manifest_paths(&args.manifests)?;
     let several = paths.len() > 1;
     if several && !args.reports.outputs.is_empty() {
-        return Err(invalid(anyhow!(
+        return Err(Failure::Invalid(anyhow!(
             "`--output` writes one report, but {} manifests were given: evaluate them one at a time, or use `--format json` (an array of reports)",
             paths.len()
         )));
     }
     if several && !matches!(args.format, EvalFormat::Text | EvalFormat::Json) {
-        return Err(invalid(anyhow!(
+        return Err(Failure::Invalid(anyhow!(
             "with several manifests, `--format` must be `text` or `json`"
         )));
     }
@@ -89,11 +88,11 @@ pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
     let rejections = recorder.as_ref();
     let mut submissions = Vec::new();
     for path in &paths {
-        match submission(path, now) {
+        match tollgate_runtime::submission(path, now) {
             Ok(submission) => submissions.push(submission),
             Err(refusal) => {
-                let (rejection, failure) = *refusal;
-                return Err(rejected(rejections, [rejection], failure));
+                let Refusal { rejection, error } = *refusal;
+                return Err(rejected(rejections, [rejection], error.into()));
             }
         }
     }
@@ -108,18 +107,27 @@ pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
             })
             .collect()
     };
-    let (options, settings_input) =
-        match pipeline_options(args.settings.as_deref(), &args.reports, now) {
-            Ok(options) => options,
-            Err(refusal) => {
-                let (rejection, failure) = *refusal;
-                return Err(rejected(rejections, for_each_manifest(rejection), failure));
-            }
-        };
-    let sources = policy_sources(&args.policies)?;
+    let files = OptionFiles {
+        settings: args.settings.clone(),
+        waivers: args.reports.waivers.clone(),
+        service: args.reports.service.clone(),
+    };
+    let (options, settings_input) = match files.read(now) {
+        Ok(options) => options,
+        Err(refusal) => {
+            let Refusal { rejection, error } = *refusal;
+            return Err(rejected(
+                rejections,
+                for_each_manifest(rejection),
+                error.into(),
+            ));
+        }
+    };
+    let sources = tollgate_runtime::policy_sources(&args.policies)?;
     let trust = args.trust.trust()?;
     let engine = args.cache.engine()?;
-    let pipeline = match Pipeline::new(candidates(&engine, sources, &trust), options) {
+    let candidates = tollgate_runtime::candidates(&engine, sources, &trust);
+    let pipeline = match Pipeline::new(candidates, options) {
         Ok(pipeline) => pipeline,
         Err(error) => {
             let (path, text) = match (&error, settings_input) {
@@ -157,17 +165,17 @@ pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
         }
         exit_code = strictest(exit_code, report.exit_code());
         if args.quiet {
-            render::emit(&(summary_line(&decided) + "\n"));
+            emit(&(summary_line(&decided) + "\n"));
         } else if several && args.format == EvalFormat::Json {
-            reports.push(reporting::json_value(report)?);
+            reports.push(json_value(report)?);
         } else {
-            reporting::emit(&decided, args.format, &args.reports)?;
+            report_out(&decided, args.format, &args.reports)?;
         }
     }
     if !reports.is_empty() {
         let text =
             serde_json::to_string_pretty(&reports).map_err(|e| Failure::Internal(e.into()))?;
-        render::emit(&(text + "\n"));
+        emit(&(text + "\n"));
     }
     Ok(exit_code)
 }
@@ -216,255 +224,247 @@ fn summary_line(decided: &Decided) -> String {
     )
 }
 
-/// The manifest files named by the arguments: files as given, directories searched recursively
-/// for `*.yaml`, `*.yml` and `*.json` (sorted, hidden entries skipped), `-` for standard input.
-/// Like Conftest, a directory's files are evaluated only when they are change manifests: a
-/// document without a top-level `change` (such as `expected.yaml`) is skipped with a note and
-/// not recorded; a file that cannot be read as a document is kept, to be refused as invalid.
-fn manifest_paths(arguments: &[String]) -> Result<Vec<String>, Failure> {
-    let mut paths = Vec::new();
-    for argument in arguments {
-        let path = Path::new(argument);
-        if argument != "-" && path.is_dir() {
-            let before = paths.len();
-            collect_manifests(path, &mut paths)?;
-            if paths.len() == before {
-                return Err(invalid(anyhow!(
-                    "directory `{argument}` holds no change manifest (`*.yaml`, `*.yml`, `*.json` with a top-level `change`)"
-                )));
-            }
-        } else {
-            paths.push(argument.clone());
-        }
-    }
-    if paths.iter().filter(|p| *p == "-").count() > 1 {
-        return Err(invalid(anyhow!(
-            "standard input (`-`) can be read only once"
-        )));
-    }
-    Ok(paths)
+/// Decision-log options of `tollgate eval`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct EvalAuditArgs {
+    /// Decision log to append the record to [default: $TOLLGATE_AUDIT_LOG, `audit.log` in
+    /// `.tollgate/config.yaml`, else `.tollgate/audit.log` in the project directory]. If the record
+    /// cannot be written the evaluation fails with exit code 6.
+    #[arg(long, value_name = "FILE", env = LOG_ENV)]
+    audit_log: Option<PathBuf>,
+    /// A manifest field path to mask in the stored copy, for example `change.approvals[*].by`
+    /// (repeatable; adds to `audit.mask` in the configuration). Sensitive-data finding locations
+    /// are always masked.
+    #[arg(long = "mask", value_name = "PATH")]
+    mask: Vec<String>,
+    /// When work on the change started (first commit or ticket creation, RFC 3339), for the lead
+    /// time of the evidence report.
+    #[arg(long, value_name = "RFC3339", env = "TOLLGATE_CHANGE_STARTED_AT")]
+    change_started_at: Option<String>,
+    /// This writer's seal key (a signing key file): every append is sealed with it, so a role
+    /// that can only write the log cannot forge a record that verifies [default:
+    /// `audit.writer_key` in the configuration].
+    #[arg(long, value_name = "FILE", env = tollgate_runtime::WRITER_KEY_ENV)]
+    writer_key: Option<PathBuf>,
 }
 
-fn collect_manifests(dir: &Path, paths: &mut Vec<String>) -> Result<(), Failure> {
-    let mut entries = std::fs::read_dir(dir)
-        .and_then(|entries| entries.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| invalid(anyhow!("cannot read directory `{}`: {e}", dir.display())))?;
-    entries.sort_by_key(std::fs::DirEntry::file_name);
-    for entry in entries {
-        let path = entry.path();
-        if entry.file_name().to_string_lossy().starts_with('.') {
+impl EvalAuditArgs {
+    /// The recorder of the project's decision log. Checked before any policy runs.
+    fn recorder(&self) -> Result<tollgate_recorder::LogRecorder, Failure> {
+        let change_started_at = self
+            .change_started_at
+            .as_deref()
+            .map(|text| parse_instant(text, "--change-started-at"))
+            .transpose()?;
+        Ok(RecorderOptions {
+            audit_log: self.audit_log.clone(),
+            mask: self.mask.clone(),
+            change_started_at,
+            writer_key: self.writer_key.clone(),
+        }
+        .recorder()?)
+    }
+}
+
+/// Formats of `tollgate eval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum EvalFormat {
+    /// Human-readable text.
+    Text,
+    /// Tollgate's stable JSON document.
+    Json,
+    /// JUnit XML: one test case per control per framework.
+    Junit,
+    /// SARIF 2.1.0 for code scanning.
+    Sarif,
+    /// GitHub Actions annotations (and a Markdown job summary in `$GITHUB_STEP_SUMMARY`).
+    Github,
+    /// GitLab Code Quality report.
+    Gitlab,
+    /// Markdown summary for a merge-request comment.
+    Markdown,
+}
+
+impl EvalFormat {
+    /// The format's name, as typed in `--format` and `--output FORMAT=FILE`.
+    fn name(self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_owned())
+            .unwrap_or_default()
+    }
+
+    fn report_format(self) -> Option<ReportFormat> {
+        match self {
+            Self::Text => None,
+            Self::Json => Some(ReportFormat::Json),
+            Self::Junit => Some(ReportFormat::Junit),
+            Self::Sarif => Some(ReportFormat::Sarif),
+            Self::Github => Some(ReportFormat::Github),
+            Self::Gitlab => Some(ReportFormat::Gitlab),
+            Self::Markdown => Some(ReportFormat::Markdown),
+        }
+    }
+}
+
+/// A report written to a file: `FORMAT=FILE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OutputTarget {
+    format: EvalFormat,
+    path: PathBuf,
+}
+
+fn output_target(text: &str) -> anyhow::Result<OutputTarget> {
+    let (format, path) = text.split_once('=').ok_or_else(|| {
+        anyhow!("`{text}` is not FORMAT=FILE (for example `sarif=tollgate.sarif`)")
+    })?;
+    let format = EvalFormat::from_str(format, true).map_err(|_| {
+        anyhow!(
+            "unknown format `{format}` in `{text}` (text, json, junit, sarif, github, gitlab, markdown)"
+        )
+    })?;
+    if path.is_empty() {
+        return Err(anyhow!("`{text}` names no file"));
+    }
+    Ok(OutputTarget {
+        format,
+        path: PathBuf::from(path),
+    })
+}
+
+/// Report files and waivers of `tollgate eval`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ReportArgs {
+    /// Also writes a report to a file, `FORMAT=FILE` (text, json, junit, sarif, github, gitlab,
+    /// markdown); repeatable. Files are written atomically, after the evaluation; a device or FIFO
+    /// is written in place. `FORMAT=-` is standard output (the `--format` report then goes to
+    /// standard error). Every target's directory is checked before anything is recorded.
+    #[arg(long = "output", short = 'o', value_name = "FORMAT=FILE", value_parser = output_target)]
+    pub(crate) outputs: Vec<OutputTarget>,
+    /// Waivers file (YAML or JSON): documented, approved, expiring exceptions. A matching active
+    /// waiver turns a finding into a waived one that no longer blocks.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) waivers: Option<PathBuf>,
+    /// The service being deployed, matched against a waiver's `scope.service`.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) service: Option<String>,
+}
+
+impl ReportArgs {
+    /// Checks every `--output` target before anything is decided or recorded: each directory
+    /// exists, no target is a directory, and at most one target is standard output (`-`).
+    pub(crate) fn check_outputs(&self) -> Result<(), Failure> {
+        let mut stdout: Option<&OutputTarget> = None;
+        for target in &self.outputs {
+            let what = format!(
+                "`--output {}={}`",
+                target.format.name(),
+                target.path.display()
+            );
+            if is_stdout(&target.path) {
+                if let Some(first) = stdout {
+                    return Err(Failure::Invalid(anyhow!(
+                        "{what}: standard output already carries the {} report (`--output {}=-`); write one of them to a file",
+                        first.format.name(),
+                        first.format.name()
+                    )));
+                }
+                stdout = Some(target);
+            }
+            check_output(&target.path, &what)?;
+        }
+        Ok(())
+    }
+}
+
+/// The stable JSON report as a value, for an array of reports.
+fn json_value(report: &Report) -> Result<serde_json::Value, Failure> {
+    let text = render_format(report, EvalFormat::Json, TextStyle::plain())?;
+    serde_json::from_str(&text).map_err(|e| Failure::Internal(e.into()))
+}
+
+/// Renders one format.
+fn render_format(report: &Report, format: EvalFormat, style: TextStyle) -> Result<String, Failure> {
+    match format.report_format() {
+        None => Ok(tollgate_report_formats::text(&report.view(), style)),
+        Some(format) => tollgate_report_formats::render(format, &report.view())
+            .map_err(|e| Failure::Internal(anyhow!(e))),
+    }
+}
+
+/// Writes the `--output` files, then the `--format` report to standard output. With the `github`
+/// format, the Markdown summary is also appended to `$GITHUB_STEP_SUMMARY` when it is set.
+fn report_out(decided: &Decided, format: EvalFormat, args: &ReportArgs) -> Result<(), Failure> {
+    let report = decided.report();
+    let mut stdout_taken = false;
+    for target in &args.outputs {
+        let text = render_format(report, target.format, TextStyle::plain())?;
+        if is_stdout(&target.path) {
+            stdout_taken = true;
+            emit(&text);
             continue;
         }
-        if path.is_dir() {
-            collect_manifests(&path, paths)?;
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| ["yaml", "yml", "json"].contains(&e.to_ascii_lowercase().as_str()))
-        {
-            if is_change_manifest(&path) {
-                paths.push(path.display().to_string());
-            } else {
-                eprintln!(
-                    "note: skipped `{}`: not a change manifest (no top-level `change`)",
-                    path.display()
-                );
-            }
-        }
+        tollgate_durable::write(
+            &target.path,
+            text.as_bytes(),
+            tollgate_durable::Access::Shared,
+        )
+        .with_context(|| {
+            format!(
+                "cannot write the {} report to `{}`",
+                target.format.name(),
+                target.path.display()
+            )
+        })
+        .map_err(Failure::Invalid)?;
+    }
+    if format == EvalFormat::Github
+        && let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty())
+    {
+        let markdown = tollgate_report_formats::markdown(&report.view());
+        append(Path::new(&summary), &markdown)
+            .with_context(|| format!("cannot append the job summary to `{}`", summary.display()))
+            .map_err(Failure::Invalid)?;
+    }
+    // The text report ends by naming the decision's record.
+    let record = if format == EvalFormat::Text {
+        record_line(decided) + "\n"
+    } else {
+        String::new()
+    };
+    if stdout_taken {
+        // Standard output carries the `--output FORMAT=-` document alone.
+        eprint!(
+            "{}{record}",
+            render_format(report, format, TextStyle::plain())?
+        );
+    } else {
+        emit(&(render_format(report, format, text_style())? + &record));
     }
     Ok(())
 }
 
-/// Whether a file found in a directory is a change manifest: false only for a document that reads
-/// as YAML or JSON and is not a mapping with `change`. A file that cannot be read or parsed counts
-/// as a manifest, so that it is refused as invalid rather than silently left out.
-fn is_change_manifest(path: &Path) -> bool {
-    let Ok(text) = read_text(path, "manifest") else {
-        return true;
-    };
-    match tollgate_manifest::decode::<serde_json::Value>(&text, Format::detect(Some(path), &text)) {
-        Ok(value) => value.get("change").is_some(),
-        Err(_) => true,
+/// Where the decision's record is, in words.
+fn record_line(decided: &Decided) -> String {
+    match decided.receipt() {
+        Receipt::Recorded { id, log, .. } => format!("Decision record: {id} in `{log}`"),
+        Receipt::NotRecorded { reason } => format!("Decision record: NONE ({reason})"),
     }
 }
 
-/// Reads and parses one manifest; a refusal comes with its rejection, to be put on record.
-fn submission(argument: &str, now: Timestamp) -> Result<Submission, Refusal> {
-    let (manifest_path, text) = read_manifest(argument).map_err(|failure| {
-        let error = InputError::new(InputSource::Manifest, format!("{:#}", failure.error()));
-        Box::new((Rejection::of_input(&error, argument, None, now, 0), failure))
-    })?;
-    let format = Format::detect(manifest_path.as_deref(), &text);
-    Submission::parse(
-        argument,
-        &format!("manifest {}", label(argument)),
-        text.clone(),
-        format,
-        now,
-    )
-    .map_err(|e| {
-        let rejection = Rejection::of_input(&e, argument, Some(text), now, 0);
-        Box::new((rejection, Failure::Invalid(e.into())))
-    })
+fn append(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    file.write_all(text.as_bytes())
 }
 
-/// The policies to run: the `--policy` values, or the built-in packs without any.
-pub(crate) fn policy_sources(policies: &[String]) -> Result<Vec<PolicySource>, Failure> {
-    if policies.is_empty() {
-        Ok(tollgate_engine::builtin_packs()
-            .iter()
-            .map(PolicySource::Builtin)
-            .collect())
+/// ANSI colours only when standard output is a terminal and `NO_COLOR` is unset.
+fn text_style() -> TextStyle {
+    use std::io::IsTerminal as _;
+    if std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        TextStyle::coloured()
     } else {
-        policies.iter().map(|p| policy_source(p)).collect()
+        TextStyle::plain()
     }
-}
-
-/// Pipeline options and the settings input (path and text) they came from.
-pub(crate) type Options = (PipelineOptions, Option<(String, String)>);
-
-/// A refusal before any decision: its rejection (to put on record) and the command's failure.
-pub(crate) type Refusal = Box<(Rejection, Failure)>;
-
-/// The settings file and the waivers, read and checked before any policy runs, with the path and
-/// text of the settings (to put a later rejection of them on record); a refusal comes with its
-/// rejection.
-pub(crate) fn pipeline_options(
-    settings: Option<&Path>,
-    reports: &ReportArgs,
-    now: Timestamp,
-) -> Result<Options, Refusal> {
-    let refusal = |source: InputSource, path: &Path, text: Option<String>, failure: Failure| {
-        let error = InputError::new(source, format!("{:#}", failure.error()));
-        let rejection = Rejection::of_input(&error, path.display().to_string(), text, now, 0);
-        Box::new((rejection, failure))
-    };
-    let (settings, settings_input) = match settings {
-        None => (None, None),
-        Some(path) => {
-            let text = read_text(path, "settings")
-                .map_err(|failure| refusal(InputSource::Settings, path, None, failure))?;
-            let document = tollgate_pipeline::parse_settings(
-                &text,
-                &format!("settings file `{}`", path.display()),
-                Format::detect(Some(path), &text),
-            )
-            .map_err(|e| {
-                let rejection =
-                    Rejection::of_input(&e, path.display().to_string(), Some(text.clone()), now, 0);
-                Box::new((rejection, invalid(e.into())))
-            })?;
-            (Some(document), Some((path.display().to_string(), text)))
-        }
-    };
-    let waivers = reports.load_waivers().map_err(|failure| {
-        let path = reports.waivers.clone().unwrap_or_default();
-        let text = std::fs::read_to_string(&path).ok();
-        refusal(InputSource::Waivers, &path, text, failure)
-    })?;
-    let options = PipelineOptions {
-        settings,
-        waivers,
-        waivers_file: reports.waivers.as_ref().map(|p| p.display().to_string()),
-        service: reports.service.clone(),
-    };
-    Ok((options, settings_input))
-}
-
-/// The candidates of a pipeline, under `trust`: a policy that cannot be loaded, or is refused by
-/// the trust (unsigned, altered, untrusted), is a failure of every decision.
-/// Loads the policies in parallel, one thread each (compilation on a cold cache, reading and
-/// checking cached compilations otherwise), in the order given.
-pub(crate) fn candidates(
-    engine: &PolicyEngine,
-    sources: Vec<PolicySource>,
-    trust: &crate::policy_trust::Trust,
-) -> Vec<Candidate> {
-    if sources.len() < 2 {
-        return sources
-            .into_iter()
-            .map(|source| trust.load(engine, source))
-            .collect();
-    }
-    std::thread::scope(|scope| {
-        let loading: Vec<_> = sources
-            .into_iter()
-            .map(|source| {
-                let name = source.name();
-                let handle = scope.spawn(move || trust.load(engine, source));
-                (name, handle)
-            })
-            .collect();
-        loading
-            .into_iter()
-            .map(|(name, handle)| {
-                handle.join().unwrap_or_else(|_| {
-                    Candidate::Failed(tollgate_pipeline::PolicyError::load(
-                        &name,
-                        "loading the policy panicked",
-                    ))
-                })
-            })
-            .collect()
-    })
-}
-
-/// Loads the policies into a pipeline; a policy that cannot be loaded is a failure of every
-/// decision, settings are validated once.
-pub(crate) fn load_pipeline(
-    engine: &PolicyEngine,
-    sources: Vec<PolicySource>,
-    options: PipelineOptions,
-    trust: &crate::policy_trust::Trust,
-) -> Result<Pipeline, Failure> {
-    Ok(Pipeline::new(candidates(engine, sources, trust), options)?)
-}
-
-/// How the manifest argument is named in messages.
-fn label(manifest: &str) -> String {
-    if manifest == "-" {
-        "on standard input".to_owned()
-    } else {
-        format!("`{manifest}`")
-    }
-}
-
-fn invalid(error: anyhow::Error) -> Failure {
-    Failure::Invalid(error)
-}
-
-/// Reads the manifest text; the path is `None` for standard input.
-fn read_manifest(arg: &str) -> Result<(Option<PathBuf>, String), Failure> {
-    if arg == "-" {
-        let text = read_bounded(std::io::stdin().lock(), "the manifest on standard input")?;
-        return Ok((None, text));
-    }
-    let path = PathBuf::from(arg);
-    let text = read_text(&path, "manifest")?;
-    Ok((Some(path), text))
-}
-
-fn read_text(path: &Path, what: &str) -> Result<String, Failure> {
-    let file = std::fs::File::open(path)
-        .with_context(|| format!("failed to read {what} `{}`", path.display()))
-        .map_err(invalid)?;
-    read_bounded(file, &format!("{what} `{}`", path.display()))
-}
-
-/// Reads at most [`tollgate_manifest::MAX_DOCUMENT_BYTES`] of UTF-8 text: a larger input is
-/// rejected without being held in memory.
-fn read_bounded(reader: impl Read, what: &str) -> Result<String, Failure> {
-    let limit = tollgate_manifest::MAX_DOCUMENT_BYTES;
-    let mut bytes = Vec::new();
-    reader
-        .take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("failed to read {what}"))
-        .map_err(invalid)?;
-    if bytes.len() > limit {
-        return Err(invalid(anyhow!(
-            "{what} is larger than the {limit}-byte limit"
-        )));
-    }
-    String::from_utf8(bytes).map_err(|e| invalid(anyhow!("{what} is not UTF-8 text: {e}")))
 }

@@ -1,80 +1,17 @@
-//! `tollgate policies` and `tollgate inspect`.
+//! `tollgate inspect`: a policy component's metadata, catalogue, digest, size, imports and
+//! exports, or an OPA Wasm module's ABI version, entrypoints, built-ins, imports and exports.
 
 use std::fmt::Write as _;
+
+use std::path::Path;
 
 use anyhow::anyhow;
 use serde::Serialize;
 use tollgate_decision::PolicyMetadata;
-use tollgate_engine::{ItemInfo, LoadedPolicy, PolicyEngine, PolicySource};
+use tollgate_engine::{ItemInfo, OpaInfo};
 use tollgate_pipeline::exit;
 
-use crate::{CacheArgs, Failure, OutputFormat, policy_source, render};
-
-fn load(engine: &PolicyEngine, source: PolicySource) -> Result<LoadedPolicy, Failure> {
-    let name = source.name();
-    engine
-        .load(source)
-        .map_err(|e| Failure::Policy(anyhow!("policy `{name}` could not be loaded: {e}")))
-}
-
-#[derive(Serialize)]
-struct PackSummary<'a> {
-    id: &'a str,
-    framework: &'a str,
-    version: &'a str,
-    digest: &'a str,
-    controls: usize,
-    description: &'a str,
-}
-
-/// Writes each built-in component to `dir` as `<name>.wasm`, each file durably and whole.
-pub(crate) fn export_builtin(dir: &std::path::Path) -> Result<(), Failure> {
-    tollgate_durable::create_dir_all(dir, tollgate_durable::Access::Shared)
-        .map_err(|e| Failure::Invalid(anyhow!("cannot create `{}`: {e}", dir.display())))?;
-    for pack in tollgate_engine::builtin_packs() {
-        crate::write_output(&dir.join(format!("{}.wasm", pack.name)), pack.bytes)?;
-    }
-    Ok(())
-}
-
-/// Lists the built-in packs.
-pub(crate) fn policies(format: OutputFormat, cache: &CacheArgs) -> Result<u8, Failure> {
-    let engine = cache.engine()?;
-    let loaded = tollgate_engine::builtin_packs()
-        .iter()
-        .map(|pack| load(&engine, PolicySource::Builtin(pack)))
-        .collect::<Result<Vec<_>, _>>()?;
-    let summaries: Vec<PackSummary<'_>> = loaded
-        .iter()
-        .map(|p| PackSummary {
-            id: &p.metadata().id,
-            framework: &p.metadata().framework,
-            version: &p.metadata().version,
-            digest: p.digest(),
-            controls: p.metadata().controls.len(),
-            description: &p.metadata().description,
-        })
-        .collect();
-    let text = match format {
-        OutputFormat::Json => to_json(&summaries)?,
-        OutputFormat::Text => {
-            let mut out = format!(
-                "{:<8} {:<10} {:<9} {:>8}  {}\n",
-                "ID", "FRAMEWORK", "VERSION", "CONTROLS", "DIGEST"
-            );
-            for s in &summaries {
-                let _ = writeln!(
-                    out,
-                    "{:<8} {:<10} {:<9} {:>8}  {}",
-                    s.id, s.framework, s.version, s.controls, s.digest
-                );
-            }
-            out
-        }
-    };
-    render::emit(&text);
-    Ok(exit::APPROVED)
-}
+use crate::common::{CacheArgs, Failure, OutputFormat, emit, pretty};
 
 #[derive(Serialize)]
 struct Inspection<'a> {
@@ -92,12 +29,12 @@ pub(crate) fn inspect(
     format: OutputFormat,
     cache: &CacheArgs,
 ) -> Result<u8, Failure> {
-    if let Some(result) = crate::inspect_opa::inspect_if_opa(policy, format) {
+    if let Some(result) = inspect_if_opa(policy, format) {
         return result;
     }
-    let source = policy_source(policy)?;
+    let source = tollgate_runtime::policy_source(policy)?;
     let engine = cache.engine()?;
-    let loaded = load(&engine, source)?;
+    let loaded = tollgate_runtime::load(&engine, source)?;
     let inspection = Inspection {
         metadata: loaded.metadata(),
         digest: loaded.digest(),
@@ -106,10 +43,10 @@ pub(crate) fn inspect(
         exports: loaded.exports(),
     };
     let text = match format {
-        OutputFormat::Json => to_json(&inspection)?,
+        OutputFormat::Json => pretty(&inspection)?,
         OutputFormat::Text => inspection_text(&inspection),
     };
-    render::emit(&text);
+    emit(&text);
     Ok(exit::APPROVED)
 }
 
@@ -146,8 +83,72 @@ fn inspection_text(inspection: &Inspection<'_>) -> String {
     out
 }
 
-fn to_json<T: Serialize>(value: &T) -> Result<String, Failure> {
-    serde_json::to_string_pretty(value)
-        .map(|text| text + "\n")
-        .map_err(|e| Failure::Internal(e.into()))
+/// The first bytes of a core WebAssembly module (a component has another version field).
+const CORE_MODULE_PREAMBLE: &[u8] = b"\0asm\x01\0\0\0";
+
+/// Inspects `policy` when it names a file holding a core WebAssembly module; `None` otherwise
+/// (a built-in name or a component: the component inspection applies).
+fn inspect_if_opa(policy: &str, format: OutputFormat) -> Option<Result<u8, Failure>> {
+    let path = Path::new(policy);
+    let bytes = std::fs::read(path).ok()?;
+    bytes
+        .starts_with(CORE_MODULE_PREAMBLE)
+        .then(|| inspect_opa(path, &bytes, format))
+}
+
+#[derive(Serialize)]
+struct OpaInspection<'a> {
+    kind: &'static str,
+    abi_version: String,
+    size: usize,
+    #[serde(flatten)]
+    info: &'a OpaInfo,
+}
+
+fn inspect_opa(path: &Path, bytes: &[u8], format: OutputFormat) -> Result<u8, Failure> {
+    let info = tollgate_engine::inspect_opa(bytes).map_err(|e| {
+        Failure::Policy(anyhow!(
+            "`{}` is a WebAssembly module but {e}",
+            path.display()
+        ))
+    })?;
+    let inspection = OpaInspection {
+        kind: "opa-wasm",
+        abi_version: format!("{}.{}", info.abi_version, info.abi_minor_version),
+        size: bytes.len(),
+        info: &info,
+    };
+    let text = match format {
+        OutputFormat::Json => pretty(&inspection)?,
+        OutputFormat::Text => opa_text(path, &inspection),
+    };
+    emit(&text);
+    Ok(exit::APPROVED)
+}
+
+fn opa_text(path: &Path, inspection: &OpaInspection<'_>) -> String {
+    let info = inspection.info;
+    let mut out = String::new();
+    let _ = writeln!(out, "OPA module:  {}", path.display());
+    let _ = writeln!(out, "ABI version: {}", inspection.abi_version);
+    let _ = writeln!(out, "Size:        {} bytes", inspection.size);
+    let mut entrypoints: Vec<_> = info.entrypoints.iter().collect();
+    entrypoints.sort_by_key(|(_, id)| **id);
+    let _ = writeln!(out, "\nEntrypoints ({}):", entrypoints.len());
+    for (name, id) in entrypoints {
+        let _ = writeln!(out, "  {id}  {name}");
+    }
+    let _ = writeln!(out, "\nBuilt-ins ({}):", info.builtins.len());
+    for (name, id) in &info.builtins {
+        let _ = writeln!(out, "  {id}  {name}");
+    }
+    let _ = writeln!(out, "\nImports ({}):", info.imports.len());
+    for name in &info.imports {
+        let _ = writeln!(out, "  {name}");
+    }
+    let _ = writeln!(out, "\nExports ({}):", info.exports.len());
+    for name in &info.exports {
+        let _ = writeln!(out, "  {name}");
+    }
+    out
 }

@@ -13,7 +13,7 @@ use tollgate_gather::{
 use tollgate_manifest::DataClass;
 use tollgate_pipeline::exit;
 
-use crate::{Failure, render};
+use crate::common::{Failure, check_output, emit, write_output};
 
 /// Arguments of `tollgate manifest`.
 #[derive(Debug, Args)]
@@ -119,9 +119,9 @@ enum ManifestFormat {
     Json,
 }
 
-fn data_class(text: &str) -> Result<DataClass, String> {
+fn data_class(text: &str) -> anyhow::Result<DataClass> {
     serde_json::from_value(serde_json::Value::String(text.to_owned())).map_err(|_| {
-        format!("`{text}` is not a data class (phi, cardholder_data, financial_reporting, pii)")
+        anyhow!("`{text}` is not a data class (phi, cardholder_data, financial_reporting, pii)")
     })
 }
 
@@ -138,7 +138,7 @@ pub(crate) fn run(args: &ManifestArgs) -> Result<u8, Failure> {
         ("--provenance", &args.provenance),
     ] {
         if let Some(path) = path {
-            crate::check_output(path, &format!("`{flag} {}`", path.display()))?;
+            check_output(path, &format!("`{flag} {}`", path.display()))?;
         }
     }
     let (config, config_path) = load_config(args.config.as_deref(), &args.repo)?;
@@ -220,11 +220,11 @@ pub(crate) fn run(args: &ManifestArgs) -> Result<u8, Failure> {
         );
     }
     if let Some(path) = &args.provenance {
-        crate::write_output(path, gathered.provenance_json().as_bytes())?;
+        write_output(path, gathered.provenance_json().as_bytes())?;
     }
     match &args.output {
-        Some(path) => crate::write_output(path, text.as_bytes())?,
-        None => render::emit(&text),
+        Some(path) => write_output(path, text.as_bytes())?,
+        None => emit(&text),
     }
     Ok(exit::APPROVED)
 }

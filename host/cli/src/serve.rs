@@ -8,21 +8,18 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use clap::Args;
-use tollgate_decision_log::{AccessRecord, MarkStatus, Record};
+use tollgate_decision_log::{AccessRecord, MarkStatus, Project, Record};
 use tollgate_gateway::access::RefusalLimits;
 use tollgate_gateway::auth::{AccessLog, Refusal, Tokens};
 use tollgate_gateway::tls::{Certificates, TlsFiles};
-use tollgate_gateway::{
-    DynRecorder, Gateway, MarkAnswer, MarkError, MarkRequest, Marker, Reloaded,
-};
-use tollgate_pipeline::{Gate, exit};
+use tollgate_gateway::{Gateway, MarkAnswer, MarkError, MarkRequest, Marker, Reloaded};
+use tollgate_pipeline::exit;
 use tollgate_recorder::AppendObserver;
+use tollgate_runtime::{
+    Checkpointer, GateLoader, Job, OptionFiles, RecorderOptions, RuntimeError, Schedule, Written,
+};
 
-use crate::audit::EvalAuditArgs;
-use crate::checkpoints::{self, Checkpointer};
-use crate::eval;
-use crate::reporting::ReportArgs;
-use crate::{CacheArgs, Failure};
+use crate::common::{CacheArgs, Failure, TrustArgs};
 
 /// Arguments of `tollgate serve`.
 #[derive(Debug, Args)]
@@ -54,7 +51,7 @@ pub(crate) struct ServeArgs {
     mask: Vec<String>,
     /// This gateway's seal key (a signing key file): every group commit is sealed with it
     /// [default: $TOLLGATE_WRITER_KEY, else `audit.writer_key` in the configuration].
-    #[arg(long, value_name = "FILE", env = crate::audit::WRITER_KEY_ENV)]
+    #[arg(long, value_name = "FILE", env = tollgate_runtime::WRITER_KEY_ENV)]
     writer_key: Option<PathBuf>,
     /// Write signed checkpoints of the log with this key [default: `audit.signing_key` when it
     /// or `audit.checkpoints` is configured; without a key no checkpoint is written].
@@ -81,7 +78,7 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
     #[command(flatten)]
-    trust: crate::policy_trust::TrustArgs,
+    trust: TrustArgs,
     /// Require a bearer token (`token`: the SHA-256 digests of `--tokens`, with roles
     /// `evaluate`, `read`, `admin`) on every route but `/health`.
     #[arg(long, value_enum, requires = "tokens")]
@@ -165,30 +162,45 @@ pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
         .context("cannot serve HTTPS")
         .map_err(Failure::Invalid)?;
     let engine = Arc::new(args.cache.engine()?);
-    let loader = Loader {
+    let loader = GateLoader {
         policies: args.policies.clone(),
-        settings: args.settings.clone(),
-        waivers: args.waivers.clone(),
-        service: args.service.clone(),
-        audit_log: args.audit_log.clone(),
-        mask: args.mask.clone(),
-        writer_key: args.writer_key.clone(),
+        files: OptionFiles {
+            settings: args.settings.clone(),
+            waivers: args.waivers.clone(),
+            service: args.service.clone(),
+        },
+        recorder: RecorderOptions {
+            audit_log: args.audit_log.clone(),
+            mask: args.mask.clone(),
+            change_started_at: None,
+            writer_key: args.writer_key.clone(),
+        },
         observer: std::sync::OnceLock::new(),
-        tokens: args.tokens.clone(),
         trust: args.trust.trust()?,
         engine: Arc::clone(&engine),
     };
-    let project = crate::project::discover(args.audit_log.as_deref())?;
-    let sealer = crate::audit::sealer(&project, args.writer_key.as_deref())?;
-    let checkpointer = checkpoint_job(args, &project)?.map(Checkpointer::start);
+    let project = tollgate_runtime::discover(args.audit_log.as_deref())?;
+    let sealer = tollgate_runtime::sealer(&project, args.writer_key.as_deref())?;
+    let schedule = Schedule {
+        key: args.checkpoint_key.clone(),
+        output: args.checkpoint_output.clone(),
+        every: args.checkpoint_every,
+        interval: args.checkpoint_interval,
+    };
+    let checkpointer = Job::of_project(&project, &schedule)?.map(Checkpointer::start);
     if let Some(checkpointer) = &checkpointer {
         let observer: Arc<dyn AppendObserver> = checkpointer.clone();
         let _ = loader.observer.set(observer);
     }
-    let (gate, tokens, recorder_project) = loader.load()?;
+    let tokens_file = args.tokens.clone();
+    let load = move || -> Result<_, Failure> {
+        let tokens = tokens_file.as_deref().map(read_tokens).transpose()?;
+        let (gate, project) = loader.load()?;
+        Ok((gate, tokens, project))
+    };
+    let (gate, tokens, project) = load()?;
     let pool = engine.limits().max_instances.max(1);
     let slots = args.max_concurrent.unwrap_or(pool).min(pool);
-    let project = recorder_project;
     let written = Written {
         sealer,
         observer: checkpointer
@@ -203,7 +215,6 @@ pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
     .with_marker(Box::new(LogMarker {
         project: project.clone(),
         written: written.clone(),
-        direct: crate::audit::DirectChanges,
     }))
     .with_access_log(Box::new(LogAccess { project, written }))
     .with_refusal_limits(RefusalLimits {
@@ -216,10 +227,9 @@ pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
         if let Some(certificates) = &certificates {
             certificates.reload().map_err(|e| e.to_string())?;
         }
-        loader
-            .load()
+        load()
             .map(|(gate, tokens, _)| Reloaded { gate, tokens })
-            .map_err(|failure| failure_text(&failure))
+            .map_err(|failure| failure.text())
     }));
     let gateway = match tokens {
         Some(tokens) => gateway.with_tokens(tokens),
@@ -239,67 +249,6 @@ pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
     }
     served?;
     Ok(exit::APPROVED)
-}
-
-/// The automatic checkpoints asked for by the flags or the configuration, if any.
-fn checkpoint_job(
-    args: &ServeArgs,
-    project: &tollgate_decision_log::Project,
-) -> Result<Option<checkpoints::Job>, Failure> {
-    let schedule = project.config.checkpoints.clone();
-    let configured = project.config.signing_key.is_some() || schedule.is_some();
-    if args.checkpoint_key.is_none() && !configured {
-        return Ok(None);
-    }
-    let schedule = schedule.unwrap_or_default();
-    let key = project
-        .signing_key(args.checkpoint_key.as_deref())
-        .map_err(crate::project::project_failure)?;
-    let origin = project
-        .config
-        .origin
-        .clone()
-        .unwrap_or_else(|| key.name().to_owned());
-    let output = args.checkpoint_output.clone().unwrap_or_else(|| {
-        project.state_file(
-            schedule.output.as_deref(),
-            tollgate_decision_log::config::DEFAULT_CHECKPOINT,
-        )
-    });
-    let writers = tollgate_decision_log::Writers::of_project(project, &[], None)
-        .map_err(crate::project::project_failure)?;
-    Ok(Some(checkpoints::Job {
-        project: project.clone(),
-        key,
-        origin,
-        writers,
-        output,
-        every: args
-            .checkpoint_every
-            .or(schedule.every)
-            .unwrap_or(checkpoints::DEFAULT_EVERY),
-        interval: Duration::from_secs(
-            args.checkpoint_interval
-                .or(schedule.interval)
-                .unwrap_or(checkpoints::DEFAULT_INTERVAL)
-                .max(1),
-        ),
-    }))
-}
-
-/// How the gateway's own appends (marks, access records) are sealed and counted.
-#[derive(Clone)]
-struct Written {
-    sealer: Option<Arc<tollgate_decision_log::Sealer>>,
-    observer: Option<Arc<dyn AppendObserver>>,
-}
-
-impl Written {
-    fn appended(&self, records: usize) {
-        if let Some(observer) = &self.observer {
-            observer.appended(records + usize::from(self.sealer.is_some()));
-        }
-    }
 }
 
 /// Reloads the policy set on every SIGHUP; a refused set is reported and the old one keeps serving.
@@ -366,115 +315,57 @@ async fn serve(
     Ok(())
 }
 
-fn failure_text(failure: &Failure) -> String {
-    match failure {
-        Failure::Invalid(e) | Failure::Policy(e) | Failure::Internal(e) | Failure::Audit(e) => {
-            format!("{e:#}")
-        }
-    }
-}
-
-/// Loads the served policy set from the command line's files, at start and on every reload.
-struct Loader {
-    policies: Vec<String>,
-    settings: Option<PathBuf>,
-    waivers: Option<PathBuf>,
-    service: Option<String>,
-    audit_log: Option<PathBuf>,
-    mask: Vec<String>,
-    writer_key: Option<PathBuf>,
-    observer: std::sync::OnceLock<Arc<dyn AppendObserver>>,
-    tokens: Option<PathBuf>,
-    trust: crate::policy_trust::Trust,
-    engine: Arc<tollgate_engine::PolicyEngine>,
-}
-
-impl Loader {
-    fn load(
-        &self,
-    ) -> Result<
-        (
-            Gate<DynRecorder>,
-            Option<Tokens>,
-            tollgate_decision_log::Project,
-        ),
-        Failure,
-    > {
-        let tokens = self.tokens.as_deref().map(read_tokens).transpose()?;
-        let reports = ReportArgs::waivers_only(self.waivers.clone(), self.service.clone());
-        let (options, _) = eval::pipeline_options(
-            self.settings.as_deref(),
-            &reports,
-            tollgate_manifest::Timestamp::now(),
-        )
-        .map_err(|refusal| refusal.1)?;
-        let recorder = EvalAuditArgs::for_server(
-            self.audit_log.clone(),
-            self.mask.clone(),
-            self.writer_key.clone(),
-        )
-        .recorder()?;
-        let recorder = match self.observer.get() {
-            Some(observer) => recorder.with_observer(Arc::clone(observer)),
-            None => recorder,
-        }
-        .with_group_commit();
-        let sources = eval::policy_sources(&self.policies)?;
-        let pipeline = eval::load_pipeline(&self.engine, sources, options, &self.trust)?;
-        if !pipeline.failures().is_empty() {
-            let failed: Vec<String> = pipeline
-                .failures()
-                .iter()
-                .map(ToString::to_string)
-                .collect();
-            return Err(Failure::Policy(anyhow!(
-                "not serving: {}",
-                failed.join("; ")
-            )));
-        }
-        let project = recorder.project().clone();
-        Ok((Gate::new(pipeline, Box::new(recorder)), tokens, project))
-    }
-}
-
 /// `POST /v1/marks` on the served decision log, as `tollgate audit mark` appends them.
 struct LogMarker {
-    project: tollgate_decision_log::Project,
+    project: Project,
     written: Written,
-    direct: crate::audit::DirectChanges,
+}
+
+/// A decision log error for the gateway: shown with its causes.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", tollgate_runtime::error_chain(.0))]
+struct LogFailure(#[source] RuntimeError);
+
+fn log_error(error: RuntimeError) -> MarkError {
+    MarkError::Log(Box::new(LogFailure(error)))
 }
 
 impl Marker for LogMarker {
     fn direct_production_changes(&self) -> Result<u64, MarkError> {
-        self.direct.count(&self.project).map_err(MarkError::from)
+        tollgate_runtime::direct_changes(&self.project).map_err(log_error)
     }
 
     fn probe(&self) -> Result<(), MarkError> {
-        crate::audit::probe_log(&self.project).map_err(MarkError::from)
+        tollgate_runtime::probe(&self.project).map_err(log_error)
     }
 
     fn mark(&self, request: &MarkRequest) -> Result<MarkAnswer, MarkError> {
         let status = MarkStatus::parse(&request.status).ok_or_else(|| {
-            format!(
+            MarkError::Invalid(format!(
                 "invalid `status` `{}`: expected `deployed`, `failed` or `rolled_back`",
                 request.status
-            )
+            ))
         })?;
         let at = request
             .at
             .as_deref()
             .map(|text| {
-                tollgate_manifest::Timestamp::parse(text).map_err(|e| MarkError::from(format!("invalid `at`: {e}")))
+                tollgate_manifest::Timestamp::parse(text)
+                    .map_err(|e| MarkError::Invalid(format!("invalid `at`: {e}")))
             })
             .transpose()?;
-        let marked = crate::audit::append_mark(
-            &self.project,
-            &request.change,
-            status,
-            at,
-            request.note.clone(),
-        )
-        .map_err(|failure| MarkError::from(failure_text(&failure)))?;
+        let marked = tollgate_runtime::sealer(&self.project, None)
+            .and_then(|sealer| {
+                tollgate_runtime::append_mark(
+                    &self.project,
+                    sealer.as_deref(),
+                    &request.change,
+                    status,
+                    at,
+                    request.note.clone(),
+                )
+            })
+            .map_err(|error| MarkError::Invalid(Failure::from(error).text()))?;
         self.written.appended(1);
         Ok(MarkAnswer {
             id: marked.id,
@@ -486,7 +377,7 @@ impl Marker for LogMarker {
 
 /// Refused requests as access records of the served decision log.
 struct LogAccess {
-    project: tollgate_decision_log::Project,
+    project: Project,
     written: Written,
 }
 
@@ -510,13 +401,8 @@ impl AccessLog for LogAccess {
                 })
             })
             .collect();
-        self.project.prepare_log_dir().map_err(|e| e.to_string())?;
-        tollgate_decision_log::append_sealed(
-            &self.project.audit_log(),
-            self.written.sealer.as_deref(),
-            &records,
-        )
-        .map_err(|e| e.to_string())?;
+        tollgate_runtime::append(&self.project, self.written.sealer.as_deref(), &records)
+            .map_err(|e| e.to_string())?;
         self.written.appended(records.len());
         Ok(())
     }

@@ -2,19 +2,108 @@
 //! deciding anything. The kind of each file is detected from its content (or given with `--kind`);
 //! every problem names the field and line.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use serde::Serialize;
-use tollgate_manifest::{Format, Manifest};
-use tollgate_pipeline::{PipelineOptions, exit};
+use tollgate_pipeline::{PipelineOptions, SettingsDocument, exit};
+use tollgate_runtime::{FileKind, kind_name};
 
-use crate::{CacheArgs, Failure, OutputFormat, eval, render};
+use crate::common::{CacheArgs, Failure, OutputFormat, emit, pretty};
+
+/// Arguments of `tollgate validate`.
+#[derive(Debug, Args)]
+pub(crate) struct ValidateArgs {
+    /// Files to check.
+    #[arg(value_name = "FILE", required_unless_present = "merge")]
+    files: Vec<PathBuf>,
+    /// A partial, hand-written manifest, checked the way `tollgate manifest --merge` uses it: a
+    /// mapping without `provenance` whose every field is a valid manifest field (the fields it
+    /// leaves out are gathered); repeatable.
+    #[arg(long = "merge", value_name = "PARTIAL")]
+    merge: Vec<PathBuf>,
+    /// The kind of every file [default: detected from each file's content].
+    #[arg(long, value_enum, ignore_case = true)]
+    kind: Option<KindArg>,
+    /// Policies whose settings are checked (settings files): built-in names or component paths
+    /// [default: the built-in policies].
+    #[arg(long = "policy", value_name = "NAME|PATH", value_delimiter = ',')]
+    policies: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, ignore_case = true, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+    #[command(flatten)]
+    cache: CacheArgs,
+}
+
+/// Runs `tollgate validate`: exit 0 when every file is valid, 2 otherwise.
+pub(crate) fn run(args: &ValidateArgs) -> Result<u8, Failure> {
+    let kind = args.kind.map(FileKind::from);
+    let settings = |origin: &str, document| settings_problems(args, origin, document);
+    let mut results = Vec::new();
+    for path in &args.files {
+        results.push(tollgate_runtime::check(path, kind, &settings));
+    }
+    for path in &args.merge {
+        results.push(tollgate_runtime::check_partial(path));
+    }
+    match args.format {
+        OutputFormat::Json => {
+            emit(&pretty(&results)?);
+        }
+        OutputFormat::Text => {
+            let mut text = String::new();
+            for result in &results {
+                let kind = result.kind.map_or("file", kind_name);
+                if result.valid {
+                    text.push_str(&format!("{}: valid {kind}\n", result.file));
+                } else {
+                    for problem in &result.problems {
+                        text.push_str(&format!("{}: invalid {kind}: {problem}\n", result.file));
+                    }
+                }
+            }
+            emit(&text);
+        }
+    }
+    Ok(if results.iter().all(|r| r.valid) {
+        exit::APPROVED
+    } else {
+        exit::INVALID_INPUT
+    })
+}
+
+/// Settings are checked by the policies themselves, as `tollgate eval` would before deciding.
+fn settings_problems(args: &ValidateArgs, origin: &str, settings: SettingsDocument) -> Vec<String> {
+    let checked = tollgate_runtime::policy_sources(&args.policies)
+        .map_err(Failure::from)
+        .and_then(|sources| Ok((sources, args.cache.engine()?)))
+        .and_then(|(sources, engine)| {
+            let options = PipelineOptions {
+                settings: Some(settings),
+                ..PipelineOptions::default()
+            };
+            Ok(tollgate_runtime::load_pipeline(
+                &engine,
+                sources,
+                options,
+                &tollgate_runtime::Trust::default(),
+            )?)
+        });
+    match checked {
+        Ok(pipeline) => pipeline
+            .failures()
+            .iter()
+            .map(|f| format!("cannot be checked: {f}"))
+            .collect(),
+        Err(failure) => {
+            vec![format!("{:#}", failure.error()).replace('\n', &format!("\n{origin}: "))]
+        }
+    }
+}
 
 /// What a file holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum FileKind {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum KindArg {
     /// A change manifest (top-level `change`).
     Manifest,
     /// A settings file: policy id (or `defaults`) → settings.
@@ -31,281 +120,16 @@ pub(crate) enum FileKind {
     Partial,
 }
 
-/// Arguments of `tollgate validate`.
-#[derive(Debug, Args)]
-pub(crate) struct ValidateArgs {
-    /// Files to check.
-    #[arg(value_name = "FILE", required_unless_present = "merge")]
-    files: Vec<PathBuf>,
-    /// A partial, hand-written manifest, checked the way `tollgate manifest --merge` uses it: a
-    /// mapping without `provenance` whose every field is a valid manifest field (the fields it
-    /// leaves out are gathered); repeatable.
-    #[arg(long = "merge", value_name = "PARTIAL")]
-    merge: Vec<PathBuf>,
-    /// The kind of every file [default: detected from each file's content].
-    #[arg(long, value_enum, ignore_case = true)]
-    kind: Option<FileKind>,
-    /// Policies whose settings are checked (settings files): built-in names or component paths
-    /// [default: the built-in policies].
-    #[arg(long = "policy", value_name = "NAME|PATH", value_delimiter = ',')]
-    policies: Vec<String>,
-    /// Output format.
-    #[arg(long, value_enum, ignore_case = true, default_value_t = OutputFormat::Text)]
-    format: OutputFormat,
-    #[command(flatten)]
-    cache: CacheArgs,
-}
-
-/// The verdict on one file.
-#[derive(Debug, Serialize)]
-struct Checked {
-    file: String,
-    kind: Option<FileKind>,
-    valid: bool,
-    problems: Vec<String>,
-}
-
-/// Runs `tollgate validate`: exit 0 when every file is valid, 2 otherwise.
-pub(crate) fn run(args: &ValidateArgs) -> Result<u8, Failure> {
-    let mut results = Vec::new();
-    for path in &args.files {
-        results.push(check(args, path));
-    }
-    for path in &args.merge {
-        results.push(check_partial(path));
-    }
-    match args.format {
-        OutputFormat::Json => {
-            let text =
-                serde_json::to_string_pretty(&results).map_err(|e| Failure::Internal(e.into()))?;
-            render::emit(&(text + "\n"));
+impl From<KindArg> for FileKind {
+    fn from(kind: KindArg) -> Self {
+        match kind {
+            KindArg::Manifest => Self::Manifest,
+            KindArg::Settings => Self::Settings,
+            KindArg::Waivers => Self::Waivers,
+            KindArg::Config => Self::Config,
+            KindArg::PathRules => Self::PathRules,
+            KindArg::Ticket => Self::Ticket,
+            KindArg::Partial => Self::Partial,
         }
-        OutputFormat::Text => {
-            let mut text = String::new();
-            for result in &results {
-                let kind = result.kind.map_or("file", kind_name);
-                if result.valid {
-                    text.push_str(&format!("{}: valid {kind}\n", result.file));
-                } else {
-                    for problem in &result.problems {
-                        text.push_str(&format!("{}: invalid {kind}: {problem}\n", result.file));
-                    }
-                }
-            }
-            render::emit(&text);
-        }
-    }
-    Ok(if results.iter().all(|r| r.valid) {
-        exit::APPROVED
-    } else {
-        exit::INVALID_INPUT
-    })
-}
-
-fn kind_name(kind: FileKind) -> &'static str {
-    match kind {
-        FileKind::Manifest => "manifest",
-        FileKind::Settings => "settings",
-        FileKind::Waivers => "waivers",
-        FileKind::Config => "configuration",
-        FileKind::PathRules => "path rules",
-        FileKind::Ticket => "ticket",
-        FileKind::Partial => "partial manifest",
-    }
-}
-
-/// Checks a `--merge` partial manifest.
-fn check_partial(path: &Path) -> Checked {
-    let problems = match std::fs::read_to_string(path) {
-        Ok(text) => partial_problems(path, &text),
-        Err(e) => vec![format!("cannot be read: {e}")],
-    };
-    Checked {
-        file: path.display().to_string(),
-        kind: Some(FileKind::Partial),
-        valid: problems.is_empty(),
-        problems,
-    }
-}
-
-fn check(args: &ValidateArgs, path: &Path) -> Checked {
-    let file = path.display().to_string();
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) => {
-            return Checked {
-                file,
-                kind: args.kind,
-                valid: false,
-                problems: vec![format!("cannot be read: {e}")],
-            };
-        }
-    };
-    let kind = args.kind.or_else(|| detect(path, &text));
-    let problems = match kind {
-        None => vec![
-            "not recognised: a manifest has `change`, waivers have `waivers`, a configuration has `audit`, a ticket has `id` and `status`; pass `--kind`".to_owned(),
-        ],
-        Some(kind) => problems(args, kind, path, &text),
-    };
-    Checked {
-        file,
-        kind,
-        valid: problems.is_empty(),
-        problems,
-    }
-}
-
-/// The kind of a file from its name and top-level keys.
-fn detect(path: &Path, text: &str) -> Option<FileKind> {
-    if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
-    {
-        return Some(FileKind::PathRules);
-    }
-    let value: serde_json::Value =
-        tollgate_manifest::decode(text, Format::detect(Some(path), text)).ok()?;
-    let object = value.as_object()?;
-    if object.contains_key("change") {
-        Some(FileKind::Manifest)
-    } else if object.contains_key("waivers") {
-        Some(FileKind::Waivers)
-    } else if object.contains_key("audit") {
-        Some(FileKind::Config)
-    } else if object.contains_key("status") && object.contains_key("id") {
-        Some(FileKind::Ticket)
-    } else {
-        Some(FileKind::Settings)
-    }
-}
-
-fn problems(args: &ValidateArgs, kind: FileKind, path: &Path, text: &str) -> Vec<String> {
-    let origin = path.display().to_string();
-    let format = Format::detect(Some(path), text);
-    match kind {
-        FileKind::Manifest => Manifest::from_text(text, format)
-            .err()
-            .map(|e| e.to_string())
-            .into_iter()
-            .collect(),
-        FileKind::Waivers => match tollgate_waivers::WaiverSet::parse(text, &origin) {
-            Err(e) => vec![e.to_string()],
-            Ok(set) => set.problems.iter().map(ToString::to_string).collect(),
-        },
-        FileKind::Config => {
-            tollgate_manifest::decode::<tollgate_decision_log::ConfigFile>(text, format)
-                .err()
-                .map(|e| e.to_string())
-                .into_iter()
-                .collect()
-        }
-        FileKind::PathRules => tollgate_gather::Config::from_toml(text, &origin)
-            .err()
-            .map(|e| e.to_string())
-            .into_iter()
-            .collect(),
-        FileKind::Ticket => tollgate_gather::Ticket::parse(text, &origin)
-            .err()
-            .map(|e| e.to_string())
-            .into_iter()
-            .collect(),
-        FileKind::Settings => settings_problems(args, &origin, text, format),
-        FileKind::Partial => partial_problems(path, text),
-    }
-}
-
-/// Settings are checked by the policies themselves, as `tollgate eval` would before deciding.
-fn settings_problems(args: &ValidateArgs, origin: &str, text: &str, format: Format) -> Vec<String> {
-    let settings = match tollgate_pipeline::parse_settings(text, "settings", format) {
-        Ok(settings) => settings,
-        Err(e) => return vec![e.to_string()],
-    };
-    let checked = eval::policy_sources(&args.policies)
-        .and_then(|sources| Ok((sources, args.cache.engine()?)))
-        .and_then(|(sources, engine)| {
-            let options = PipelineOptions {
-                settings: Some(settings),
-                ..PipelineOptions::default()
-            };
-            eval::load_pipeline(
-                &engine,
-                sources,
-                options,
-                &crate::policy_trust::Trust::default(),
-            )
-        });
-    match checked {
-        Ok(pipeline) => pipeline
-            .failures()
-            .iter()
-            .map(|f| format!("cannot be checked: {f}"))
-            .collect(),
-        Err(failure) => {
-            vec![format!("{:#}", failure.error()).replace('\n', &format!("\n{origin}: "))]
-        }
-    }
-}
-
-/// A manifest's required fields, standing in for the facts `tollgate manifest` gathers, so that a
-/// partial manifest is checked field by field as it will be merged.
-const GATHERED: &str = r#"{"version": 1, "change": {"id": "CHG-0", "title": "gathered",
-  "ticket_status": "approved", "author": "gathered-author", "deployer": "gathered-deployer",
-  "environment": "gathered"}}"#;
-
-/// The problems of a partial manifest, merged as `tollgate manifest --merge` merges it: a mapping,
-/// without `provenance`; `change` and `evidence` merged field by field over the gathered facts (a
-/// mapping field key by key), anything else replacing them; the result a valid manifest.
-fn partial_problems(path: &Path, text: &str) -> Vec<String> {
-    use serde_json::Value;
-    let written: Value = match tollgate_manifest::decode(text, Format::detect(Some(path), text)) {
-        Ok(value) => value,
-        Err(e) => return vec![e.to_string()],
-    };
-    let Value::Object(written) = written else {
-        return vec!["must be a mapping of manifest sections (`change`, `evidence`)".to_owned()];
-    };
-    if written.contains_key("provenance") {
-        return vec![
-            "`provenance` is recorded by `tollgate manifest` and cannot be merged in; remove it"
-                .to_owned(),
-        ];
-    }
-    let Ok(mut merged) = serde_json::from_str::<Value>(GATHERED) else {
-        return vec!["internal error: the gathered stand-in is not JSON".to_owned()];
-    };
-    for (key, value) in written {
-        match (merged.get_mut(&key), value) {
-            (Some(Value::Object(section)), Value::Object(fields))
-                if key == "change" || key == "evidence" =>
-            {
-                for (field, value) in fields {
-                    match (section.get_mut(&field), value) {
-                        (Some(Value::Object(gathered)), Value::Object(written)) => {
-                            gathered.extend(written);
-                        }
-                        (_, value) => {
-                            section.insert(field, value);
-                        }
-                    }
-                }
-            }
-            (_, value) => {
-                if let Value::Object(root) = &mut merged {
-                    root.insert(key, value);
-                }
-            }
-        }
-    }
-    // The line of an error would be the stand-in's: the field path names the place.
-    match tollgate_manifest::decode_json::<Manifest>(&merged.to_string()) {
-        Ok(_) => Vec::new(),
-        Err(tollgate_manifest::DocumentError::Invalid {
-            path: Some(path),
-            message,
-            ..
-        }) => vec![format!("`{path}`: {message}")],
-        Err(tollgate_manifest::DocumentError::Invalid { message, .. }) => vec![message],
-        Err(other) => vec![other.to_string()],
     }
 }

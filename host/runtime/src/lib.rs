@@ -1,0 +1,38 @@
+//! Tollgate's host library: from policy sources (built-in names or component paths), the trust
+//! of policy components, the engine, settings and waivers to a [`tollgate_pipeline::Gate`] with
+//! its recorder (a file decision log or PostgreSQL, the writer's seal key, masks), and the
+//! decision log's other writers and readers: marks, direct production changes, the probe,
+//! automatic checkpoints, verified reads and copies. The CLI, the gateway's server command and
+//! embedders call it; it knows nothing of command lines or HTTP.
+
+mod bench;
+mod cases;
+mod checkpoints;
+mod error;
+mod gate;
+mod inputs;
+mod log;
+mod opa_bundle;
+mod policies;
+mod trust;
+mod validate;
+
+pub use bench::{Bench, Timing, read_manifest, read_settings};
+pub use cases::{CaseResult, CaseRun, run_cases};
+pub use checkpoints::{Checkpointer, DEFAULT_EVERY, DEFAULT_INTERVAL, Job, Schedule};
+pub use error::RuntimeError;
+pub use gate::GateLoader;
+pub use inputs::{
+    OptionFiles, Options, Refusal, error_chain, load_waivers, manifest_paths, read_text, submission,
+};
+pub use log::{
+    Copied, Marked, PRODUCTION_ENVIRONMENT, RecorderOptions, WRITER_KEY_ENV, Written, append,
+    append_mark, copy_log, direct_changes, discover, open_database, open_location, print_problems,
+    probe, read_log, read_verified, sealer,
+};
+pub use opa_bundle::{ENTRYPOINTS, builtin_bundle, bundle, manifest as bundle_manifest};
+pub use policies::{
+    builtin_catalogues, candidates, load, load_pipeline, policy_source, policy_sources,
+};
+pub use trust::{Trust, read_public_key, signature_path, subject, verify};
+pub use validate::{Checked, FileKind, check, check_partial, kind_name};
