@@ -46,9 +46,9 @@ pub(crate) async fn authorise(
             .map(|info| info.0),
         certificate: request.extensions().get::<ClientCertificate>().cloned(),
     };
-    match requester_of(&gateway, asked) {
-        Ok(actor) => requester::serving(actor, next.run(request)).await,
-        Err(refused) => refused,
+    match authorised(&gateway, asked) {
+        Authorised::Asked(actor) => requester::serving(actor, next.run(request)).await,
+        Authorised::Refused(refused) => refused,
     }
 }
 
@@ -61,16 +61,26 @@ struct Asked {
     certificate: Option<ClientCertificate>,
 }
 
+/// What authorisation made of a request.
+enum Authorised {
+    /// Served, on behalf of this requester.
+    Asked(Actor),
+    /// Refused with this answer.
+    Refused(Response),
+}
+
 /// The requester of an authorised request, or the answer to a refused one (counted, and noted for
 /// the access log).
-fn requester_of(gateway: &Gateway, asked: Asked) -> Result<Actor, Response> {
+fn authorised(gateway: &Gateway, asked: Asked) -> Authorised {
     let handler = handler_of(&asked.path);
     let certificate = asked.certificate.as_ref();
     let (Some(tokens), Some(role)) = (gateway.tokens(), role_of(handler)) else {
-        return Ok(requester::of(None, certificate));
+        return Authorised::Asked(requester::of(None, certificate));
     };
     let (status, subject, reason) = match tokens.check(asked.authorization.as_deref(), role) {
-        Check::Allowed(subject) => return Ok(requester::of(Some(subject), certificate)),
+        Check::Allowed(subject) => {
+            return Authorised::Asked(requester::of(Some(subject), certificate));
+        }
         Check::Unauthenticated(reason) => (StatusCode::UNAUTHORIZED, None, reason.to_owned()),
         Check::Forbidden { subject, role } => (
             StatusCode::FORBIDDEN,
@@ -135,5 +145,5 @@ fn requester_of(gateway: &Gateway, asked: Asked) -> Result<Actor, Response> {
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
-    Err(response)
+    Authorised::Refused(response)
 }
