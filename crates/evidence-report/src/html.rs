@@ -2,7 +2,9 @@
 
 use std::fmt::Write;
 
-use crate::model::{ControlSummary, RecordLink, Report};
+use tollgate_crosswalk::OrganisationControl;
+
+use crate::model::{ControlChange, ControlSummary, RecordLink, Report};
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -186,6 +188,70 @@ fn control_rows(controls: &[ControlSummary]) -> Vec<(String, [u64; 6])> {
         .collect()
 }
 
+/// The changes of a control, linked to their records, with their statuses; not-applicable changes
+/// are counted, not listed.
+fn listed_changes(changes: &[ControlChange]) -> String {
+    changes
+        .iter()
+        .filter(|x| x.status != "not_applicable")
+        .map(|x| {
+            format!(
+                "{} <span class=\"{}\">{}</span>",
+                record_link(&x.record),
+                x.status,
+                x.status.replace('_', " ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The organisation's ids of a Tollgate control, under its title.
+fn organisation_ids(controls: &[OrganisationControl]) -> String {
+    if controls.is_empty() {
+        return String::new();
+    }
+    let ids: Vec<String> = controls.iter().map(|c| escape(&c.id)).collect();
+    format!("<br><small class=\"org\">{}</small>", ids.join(", "))
+}
+
+/// Results by the organisation's own controls, when a crosswalk was given.
+fn organisation_section(h: &mut String, report: &Report) {
+    if report.organisation_controls.is_empty() {
+        return;
+    }
+    let _ = write!(
+        h,
+        "<h2 id=\"organisation-controls\">Controls of {}</h2><p class=\"note\">Each change is counted once per control, by its least favourable status among the Tollgate controls the control maps onto.</p>",
+        escape(
+            report
+                .organisation_catalogue
+                .as_deref()
+                .unwrap_or("the organisation")
+        )
+    );
+    h.push_str("<table><thead><tr><th>Control</th><th>Maps to</th><th>Evaluated</th><th>Compliant</th><th>Non-compliant</th><th>Pending</th><th>Not assessed</th><th>Waived</th><th>N/A</th><th>Effectiveness</th><th>Changes</th></tr></thead><tbody>");
+    for c in &report.organisation_controls {
+        let _ = write!(
+            h,
+            "<tr><td>{}<br><small>{}</small></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            escape(&c.control.id),
+            escape(&c.control.title),
+            escape(&c.maps_to.join("; ")),
+            c.evaluated,
+            c.compliant,
+            c.non_compliant,
+            c.pending,
+            c.not_assessed,
+            c.waived,
+            c.not_applicable,
+            percent(c.effectiveness),
+            listed_changes(&c.changes)
+        );
+    }
+    h.push_str("</tbody></table>");
+}
+
 /// What control effectiveness counts, stated wherever it is shown.
 const EFFECTIVENESS_NOTE: &str = "Effectiveness is compliant ÷ (compliant + non-compliant): assessed results only. Pending (awaiting required approvals), not assessed (the evidence the control rests on was absent, so it was not exercised), waived and not applicable results are counted but left out of it.";
 
@@ -328,31 +394,23 @@ pub fn render(report: &Report) -> String {
     ));
     h.push_str("<table><thead><tr><th>Framework</th><th>Control</th><th>References</th><th>Evaluated</th><th>Compliant</th><th>Non-compliant</th><th>Pending</th><th>Not assessed</th><th>Waived</th><th>N/A</th><th>Effectiveness</th><th>Changes</th></tr></thead><tbody>");
     for c in &report.controls {
-        // Not-applicable changes are counted, not listed.
-        let changes: Vec<String> = c
-            .changes
-            .iter()
-            .filter(|x| x.status != "not_applicable")
-            .map(|x| {
-                format!(
-                    "{} <span class=\"{}\">{}</span>",
-                    record_link(&x.record),
-                    x.status,
-                    x.status.replace('_', " ")
-                )
-            })
-            .collect();
+        let changes = listed_changes(&c.changes);
         let _ = write!(
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             escape(&c.framework),
             match &c.title {
                 Some(title) => format!(
-                    "{}<br><small>{}</small>",
+                    "{}<br><small>{}</small>{}",
                     escape(&c.control_id),
-                    escape(title)
+                    escape(title),
+                    organisation_ids(&c.organisation_controls)
                 ),
-                None => escape(&c.control_id),
+                None => format!(
+                    "{}{}",
+                    escape(&c.control_id),
+                    organisation_ids(&c.organisation_controls)
+                ),
             },
             escape(&c.references.join("; ")),
             c.evaluated,
@@ -363,10 +421,11 @@ pub fn render(report: &Report) -> String {
             c.waived,
             c.not_applicable,
             percent(c.effectiveness),
-            changes.join(", ")
+            changes
         );
     }
     h.push_str("</tbody></table>");
+    organisation_section(&mut h, report);
 
     // Change control.
     h.push_str("<h2 id=\"change-control\">Change-control evidence</h2><table><thead><tr><th>Change</th><th>Title</th><th>Ticket</th><th>Requester</th><th>Approvals</th><th>Approvals from</th><th>Approval time</th><th>Risk</th><th>Outcome</th></tr></thead><tbody>");

@@ -10,12 +10,14 @@ mod controls;
 mod deployments;
 mod log;
 mod metrics;
+mod organisation;
 mod period;
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value;
+use tollgate_crosswalk::Crosswalk;
 use tollgate_decision::PolicyMetadata;
 use tollgate_decision_log::verify::LoggedRecord;
 use tollgate_decision_log::{DecisionRecord, Record, RecordedOutcome, Verification};
@@ -28,6 +30,7 @@ pub use controls::{ControlChange, ControlSummary};
 pub use deployments::DeploymentEvidence;
 pub use log::{LogIntegrity, RecordRow};
 pub use metrics::Metrics;
+pub use organisation::OrganisationSummary;
 pub use period::{period_in_words, scan_in_words};
 
 /// What to report on.
@@ -53,6 +56,9 @@ pub struct ReportOptions {
     /// control its title and regulatory references; a control of no catalogue is reported with
     /// the references its findings carried.
     pub catalogues: Vec<PolicyMetadata>,
+    /// The organisation's controls mapped onto Tollgate's, if given: each control then shows the
+    /// organisation's ids, and the report gains the results by organisation control.
+    pub crosswalk: Option<Crosswalk>,
 }
 
 /// The whole report.
@@ -66,6 +72,12 @@ pub struct Report {
     pub summary: Summary,
     /// Per framework and control.
     pub controls: Vec<ControlSummary>,
+    /// The name of the organisation's catalogue, when a crosswalk names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organisation_catalogue: Option<String>,
+    /// Per organisation control, when a crosswalk is given.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub organisation_controls: Vec<OrganisationSummary>,
     /// Change-control evidence, one entry per change.
     pub change_control: Vec<ChangeControlEvidence>,
     /// Testing evidence, one entry per change.
@@ -310,6 +322,11 @@ pub fn build(verification: &Verification, options: &ReportOptions) -> Report {
     summary.changes = latest.len() as u64;
 
     let controls = controls::control_summaries(&latest, options);
+    let organisation_controls = options
+        .crosswalk
+        .as_ref()
+        .map(|crosswalk| organisation::organisation_summaries(&latest, crosswalk, options))
+        .unwrap_or_default();
     let mut change_control = Vec::new();
     let mut testing = Vec::new();
     let mut segregation = Vec::new();
@@ -338,6 +355,11 @@ pub fn build(verification: &Verification, options: &ReportOptions) -> Report {
         log: log::integrity(verification, options),
         summary,
         controls,
+        organisation_catalogue: options
+            .crosswalk
+            .as_ref()
+            .and_then(|c| c.catalogue().map(str::to_owned)),
+        organisation_controls,
         change_control,
         testing,
         segregation_of_duties: segregation,

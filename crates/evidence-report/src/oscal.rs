@@ -198,6 +198,14 @@ pub fn render(report: &Report) -> Value {
         if !related.is_empty() {
             finding["related-observations"] = Value::Array(related);
         }
+        if let Some(props) = finding["props"].as_array_mut() {
+            // The organisation's own control ids (a crosswalk), one property each.
+            props.extend(
+                c.organisation_controls
+                    .iter()
+                    .map(|o| prop("organisation-control-id", &o.id)),
+            );
+        }
         findings.push(finding);
     }
 

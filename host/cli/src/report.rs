@@ -120,6 +120,8 @@ pub(crate) fn run(args: &ReportArgs) -> Result<u8, Failure> {
             production_environments: args.production.clone(),
             generator: format!("tollgate {}", env!("CARGO_PKG_VERSION")),
             catalogues: builtin_catalogues()?,
+            crosswalk: None,
+            crosswalk: None,
         },
     );
     let text = match args.format {

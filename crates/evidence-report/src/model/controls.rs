@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use tollgate_crosswalk::OrganisationControl;
 use tollgate_decision::ControlStatus;
 use tollgate_decision_log::DecisionRecord;
 use tollgate_decision_log::verify::LoggedRecord;
@@ -34,6 +35,9 @@ pub struct ControlSummary {
     pub title: Option<String>,
     /// Regulatory references: the catalogue's, else those seen in findings of this control.
     pub references: Vec<String>,
+    /// The organisation's controls that map onto this one (with a crosswalk).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub organisation_controls: Vec<OrganisationControl>,
     /// Changes evaluated.
     pub evaluated: u64,
     /// Compliant.
@@ -88,6 +92,7 @@ pub(super) fn control_summaries(
                         control_id: result.control_id.clone(),
                         title: None,
                         references: Vec::new(),
+                        organisation_controls: Vec::new(),
                         evaluated: 0,
                         compliant: 0,
                         non_compliant: 0,
@@ -139,6 +144,9 @@ pub(super) fn control_summaries(
                 c.references = control.references.iter().map(ToString::to_string).collect();
             } else {
                 c.references.sort();
+            }
+            if let Some(crosswalk) = &options.crosswalk {
+                c.organisation_controls = crosswalk.for_control(&c.control_id);
             }
             c.effectiveness = ratio(c.compliant, c.compliant + c.non_compliant);
             c

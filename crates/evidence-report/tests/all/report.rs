@@ -340,6 +340,7 @@ fn report() -> tollgate_evidence_report::Report {
             production_environments: vec!["production".into()],
             generator: "tollgate 0.1.0".into(),
             catalogues: catalogues(),
+            crosswalk: None,
         },
     )
 }
@@ -566,6 +567,7 @@ fn framework_filter_limits_controls_and_changes() {
             production_environments: vec!["production".into()],
             generator: "tollgate 0.1.0".into(),
             catalogues: catalogues(),
+            crosswalk: None,
         },
     );
     assert!(pci.controls.iter().all(|c| c.policy_id == "pci"));
