@@ -121,7 +121,6 @@ pub(crate) fn run(args: &ReportArgs) -> Result<u8, Failure> {
             generator: format!("tollgate {}", env!("CARGO_PKG_VERSION")),
             catalogues: builtin_catalogues()?,
             crosswalk: None,
-            crosswalk: None,
         },
     );
     let text = match args.format {
