@@ -8,15 +8,15 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use clap::Args;
-use tollgate_decision_log::{AccessRecord, MarkStatus, Project, Record};
 use tollgate_gateway::access::RefusalLimits;
-use tollgate_gateway::auth::{AccessLog, Refusal, Tokens};
+use tollgate_gateway::auth::Tokens;
 use tollgate_gateway::tls::{Certificates, TlsFiles};
-use tollgate_gateway::{Gateway, MarkAnswer, MarkError, MarkRequest, Marker, Reloaded};
+use tollgate_gateway::{Gateway, Reloaded};
 use tollgate_pipeline::exit;
 use tollgate_recorder::AppendObserver;
 use tollgate_runtime::{
-    Checkpointer, GateLoader, Job, OptionFiles, RecorderOptions, RuntimeError, Schedule, Written,
+    Checkpointer, GateLoader, Job, LogAccess, LogMarker, OptionFiles, RecorderOptions, Schedule,
+    Written,
 };
 
 use crate::common::{CacheArgs, Failure, TrustArgs};
@@ -313,99 +313,6 @@ async fn serve(
         .map_err(Failure::Internal)?;
     eprintln!("tollgate serve: shut down");
     Ok(())
-}
-
-/// `POST /v1/marks` on the served decision log, as `tollgate audit mark` appends them.
-struct LogMarker {
-    project: Project,
-    written: Written,
-}
-
-/// A decision log error for the gateway: shown with its causes.
-#[derive(Debug, thiserror::Error)]
-#[error("{}", tollgate_runtime::error_chain(.0))]
-struct LogFailure(#[source] RuntimeError);
-
-fn log_error(error: RuntimeError) -> MarkError {
-    MarkError::Log(Box::new(LogFailure(error)))
-}
-
-impl Marker for LogMarker {
-    fn direct_production_changes(&self) -> Result<u64, MarkError> {
-        tollgate_runtime::direct_changes(&self.project).map_err(log_error)
-    }
-
-    fn probe(&self) -> Result<(), MarkError> {
-        tollgate_runtime::probe(&self.project).map_err(log_error)
-    }
-
-    fn mark(&self, request: &MarkRequest) -> Result<MarkAnswer, MarkError> {
-        let status = MarkStatus::parse(&request.status).ok_or_else(|| {
-            MarkError::Invalid(format!(
-                "invalid `status` `{}`: expected `deployed`, `failed` or `rolled_back`",
-                request.status
-            ))
-        })?;
-        let at = request
-            .at
-            .as_deref()
-            .map(|text| {
-                tollgate_manifest::Timestamp::parse(text)
-                    .map_err(|e| MarkError::Invalid(format!("invalid `at`: {e}")))
-            })
-            .transpose()?;
-        let marked = tollgate_runtime::sealer(&self.project, None)
-            .and_then(|sealer| {
-                tollgate_runtime::append_mark(
-                    &self.project,
-                    sealer.as_deref(),
-                    &request.change,
-                    status,
-                    at,
-                    request.note.clone(),
-                )
-            })
-            .map_err(|error| MarkError::Invalid(Failure::from(error).text()))?;
-        self.written.appended(1);
-        Ok(MarkAnswer {
-            id: marked.id,
-            decision_id: marked.decision_id,
-            direct_production_change: marked.direct_production_change,
-        })
-    }
-}
-
-/// Refused requests as access records of the served decision log.
-struct LogAccess {
-    project: Project,
-    written: Written,
-}
-
-impl AccessLog for LogAccess {
-    fn refused(&self, refusals: &[Refusal]) -> Result<(), String> {
-        let records: Vec<Record> = refusals
-            .iter()
-            .map(|refusal| {
-                Record::Access(AccessRecord {
-                    id: tollgate_decision_log::new_id(),
-                    recorded_at: tollgate_decision_log::now(),
-                    subject: refusal.subject.clone(),
-                    method: refusal.method.clone(),
-                    path: refusal.path.clone(),
-                    source: refusal.source.clone(),
-                    status: refusal.status,
-                    reason: refusal.reason.clone(),
-                    count: refusal.count,
-                    first_at: Some(refusal.first_at),
-                    last_at: Some(refusal.last_at),
-                })
-            })
-            .collect();
-        tollgate_runtime::append(&self.project, self.written.sealer.as_deref(), &records)
-            .map_err(|e| e.to_string())?;
-        self.written.appended(records.len());
-        Ok(())
-    }
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -11,9 +11,11 @@ mod checkpoints;
 mod error;
 mod gate;
 mod inputs;
+mod inspect;
 mod log;
 mod opa_bundle;
 mod policies;
+mod serving;
 mod trust;
 mod validate;
 
@@ -25,6 +27,7 @@ pub use gate::GateLoader;
 pub use inputs::{
     OptionFiles, Options, Refusal, error_chain, load_waivers, manifest_paths, read_text, submission,
 };
+pub use inspect::{Inspection, OpaInspection};
 pub use log::{
     Copied, Marked, PRODUCTION_ENVIRONMENT, RecorderOptions, WRITER_KEY_ENV, Written, append,
     append_mark, copy_log, direct_changes, discover, open_database, open_location, print_problems,
@@ -34,5 +37,6 @@ pub use opa_bundle::{ENTRYPOINTS, builtin_bundle, bundle, manifest as bundle_man
 pub use policies::{
     builtin_catalogues, candidates, load, load_pipeline, policy_source, policy_sources,
 };
+pub use serving::{LogAccess, LogMarker};
 pub use trust::{Trust, read_public_key, signature_path, subject, verify};
 pub use validate::{Checked, FileKind, check, check_partial, kind_name};

@@ -1,0 +1,106 @@
+//! The decision log behind a served gateway: `POST /v1/marks`, the direct production changes and
+//! the probe ([`tollgate_gateway::Marker`]), and refused requests as access records
+//! ([`tollgate_gateway::auth::AccessLog`]).
+
+use tollgate_decision_log::{AccessRecord, MarkStatus, Project, Record};
+use tollgate_gateway::auth::{AccessLog, Refusal};
+use tollgate_gateway::{MarkAnswer, MarkError, MarkRequest, Marker};
+
+use crate::{RuntimeError, Written};
+
+/// `POST /v1/marks` on the served decision log, as `tollgate audit mark` appends them.
+pub struct LogMarker {
+    /// The project whose log is marked.
+    pub project: Project,
+    /// How appends are sealed and counted.
+    pub written: Written,
+}
+
+/// A decision log error for the gateway: shown with its causes.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", crate::error_chain(.0))]
+struct LogFailure(#[source] RuntimeError);
+
+fn log_error(error: RuntimeError) -> MarkError {
+    MarkError::Log(Box::new(LogFailure(error)))
+}
+
+impl Marker for LogMarker {
+    fn direct_production_changes(&self) -> Result<u64, MarkError> {
+        crate::direct_changes(&self.project).map_err(log_error)
+    }
+
+    fn probe(&self) -> Result<(), MarkError> {
+        crate::probe(&self.project).map_err(log_error)
+    }
+
+    fn mark(&self, request: &MarkRequest) -> Result<MarkAnswer, MarkError> {
+        let status = MarkStatus::parse(&request.status).ok_or_else(|| {
+            MarkError::Invalid(format!(
+                "invalid `status` `{}`: expected `deployed`, `failed` or `rolled_back`",
+                request.status
+            ))
+        })?;
+        let at = request
+            .at
+            .as_deref()
+            .map(|text| {
+                tollgate_manifest::Timestamp::parse(text)
+                    .map_err(|e| MarkError::Invalid(format!("invalid `at`: {e}")))
+            })
+            .transpose()?;
+        let marked = crate::sealer(&self.project, None)
+            .and_then(|sealer| {
+                crate::append_mark(
+                    &self.project,
+                    sealer.as_deref(),
+                    &request.change,
+                    status,
+                    at,
+                    request.note.clone(),
+                )
+            })
+            .map_err(|error| MarkError::Invalid(crate::error_chain(&error)))?;
+        self.written.appended(1);
+        Ok(MarkAnswer {
+            id: marked.id,
+            decision_id: marked.decision_id,
+            direct_production_change: marked.direct_production_change,
+        })
+    }
+}
+
+/// Refused requests as access records of the served decision log.
+pub struct LogAccess {
+    /// The project whose log takes the records.
+    pub project: Project,
+    /// How appends are sealed and counted.
+    pub written: Written,
+}
+
+impl AccessLog for LogAccess {
+    fn refused(&self, refusals: &[Refusal]) -> Result<(), String> {
+        let records: Vec<Record> = refusals
+            .iter()
+            .map(|refusal| {
+                Record::Access(AccessRecord {
+                    id: tollgate_decision_log::new_id(),
+                    recorded_at: tollgate_decision_log::now(),
+                    subject: refusal.subject.clone(),
+                    method: refusal.method.clone(),
+                    path: refusal.path.clone(),
+                    source: refusal.source.clone(),
+                    status: refusal.status,
+                    reason: refusal.reason.clone(),
+                    count: refusal.count,
+                    first_at: Some(refusal.first_at),
+                    last_at: Some(refusal.last_at),
+                })
+            })
+            .collect();
+        crate::append(&self.project, self.written.sealer.as_deref(), &records)
+            .map_err(|e| e.to_string())?;
+        self.written.appended(records.len());
+        Ok(())
+    }
+}
