@@ -323,26 +323,32 @@ fn catalogues() -> Vec<tollgate_decision::PolicyMetadata> {
     ]
 }
 
-fn report() -> tollgate_evidence_report::Report {
+/// The options of the fixture's report.
+pub(crate) fn options() -> ReportOptions {
+    ReportOptions {
+        from: ts("2026-06-01T00:00:00Z"),
+        to: ts("2026-06-06T00:00:00Z"),
+        frameworks: vec![],
+        generated_at: ts("2026-06-08T00:00:00Z"),
+        log_path: "tests/fixtures/audit.log".into(),
+        checkpoint_key: Some("tollgate-fixture".into()),
+        production_environments: vec!["production".into()],
+        generator: "tollgate 0.1.0".into(),
+        catalogues: catalogues(),
+        crosswalk: None,
+    }
+}
+
+/// The fixture log, verified against its checkpoint.
+pub(crate) fn verification() -> tollgate_decision_log::Verification {
     let log = AuditLog::new(dir().join("audit.log"));
     let note = std::fs::read_to_string(dir().join("audit.checkpoint")).unwrap();
     let checkpoint = key().verifier().verify(&note).unwrap();
-    let verification = log.verify(Some(&checkpoint)).unwrap();
-    build(
-        &verification,
-        &ReportOptions {
-            from: ts("2026-06-01T00:00:00Z"),
-            to: ts("2026-06-06T00:00:00Z"),
-            frameworks: vec![],
-            generated_at: ts("2026-06-08T00:00:00Z"),
-            log_path: "tests/fixtures/audit.log".into(),
-            checkpoint_key: Some("tollgate-fixture".into()),
-            production_environments: vec!["production".into()],
-            generator: "tollgate 0.1.0".into(),
-            catalogues: catalogues(),
-            crosswalk: None,
-        },
-    )
+    log.verify(Some(&checkpoint)).unwrap()
+}
+
+fn report() -> tollgate_evidence_report::Report {
+    build(&verification(), &options())
 }
 
 fn golden(name: &str, actual: &str) {
