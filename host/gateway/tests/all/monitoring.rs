@@ -21,7 +21,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
-use tollgate_gateway::{DynRecorder, Gateway, MarkAnswer, MarkRequest, Marker};
+use tollgate_gateway::{DynRecorder, Gateway, MarkAnswer, MarkError, MarkRequest, Marker};
 use tollgate_pipeline::{
     Candidate, Gate, NativePolicy, NoRecord, Pipeline, PipelineOptions, Receipt, RecordError,
     Recorder, Report,
@@ -40,7 +40,7 @@ struct SharedLog {
 }
 
 impl Marker for SharedLog {
-    fn mark(&self, request: &MarkRequest) -> Result<MarkAnswer, String> {
+    fn mark(&self, request: &MarkRequest) -> Result<MarkAnswer, MarkError> {
         self.direct.fetch_add(1, Ordering::SeqCst);
         Ok(MarkAnswer {
             id: format!("mark-of-{}", request.change),
@@ -49,13 +49,13 @@ impl Marker for SharedLog {
         })
     }
 
-    fn direct_production_changes(&self) -> Result<u64, String> {
+    fn direct_production_changes(&self) -> Result<u64, MarkError> {
         Ok(self.direct.load(Ordering::SeqCst))
     }
 
-    fn probe(&self) -> Result<(), String> {
+    fn probe(&self) -> Result<(), MarkError> {
         if self.full.load(Ordering::SeqCst) {
-            Err("no space left on device".into())
+            Err(MarkError::Log("no space left on device".into()))
         } else {
             Ok(())
         }
