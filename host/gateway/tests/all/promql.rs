@@ -1,6 +1,11 @@
 //! Metric names of PromQL expressions, and the gateway's `/metrics` they are checked against,
 //! shared by the tests of the alerting rules and of the Grafana dashboard.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] functions fail loudly too"
+)]
+
 use std::sync::Arc;
 
 use axum::body::Body;
