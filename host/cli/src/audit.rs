@@ -3,16 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::anyhow;
 use clap::{Args, Subcommand, ValueEnum};
 use tollgate_decision_log::config::LOG_ENV;
-use tollgate_decision_log::describe;
-use tollgate_decision_log::verify::LoggedRecord;
-use tollgate_decision_log::{
-    Checkpoint, Filter, MarkStatus, Project, RangeEnd, RecordedOutcome, Writers,
-};
+use tollgate_decision_log::{Filter, MarkStatus, Project, RangeEnd, RecordedOutcome};
 use tollgate_pipeline::exit;
-use tollgate_runtime::{RuntimeError, print_problems, read_log};
 
 use crate::common::{Failure, OutputFormat, emit, parse_date, parse_instant, pretty, write_output};
 
@@ -223,17 +217,17 @@ pub(crate) fn run(command: &AuditCommand) -> Result<u8, Failure> {
             writers,
             seals_from,
             format,
-        } => {
-            let writers = Writers::of_project(&setup, writers, *seals_from)?;
-            verify(
+        } => described(
+            tollgate_runtime::verify_log(
                 &setup,
                 checkpoint.as_deref(),
                 public_key.as_deref(),
-                writers.as_ref(),
-                *format,
-            )
-        }
-        Action::Show { id, format } => show(&setup, id, *format),
+                writers,
+                *seals_from,
+            )?,
+            *format,
+        ),
+        Action::Show { id, format } => described(tollgate_runtime::show(&setup, id)?, *format),
         Action::List {
             change,
             framework,
@@ -265,7 +259,7 @@ pub(crate) fn run(command: &AuditCommand) -> Result<u8, Failure> {
                     .map(|d| parse_date(d, "--to", RangeEnd::End))
                     .transpose()?,
             };
-            list(&setup, &filter, *format)
+            described(tollgate_runtime::list(&setup, &filter)?, *format)
         }
         Action::Mark {
             target,
@@ -328,31 +322,12 @@ fn checkpoint(
     origin: Option<&str>,
     output: Option<&Path>,
 ) -> Result<u8, Failure> {
-    let key = setup.signing_key(key)?;
-    let verification = read_log(setup)?;
-    if !verification.is_intact() {
-        print_problems(&verification);
-        return Err(RuntimeError::Unverified {
-            action: "sign a checkpoint of",
-            location: setup.log_location(),
-        }
-        .into());
-    }
-    let origin = origin
-        .map(str::to_owned)
-        .or_else(|| setup.config.origin.clone())
-        .unwrap_or_else(|| key.name().to_owned());
-    let note = key.sign(&Checkpoint {
-        origin,
-        size: verification.size(),
-        root: verification.root,
-    });
+    let (note, size) = tollgate_runtime::sign_checkpoint(setup, key, origin)?;
     match output {
         Some(path) => {
             write_output(path, note.as_bytes())?;
             eprintln!(
-                "wrote a checkpoint of {} records to `{}`",
-                verification.size(),
+                "wrote a checkpoint of {size} records to `{}`",
                 path.display()
             );
         }
@@ -403,75 +378,13 @@ fn mark(
     Ok(exit::APPROVED)
 }
 
-fn verify(
-    setup: &Project,
-    checkpoint: Option<&Path>,
-    public_key: Option<&Path>,
-    writers: Option<&Writers>,
-    format: OutputFormat,
-) -> Result<u8, Failure> {
-    let loaded = checkpoint
-        .map(|path| setup.load_checkpoint(path, public_key))
-        .transpose()?;
-    let verification =
-        tollgate_runtime::read_verified(setup, loaded.as_ref().map(|(c, _)| c), writers)?;
-    let key = loaded.as_ref().map(|(_, k)| k.name());
+/// Writes a description of the log and exits 6 when the log fails verification.
+fn described(described: tollgate_runtime::Described, format: OutputFormat) -> Result<u8, Failure> {
     emit(&match format {
-        OutputFormat::Json => pretty(&describe::verification_json(
-            &verification,
-            &setup.log_location(),
-            key,
-        ))?,
-        OutputFormat::Text => describe::verification_text(&verification, key),
+        OutputFormat::Json => pretty(&described.json)?,
+        OutputFormat::Text => described.text,
     });
-    Ok(if verification.is_intact() {
-        exit::APPROVED
-    } else {
-        exit::AUDIT_FAILURE
-    })
-}
-
-fn show(setup: &Project, id: &str, format: OutputFormat) -> Result<u8, Failure> {
-    let verification = read_log(setup)?;
-    let logged = describe::find(&verification, id).ok_or_else(|| {
-        let hint = if id.parse::<u64>().is_ok() {
-            format!(" (for the record with sequence number {id}, write `#{id}`)")
-        } else {
-            String::new()
-        };
-        Failure::Invalid(anyhow!(
-            "no record `{id}` in the audit log `{}`{hint}",
-            setup.log_location()
-        ))
-    })?;
-    let (value, text) = describe::show(&verification, logged);
-    emit(&match format {
-        OutputFormat::Json => pretty(&value)?,
-        OutputFormat::Text => text,
-    });
-    Ok(exit::APPROVED)
-}
-
-fn list(setup: &Project, filter: &Filter, format: OutputFormat) -> Result<u8, Failure> {
-    let verification = read_log(setup)?;
-    if !verification.is_intact() {
-        print_problems(&verification);
-        eprintln!(
-            "warning: the audit log `{}` fails verification; run `tollgate audit verify`",
-            setup.log_location()
-        );
-    }
-    let selected: Vec<&LoggedRecord> = verification
-        .records
-        .iter()
-        .filter(|r| filter.matches(&r.record))
-        .collect();
-    emit(&match format {
-        OutputFormat::Json => pretty(&describe::list_json(&selected))?,
-        // No record selected: nothing, not even the header.
-        OutputFormat::Text => describe::list_table(&selected),
-    });
-    Ok(if verification.is_intact() {
+    Ok(if described.intact {
         exit::APPROVED
     } else {
         exit::AUDIT_FAILURE

@@ -141,7 +141,7 @@ impl From<RuntimeError> for Failure {
             E::Load { ref source, .. } => Self::Policy(anyhow!("{error}: {source}")),
             E::Evaluate { ref id, ref source } => Self::Policy(anyhow!("policy `{id}` {source}")),
             E::Database(_) => Self::Invalid(anyhow!("{error}")),
-            E::CurrentDir(_) => Self::Internal(error.into()),
+            E::CurrentDir(_) | E::KeyGeneration(_) | E::Serve(_) => Self::Internal(error.into()),
             E::Log(_)
             | E::LogMissing(_)
             | E::LogDir(_)

@@ -135,19 +135,7 @@ pub(crate) fn run(action: &PolicyAction) -> Result<u8, Failure> {
 }
 
 fn keygen(name: &str, dir: &Path) -> Result<u8, Failure> {
-    let pair = KeyPair::generate().map_err(|e| Failure::Internal(e.into()))?;
-    let secret = dir.join(format!("{name}.key"));
-    let public = dir.join(format!("{name}.pub"));
-    if secret.exists() {
-        return Err(Failure::Invalid(anyhow!(
-            "`{}` exists: keys are never overwritten",
-            secret.display()
-        )));
-    }
-    write_secret(&secret, &pair.encode())?;
-    std::fs::write(&public, pair.public().encode())
-        .with_context(|| format!("failed to write `{}`", public.display()))
-        .map_err(Failure::Invalid)?;
+    let (pair, secret, public) = tollgate_runtime::write_policy_keys(name, dir)?;
     emit(&format!(
         "key `{}`: secret {} (keep it private), public {}\n",
         pair.public().id(),
@@ -155,17 +143,4 @@ fn keygen(name: &str, dir: &Path) -> Result<u8, Failure> {
         public.display()
     ));
     Ok(exit::APPROVED)
-}
-
-fn write_secret(path: &Path, text: &str) -> Result<(), Failure> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .and_then(|mut file| file.write_all(text.as_bytes()))
-        .with_context(|| format!("failed to write `{}`", path.display()))
-        .map_err(Failure::Invalid)
 }

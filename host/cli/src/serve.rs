@@ -243,98 +243,10 @@ pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
         .build()
         .context("cannot start the async runtime")
         .map_err(Failure::Internal)?;
-    let served = runtime.block_on(serve(gateway, args.listen, tls));
+    let served = runtime.block_on(tollgate_runtime::serve(gateway, args.listen, tls));
     if let Some(checkpointer) = &checkpointer {
         checkpointer.stop();
     }
     served?;
     Ok(exit::APPROVED)
-}
-
-/// Reloads the policy set on every SIGHUP; a refused set is reported and the old one keeps serving.
-#[cfg(unix)]
-fn reload_on_hangup(gateway: &Arc<Gateway>) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let Ok(mut hangup) = signal(SignalKind::hangup()) else {
-        eprintln!("tollgate serve: cannot watch SIGHUP; reload with POST /v1/admin/reload");
-        return;
-    };
-    let gateway = Arc::clone(gateway);
-    tokio::spawn(async move {
-        while hangup.recv().await.is_some() {
-            let gw = Arc::clone(&gateway);
-            match tokio::task::spawn_blocking(move || gw.reload()).await {
-                Ok(Ok(ids)) => eprintln!("tollgate serve: reloaded: {}", ids.join(", ")),
-                Ok(Err(message)) => eprintln!(
-                    "tollgate serve: reload refused, the old policy set keeps serving: {message}"
-                ),
-                Err(join) => eprintln!("tollgate serve: the reload did not complete: {join}"),
-            }
-        }
-    });
-}
-
-async fn serve(
-    gateway: Arc<Gateway>,
-    listen: SocketAddr,
-    tls: Option<tollgate_gateway::tls::ServerConfig>,
-) -> Result<(), Failure> {
-    #[cfg(unix)]
-    reload_on_hangup(&gateway);
-    tokio::spawn(tollgate_gateway::watch(
-        Arc::clone(&gateway),
-        tollgate_gateway::WATCH_INTERVAL,
-    ));
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))
-        .map_err(Failure::Invalid)?;
-    let address = listener
-        .local_addr()
-        .context("cannot read the bound address")
-        .map_err(Failure::Internal)?;
-    {
-        use std::io::Write as _;
-        let mut stdout = std::io::stdout().lock();
-        let scheme = if tls.is_some() { "https" } else { "http" };
-        writeln!(stdout, "listening on {scheme}://{address}")
-            .and_then(|()| stdout.flush())
-            .context("cannot write to standard output")
-            .map_err(Failure::Internal)?;
-    }
-    let served = match tls {
-        Some(config) => {
-            tollgate_gateway::tls::serve_tls(listener, gateway, config, shutdown()).await
-        }
-        None => tollgate_gateway::serve(listener, gateway, shutdown()).await,
-    };
-    served
-        .context("the server failed")
-        .map_err(Failure::Internal)?;
-    eprintln!("tollgate serve: shut down");
-    Ok(())
-}
-
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = interrupt => {}
-                    _ = terminate.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = interrupt.await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
-    }
 }

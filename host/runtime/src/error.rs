@@ -154,6 +154,14 @@ pub enum RuntimeError {
         /// The log.
         location: String,
     },
+    /// No record has the id asked for.
+    #[error("no record `{id}` in the audit log `{location}`{}", if id.parse::<u64>().is_ok() { format!(" (for the record with sequence number {id}, write `#{id}`)") } else { String::new() })]
+    NoRecord {
+        /// The id.
+        id: String,
+        /// The log.
+        location: String,
+    },
     /// A mask path is invalid.
     #[error(transparent)]
     Mask(#[from] MaskError),
@@ -247,6 +255,33 @@ pub enum RuntimeError {
         #[source]
         source: tollgate_pipeline::PolicyFailure,
     },
+    /// A key pair cannot be generated.
+    #[error(transparent)]
+    KeyGeneration(SigningError),
+    /// A key file exists.
+    #[error("`{}` exists: keys are never overwritten", .0.display())]
+    KeyExists(PathBuf),
+    /// A key file cannot be written.
+    #[error("failed to write `{}`", path.display())]
+    WriteKey {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The server cannot listen.
+    #[error("cannot listen on {listen}")]
+    Listen {
+        /// The address.
+        listen: std::net::SocketAddr,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The server failed.
+    #[error("the server failed")]
+    Serve(#[source] std::io::Error),
     /// The OPA bundle cannot be built.
     #[error("cannot build the OPA bundle")]
     Bundle(#[source] std::io::Error),

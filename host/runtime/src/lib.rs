@@ -8,6 +8,7 @@
 mod bench;
 mod cases;
 mod checkpoints;
+mod describe;
 mod error;
 mod gate;
 mod inputs;
@@ -22,6 +23,7 @@ mod validate;
 pub use bench::{Bench, Timing, read_manifest, read_settings};
 pub use cases::{CaseResult, CaseRun, run_cases};
 pub use checkpoints::{Checkpointer, DEFAULT_EVERY, DEFAULT_INTERVAL, Job, Schedule};
+pub use describe::{Described, list, show, sign_checkpoint, verify as verify_log};
 pub use error::RuntimeError;
 pub use gate::GateLoader;
 pub use inputs::{
@@ -37,6 +39,6 @@ pub use opa_bundle::{ENTRYPOINTS, builtin_bundle, bundle, manifest as bundle_man
 pub use policies::{
     builtin_catalogues, candidates, load, load_pipeline, policy_source, policy_sources,
 };
-pub use serving::{LogAccess, LogMarker};
-pub use trust::{Trust, read_public_key, signature_path, subject, verify};
+pub use serving::{LogAccess, LogMarker, serve};
+pub use trust::{Trust, read_public_key, signature_path, subject, verify, write_policy_keys};
 pub use validate::{Checked, FileKind, check, check_partial, kind_name};

@@ -1,8 +1,12 @@
 //! The decision log behind a served gateway: `POST /v1/marks`, the direct production changes and
 //! the probe ([`tollgate_gateway::Marker`]), and refused requests as access records
-//! ([`tollgate_gateway::auth::AccessLog`]).
+//! ([`tollgate_gateway::auth::AccessLog`]); and the server's run until a signal ends it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
 
 use tollgate_decision_log::{AccessRecord, MarkStatus, Project, Record};
+use tollgate_gateway::Gateway;
 use tollgate_gateway::auth::{AccessLog, Refusal};
 use tollgate_gateway::{MarkAnswer, MarkError, MarkRequest, Marker};
 
@@ -102,5 +106,88 @@ impl AccessLog for LogAccess {
             .map_err(|e| e.to_string())?;
         self.written.appended(records.len());
         Ok(())
+    }
+}
+
+/// Reloads the policy set on every SIGHUP; a refused set is reported and the old one keeps serving.
+#[cfg(unix)]
+fn reload_on_hangup(gateway: &Arc<Gateway>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+        eprintln!("tollgate serve: cannot watch SIGHUP; reload with POST /v1/admin/reload");
+        return;
+    };
+    let gateway = Arc::clone(gateway);
+    tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            let gw = Arc::clone(&gateway);
+            match tokio::task::spawn_blocking(move || gw.reload()).await {
+                Ok(Ok(ids)) => eprintln!("tollgate serve: reloaded: {}", ids.join(", ")),
+                Ok(Err(message)) => eprintln!(
+                    "tollgate serve: reload refused, the old policy set keeps serving: {message}"
+                ),
+                Err(join) => eprintln!("tollgate serve: the reload did not complete: {join}"),
+            }
+        }
+    });
+}
+
+/// Serves `gateway` on `listen` (HTTPS with `tls`) until SIGINT or SIGTERM: prints the bound
+/// address on standard output, reloads on SIGHUP, and watches the decision log.
+pub async fn serve(
+    gateway: Arc<Gateway>,
+    listen: SocketAddr,
+    tls: Option<tollgate_gateway::tls::ServerConfig>,
+) -> Result<(), RuntimeError> {
+    #[cfg(unix)]
+    reload_on_hangup(&gateway);
+    tokio::spawn(tollgate_gateway::watch(
+        Arc::clone(&gateway),
+        tollgate_gateway::WATCH_INTERVAL,
+    ));
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|source| RuntimeError::Listen { listen, source })?;
+    let address = listener.local_addr().map_err(RuntimeError::Serve)?;
+    {
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        writeln!(stdout, "listening on {scheme}://{address}")
+            .and_then(|()| stdout.flush())
+            .map_err(RuntimeError::Serve)?;
+    }
+    let served = match tls {
+        Some(config) => {
+            tollgate_gateway::tls::serve_tls(listener, gateway, config, shutdown()).await
+        }
+        None => tollgate_gateway::serve(listener, gateway, shutdown()).await,
+    };
+    served.map_err(RuntimeError::Serve)?;
+    eprintln!("tollgate serve: shut down");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
     }
 }

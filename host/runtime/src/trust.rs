@@ -224,3 +224,32 @@ fn refused(name: &str, error: &SigningError) -> Candidate {
         failure: None,
     })
 }
+
+/// Generates an Ed25519 key pair for signing policies: `DIR/NAME.key` (secret, mode 0600, never
+/// overwritten) and `DIR/NAME.pub`.
+pub fn write_policy_keys(
+    name: &str,
+    dir: &Path,
+) -> Result<(tollgate_signing::KeyPair, PathBuf, PathBuf), RuntimeError> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let pair = tollgate_signing::KeyPair::generate().map_err(RuntimeError::KeyGeneration)?;
+    let secret = dir.join(format!("{name}.key"));
+    let public = dir.join(format!("{name}.pub"));
+    if secret.exists() {
+        return Err(RuntimeError::KeyExists(secret));
+    }
+    let failed = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| RuntimeError::WriteKey { path, source }
+    };
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&secret)
+        .and_then(|mut file| file.write_all(pair.encode().as_bytes()))
+        .map_err(failed(&secret))?;
+    std::fs::write(&public, pair.public().encode()).map_err(failed(&public))?;
+    Ok((pair, secret, public))
+}
