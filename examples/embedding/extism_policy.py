@@ -1,6 +1,6 @@
 """Running a Tollgate policy as an Extism plugin, with the Python Extism SDK.
 
-Tested by tests/engines/test_extism.py over every golden case; README "Embedding" quotes the part
+Tested by tests/engines/test_extism.py over every golden case; docs/embedding.md quotes the part
 between the `embed:` markers. The plugins are built by tests/engines/run
 (`cargo build -p tollgate-extism-sox --target wasm32-unknown-unknown --profile policy`).
 """

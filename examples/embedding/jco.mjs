@@ -1,5 +1,5 @@
 // Embedding a Tollgate policy component in JavaScript with jco. Tested by
-// tests/engines/jco.test.mjs over every golden case; README "Embedding" quotes the part between the
+// tests/engines/jco.test.mjs over every golden case; docs/embedding.md quotes the part between the
 // `embed:` markers.
 //
 // The component takes the manifest as WIT records. jco maps them to JavaScript as: camelCase field

@@ -1,6 +1,6 @@
 // Running a Tollgate policy as an OPA Wasm module with OPA's Node SDK
 // (`npm install @open-policy-agent/opa-wasm`). Tested by tests/engines/opa.test.mjs over every
-// golden case; README "Use with OPA" quotes the part between the `embed:` markers. The modules
+// golden case; docs/opa.md quotes the part between the `embed:` markers. The modules
 // come from `tollgate policies --export DIR --format opa-wasm`.
 
 // embed:start

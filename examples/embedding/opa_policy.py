@@ -1,8 +1,8 @@
 """Running a Tollgate policy as an OPA Wasm module with OPA's Python SDKs: opa-py-wasm
 (`pip install opa-py-wasm`) and opa-wasmtime (`pip install opa-wasmtime`).
 
-Tested by tests/engines/test_opa_py_wasm.py and test_opa_wasmtime.py over every golden case; README
-"Use with OPA" quotes the parts between the `embed:` markers. The modules come from
+Tested by tests/engines/test_opa_py_wasm.py and test_opa_wasmtime.py over every golden case; docs/opa.md
+quotes the parts between the `embed:` markers. The modules come from
 `tollgate policies --export DIR --format opa-wasm`.
 """
 

@@ -1,6 +1,6 @@
 """Embedding a Tollgate policy component in Python with the `wasmtime` package.
 
-Tested by tests/engines/test_wasmtime.py over every golden case; README "Embedding" quotes the part
+Tested by tests/engines/test_wasmtime.py over every golden case; docs/embedding.md quotes the part
 between the `embed:` markers.
 
 The component takes the manifest as WIT records. wasmtime-py maps a record to an object whose
