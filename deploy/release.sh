@@ -5,7 +5,7 @@
 #   OUT/tollgate-<version>-x86_64-unknown-linux-gnu.tar.gz.sha256  its SHA-256 (`sha256sum -c` format)
 #
 # The archive holds one directory, tollgate-<version>-x86_64-unknown-linux-gnu/, with `tollgate`,
-# README.md and NOTICE. Publish both files where your CI can download them (a generic package
+# README.md, the book README links to (docs/) and NOTICE. Publish both files where your CI can download them (a generic package
 # registry, an artifact store, any web server); the examples in examples/ci/ take the archive's URL
 # from the CI variable TOLLGATE_RELEASE_URL and check it against the `.sha256` file beside it.
 #
@@ -30,6 +30,8 @@ trap 'rm -rf "$stage"' EXIT
 mkdir "$stage/$name"
 install -m 0755 "$binary" "$stage/$name/tollgate"
 install -m 0644 README.md "$stage/$name/README.md"
+install -d -m 0755 "$stage/$name/docs"
+install -m 0644 docs/*.md "$stage/$name/docs/"
 cat >"$stage/$name/NOTICE" <<NOTICE
 Tollgate $version ($triple), built from commit $(git rev-parse HEAD 2>/dev/null || echo unknown).
 Licensed under the Apache License, Version 2.0 (SPDX: Apache-2.0):
