@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::error::{System, TicketError};
+use crate::error::{System, TicketError, UrlError};
 
 /// The `[tickets]` table: limits shared by both systems, and each system's table.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -491,26 +491,6 @@ fn check_url(url: &str) -> Result<String, UrlError> {
         "http" => Err(UrlError::PlainHttp(url.to_owned())),
         _ => Err(UrlError::Scheme(url.to_owned())),
     }
-}
-
-/// Why a base URL is refused ([`TicketError::BaseUrl`]).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum UrlError {
-    /// No `scheme://`.
-    #[error("base URL `{0}` is not an absolute http(s) URL")]
-    NotAbsolute(String),
-    /// User information in the URL.
-    #[error("the base URL must not carry credentials; use the token variables")]
-    Credentials,
-    /// A query, a fragment or no host.
-    #[error("base URL `{0}` must be `https://host[/path]` without query or fragment")]
-    Shape(String),
-    /// `http://` to a host that is not a loopback host.
-    #[error("base URL `{0}` must use https (plain http only to a loopback host)")]
-    PlainHttp(String),
-    /// Neither `https` nor `http`.
-    #[error("base URL `{0}` is not an http(s) URL")]
-    Scheme(String),
 }
 
 #[cfg(test)]

@@ -63,7 +63,7 @@ pub enum TicketError {
         system: System,
         /// What is wrong with the URL.
         #[source]
-        error: crate::config::UrlError,
+        error: UrlError,
     },
     /// No answer: connection refused, name not resolved, TLS failure or timeout.
     #[error("{system} at `{url}` is unreachable: {message}")]
@@ -177,4 +177,24 @@ fn attempts_note(attempts: u32) -> String {
     } else {
         String::new()
     }
+}
+
+/// Why a base URL is refused ([`TicketError::BaseUrl`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    /// No `scheme://`.
+    #[error("base URL `{0}` is not an absolute http(s) URL")]
+    NotAbsolute(String),
+    /// User information in the URL.
+    #[error("the base URL must not carry credentials; use the token variables")]
+    Credentials,
+    /// A query, a fragment or no host.
+    #[error("base URL `{0}` must be `https://host[/path]` without query or fragment")]
+    Shape(String),
+    /// `http://` to a host that is not a loopback host.
+    #[error("base URL `{0}` must use https (plain http only to a loopback host)")]
+    PlainHttp(String),
+    /// Neither `https` nor `http`.
+    #[error("base URL `{0}` is not an http(s) URL")]
+    Scheme(String),
 }

@@ -19,9 +19,9 @@ pub mod test_server;
 
 pub use config::{
     Environment, JiraApprovals, JiraConfig, JiraIdentity, ServiceNowConfig, ServiceNowIdentity,
-    TicketsConfig, UrlError, UrlOrigin, VARIABLES,
+    TicketsConfig, UrlOrigin, VARIABLES,
 };
-pub use error::{System, TicketError};
+pub use error::{System, TicketError, UrlError};
 
 use serde_json::Value;
 use tollgate_manifest::{Approval, TicketStatus, Timestamp};
