@@ -1,4 +1,4 @@
-// Tollgate preview page. Loads the tollgate-bindings-browser WebAssembly module (inlined as base64 by
+// Tollgate preview page. Loads the tollgate-browser WebAssembly module (inlined as base64 by
 // web/build.sh so that the page works from file:// with no server), evaluates the manifest as the
 // user types, and renders the decision. Every value shown comes from the policies' own output:
 // this script only lays it out. Text is always inserted with textContent, never as HTML.

@@ -527,7 +527,7 @@ fn size_rows(root: &Path, table: &mut Table) {
         let row = format!("OPA module `{}` (KB)", module.name);
         table.value(&row, kb(module.bytes.len()), Goal::AtMost(100.0));
     }
-    let web = root.join("web/pkg/tollgate_bindings_browser_bg.wasm");
+    let web = root.join("web/pkg/tollgate_browser_bg.wasm");
     match std::fs::metadata(&web) {
         Ok(meta) => table.value(
             "browser preview wasm (KB)",

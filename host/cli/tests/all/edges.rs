@@ -84,14 +84,14 @@ fn the_gateway_answers_500_policy_failure() {
 
 #[test]
 fn the_browser_evaluation_fails() {
-    let options = tollgate_bindings_browser::EvaluateOptions {
+    let options = tollgate_browser::EvaluateOptions {
         now: Some(NOW.into()),
         ..Default::default()
     };
     let now = tollgate_manifest::Timestamp::parse(NOW).unwrap();
     let result =
-        tollgate_bindings_browser::evaluate_with(vec![trap()], &manifest_text(), &options, now);
-    let tollgate_bindings_browser::Evaluation::Failed { policy, error } = result else {
+        tollgate_browser::evaluate_with(vec![trap()], &manifest_text(), &options, now);
+    let tollgate_browser::Evaluation::Failed { policy, error } = result else {
         panic!("not a failure: {result:?}");
     };
     assert_eq!(policy, "trap");

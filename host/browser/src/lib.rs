@@ -2,7 +2,7 @@
 //! (the same crates the components are built from, not a re-implementation), exported with
 //! wasm-bindgen for the preview page in `web/`.
 //!
-//! JavaScript API (TypeScript declarations are generated into `tollgate_bindings_browser.d.ts`):
+//! JavaScript API (TypeScript declarations are generated into `tollgate_browser.d.ts`):
 //!
 //! - `evaluate(manifestText, options?)` → [`Evaluation`]: `{status: "decided", decision}`,
 //!   `{status: "invalid", error}` (manifest, settings or options, with field path and line) or

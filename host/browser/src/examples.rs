@@ -49,7 +49,7 @@ macro_rules! example {
         Example {
             file: $file,
             title: $title,
-            text: include_str!(concat!("../../../../examples/manifests/", $file)),
+            text: include_str!(concat!("../../../examples/manifests/", $file)),
             expected_outcome: $outcome,
         }
     };
@@ -113,7 +113,7 @@ mod tests {
 
     #[test]
     fn every_example_file_is_bundled_with_its_recorded_outcome() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../examples/manifests");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/manifests");
         let expected: BTreeMap<String, String> = tollgate_manifest::decode(
             &std::fs::read_to_string(dir.join("expected.yaml")).unwrap(),
             tollgate_manifest::Format::Yaml,
