@@ -7,7 +7,6 @@ use clap::{Args, ValueEnum};
 use tollgate_engine::Isolation;
 use tollgate_manifest::Timestamp;
 use tollgate_pipeline::exit;
-use tollgate_runtime::Timing;
 
 use crate::common::{CacheArgs, Failure, OutputFormat, emit, parse_instant, pretty};
 
@@ -80,37 +79,14 @@ pub(crate) fn run(args: &BenchArgs) -> Result<u8, Failure> {
     let timings = bench.run(&args.cache.engine()?, &names)?;
     let text = match args.format {
         OutputFormat::Json => pretty(&timings)?,
-        OutputFormat::Text => text(&timings, args.isolation),
+        OutputFormat::Text => tollgate_runtime::timings_text(
+            &timings,
+            match args.isolation {
+                IsolationArg::Fresh => "fresh instance per evaluation",
+                IsolationArg::Reused => "instance reused between evaluations",
+            },
+        ),
     };
     emit(&text);
     Ok(exit::APPROVED)
-}
-
-fn text(timings: &[Timing], isolation: IsolationArg) -> String {
-    let isolation = match isolation {
-        IsolationArg::Fresh => "fresh instance per evaluation",
-        IsolationArg::Reused => "instance reused between evaluations",
-    };
-    let mut out = format!(
-        "{:<10} {:>10} {:>15} {:>10} {:>10} {:>10} {:>10}  outcome\n",
-        "policy", "load ms", "", "mean µs", "p50 µs", "p99 µs", "max µs"
-    );
-    for t in timings {
-        let loaded = if t.loaded_from_cache {
-            "(cache)"
-        } else {
-            "(compiled)"
-        };
-        out += &format!(
-            "{:<10} {:>10.1} {:>15} {:>10.1} {:>10.1} {:>10.1} {:>10.1}  {}\n",
-            t.policy, t.load_ms, loaded, t.mean_us, t.p50_us, t.p99_us, t.max_us, t.outcome
-        );
-    }
-    let total: f64 = timings.iter().map(|t| t.mean_us).sum();
-    out += &format!(
-        "all {} policies: {total:.1} µs per manifest ({isolation}, {} evaluations each)\n",
-        timings.len(),
-        timings.first().map_or(0, |t| t.iterations)
-    );
-    out
 }

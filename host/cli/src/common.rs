@@ -88,15 +88,13 @@ impl Failure {
         }
     }
 
-    pub(crate) fn error(&self) -> &anyhow::Error {
-        match self {
-            Self::Invalid(e) | Self::Policy(e) | Self::Internal(e) | Self::Audit(e) => e,
-        }
-    }
-
     /// The message with its causes, as the command prints it.
     pub(crate) fn text(&self) -> String {
-        format!("{:#}", self.error())
+        match self {
+            Self::Invalid(e) | Self::Policy(e) | Self::Internal(e) | Self::Audit(e) => {
+                format!("{e:#}")
+            }
+        }
     }
 }
 
@@ -156,12 +154,9 @@ impl From<RuntimeError> for Failure {
     }
 }
 
-/// The output path that means standard output.
-const STDOUT_PATH: &str = "-";
-
 /// Whether an output path means standard output (`-`).
 pub(crate) fn is_stdout(path: &Path) -> bool {
-    path.as_os_str() == STDOUT_PATH
+    path.as_os_str() == "-"
 }
 
 /// Writes text to standard output. A closed pipe is not an error worth reporting: the exit code

@@ -2,7 +2,6 @@
 //! gate (evaluate, combine, apply waivers, record durably), then report and map the result to an
 //! exit code (fail-closed).
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
@@ -10,7 +9,7 @@ use clap::{Args, ValueEnum};
 use tollgate_decision_log::config::LOG_ENV;
 use tollgate_manifest::Timestamp;
 use tollgate_pipeline::{
-    DecideError, Decided, Gate, NoRecord, Pipeline, Receipt, Recorder, Rejection, Report, exit,
+    Decided, Gate, NoRecord, Pipeline, Receipt, Recorder, Rejection, Report, exit,
 };
 use tollgate_report_formats::{ReportFormat, TextStyle};
 use tollgate_runtime::{OptionFiles, RecorderOptions, Refusal};
@@ -130,19 +129,7 @@ pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
     let pipeline = match Pipeline::new(candidates, options) {
         Ok(pipeline) => pipeline,
         Err(error) => {
-            let (path, text) = match (&error, settings_input) {
-                (DecideError::Policies { failures, .. }, _) => (
-                    failures
-                        .iter()
-                        .map(|f| f.policy.as_str())
-                        .collect::<Vec<_>>()
-                        .join(","),
-                    None,
-                ),
-                (_, Some((path, text))) => (path, Some(text)),
-                (_, None) => ("options".to_owned(), None),
-            };
-            let rejection = Rejection::of_error(&error, path, text, now, 0);
+            let rejection = tollgate_runtime::refused_set(&error, settings_input, now);
             return Err(rejected(
                 rejections,
                 for_each_manifest(rejection),
@@ -163,11 +150,13 @@ pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
         if let Receipt::NotRecorded { reason } = decided.receipt() {
             eprintln!("warning: {reason}");
         }
-        exit_code = strictest(exit_code, report.exit_code());
+        exit_code = tollgate_runtime::strictest(exit_code, report.exit_code());
         if args.quiet {
-            emit(&(summary_line(&decided) + "\n"));
+            emit(&(tollgate_runtime::summary_line(&decided) + "\n"));
         } else if several && args.format == EvalFormat::Json {
-            reports.push(json_value(report)?);
+            reports.push(
+                tollgate_runtime::json_value(report).map_err(|e| Failure::Internal(e.into()))?,
+            );
         } else {
             report_out(&decided, args.format, &args.reports)?;
         }
@@ -188,40 +177,8 @@ fn rejected(
     rejections: impl IntoIterator<Item = Rejection>,
     failure: Failure,
 ) -> Failure {
-    for mut rejection in rejections {
-        rejection.exit_code = failure.exit_code();
-        if let Err(error) = recorder.record_rejected(&rejection) {
-            eprintln!("warning: the rejected attempt could not be recorded: {error}");
-        }
-    }
+    tollgate_runtime::record_refused(recorder, rejections, failure.exit_code());
     failure
-}
-
-/// The stricter of two exit codes of decided runs: policy failure, then denied, then needs
-/// approval, then approved.
-fn strictest(a: u8, b: u8) -> u8 {
-    let rank = |code: u8| match code {
-        exit::POLICY_FAILURE => 3,
-        exit::DENIED => 2,
-        exit::NEEDS_APPROVAL => 1,
-        _ => 0,
-    };
-    if rank(b) > rank(a) { b } else { a }
-}
-
-/// `--quiet`: one line per manifest.
-fn summary_line(decided: &Decided) -> String {
-    let report = decided.report();
-    let record = match decided.receipt() {
-        Receipt::Recorded { id, .. } => format!("record {id}"),
-        Receipt::NotRecorded { .. } => "NOT RECORDED (dry run)".to_owned(),
-    };
-    format!(
-        "{}: {} (exit {}), {record}",
-        report.manifest_path,
-        report.verdict().as_str(),
-        report.exit_code()
-    )
 }
 
 /// Decision-log options of `tollgate eval`.
@@ -376,19 +333,10 @@ impl ReportArgs {
     }
 }
 
-/// The stable JSON report as a value, for an array of reports.
-fn json_value(report: &Report) -> Result<serde_json::Value, Failure> {
-    let text = render_format(report, EvalFormat::Json, TextStyle::plain())?;
-    serde_json::from_str(&text).map_err(|e| Failure::Internal(e.into()))
-}
-
 /// Renders one format.
 fn render_format(report: &Report, format: EvalFormat, style: TextStyle) -> Result<String, Failure> {
-    match format.report_format() {
-        None => Ok(tollgate_report_formats::text(&report.view(), style)),
-        Some(format) => tollgate_report_formats::render(format, &report.view())
-            .map_err(|e| Failure::Internal(anyhow!(e))),
-    }
+    tollgate_runtime::render(report, format.report_format(), style)
+        .map_err(|e| Failure::Internal(e.into()))
 }
 
 /// Writes the `--output` files, then the `--format` report to standard output. With the `github`
@@ -421,13 +369,13 @@ fn report_out(decided: &Decided, format: EvalFormat, args: &ReportArgs) -> Resul
         && let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty())
     {
         let markdown = tollgate_report_formats::markdown(&report.view());
-        append(Path::new(&summary), &markdown)
+        tollgate_runtime::append_text(Path::new(&summary), &markdown)
             .with_context(|| format!("cannot append the job summary to `{}`", summary.display()))
             .map_err(Failure::Invalid)?;
     }
     // The text report ends by naming the decision's record.
     let record = if format == EvalFormat::Text {
-        record_line(decided) + "\n"
+        tollgate_runtime::record_line(decided) + "\n"
     } else {
         String::new()
     };
@@ -441,22 +389,6 @@ fn report_out(decided: &Decided, format: EvalFormat, args: &ReportArgs) -> Resul
         emit(&(render_format(report, format, text_style())? + &record));
     }
     Ok(())
-}
-
-/// Where the decision's record is, in words.
-fn record_line(decided: &Decided) -> String {
-    match decided.receipt() {
-        Receipt::Recorded { id, log, .. } => format!("Decision record: {id} in `{log}`"),
-        Receipt::NotRecorded { reason } => format!("Decision record: NONE ({reason})"),
-    }
-}
-
-fn append(path: &Path, text: &str) -> std::io::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    file.write_all(text.as_bytes())
 }
 
 /// ANSI colours only when standard output is a terminal and `NO_COLOR` is unset.

@@ -44,7 +44,8 @@ pub(crate) fn run(
                     "`--format opa-wasm` and `--format opa-bundle` need `--export DIR`"
                 ))
             })?;
-            create_dir(dir)?;
+            tollgate_durable::create_dir_all(dir, tollgate_durable::Access::Shared)
+                .map_err(|e| Failure::Invalid(anyhow!("cannot create `{}`: {e}", dir.display())))?;
             let written = if format == PoliciesFormat::OpaWasm {
                 export_modules(dir)?
             } else {
@@ -62,11 +63,6 @@ pub(crate) fn run(
         export_builtin(dir)?;
     }
     policies(listing, cache)
-}
-
-fn create_dir(dir: &Path) -> Result<(), Failure> {
-    tollgate_durable::create_dir_all(dir, tollgate_durable::Access::Shared)
-        .map_err(|e| Failure::Invalid(anyhow!("cannot create `{}`: {e}", dir.display())))
 }
 
 /// Writes `DIR/<policy>.wasm` for every built-in policy.

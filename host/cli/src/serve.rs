@@ -9,7 +9,6 @@ use std::time::Duration;
 use anyhow::{Context, anyhow};
 use clap::Args;
 use tollgate_gateway::access::RefusalLimits;
-use tollgate_gateway::auth::Tokens;
 use tollgate_gateway::tls::{Certificates, TlsFiles};
 use tollgate_gateway::{Gateway, Reloaded};
 use tollgate_pipeline::exit;
@@ -138,15 +137,6 @@ pub(crate) enum Authentication {
     Token,
 }
 
-fn read_tokens(path: &std::path::Path) -> Result<Tokens, Failure> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the tokens file `{}`", path.display()))
-        .map_err(Failure::Invalid)?;
-    Tokens::parse(&text)
-        .with_context(|| format!("`{}`", path.display()))
-        .map_err(Failure::Invalid)
-}
-
 pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
     if args.authentication.is_none() && !args.listen.ip().is_loopback() && !args.insecure_no_auth {
         return Err(Failure::Invalid(anyhow!(
@@ -194,7 +184,10 @@ pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
     }
     let tokens_file = args.tokens.clone();
     let load = move || -> Result<_, Failure> {
-        let tokens = tokens_file.as_deref().map(read_tokens).transpose()?;
+        let tokens = tokens_file
+            .as_deref()
+            .map(tollgate_runtime::read_tokens)
+            .transpose()?;
         let (gate, project) = loader.load()?;
         Ok((gate, tokens, project))
     };

@@ -49,7 +49,7 @@ pub(crate) fn run(args: &TestArgs) -> Result<u8, Failure> {
                     text,
                     "{mark} - {} - {}",
                     result.file,
-                    first_line(&result.description)
+                    result.description.lines().next().unwrap_or_default()
                 );
                 for problem in &result.problems {
                     let _ = writeln!(text, "    {problem}");
@@ -75,8 +75,4 @@ pub(crate) fn run(args: &TestArgs) -> Result<u8, Failure> {
     } else {
         exit::DENIED
     })
-}
-
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or_default()
 }

@@ -96,7 +96,7 @@ fn settings_problems(args: &ValidateArgs, origin: &str, settings: SettingsDocume
             .map(|f| format!("cannot be checked: {f}"))
             .collect(),
         Err(failure) => {
-            vec![format!("{:#}", failure.error()).replace('\n', &format!("\n{origin}: "))]
+            vec![failure.text().replace('\n', &format!("\n{origin}: "))]
         }
     }
 }

@@ -171,3 +171,29 @@ fn time(
         max_us: at(1.0),
     })
 }
+
+/// The timings as a table, with a total line naming the `isolation` in words.
+pub fn timings_text(timings: &[Timing], isolation: &str) -> String {
+    let mut out = format!(
+        "{:<10} {:>10} {:>15} {:>10} {:>10} {:>10} {:>10}  outcome\n",
+        "policy", "load ms", "", "mean µs", "p50 µs", "p99 µs", "max µs"
+    );
+    for t in timings {
+        let loaded = if t.loaded_from_cache {
+            "(cache)"
+        } else {
+            "(compiled)"
+        };
+        out += &format!(
+            "{:<10} {:>10.1} {:>15} {:>10.1} {:>10.1} {:>10.1} {:>10.1}  {}\n",
+            t.policy, t.load_ms, loaded, t.mean_us, t.p50_us, t.p99_us, t.max_us, t.outcome
+        );
+    }
+    let total: f64 = timings.iter().map(|t| t.mean_us).sum();
+    out += &format!(
+        "all {} policies: {total:.1} µs per manifest ({isolation}, {} evaluations each)\n",
+        timings.len(),
+        timings.first().map_or(0, |t| t.iterations)
+    );
+    out
+}

@@ -282,6 +282,30 @@ pub enum RuntimeError {
     /// The server failed.
     #[error("the server failed")]
     Serve(#[source] std::io::Error),
+    /// A report cannot be rendered.
+    #[error(transparent)]
+    Render(#[from] tollgate_report_formats::ReportError),
+    /// A JSON document cannot be read back.
+    #[error(transparent)]
+    Json(serde_json::Error),
+    /// The tokens file cannot be read.
+    #[error("cannot read the tokens file `{}`", path.display())]
+    TokensFile {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The tokens file is invalid.
+    #[error("`{}`", path.display())]
+    Tokens {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: tollgate_gateway::auth::TokensError,
+    },
     /// The OPA bundle cannot be built.
     #[error("cannot build the OPA bundle")]
     Bundle(#[source] std::io::Error),

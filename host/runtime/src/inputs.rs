@@ -259,3 +259,40 @@ impl OptionFiles {
         Ok((options, settings_input))
     }
 }
+
+/// The rejection of a policy set refused before any decision: of its failed policies, else of
+/// the settings it was given, else of the options.
+pub fn refused_set(
+    error: &tollgate_pipeline::DecideError,
+    settings_input: Option<(String, String)>,
+    now: Timestamp,
+) -> Rejection {
+    let (path, text) = match (error, settings_input) {
+        (tollgate_pipeline::DecideError::Policies { failures, .. }, _) => (
+            failures
+                .iter()
+                .map(|f| f.policy.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+            None,
+        ),
+        (_, Some((path, text))) => (path, Some(text)),
+        (_, None) => ("options".to_owned(), None),
+    };
+    Rejection::of_error(error, path, text, now, 0)
+}
+
+/// Puts attempts refused before any decision on record with `exit_code`; a record that cannot be
+/// written is a warning on standard error (the refusal stands either way).
+pub fn record_refused(
+    recorder: &dyn tollgate_pipeline::Recorder,
+    rejections: impl IntoIterator<Item = Rejection>,
+    exit_code: u8,
+) {
+    for mut rejection in rejections {
+        rejection.exit_code = exit_code;
+        if let Err(error) = recorder.record_rejected(&rejection) {
+            eprintln!("warning: the rejected attempt could not be recorded: {error}");
+        }
+    }
+}

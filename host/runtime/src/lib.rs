@@ -15,19 +15,21 @@ mod inputs;
 mod inspect;
 mod log;
 mod opa_bundle;
+mod outputs;
 mod policies;
 mod serving;
 mod trust;
 mod validate;
 
-pub use bench::{Bench, Timing, read_manifest, read_settings};
+pub use bench::{Bench, Timing, read_manifest, read_settings, timings_text};
 pub use cases::{CaseResult, CaseRun, run_cases};
 pub use checkpoints::{Checkpointer, DEFAULT_EVERY, DEFAULT_INTERVAL, Job, Schedule};
 pub use describe::{Described, list, show, sign_checkpoint, verify as verify_log};
 pub use error::RuntimeError;
 pub use gate::GateLoader;
 pub use inputs::{
-    OptionFiles, Options, Refusal, error_chain, load_waivers, manifest_paths, read_text, submission,
+    OptionFiles, Options, Refusal, error_chain, load_waivers, manifest_paths, read_text,
+    record_refused, refused_set, submission,
 };
 pub use inspect::{Inspection, OpaInspection};
 pub use log::{
@@ -36,9 +38,10 @@ pub use log::{
     probe, read_log, read_verified, sealer,
 };
 pub use opa_bundle::{ENTRYPOINTS, builtin_bundle, bundle, manifest as bundle_manifest};
+pub use outputs::{append_text, json_value, record_line, render, strictest, summary_line};
 pub use policies::{
     builtin_catalogues, candidates, load, load_pipeline, policy_source, policy_sources,
 };
-pub use serving::{LogAccess, LogMarker, serve};
+pub use serving::{LogAccess, LogMarker, read_tokens, serve};
 pub use trust::{Trust, read_public_key, signature_path, subject, verify, write_policy_keys};
 pub use validate::{Checked, FileKind, check, check_partial, kind_name};

@@ -191,3 +191,15 @@ async fn shutdown() {
         let _ = interrupt.await;
     }
 }
+
+/// Reads a tokens file (YAML or JSON): `tokens: [{subject, sha256, roles}]`.
+pub fn read_tokens(path: &std::path::Path) -> Result<tollgate_gateway::auth::Tokens, RuntimeError> {
+    let text = std::fs::read_to_string(path).map_err(|source| RuntimeError::TokensFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    tollgate_gateway::auth::Tokens::parse(&text).map_err(|source| RuntimeError::Tokens {
+        path: path.to_path_buf(),
+        source,
+    })
+}
