@@ -35,7 +35,34 @@ pub trait AppendObserver: Send + Sync + std::fmt::Debug {
 }
 
 /// A record waiting for the group writer, and where to send its result.
-type Pending = (Record, mpsc::SyncSender<Result<Appended, String>>);
+type Pending = (Record, mpsc::SyncSender<Result<Appended, GroupError>>);
+
+/// Why the group writer did not append a record.
+#[derive(Debug, Clone)]
+enum GroupError {
+    /// The writer thread has stopped.
+    Stopped,
+    /// The batch's append failed (shared by every record of the batch).
+    Append(Arc<tollgate_decision_log::AuditError>),
+}
+
+impl std::fmt::Display for GroupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Stopped => f.write_str("the decision log writer has stopped"),
+            Self::Append(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for GroupError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Stopped => None,
+            Self::Append(error) => error.source(),
+        }
+    }
+}
 
 /// Group commit: one writer thread appends every record waiting at the moment with one write
 /// and one `fdatasync` (and, with a writer key, one seal of the whole batch), and answers each
@@ -76,9 +103,9 @@ impl GroupCommit {
                         }
                     }
                     Err(error) => {
-                        let message = error.to_string();
+                        let error = GroupError::Append(Arc::new(error));
                         for reply in replies {
-                            let _ = reply.send(Err(message.clone()));
+                            let _ = reply.send(Err(error.clone()));
                         }
                     }
                 }
@@ -87,14 +114,12 @@ impl GroupCommit {
         Self { queue }
     }
 
-    fn append(&self, record: Record) -> Result<Appended, String> {
+    fn append(&self, record: Record) -> Result<Appended, GroupError> {
         let (reply, answer) = mpsc::sync_channel(1);
         self.queue
             .send((record, reply))
-            .map_err(|_| "the decision log writer has stopped".to_owned())?;
-        answer
-            .recv()
-            .map_err(|_| "the decision log writer has stopped".to_owned())?
+            .map_err(|_| GroupError::Stopped)?;
+        answer.recv().map_err(|_| GroupError::Stopped)?
     }
 }
 
@@ -296,7 +321,9 @@ impl LogRecorder {
             ))
         })?;
         let appended = match &self.group {
-            Some(group) => group.append(record).map_err(RecordError::new)?,
+            Some(group) => group
+                .append(record)
+                .map_err(|e| RecordError::new(e.to_string()))?,
             None => {
                 let appended = tollgate_decision_log::append_sealed(
                     &self.project.audit_log(),
