@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use tollgate_decision_log::{AuditError, DateError, MaskError, ProjectError};
+use tollgate_decision_log::{AuditError, MaskError, ProjectError};
 use tollgate_engine::HostError;
 use tollgate_pipeline::{DecideError, InputError};
 use tollgate_signing::SigningError;
@@ -165,15 +165,6 @@ pub enum RuntimeError {
     /// A mask path is invalid.
     #[error(transparent)]
     Mask(#[from] MaskError),
-    /// A date or time flag is invalid.
-    #[error("invalid `{flag}`")]
-    Instant {
-        /// The flag.
-        flag: String,
-        /// The cause.
-        #[source]
-        source: DateError,
-    },
     /// A policy cannot be loaded.
     #[error("policy `{name}` could not be loaded")]
     Load {
