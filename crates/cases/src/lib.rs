@@ -23,8 +23,15 @@ pub enum CaseError {
         /// The file.
         path: PathBuf,
         /// The cause.
+        #[source]
         source: std::io::Error,
     },
+    /// The case's manifest is not a valid manifest.
+    #[error("manifest: {0}")]
+    Manifest(#[source] tollgate_manifest::DocumentError),
+    /// The case's manifest could not be written as JSON to be read back.
+    #[error("manifest: {0}")]
+    ManifestJson(#[source] serde_json::Error),
     /// The file is not a valid case.
     #[error("`{path}`: {message}")]
     Invalid {
@@ -97,9 +104,9 @@ impl Case {
     }
 
     /// The manifest, parsed exactly as a manifest file would be.
-    pub fn manifest(&self) -> Result<Manifest, String> {
-        let text = serde_json::to_string(&self.manifest).map_err(|e| e.to_string())?;
-        Manifest::from_text(&text, Format::Json).map_err(|e| format!("manifest: {e}"))
+    pub fn manifest(&self) -> Result<Manifest, CaseError> {
+        let text = serde_json::to_string(&self.manifest).map_err(CaseError::ManifestJson)?;
+        Manifest::from_text(&text, Format::Json).map_err(CaseError::Manifest)
     }
 
     /// The settings as the JSON text a policy receives (empty for defaults).
@@ -128,22 +135,40 @@ pub fn case_files_in(dir: &Path) -> Result<Vec<PathBuf>, CaseError> {
     Ok(files)
 }
 
-/// Checks a result against the case's expectation and the decision invariants. Returns every
-/// mismatch, one per line.
+/// How a result differs from its case.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Mismatch {
+    /// The policy could not evaluate, and the case expected a decision (or another error).
+    #[error("evaluation failed: {0}")]
+    Failed(EvalError),
+    /// The case expected an error, and the policy decided.
+    #[error("expected error `{expected}`, got outcome {got}")]
+    Decided {
+        /// The error kind the case expects.
+        expected: String,
+        /// The outcome the policy gave.
+        got: Outcome,
+    },
+    /// The decision differs from the expectation or breaks an invariant: one problem per line.
+    #[error("{}", .0.trim_end())]
+    Differs(String),
+}
+
+/// Checks a result against the case's expectation and the decision invariants.
 pub fn check(
     case: &Case,
     metadata: &PolicyMetadata,
     result: &Result<Decision, EvalError>,
-) -> Result<(), String> {
+) -> Result<(), Mismatch> {
     let expect = &case.expect;
     let decision = match (result, &expect.error) {
         (Err(error), Some(kind)) if error.kind() == kind => return Ok(()),
-        (Err(error), _) => return Err(format!("evaluation failed: {error}")),
+        (Err(error), _) => return Err(Mismatch::Failed(error.clone())),
         (Ok(decision), Some(kind)) => {
-            return Err(format!(
-                "expected error `{kind}`, got outcome {}",
-                decision.outcome
-            ));
+            return Err(Mismatch::Decided {
+                expected: kind.clone(),
+                got: decision.outcome,
+            });
         }
         (Ok(decision), None) => decision,
     };
@@ -287,7 +312,7 @@ pub fn check(
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(problems)
+        Err(Mismatch::Differs(problems))
     }
 }
 

@@ -51,8 +51,9 @@ fn inspect_if_opa(policy: &str, format: OutputFormat) -> Option<Result<u8, Failu
 fn inspect_opa(path: &Path, bytes: &[u8], format: OutputFormat) -> Result<u8, Failure> {
     let info = tollgate_engine::inspect_opa(bytes).map_err(|e| {
         Failure::Policy(anyhow!(
-            "`{}` is a WebAssembly module but {e}",
-            path.display()
+            "`{}` is a WebAssembly module but {}",
+            path.display(),
+            tollgate_engine::ErrorChain(&e)
         ))
     })?;
     let inspection = tollgate_runtime::OpaInspection {

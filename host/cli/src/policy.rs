@@ -68,7 +68,7 @@ fn read_policy(cache: &CacheArgs, policy: &Path) -> Result<(Vec<u8>, LoadedPolic
     let loaded = cache
         .engine()?
         .load(source)
-        .map_err(|e| Failure::Policy(anyhow!("{e}")))?;
+        .map_err(|e| Failure::Policy(anyhow::Error::new(e)))?;
     Ok((bytes, loaded))
 }
 

@@ -71,7 +71,7 @@ fn run_case(policy: &LoadedPolicy, case: &Case) -> Vec<String> {
     let lines = |text: String| text.lines().map(str::to_owned).collect();
     let manifest = match case.manifest() {
         Ok(manifest) => manifest,
-        Err(problem) => return lines(problem),
+        Err(problem) => return lines(problem.to_string()),
     };
     let settings = case.settings_json();
     let decided = policy
@@ -88,7 +88,7 @@ fn run_case(policy: &LoadedPolicy, case: &Case) -> Vec<String> {
     };
     check(case, policy.metadata(), &result)
         .err()
-        .map(lines)
+        .map(|mismatch| lines(mismatch.to_string()))
         .unwrap_or_default()
 }
 

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use tollgate_engine::{LoadedPolicy, PolicyEngine, PolicySource};
+use tollgate_engine::{ErrorChain, LoadedPolicy, PolicyEngine, PolicySource};
 use tollgate_pipeline::{Candidate, Evaluator, PolicyError, PolicyFailure};
 use tollgate_signing::{PublicKey, SigningError, Subject};
 
@@ -96,13 +96,13 @@ impl Trust {
                     policy,
                     signer: "builtin".to_owned(),
                 })),
-                Err(error) => Candidate::Failed(PolicyError::load(&name, error)),
+                Err(error) => Candidate::Failed(PolicyError::load(&name, ErrorChain(&error))),
             };
         }
         let Some(path) = path.filter(|_| self.required) else {
             return match engine.load(source) {
                 Ok(policy) => Candidate::Loaded(Box::new(policy)),
-                Err(error) => Candidate::Failed(PolicyError::load(&name, error)),
+                Err(error) => Candidate::Failed(PolicyError::load(&name, ErrorChain(&error))),
             };
         };
         let bytes = match std::fs::read(&path) {
@@ -128,7 +128,7 @@ impl Trust {
             bytes,
         }) {
             Ok(policy) => policy,
-            Err(error) => return Candidate::Failed(PolicyError::load(&name, error)),
+            Err(error) => return Candidate::Failed(PolicyError::load(&name, ErrorChain(&error))),
         };
         match tollgate_signing::check_subject(&statement, &subject(&policy)) {
             Ok(()) => Candidate::Loaded(Box::new(Vouched { policy, signer })),

@@ -122,7 +122,7 @@ async fn golden_case(name: &str, module: &Module, case: &Case) -> Result<(), Fai
             &case.settings_json(),
             &EvaluationContext { now: case.now },
         ),
-        Err(message) => Err(EvalError::InvalidManifest(message)),
+        Err(message) => Err(EvalError::InvalidManifest(message.to_string())),
     };
     let decision: Result<Value, String> = policy
         .evaluate(&mut *store, &format!("tollgate/{name}/decision"), manifest)

@@ -89,8 +89,7 @@ fn the_browser_evaluation_fails() {
         ..Default::default()
     };
     let now = tollgate_manifest::Timestamp::parse(NOW).unwrap();
-    let result =
-        tollgate_browser::evaluate_with(vec![trap()], &manifest_text(), &options, now);
+    let result = tollgate_browser::evaluate_with(vec![trap()], &manifest_text(), &options, now);
     let tollgate_browser::Evaluation::Failed { policy, error } = result else {
         panic!("not a failure: {result:?}");
     };
