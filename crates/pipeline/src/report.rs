@@ -148,6 +148,7 @@ impl Report {
             combined: &self.combined,
             waivers_file: self.waivers_file.as_deref(),
             waivers: &self.waivers,
+            crosswalk: None,
             exit_code: self.exit_code(),
         }
     }

@@ -9,7 +9,7 @@ use tollgate_decision::Severity;
 
 use crate::relative::shown;
 use crate::sentence::sentence;
-use crate::{Evaluation, FindingLocation};
+use crate::{Evaluation, FindingLocation, organisation_ids};
 use tollgate_decision::Verdict;
 
 /// Escapes a workflow-command message.
@@ -78,8 +78,9 @@ pub fn github_annotations(evaluation: &Evaluation<'_>) -> String {
         properties.push((
             "title",
             format!(
-                "{} {} ({}, {}){waived}",
+                "{}{} {} ({}, {}){waived}",
                 finding.control_id,
+                organisation_ids(&view.organisation_controls),
                 finding.rule_id,
                 view.policy.metadata.framework,
                 finding.severity

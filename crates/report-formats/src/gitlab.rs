@@ -9,7 +9,7 @@ use tollgate_decision::Severity;
 
 use crate::relative::shown;
 use crate::sentence::sentence;
-use crate::{Evaluation, FindingLocation};
+use crate::{Evaluation, FindingLocation, organisation_ids};
 
 fn severity(severity: Severity) -> &'static str {
     match severity {
@@ -43,8 +43,9 @@ pub fn gitlab_code_quality(evaluation: &Evaluation<'_>) -> serde_json::Result<St
             FindingLocation::Data { file, line } => (file.clone(), line.unwrap_or(1)),
         };
         let mut description = format!(
-            "{} {} ({}): {}",
+            "{}{} {} ({}): {}",
             finding.control_id,
+            organisation_ids(&view.organisation_controls),
             finding.rule_id,
             view.policy.metadata.framework,
             sentence(&finding.message)

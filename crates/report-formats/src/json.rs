@@ -26,6 +26,12 @@
 //!                    "message", "field"?, "location"?: { "line", "column" } }],
 //!     "unused": ["WVR-9"],
 //!     "unmatched": [{ "waiver": "WVR-9", "reason": "its scope did not match: service `payments` ..." }]
+//!   },
+//!   "crosswalk": {                                     // only with a crosswalk (`--crosswalk`)
+//!     "catalogue": "ACME risk and control matrix" | null,
+//!     "controls": [{ "policy_id", "control_id", "organisation_controls": [{ "id", "title" }] }],
+//!     "findings": [{ "policy_id", "finding_index", "rule_id", "control_id",
+//!                    "organisation_controls": [{ "id", "title" }] }]
 //!   }
 //! }
 //! ```
@@ -35,6 +41,7 @@ use tollgate_decision::Decision;
 use tollgate_waivers::{Unmatched, WaivedFinding, WaiverProblem};
 
 use crate::Evaluation;
+use tollgate_crosswalk::{Crosswalk, OrganisationControl};
 use tollgate_decision::Verdict;
 
 #[derive(Serialize)]
@@ -51,6 +58,32 @@ struct JsonReport<'a> {
     policies: Vec<JsonPolicy<'a>>,
     failures: Vec<JsonFailure<'a>>,
     waivers: JsonWaivers<'a>,
+    /// With a crosswalk: the organisation's controls of each control and finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    crosswalk: Option<JsonCrosswalk<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonCrosswalk<'a> {
+    catalogue: Option<&'a str>,
+    controls: Vec<JsonMapped<'a>>,
+    findings: Vec<JsonMappedFinding<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonMapped<'a> {
+    policy_id: &'a str,
+    control_id: &'a str,
+    organisation_controls: Vec<OrganisationControl>,
+}
+
+#[derive(Serialize)]
+struct JsonMappedFinding<'a> {
+    policy_id: &'a str,
+    finding_index: usize,
+    rule_id: &'a str,
+    control_id: &'a str,
+    organisation_controls: Vec<OrganisationControl>,
 }
 
 #[derive(Serialize)]
@@ -135,6 +168,49 @@ pub fn json(evaluation: &Evaluation<'_>) -> serde_json::Result<String> {
             unused: &evaluation.waivers.unused,
             unmatched: &evaluation.waivers.unmatched,
         },
+        crosswalk: evaluation
+            .crosswalk
+            .map(|crosswalk| crosswalk_of(evaluation, crosswalk)),
     };
     serde_json::to_string_pretty(&document).map(|text| text + "\n")
+}
+
+/// The organisation's controls of every control and finding that has any.
+fn crosswalk_of<'a>(evaluation: &'a Evaluation<'_>, crosswalk: &'a Crosswalk) -> JsonCrosswalk<'a> {
+    let controls = evaluation
+        .policies
+        .iter()
+        .flat_map(|run| {
+            run.decision.controls.iter().map(move |result| JsonMapped {
+                policy_id: &run.metadata.id,
+                control_id: &result.control_id,
+                organisation_controls: crosswalk.for_control(&result.control_id),
+            })
+        })
+        .filter(|mapped| !mapped.organisation_controls.is_empty())
+        .collect();
+    let findings = evaluation
+        .policies
+        .iter()
+        .flat_map(|run| {
+            run.decision
+                .findings
+                .iter()
+                .enumerate()
+                .map(move |(finding_index, finding)| JsonMappedFinding {
+                    policy_id: &run.metadata.id,
+                    finding_index,
+                    rule_id: &finding.rule_id,
+                    control_id: &finding.control_id,
+                    organisation_controls: crosswalk
+                        .for_finding(&finding.control_id, &finding.rule_id),
+                })
+        })
+        .filter(|mapped| !mapped.organisation_controls.is_empty())
+        .collect();
+    JsonCrosswalk {
+        catalogue: crosswalk.catalogue(),
+        controls,
+        findings,
+    }
 }

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use tollgate_decision::ControlStatus;
 
-use crate::{Evaluation, FindingLocation, FindingView};
+use crate::{Evaluation, FindingLocation, FindingView, organisation_ids};
 
 /// Escapes text for XML content and attributes, dropping characters XML 1.0 cannot carry.
 pub(crate) fn xml(text: &str) -> String {
@@ -139,7 +139,7 @@ pub fn junit(evaluation: &Evaluation<'_>) -> String {
                 CaseBody::Passed(evidence.to_vec())
             };
             Case {
-                name: title(id),
+                name: title(id) + &organisation_ids(&evaluation.organisation_controls(id)),
                 body,
             }
         };

@@ -27,6 +27,7 @@ mod text;
 use std::fmt;
 use std::str::FromStr;
 
+use tollgate_crosswalk::{Crosswalk, OrganisationControl};
 use tollgate_decision::{CombinedDecision, Decision, Finding, Outcome, PolicyMetadata, Verdict};
 use tollgate_manifest::Manifest;
 use tollgate_waivers::{Applied, WaivedFinding};
@@ -166,9 +167,35 @@ pub struct Evaluation<'a> {
     pub waivers: &'a Applied,
     /// The run's exit code.
     pub exit_code: u8,
+    /// The organisation's controls mapped onto Tollgate's, if a crosswalk was given: every format
+    /// shows their ids beside Tollgate's.
+    pub crosswalk: Option<&'a Crosswalk>,
+}
+
+/// Organisation control ids as reports append them: ` [CC-01, CC-07]`, or nothing.
+pub fn organisation_ids(controls: &[OrganisationControl]) -> String {
+    if controls.is_empty() {
+        return String::new();
+    }
+    let ids: Vec<&str> = controls.iter().map(|c| c.id.as_str()).collect();
+    format!(" [{}]", ids.join(", "))
 }
 
 impl Evaluation<'_> {
+    /// The organisation's controls mapped onto a Tollgate control (none without a crosswalk).
+    pub fn organisation_controls(&self, control_id: &str) -> Vec<OrganisationControl> {
+        self.crosswalk
+            .map(|c| c.for_control(control_id))
+            .unwrap_or_default()
+    }
+
+    /// The organisation's controls a finding falls under (none without a crosswalk).
+    pub fn organisation_controls_of(&self, finding: &Finding) -> Vec<OrganisationControl> {
+        self.crosswalk
+            .map(|c| c.for_finding(&finding.control_id, &finding.rule_id))
+            .unwrap_or_default()
+    }
+
     /// The run's outcome: policy failure if any policy failed, else the strictest outcome after
     /// waivers (denied when nothing was decided).
     pub fn outcome(&self) -> Verdict {
@@ -204,6 +231,7 @@ impl Evaluation<'_> {
                     finding,
                     waiver: self.waivers.waiver_for(&run.decision.policy_id, index),
                     location: self.location(finding, &fields),
+                    organisation_controls: self.organisation_controls_of(finding),
                 });
             }
         }
@@ -268,6 +296,8 @@ pub struct FindingView<'a> {
     pub waiver: Option<&'a WaivedFinding>,
     /// Where it points.
     pub location: FindingLocation,
+    /// The organisation's controls it falls under (with a crosswalk).
+    pub organisation_controls: Vec<OrganisationControl>,
 }
 
 impl FindingView<'_> {

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use tollgate_decision::Outcome;
 
-use crate::{Evaluation, FindingLocation, FindingView};
+use crate::{Evaluation, FindingLocation, FindingView, organisation_ids};
 use tollgate_decision::Verdict;
 
 /// Escapes a table cell: pipes, and newlines as spaces.
@@ -128,7 +128,7 @@ pub fn markdown(evaluation: &Evaluation<'_>) -> String {
             let control = match view.control_title() {
                 Some(t) => format!("{} {}", finding.control_id, t),
                 None => finding.control_id.clone(),
-            };
+            } + &organisation_ids(&view.organisation_controls);
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {} |",
@@ -155,7 +155,10 @@ pub fn markdown(evaluation: &Evaluation<'_>) -> String {
                     out,
                     "| {} | {} | {} | {} | {} ({}) | {} | {} | {} |",
                     view.finding.severity,
-                    cell(&view.finding.control_id),
+                    cell(
+                        &(view.finding.control_id.clone()
+                            + &organisation_ids(&view.organisation_controls))
+                    ),
                     code(&view.finding.rule_id),
                     cell(&view.finding.message),
                     cell(&w.id),
@@ -219,7 +222,8 @@ pub fn markdown(evaluation: &Evaluation<'_>) -> String {
                 .metadata
                 .control(&result.control_id)
                 .map(|c| format!("{} {}", result.control_id, c.title))
-                .unwrap_or_else(|| result.control_id.clone());
+                .unwrap_or_else(|| result.control_id.clone())
+                + &organisation_ids(&evaluation.organisation_controls(&result.control_id));
             let _ = writeln!(
                 out,
                 "| {} | {status} | {} |",

@@ -179,6 +179,13 @@ pub fn sarif(evaluation: &Evaluation<'_>) -> serde_json::Result<String> {
                 "blocking": view.blocks(),
             },
         });
+        if !view.organisation_controls.is_empty() {
+            result["properties"]["organisationControls"] = view
+                .organisation_controls
+                .iter()
+                .map(|c| json!({ "id": c.id, "title": c.title }))
+                .collect();
+        }
         if let Some(waived) = view.waiver {
             let w = &waived.waiver;
             result["suppressions"] = json!([{

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use tollgate_decision::{ControlStatus, Decision, Outcome, PolicyMetadata, Severity};
 
-use crate::Evaluation;
+use crate::{Evaluation, organisation_ids};
 
 /// ANSI colours of the text report, or none.
 #[derive(Debug, Clone, Copy)]
@@ -84,7 +84,14 @@ pub fn text(report: &Evaluation<'_>, style: Style) -> String {
     );
     for run in &report.policies {
         out.push('\n');
-        policy_section(&mut out, run.metadata, run.digest, run.decision, style);
+        policy_section(
+            &mut out,
+            report,
+            run.metadata,
+            run.digest,
+            run.decision,
+            style,
+        );
     }
 
     out.push_str(&waivers_section(report));
@@ -205,6 +212,7 @@ fn list_or_none(items: &[String]) -> String {
 
 fn policy_section(
     out: &mut String,
+    report: &Evaluation<'_>,
     metadata: &PolicyMetadata,
     digest: &str,
     decision: &Decision,
@@ -293,10 +301,11 @@ fn policy_section(
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  [{}] {} ({}{title}): {}",
+                "  [{}] {} ({}{title}){}: {}",
                 style.severity(finding.severity),
                 finding.rule_id,
                 finding.control_id,
+                organisation_ids(&report.organisation_controls_of(finding)),
                 finding.message
             );
             if !finding.references.is_empty() {
@@ -325,7 +334,12 @@ fn policy_section(
             };
             let control = metadata.control(&result.control_id);
             let title = control.map(|c| c.title.as_str()).unwrap_or_default();
-            let _ = writeln!(out, "  {status}  {:<16} {title}", result.control_id);
+            let _ = writeln!(
+                out,
+                "  {status}  {:<16} {title}{}",
+                result.control_id,
+                organisation_ids(&report.organisation_controls(&result.control_id))
+            );
             if let Some(control) = control.filter(|c| !c.references.is_empty()) {
                 let refs: Vec<String> =
                     control.references.iter().map(ToString::to_string).collect();

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
 use clap::{Args, ValueEnum};
+use tollgate_crosswalk::Crosswalk;
+use tollgate_decision::PolicyMetadata;
 use tollgate_decision_log::config::LOG_ENV;
 use tollgate_manifest::Timestamp;
 use tollgate_pipeline::{
@@ -137,6 +139,12 @@ pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
             ));
         }
     };
+    let catalogues: Vec<PolicyMetadata> = pipeline
+        .policies()
+        .map(|policy| policy.metadata().clone())
+        .collect();
+    let crosswalk =
+        tollgate_runtime::load_crosswalk(args.reports.crosswalk.as_deref(), &catalogues)?;
     let gate = Gate::new(pipeline, recorder);
 
     let mut exit_code = exit::APPROVED;
@@ -155,10 +163,11 @@ pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
             emit(&(tollgate_runtime::summary_line(&decided) + "\n"));
         } else if several && args.format == EvalFormat::Json {
             reports.push(
-                tollgate_runtime::json_value(report).map_err(|e| Failure::Internal(e.into()))?,
+                tollgate_runtime::json_value(report, crosswalk.as_ref())
+                    .map_err(|e| Failure::Internal(e.into()))?,
             );
         } else {
-            report_out(&decided, args.format, &args.reports)?;
+            report_out(&decided, args.format, &args.reports, crosswalk.as_ref())?;
         }
     }
     if !reports.is_empty() {
@@ -304,6 +313,11 @@ pub(crate) struct ReportArgs {
     /// The service being deployed, matched against a waiver's `scope.service`.
     #[arg(long, value_name = "NAME")]
     pub(crate) service: Option<String>,
+    /// The organisation's controls mapped onto Tollgate's (YAML or JSON) [default:
+    /// `.tollgate/crosswalk.yaml` of the project, if it exists]: every report shows their ids
+    /// beside Tollgate's. A control or rule it names that no loaded policy has is an error.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) crosswalk: Option<PathBuf>,
 }
 
 impl ReportArgs {
@@ -334,18 +348,28 @@ impl ReportArgs {
 }
 
 /// Renders one format.
-fn render_format(report: &Report, format: EvalFormat, style: TextStyle) -> Result<String, Failure> {
-    tollgate_runtime::render(report, format.report_format(), style)
+fn render_format(
+    report: &Report,
+    format: EvalFormat,
+    style: TextStyle,
+    crosswalk: Option<&Crosswalk>,
+) -> Result<String, Failure> {
+    tollgate_runtime::render(report, format.report_format(), style, crosswalk)
         .map_err(|e| Failure::Internal(e.into()))
 }
 
 /// Writes the `--output` files, then the `--format` report to standard output. With the `github`
 /// format, the Markdown summary is also appended to `$GITHUB_STEP_SUMMARY` when it is set.
-fn report_out(decided: &Decided, format: EvalFormat, args: &ReportArgs) -> Result<(), Failure> {
+fn report_out(
+    decided: &Decided,
+    format: EvalFormat,
+    args: &ReportArgs,
+    crosswalk: Option<&Crosswalk>,
+) -> Result<(), Failure> {
     let report = decided.report();
     let mut stdout_taken = false;
     for target in &args.outputs {
-        let text = render_format(report, target.format, TextStyle::plain())?;
+        let text = render_format(report, target.format, TextStyle::plain(), crosswalk)?;
         if is_stdout(&target.path) {
             stdout_taken = true;
             emit(&text);
@@ -368,7 +392,9 @@ fn report_out(decided: &Decided, format: EvalFormat, args: &ReportArgs) -> Resul
     if format == EvalFormat::Github
         && let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty())
     {
-        let markdown = tollgate_report_formats::markdown(&report.view());
+        let mut view = report.view();
+        view.crosswalk = crosswalk;
+        let markdown = tollgate_report_formats::markdown(&view);
         tollgate_runtime::append_text(Path::new(&summary), &markdown)
             .with_context(|| format!("cannot append the job summary to `{}`", summary.display()))
             .map_err(Failure::Invalid)?;
@@ -383,10 +409,10 @@ fn report_out(decided: &Decided, format: EvalFormat, args: &ReportArgs) -> Resul
         // Standard output carries the `--output FORMAT=-` document alone.
         eprint!(
             "{}{record}",
-            render_format(report, format, TextStyle::plain())?
+            render_format(report, format, TextStyle::plain(), crosswalk)?
         );
     } else {
-        emit(&(render_format(report, format, text_style())? + &record));
+        emit(&(render_format(report, format, text_style(), crosswalk)? + &record));
     }
     Ok(())
 }

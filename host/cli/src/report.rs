@@ -60,6 +60,11 @@ pub(crate) struct ReportArgs {
     /// reproducible reports; its day (UTC) is the last of the default period.
     #[arg(long, value_name = "DATE")]
     now: Option<String>,
+    /// The organisation's controls mapped onto Tollgate's [default: `.tollgate/crosswalk.yaml`
+    /// of the project, if it exists]: each control shows their ids, and the report gains the
+    /// results by organisation control.
+    #[arg(long, value_name = "FILE")]
+    crosswalk: Option<PathBuf>,
 }
 
 /// Days a report covers when `--from` is not given.
@@ -108,6 +113,8 @@ pub(crate) fn run(args: &ReportArgs) -> Result<u8, Failure> {
         .collect();
     tollgate_evidence_report::check_frameworks(&verification, &args.frameworks, &builtin)
         .map_err(|e| Failure::Invalid(anyhow::anyhow!("invalid `--framework`: {e}")))?;
+    let catalogues = builtin_catalogues()?;
+    let crosswalk = tollgate_runtime::load_crosswalk(args.crosswalk.as_deref(), &catalogues)?;
     let report = tollgate_evidence_report::build(
         &verification,
         &ReportOptions {
@@ -119,8 +126,8 @@ pub(crate) fn run(args: &ReportArgs) -> Result<u8, Failure> {
             checkpoint_key: checkpoint.as_ref().map(|(_, k)| k.name().to_owned()),
             production_environments: args.production.clone(),
             generator: format!("tollgate {}", env!("CARGO_PKG_VERSION")),
-            catalogues: builtin_catalogues()?,
-            crosswalk: None,
+            catalogues,
+            crosswalk,
         },
     );
     let text = match args.format {

@@ -276,6 +276,9 @@ pub enum RuntimeError {
     /// A report cannot be rendered.
     #[error(transparent)]
     Render(#[from] tollgate_report_formats::ReportError),
+    /// The crosswalk is invalid or names a control or rule no loaded policy has.
+    #[error(transparent)]
+    Crosswalk(#[from] tollgate_crosswalk::CrosswalkError),
     /// A JSON document cannot be read back.
     #[error(transparent)]
     Json(serde_json::Error),

@@ -4,26 +4,39 @@
 use std::io::Write as _;
 use std::path::Path;
 
+use tollgate_crosswalk::Crosswalk;
 use tollgate_pipeline::{Decided, Receipt, Report, exit};
 use tollgate_report_formats::{ReportFormat, TextStyle};
 
 use crate::RuntimeError;
 
-/// Renders a report in `format`, or as text (in `style`) without one.
+/// Renders a report in `format`, or as text (in `style`) without one; with a crosswalk, the
+/// organisation's control ids beside Tollgate's.
 pub fn render(
     report: &Report,
     format: Option<ReportFormat>,
     style: TextStyle,
+    crosswalk: Option<&Crosswalk>,
 ) -> Result<String, RuntimeError> {
+    let mut view = report.view();
+    view.crosswalk = crosswalk;
     match format {
-        None => Ok(tollgate_report_formats::text(&report.view(), style)),
-        Some(format) => Ok(tollgate_report_formats::render(format, &report.view())?),
+        None => Ok(tollgate_report_formats::text(&view, style)),
+        Some(format) => Ok(tollgate_report_formats::render(format, &view)?),
     }
 }
 
 /// The stable JSON report as a value, for an array of reports.
-pub fn json_value(report: &Report) -> Result<serde_json::Value, RuntimeError> {
-    let text = render(report, Some(ReportFormat::Json), TextStyle::plain())?;
+pub fn json_value(
+    report: &Report,
+    crosswalk: Option<&Crosswalk>,
+) -> Result<serde_json::Value, RuntimeError> {
+    let text = render(
+        report,
+        Some(ReportFormat::Json),
+        TextStyle::plain(),
+        crosswalk,
+    )?;
     serde_json::from_str(&text).map_err(RuntimeError::Json)
 }
 

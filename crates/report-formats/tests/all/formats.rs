@@ -143,6 +143,7 @@ fn evaluation(fixture: &Fixture) -> Evaluation<'_> {
         waivers_file: Some("waivers.yaml"),
         waivers: &fixture.applied,
         exit_code: 5,
+        crosswalk: None,
     }
 }
 

@@ -4,6 +4,7 @@
 mod audit;
 mod cli;
 mod common;
+mod crosswalk;
 mod edges;
 mod export;
 mod pipeline;
