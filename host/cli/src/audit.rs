@@ -346,34 +346,13 @@ fn mark(
     let at = at.map(|text| parse_instant(text, "--at")).transpose()?;
     let sealer = tollgate_runtime::sealer(setup, None)?;
     let marked = tollgate_runtime::append_mark(setup, sealer.as_deref(), target, status, at, note)?;
-    if marked.direct_production_change {
-        println!(
-            "marked change {} as deployed without an approved decision{}: a direct production change (record {}, seq {})",
-            marked.change_id,
-            marked
-                .decision_id
-                .as_deref()
-                .map(|d| format!(" (its latest decision {d} is not approved)"))
-                .unwrap_or_default(),
-            marked.id,
-            marked.seq
+    println!("{}", marked.sentence(status));
+    if marked.direct_production_change && marked.decision_id.is_none() {
+        eprintln!(
+            "error: the log `{}` has no decision of change `{target}`: the deployment is recorded as a direct production change",
+            setup.log_location()
         );
-        if marked.decision_id.is_none() {
-            eprintln!(
-                "error: the log `{}` has no decision of change `{target}`: the deployment is recorded as a direct production change",
-                setup.log_location()
-            );
-            return Ok(exit::INVALID_INPUT);
-        }
-    } else {
-        println!(
-            "marked decision {} of change {} as {} (record {}, seq {})",
-            marked.decision_id.as_deref().unwrap_or(""),
-            marked.change_id,
-            status.as_str(),
-            marked.id,
-            marked.seq
-        );
+        return Ok(exit::INVALID_INPUT);
     }
     Ok(exit::APPROVED)
 }

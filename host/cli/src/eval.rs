@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, anyhow};
 use clap::{Args, ValueEnum};
 use tollgate_crosswalk::Crosswalk;
-use tollgate_decision::PolicyMetadata;
 use tollgate_decision_log::config::LOG_ENV;
 use tollgate_manifest::Timestamp;
 use tollgate_pipeline::{
@@ -139,12 +138,7 @@ pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
             ));
         }
     };
-    let catalogues: Vec<PolicyMetadata> = pipeline
-        .policies()
-        .map(|policy| policy.metadata().clone())
-        .collect();
-    let crosswalk =
-        tollgate_runtime::load_crosswalk(args.reports.crosswalk.as_deref(), &catalogues)?;
+    let crosswalk = tollgate_runtime::crosswalk_for(&pipeline, args.reports.crosswalk.as_deref())?;
     let gate = Gate::new(pipeline, recorder);
 
     let mut exit_code = exit::APPROVED;
@@ -392,9 +386,7 @@ fn report_out(
     if format == EvalFormat::Github
         && let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty())
     {
-        let mut view = report.view();
-        view.crosswalk = crosswalk;
-        let markdown = tollgate_report_formats::markdown(&view);
+        let markdown = render_format(report, EvalFormat::Markdown, TextStyle::plain(), crosswalk)?;
         tollgate_runtime::append_text(Path::new(&summary), &markdown)
             .with_context(|| format!("cannot append the job summary to `{}`", summary.display()))
             .map_err(Failure::Invalid)?;
@@ -412,17 +404,7 @@ fn report_out(
             render_format(report, format, TextStyle::plain(), crosswalk)?
         );
     } else {
-        emit(&(render_format(report, format, text_style(), crosswalk)? + &record));
+        emit(&(render_format(report, format, TextStyle::for_stdout(), crosswalk)? + &record));
     }
     Ok(())
-}
-
-/// ANSI colours only when standard output is a terminal and `NO_COLOR` is unset.
-fn text_style() -> TextStyle {
-    use std::io::IsTerminal as _;
-    if std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
-        TextStyle::coloured()
-    } else {
-        TextStyle::plain()
-    }
 }

@@ -5,12 +5,25 @@ use std::path::{Path, PathBuf};
 
 use tollgate_crosswalk::Crosswalk;
 use tollgate_decision::PolicyMetadata;
+use tollgate_pipeline::Pipeline;
 
 use crate::RuntimeError;
 use crate::inputs::read_text;
 
 /// Where a project keeps its crosswalk when no file is named.
 pub const DEFAULT_CROSSWALK: &str = ".tollgate/crosswalk.yaml";
+
+/// The crosswalk of a run (see [`load_crosswalk`]), checked against the pipeline's policies.
+pub fn crosswalk_for(
+    pipeline: &Pipeline,
+    file: Option<&Path>,
+) -> Result<Option<Crosswalk>, RuntimeError> {
+    let catalogues: Vec<PolicyMetadata> = pipeline
+        .policies()
+        .map(|policy| policy.metadata().clone())
+        .collect();
+    load_crosswalk(file, &catalogues)
+}
 
 /// Reads the crosswalk named, or the project's default one if it exists (none otherwise), and
 /// checks every Tollgate control and rule it names against `catalogues`.

@@ -25,7 +25,7 @@ mod validate;
 pub use bench::{Bench, Timing, read_manifest, read_settings, timings_text};
 pub use cases::{CaseResult, CaseRun, run_cases};
 pub use checkpoints::{Checkpointer, DEFAULT_EVERY, DEFAULT_INTERVAL, Job, Schedule};
-pub use crosswalk::{DEFAULT_CROSSWALK, load_crosswalk};
+pub use crosswalk::{DEFAULT_CROSSWALK, crosswalk_for, load_crosswalk};
 pub use describe::{Described, list, show, sign_checkpoint, verify as verify_log};
 pub use error::RuntimeError;
 pub use gate::GateLoader;

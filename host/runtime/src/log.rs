@@ -172,6 +172,33 @@ pub struct Marked {
     pub direct_production_change: bool,
 }
 
+impl Marked {
+    /// The mark in a sentence, as the command that made it prints it.
+    pub fn sentence(&self, status: MarkStatus) -> String {
+        if self.direct_production_change {
+            format!(
+                "marked change {} as deployed without an approved decision{}: a direct production change (record {}, seq {})",
+                self.change_id,
+                self.decision_id
+                    .as_deref()
+                    .map(|d| format!(" (its latest decision {d} is not approved)"))
+                    .unwrap_or_default(),
+                self.id,
+                self.seq
+            )
+        } else {
+            format!(
+                "marked decision {} of change {} as {} (record {}, seq {})",
+                self.decision_id.as_deref().unwrap_or(""),
+                self.change_id,
+                status.as_str(),
+                self.id,
+                self.seq
+            )
+        }
+    }
+}
+
 /// Appends a mark. A decision id names that decision; a change id names the change's deployment
 /// (its first approved decision). A `deployed` mark of a production change whose latest decision
 /// is not approved, or of a change without any decision, is a direct production change.
