@@ -1,6 +1,8 @@
 //! Every way a decision can fail to be made. Each edge maps it once: exit codes (CLI), HTTP status
 //! and error kinds (gateway), messages (browser). None of them is an approval.
 
+use std::fmt;
+
 use crate::{InputError, PolicyError, RecordError};
 
 /// Why no decision was made.
@@ -37,4 +39,21 @@ fn join(errors: &[InputError]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Writes an error followed by each of its sources, separated by `: ` (as `anyhow`'s `{:#}`): the
+/// one way an error becomes text, where text must be kept (a message, a log).
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(error) = source {
+            write!(f, ": {error}")?;
+            source = error.source();
+        }
+        Ok(())
+    }
 }

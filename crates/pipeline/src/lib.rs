@@ -24,7 +24,7 @@ mod policy;
 mod rejection;
 mod report;
 
-pub use error::DecideError;
+pub use error::{DecideError, ErrorChain};
 pub use gate::{Decided, Gate, NoRecord, Receipt, RecordError, Recorder, Timings};
 pub use input::{Actor, InputError, InputSource, Submission, parse_settings};
 pub use native::NativePolicy;

@@ -88,6 +88,13 @@ impl Failure {
         }
     }
 
+    /// The error with its causes, for a host that reports it elsewhere (the gateway's reloads).
+    pub(crate) fn into_error(self) -> tollgate_gateway::HostFailure {
+        match self {
+            Self::Invalid(e) | Self::Policy(e) | Self::Internal(e) | Self::Audit(e) => e.into(),
+        }
+    }
+
     /// The message with its causes, as the command prints it.
     pub(crate) fn text(&self) -> String {
         match self {

@@ -218,11 +218,11 @@ pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
     })
     .with_reloader(Box::new(move || {
         if let Some(certificates) = &certificates {
-            certificates.reload().map_err(|e| e.to_string())?;
+            certificates.reload()?;
         }
         load()
             .map(|(gate, tokens, _)| Reloaded { gate, tokens })
-            .map_err(|failure| failure.text())
+            .map_err(Failure::into_error)
     }));
     let gateway = match tokens {
         Some(tokens) => gateway.with_tokens(tokens),

@@ -10,8 +10,9 @@ use wasmtime::Engine;
 
 use crate::cache::Cache;
 use crate::code_memory;
-use crate::error::{ErrorChain, HostError};
+use crate::error::HostError;
 use crate::tunables::{EPOCH_TICK, Limits, TABLE_ELEMENTS, config};
+use tollgate_pipeline::ErrorChain;
 use tollgate_pipeline::Resource;
 
 /// Loads and runs policy components. One wasmtime engine, configured once; cheap to share by

@@ -1,8 +1,7 @@
 //! Why the engine could not be set up or a policy could not be loaded ([`HostError`]); a policy
-//! that loaded but could not decide is a [`crate::PolicyFailure`]. [`ErrorChain`] writes an error
+//! that loaded but could not decide is a [`crate::PolicyFailure`]. [`tollgate_pipeline::ErrorChain`] writes an error
 //! with its sources, where an error must become text.
 
-use std::fmt;
 use std::path::PathBuf;
 
 use tollgate_pipeline::PolicyFailure;
@@ -81,26 +80,10 @@ fn list(names: &[String]) -> String {
         .join(", ")
 }
 
-/// Writes an error followed by each of its sources, separated by `: ` (as `anyhow`'s `{:#}`): the
-/// one way an error of this crate becomes text, where text must be kept (a message, a log).
-#[derive(Debug, Clone, Copy)]
-pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
-
-impl fmt::Display for ErrorChain<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut source = self.0.source();
-        while let Some(error) = source {
-            write!(f, ": {error}")?;
-            source = error.source();
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tollgate_pipeline::ErrorChain;
 
     #[test]
     fn a_chain_is_written_whole_and_the_source_is_kept() {

@@ -20,12 +20,13 @@ mod tunables;
 
 pub use cache::{CACHE_DIR_ENV, default_cache_dir};
 pub use engine::PolicyEngine;
-pub use error::{ErrorChain, HostError};
+pub use error::HostError;
 pub use opa_wasm::{OpaError, OpaInfo, OpaModule, inspect_opa, opa_module, opa_modules};
 pub use policy::{
     BuiltinPack, Contract, Isolation, ItemInfo, LoadedPolicy, PolicySource, builtin_pack,
     builtin_packs,
 };
+pub use tollgate_pipeline::ErrorChain;
 pub use tollgate_pipeline::{PolicyFailure, Resource};
 pub use tunables::Limits;
 

@@ -14,7 +14,8 @@ use wasmtime::{Engine, Store, Trap};
 use crate::bindings::{v0_1, v0_2};
 use crate::convert;
 use crate::engine::{Limiter, PolicyEngine, Runtime, StoreState};
-use crate::error::{ErrorChain, HostError};
+use crate::error::HostError;
+use tollgate_pipeline::ErrorChain;
 use tollgate_pipeline::{Evaluator, PolicyFailure, Resource, contract};
 
 /// A policy component embedded in the binary.

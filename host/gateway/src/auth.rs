@@ -214,7 +214,7 @@ pub struct Refusal {
 /// Records refusals durably (the decision log's access records).
 pub trait AccessLog: Send + Sync {
     /// Appends one access record per refusal, durably, before returning.
-    fn refused(&self, refusals: &[Refusal]) -> Result<(), String>;
+    fn refused(&self, refusals: &[Refusal]) -> Result<(), crate::HostFailure>;
 }
 
 #[cfg(test)]

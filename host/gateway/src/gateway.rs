@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
-use tollgate_pipeline::{Gate, Recorder};
+use tollgate_pipeline::{ErrorChain, Gate, Recorder};
 
 use crate::access::{RefusalLimits, Refusals};
 use crate::auth::{AccessLog, Tokens};
@@ -27,8 +27,23 @@ pub struct Reloaded {
     pub tokens: Option<Tokens>,
 }
 
+/// A failure of the host behind the gateway (loading a policy set, recording refusals), with its
+/// causes; the gateway writes it whole ([`ErrorChain`]) into answers and logs.
+pub type HostFailure = Box<dyn std::error::Error + Send + Sync>;
+
 /// Loads the policy set afresh; an error says why the new set is refused.
-pub type Reloader = Box<dyn Fn() -> Result<Reloaded, String> + Send + Sync>;
+pub type Reloader = Box<dyn Fn() -> Result<Reloaded, HostFailure> + Send + Sync>;
+
+/// Why a reload did not swap in a new policy set (the old one keeps serving).
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    /// The gateway was built without a reloader.
+    #[error("this gateway cannot reload")]
+    Unavailable,
+    /// The new set failed to load or validate.
+    #[error(transparent)]
+    Refused(HostFailure),
+}
 
 /// One loaded policy set: the gate and what the read-only routes show of it.
 pub(crate) struct PolicySet {
@@ -135,9 +150,9 @@ impl Gateway {
     /// Loads the policy set (and tokens) afresh and swaps it in: requests in flight finish on the
     /// set they started with, new ones take the new set. A set that fails to load or validate is
     /// refused and counted, and the old set keeps serving. Blocking: loading compiles components.
-    pub fn reload(&self) -> Result<Vec<String>, String> {
+    pub fn reload(&self) -> Result<Vec<String>, ReloadError> {
         let Some(reloader) = &self.reloader else {
-            return Err("this gateway cannot reload".to_owned());
+            return Err(ReloadError::Unavailable);
         };
         let _one_at_a_time = self.reloading.lock().unwrap_or_else(|p| p.into_inner());
         match reloader() {
@@ -162,7 +177,7 @@ impl Gateway {
                     .reloads
                     .get_or_create(&metrics::ReloadLabels { result: "failure" })
                     .inc();
-                Err(error)
+                Err(ReloadError::Refused(error))
             }
         }
     }
@@ -204,7 +219,10 @@ impl Gateway {
             Err(error) => {
                 self.refusals.restore(refusals);
                 self.set_audit_up(false);
-                eprintln!("warning: refused requests could not be recorded: {error}");
+                eprintln!(
+                    "warning: refused requests could not be recorded: {}",
+                    ErrorChain(&*error)
+                );
                 Err(AccessLogError(error))
             }
         }
@@ -260,5 +278,5 @@ impl Gateway {
 
 /// The access log could not take the refusals (they are kept for the next flush).
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct AccessLogError(pub String);
+#[error("refused requests could not be recorded")]
+pub struct AccessLogError(#[source] pub HostFailure);

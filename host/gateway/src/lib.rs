@@ -30,7 +30,10 @@ pub mod tls;
 mod watch;
 
 pub use error::ApiError;
-pub use gateway::{AccessLogError, DynRecorder, Gateway, Reloaded, Reloader, WAITING_PER_SLOT};
+pub use gateway::{
+    AccessLogError, DynRecorder, Gateway, HostFailure, ReloadError, Reloaded, Reloader,
+    WAITING_PER_SLOT,
+};
 pub use marks::{MarkAnswer, MarkError, MarkRequest, Marker};
 pub use metrics::Metrics;
 pub use routes::router;

@@ -146,7 +146,8 @@ pub(crate) async fn reload(State(gateway): State<Arc<Gateway>>) -> Result<Respon
             StatusCode::OK,
             &json!({ "reloaded": true, "policies": ids }),
         )),
-        Err(message) => {
+        Err(error) => {
+            let message = tollgate_pipeline::ErrorChain(&error);
             eprintln!(
                 "tollgate serve: reload refused, the old policy set keeps serving: {message}"
             );

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tollgate_decision_log::{AccessRecord, MarkStatus, Project, Record};
 use tollgate_gateway::Gateway;
 use tollgate_gateway::auth::{AccessLog, Refusal};
-use tollgate_gateway::{MarkAnswer, MarkError, MarkRequest, Marker};
+use tollgate_gateway::{HostFailure, MarkAnswer, MarkError, MarkRequest, Marker};
 
 use crate::{RuntimeError, Written};
 
@@ -83,7 +83,7 @@ pub struct LogAccess {
 }
 
 impl AccessLog for LogAccess {
-    fn refused(&self, refusals: &[Refusal]) -> Result<(), String> {
+    fn refused(&self, refusals: &[Refusal]) -> Result<(), HostFailure> {
         let records: Vec<Record> = refusals
             .iter()
             .map(|refusal| {
@@ -103,7 +103,7 @@ impl AccessLog for LogAccess {
             })
             .collect();
         crate::append(&self.project, self.written.sealer.as_deref(), &records)
-            .map_err(|e| e.to_string())?;
+            .map_err(HostFailure::from)?;
         self.written.appended(records.len());
         Ok(())
     }
@@ -123,8 +123,9 @@ fn reload_on_hangup(gateway: &Arc<Gateway>) {
             let gw = Arc::clone(&gateway);
             match tokio::task::spawn_blocking(move || gw.reload()).await {
                 Ok(Ok(ids)) => eprintln!("tollgate serve: reloaded: {}", ids.join(", ")),
-                Ok(Err(message)) => eprintln!(
-                    "tollgate serve: reload refused, the old policy set keeps serving: {message}"
+                Ok(Err(error)) => eprintln!(
+                    "tollgate serve: reload refused, the old policy set keeps serving: {}",
+                    tollgate_pipeline::ErrorChain(&error)
                 ),
                 Err(join) => eprintln!("tollgate serve: the reload did not complete: {join}"),
             }

@@ -57,7 +57,7 @@ fn tokens() -> Tokens {
 struct LogAccess(Project);
 
 impl AccessLog for LogAccess {
-    fn refused(&self, refusals: &[Refusal]) -> Result<(), String> {
+    fn refused(&self, refusals: &[Refusal]) -> Result<(), tollgate_gateway::HostFailure> {
         let records: Vec<Record> = refusals
             .iter()
             .map(|r| {
@@ -80,7 +80,7 @@ impl AccessLog for LogAccess {
             .audit_log()
             .append_all(&records)
             .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(tollgate_gateway::HostFailure::from)
     }
 }
 

@@ -178,7 +178,7 @@ fn a_refused_reload_keeps_the_old_set_serving() {
         .enable_all()
         .build()
         .unwrap();
-    let refused = gateway.reload().unwrap_err();
+    let refused = gateway.reload().unwrap_err().to_string();
     assert!(refused.contains("required_tests"), "{refused}");
     let (status, answer) = runtime.block_on(decide(Arc::clone(&gateway)));
     assert_eq!(status, StatusCode::OK, "{answer}");
