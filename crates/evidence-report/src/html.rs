@@ -230,26 +230,46 @@ fn organisation_section(h: &mut String, report: &Report) {
                 .unwrap_or("the organisation")
         )
     );
-    h.push_str("<table><thead><tr><th>Control</th><th>Maps to</th><th>Evaluated</th><th>Compliant</th><th>Non-compliant</th><th>Pending</th><th>Not assessed</th><th>Waived</th><th>N/A</th><th>Effectiveness</th><th>Changes</th></tr></thead><tbody>");
+    let _ = write!(
+        h,
+        "<table><thead><tr><th>Control</th><th>Maps to</th>{COUNT_HEADERS}<th>Changes</th></tr></thead><tbody>"
+    );
     for c in &report.organisation_controls {
         let _ = write!(
             h,
-            "<tr><td>{}<br><small>{}</small></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            "<tr><td>{}<br><small>{}</small></td><td>{}</td>{}<td>{}</td></tr>",
             escape(&c.control.id),
             escape(&c.control.title),
             escape(&c.maps_to.join("; ")),
-            c.evaluated,
-            c.compliant,
-            c.non_compliant,
-            c.pending,
-            c.not_assessed,
-            c.waived,
-            c.not_applicable,
-            percent(c.effectiveness),
+            count_cells(
+                [
+                    c.evaluated,
+                    c.compliant,
+                    c.non_compliant,
+                    c.pending,
+                    c.not_assessed,
+                    c.waived,
+                    c.not_applicable
+                ],
+                c.effectiveness
+            ),
             listed_changes(&c.changes)
         );
     }
     h.push_str("</tbody></table>");
+}
+
+/// The header cells of a control's counts, as [`count_cells`] fills them.
+const COUNT_HEADERS: &str = "<th>Evaluated</th><th>Compliant</th><th>Non-compliant</th><th>Pending</th><th>Not assessed</th><th>Waived</th><th>N/A</th><th>Effectiveness</th>";
+
+/// The count cells of a control row: changes evaluated, each status, and effectiveness.
+fn count_cells(counts: [u64; 7], effectiveness: Option<f64>) -> String {
+    let mut cells: String = counts
+        .iter()
+        .map(|n| format!("<td class=\"num\">{n}</td>"))
+        .collect();
+    let _ = write!(cells, "<td class=\"num\">{}</td>", percent(effectiveness));
+    cells
 }
 
 /// What control effectiveness counts, stated wherever it is shown.
@@ -392,35 +412,35 @@ pub fn render(report: &Report) -> String {
         "Changes per control by status",
         &control_rows(&report.controls),
     ));
-    h.push_str("<table><thead><tr><th>Framework</th><th>Control</th><th>References</th><th>Evaluated</th><th>Compliant</th><th>Non-compliant</th><th>Pending</th><th>Not assessed</th><th>Waived</th><th>N/A</th><th>Effectiveness</th><th>Changes</th></tr></thead><tbody>");
+    let _ = write!(
+        h,
+        "<table><thead><tr><th>Framework</th><th>Control</th><th>References</th>{COUNT_HEADERS}<th>Changes</th></tr></thead><tbody>"
+    );
     for c in &report.controls {
         let changes = listed_changes(&c.changes);
         let _ = write!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}{}{}</td><td>{}</td>{}<td>{}</td></tr>",
             escape(&c.framework),
-            match &c.title {
-                Some(title) => format!(
-                    "{}<br><small>{}</small>{}",
-                    escape(&c.control_id),
-                    escape(title),
-                    organisation_ids(&c.organisation_controls)
-                ),
-                None => format!(
-                    "{}{}",
-                    escape(&c.control_id),
-                    organisation_ids(&c.organisation_controls)
-                ),
-            },
+            escape(&c.control_id),
+            c.title
+                .as_deref()
+                .map(|title| format!("<br><small>{}</small>", escape(title)))
+                .unwrap_or_default(),
+            organisation_ids(&c.organisation_controls),
             escape(&c.references.join("; ")),
-            c.evaluated,
-            c.compliant,
-            c.non_compliant,
-            c.pending,
-            c.not_assessed,
-            c.waived,
-            c.not_applicable,
-            percent(c.effectiveness),
+            count_cells(
+                [
+                    c.evaluated,
+                    c.compliant,
+                    c.non_compliant,
+                    c.pending,
+                    c.not_assessed,
+                    c.waived,
+                    c.not_applicable
+                ],
+                c.effectiveness
+            ),
             changes
         );
     }
