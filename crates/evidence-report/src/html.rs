@@ -207,7 +207,7 @@ fn listed_changes(changes: &[ControlChange]) -> String {
 }
 
 /// The organisation's ids of a Tollgate control, under its title.
-fn organisation_ids(controls: &[OrganisationControl]) -> String {
+fn organisation_line(controls: &[OrganisationControl]) -> String {
     if controls.is_empty() {
         return String::new();
     }
@@ -427,7 +427,7 @@ pub fn render(report: &Report) -> String {
                 .as_deref()
                 .map(|title| format!("<br><small>{}</small>", escape(title)))
                 .unwrap_or_default(),
-            organisation_ids(&c.organisation_controls),
+            organisation_line(&c.organisation_controls),
             escape(&c.references.join("; ")),
             count_cells(
                 [
