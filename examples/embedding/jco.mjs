@@ -1,12 +1,16 @@
 // Embedding a Tollgate policy component in JavaScript with jco. Tested by
 // tests/engines/jco.test.mjs over every golden case; docs/embedding.md quotes the part between the
-// `embed:` markers.
+// `embed:` markers. The component implements `tollgate:policy@0.3.0` (wit/tollgate.wit).
 //
 // The component takes the manifest as WIT records. jco maps them to JavaScript as: camelCase field
 // names, kebab-case enum values, `undefined` for an absent option and BigInt for `s64`. The
 // manifest here is the JSON form of a manifest file with its defaults filled in (what
 // `serde_json::to_value(&manifest)` gives in Rust); `toWit` and `fromWit` convert (the
-// `provenance` mapping becomes a list of `fact-source` records).
+// `provenance` mapping becomes a list of `fact-source` records). The manifest's `extensions`
+// object is not part of the `change-manifest` record: `extensionsFor` turns the namespaces the
+// policy declared into the context's `extension` records. `fromWitMetadata` and `fromWitDecision`
+// do what the host does on its side of the contract: absent options and empty extension lists
+// leave their keys out, and each finding gets its control's regulatory references from the catalogue.
 
 const ENUM_FIELDS = new Set(['ticket_status', 'data_classes', 'categories', 'strategy', 'kind', 'action',
   'outcome', 'class', 'score_class', 'category_class', 'severity', 'status']);
@@ -50,17 +54,46 @@ export function fromWit(value, key = '') {
   return value;
 }
 
+/** A `policy-metadata` record to the JSON form of `tollgate inspect --format json`. */
+export function fromWitMetadata(record) {
+  const { settings_schema: settingsSchema, extensions, ...metadata } = fromWit(record);
+  if (settingsSchema !== null) metadata.settings_schema = settingsSchema;
+  if (extensions.length) metadata.extensions = extensions;
+  return metadata;
+}
+
+/** A `decision` record to the JSON form the CLI prints, with the references of `metadata`'s controls. */
+export function fromWitDecision(record, metadata) {
+  const { risk, routing, ...decision } = fromWit(record);
+  const references = new Map(metadata.controls.map((control) => [control.id, control.references]));
+  decision.findings = decision.findings.map((f) => ({ ...f, references: references.get(f.control_id) ?? [] }));
+  // A policy without a risk model (or routing) leaves the key out, as the host does.
+  if (risk !== null) decision.risk = risk;
+  if (routing !== null) decision.routing = routing;
+  return decision;
+}
+
 // embed:start
 // npx jco transpile sox.wasm -o sox   (the component imports nothing: no shims needed)
 export function evaluateWith(policy, manifest, settings, now) {
+  const metadata = fromWitMetadata(policy.metadata());
+  const { extensions, ...rest } = manifest;
+  const context = { now: timestamp(now), extensions: extensionsFor(metadata, extensions ?? {}) };
   try {
-    const decision = policy.evaluate(toWit({ provenance: {}, ...manifest }), settings, { now: timestamp(now) });
-    return { decision: fromWit(decision) };
+    const decision = policy.evaluate(toWit({ provenance: {}, ...rest }), settings, context);
+    return { decision: fromWitDecision(decision, metadata) };
   } catch (error) {
     // `result<decision, eval-error>`: jco throws the `err` case as a ComponentError.
     if (!error.payload) throw error;
     return { error: { kind: error.payload.tag.replace(/-/g, '_'), message: error.payload.val } };
   }
+}
+
+/** The manifest's `extensions` namespaces the policy declared, by namespace, facts as JSON text. */
+export function extensionsFor(metadata, extensions) {
+  const declared = new Set((metadata.extensions ?? []).map((schema) => schema.namespace));
+  return Object.keys(extensions).filter((namespace) => declared.has(namespace)).sort()
+    .map((namespace) => ({ namespace, facts: JSON.stringify(extensions[namespace]) }));
 }
 // const sox = await import('./sox/sox.js');
 // const { decision } = evaluateWith(sox, manifest, '', '2026-06-01T00:00:00Z');

@@ -1,4 +1,5 @@
-"""Embedding a Tollgate policy component in Python with the `wasmtime` package.
+"""Embedding a Tollgate policy component in Python with the `wasmtime` package. The component
+implements `tollgate:policy@0.3.0` (wit/tollgate.wit).
 
 Tested by tests/engines/test_wasmtime.py over every golden case; docs/embedding.md quotes the part
 between the `embed:` markers.
@@ -7,10 +8,15 @@ The component takes the manifest as WIT records. wasmtime-py maps a record to an
 attributes are the WIT field names (kebab-case), an enum to its kebab-case case name, an option to
 the value or None, and `result<T, E>` to the `ok` value or a `Variant` for `err`. The manifest here
 is the JSON form of a manifest file with its defaults filled in; `to_wit` and `from_wit` convert
-(the `provenance` mapping becomes a list of `fact-source` records).
+(the `provenance` mapping becomes a list of `fact-source` records). The manifest's `extensions`
+object is not part of the `change-manifest` record: `extensions_for` turns the namespaces the policy
+declared into the context's `extension` records. `from_wit_metadata` and `from_wit_decision` do what
+the host does on its side of the contract: absent options and empty extension lists leave their keys
+out, and each finding gets its control's regulatory references from the catalogue.
 """
 
 import calendar
+import json
 import re
 from datetime import datetime
 
@@ -67,6 +73,28 @@ def from_wit(value, key=""):
     return value
 
 
+def from_wit_metadata(record):
+    """A `policy-metadata` record to the JSON form of `tollgate inspect --format json`."""
+    metadata = from_wit(record)
+    if metadata["settings_schema"] is None:
+        del metadata["settings_schema"]
+    if not metadata["extensions"]:
+        del metadata["extensions"]
+    return metadata
+
+
+def from_wit_decision(record, metadata):
+    """A `decision` record to the JSON form the CLI prints, with the references of `metadata`'s controls."""
+    decision = from_wit(record)
+    references = {control["id"]: control["references"] for control in metadata["controls"]}
+    for finding in decision["findings"]:
+        finding["references"] = references.get(finding["control_id"], [])
+    for key in ("risk", "routing"):  # a policy without a risk model (or routing) leaves the key out
+        if decision[key] is None:
+            del decision[key]
+    return decision
+
+
 # embed:start
 class Policy:
     """One policy component, instantiated once with an empty linker: it imports nothing."""
@@ -76,17 +104,32 @@ class Policy:
         self.store = Store(engine)
         component = Component.from_file(engine, path)
         self.instance = Linker(engine).instantiate(self.store, component)
+        self.metadata = from_wit_metadata(self.call("metadata"))
 
     def call(self, name, *args):
         return self.instance.get_func(self.store, name)(self.store, *args)
 
     def evaluate(self, manifest, settings, now):
+        manifest = {"provenance": {}, **manifest}
         context = WitRecord()
         context.now = timestamp(now)
-        result = self.call("evaluate", to_wit({"provenance": {}, **manifest}), settings, context)
+        context.extensions = extensions_for(self.metadata, manifest.pop("extensions", None) or {})
+        result = self.call("evaluate", to_wit(manifest), settings, context)
         if isinstance(result, Variant):  # `err`: the policy could not evaluate
             return {"error": {"kind": result.tag.replace("-", "_"), "message": result.payload}}
-        return {"decision": from_wit(result)}
+        return {"decision": from_wit_decision(result, self.metadata)}
+
+
+def extensions_for(metadata, extensions):
+    """The manifest's `extensions` namespaces the policy declared, by namespace, facts as JSON text."""
+    declared = {schema["namespace"] for schema in metadata.get("extensions", [])}
+    records = []
+    for namespace in sorted(declared & extensions.keys()):
+        record = WitRecord()
+        record.namespace = namespace
+        record.facts = json.dumps(extensions[namespace], separators=(",", ":"), ensure_ascii=False)
+        records.append(record)
+    return records
 
 # sox = Policy("sox.wasm")
 # print(sox.evaluate(manifest, "", "2026-06-01T00:00:00Z")["decision"]["outcome"])

@@ -33,3 +33,10 @@ def case_params():
 
 def policy_params():
     return [pytest.param(p, id=p["id"]) for p in CORPUS["policies"]]
+
+
+def declared_extensions(case):
+    """The namespaces of a case's manifest `extensions` that its policy declares in its metadata."""
+    entry = next(p for p in CORPUS["policies"] if p["id"] == case["policy"])
+    declared = {e["namespace"] for e in entry["metadata"].get("extensions", [])}
+    return [ns for ns in (case["manifest_normalized"].get("extensions") or {}) if ns in declared]

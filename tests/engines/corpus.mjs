@@ -40,3 +40,10 @@ export function sameAsHost(got, want, assert) {
   assert.equal(got.error.kind, want.error.kind);
   assert.equal(positions(got.error.message), positions(want.error.message));
 }
+
+/** The namespaces of a case's manifest `extensions` that its policy declares in its metadata. */
+export function declaredExtensions(corpus, testCase) {
+  const policy = corpus.policies.find((p) => p.id === testCase.policy);
+  const declared = new Set((policy.metadata.extensions ?? []).map((e) => e.namespace));
+  return Object.keys(testCase.manifest_normalized.extensions ?? {}).filter((ns) => declared.has(ns));
+}
