@@ -54,7 +54,7 @@ export function fromWit(value, key = '') {
   return value;
 }
 
-/** A `policy-metadata` record to the JSON form of `tollgate inspect --format json`. */
+/** A `policy-metadata` record to the JSON the host gives (`tollgate inspect --format json`'s `metadata`). */
 export function fromWitMetadata(record) {
   const { settings_schema: settingsSchema, extensions, ...metadata } = fromWit(record);
   if (settingsSchema !== null) metadata.settings_schema = settingsSchema;
@@ -66,7 +66,8 @@ export function fromWitMetadata(record) {
 export function fromWitDecision(record, metadata) {
   const { risk, routing, ...decision } = fromWit(record);
   const references = new Map(metadata.controls.map((control) => [control.id, control.references]));
-  decision.findings = decision.findings.map((f) => ({ ...f, references: references.get(f.control_id) ?? [] }));
+  decision.findings = decision.findings.map((finding) =>
+    ({ ...finding, references: references.get(finding.control_id) ?? [] }));
   // A policy without a risk model (or routing) leaves the key out, as the host does.
   if (risk !== null) decision.risk = risk;
   if (routing !== null) decision.routing = routing;

@@ -74,7 +74,7 @@ def from_wit(value, key=""):
 
 
 def from_wit_metadata(record):
-    """A `policy-metadata` record to the JSON form of `tollgate inspect --format json`."""
+    """A `policy-metadata` record to the JSON the host gives (`tollgate inspect --format json`'s `metadata`)."""
     metadata = from_wit(record)
     if metadata["settings_schema"] is None:
         del metadata["settings_schema"]
