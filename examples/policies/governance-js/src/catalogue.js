@@ -85,9 +85,9 @@ export const CONTROLS = [
       'changes follow RC-02 instead.',
     references: [
       ref('COBIT 2019', 'BAI06.01'),
-      ref('COBIT 2019', 'BAI06.03'),
+      ref('COBIT 2019', 'BAI07.06'),
       ISO_A832,
-      ref('NIST SP 800-53 Rev. 5', 'CM-3(1)'),
+      ref('NIST SP 800-53 Rev. 5', 'CM-3'),
     ],
     rules: ['cab-reference-missing', 'change-window-missing', 'outside-change-window'],
     reliesOn: [],
@@ -101,6 +101,7 @@ export const CONTROLS = [
     references: [
       SOX_404,
       ref('COBIT 2019', 'BAI06.01'),
+      ref('COBIT 2019', 'BAI06.04'),
       ISO_A832,
       ref('NIST SP 800-53 Rev. 5', 'CM-3'),
       ref('NIST SP 800-53 Rev. 5', 'CM-4'),
@@ -130,7 +131,7 @@ export const CONTROLS = [
       'A security scan of the change ran to completion and left no critical finding open, and no ' +
       'more high findings than the settings allow.',
     references: [
-      ref('COBIT 2019', 'DSS05.01'),
+      ref('COBIT 2019', 'DSS05.07'),
       ref('ISO/IEC 27001:2022', 'A.8.8 (management of technical vulnerabilities)'),
       ref('NIST SP 800-53 Rev. 5', 'RA-5'),
       ref('NIST SP 800-53 Rev. 5', 'SI-2'),
@@ -150,9 +151,9 @@ export const CONTROLS = [
       'The change has a documented back-out plan; a high-risk change has exercised it.',
     references: [
       ref('COBIT 2019', 'BAI06.01'),
-      ref('COBIT 2019', 'BAI07.03'),
+      ref('COBIT 2019', 'BAI07.01'),
       ISO_A832,
-      ref('NIST SP 800-53 Rev. 5', 'CM-3(2)'),
+      ref('NIST SP 800-53 Rev. 5', 'CM-3'),
     ],
     rules: ['rollback-plan-missing', 'rollback-plan-untested'],
     reliesOn: ['evidence.rollback_plan'],
@@ -183,6 +184,7 @@ export const CONTROLS = [
       'reviewed after implementation.',
     references: [
       ref('COBIT 2019', 'BAI06.02'),
+      ref('COBIT 2019', 'BAI07.08'),
       ISO_A832,
       ref('NIST SP 800-53 Rev. 5', 'CM-3'),
     ],

@@ -3,7 +3,7 @@
 //
 //   node test/smoke.mjs                        every case in tests/cases; "N passed, N failed"
 //   node test/smoke.mjs tests/cases/03-*.yaml  the cases given
-//   node test/smoke.mjs --manifest m.yaml [--settings s.json] [--now 2026-05-21T12:00:00Z]
+//   node test/smoke.mjs --manifest m.yaml [--settings settings.yaml] [--now 2026-11-18T21:30:00Z]
 //                                              prints the decision (or the eval-error) as JSON
 //
 // Each evaluation gets a fresh instance (a trap poisons an instance). The checks are those of
@@ -173,7 +173,17 @@ if (manifestPath) {
   const settingsPath = option('--settings');
   const now = option('--now') ?? new Date().toISOString();
   const manifest = parse(readFileSync(manifestPath, 'utf8'));
-  const settings = settingsPath ? JSON.stringify(parse(readFileSync(settingsPath, 'utf8'))) : '';
+  let settings = '';
+  if (settingsPath) {
+    // A Tollgate settings file: the pack's own section over the `defaults` keys its schema declares.
+    let doc = parse(readFileSync(settingsPath, 'utf8')) ?? {};
+    if ('acme-governance' in doc || 'defaults' in doc) {
+      const declared = Object.keys(JSON.parse((await fresh()).metadata().settingsSchema).properties);
+      const shared = Object.fromEntries(Object.entries(doc.defaults ?? {}).filter(([k]) => declared.includes(k)));
+      doc = { ...shared, ...(doc['acme-governance'] ?? {}) };
+    }
+    settings = JSON.stringify(doc);
+  }
   const { decision, error } = await evaluate(manifest, settings, now);
   console.log(JSON.stringify(decision ?? { error }, (k, v) => (typeof v === 'bigint' ? Number(v) : v), 2));
   process.exit(error ? 5 : { approved: 0, 'needs-approval': 3, denied: 4 }[decision.outcome]);
