@@ -253,7 +253,8 @@ def artifact_identity(manifest, settings: Settings, facts: ReleaseFacts) -> Cont
     else:
         result.evidence.append(f"artifact {facts.artifact_digest}")
     tier = tier_of(settings, facts)
-    if tier in settings.sbom_required_tiers:
+    # An unknown tier fails closed: its SBOM is required.
+    if tier in settings.sbom_required_tiers or tier not in settings.required_suites_by_tier:
         if facts.sbom_attached:
             result.evidence.append("SBOM attached")
         else:
