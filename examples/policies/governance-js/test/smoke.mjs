@@ -201,6 +201,16 @@ for (const file of files) {
   try {
     const result = await evaluate(c.manifest, settings, c.now instanceof Date ? c.now.toISOString() : c.now);
     problems = check(c, result.metadata, result);
+    // `validate-settings` agrees with `evaluate` on the settings.
+    let validation = 'ok';
+    try {
+      (await fresh()).validateSettings(settings);
+    } catch (error) {
+      if (!error.payload) throw error;
+      validation = snake(error.payload.tag);
+    }
+    const expected = c.expect.error === 'invalid_settings' ? 'invalid_settings' : 'ok';
+    if (validation !== expected) problems.push(`validate-settings: expected ${expected}, got ${validation}`);
   } catch (error) {
     problems = [`trap: ${error.message}`];
   }
