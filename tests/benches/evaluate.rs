@@ -289,20 +289,15 @@ impl Summary {
         Ok(Self {
             error: None,
             outcome: Some(decision.outcome.as_str().to_owned()),
-            risk_score: Some(decision.risk.score),
-            risk_class: Some(decision.risk.class.as_str().to_owned()),
-            route: Some(decision.routing.route.clone()),
+            risk_score: decision.risk.as_ref().map(|risk| risk.score),
+            risk_class: decision.risk_class().map(|class| class.as_str().to_owned()),
+            route: decision.route().map(str::to_owned),
             required_roles: decision
-                .routing
-                .required
+                .required_approvals()
                 .iter()
                 .map(|r| r.role.clone())
                 .collect(),
-            missing_roles: decision
-                .routing
-                .missing_roles()
-                .map(str::to_owned)
-                .collect(),
+            missing_roles: decision.missing_roles().map(str::to_owned).collect(),
             findings,
             _fields: Vec::new(),
         })

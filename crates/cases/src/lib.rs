@@ -204,7 +204,10 @@ pub fn check(
             &mut problems,
             "risk score",
             score.to_string(),
-            decision.risk.score.to_string(),
+            decision
+                .risk
+                .as_ref()
+                .map_or_else(|| "none".to_owned(), |risk| risk.score.to_string()),
         );
     }
     if let Some(class) = expect.risk_class {
@@ -212,7 +215,9 @@ pub fn check(
             &mut problems,
             "risk class",
             class.to_string(),
-            decision.risk.class.to_string(),
+            decision
+                .risk_class()
+                .map_or_else(|| "none".to_owned(), |class| class.to_string()),
         );
     }
     if let Some(route) = &expect.route {
@@ -220,13 +225,12 @@ pub fn check(
             &mut problems,
             "route",
             route.clone(),
-            decision.routing.route.clone(),
+            decision.route().unwrap_or("none").to_owned(),
         );
     }
     if let Some(roles) = &expect.required_roles {
         let got: Vec<&str> = decision
-            .routing
-            .required
+            .required_approvals()
             .iter()
             .map(|r| r.role.as_str())
             .collect();
@@ -238,7 +242,7 @@ pub fn check(
         );
     }
     if let Some(roles) = &expect.missing_roles {
-        let got: Vec<&str> = decision.routing.missing_roles().collect();
+        let got: Vec<&str> = decision.missing_roles().collect();
         mismatch(
             &mut problems,
             "missing roles",
@@ -369,7 +373,7 @@ fn invariants(metadata: &PolicyMetadata, decision: &Decision, problems: &mut Str
         }
     }
     let denies = decision.findings.iter().any(|f| f.severity.denies());
-    let missing = decision.routing.missing_roles().next().is_some();
+    let missing = decision.missing_roles().next().is_some();
     for control in &decision.controls {
         if control.status == ControlStatus::Pending && !missing {
             let _ = writeln!(

@@ -295,6 +295,8 @@ controls:
                     relies_on: Vec::new(),
                 })
                 .collect(),
+            settings_schema: None,
+            extensions: Vec::new(),
         }
     }
 

@@ -480,7 +480,7 @@ impl DecisionRecord {
             settings_digest: evaluation.settings_digest,
             policy_set_digest: None,
             outcome,
-            risk_class: (!combined.decisions.is_empty()).then_some(combined.risk_class),
+            risk_class: combined.risk_class,
             required_roles: combined.required_roles.clone(),
             missing_roles: combined.missing_roles.clone(),
             decisions,

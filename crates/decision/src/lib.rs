@@ -223,6 +223,18 @@ pub struct Control {
     pub relies_on: Vec<String>,
 }
 
+/// The JSON Schema of one manifest extension namespace a policy reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
+pub struct ExtensionSchema {
+    /// Namespace: the manifest's `extensions.<namespace>` object.
+    pub namespace: String,
+    /// What the namespace holds, in one line.
+    pub description: String,
+    /// JSON Schema (draft 2020-12) of the namespace's object, as JSON text.
+    pub schema: String,
+}
+
 /// A policy's identity and control catalogue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
@@ -237,6 +249,12 @@ pub struct PolicyMetadata {
     pub description: String,
     /// Every control the policy evaluates.
     pub controls: Vec<Control>,
+    /// JSON Schema of the policy's own settings object, as JSON text, if it declares one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings_schema: Option<String>,
+    /// The manifest extension namespaces the policy reads.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extensions: Vec<ExtensionSchema>,
 }
 
 impl PolicyMetadata {
@@ -390,10 +408,12 @@ pub struct Decision {
     pub applicable: bool,
     /// Outcome.
     pub outcome: Outcome,
-    /// Risk assessment.
-    pub risk: RiskAssessment,
-    /// Approval routing.
-    pub routing: Routing,
+    /// Risk assessment; `None` for a policy without a risk model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk: Option<RiskAssessment>,
+    /// Approval routing; `None` for a policy that routes no approvals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing: Option<Routing>,
     /// Problems found.
     pub findings: Vec<Finding>,
     /// Every control evaluated.
@@ -402,6 +422,30 @@ pub struct Decision {
     pub obligations: Vec<Obligation>,
     /// One-paragraph explanation.
     pub summary: String,
+}
+
+impl Decision {
+    /// The risk class, if the policy assessed risk.
+    pub fn risk_class(&self) -> Option<RiskClass> {
+        self.risk.as_ref().map(|risk| risk.class)
+    }
+
+    /// The route, if the policy routes approvals.
+    pub fn route(&self) -> Option<&str> {
+        self.routing.as_ref().map(|routing| routing.route.as_str())
+    }
+
+    /// The approver roles the change requires (none without routing).
+    pub fn required_approvals(&self) -> &[RequiredApproval] {
+        self.routing
+            .as_ref()
+            .map_or(&[], |routing| routing.required.as_slice())
+    }
+
+    /// Roles still missing an approval (none without routing).
+    pub fn missing_roles(&self) -> impl Iterator<Item = &str> {
+        self.routing.iter().flat_map(Routing::missing_roles)
+    }
 }
 
 /// Why a policy could not evaluate. Never an approval.
@@ -445,8 +489,8 @@ impl EvalError {
 pub struct CombinedDecision {
     /// Strictest outcome of all decisions.
     pub outcome: Outcome,
-    /// Highest risk class of all decisions.
-    pub risk_class: RiskClass,
+    /// Highest risk class of the decisions that assessed risk; `None` when none did.
+    pub risk_class: Option<RiskClass>,
     /// Union of the required approver roles, in first-seen order.
     pub required_roles: Vec<String>,
     /// Union of the roles still missing an approval.
@@ -464,22 +508,18 @@ impl CombinedDecision {
             .map(|d| d.outcome)
             .max()
             .unwrap_or(Outcome::Denied);
-        let risk_class = decisions
-            .iter()
-            .map(|d| d.risk.class)
-            .max()
-            .unwrap_or(RiskClass::High);
+        let risk_class = decisions.iter().filter_map(Decision::risk_class).max();
         let mut required_roles = Vec::new();
         let mut missing_roles = Vec::new();
         let mut seen = BTreeSet::new();
         let mut seen_missing = BTreeSet::new();
         for decision in &decisions {
-            for requirement in &decision.routing.required {
+            for requirement in decision.required_approvals() {
                 if seen.insert(requirement.role.clone()) {
                     required_roles.push(requirement.role.clone());
                 }
             }
-            for role in decision.routing.missing_roles() {
+            for role in decision.missing_roles() {
                 if seen_missing.insert(role.to_owned()) {
                     missing_roles.push(role.to_owned());
                 }
@@ -505,14 +545,14 @@ mod tests {
             framework: id.to_uppercase(),
             applicable: true,
             outcome,
-            risk: RiskAssessment {
+            risk: Some(RiskAssessment {
                 score: 0.0,
                 class: RiskClass::Low,
                 score_class: RiskClass::Low,
                 category_class: None,
                 factors: vec![],
-            },
-            routing: Routing {
+            }),
+            routing: Some(Routing {
                 route: "single-approver".into(),
                 rationale: String::new(),
                 required: roles
@@ -524,7 +564,7 @@ mod tests {
                     .collect(),
                 discounted: vec![],
                 automated_checks: vec![],
-            },
+            }),
             findings: vec![],
             controls: vec![],
             obligations: vec![],
@@ -561,7 +601,23 @@ mod tests {
 
     #[test]
     fn nothing_evaluated_is_not_an_approval() {
-        assert_eq!(CombinedDecision::combine(vec![]).outcome, Outcome::Denied);
+        let combined = CombinedDecision::combine(vec![]);
+        assert_eq!(combined.outcome, Outcome::Denied);
+        assert_eq!(combined.risk_class, None);
+    }
+
+    #[test]
+    fn decisions_without_a_risk_model_add_no_class_or_roles() {
+        let mut plain = decision("plain", Outcome::Approved, &[]);
+        plain.risk = None;
+        plain.routing = None;
+        assert_eq!(CombinedDecision::combine(vec![plain.clone()]).risk_class, None);
+        let combined = CombinedDecision::combine(vec![
+            plain,
+            decision("a", Outcome::NeedsApproval, &[("TECHNICAL_LEAD", None)]),
+        ]);
+        assert_eq!(combined.risk_class, Some(RiskClass::Low));
+        assert_eq!(combined.missing_roles, ["TECHNICAL_LEAD"]);
     }
 
     #[test]

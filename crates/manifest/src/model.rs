@@ -27,7 +27,15 @@ pub struct Manifest {
     /// nothing recorded (every fact's source is `unrecorded`).
     #[serde(default, skip_serializing_if = "Provenance::is_empty")]
     pub provenance: Provenance,
+    /// Facts the core fields do not cover, as one object per namespace (`extensions: {acme:
+    /// {service_tier: gold}}`). A namespace must be one a loaded policy declares; the host checks
+    /// its object against that policy's JSON Schema before any policy runs. Default: none.
+    #[serde(default, skip_serializing_if = "Extensions::is_empty")]
+    pub extensions: Extensions,
 }
+
+/// A manifest's extension facts: namespace → that namespace's object.
+pub type Extensions = std::collections::BTreeMap<String, serde_json::Map<String, serde_json::Value>>;
 
 /// What the change is and who is involved.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

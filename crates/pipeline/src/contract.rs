@@ -59,8 +59,8 @@ pub fn check_decision(metadata: &PolicyMetadata, decision: &Decision) -> Result<
             decision.framework, metadata.framework
         ));
     }
-    if !decision.risk.score.is_finite()
-        || decision.risk.factors.iter().any(|f| !f.points.is_finite())
+    if let Some(risk) = &decision.risk
+        && (!risk.score.is_finite() || risk.factors.iter().any(|f| !f.points.is_finite()))
     {
         return malformed("risk score is not a finite number".into());
     }
@@ -89,7 +89,7 @@ pub fn check_decision(metadata: &PolicyMetadata, decision: &Decision) -> Result<
         ));
     }
     if decision.outcome == Outcome::Approved
-        && let Some(role) = decision.routing.missing_roles().next()
+        && let Some(role) = decision.missing_roles().next()
     {
         return malformed(format!(
             "outcome is `approved` but role `{role}` has not approved"
@@ -189,7 +189,7 @@ fn check_applicability(decision: &Decision) -> Result<(), PolicyFailure> {
                 result.control_id, result.status
             ));
         }
-        if let Some(role) = decision.routing.required.first() {
+        if let Some(role) = decision.required_approvals().first() {
             return malformed(format!(
                 "the policy does not apply, yet it requires an approval from `{}`",
                 role.role
@@ -201,25 +201,28 @@ fn check_applicability(decision: &Decision) -> Result<(), PolicyFailure> {
     {
         return malformed("outcome is `denied` without a denying finding".into());
     }
-    if decision.outcome == Outcome::NeedsApproval
-        && decision.routing.missing_roles().next().is_none()
+    if decision.outcome == Outcome::NeedsApproval && decision.missing_roles().next().is_none()
     {
         return malformed("outcome is `needs_approval` but no required role is missing".into());
     }
     Ok(())
 }
 
-/// The route is one of [`ROUTES`] (`none` only when the policy does not apply); the risk class is
-/// the higher of the score's and the categories' classes, and the score is the sum of its factors.
+/// The route, if the policy routes approvals, is one of [`ROUTES`] (`none` only when the policy
+/// does not apply); the risk class, if the policy assesses risk, is the higher of the score's and
+/// the categories' classes, and the score is the sum of its factors.
 fn check_risk_and_route(decision: &Decision) -> Result<(), PolicyFailure> {
-    let route = decision.routing.route.as_str();
-    if !ROUTES.contains(&route) || (route == NOT_APPLICABLE_ROUTE && decision.applicable) {
+    if let Some(route) = decision.route()
+        && (!ROUTES.contains(&route) || (route == NOT_APPLICABLE_ROUTE && decision.applicable))
+    {
         return malformed(format!(
             "route `{route}` is not one of {}",
             ROUTES[..4].join(", ")
         ));
     }
-    let risk = &decision.risk;
+    let Some(risk) = &decision.risk else {
+        return Ok(());
+    };
     let expected = risk
         .category_class
         .map_or(risk.score_class, |c| c.max(risk.score_class));
@@ -266,6 +269,8 @@ mod tests {
                 rules: vec!["no-approval".into()],
                 relies_on: Vec::new(),
             }],
+            settings_schema: None,
+            extensions: Vec::new(),
         }
     }
 
@@ -276,7 +281,7 @@ mod tests {
             framework: "ACME".into(),
             applicable: true,
             outcome: Outcome::Denied,
-            risk: RiskAssessment {
+            risk: Some(RiskAssessment {
                 score: 3.5,
                 class: RiskClass::Medium,
                 score_class: RiskClass::Low,
@@ -293,8 +298,8 @@ mod tests {
                         points: 2.25,
                     },
                 ],
-            },
-            routing: Routing {
+            }),
+            routing: Some(Routing {
                 route: "single-approver".into(),
                 rationale: "r".into(),
                 required: vec![RequiredApproval {
@@ -303,7 +308,7 @@ mod tests {
                 }],
                 discounted: Vec::new(),
                 automated_checks: Vec::new(),
-            },
+            }),
             findings: vec![Finding {
                 rule_id: "no-approval".into(),
                 control_id: "CC-01".into(),
@@ -366,8 +371,9 @@ mod tests {
         assert!(refused(&decision).contains("control `CC-01` is `non_compliant`"));
         decision.controls[0].status = ControlStatus::NotApplicable;
         assert!(refused(&decision).contains("requires an approval from `LEAD`"));
-        decision.routing.required.clear();
-        decision.routing.route = NOT_APPLICABLE_ROUTE.into();
+        let routing = decision.routing.as_mut().unwrap();
+        routing.required.clear();
+        routing.route = NOT_APPLICABLE_ROUTE.into();
         assert!(check_decision(&metadata(), &decision).is_ok());
     }
 
@@ -378,22 +384,36 @@ mod tests {
         assert!(refused(&decision).contains("`denied` without a denying finding"));
         decision.outcome = Outcome::NeedsApproval;
         assert!(check_decision(&metadata(), &decision).is_ok());
-        decision.routing.required[0].satisfied_by = Some("carol".into());
+        decision.routing.as_mut().unwrap().required[0].satisfied_by = Some("carol".into());
         assert!(refused(&decision).contains("no required role is missing"));
+    }
+
+    #[test]
+    fn a_policy_without_a_risk_model_approves_or_denies() {
+        let mut decision = denied();
+        decision.risk = None;
+        decision.routing = None;
+        assert!(check_decision(&metadata(), &decision).is_ok());
+        decision.findings[0].severity = Severity::Medium;
+        decision.outcome = Outcome::NeedsApproval;
+        assert!(refused(&decision).contains("no required role is missing"));
+        decision.outcome = Outcome::Approved;
+        decision.controls[0].status = ControlStatus::Compliant;
+        assert!(check_decision(&metadata(), &decision).is_ok());
     }
 
     #[test]
     fn routes_and_risk_classes_are_consistent() {
         let mut decision = denied();
-        decision.routing.route = "fast-track".into();
+        decision.routing.as_mut().unwrap().route = "fast-track".into();
         assert!(refused(&decision).contains("route `fast-track` is not one of"));
-        decision.routing.route = NOT_APPLICABLE_ROUTE.into();
+        decision.routing.as_mut().unwrap().route = NOT_APPLICABLE_ROUTE.into();
         assert!(refused(&decision).contains("route `none`"));
         let mut decision = denied();
-        decision.risk.class = RiskClass::Low;
+        decision.risk.as_mut().unwrap().class = RiskClass::Low;
         assert!(refused(&decision).contains("risk class `low` is not the higher"));
         let mut decision = denied();
-        decision.risk.score = 9.0;
+        decision.risk.as_mut().unwrap().score = 9.0;
         assert!(refused(&decision).contains("not the sum of its factors"));
     }
 }

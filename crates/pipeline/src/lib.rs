@@ -22,6 +22,7 @@ mod native;
 mod pipeline;
 mod policy;
 mod rejection;
+mod schemas;
 mod report;
 
 pub use error::{DecideError, ErrorChain};

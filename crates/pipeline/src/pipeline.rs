@@ -3,14 +3,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use tollgate_decision::{CombinedDecision, EvalError};
-use tollgate_manifest::IdentityAliases;
+use tollgate_manifest::{IdentityAliases, Manifest};
+use tollgate_report_formats::FieldMap;
 use tollgate_waivers::{Applied, WaiverContext, WaiverRules, WaiverSet};
 
 use crate::report::{Evaluated, PolicyError, Report};
+use crate::schemas::PolicySchemas;
 use crate::{DecideError, Evaluator, InputError, InputSource, PolicyFailure, Submission, contract};
 
 /// A settings document: policy id → that policy's settings object, plus an optional `defaults`
-/// object shared by every policy (a policy's own section wins, field by field).
+/// object shared by every policy (a policy's own section wins, field by field). A policy that
+/// declares a settings schema receives only the `defaults` keys the schema declares as
+/// properties; one without a schema receives them all.
 pub type SettingsDocument = BTreeMap<String, serde_json::Value>;
 
 /// The key of the settings shared by every policy.
@@ -44,6 +48,8 @@ struct Ready {
     settings_json: String,
     /// How waivers apply to this policy's findings (`waivers.non_waivable`, `identities`).
     waiver_rules: WaiverRules,
+    /// The schemas it declares, compiled.
+    schemas: PolicySchemas,
 }
 
 /// Policies loaded and their settings validated, once: every decision evaluates each policy,
@@ -138,24 +144,72 @@ impl Pipeline {
         let mut ready = Vec::new();
         for policy in loaded {
             let id = policy.metadata().id.clone();
+            let schemas = match PolicySchemas::compile(policy.metadata()) {
+                Ok(schemas) => schemas,
+                Err(reason) => {
+                    failures.push(PolicyError::new(
+                        &id,
+                        &PolicyFailure::Malformed {
+                            reason: format!("its metadata declares an unusable schema: {reason}"),
+                        },
+                    ));
+                    continue;
+                }
+            };
+            let shared = defaults.as_ref().map(|defaults| {
+                match PolicySchemas::declared_settings(policy.metadata()) {
+                    None => defaults.clone(),
+                    Some(declared) => only_keys(defaults, &declared),
+                }
+            });
             let own = settings.get(&id).filter(|value| !value.is_null());
-            let settings_json = match (&defaults, own) {
-                (None, None) => String::new(),
-                (None, Some(own)) => own.to_string(),
-                (Some(defaults), own) => {
-                    let mut merged = defaults.clone();
+            let settings_value = match (shared, own) {
+                (None, None) => None,
+                (None, Some(own)) => Some(own.clone()),
+                (Some(mut merged), own) => {
                     if let Some(own) = own {
                         merge(&mut merged, own);
                     }
-                    merged.to_string()
+                    Some(merged)
                 }
-            };
-            match policy.validate_settings(&settings_json) {
+            }
+            .filter(|value| value.as_object().is_none_or(|o| !o.is_empty()));
+            let settings_json = settings_value
+                .as_ref()
+                .map(serde_json::Value::to_string)
+                .unwrap_or_default();
+            let validated = policy.validate_settings(&settings_json).and_then(|()| {
+                match (&schemas.settings, &settings_value) {
+                    (Some(schema), Some(value)) => {
+                        let violations = schema.violations(value);
+                        if violations.is_empty() {
+                            Ok(())
+                        } else {
+                            Err(PolicyFailure::Eval(EvalError::InvalidSettings(
+                                violations
+                                    .iter()
+                                    .map(|v| {
+                                        if v.path.is_empty() {
+                                            v.message.clone()
+                                        } else {
+                                            format!("`{}`: {}", v.path, v.message)
+                                        }
+                                    })
+                                    .collect::<Vec<_>>()
+                                    .join("; "),
+                            )))
+                        }
+                    }
+                    _ => Ok(()),
+                }
+            });
+            match validated {
                 Ok(()) => match WaiverRules::from_settings(&settings_json) {
                     Ok(waiver_rules) => ready.push(Ready {
                         policy,
                         settings_json,
                         waiver_rules,
+                        schemas,
                     }),
                     Err(error) => {
                         rejected.push(InputError::policy_settings(&id, error.to_string()))
@@ -214,6 +268,7 @@ impl Pipeline {
             service,
             actor,
         } = submission;
+        self.check_extensions(&manifest, &manifest_text)?;
         let mut failures = self.failures.clone();
         let mut evaluated = Vec::new();
         let mut decisions = Vec::new();
@@ -276,6 +331,102 @@ impl Pipeline {
             settings_digest: self.settings_digest.clone(),
             actor,
         })
+    }
+}
+
+impl Pipeline {
+    /// Checks the manifest's `extensions` before any policy runs: every namespace must be one a
+    /// loaded policy declares, and its object must satisfy the schema of every policy declaring
+    /// it. Errors name the field path and the line, as the manifest's own errors do.
+    fn check_extensions(&self, manifest: &Manifest, text: &str) -> Result<(), DecideError> {
+        if manifest.extensions.is_empty() {
+            return Ok(());
+        }
+        let fields = FieldMap::new(text);
+        let located = |error: InputError, path: String| {
+            let mut error = error.at(path.clone());
+            if let Some(position) = fields.locate(&path) {
+                error.line = u32::try_from(position.line).ok();
+                error.column = u32::try_from(position.column).ok();
+            }
+            error
+        };
+        let mut errors = Vec::new();
+        for (namespace, facts) in &manifest.extensions {
+            let base = format!("extensions.{namespace}");
+            let readers: Vec<&Ready> = self
+                .ready
+                .iter()
+                .filter(|r| r.schemas.extensions.contains_key(namespace))
+                .collect();
+            if readers.is_empty() {
+                let declared: BTreeSet<&str> = self
+                    .ready
+                    .iter()
+                    .flat_map(|r| r.schemas.extensions.keys().map(String::as_str))
+                    .collect();
+                let declared = if declared.is_empty() {
+                    "none".to_owned()
+                } else {
+                    declared.into_iter().collect::<Vec<_>>().join(", ")
+                };
+                errors.push(located(
+                    InputError::new(
+                        InputSource::Manifest,
+                        format!(
+                            "`{base}`: no loaded policy reads the extension namespace `{namespace}` (namespaces the loaded policies declare: {declared})"
+                        ),
+                    ),
+                    base.clone(),
+                ));
+                continue;
+            }
+            let facts = serde_json::Value::Object(facts.clone());
+            for ready in readers {
+                let Some(schema) = ready.schemas.extensions.get(namespace) else {
+                    continue;
+                };
+                for violation in schema.violations(&facts) {
+                    let path = if violation.path.is_empty() {
+                        base.clone()
+                    } else if violation.path.starts_with('[') {
+                        format!("{base}{}", violation.path)
+                    } else {
+                        format!("{base}.{}", violation.path)
+                    };
+                    errors.push(located(
+                        InputError::new(
+                            InputSource::Manifest,
+                            format!(
+                                "`{path}`: {} (the schema policy `{}` declares for `{namespace}`)",
+                                violation.message,
+                                ready.policy.metadata().id
+                            ),
+                        ),
+                        path,
+                    ));
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(DecideError::Invalid(errors))
+        }
+    }
+}
+
+/// The members of the object `value` whose keys are in `keys`.
+fn only_keys(value: &serde_json::Value, keys: &[String]) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(object) => serde_json::Value::Object(
+            object
+                .iter()
+                .filter(|(key, _)| keys.contains(key))
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }
 

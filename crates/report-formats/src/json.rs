@@ -37,7 +37,7 @@
 //! ```
 
 use serde::Serialize;
-use tollgate_decision::Decision;
+use tollgate_decision::{Decision, RiskClass};
 use tollgate_waivers::{Unmatched, WaivedFinding, WaiverProblem};
 
 use crate::Evaluation;
@@ -136,7 +136,7 @@ pub fn json(evaluation: &Evaluation<'_>) -> serde_json::Result<String> {
         outcome: evaluation.outcome().as_str(),
         outcome_before_waivers: before.as_str(),
         exit_code: evaluation.exit_code,
-        risk_class: (!evaluation.policies.is_empty()).then(|| combined.risk_class.as_str()),
+        risk_class: combined.risk_class.map(RiskClass::as_str),
         required_roles: &combined.required_roles,
         missing_roles: &combined.missing_roles,
         policies: evaluation

@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use tollgate_decision::ControlStatus;
+use tollgate_decision::{ControlStatus, RiskClass};
 
 use crate::{Evaluation, FindingLocation, FindingView, organisation_ids};
 
@@ -176,7 +176,10 @@ pub fn junit(evaluation: &Evaluation<'_>) -> String {
             ),
             (
                 "risk_class".to_owned(),
-                decision.risk.class.as_str().to_owned(),
+                decision
+                    .risk_class()
+                    .map_or("not assessed", RiskClass::as_str)
+                    .to_owned(),
             ),
             ("summary".to_owned(), decision.summary.clone()),
         ];

@@ -89,16 +89,18 @@ pub fn markdown(evaluation: &Evaluation<'_>) -> String {
             if !decision.applicable {
                 shown.push_str(" (not applicable)");
             }
-            let missing: Vec<&str> = decision.routing.missing_roles().collect();
+            let missing: Vec<&str> = decision.missing_roles().collect();
             let _ = writeln!(
                 out,
-                "| {} | {} {} | {} | {} (score {:.2}) | {} |",
+                "| {} | {} {} | {} | {} | {} |",
                 cell(&run.metadata.framework),
                 code(&run.metadata.id),
                 cell(&run.metadata.version),
                 shown,
-                decision.risk.class,
-                decision.risk.score,
+                decision.risk.as_ref().map_or_else(
+                    || "not assessed".to_owned(),
+                    |risk| format!("{} (score {:.2})", risk.class, risk.score)
+                ),
                 if missing.is_empty() {
                     "none".to_owned()
                 } else {

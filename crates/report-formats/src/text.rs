@@ -3,7 +3,9 @@
 
 use std::fmt::Write as _;
 
-use tollgate_decision::{ControlStatus, Decision, Outcome, PolicyMetadata, Severity};
+use tollgate_decision::{
+    ControlStatus, Decision, Outcome, PolicyMetadata, RiskClass, Routing, Severity,
+};
 
 use crate::{Evaluation, organisation_ids};
 
@@ -147,7 +149,13 @@ pub fn text(report: &Evaluation<'_>, style: Style) -> String {
         }
     }
     if !report.policies.is_empty() {
-        let _ = writeln!(out, "Risk class: {}", combined.risk_class);
+        let _ = writeln!(
+            out,
+            "Risk class: {}",
+            combined
+                .risk_class
+                .map_or("not assessed (no policy has a risk model)", RiskClass::as_str)
+        );
     }
     let _ = writeln!(
         out,
@@ -247,55 +255,34 @@ fn policy_section(
         return;
     }
 
-    let risk = &decision.risk;
-    let category = risk
-        .category_class
-        .map_or_else(|| "none".to_owned(), |c| c.to_string());
-    let _ = writeln!(
-        out,
-        "Risk: score {:.2} -> class {} (score class {}, category class {})",
-        risk.score, risk.class, risk.score_class, category
-    );
-    for factor in &risk.factors {
-        let _ = writeln!(
-            out,
-            "  {:+7.2}  {:<24} {}",
-            factor.points, factor.id, factor.description
-        );
+    match &decision.risk {
+        None => {
+            let _ = writeln!(out, "Risk: not assessed (the policy has no risk model)");
+        }
+        Some(risk) => {
+            let category = risk
+                .category_class
+                .map_or_else(|| "none".to_owned(), |c| c.to_string());
+            let _ = writeln!(
+                out,
+                "Risk: score {:.2} -> class {} (score class {}, category class {})",
+                risk.score, risk.class, risk.score_class, category
+            );
+            for factor in &risk.factors {
+                let _ = writeln!(
+                    out,
+                    "  {:+7.2}  {:<24} {}",
+                    factor.points, factor.id, factor.description
+                );
+            }
+        }
     }
 
-    let routing = &decision.routing;
-    let _ = writeln!(out, "Routing: {} — {}", routing.route, routing.rationale);
-    if !routing.required.is_empty() {
-        let _ = writeln!(out, "  Required approvals:");
-        for required in &routing.required {
-            let who = required
-                .satisfied_by
-                .as_deref()
-                .map_or_else(|| "missing".to_owned(), |by| format!("approved by {by}"));
-            let _ = writeln!(
-                out,
-                "    {} {:<20} {who}",
-                style.mark(required.satisfied_by.is_some()),
-                required.role
-            );
+    match &decision.routing {
+        None => {
+            let _ = writeln!(out, "Routing: none (the policy routes no approvals)");
         }
-    }
-    if !routing.discounted.is_empty() {
-        let _ = writeln!(out, "  Approvals that do not count:");
-        for discounted in &routing.discounted {
-            let _ = writeln!(
-                out,
-                "    - {} as {}: {}",
-                discounted.by, discounted.role, discounted.reason
-            );
-        }
-    }
-    if !routing.automated_checks.is_empty() {
-        let _ = writeln!(out, "  Automated checks:");
-        for check in &routing.automated_checks {
-            let _ = writeln!(out, "    {} {}", style.mark(check.passed), check.id);
-        }
+        Some(routing) => routing_section(out, routing, style),
     }
 
     if decision.findings.is_empty() {
@@ -371,6 +358,42 @@ fn policy_section(
                 "  - {} ({}): {}{due}",
                 obligation.id, obligation.control_id, obligation.description
             );
+        }
+    }
+}
+
+/// How a decision is routed for approval: required roles, discounted approvals, automated checks.
+fn routing_section(out: &mut String, routing: &Routing, style: Style) {
+    let _ = writeln!(out, "Routing: {} — {}", routing.route, routing.rationale);
+    if !routing.required.is_empty() {
+        let _ = writeln!(out, "  Required approvals:");
+        for required in &routing.required {
+            let who = required
+                .satisfied_by
+                .as_deref()
+                .map_or_else(|| "missing".to_owned(), |by| format!("approved by {by}"));
+            let _ = writeln!(
+                out,
+                "    {} {:<20} {who}",
+                style.mark(required.satisfied_by.is_some()),
+                required.role
+            );
+        }
+    }
+    if !routing.discounted.is_empty() {
+        let _ = writeln!(out, "  Approvals that do not count:");
+        for discounted in &routing.discounted {
+            let _ = writeln!(
+                out,
+                "    - {} as {}: {}",
+                discounted.by, discounted.role, discounted.reason
+            );
+        }
+    }
+    if !routing.automated_checks.is_empty() {
+        let _ = writeln!(out, "  Automated checks:");
+        for check in &routing.automated_checks {
+            let _ = writeln!(out, "    {} {}", style.mark(check.passed), check.id);
         }
     }
 }

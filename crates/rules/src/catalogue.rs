@@ -2,7 +2,7 @@
 //! and therefore of the references [`crate::DecisionBuilder`] attaches to findings; and the
 //! parser of the control table in a policy's README, which the policy crates test against it.
 
-use tollgate_decision::{Control, PolicyMetadata, RegulatoryReference};
+use tollgate_decision::{Control, ExtensionSchema, PolicyMetadata, RegulatoryReference};
 
 /// A policy's identity and controls, in evaluation and report order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +17,22 @@ pub struct Catalogue {
     pub description: &'static str,
     /// Every control the policy evaluates.
     pub controls: &'static [ControlEntry],
+    /// JSON Schema of the policy's own settings (JSON text), if it declares one; see
+    /// [`PolicyMetadata::settings_schema`].
+    pub settings_schema: Option<&'static str>,
+    /// The manifest extension namespaces the policy reads.
+    pub extensions: &'static [ExtensionEntry],
+}
+
+/// A manifest extension namespace a [`Catalogue`]'s policy reads, with its JSON Schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExtensionEntry {
+    /// Namespace: the manifest's `extensions.<namespace>` object.
+    pub namespace: &'static str,
+    /// What the namespace holds, in one line.
+    pub description: &'static str,
+    /// JSON Schema (draft 2020-12) of the namespace's object, as JSON text.
+    pub schema: &'static str,
 }
 
 /// One control of a [`Catalogue`].
@@ -72,6 +88,16 @@ impl Catalogue {
             version: self.version.into(),
             description: self.description.into(),
             controls: self.controls.iter().map(ControlEntry::to_control).collect(),
+            settings_schema: self.settings_schema.map(str::to_owned),
+            extensions: self
+                .extensions
+                .iter()
+                .map(|e| ExtensionSchema {
+                    namespace: e.namespace.into(),
+                    description: e.description.into(),
+                    schema: e.schema.into(),
+                })
+                .collect(),
         }
     }
 }
@@ -284,6 +310,8 @@ mod tests {
                 rules: &["a-rule"],
                 relies_on: &["change.approvals"],
             }],
+            settings_schema: None,
+            extensions: &[],
         };
         let metadata = CATALOGUE.metadata();
         assert_eq!(metadata.id, "p");

@@ -22,7 +22,7 @@ use tollgate_decision::{
 use tollgate_manifest::{MANIFEST_VERSION, Manifest, Timestamp};
 
 pub use builder::DecisionBuilder;
-pub use catalogue::{Catalogue, ControlEntry, ReferenceEntry};
+pub use catalogue::{Catalogue, ControlEntry, ExtensionEntry, ReferenceEntry};
 pub use risk::assess_risk;
 pub use routing::{RoutingResult, automated_checks, route};
 pub use scope::{AppliesTo, Scope};

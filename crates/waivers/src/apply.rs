@@ -204,7 +204,7 @@ pub fn apply_with<'r>(
             .iter()
             .any(|i| decision.findings[*i].severity.denies());
         let after = if decision.outcome == Outcome::Denied && !blocking_left && waived_blocking {
-            if decision.routing.missing_roles().next().is_some() {
+            if decision.missing_roles().next().is_some() {
                 Outcome::NeedsApproval
             } else {
                 Outcome::Approved

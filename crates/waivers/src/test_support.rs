@@ -69,14 +69,14 @@ pub(crate) fn decision(policy: &str, findings: Vec<Finding>, missing_role: bool)
         framework: policy.to_uppercase(),
         applicable: true,
         outcome,
-        risk: RiskAssessment {
+        risk: Some(RiskAssessment {
             score: 0.0,
             class: RiskClass::Low,
             score_class: RiskClass::Low,
             category_class: None,
             factors: vec![],
-        },
-        routing: Routing {
+        }),
+        routing: Some(Routing {
             route: "single-approver".into(),
             rationale: String::new(),
             required: vec![RequiredApproval {
@@ -85,7 +85,7 @@ pub(crate) fn decision(policy: &str, findings: Vec<Finding>, missing_role: bool)
             }],
             discounted: vec![],
             automated_checks: vec![],
-        },
+        }),
         findings,
         controls: vec![],
         obligations: vec![],

@@ -2,12 +2,54 @@
 //! contract. Enums map variant by variant (by name); the compiler checks both sides are exhaustive.
 //!
 //! The manifest is lowered the same way for every contract version (its interface did not change);
-//! results are lifted by [`v0_2`] or [`v0_1`], which share `convert/from_wit.rs` and differ in the
-//! control statuses they know.
+//! results are lifted by [`v0_3`], [`v0_2`] or [`v0_1`], which share `convert/from_wit.rs` and
+//! differ in the hooks each defines (control statuses, optional risk and routing, finding
+//! references, declared schemas).
 
 use tollgate_manifest as m;
 
-use crate::bindings::v0_2::tollgate::policy::manifest as wm;
+use crate::bindings::v0_3::tollgate::policy::manifest as wm;
+
+/// The extension facts a policy receives: the manifest's objects of the namespaces its metadata
+/// declares, as JSON text, in namespace order.
+pub(crate) struct Extensions<'a> {
+    facts: Vec<(&'a str, String)>,
+}
+
+impl<'a> Extensions<'a> {
+    /// The namespaces of `manifest` that `metadata` declares.
+    pub(crate) fn new(manifest: &'a m::Manifest, metadata: &tollgate_decision::PolicyMetadata) -> Self {
+        if metadata.extensions.is_empty() || manifest.extensions.is_empty() {
+            return Self { facts: Vec::new() };
+        }
+        Self {
+            facts: manifest
+                .extensions
+                .iter()
+                .filter(|(namespace, _)| {
+                    metadata
+                        .extensions
+                        .iter()
+                        .any(|declared| &declared.namespace == *namespace)
+                })
+                .map(|(namespace, facts)| {
+                    (
+                        namespace.as_str(),
+                        serde_json::Value::Object(facts.clone()).to_string(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// The context's `extension` records, borrowing the texts.
+    pub(crate) fn records(&self) -> Vec<crate::bindings::v0_3::Extension<'_>> {
+        self.facts
+            .iter()
+            .map(|(namespace, facts)| crate::bindings::v0_3::Extension { namespace, facts })
+            .collect()
+    }
+}
 
 /// WIT `timestamp` from a manifest timestamp.
 pub(crate) fn timestamp(ts: m::Timestamp) -> wm::Timestamp {
@@ -259,9 +301,10 @@ fn sensitive_kind(kind: m::SensitiveDataKind) -> wm::SensitiveDataKind {
     }
 }
 
-/// Results of a `tollgate:policy@0.2.0` component.
-pub(crate) mod v0_2 {
-    use crate::bindings::v0_2::tollgate::policy::decision as wd;
+/// Results of a `tollgate:policy@0.3.0` component: findings without references (filled from the
+/// catalogue), optional risk and routing, declared schemas.
+pub(crate) mod v0_3 {
+    use crate::bindings::v0_3::tollgate::policy::decision as wd;
     use tollgate_decision as d;
 
     include!("convert/from_wit.rs");
@@ -275,15 +318,66 @@ pub(crate) mod v0_2 {
             wd::ControlStatus::Pending => d::ControlStatus::Pending,
         }
     }
+
+    fn present<T>(value: Option<T>) -> Option<T> {
+        value
+    }
+
+    /// The references of the finding's control in the catalogue (none for a control the catalogue
+    /// lacks, which the decision contract refuses).
+    fn finding_references(
+        finding: &wd::Finding,
+        catalogue: &d::PolicyMetadata,
+    ) -> Vec<d::RegulatoryReference> {
+        catalogue
+            .control(&finding.control_id)
+            .map(|control| control.references.clone())
+            .unwrap_or_default()
+    }
+
+    fn schemas(meta: &wd::PolicyMetadata) -> (Option<String>, Vec<d::ExtensionSchema>) {
+        (
+            meta.settings_schema.clone(),
+            meta.extensions
+                .iter()
+                .map(|e| d::ExtensionSchema {
+                    namespace: e.namespace.clone(),
+                    description: e.description.clone(),
+                    schema: e.schema.clone(),
+                })
+                .collect(),
+        )
+    }
 }
 
-/// Results of a `tollgate:policy@0.1.0` component: its control statuses are a subset of 0.2.0's
-/// and map to the same names.
+/// Results of a `tollgate:policy@0.2.0` component: risk, routing and each finding's references
+/// always present, no declared schemas.
+pub(crate) mod v0_2 {
+    use crate::bindings::v0_2::tollgate::policy::decision as wd;
+    use tollgate_decision as d;
+
+    include!("convert/from_wit.rs");
+    include!("convert/before_0_3.rs");
+
+    fn control_status(status: wd::ControlStatus) -> d::ControlStatus {
+        match status {
+            wd::ControlStatus::Compliant => d::ControlStatus::Compliant,
+            wd::ControlStatus::NonCompliant => d::ControlStatus::NonCompliant,
+            wd::ControlStatus::NotApplicable => d::ControlStatus::NotApplicable,
+            wd::ControlStatus::NotAssessed => d::ControlStatus::NotAssessed,
+            wd::ControlStatus::Pending => d::ControlStatus::Pending,
+        }
+    }
+}
+
+/// Results of a `tollgate:policy@0.1.0` component: as 0.2.0's, with control statuses a subset of
+/// 0.2.0's that map to the same names.
 pub(crate) mod v0_1 {
     use crate::bindings::v0_1::tollgate::policy::decision as wd;
     use tollgate_decision as d;
 
     include!("convert/from_wit.rs");
+    include!("convert/before_0_3.rs");
 
     fn control_status(status: wd::ControlStatus) -> d::ControlStatus {
         match status {

@@ -11,7 +11,7 @@ use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, Store, Trap};
 
-use crate::bindings::{v0_1, v0_2};
+use crate::bindings::{v0_1, v0_2, v0_3};
 use crate::convert;
 use crate::engine::{Limiter, PolicyEngine, Runtime, StoreState};
 use crate::error::HostError;
@@ -114,29 +114,32 @@ pub enum Isolation {
     Reused,
 }
 
-/// The contract a component implements: the current `tollgate:policy@0.2.0`, or the previous
-/// `0.1.0`, whose results the host maps into the current types (its control statuses are a
-/// subset).
+/// The contract a component implements: the current `tollgate:policy@0.3.0`, or an earlier one
+/// whose results the host maps into the current types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Contract {
     /// `tollgate:policy@0.1.0`: control statuses `compliant`, `non-compliant`, `not-applicable`.
     V0_1,
     /// `tollgate:policy@0.2.0`: adds the `not-assessed` and `pending` control statuses.
     V0_2,
+    /// `tollgate:policy@0.3.0`: declared settings and extension schemas, extension facts in the
+    /// context, findings without references, optional risk and routing.
+    V0_3,
 }
 
 impl Contract {
     /// The contract components are built for today.
-    pub const CURRENT: Self = Self::V0_2;
+    pub const CURRENT: Self = Self::V0_3;
 
     /// Every contract this host loads, oldest first.
-    pub const ALL: [Self; 2] = [Self::V0_1, Self::V0_2];
+    pub const ALL: [Self; 3] = [Self::V0_1, Self::V0_2, Self::V0_3];
 
     /// The WIT package name and version, for example `tollgate:policy@0.2.0`.
     pub fn abi(self) -> &'static str {
         match self {
             Self::V0_1 => "tollgate:policy@0.1.0",
             Self::V0_2 => "tollgate:policy@0.2.0",
+            Self::V0_3 => "tollgate:policy@0.3.0",
         }
     }
 
@@ -247,6 +250,7 @@ impl PolicyEngine {
         };
         let metadata = runner
             .call(|store, exports| match exports {
+                Exports::V0_3(p) => p.call_metadata(store).map(convert::v0_3::metadata),
                 Exports::V0_2(p) => p.call_metadata(store).map(convert::v0_2::metadata),
                 Exports::V0_1(p) => p.call_metadata(store).map(convert::v0_1::metadata),
             })
@@ -265,16 +269,20 @@ impl PolicyEngine {
     }
 }
 
-/// Binds a component to the newest contract world it implements: 0.2.0, else 0.1.0. The error is
-/// 0.2.0's when neither fits.
+/// Binds a component to the newest contract world it implements: 0.3.0, else 0.2.0, else 0.1.0.
+/// The error is 0.3.0's when none fits.
 fn bind(linker: &Linker<StoreState>, component: &Component) -> wasmtime::Result<Pre> {
     let instance = linker.instantiate_pre(component)?;
-    match v0_2::PolicyPre::new(instance.clone()) {
-        Ok(pre) => Ok(Pre::V0_2(pre)),
-        Err(current) => v0_1::PolicyPre::new(instance)
-            .map(Pre::V0_1)
-            .map_err(|_| current),
+    let current = match v0_3::PolicyPre::new(instance.clone()) {
+        Ok(pre) => return Ok(Pre::V0_3(pre)),
+        Err(current) => current,
+    };
+    if let Ok(pre) = v0_2::PolicyPre::new(instance.clone()) {
+        return Ok(Pre::V0_2(pre));
     }
+    v0_1::PolicyPre::new(instance)
+        .map(Pre::V0_1)
+        .map_err(|_| current)
 }
 
 /// Refuses bytes that are not a component before compiling them, with a message in plain words
@@ -412,6 +420,7 @@ impl LoadedPolicy {
     /// The contract the component implements.
     pub fn contract(&self) -> Contract {
         match self.runner.pre {
+            Pre::V0_3(_) => Contract::V0_3,
             Pre::V0_2(_) => Contract::V0_2,
             Pre::V0_1(_) => Contract::V0_1,
         }
@@ -430,6 +439,9 @@ impl LoadedPolicy {
     /// Asks the policy to check its settings (JSON text; empty means defaults).
     pub fn validate_settings(&self, settings_json: &str) -> Result<(), PolicyFailure> {
         let result = self.runner.call(|store, exports| match exports {
+            Exports::V0_3(p) => p
+                .call_validate_settings(store, settings_json)
+                .map(|r| r.map_err(convert::v0_3::eval_error)),
             Exports::V0_2(p) => p
                 .call_validate_settings(store, settings_json)
                 .map(|r| r.map_err(convert::v0_2::eval_error)),
@@ -452,17 +464,33 @@ impl LoadedPolicy {
         let lists = convert::ManifestLists::new(manifest);
         let input = lists.record();
         let now = convert::timestamp(now);
+        let extensions = convert::Extensions::new(manifest, &self.metadata);
+        let catalogue = &self.metadata;
         let result = self.runner.call(|store, exports| match exports {
+            Exports::V0_3(p) => p
+                .call_evaluate(
+                    store,
+                    input,
+                    settings_json,
+                    v0_3::EvaluationContext {
+                        now,
+                        extensions: &extensions.records(),
+                    },
+                )
+                .map(|r| {
+                    r.map(|d| convert::v0_3::decision(d, catalogue))
+                        .map_err(convert::v0_3::eval_error)
+                }),
             Exports::V0_2(p) => p
                 .call_evaluate(store, input, settings_json, v0_2::EvaluationContext { now })
                 .map(|r| {
-                    r.map(convert::v0_2::decision)
+                    r.map(|d| convert::v0_2::decision(d, catalogue))
                         .map_err(convert::v0_2::eval_error)
                 }),
             Exports::V0_1(p) => p
                 .call_evaluate(store, input, settings_json, v0_1::EvaluationContext { now })
                 .map(|r| {
-                    r.map(convert::v0_1::decision)
+                    r.map(|d| convert::v0_1::decision(d, catalogue))
                         .map_err(convert::v0_1::eval_error)
                 }),
         })?;
@@ -472,12 +500,14 @@ impl LoadedPolicy {
 
 /// A component pre-instantiated for the contract it implements.
 enum Pre {
+    V0_3(v0_3::PolicyPre<StoreState>),
     V0_2(v0_2::PolicyPre<StoreState>),
     V0_1(v0_1::PolicyPre<StoreState>),
 }
 
 /// An instance's typed exports, by contract.
 enum Exports {
+    V0_3(v0_3::Policy),
     V0_2(v0_2::Policy),
     V0_1(v0_1::Policy),
 }
@@ -517,6 +547,7 @@ impl Runner {
             None => {
                 let mut store = self.new_store();
                 let policy = match &self.pre {
+                    Pre::V0_3(pre) => pre.instantiate(&mut store).map(Exports::V0_3),
                     Pre::V0_2(pre) => pre.instantiate(&mut store).map(Exports::V0_2),
                     Pre::V0_1(pre) => pre.instantiate(&mut store).map(Exports::V0_1),
                 };

@@ -388,7 +388,7 @@ impl Metrics {
             .combined
             .decisions
             .iter()
-            .flat_map(|d| d.routing.required.iter())
+            .flat_map(|d| d.required_approvals())
             .map(|r| (r.role.as_str(), r.satisfied_by.as_deref()));
         if let Some(submitted) = manifest.change.submitted_at
             && let Some(seconds) =

@@ -168,6 +168,8 @@ pub const CATALOGUE: Catalogue = Catalogue {
             relies_on: &["evidence.breach_notification_procedure"],
         },
     ],
+    settings_schema: None,
+    extensions: &[],
 };
 
 #[cfg(test)]

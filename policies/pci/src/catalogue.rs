@@ -179,6 +179,8 @@ pub const CATALOGUE: Catalogue = Catalogue {
             relies_on: &["evidence.infrastructure"],
         },
     ],
+    settings_schema: None,
+    extensions: &[],
 };
 
 #[cfg(test)]

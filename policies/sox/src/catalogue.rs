@@ -150,4 +150,6 @@ pub const CATALOGUE: Catalogue = Catalogue {
             relies_on: &["change.author", "change.deployer", "change.deployer_groups"],
         },
     ],
+    settings_schema: None,
+    extensions: &[],
 };

@@ -1,10 +1,12 @@
 //! Every golden case of every policy through the compiled component in the wasmtime host. The
 //! component's decision must meet the case's expectation and equal the native crate's decision.
 //!
-//! The SOX cases also run through a SOX component built for `tollgate:policy@0.1.0`
-//! (`host/engine/tests/data/sox-policy-0.1.0.wasm`): it must decide as the current pack does on
-//! everything 0.1.0 can say, the statuses it lacks (`pending`, `not_assessed`) reading as
-//! `compliant`, as they did.
+//! The SOX cases also run through SOX components built for earlier contracts. The one built for
+//! `tollgate:policy@0.2.0` (`host/engine/tests/data/sox-policy-0.2.0.wasm`, the last release's)
+//! must decide exactly as the current pack does: the host fills in what 0.3.0 components leave to
+//! it (finding references) and maps what 0.2.0 always carries (risk, routing). The one built for
+//! `0.1.0` must decide as the current pack does on everything 0.1.0 can say, the statuses it lacks
+//! (`pending`, `not_assessed`) reading as `compliant`, as they did.
 
 use std::sync::Arc;
 
@@ -18,7 +20,8 @@ use tollgate_engine::{
 };
 
 /// One trial per golden case of every policy through its component, and per SOX case through the
-/// 0.1.0 component, named `golden_component::<policy>::<case>` and `golden_component::sox@0.1.0::<case>`.
+/// 0.2.0 and 0.1.0 components, named `golden_component::<policy>::<case>` and
+/// `golden_component::sox@0.2.0::<case>`.
 pub fn trials() -> Result<Vec<Trial>, Box<dyn std::error::Error>> {
     let engine = PolicyEngine::new(Limits::default(), Some(test_cache_dir()))?;
     let mut trials = Vec::new();
@@ -58,16 +61,41 @@ pub fn trials() -> Result<Vec<Trial>, Box<dyn std::error::Error>> {
             }));
         }
     }
+    for (version, contract, same_as_today) in [
+        ("0.2.0", Contract::V0_2, as_is as Comparable),
+        ("0.1.0", Contract::V0_1, as_0_1),
+    ] {
+        trials.extend(earlier_contract_trials(
+            &engine,
+            version,
+            contract,
+            same_as_today,
+        )?);
+    }
+    Ok(trials)
+}
+
+/// A decision as compared with today's pack.
+type Comparable = fn(Result<Decision, EvalError>) -> Result<Decision, EvalError>;
+
+/// One trial per SOX case through the SOX component built for contract `version`.
+fn earlier_contract_trials(
+    engine: &PolicyEngine,
+    version: &str,
+    contract: Contract,
+    comparable: Comparable,
+) -> Result<Vec<Trial>, Box<dyn std::error::Error>> {
     let old = engine.load(PolicySource::File(
-        workspace_root().join("host/engine/tests/data/sox-policy-0.1.0.wasm"),
+        workspace_root().join(format!("host/engine/tests/data/sox-policy-{version}.wasm")),
     ))?;
-    if old.contract() != Contract::V0_1 {
-        return Err("the 0.1.0 fixture did not bind as 0.1.0".into());
+    if old.contract() != contract {
+        return Err(format!("the {version} fixture did not bind as {version}").into());
     }
     let old = Arc::new(old);
+    let mut trials = Vec::new();
     for file in case_files("sox")? {
         let name = format!(
-            "golden_component::sox@0.1.0::{}",
+            "golden_component::sox@{version}::{}",
             file.file_stem().unwrap_or_default().to_string_lossy()
         );
         let old = Arc::clone(&old);
@@ -85,10 +113,15 @@ pub fn trials() -> Result<Vec<Trial>, Box<dyn std::error::Error>> {
                 Err(PolicyFailure::Eval(error)) => Err(error),
                 Err(failure) => return Err(format!("component failed: {failure}").into()),
             };
-            same(&as_0_1(native), &as_0_1(result))
+            same(&comparable(native), &comparable(result))
         }));
     }
     Ok(trials)
+}
+
+/// A decision unchanged: the 0.2.0 component must decide exactly as today's pack.
+fn as_is(result: Result<Decision, EvalError>) -> Result<Decision, EvalError> {
+    result
 }
 
 /// What a decision says in `tollgate:policy@0.1.0` terms: `pending` and `not_assessed` controls

@@ -35,7 +35,7 @@ fn change_control_awaiting_the_technical_lead_is_pending() {
     let decision = decide(&readme_example(), "");
     assert_eq!(decision.outcome, Outcome::NeedsApproval);
     assert_eq!(
-        decision.routing.missing_roles().collect::<Vec<_>>(),
+        decision.missing_roles().collect::<Vec<_>>(),
         ["TECHNICAL_LEAD"]
     );
     assert_eq!(status(&decision, CHANGE_CONTROL), ControlStatus::Pending);

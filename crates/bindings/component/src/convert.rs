@@ -16,6 +16,25 @@ pub(crate) fn timestamp(ts: wm::Timestamp, field: &str) -> Result<m::Timestamp, 
     })
 }
 
+/// The manifest's extension objects from the evaluation context's JSON texts.
+pub(crate) fn extensions(
+    extensions: Vec<crate::bindings::Extension>,
+) -> Result<m::Extensions, EvalError> {
+    extensions
+        .into_iter()
+        .map(|e| {
+            serde_json::from_str(&e.facts)
+                .map(|facts| (e.namespace.clone(), facts))
+                .map_err(|error| {
+                    EvalError::InvalidManifest(format!(
+                        "`extensions.{}` is not a JSON object: {error}",
+                        e.namespace
+                    ))
+                })
+        })
+        .collect()
+}
+
 pub(crate) fn manifest(input: wm::ChangeManifest) -> Result<m::Manifest, EvalError> {
     let c = input.change;
     let approvals = c
@@ -130,6 +149,7 @@ pub(crate) fn manifest(input: wm::ChangeManifest) -> Result<m::Manifest, EvalErr
             infrastructure: e.infrastructure.map(infrastructure),
         },
         provenance: provenance(input.provenance)?,
+        extensions: m::Extensions::new(),
     })
 }
 
@@ -253,6 +273,16 @@ pub(crate) fn metadata(meta: d::PolicyMetadata) -> wd::PolicyMetadata {
                 relies_on: c.relies_on,
             })
             .collect(),
+        settings_schema: meta.settings_schema,
+        extensions: meta
+            .extensions
+            .into_iter()
+            .map(|e| wd::ExtensionSchema {
+                namespace: e.namespace,
+                description: e.description,
+                schema: e.schema,
+            })
+            .collect(),
     }
 }
 
@@ -265,8 +295,6 @@ fn risk_class(class: d::RiskClass) -> wd::RiskClass {
 }
 
 pub(crate) fn decision(decision: d::Decision) -> wd::Decision {
-    let risk = decision.risk;
-    let routing = decision.routing;
     wd::Decision {
         policy_id: decision.policy_id,
         framework: decision.framework,
@@ -276,7 +304,7 @@ pub(crate) fn decision(decision: d::Decision) -> wd::Decision {
             d::Outcome::NeedsApproval => wd::Outcome::NeedsApproval,
             d::Outcome::Denied => wd::Outcome::Denied,
         },
-        risk: wd::RiskAssessment {
+        risk: decision.risk.map(|risk| wd::RiskAssessment {
             score: risk.score,
             class: risk_class(risk.class),
             score_class: risk_class(risk.score_class),
@@ -290,8 +318,8 @@ pub(crate) fn decision(decision: d::Decision) -> wd::Decision {
                     points: f.points,
                 })
                 .collect(),
-        },
-        routing: wd::Routing {
+        }),
+        routing: decision.routing.map(|routing| wd::Routing {
             route: routing.route,
             rationale: routing.rationale,
             required: routing
@@ -319,14 +347,13 @@ pub(crate) fn decision(decision: d::Decision) -> wd::Decision {
                     passed: c.passed,
                 })
                 .collect(),
-        },
+        }),
         findings: decision
             .findings
             .into_iter()
             .map(|f| wd::Finding {
                 rule_id: f.rule_id,
                 control_id: f.control_id,
-                references: references(f.references),
                 severity: match f.severity {
                     d::Severity::Info => wd::Severity::Info,
                     d::Severity::Low => wd::Severity::Low,

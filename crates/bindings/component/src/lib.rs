@@ -2,7 +2,9 @@
 //!
 //! A policy crate implements [`tollgate_rules::Policy`] in plain Rust and exports it with
 //! [`export_policy!`]; this crate converts the WIT records of `wit/tollgate.wit` to and from the
-//! Rust model, so policy logic never sees generated types.
+//! Rust model, so policy logic never sees generated types. The extension facts the host passes in
+//! the evaluation context are put back into the manifest's `extensions`, so a policy reads them
+//! there whatever the target.
 
 // Lets the generated code name this crate the same way from inside and outside it.
 extern crate self as tollgate_bindings_component;
@@ -68,7 +70,8 @@ pub fn evaluate<P: Policy>(
     settings: &str,
     context: bindings::EvaluationContext,
 ) -> Result<wit_decision::Decision, wit_decision::EvalError> {
-    let manifest = convert::manifest(manifest).map_err(convert::eval_error)?;
+    let mut manifest = convert::manifest(manifest).map_err(convert::eval_error)?;
+    manifest.extensions = convert::extensions(context.extensions).map_err(convert::eval_error)?;
     let now = convert::timestamp(context.now, "context.now").map_err(convert::eval_error)?;
     policy
         .decide(&manifest, settings, &EvaluationContext { now })

@@ -147,6 +147,8 @@ mod tests {
                     rules: &[],
                     relies_on: &[],
                 }],
+                settings_schema: None,
+                extensions: &[],
             }
         }
 

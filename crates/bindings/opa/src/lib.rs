@@ -410,6 +410,8 @@ mod tests {
                     rules: &[],
                     relies_on: &[],
                 }],
+                settings_schema: None,
+                extensions: &[],
             }
         }
 

@@ -145,7 +145,7 @@ pub(super) fn change_control(r: &LoggedRecord, d: &DecisionRecord) -> ChangeCont
         risk_score: d
             .decisions
             .iter()
-            .map(|x| x.risk.score)
+            .filter_map(|x| x.risk.as_ref().map(|risk| risk.score))
             .reduce(f64::max)
             .map(round),
         emergency: manifest["change"]["emergency"].as_bool().unwrap_or(false),
@@ -176,7 +176,7 @@ fn approval_hours(d: &DecisionRecord, approvals: &[ApprovalEvidence]) -> Option<
     let required = d
         .decisions
         .iter()
-        .flat_map(|x| x.routing.required.iter())
+        .flat_map(|x| x.required_approvals())
         .map(|r| (r.role.as_str(), r.satisfied_by.as_deref()));
     approval_time_seconds(submitted, &recorded, required).map(|seconds| round(seconds / 3600.0))
 }
@@ -226,13 +226,13 @@ pub(super) fn segregation(r: &LoggedRecord, d: &DecisionRecord) -> SegregationEv
     let approvers: BTreeSet<String> = d
         .decisions
         .iter()
-        .flat_map(|x| x.routing.required.iter())
+        .flat_map(|x| x.required_approvals())
         .filter_map(|req| req.satisfied_by.clone())
         .collect();
     let discounted: BTreeSet<String> = d
         .decisions
         .iter()
-        .flat_map(|x| x.routing.discounted.iter())
+        .flat_map(|x| x.routing.iter().flat_map(|r| r.discounted.iter()))
         .map(|x| format!("{} ({}): {}", x.by, x.role, x.reason))
         .collect();
     SegregationEvidence {

@@ -2,3 +2,4 @@
 //! (`cargo test -p tollgate-pipeline <module>::` runs one).
 
 mod pipeline;
+mod schemas;

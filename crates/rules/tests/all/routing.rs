@@ -43,6 +43,7 @@ fn manifest() -> Manifest {
         },
         evidence: Evidence::default(),
         provenance: Default::default(),
+        extensions: Default::default(),
     }
 }
 

@@ -37,6 +37,8 @@ const CATALOGUE: Catalogue = Catalogue {
             relies_on: &[],
         },
     ],
+    settings_schema: None,
+    extensions: &[],
 };
 
 const SCOPE: Scope = Scope {

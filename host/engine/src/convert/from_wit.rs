@@ -1,8 +1,12 @@
 // Lifting a policy's results from the records of one contract version; included by each module of
-// `convert.rs`, whose `wd` names that version's `decision` interface.
+// `convert.rs`, whose `wd` names that version's `decision` interface and which defines the hooks
+// where versions differ: `control_status`, `present` (a risk or routing record, optional since
+// 0.3.0), `finding_references` (carried by findings before 0.3.0, filled from the catalogue since)
+// and `schemas` (declared since 0.3.0).
 
 /// Policy metadata from its WIT record.
 pub(crate) fn metadata(meta: wd::PolicyMetadata) -> d::PolicyMetadata {
+    let (settings_schema, extensions) = schemas(&meta);
     d::PolicyMetadata {
         id: meta.id,
         framework: meta.framework,
@@ -20,6 +24,8 @@ pub(crate) fn metadata(meta: wd::PolicyMetadata) -> d::PolicyMetadata {
                 relies_on: c.relies_on,
             })
             .collect(),
+        settings_schema,
+        extensions,
     }
 }
 
@@ -41,20 +47,19 @@ pub(crate) fn eval_error(error: wd::EvalError) -> d::EvalError {
     }
 }
 
-/// A decision from its WIT record.
-pub(crate) fn decision(dec: wd::Decision) -> d::Decision {
+/// A decision from its WIT record; `catalogue` is the deciding policy's metadata.
+pub(crate) fn decision(dec: wd::Decision, catalogue: &d::PolicyMetadata) -> d::Decision {
     d::Decision {
         policy_id: dec.policy_id,
         framework: dec.framework,
         applicable: dec.applicable,
         outcome: outcome(dec.outcome),
-        risk: d::RiskAssessment {
-            score: dec.risk.score,
-            class: risk_class(dec.risk.class),
-            score_class: risk_class(dec.risk.score_class),
-            category_class: dec.risk.category_class.map(risk_class),
-            factors: dec
-                .risk
+        risk: present(dec.risk).map(|risk| d::RiskAssessment {
+            score: risk.score,
+            class: risk_class(risk.class),
+            score_class: risk_class(risk.score_class),
+            category_class: risk.category_class.map(risk_class),
+            factors: risk
                 .factors
                 .into_iter()
                 .map(|f| d::RiskFactor {
@@ -63,12 +68,11 @@ pub(crate) fn decision(dec: wd::Decision) -> d::Decision {
                     points: f.points,
                 })
                 .collect(),
-        },
-        routing: d::Routing {
-            route: dec.routing.route,
-            rationale: dec.routing.rationale,
-            required: dec
-                .routing
+        }),
+        routing: present(dec.routing).map(|routing| d::Routing {
+            route: routing.route,
+            rationale: routing.rationale,
+            required: routing
                 .required
                 .into_iter()
                 .map(|r| d::RequiredApproval {
@@ -76,8 +80,7 @@ pub(crate) fn decision(dec: wd::Decision) -> d::Decision {
                     satisfied_by: r.satisfied_by,
                 })
                 .collect(),
-            discounted: dec
-                .routing
+            discounted: routing
                 .discounted
                 .into_iter()
                 .map(|r| d::DiscountedApproval {
@@ -86,8 +89,7 @@ pub(crate) fn decision(dec: wd::Decision) -> d::Decision {
                     reason: r.reason,
                 })
                 .collect(),
-            automated_checks: dec
-                .routing
+            automated_checks: routing
                 .automated_checks
                 .into_iter()
                 .map(|c| d::AutomatedCheck {
@@ -95,14 +97,14 @@ pub(crate) fn decision(dec: wd::Decision) -> d::Decision {
                     passed: c.passed,
                 })
                 .collect(),
-        },
+        }),
         findings: dec
             .findings
             .into_iter()
             .map(|f| d::Finding {
+                references: finding_references(&f, catalogue),
                 rule_id: f.rule_id,
                 control_id: f.control_id,
-                references: references(f.references),
                 severity: severity(f.severity),
                 message: f.message,
                 remediation: f.remediation,

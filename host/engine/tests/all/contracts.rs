@@ -1,6 +1,7 @@
-//! Contract versions: the host binds `tollgate:policy@0.2.0` and `@0.1.0` components alike, and
-//! maps a 0.1.0 component's results into the current types. The 0.1.0 component is a SOX pack
-//! built before the contract moved to 0.2.0 (`tests/data/sox-policy-0.1.0.wasm`).
+//! Contract versions: the host binds `tollgate:policy@0.3.0`, `@0.2.0` and `@0.1.0` components
+//! alike, and maps an earlier component's results into the current types. The earlier components
+//! are SOX packs built before the contract moved on (`tests/data/sox-policy-0.1.0.wasm`,
+//! `tests/data/sox-policy-0.2.0.wasm`).
 
 #![allow(
     clippy::unwrap_used,
@@ -36,12 +37,12 @@ fn status(decision: &tollgate_decision::Decision, control: &str) -> ControlStatu
 
 #[test]
 fn the_built_in_packs_implement_the_current_contract() {
-    assert_eq!(Contract::CURRENT.abi(), "tollgate:policy@0.2.0");
+    assert_eq!(Contract::CURRENT.abi(), "tollgate:policy@0.3.0");
     for pack in builtin_packs() {
         let policy = engine().load(PolicySource::Builtin(pack)).unwrap();
-        assert_eq!(policy.contract(), Contract::V0_2, "{}", pack.name);
+        assert_eq!(policy.contract(), Contract::V0_3, "{}", pack.name);
         assert!(
-            policy.imports().iter().all(|i| i.name.ends_with("@0.2.0")),
+            policy.imports().iter().all(|i| i.name.ends_with("@0.3.0")),
             "{:?}",
             policy.imports()
         );
@@ -96,5 +97,24 @@ fn contracts_are_named_by_their_abi() {
     for contract in Contract::ALL {
         assert_eq!(Contract::from_abi(contract.abi()), Some(contract));
     }
-    assert_eq!(Contract::from_abi("tollgate:policy@0.3.0"), None);
+    assert_eq!(Contract::from_abi("tollgate:policy@0.4.0"), None);
+}
+
+#[test]
+fn a_0_2_0_component_decides_exactly_as_todays_pack() {
+    let old = engine()
+        .load(PolicySource::File(data("sox-policy-0.2.0.wasm")))
+        .expect("the 0.2.0 component loads");
+    assert_eq!(old.contract(), Contract::V0_2);
+    assert!(old.imports().iter().all(|i| i.name.ends_with("@0.2.0")));
+    assert_eq!(old.metadata(), sox_current().metadata());
+    let mut waiting = manifest();
+    waiting.change.approvals.clear();
+    for manifest in [manifest(), waiting] {
+        let decision = old.evaluate(&manifest, "", now()).expect("decides");
+        let current = sox_current().evaluate(&manifest, "", now()).unwrap();
+        // Findings carry the catalogue's references either way: the 0.2.0 pack returned them, the
+        // host filled them in for today's.
+        assert_eq!(decision, current);
+    }
 }

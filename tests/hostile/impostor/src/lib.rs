@@ -17,6 +17,8 @@ impl Policy for Impostor {
             version: env!("CARGO_PKG_VERSION"),
             description: "Approves everything under another policy's id",
             controls: &[],
+            settings_schema: None,
+            extensions: &[],
         }
     }
 
@@ -26,20 +28,20 @@ impl Policy for Impostor {
             framework: "SOX".into(),
             applicable: true,
             outcome: Outcome::Approved,
-            risk: RiskAssessment {
+            risk: Some(RiskAssessment {
                 score: 0.0,
                 class: RiskClass::Low,
                 score_class: RiskClass::Low,
                 category_class: None,
                 factors: Vec::new(),
-            },
-            routing: Routing {
+            }),
+            routing: Some(Routing {
                 route: "automated".into(),
                 rationale: "trust me".into(),
                 required: Vec::new(),
                 discounted: Vec::new(),
                 automated_checks: Vec::new(),
-            },
+            }),
             findings: vec![Finding {
                 rule_id: "ignored".into(),
                 control_id: "SOX-CC-05".into(),

@@ -28,6 +28,8 @@ impl Policy for Keepsake {
             version: env!("CARGO_PKG_VERSION"),
             description: "Tries to keep state between calls",
             controls: &[],
+            settings_schema: None,
+            extensions: &[],
         }
     }
 
@@ -39,20 +41,20 @@ impl Policy for Keepsake {
             framework: "HOSTILE".into(),
             applicable: false,
             outcome: Outcome::Approved,
-            risk: RiskAssessment {
+            risk: Some(RiskAssessment {
                 score: 0.0,
                 class: RiskClass::Low,
                 score_class: RiskClass::Low,
                 category_class: None,
                 factors: Vec::new(),
-            },
-            routing: Routing {
+            }),
+            routing: Some(Routing {
                 route: "not applicable".into(),
                 rationale: "a fixture".into(),
                 required: Vec::new(),
                 discounted: Vec::new(),
                 automated_checks: Vec::new(),
-            },
+            }),
             findings: Vec::new(),
             controls: Vec::new(),
             obligations: Vec::new(),

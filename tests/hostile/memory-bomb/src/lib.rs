@@ -17,6 +17,8 @@ impl Policy for MemoryBomb {
             version: env!("CARGO_PKG_VERSION"),
             description: "Allocates without bound in evaluate",
             controls: &[],
+            settings_schema: None,
+            extensions: &[],
         }
     }
 

@@ -17,6 +17,8 @@ impl Policy for Spin {
             version: env!("CARGO_PKG_VERSION"),
             description: "Never returns from evaluate",
             controls: &[],
+            settings_schema: None,
+            extensions: &[],
         }
     }
 

@@ -17,6 +17,8 @@ impl Policy for StackOverflow {
             version: env!("CARGO_PKG_VERSION"),
             description: "Recurses without bound in evaluate",
             controls: &[],
+            settings_schema: None,
+            extensions: &[],
         }
     }
 

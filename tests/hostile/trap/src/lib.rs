@@ -17,6 +17,8 @@ impl Policy for Trap {
             version: env!("CARGO_PKG_VERSION"),
             description: "Panics in evaluate",
             controls: &[],
+            settings_schema: None,
+            extensions: &[],
         }
     }
 

@@ -1,0 +1,206 @@
+//! The JSON Schemas a policy declares in its metadata (contract 0.3.0): the schema of its own
+//! settings and one per manifest extension namespace it reads. They are compiled once, when the
+//! pipeline is built, and checked before any policy runs, so that a third-party pack gets the same
+//! located errors for its settings and facts as the core manifest gives.
+//!
+//! Validation needs the `json-schema` feature (on by default). A build without it (the browser
+//! preview, which runs only the built-in packs) refuses every declared schema instead of skipping
+//! it: a schema that is not checked is not a schema.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use tollgate_decision::PolicyMetadata;
+
+/// One violation of a schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Violation {
+    /// Path of the offending value below the validated object (`acme.tier`, `windows[0]`), empty
+    /// for the object itself.
+    pub(crate) path: String,
+    /// What is wrong, in the validator's words.
+    pub(crate) message: String,
+}
+
+/// A compiled schema.
+pub(crate) struct Schema {
+    #[cfg(feature = "json-schema")]
+    validator: jsonschema::Validator,
+}
+
+impl Schema {
+    /// Compiles a schema from its JSON text.
+    pub(crate) fn compile(text: &str) -> Result<Self, String> {
+        let schema: Value =
+            serde_json::from_str(text).map_err(|e| format!("is not JSON text: {e}"))?;
+        Self::compile_value(&schema)
+    }
+
+    #[cfg(feature = "json-schema")]
+    fn compile_value(schema: &Value) -> Result<Self, String> {
+        jsonschema::validator_for(schema)
+            .map(|validator| Self { validator })
+            .map_err(|e| format!("is not a valid JSON Schema: {e}"))
+    }
+
+    #[cfg(not(feature = "json-schema"))]
+    fn compile_value(_schema: &Value) -> Result<Self, String> {
+        Err("cannot be checked: this build validates no JSON Schemas".to_owned())
+    }
+
+    /// Every violation of the schema by `instance`, in the validator's order.
+    #[cfg(feature = "json-schema")]
+    pub(crate) fn violations(&self, instance: &Value) -> Vec<Violation> {
+        self.validator
+            .iter_errors(instance)
+            .map(|error| Violation {
+                path: dotted_path(instance, error.instance_path().as_str()),
+                message: error.to_string(),
+            })
+            .collect()
+    }
+
+    /// Every violation of the schema by `instance` (none can be compiled in this build).
+    #[cfg(not(feature = "json-schema"))]
+    pub(crate) fn violations(&self, _instance: &Value) -> Vec<Violation> {
+        Vec::new()
+    }
+}
+
+/// The schemas one policy declares, compiled.
+pub(crate) struct PolicySchemas {
+    /// Its settings' schema, if it declares one.
+    pub(crate) settings: Option<Schema>,
+    /// Its extension namespaces' schemas, by namespace.
+    pub(crate) extensions: BTreeMap<String, Schema>,
+}
+
+impl PolicySchemas {
+    /// Compiles the schemas a policy's metadata declares; the error names the schema.
+    pub(crate) fn compile(metadata: &PolicyMetadata) -> Result<Self, String> {
+        let settings = metadata
+            .settings_schema
+            .as_deref()
+            .map(|text| Schema::compile(text).map_err(|e| format!("its settings schema {e}")))
+            .transpose()?;
+        let mut extensions = BTreeMap::new();
+        for declared in &metadata.extensions {
+            if !valid_namespace(&declared.namespace) {
+                return Err(format!(
+                    "it declares the extension namespace `{}`: a namespace is lowercase letters, digits, `_` and `-`, starting with a letter",
+                    declared.namespace
+                ));
+            }
+            let schema = Schema::compile(&declared.schema).map_err(|e| {
+                format!(
+                    "the schema of its extension namespace `{}` {e}",
+                    declared.namespace
+                )
+            })?;
+            if extensions
+                .insert(declared.namespace.clone(), schema)
+                .is_some()
+            {
+                return Err(format!(
+                    "it declares the extension namespace `{}` twice",
+                    declared.namespace
+                ));
+            }
+        }
+        Ok(Self {
+            settings,
+            extensions,
+        })
+    }
+
+    /// The top-level properties the settings schema declares, or `None` without a settings
+    /// schema (the policy then receives the whole shared `defaults` section, as before 0.3.0).
+    pub(crate) fn declared_settings(metadata: &PolicyMetadata) -> Option<Vec<String>> {
+        let text = metadata.settings_schema.as_deref()?;
+        let schema: Value = serde_json::from_str(text).ok()?;
+        Some(
+            schema
+                .get("properties")
+                .and_then(Value::as_object)
+                .map(|properties| properties.keys().cloned().collect())
+                .unwrap_or_default(),
+        )
+    }
+}
+
+/// Whether `namespace` is a valid extension namespace: `[a-z][a-z0-9_-]*`.
+pub(crate) fn valid_namespace(namespace: &str) -> bool {
+    let mut chars = namespace.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+/// The dotted field path (`windows[0].start`) of a JSON pointer (`/windows/0/start`) into
+/// `instance`: an index into an array is written `[n]`, any other segment `.key`.
+#[cfg_attr(
+    not(feature = "json-schema"),
+    allow(dead_code, reason = "only validation reports paths")
+)]
+pub(crate) fn dotted_path(instance: &Value, pointer: &str) -> String {
+    let mut path = String::new();
+    let mut current = Some(instance);
+    for raw in pointer.split('/').skip(1) {
+        let segment = raw.replace("~1", "/").replace("~0", "~");
+        match current {
+            Some(Value::Array(items)) => {
+                path.push('[');
+                path.push_str(&segment);
+                path.push(']');
+                current = segment.parse::<usize>().ok().and_then(|i| items.get(i));
+            }
+            other => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(&segment);
+                current = other.and_then(|v| v.get(&segment));
+            }
+        }
+    }
+    path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pointers_become_dotted_paths() {
+        let instance = json!({"windows": [{"start": 1}], "a/b": {"0": true}});
+        assert_eq!(dotted_path(&instance, ""), "");
+        assert_eq!(dotted_path(&instance, "/windows/0/start"), "windows[0].start");
+        assert_eq!(dotted_path(&instance, "/a~1b/0"), "a/b.0");
+    }
+
+    #[test]
+    fn namespaces_are_lowercase_identifiers() {
+        assert!(valid_namespace("acme"));
+        assert!(valid_namespace("acme_release-2"));
+        assert!(!valid_namespace(""));
+        assert!(!valid_namespace("Acme"));
+        assert!(!valid_namespace("1acme"));
+        assert!(!valid_namespace("acme.release"));
+    }
+
+    #[cfg(feature = "json-schema")]
+    #[test]
+    fn violations_name_the_field() {
+        let schema = Schema::compile(
+            r#"{"type":"object","properties":{"tier":{"enum":["gold","silver"]}},"additionalProperties":false}"#,
+        )
+        .unwrap();
+        let violations = schema.violations(&json!({"tier": "bronze", "extra": 1}));
+        assert_eq!(violations.len(), 2, "{violations:?}");
+        assert!(violations.iter().any(|v| v.path == "tier"));
+        assert!(violations.iter().any(|v| v.path.is_empty()));
+        let refusal = |text: &str| Schema::compile(text).err().unwrap_or_default();
+        assert!(refusal("{").contains("not JSON"));
+        assert!(refusal(r#"{"type": 5}"#).contains("not a valid JSON Schema"));
+    }
+}
