@@ -11,8 +11,13 @@
  * - the wall clock (CLOCK_REALTIME): SOURCE_DATE_EPOCH;
  * - file times (stat, statx, the glibc __xstat family): SOURCE_DATE_EPOCH, so that directory and
  *   source mtimes the importer caches and the atimes left in freed stat results do not vary;
- * - the monotonic and CPU-time clocks: a counter advancing 1 microsecond per call, so that time
- *   still moves forward (timers fire) but no value depends on how long anything took.
+ * - the monotonic and CPU-time clocks: a per-thread counter advancing 1 microsecond per call, so
+ *   that time still moves forward (timers fire) but no value depends on how long anything took.
+ *
+ * Inode numbers are not faked here: the guest's st_ino is WASI's metadata hash of the host's device
+ * and inode, and wasmtime's file-system code (rustix) makes some stat calls as raw system calls that
+ * no preloaded library sees. `build` runs componentize-py on a fresh tmpfs in a private mount
+ * namespace instead, where inodes are numbered in creation order.
  *
  * Build-time only: it weakens randomness on purpose. Never preload it into anything else.
  */
@@ -48,7 +53,7 @@ ssize_t getrandom(void *buf, size_t len, unsigned int flags) {
 
 int clock_gettime(clockid_t id, struct timespec *ts) {
     static int (*real)(clockid_t, struct timespec *);
-    static uint64_t ticks;
+    static __thread uint64_t ticks; /* per thread: no other thread can shift the sequence */
     if (!real) real = (int (*)(clockid_t, struct timespec *))dlsym(RTLD_NEXT, "clock_gettime");
     switch (id) {
     case CLOCK_REALTIME:
@@ -62,7 +67,7 @@ int clock_gettime(clockid_t id, struct timespec *ts) {
     case CLOCK_BOOTTIME:
     case CLOCK_PROCESS_CPUTIME_ID:
     case CLOCK_THREAD_CPUTIME_ID: {
-        uint64_t n = __atomic_add_fetch(&ticks, 1000, __ATOMIC_SEQ_CST);
+        uint64_t n = (ticks += 1000);
         ts->tv_sec = (time_t)(1000 + n / 1000000000ULL);
         ts->tv_nsec = (long)(n % 1000000000ULL);
         return 0;
