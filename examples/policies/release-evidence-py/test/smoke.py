@@ -38,8 +38,7 @@ def fail(name, message):
 
 
 def check_imports(engine, component):
-    imports = {name for name, _ in component.type.imports(engine).items()} if hasattr(
-        component.type.imports(engine), "items") else set(component.type.imports(engine))
+    imports = set(component.type.imports(engine))  # name -> item
     extra = imports - TYPE_ONLY
     if extra:
         fail("imports", f"the component imports {sorted(extra)}")
