@@ -1,7 +1,7 @@
 // Change Documentation: the evidence every change carries (CD-01..CD-04).
 
 import { ControlResult } from './findings.js';
-import { blank } from './facts.js';
+import { asWritten, blank } from './facts.js';
 
 /** CD-01: justification, security impact, commit and pipeline run are recorded. */
 function changeRecord(facts) {
@@ -91,7 +91,7 @@ function backOutPlan(facts, risk) {
     return result.find('rollback-plan-missing', 'high', 'the change has no documented back-out plan',
       'document how the change is backed out in `evidence.rollback_plan`', 'evidence.rollback_plan.documented');
   }
-  result.note(`back-out plan documented${plan.strategy ? ` (${plan.strategy})` : ''}${plan.tested ? ', tested' : ''}`);
+  result.note(`back-out plan documented${plan.strategy ? ` (${asWritten(plan.strategy)})` : ''}${plan.tested ? ', tested' : ''}`);
   if (risk.class === 'high' && !plan.tested) {
     result.find('rollback-plan-untested', 'high', 'the back-out plan of a high-risk change has not been exercised',
       'rehearse the back-out in a pre-production environment and set `evidence.rollback_plan.tested`',

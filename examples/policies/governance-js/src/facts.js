@@ -15,6 +15,9 @@ export const nanos = (t) => BigInt(t.seconds) * 1_000_000_000n + BigInt(t.nanose
 /** A WIT `timestamp` as RFC 3339 text (UTC, to the second). */
 export const rfc3339 = (t) => new Date(Number(BigInt(t.seconds)) * 1000).toISOString().replace('.000Z', 'Z');
 
+/** A WIT enum case as the manifest file spells it (`business-logic` -> `business_logic`). */
+export const asWritten = (kebab) => kebab.replace(/-/g, '_');
+
 const blank = (s) => s === undefined || s.trim() === '';
 export { blank };
 

@@ -3,6 +3,7 @@
 // categories imply; the class picks the approver roles and the route.
 
 import { ControlResult } from './findings.js';
+import { asWritten } from './facts.js';
 
 const CLASSES = ['low', 'medium', 'high'];
 const higher = (a, b) => (CLASSES.indexOf(a) >= CLASSES.indexOf(b) ? a : b);
@@ -41,7 +42,7 @@ export function assessRisk(facts) {
   if (change.includesSchemaChanges) factor('schema-changes', 'alters a database schema', 3);
   if (change.touchesSecurityComponents) factor('security-components', 'touches security components', 4);
   const regulated = change.dataClasses.filter((c) => c === 'financial-reporting' || c === 'cardholder-data');
-  if (regulated.length > 0) factor('regulated-data', `affects ${regulated.join(' and ')} data`, 2);
+  if (regulated.length > 0) factor('regulated-data', `affects ${regulated.map(asWritten).join(' and ')} data`, 2);
   if (change.linesChanged > settings.risk.large_change_lines) {
     factor('large-change', `${change.linesChanged} lines changed (more than ${settings.risk.large_change_lines})`, 2);
   }
@@ -69,7 +70,7 @@ export function riskClassification(facts, risk) {
       `${risk.scoreClass} by score (medium from ${facts.settings.risk.medium_threshold}, high from ${facts.settings.risk.high_threshold})`,
   );
   if (risk.categoryClass) {
-    result.note(`categories ${facts.change.categories.join(', ')} imply ${risk.categoryClass}; class ${risk.class}`);
+    result.note(`categories ${facts.change.categories.map(asWritten).join(', ')} imply ${risk.categoryClass}; class ${risk.class}`);
   } else {
     result.find(
       'change-unclassified',
