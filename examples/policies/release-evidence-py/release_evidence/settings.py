@@ -10,7 +10,7 @@ and `sbom_required_tiers` must name tiers of `required_suites_by_tier`). Errors 
 import json
 import re
 from dataclasses import dataclass
-from typing import Dict, List, Tuple
+from typing import Dict, Tuple
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
