@@ -6,8 +6,10 @@
  * WASI clocks and random source while it starts (hash seeds, Math.random state, the realm's time
  * origin), so the snapshot, and hence the component's bytes, differ on every build. Wizer's WASI
  * implementation (wasmtime-wasi) takes both from the host: random bytes from the getrandom system
- * call (through libc `getrandom` or `syscall(SYS_getrandom)`), time from `clock_gettime`. This
- * shim makes both constant inside the wizer process only. The component itself is built with every
+ * call (through libc `getrandom` or `syscall(SYS_getrandom)`), time from `clock_gettime`, and the
+ * `stat` results of the source files (times, inode, device) from the libc `stat` family. This shim
+ * makes all of them constant inside the wizer process only (the build preloads it into a wrapper
+ * of the wizer binary that componentize-js runs). The component itself is built with every
  * WASI feature disabled, so at run time it has no clock or random source either: nothing that was
  * random before is random in the running pack because of this.
  */
@@ -61,10 +63,11 @@ int clock_gettime(clockid_t clock, struct timespec *ts) {
 }
 
 /*
- * File times. The engine reads the sources through WASI, and the `stat` results it gets pass
+ * File metadata. The engine reads the sources through WASI, and the `stat` results it gets pass
  * through linear memory, which the snapshot keeps: a copy of the same source made at another time
- * (another checkout, another machine) has other access, change and birth times. Every time is
- * reported as the fixed instant. Wizer's WASI (cap-std) calls the libc functions below.
+ * or place (another checkout, another machine) has other access, change and birth times, another
+ * inode and maybe another device. Every time is reported as the fixed instant, every inode and
+ * device as 1. Wizer's WASI (cap-std) calls the libc functions below.
  */
 #include <fcntl.h>
 #include <sys/stat.h>
