@@ -54,7 +54,8 @@ export function fromWit(value, key = '') {
   return value;
 }
 
-/** A `policy-metadata` record to the JSON the host gives (`tollgate inspect --format json`'s `metadata`). */
+/** A `policy-metadata` record to the host's metadata JSON (`tollgate inspect --format json`, less its digest,
+ * size, imports and exports). */
 export function fromWitMetadata(record) {
   const { settings_schema: settingsSchema, extensions, ...metadata } = fromWit(record);
   if (settingsSchema !== null) metadata.settings_schema = settingsSchema;

@@ -74,7 +74,8 @@ def from_wit(value, key=""):
 
 
 def from_wit_metadata(record):
-    """A `policy-metadata` record to the JSON the host gives (`tollgate inspect --format json`'s `metadata`)."""
+    """A `policy-metadata` record to the host's metadata JSON (`tollgate inspect --format json`, less its
+    digest, size, imports and exports)."""
     metadata = from_wit(record)
     if metadata["settings_schema"] is None:
         del metadata["settings_schema"]
