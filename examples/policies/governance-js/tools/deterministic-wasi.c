@@ -21,6 +21,16 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include <stdlib.h>
+
+/* Wizer passes its environment to the guest (`--inherit-env=true`), and the guest's environment
+ * lands in the snapshot: `LD_PRELOAD` would carry this shim's absolute path, which depends on where
+ * the pack is checked out. The shim is loaded by now, so the variable is dropped before wizer reads
+ * its environment. */
+__attribute__((constructor)) static void forget_preload(void) {
+    unsetenv("LD_PRELOAD");
+}
+
 /* A fixed byte stream: the same bytes for every request. */
 static void fill(void *buf, size_t len) {
     unsigned char *p = buf;
