@@ -10,6 +10,7 @@ mod common;
 mod eval;
 mod inspect;
 mod manifest;
+mod new;
 mod policies;
 mod policy;
 mod report;
@@ -66,7 +67,13 @@ enum Command {
         #[command(flatten)]
         cache: CacheArgs,
     },
-    /// Signs policy components and verifies their signatures (Ed25519, DSSE envelopes).
+    /// Writes a new policy project (Rust, JavaScript or Python).
+    New {
+        #[command(subcommand)]
+        what: new::NewCommand,
+    },
+    /// Signs policy components and verifies their signatures (Ed25519, DSSE envelopes); makes
+    /// components of core modules.
     Policy {
         #[command(subcommand)]
         action: policy::PolicyAction,
@@ -127,6 +134,7 @@ fn run() -> u8 {
         Command::Serve(args) => serve::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Policy { action } => policy::run(&action),
+        Command::New { what } => new::run(&what),
         Command::Test(args) => test::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Schema => {

@@ -1,5 +1,6 @@
-//! `tollgate policy keygen | sign | verify`: Ed25519 keys, detached DSSE signatures of policy
-//! components (`POLICY.wasm.sig`), and their verification. The trust `eval` and `serve` apply is
+//! `tollgate policy keygen | sign | verify | componentize`: Ed25519 keys, detached DSSE signatures
+//! of policy components (`POLICY.wasm.sig`), their verification, and components of core modules
+//! (`tollgate_runtime::componentize`). The trust `eval` and `serve` apply is
 //! `tollgate_runtime::Trust`; the format is `tollgate_signing`'s.
 
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use tollgate_pipeline::exit;
 use tollgate_runtime::{read_public_key, signature_path, subject};
 use tollgate_signing::KeyPair;
 
-use crate::common::{CacheArgs, Failure, emit};
+use crate::common::{CacheArgs, Failure, emit, write_output};
 
 /// `tollgate policy`.
 #[derive(Debug, Subcommand)]
@@ -54,6 +55,17 @@ pub(crate) enum PolicyAction {
         #[command(flatten)]
         cache: CacheArgs,
     },
+    /// Makes a policy component of a core module built for wasm32-unknown-unknown with the policy
+    /// SDK, and loads it to check it is a policy.
+    Componentize {
+        /// The core module (`target/wasm32-unknown-unknown/release/NAME.wasm`).
+        module: PathBuf,
+        /// Where to write the component.
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        #[command(flatten)]
+        cache: CacheArgs,
+    },
 }
 
 /// A policy component's bytes, and the policy they load as (its metadata names what is signed).
@@ -76,6 +88,30 @@ fn read_policy(cache: &CacheArgs, policy: &Path) -> Result<(Vec<u8>, LoadedPolic
 pub(crate) fn run(action: &PolicyAction) -> Result<u8, Failure> {
     match action {
         PolicyAction::Keygen { name, dir } => keygen(name, dir),
+        PolicyAction::Componentize {
+            module,
+            output,
+            cache,
+        } => {
+            let bytes = std::fs::read(module)
+                .with_context(|| format!("failed to read module `{}`", module.display()))
+                .map_err(Failure::Invalid)?;
+            let component = tollgate_runtime::componentize(&bytes)?;
+            write_output(output, &component)?;
+            let (_, loaded) = read_policy(cache, output)?;
+            let meta = loaded.metadata();
+            emit(&format!(
+                "componentized `{}`: {} ({} bytes, {}), policy `{}` {} ({})\n",
+                module.display(),
+                output.display(),
+                component.len(),
+                tollgate_signing::digest(&component),
+                meta.id,
+                meta.version,
+                subject(&loaded).abi
+            ));
+            Ok(exit::APPROVED)
+        }
         PolicyAction::Sign {
             policy,
             key,

@@ -314,4 +314,26 @@ pub enum RuntimeError {
         #[source]
         source: std::io::Error,
     },
+    /// A new policy's name cannot be its id.
+    #[error("invalid policy name `{name}`: {reason}")]
+    PolicyName {
+        /// The name given.
+        name: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// A new project's directory already holds files.
+    #[error("`{}` exists and is not empty: choose another `--dir` or remove it", .0.display())]
+    NotEmpty(PathBuf),
+    /// `--sdk-path` is not the policy SDK.
+    #[error("`--sdk-path {}` is not the policy SDK (`crates/policy-sdk` of a Tollgate checkout): {reason}", path.display())]
+    SdkPath {
+        /// The path given.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A core module cannot be made a policy component.
+    #[error("cannot make a component of the module: {0}")]
+    Componentize(String),
 }

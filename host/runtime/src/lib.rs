@@ -8,6 +8,7 @@
 mod bench;
 mod cases;
 mod checkpoints;
+mod componentize;
 mod crosswalk;
 mod describe;
 mod error;
@@ -18,6 +19,7 @@ mod log;
 mod opa_bundle;
 mod outputs;
 mod policies;
+mod scaffold;
 mod serving;
 mod trust;
 mod validate;
@@ -25,6 +27,7 @@ mod validate;
 pub use bench::{Bench, Timing, read_manifest, read_settings, timings_text};
 pub use cases::{CaseResult, CaseRun, run_cases};
 pub use checkpoints::{Checkpointer, DEFAULT_EVERY, DEFAULT_INTERVAL, Job, Schedule};
+pub use componentize::componentize;
 pub use crosswalk::{DEFAULT_CROSSWALK, crosswalk_for, load_crosswalk};
 pub use describe::{Described, list, show, sign_checkpoint, verify as verify_log};
 pub use error::RuntimeError;
@@ -44,6 +47,7 @@ pub use outputs::{append_text, json_value, record_line, render, strictest, summa
 pub use policies::{
     builtin_catalogues, candidates, load, load_pipeline, policy_source, policy_sources,
 };
+pub use scaffold::{Language, SDK_GIT, Scaffolded, Sdk, check_policy_name, new_policy};
 pub use serving::{LogAccess, LogMarker, read_tokens, serve};
 pub use trust::{Trust, read_public_key, signature_path, subject, verify, write_policy_keys};
 pub use validate::{Checked, FileKind, check, check_partial, kind_name};

@@ -10,6 +10,7 @@ mod export;
 mod pipeline;
 mod postgres;
 mod rough_edges;
+mod scaffold;
 mod seals;
 mod serve;
 mod signing;
