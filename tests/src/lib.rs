@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use tollgate_rules::Policy;
+use tollgate_rules::BuiltinPolicy;
 
 pub use tollgate_cases::{Case, CaseError, Expectation, case_files_in, check};
 
@@ -33,6 +33,6 @@ pub fn case_files(policy: &str) -> Result<Vec<PathBuf>, CaseError> {
 }
 
 /// The native implementation of a built-in policy.
-pub fn native_policy(name: &str) -> Option<Box<dyn Policy + Send + Sync>> {
+pub fn native_policy(name: &str) -> Option<Box<BuiltinPolicy>> {
     tollgate_builtin_packs::policy(name)
 }

@@ -2,13 +2,13 @@
 //! browser preview, the conformance tests) take the crates from here; the wasmtime host embeds the
 //! same crates as components, and a conformance test checks that both lists agree.
 
-use tollgate_rules::Policy;
+use tollgate_rules::BuiltinPolicy;
 
 /// Ids of the built-in policies, which are also their directory names under `policies/`.
 pub const NAMES: [&str; 3] = ["sox", "hipaa", "pci"];
 
 /// A built-in policy crate, by id.
-pub fn policy(name: &str) -> Option<Box<dyn Policy + Send + Sync>> {
+pub fn policy(name: &str) -> Option<Box<BuiltinPolicy>> {
     match name {
         "sox" => Some(Box::new(tollgate_policy_sox::SoxPolicy)),
         "hipaa" => Some(Box::new(tollgate_policy_hipaa::HipaaPolicy)),
@@ -18,6 +18,6 @@ pub fn policy(name: &str) -> Option<Box<dyn Policy + Send + Sync>> {
 }
 
 /// Every built-in policy crate, in [`NAMES`] order.
-pub fn all() -> Vec<Box<dyn Policy + Send + Sync>> {
+pub fn all() -> Vec<Box<BuiltinPolicy>> {
     NAMES.iter().filter_map(|name| policy(name)).collect()
 }

@@ -1,27 +1,81 @@
 //! A policy crate run natively, in the same process: the browser preview and the conformance
 //! tests use it; its decisions are identical to the same crate's component.
 
-use tollgate_decision::{Decision, PolicyMetadata};
+use tollgate_decision::{Decision, EvalError, PolicyMetadata};
 use tollgate_manifest::{Manifest, Timestamp};
-use tollgate_rules::{EvaluationContext, Policy};
+use tollgate_rules::{BuiltinPolicy, EvaluationContext, Policy};
 
 use crate::{Evaluator, PolicyFailure};
 
 /// A native policy crate as an [`Evaluator`].
 pub struct NativePolicy {
-    policy: Box<dyn Policy + Send + Sync>,
+    policy: Box<dyn Decide>,
     metadata: PolicyMetadata,
     digest: String,
+}
+
+/// A policy with its settings type erased, so that packs with different settings types can be
+/// held alike.
+trait Decide: Send + Sync {
+    fn metadata(&self) -> PolicyMetadata;
+    fn validate(&self, settings_json: &str) -> Result<(), EvalError>;
+    fn decide(
+        &self,
+        manifest: &Manifest,
+        settings_json: &str,
+        context: &EvaluationContext,
+    ) -> Result<Decision, EvalError>;
+}
+
+impl<P: Policy + Send + Sync + ?Sized> Decide for P {
+    fn metadata(&self) -> PolicyMetadata {
+        Policy::metadata(self)
+    }
+    fn validate(&self, settings_json: &str) -> Result<(), EvalError> {
+        self.validate_settings(settings_json).map(drop)
+    }
+    fn decide(
+        &self,
+        manifest: &Manifest,
+        settings_json: &str,
+        context: &EvaluationContext,
+    ) -> Result<Decision, EvalError> {
+        Policy::decide(self, manifest, settings_json, context)
+    }
+}
+
+/// A boxed built-in pack.
+struct Boxed(Box<BuiltinPolicy>);
+
+impl Decide for Boxed {
+    fn metadata(&self) -> PolicyMetadata {
+        self.0.as_ref().metadata()
+    }
+    fn validate(&self, settings_json: &str) -> Result<(), EvalError> {
+        Decide::validate(self.0.as_ref(), settings_json)
+    }
+    fn decide(
+        &self,
+        manifest: &Manifest,
+        settings_json: &str,
+        context: &EvaluationContext,
+    ) -> Result<Decision, EvalError> {
+        Decide::decide(self.0.as_ref(), manifest, settings_json, context)
+    }
 }
 
 impl NativePolicy {
     /// Wraps a policy; its metadata is read once.
     pub fn new(policy: impl Policy + Send + Sync + 'static) -> Self {
-        Self::from_boxed(Box::new(policy))
+        Self::erased(Box::new(policy))
     }
 
-    /// Wraps a boxed policy; its metadata is read once.
-    pub fn from_boxed(policy: Box<dyn Policy + Send + Sync>) -> Self {
+    /// Wraps a boxed built-in pack; its metadata is read once.
+    pub fn from_boxed(policy: Box<BuiltinPolicy>) -> Self {
+        Self::erased(Box::new(Boxed(policy)))
+    }
+
+    fn erased(policy: Box<dyn Decide>) -> Self {
         let metadata = policy.metadata();
         let digest = format!("native:{}@{}", metadata.id, metadata.version);
         Self {
@@ -51,8 +105,7 @@ impl Evaluator for NativePolicy {
 
     fn validate_settings(&self, settings_json: &str) -> Result<(), PolicyFailure> {
         self.policy
-            .validate_settings(settings_json)
-            .map(drop)
+            .validate(settings_json)
             .map_err(PolicyFailure::Eval)
     }
 

@@ -178,31 +178,32 @@ impl Pipeline {
                 .as_ref()
                 .map(serde_json::Value::to_string)
                 .unwrap_or_default();
-            let validated = policy.validate_settings(&settings_json).and_then(|()| {
-                match (&schemas.settings, &settings_value) {
-                    (Some(schema), Some(value)) => {
-                        let violations = schema.violations(value);
-                        if violations.is_empty() {
-                            Ok(())
-                        } else {
-                            Err(PolicyFailure::Eval(EvalError::InvalidSettings(
-                                violations
-                                    .iter()
-                                    .map(|v| {
-                                        if v.path.is_empty() {
-                                            v.message.clone()
-                                        } else {
-                                            format!("`{}`: {}", v.path, v.message)
-                                        }
-                                    })
-                                    .collect::<Vec<_>>()
-                                    .join("; "),
-                            )))
-                        }
+            // The declared schema first, so that the policy only ever sees settings of the shape
+            // it declared; then the policy's own checks (consistency across fields).
+            let validated = match (&schemas.settings, &settings_value) {
+                (Some(schema), Some(value)) => {
+                    let violations = schema.violations(value);
+                    if violations.is_empty() {
+                        Ok(())
+                    } else {
+                        Err(PolicyFailure::Eval(EvalError::InvalidSettings(
+                            violations
+                                .iter()
+                                .map(|v| {
+                                    if v.path.is_empty() {
+                                        v.message.clone()
+                                    } else {
+                                        format!("`{}`: {}", v.path, v.message)
+                                    }
+                                })
+                                .collect::<Vec<_>>()
+                                .join("; "),
+                        )))
                     }
-                    _ => Ok(()),
                 }
-            });
+                _ => Ok(()),
+            }
+            .and_then(|()| policy.validate_settings(&settings_json));
             match validated {
                 Ok(()) => match WaiverRules::from_settings(&settings_json) {
                     Ok(waiver_rules) => ready.push(Ready {

@@ -20,10 +20,21 @@
 //! Without its feature a macro expands to nothing, so a pack calls it unconditionally and the same
 //! crate builds natively (for its tests) and for each target. The built-in SOX, HIPAA and PCI DSS
 //! packs are written against this crate and nothing else.
+//!
+//! A pack takes the built-in packs' shared [`Settings`] (`type Settings = Settings;`) or its own
+//! type implementing [`PolicySettings`] (usually with [`settings_from_json`]); it declares the
+//! JSON Schema of its settings and of the manifest extension namespaces it reads in its
+//! [`Catalogue`] (`settings_schema`, `extensions`); a pack without a risk model starts its
+//! decision with [`DecisionBuilder::without_risk_model`].
 
 pub use tollgate_decision as decision;
 pub use tollgate_manifest as manifest;
 pub use tollgate_rules::*;
+/// Serde, for a pack's own settings type: `#[derive(serde::Deserialize)]` with
+/// `#[serde(crate = "tollgate_policy_sdk::serde")]`, read with [`settings_from_json`].
+pub use serde;
+/// JSON values, for a pack's extension facts (`manifest.extensions["acme"]`).
+pub use serde_json;
 
 #[cfg(feature = "component")]
 #[doc(hidden)]

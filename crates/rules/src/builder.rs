@@ -13,8 +13,8 @@ use crate::{AppliesTo, Assessment, Catalogue, Check, ControlEntry, Scope, Settin
 pub struct DecisionBuilder {
     catalogue: &'static Catalogue,
     applicable: bool,
-    risk: RiskAssessment,
-    routing: Routing,
+    /// The risk assessment and routing, for a policy with a risk model.
+    risk: Option<(RiskAssessment, Routing)>,
     findings: Vec<Finding>,
     controls: Vec<ControlResult>,
     obligations: Vec<Obligation>,
@@ -31,8 +31,23 @@ impl DecisionBuilder {
         Self {
             catalogue,
             applicable: true,
-            risk: assessment.risk.clone(),
-            routing: assessment.routing.routing.clone(),
+            risk: Some((assessment.risk.clone(), assessment.routing.routing.clone())),
+            findings: Vec::new(),
+            controls: Vec::new(),
+            obligations: Vec::new(),
+            scope_note: String::new(),
+            production_only: &[],
+            non_production: None,
+        }
+    }
+
+    /// Starts a decision of a policy without a risk model (contract 0.3.0): no risk assessment and
+    /// no approval routing, so the outcome is approved or, for a denying finding, denied.
+    pub fn without_risk_model(catalogue: &'static Catalogue) -> Self {
+        Self {
+            catalogue,
+            applicable: true,
+            risk: None,
             findings: Vec::new(),
             controls: Vec::new(),
             obligations: Vec::new(),
@@ -218,7 +233,11 @@ impl DecisionBuilder {
             .iter()
             .filter(|f| f.severity.denies())
             .collect();
-        let missing: Vec<&str> = self.routing.missing_roles().collect();
+        let missing: Vec<&str> = self
+            .risk
+            .iter()
+            .flat_map(|(_, routing)| routing.missing_roles())
+            .collect();
         let outcome = if !blocking.is_empty() {
             Outcome::Denied
         } else if !missing.is_empty() {
@@ -226,7 +245,13 @@ impl DecisionBuilder {
         } else {
             Outcome::Approved
         };
-        let risk = format!("{} risk (score {})", self.risk.class, self.risk.score);
+        let (risk, route) = match &self.risk {
+            Some((risk, routing)) => (
+                format!("{} risk (score {})", risk.class, risk.score),
+                format!(", route {}", routing.route),
+            ),
+            None => ("no risk model".to_owned(), String::new()),
+        };
         let mut summary = match outcome {
             Outcome::Denied => format!(
                 "Denied: {} blocking finding(s): {}.",
@@ -246,8 +271,7 @@ impl DecisionBuilder {
                 let not_assessed = count(ControlStatus::NotAssessed);
                 let assessed = compliant + count(ControlStatus::NonCompliant);
                 let mut summary = format!(
-                    "Approved: {risk}, route {}; {compliant} of {assessed} assessed controls compliant",
-                    self.routing.route
+                    "Approved: {risk}{route}; {compliant} of {assessed} assessed controls compliant"
                 );
                 if not_assessed > 0 {
                     summary.push_str(&format!(", {not_assessed} not assessed"));
@@ -265,13 +289,17 @@ impl DecisionBuilder {
                 self.obligations.len()
             ));
         }
+        let (risk, routing) = match self.risk {
+            Some((risk, routing)) => (Some(risk), Some(routing)),
+            None => (None, None),
+        };
         Decision {
             policy_id: self.catalogue.id.to_owned(),
             framework: self.catalogue.framework.to_owned(),
             applicable: self.applicable,
             outcome,
-            risk: Some(self.risk),
-            routing: Some(self.routing),
+            risk,
+            routing,
             findings: self.findings,
             controls: self.controls,
             obligations: self.obligations,

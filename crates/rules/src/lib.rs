@@ -40,8 +40,55 @@ pub struct EvaluationContext {
     pub now: Timestamp,
 }
 
+/// The settings a policy takes: the built-in packs' shared [`Settings`], or a pack's own type.
+pub trait PolicySettings: Sized {
+    /// Parses and validates settings (JSON text; blank means defaults). A pack's own serde type
+    /// can implement this with [`settings_from_json`].
+    fn from_settings_json(text: &str) -> Result<Self, EvalError>;
+
+    /// The sources trusted for the facts a change's author could assert themselves (see
+    /// [`trust`]): facts from other sources are disregarded, with a finding on each control that
+    /// relies on them. `None` (the default): the policy takes the manifest's facts as given.
+    fn trusted_sources(&self) -> Option<&TrustedSources> {
+        None
+    }
+}
+
+impl PolicySettings for Settings {
+    fn from_settings_json(text: &str) -> Result<Self, EvalError> {
+        Self::from_json(text).map_err(|e| EvalError::InvalidSettings(e.to_string()))
+    }
+
+    fn trusted_sources(&self) -> Option<&TrustedSources> {
+        Some(&self.trusted_sources)
+    }
+}
+
+/// Settings of a pack's own type from JSON text: blank means `T::default()`; an error names the
+/// field (`production_environments[1]: invalid type ...`), as the built-in packs' errors do.
+pub fn settings_from_json<T: serde::de::DeserializeOwned + Default>(
+    text: &str,
+) -> Result<T, EvalError> {
+    if text.trim().is_empty() {
+        return Ok(T::default());
+    }
+    tollgate_manifest::decode_json(text).map_err(|error| {
+        EvalError::InvalidSettings(match error.path() {
+            Some(path) => format!("`{path}`: {error}"),
+            None => error.to_string(),
+        })
+    })
+}
+
+/// A pack that takes the built-in packs' shared [`Settings`], as a trait object.
+pub type BuiltinPolicy = dyn Policy<Settings = Settings> + Send + Sync;
+
 /// A compliance policy: metadata plus a pure evaluation.
 pub trait Policy {
+    /// The settings the policy takes: [`Settings`] for packs sharing the built-in packs' settings,
+    /// or the pack's own type.
+    type Settings: PolicySettings;
+
     /// The policy's identity and controls, as a static table.
     fn catalogue(&self) -> &'static Catalogue;
 
@@ -54,13 +101,13 @@ pub trait Policy {
     fn evaluate(
         &self,
         manifest: &Manifest,
-        settings: &Settings,
+        settings: &Self::Settings,
         context: &EvaluationContext,
     ) -> Decision;
 
     /// Parses and validates settings (JSON text; blank means defaults).
-    fn validate_settings(&self, settings_json: &str) -> Result<Settings, EvalError> {
-        Settings::from_json(settings_json).map_err(|e| EvalError::InvalidSettings(e.to_string()))
+    fn validate_settings(&self, settings_json: &str) -> Result<Self::Settings, EvalError> {
+        Self::Settings::from_settings_json(settings_json)
     }
 
     /// The entry point every export calls: validates settings and manifest, disregards facts from
@@ -73,7 +120,10 @@ pub trait Policy {
     ) -> Result<Decision, EvalError> {
         let settings = self.validate_settings(settings_json)?;
         check_manifest(manifest)?;
-        let facts = TrustedFacts::weigh(manifest, &settings.trusted_sources);
+        let Some(trusted) = settings.trusted_sources() else {
+            return Ok(self.evaluate(manifest, &settings, context));
+        };
+        let facts = TrustedFacts::weigh(manifest, trusted);
         let mut decision = self.evaluate(facts.manifest(), &settings, context);
         trust::annotate(&mut decision, self.catalogue(), manifest, &facts);
         Ok(decision)

@@ -61,6 +61,21 @@ fn inspection_text(inspection: &Inspection<'_>) -> String {
     let _ = writeln!(out, "Description: {}", meta.description);
     let _ = writeln!(out, "Digest:      {}", inspection.digest);
     let _ = writeln!(out, "Size:        {} bytes", inspection.size);
+    let _ = writeln!(out, "Settings:    {}", settings_text(meta));
+    if !meta.extensions.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nManifest extensions it reads ({}):",
+            meta.extensions.len()
+        );
+        for extension in &meta.extensions {
+            let _ = writeln!(
+                out,
+                "  extensions.{}  {}",
+                extension.namespace, extension.description
+            );
+        }
+    }
     let _ = writeln!(out, "\nControls ({}):", meta.controls.len());
     for control in &meta.controls {
         let _ = writeln!(out, "  {}  {}", control.id, control.title);
@@ -84,6 +99,27 @@ fn inspection_text(inspection: &Inspection<'_>) -> String {
         let _ = writeln!(out, "  {item}");
     }
     out
+}
+
+/// How the policy takes its settings: its own schema's properties, or the shared settings.
+fn settings_text(meta: &PolicyMetadata) -> String {
+    let Some(schema) = &meta.settings_schema else {
+        return "no schema declared (the policy validates them; it receives the whole `defaults` section)".to_owned();
+    };
+    let properties: Vec<String> = serde_json::from_str::<serde_json::Value>(schema)
+        .ok()
+        .and_then(|schema| {
+            schema
+                .get("properties")
+                .and_then(serde_json::Value::as_object)
+                .map(|p| p.keys().cloned().collect())
+        })
+        .unwrap_or_default();
+    if properties.is_empty() {
+        "its own JSON Schema (no properties)".to_owned()
+    } else {
+        format!("its own JSON Schema: {}", properties.join(", "))
+    }
 }
 
 fn opa_text(path: &Path, inspection: &OpaInspection<'_>) -> String {

@@ -29,6 +29,9 @@ pub use catalogue::{
 pub struct PciPolicy;
 
 impl Policy for PciPolicy {
+
+    type Settings = Settings;
+
     fn catalogue(&self) -> &'static Catalogue {
         &catalogue::CATALOGUE
     }

@@ -26,6 +26,9 @@ pub use catalogue::{
 pub struct SoxPolicy;
 
 impl Policy for SoxPolicy {
+
+    type Settings = Settings;
+
     fn catalogue(&self) -> &'static Catalogue {
         &catalogue::CATALOGUE
     }

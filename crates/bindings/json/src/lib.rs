@@ -133,6 +133,9 @@ mod tests {
     struct Approve;
 
     impl Policy for Approve {
+
+        type Settings = Settings;
+
         fn catalogue(&self) -> &'static Catalogue {
             &Catalogue {
                 id: "approve",

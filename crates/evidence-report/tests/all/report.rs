@@ -67,7 +67,7 @@ fn decide(
     let text = serde_yaml_text(&manifest, &original);
     let now = ts(at);
     let context = EvaluationContext { now };
-    let policies: Vec<Box<dyn Policy>> = vec![
+    let policies: Vec<Box<dyn Policy<Settings = tollgate_rules::Settings>>> = vec![
         Box::new(tollgate_policy_sox::SoxPolicy),
         Box::new(tollgate_policy_hipaa::HipaaPolicy),
         Box::new(tollgate_policy_pci::PciPolicy),

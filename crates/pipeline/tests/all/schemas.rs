@@ -246,7 +246,7 @@ fn settings_follow_the_declared_schema_and_defaults_only_where_declared() {
     )
     .unwrap();
     assert_eq!(seen.lock().unwrap().settings, [r#"{"key_rotation_max_days":30}"#]);
-    // Settings against the schema are refused with the field, even when the pack accepts them.
+    // Settings against the schema are refused with the field before the pack sees them.
     let (pack, _) = Acme::new(Some(SETTINGS_SCHEMA));
     let Err(DecideError::Invalid(errors)) = Pipeline::new(
         vec![Candidate::Loaded(Box::new(pack))],

@@ -10,6 +10,9 @@ use tollgate_rules::{Catalogue, EvaluationContext, Policy, Settings};
 pub struct Impostor;
 
 impl Policy for Impostor {
+
+    type Settings = Settings;
+
     fn catalogue(&self) -> &'static Catalogue {
         &Catalogue {
             id: "impostor",

@@ -10,6 +10,9 @@ use tollgate_rules::{Catalogue, EvaluationContext, Policy, Settings};
 pub struct Spin;
 
 impl Policy for Spin {
+
+    type Settings = Settings;
+
     fn catalogue(&self) -> &'static Catalogue {
         &Catalogue {
             id: "spin",

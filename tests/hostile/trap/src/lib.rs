@@ -10,6 +10,9 @@ use tollgate_rules::{Catalogue, EvaluationContext, Policy, Settings};
 pub struct Trap;
 
 impl Policy for Trap {
+
+    type Settings = Settings;
+
     fn catalogue(&self) -> &'static Catalogue {
         &Catalogue {
             id: "trap",

@@ -1,0 +1,114 @@
+"""Checks of an example pack's component through the tollgate binary (see `run`):
+   inspect TOLLGATE COMPONENT                the component imports only the contract's type interfaces
+   eval    TOLLGATE COMPONENT CASES          `tollgate eval --policy` exits with each case's outcome
+   gateway TOLLGATE COMPONENT CASES LOG      `tollgate serve --policy` answers each case's outcome
+Cases with settings or an expected error are left to `tollgate test`, which passes settings."""
+
+import json
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+EXIT = {"approved": 0, "needs_approval": 3, "denied": 4}
+
+
+def cases(directory):
+    for path in sorted(Path(directory).glob("*.yaml")):
+        case = yaml.safe_load(path.read_text())
+        if case.get("settings") is None and "error" not in case["expect"]:
+            yield path.stem, case
+
+
+def now_of(case):
+    now = case["now"]
+    return now if isinstance(now, str) else now.isoformat().replace("+00:00", "Z")
+
+
+def inspect(tollgate, component):
+    out = subprocess.run([tollgate, "inspect", component, "--format", "json"], check=True,
+                         capture_output=True, text=True).stdout
+    imports = [item["name"] for item in json.loads(out)["imports"]]
+    allowed = ("tollgate:policy/manifest@0.3.0", "tollgate:policy/decision@0.3.0")
+    stray = [name for name in imports if name not in allowed]
+    if stray:
+        print(f"imports outside the contract: {stray}")
+        return False
+    return True
+
+
+def evaluate(tollgate, component, directory):
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, case in cases(directory):
+            manifest = Path(tmp) / f"{name}.json"
+            manifest.write_text(json.dumps(case["manifest"], default=str))
+            result = subprocess.run(
+                [tollgate, "eval", str(manifest), "--policy", component, "--now", now_of(case),
+                 "--dry-run", "--format", "json"],
+                capture_output=True, text=True)
+            want = EXIT[case["expect"]["outcome"]]
+            if result.returncode != want:
+                print(f"{name}: exit {result.returncode}, expected {want}\n{result.stderr}")
+                ok = False
+    return ok
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def gateway(tollgate, component, directory, log):
+    port = free_port()
+    server = subprocess.Popen(
+        [tollgate, "serve", "--policy", component, "--listen", f"127.0.0.1:{port}", "--log", log],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    print(f"the gateway did not start: {server.stderr.read() if server.stderr else ''}")
+                    return False
+                time.sleep(0.5)
+        ok = True
+        count = 0
+        for name, case in cases(directory):
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/v1/evaluate?now={now_of(case)}",
+                data=json.dumps(case["manifest"], default=str).encode(),
+                headers={"Content-Type": "application/json"}, method="POST")
+            with urllib.request.urlopen(request, timeout=60) as response:
+                outcome = response.headers["Tollgate-Outcome"]
+            count += 1
+            if outcome != case["expect"]["outcome"]:
+                print(f"{name}: the gateway answered {outcome}, expected {case['expect']['outcome']}")
+                ok = False
+        if count == 0:
+            print("no case went through the gateway")
+            return False
+        print(f"{count} cases through the gateway")
+        return ok
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main():
+    command, *args = sys.argv[1:]
+    ok = {"inspect": inspect, "eval": evaluate, "gateway": gateway}[command](*args)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
