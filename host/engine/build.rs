@@ -233,6 +233,14 @@ fn cargo_build(
     for package in packages {
         command.args(["--package", package]);
     }
+    // The trap fixture keeps its `name` section (the packs strip theirs), so that the tests see
+    // a trap message name the guest's functions, as it does for components built with names.
+    if components && packages.contains(&"tollgate-hostile-trap") {
+        command.args([
+            "--config",
+            "profile.policy.package.tollgate-hostile-trap.strip=\"none\"",
+        ]);
+    }
     if components {
         let features: Vec<String> = packages.iter().map(|p| format!("{p}/component")).collect();
         command.args(["--features", &features.join(",")]);

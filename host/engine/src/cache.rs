@@ -4,10 +4,15 @@
 //! Each entry is a `.cwasm` file plus a `.cwasm.sha256` file holding the checksum of its bytes. An
 //! entry is used only when the checksum matches and wasmtime accepts it for this engine; anything
 //! else is recompiled and overwritten. Entries are written durably and whole (`tollgate-durable`).
+//!
+//! The cache is capped ([`DEFAULT_CACHE_MAX_BYTES`] unless set): after each write, the least
+//! recently used entries (a hit touches its entry's modification time) are removed until the cache
+//! fits, never the entry just written. Eviction only saves space: a failure is a warning.
 
 use std::fs;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 use tollgate_durable::Access;
@@ -30,10 +35,14 @@ pub fn default_cache_dir() -> Option<PathBuf> {
         .or_else(|| var("HOME").map(|d| d.join(".cache").join("tollgate")))
 }
 
+/// The default cap of the compiled-component cache: 512 MiB.
+pub const DEFAULT_CACHE_MAX_BYTES: u64 = 512 << 20;
+
 /// The cache of one engine.
 pub(crate) struct Cache {
     dir: PathBuf,
     engine_key: String,
+    max_bytes: u64,
 }
 
 impl Cache {
@@ -43,7 +52,12 @@ impl Cache {
         Self {
             dir,
             engine_key: format!("{:016x}", hasher.finish()),
+            max_bytes: DEFAULT_CACHE_MAX_BYTES,
         }
+    }
+
+    pub(crate) fn set_max_bytes(&mut self, bytes: u64) {
+        self.max_bytes = bytes;
     }
 
     pub(crate) fn dir(&self) -> &Path {
@@ -71,12 +85,70 @@ impl Cache {
             return None;
         }
         drop(bytes);
-        deserialize(engine, &entry).ok()
+        let component = deserialize(engine, &entry).ok()?;
+        // Recently used: the last to be evicted. A failure only makes it older.
+        let _ = fs::File::options()
+            .write(true)
+            .open(&entry)
+            .and_then(|file| file.set_modified(SystemTime::now()));
+        Some(component)
     }
 
-    /// Stores a compilation. Failures are ignored: the cache only saves time.
+    /// Stores a compilation, then evicts what no longer fits. Failures are ignored, or reported
+    /// as a warning when evicting: the cache only saves time.
     pub(crate) fn store(&self, component: &Component, digest_hex: &str) {
-        let _ = self.try_store(component, digest_hex);
+        if self.try_store(component, digest_hex).is_ok() {
+            for warning in self.evict(&self.entry(digest_hex)) {
+                eprintln!("warning: compiled-policy cache: {warning}");
+            }
+        }
+    }
+
+    /// Removes the least recently used entries (oldest modification time first) until the
+    /// entries take at most the cap, never `keep`. Returns what could not be done.
+    pub(crate) fn evict(&self, keep: &Path) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let listing = match fs::read_dir(&self.dir) {
+            Ok(listing) => listing,
+            Err(e) => {
+                warnings.push(format!("cannot list `{}`: {e}", self.dir.display()));
+                return warnings;
+            }
+        };
+        // (last use, bytes of the entry and its checksum, path)
+        let mut entries: Vec<(SystemTime, u64, PathBuf)> = Vec::new();
+        for item in listing.flatten() {
+            let path = item.path();
+            if path.extension().is_none_or(|e| e != "cwasm") {
+                continue;
+            }
+            // Another process may have removed it meanwhile: then it takes no space.
+            let Ok(meta) = item.metadata() else { continue };
+            let checksum = fs::metadata(Self::checksum_path(&path)).map_or(0, |m| m.len());
+            let used = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+            entries.push((used, meta.len() + checksum, path));
+        }
+        let mut total: u64 = entries.iter().map(|(_, bytes, _)| bytes).sum();
+        entries.sort();
+        for (_, bytes, path) in entries {
+            if total <= self.max_bytes {
+                break;
+            }
+            if path == keep {
+                continue;
+            }
+            match fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    warnings.push(format!("cannot evict `{}`: {e}", path.display()));
+                    continue;
+                }
+            }
+            let _ = fs::remove_file(Self::checksum_path(&path));
+            total = total.saturating_sub(bytes);
+        }
+        warnings
     }
 
     fn try_store(&self, component: &Component, digest_hex: &str) -> std::io::Result<()> {

@@ -1,6 +1,7 @@
 //! The wasmtime engine, configured once: pooling allocator, epoch deadline with a background ticker,
 //! per-store memory and table limits, and a bounded wasm stack.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -11,7 +12,7 @@ use wasmtime::Engine;
 use crate::cache::Cache;
 use crate::code_memory;
 use crate::error::HostError;
-use crate::tunables::{EPOCH_TICK, Limits, TABLE_ELEMENTS, config};
+use crate::tunables::{EPOCH_TICK, Limits, PolicyLimits, TABLE_ELEMENTS, config};
 use tollgate_pipeline::ErrorChain;
 use tollgate_pipeline::Resource;
 
@@ -20,6 +21,8 @@ use tollgate_pipeline::Resource;
 pub struct PolicyEngine {
     pub(crate) runtime: Arc<Runtime>,
     pub(crate) cache: Option<Cache>,
+    /// Limits of given policies, by policy id, overriding the engine's.
+    pub(crate) policy_limits: BTreeMap<String, PolicyLimits>,
 }
 
 /// What every loaded policy of an engine shares: the engine, its limits and the epoch ticker. The
@@ -52,7 +55,39 @@ impl PolicyEngine {
                 _ticker: ticker,
             }),
             cache,
+            policy_limits: BTreeMap::new(),
         })
+    }
+
+    /// Sets the limits of given policies, by policy id: a policy loaded afterwards runs under its
+    /// own deadline and memory limit where set. Before a policy's id is known (its metadata call
+    /// at load) the largest of the configured limits apply. Fails if a limit is out of bounds.
+    pub fn set_policy_limits(
+        &mut self,
+        limits: BTreeMap<String, PolicyLimits>,
+    ) -> Result<(), HostError> {
+        for (policy, limit) in &limits {
+            limit.check().map_err(|reason| HostError::Limits {
+                policy: policy.clone(),
+                reason,
+            })?;
+        }
+        self.policy_limits = limits;
+        Ok(())
+    }
+
+    /// The limits set for the policy `id` (none set: the engine's).
+    pub fn policy_limits(&self, id: &str) -> PolicyLimits {
+        self.policy_limits.get(id).copied().unwrap_or_default()
+    }
+
+    /// Caps the compiled-component cache at `bytes` (default
+    /// [`DEFAULT_CACHE_MAX_BYTES`](crate::DEFAULT_CACHE_MAX_BYTES)): after each write, the least
+    /// recently used entries are removed until the cache fits.
+    pub fn set_cache_max_bytes(&mut self, bytes: u64) {
+        if let Some(cache) = &mut self.cache {
+            cache.set_max_bytes(bytes);
+        }
     }
 
     /// The limits applied to every evaluation.
@@ -112,14 +147,14 @@ pub(crate) struct StoreState {
 /// Enforces the memory and table limits, and records which was hit so that a failure can be
 /// reported as a resource limit rather than a bare trap.
 pub(crate) struct Limiter {
-    memory_bytes: usize,
+    pub(crate) memory_bytes: usize,
     pub(crate) exceeded: Option<(Resource, String)>,
 }
 
 impl Limiter {
-    pub(crate) fn new(limits: &Limits) -> Self {
+    pub(crate) fn new(memory_bytes: usize) -> Self {
         Self {
-            memory_bytes: limits.memory_bytes,
+            memory_bytes,
             exceeded: None,
         }
     }

@@ -61,6 +61,14 @@ pub enum HostError {
         #[source]
         error: wasmtime::Error,
     },
+    /// A policy's configured limit is out of bounds.
+    #[error("the limits of policy `{policy}` are out of bounds: {reason}")]
+    Limits {
+        /// Policy id.
+        policy: String,
+        /// Which limit, and its bounds.
+        reason: String,
+    },
     /// Reading the policy's metadata failed.
     #[error("policy `{name}` failed while reporting its metadata")]
     Metadata {

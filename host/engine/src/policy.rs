@@ -3,6 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use tollgate_decision::{Decision, PolicyMetadata};
@@ -15,6 +16,8 @@ use crate::bindings::{v0_1, v0_2, v0_3};
 use crate::convert;
 use crate::engine::{Limiter, PolicyEngine, Runtime, StoreState};
 use crate::error::HostError;
+use crate::trap::{self, Language};
+use crate::tunables::PolicyLimits;
 use tollgate_pipeline::ErrorChain;
 use tollgate_pipeline::{Evaluator, PolicyFailure, Resource, contract};
 
@@ -242,20 +245,32 @@ impl PolicyEngine {
             error,
         })?;
 
-        let runner = Runner {
+        // The policy's id is known once its metadata is read: until then, the largest configured
+        // limits apply.
+        let before_id = self
+            .policy_limits
+            .values()
+            .fold(PolicyLimits::default(), |a, b| a.max(*b));
+        let mut runner = Runner {
+            deadline: before_id.deadline.unwrap_or(self.runtime.limits.deadline),
+            memory_bytes: before_id
+                .memory_bytes
+                .unwrap_or(self.runtime.limits.memory_bytes),
             runtime: Arc::clone(&self.runtime),
             pre,
             isolation: Isolation::Fresh,
             idle: Mutex::new(Vec::new()),
+            language: trap::language(bytes),
         };
         let metadata = runner
-            .call(|store, exports| match exports {
+            .call("metadata", |store, exports| match exports {
                 Exports::V0_3(p) => p.call_metadata(store).map(convert::v0_3::metadata),
                 Exports::V0_2(p) => p.call_metadata(store).map(convert::v0_2::metadata),
                 Exports::V0_1(p) => p.call_metadata(store).map(convert::v0_1::metadata),
             })
             .and_then(|m| contract::check_metadata(&m).map(|()| m))
             .map_err(|failure| HostError::Metadata { name, failure })?;
+        runner.apply(self.policy_limits(&metadata.id));
         Ok(LoadedPolicy {
             runner,
             metadata,
@@ -406,6 +421,27 @@ impl LoadedPolicy {
         self.runner.idle_instances().clear();
     }
 
+    /// Sets this policy's own deadline and memory limit (`None`: the engine's); instances kept
+    /// for reuse are dropped. Fails if a limit is out of bounds.
+    pub fn set_limits(&mut self, limits: PolicyLimits) -> Result<(), HostError> {
+        limits.check().map_err(|reason| HostError::Limits {
+            policy: self.metadata.id.clone(),
+            reason,
+        })?;
+        self.runner.apply(limits);
+        Ok(())
+    }
+
+    /// The deadline of one call of this policy.
+    pub fn deadline(&self) -> Duration {
+        self.runner.deadline
+    }
+
+    /// The largest linear memory of this policy's instances, in bytes.
+    pub fn memory_limit(&self) -> usize {
+        self.runner.memory_bytes
+    }
+
     /// Whether the compiled component came from the disk cache.
     pub fn loaded_from_cache(&self) -> bool {
         self.from_cache
@@ -438,17 +474,19 @@ impl LoadedPolicy {
 
     /// Asks the policy to check its settings (JSON text; empty means defaults).
     pub fn validate_settings(&self, settings_json: &str) -> Result<(), PolicyFailure> {
-        let result = self.runner.call(|store, exports| match exports {
-            Exports::V0_3(p) => p
-                .call_validate_settings(store, settings_json)
-                .map(|r| r.map_err(convert::v0_3::eval_error)),
-            Exports::V0_2(p) => p
-                .call_validate_settings(store, settings_json)
-                .map(|r| r.map_err(convert::v0_2::eval_error)),
-            Exports::V0_1(p) => p
-                .call_validate_settings(store, settings_json)
-                .map(|r| r.map_err(convert::v0_1::eval_error)),
-        })?;
+        let result = self
+            .runner
+            .call("validate-settings", |store, exports| match exports {
+                Exports::V0_3(p) => p
+                    .call_validate_settings(store, settings_json)
+                    .map(|r| r.map_err(convert::v0_3::eval_error)),
+                Exports::V0_2(p) => p
+                    .call_validate_settings(store, settings_json)
+                    .map(|r| r.map_err(convert::v0_2::eval_error)),
+                Exports::V0_1(p) => p
+                    .call_validate_settings(store, settings_json)
+                    .map(|r| r.map_err(convert::v0_1::eval_error)),
+            })?;
         result.map_err(PolicyFailure::Eval)
     }
 
@@ -466,34 +504,36 @@ impl LoadedPolicy {
         let now = convert::timestamp(now);
         let extensions = convert::Extensions::new(manifest, &self.metadata);
         let catalogue = &self.metadata;
-        let result = self.runner.call(|store, exports| match exports {
-            Exports::V0_3(p) => p
-                .call_evaluate(
-                    store,
-                    input,
-                    settings_json,
-                    v0_3::EvaluationContext {
-                        now,
-                        extensions: &extensions.records(),
-                    },
-                )
-                .map(|r| {
-                    r.map(|d| convert::v0_3::decision(d, catalogue))
-                        .map_err(convert::v0_3::eval_error)
-                }),
-            Exports::V0_2(p) => p
-                .call_evaluate(store, input, settings_json, v0_2::EvaluationContext { now })
-                .map(|r| {
-                    r.map(|d| convert::v0_2::decision(d, catalogue))
-                        .map_err(convert::v0_2::eval_error)
-                }),
-            Exports::V0_1(p) => p
-                .call_evaluate(store, input, settings_json, v0_1::EvaluationContext { now })
-                .map(|r| {
-                    r.map(|d| convert::v0_1::decision(d, catalogue))
-                        .map_err(convert::v0_1::eval_error)
-                }),
-        })?;
+        let result = self
+            .runner
+            .call("evaluate", |store, exports| match exports {
+                Exports::V0_3(p) => p
+                    .call_evaluate(
+                        store,
+                        input,
+                        settings_json,
+                        v0_3::EvaluationContext {
+                            now,
+                            extensions: &extensions.records(),
+                        },
+                    )
+                    .map(|r| {
+                        r.map(|d| convert::v0_3::decision(d, catalogue))
+                            .map_err(convert::v0_3::eval_error)
+                    }),
+                Exports::V0_2(p) => p
+                    .call_evaluate(store, input, settings_json, v0_2::EvaluationContext { now })
+                    .map(|r| {
+                        r.map(|d| convert::v0_2::decision(d, catalogue))
+                            .map_err(convert::v0_2::eval_error)
+                    }),
+                Exports::V0_1(p) => p
+                    .call_evaluate(store, input, settings_json, v0_1::EvaluationContext { now })
+                    .map(|r| {
+                        r.map(|d| convert::v0_1::decision(d, catalogue))
+                            .map_err(convert::v0_1::eval_error)
+                    }),
+            })?;
         result.map_err(PolicyFailure::Eval)
     }
 }
@@ -516,6 +556,12 @@ enum Exports {
 /// reused.
 struct Runner {
     runtime: Arc<Runtime>,
+    /// Deadline of one call: the policy's own, else the engine's.
+    deadline: Duration,
+    /// Largest linear memory: the policy's own, else the engine's.
+    memory_bytes: usize,
+    /// The language the component was written in, when its producers say so.
+    language: Option<Language>,
     pre: Pre,
     isolation: Isolation,
     /// Instances kept for [`Isolation::Reused`], each in its own store.
@@ -529,10 +575,20 @@ struct Instance {
 }
 
 impl Runner {
-    /// Runs `f` under the engine's limits, on a fresh instance in a fresh store, or on a kept one
-    /// after resetting it ([`Isolation::Reused`]).
+    /// Sets the policy's own limits (`None`: the engine's); kept instances are dropped.
+    fn apply(&mut self, limits: PolicyLimits) {
+        self.deadline = limits.deadline.unwrap_or(self.runtime.limits.deadline);
+        self.memory_bytes = limits
+            .memory_bytes
+            .unwrap_or(self.runtime.limits.memory_bytes);
+        self.idle_instances().clear();
+    }
+
+    /// Runs `f` (a call of the export `export`) under the policy's limits, on a fresh instance in
+    /// a fresh store, or on a kept one after resetting it ([`Isolation::Reused`]).
     fn call<R>(
         &self,
+        export: &'static str,
         f: impl FnOnce(&mut Store<StoreState>, &Exports) -> wasmtime::Result<R>,
     ) -> Result<R, PolicyFailure> {
         let kept = match self.isolation {
@@ -553,7 +609,7 @@ impl Runner {
                 };
                 match policy {
                     Ok(policy) => Instance { store, policy },
-                    Err(error) => return Err(self.classify(&store, &error)),
+                    Err(error) => return Err(self.classify(&store, &error, export, false)),
                 }
             }
         };
@@ -564,7 +620,7 @@ impl Runner {
                 }
                 Ok(result)
             }
-            Err(error) => Err(self.classify(&instance.store, &error)),
+            Err(error) => Err(self.classify(&instance.store, &error, export, true)),
         }
     }
 
@@ -572,7 +628,7 @@ impl Runner {
         let mut store = Store::new(
             &self.runtime.engine,
             StoreState {
-                limiter: Limiter::new(&self.runtime.limits),
+                limiter: Limiter::new(self.memory_bytes),
             },
         );
         store.limiter(|state| &mut state.limiter);
@@ -583,8 +639,10 @@ impl Runner {
 
     /// What every call starts with: a whole deadline and no limit recorded as hit.
     fn reset(&self, store: &mut Store<StoreState>) {
-        store.data_mut().limiter.exceeded = None;
-        store.set_epoch_deadline(self.runtime.limits.deadline_ticks());
+        let limiter = &mut store.data_mut().limiter;
+        limiter.exceeded = None;
+        limiter.memory_bytes = self.memory_bytes;
+        store.set_epoch_deadline(crate::tunables::deadline_ticks(self.deadline));
     }
 
     fn idle_instances(&self) -> std::sync::MutexGuard<'_, Vec<Instance>> {
@@ -594,8 +652,15 @@ impl Runner {
     }
 
     /// The failure a call's error is; the failure is recorded as text, so this is where the error
-    /// becomes text, with its sources.
-    fn classify(&self, store: &Store<StoreState>, error: &wasmtime::Error) -> PolicyFailure {
+    /// becomes text, with its sources. `export` is the function called; `called` says whether the
+    /// error came from the call rather than from instantiation.
+    fn classify(
+        &self,
+        store: &Store<StoreState>,
+        error: &wasmtime::Error,
+        export: &str,
+        called: bool,
+    ) -> PolicyFailure {
         if let Some((resource, detail)) = &store.data().limiter.exceeded {
             return PolicyFailure::ResourceLimit {
                 resource: *resource,
@@ -605,7 +670,7 @@ impl Runner {
         if let Some(trap) = error.downcast_ref::<Trap>() {
             return match trap {
                 Trap::Interrupt => PolicyFailure::Timeout {
-                    deadline: self.runtime.limits.deadline,
+                    deadline: self.deadline,
                 },
                 Trap::StackOverflow => PolicyFailure::ResourceLimit {
                     resource: Resource::Stack,
@@ -615,7 +680,7 @@ impl Runner {
                     ),
                 },
                 other => PolicyFailure::Trap {
-                    message: other.to_string(),
+                    message: trap::message(export, *other, error, self.language),
                 },
             };
         }
@@ -628,8 +693,22 @@ impl Runner {
                 detail: ErrorChain(&**error).to_string(),
             };
         }
+        if called {
+            // Not a trap: wasmtime could not lift what the export returned (an invalid
+            // discriminant, invalid UTF-8, a bad `option` or `result` tag, a pointer out of
+            // bounds).
+            return PolicyFailure::Malformed {
+                reason: format!(
+                    "`{export}` returned a value the host cannot read: {}",
+                    ErrorChain(&**error)
+                ),
+            };
+        }
         PolicyFailure::Trap {
-            message: ErrorChain(&**error).to_string(),
+            message: format!(
+                "while instantiating for `{export}`: {}",
+                ErrorChain(&**error)
+            ),
         }
     }
 }

@@ -15,6 +15,13 @@ pub(crate) const TABLE_ELEMENTS: usize = 20_000;
 /// Bytes of a linear memory kept resident (instead of unmapped) between two instantiations.
 const KEEP_RESIDENT: usize = 1 << 20;
 
+/// The longest deadline a policy can be given ([`PolicyLimits`]).
+pub const MAX_DEADLINE: Duration = Duration::from_secs(10);
+
+/// The largest linear memory a policy can be given ([`PolicyLimits`]); also the pool's memory
+/// slot size, so that any policy's limit up to it fits a slot.
+pub const MAX_MEMORY_BYTES: usize = 1 << 30;
+
 /// Resource limits applied to every evaluation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
@@ -39,12 +46,52 @@ impl Default for Limits {
     }
 }
 
-impl Limits {
-    /// Epoch ticks from the start of a call to its deadline.
-    pub(crate) fn deadline_ticks(&self) -> u64 {
-        let tick = EPOCH_TICK.as_nanos();
-        let ticks = self.deadline.as_nanos().div_ceil(tick) + 1;
-        u64::try_from(ticks).unwrap_or(u64::MAX)
+/// Epoch ticks from the start of a call to `deadline`: whole ticks, rounded up, plus one.
+pub(crate) fn deadline_ticks(deadline: Duration) -> u64 {
+    let tick = EPOCH_TICK.as_nanos();
+    let ticks = deadline.as_nanos().div_ceil(tick) + 1;
+    u64::try_from(ticks).unwrap_or(u64::MAX)
+}
+
+/// Limits of one policy's calls that override the engine's [`Limits`]: a slow or large pack (a
+/// JavaScript or Python one) can be given more time or memory than the rest.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PolicyLimits {
+    /// Deadline of one call, 1 ms to [`MAX_DEADLINE`]; `None` keeps the engine's.
+    pub deadline: Option<Duration>,
+    /// Largest linear memory, 1 MiB to [`MAX_MEMORY_BYTES`]; `None` keeps the engine's.
+    pub memory_bytes: Option<usize>,
+}
+
+impl PolicyLimits {
+    /// Whether both limits are within their bounds; the message names the one that is not.
+    pub fn check(&self) -> Result<(), String> {
+        if let Some(deadline) = self.deadline
+            && !(Duration::from_millis(1)..=MAX_DEADLINE).contains(&deadline)
+        {
+            return Err(format!(
+                "a deadline of {} ms is outside 1 to {} ms",
+                deadline.as_millis(),
+                MAX_DEADLINE.as_millis()
+            ));
+        }
+        if let Some(bytes) = self.memory_bytes
+            && !(1 << 20..=MAX_MEMORY_BYTES).contains(&bytes)
+        {
+            return Err(format!(
+                "a memory limit of {bytes} bytes is outside 1 MiB to {} MiB",
+                MAX_MEMORY_BYTES >> 20
+            ));
+        }
+        Ok(())
+    }
+
+    /// The larger of each limit, for a call made before the policy is known.
+    pub(crate) fn max(self, other: Self) -> Self {
+        Self {
+            deadline: self.deadline.max(other.deadline),
+            memory_bytes: self.memory_bytes.max(other.memory_bytes),
+        }
     }
 }
 
@@ -52,6 +99,8 @@ impl Limits {
 pub(crate) fn config(limits: &Limits) -> Config {
     let page = 1usize << 16;
     let memory_bytes = limits.memory_bytes.div_ceil(page).saturating_mul(page);
+    // Each store's limiter enforces the policy's own memory limit; the pool only bounds it.
+    let slot_bytes = memory_bytes.max(MAX_MEMORY_BYTES);
     let instances = limits.max_instances.max(1);
     let mut pool = PoolingAllocationConfig::new();
     pool.total_component_instances(instances)
@@ -59,7 +108,7 @@ pub(crate) fn config(limits: &Limits) -> Config {
         .total_memories(instances.saturating_mul(2))
         .total_tables(instances.saturating_mul(2))
         .table_elements(TABLE_ELEMENTS)
-        .max_memory_size(memory_bytes)
+        .max_memory_size(slot_bytes)
         .linear_memory_keep_resident(KEEP_RESIDENT.min(memory_bytes))
         .table_keep_resident(KEEP_RESIDENT)
         // Where the kernel can tell (Linux 6.7+), only the pages an instance wrote are reset when
@@ -85,11 +134,26 @@ mod tests {
 
     #[test]
     fn deadlines_round_up_to_whole_ticks_plus_one() {
-        assert_eq!(Limits::default().deadline_ticks(), 101);
-        let limits = Limits {
-            deadline: Duration::from_micros(1500),
-            ..Limits::default()
+        assert_eq!(deadline_ticks(Limits::default().deadline), 101);
+        assert_eq!(deadline_ticks(Duration::from_micros(1500)), 3);
+    }
+
+    #[test]
+    fn policy_limits_are_bounded() {
+        let ok = PolicyLimits {
+            deadline: Some(Duration::from_millis(400)),
+            memory_bytes: Some(256 << 20),
         };
-        assert_eq!(limits.deadline_ticks(), 3);
+        assert_eq!(ok.check(), Ok(()));
+        let slow = PolicyLimits {
+            deadline: Some(Duration::from_secs(11)),
+            ..PolicyLimits::default()
+        };
+        assert!(slow.check().unwrap_err().contains("11000 ms"));
+        let big = PolicyLimits {
+            memory_bytes: Some(2 << 30),
+            ..PolicyLimits::default()
+        };
+        assert!(big.check().unwrap_err().contains("1024 MiB"));
     }
 }

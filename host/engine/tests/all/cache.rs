@@ -136,3 +136,136 @@ fn an_unwritable_cache_directory_is_not_an_error() {
     let engine = engine(&file.join("cache"));
     assert!(!engine.load(source()).expect("loads").loaded_from_cache());
 }
+
+fn file_source(name: &str, path: &str) -> PolicySource {
+    PolicySource::Bytes {
+        name: name.into(),
+        bytes: fs::read(path).expect("fixture"),
+    }
+}
+
+/// Bytes an entry takes: its compiled code and its checksum.
+fn entry_bytes(entry: &Path) -> u64 {
+    let mut checksum = entry.as_os_str().to_owned();
+    checksum.push(".sha256");
+    fs::metadata(entry).expect("entry").len()
+        + fs::metadata(PathBuf::from(checksum))
+            .expect("checksum")
+            .len()
+}
+
+fn capped(dir: &Path, bytes: u64) -> PolicyEngine {
+    let mut engine = engine(dir);
+    engine.set_cache_max_bytes(bytes);
+    engine
+}
+
+#[test]
+fn the_least_recently_used_entries_are_evicted_to_fit_the_cap() {
+    let sources = [
+        ("trap", fixtures::TRAP),
+        ("spin", fixtures::SPIN),
+        ("keepsake", fixtures::KEEPSAKE),
+    ];
+    // The size of each entry, in a cache without a cap.
+    let measure = tempfile::tempdir().expect("tempdir");
+    let mut sizes = Vec::new();
+    for (name, path) in sources {
+        let policy = engine(measure.path())
+            .load(file_source(name, path))
+            .expect("loads");
+        let digest = policy.digest().trim_start_matches("sha256:").to_owned();
+        let entry = entries(measure.path())
+            .into_iter()
+            .find(|e| {
+                e.file_name()
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .starts_with(&digest)
+            })
+            .unwrap();
+        sizes.push((digest, entry_bytes(&entry)));
+    }
+    let all: u64 = sizes.iter().map(|(_, bytes)| bytes).sum();
+    eprintln!("three entries: {all} bytes");
+    let has = |dir: &Path, i: usize| {
+        entries(dir).iter().any(|e| {
+            e.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with(&sizes[i].0)
+        })
+    };
+
+    // Room for any two entries, not three.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cap = all - 1;
+    let (trap, spin, keepsake) = (sources[0], sources[1], sources[2]);
+    capped(dir.path(), cap)
+        .load(file_source(trap.0, trap.1))
+        .expect("loads");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    capped(dir.path(), cap)
+        .load(file_source(spin.0, spin.1))
+        .expect("loads");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    // A hit makes `trap` the most recently used.
+    assert!(
+        capped(dir.path(), cap)
+            .load(file_source(trap.0, trap.1))
+            .expect("loads")
+            .loaded_from_cache()
+    );
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    capped(dir.path(), cap)
+        .load(file_source(keepsake.0, keepsake.1))
+        .expect("loads");
+    assert!(has(dir.path(), 0), "recently used: kept");
+    assert!(!has(dir.path(), 1), "least recently used: evicted");
+    assert!(has(dir.path(), 2), "just written: kept");
+    let left: u64 = entries(dir.path()).iter().map(|e| entry_bytes(e)).sum();
+    assert!(left <= cap, "{left} > {cap}");
+    let checksums = fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "sha256")
+        })
+        .count();
+    assert_eq!(checksums, 2, "an evicted entry's checksum goes with it");
+}
+
+#[test]
+fn the_entry_being_written_is_kept_even_over_the_cap() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    capped(dir.path(), 1)
+        .load(file_source("trap", fixtures::TRAP))
+        .expect("loads");
+    assert_eq!(entries(dir.path()).len(), 1);
+    let policy = capped(dir.path(), 1)
+        .load(file_source("spin", fixtures::SPIN))
+        .expect("loads");
+    let left = entries(dir.path());
+    assert_eq!(left.len(), 1, "{left:?}");
+    let digest = policy.digest().trim_start_matches("sha256:");
+    assert!(
+        left[0]
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with(digest)
+    );
+    // And it is used.
+    assert!(
+        capped(dir.path(), 1)
+            .load(file_source("spin", fixtures::SPIN))
+            .expect("loads")
+            .loaded_from_cache()
+    );
+}

@@ -5,5 +5,7 @@ mod builtin;
 mod cache;
 mod common;
 mod contracts;
+mod diagnostics;
 mod heap;
 mod limits;
+mod policy_limits;
