@@ -33,6 +33,7 @@ pub(crate) struct CacheArgs {
 }
 
 impl CacheArgs {
+    /// The engine, with the project's cache cap and per-policy limits.
     pub(crate) fn engine(&self) -> Result<PolicyEngine, Failure> {
         let dir = if self.no_cache {
             None
@@ -41,7 +42,14 @@ impl CacheArgs {
                 .clone()
                 .or_else(tollgate_engine::default_cache_dir)
         };
-        PolicyEngine::new(Limits::default(), dir).map_err(|e| Failure::Internal(e.into()))
+        // `policies.cache` and `policies.limits` of `.tollgate/config.yaml`.
+        let config = tollgate_runtime::EngineConfig::of_project()?;
+        let mut engine =
+            PolicyEngine::new(Limits::default(), dir).map_err(|e| Failure::Internal(e.into()))?;
+        config
+            .apply(&mut engine)
+            .map_err(|e| Failure::Invalid(e.into()))?;
+        Ok(engine)
     }
 }
 

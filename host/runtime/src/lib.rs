@@ -15,6 +15,7 @@ mod error;
 mod gate;
 mod inputs;
 mod inspect;
+mod limits;
 mod log;
 mod opa_bundle;
 mod outputs;
@@ -37,6 +38,7 @@ pub use inputs::{
     record_refused, refused_set, submission,
 };
 pub use inspect::{Inspection, OpaInspection};
+pub use limits::EngineConfig;
 pub use log::{
     Copied, Marked, PRODUCTION_ENVIRONMENT, RecorderOptions, WRITER_KEY_ENV, Written, append,
     append_mark, copy_log, direct_changes, discover, open_database, open_location, print_problems,

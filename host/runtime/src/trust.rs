@@ -20,16 +20,42 @@ pub struct Trust {
 
 /// The `policies` section of `.tollgate/config.yaml`.
 #[derive(Debug, Default, serde::Deserialize)]
-struct ConfigFile {
+pub(crate) struct ConfigFile {
     #[serde(default)]
-    policies: PoliciesConfig,
+    pub(crate) policies: PoliciesConfig,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PoliciesConfig {
+pub(crate) struct PoliciesConfig {
     #[serde(default)]
     trust: TrustConfig,
+    /// `policies.cache` ([`crate::limits`]).
+    #[serde(default)]
+    pub(crate) cache: crate::limits::CacheConfig,
+    /// `policies.limits`, by policy id ([`crate::limits`]).
+    #[serde(default)]
+    pub(crate) limits: std::collections::BTreeMap<String, crate::limits::LimitsConfig>,
+}
+
+/// The project directory of the working directory and the `policies` section of its
+/// `.tollgate/config.yaml` (defaults without one).
+pub(crate) fn project_policies() -> Result<(PathBuf, PoliciesConfig), RuntimeError> {
+    let cwd = std::env::current_dir().map_err(RuntimeError::CurrentDir)?;
+    let project = tollgate_decision_log::project_dir(&cwd);
+    let path = project
+        .join(tollgate_decision_log::config::STATE_DIR)
+        .join(tollgate_decision_log::config::CONFIG_FILE);
+    let config = match std::fs::read_to_string(&path) {
+        Err(_) => PoliciesConfig::default(),
+        Ok(text) => {
+            tollgate_manifest::decode::<Option<ConfigFile>>(&text, tollgate_manifest::Format::Yaml)
+                .map_err(|source| RuntimeError::Config { path, source })?
+                .unwrap_or_default()
+                .policies
+        }
+    };
+    Ok((project, config))
 }
 
 /// `policies.trust`: `keys` (public key files, relative to the project directory) and
@@ -51,24 +77,8 @@ impl Trust {
         trusted_keys: &[PathBuf],
         require_signed: bool,
     ) -> Result<Self, RuntimeError> {
-        let cwd = std::env::current_dir().map_err(RuntimeError::CurrentDir)?;
-        let project = tollgate_decision_log::project_dir(&cwd);
-        let path = project
-            .join(tollgate_decision_log::config::STATE_DIR)
-            .join(tollgate_decision_log::config::CONFIG_FILE);
-        let config = match std::fs::read_to_string(&path) {
-            Err(_) => TrustConfig::default(),
-            Ok(text) => {
-                tollgate_manifest::decode::<Option<ConfigFile>>(
-                    &text,
-                    tollgate_manifest::Format::Yaml,
-                )
-                .map_err(|source| RuntimeError::Config { path, source })?
-                .unwrap_or_default()
-                .policies
-                .trust
-            }
-        };
+        let (project, policies) = project_policies()?;
+        let config = policies.trust;
         let keys = trusted_keys
             .iter()
             .cloned()

@@ -7,6 +7,7 @@ mod common;
 mod crosswalk;
 mod edges;
 mod export;
+mod limits;
 mod pipeline;
 mod postgres;
 mod rough_edges;
