@@ -1,8 +1,9 @@
 """`tollgate new policy --lang js|python`: each project, generated from scratch in a temporary
 directory and built with its own `./build` (npm and componentize-js 0.23; a venv and
 componentize-py 0.25), passes its golden cases with `tollgate test`, inspects as a 0.3.0 component
-that imports nothing but the contract's types, signs, verifies, and is evaluated signed by
-`tollgate eval`. The Rust project is built by `cargo test -p tollgate scaffold::`.
+that imports nothing but the contract's types, builds again to the same bytes (JavaScript after a
+fresh `npm ci`), signs, verifies, and is evaluated signed by `tollgate eval`. The Rust project is
+built by `cargo test -p tollgate scaffold::`.
 
 The binary is $TOLLGATE_BIN, else the newer of target/release/tollgate and target/debug/tollgate
 (under $CARGO_TARGET_DIR if set). Needs Node 20+ and npm, Python 3 with venv, a C compiler, and the
