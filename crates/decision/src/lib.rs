@@ -611,7 +611,10 @@ mod tests {
         let mut plain = decision("plain", Outcome::Approved, &[]);
         plain.risk = None;
         plain.routing = None;
-        assert_eq!(CombinedDecision::combine(vec![plain.clone()]).risk_class, None);
+        assert_eq!(
+            CombinedDecision::combine(vec![plain.clone()]).risk_class,
+            None
+        );
         let combined = CombinedDecision::combine(vec![
             plain,
             decision("a", Outcome::NeedsApproval, &[("TECHNICAL_LEAD", None)]),

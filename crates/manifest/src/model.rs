@@ -35,7 +35,8 @@ pub struct Manifest {
 }
 
 /// A manifest's extension facts: namespace → that namespace's object.
-pub type Extensions = std::collections::BTreeMap<String, serde_json::Map<String, serde_json::Value>>;
+pub type Extensions =
+    std::collections::BTreeMap<String, serde_json::Map<String, serde_json::Value>>;
 
 /// What the change is and who is involved.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

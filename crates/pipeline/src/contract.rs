@@ -201,8 +201,7 @@ fn check_applicability(decision: &Decision) -> Result<(), PolicyFailure> {
     {
         return malformed("outcome is `denied` without a denying finding".into());
     }
-    if decision.outcome == Outcome::NeedsApproval && decision.missing_roles().next().is_none()
-    {
+    if decision.outcome == Outcome::NeedsApproval && decision.missing_roles().next().is_none() {
         return malformed("outcome is `needs_approval` but no required role is missing".into());
     }
     Ok(())

@@ -22,8 +22,8 @@ mod native;
 mod pipeline;
 mod policy;
 mod rejection;
-mod schemas;
 mod report;
+mod schemas;
 
 pub use error::{DecideError, ErrorChain};
 pub use gate::{Decided, Gate, NoRecord, Receipt, RecordError, Recorder, Timings};

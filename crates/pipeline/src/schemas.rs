@@ -174,7 +174,10 @@ mod tests {
     fn pointers_become_dotted_paths() {
         let instance = json!({"windows": [{"start": 1}], "a/b": {"0": true}});
         assert_eq!(dotted_path(&instance, ""), "");
-        assert_eq!(dotted_path(&instance, "/windows/0/start"), "windows[0].start");
+        assert_eq!(
+            dotted_path(&instance, "/windows/0/start"),
+            "windows[0].start"
+        );
         assert_eq!(dotted_path(&instance, "/a~1b/0"), "a/b.0");
     }
 

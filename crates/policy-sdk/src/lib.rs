@@ -27,14 +27,14 @@
 //! [`Catalogue`] (`settings_schema`, `extensions`); a pack without a risk model starts its
 //! decision with [`DecisionBuilder::without_risk_model`].
 
-pub use tollgate_decision as decision;
-pub use tollgate_manifest as manifest;
-pub use tollgate_rules::*;
 /// Serde, for a pack's own settings type: `#[derive(serde::Deserialize)]` with
 /// `#[serde(crate = "tollgate_policy_sdk::serde")]`, read with [`settings_from_json`].
 pub use serde;
 /// JSON values, for a pack's extension facts (`manifest.extensions["acme"]`).
 pub use serde_json;
+pub use tollgate_decision as decision;
+pub use tollgate_manifest as manifest;
+pub use tollgate_rules::*;
 
 #[cfg(feature = "component")]
 #[doc(hidden)]

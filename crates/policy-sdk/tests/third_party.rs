@@ -45,7 +45,9 @@ static CATALOGUE: Catalogue = Catalogue {
         rules: &["cab-reference-missing"],
         relies_on: &[],
     }],
-    settings_schema: Some(r#"{"type":"object","properties":{"cab_required_for":{"type":"array","items":{"type":"string"}}},"additionalProperties":false}"#),
+    settings_schema: Some(
+        r#"{"type":"object","properties":{"cab_required_for":{"type":"array","items":{"type":"string"}}},"additionalProperties":false}"#,
+    ),
     extensions: &[ExtensionEntry {
         namespace: "acme",
         description: "Acme's service facts",
@@ -120,7 +122,11 @@ fn a_pack_with_its_own_settings_and_no_risk_model_decides() {
     let approved = decide(&gold, r#"{"cab_required_for": []}"#).unwrap();
     assert_eq!(approved.outcome, Outcome::Approved);
     assert_eq!(approved.controls[0].status, ControlStatus::Compliant);
-    assert!(approved.summary.contains("no risk model"), "{}", approved.summary);
+    assert!(
+        approved.summary.contains("no risk model"),
+        "{}",
+        approved.summary
+    );
 }
 
 #[test]

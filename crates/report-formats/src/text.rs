@@ -152,9 +152,10 @@ pub fn text(report: &Evaluation<'_>, style: Style) -> String {
         let _ = writeln!(
             out,
             "Risk class: {}",
-            combined
-                .risk_class
-                .map_or("not assessed (no policy has a risk model)", RiskClass::as_str)
+            combined.risk_class.map_or(
+                "not assessed (no policy has a risk model)",
+                RiskClass::as_str
+            )
         );
     }
     let _ = writeln!(

@@ -18,7 +18,10 @@ pub(crate) struct Extensions<'a> {
 
 impl<'a> Extensions<'a> {
     /// The namespaces of `manifest` that `metadata` declares.
-    pub(crate) fn new(manifest: &'a m::Manifest, metadata: &tollgate_decision::PolicyMetadata) -> Self {
+    pub(crate) fn new(
+        manifest: &'a m::Manifest,
+        metadata: &tollgate_decision::PolicyMetadata,
+    ) -> Self {
         if metadata.extensions.is_empty() || manifest.extensions.is_empty() {
             return Self { facts: Vec::new() };
         }

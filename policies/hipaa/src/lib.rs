@@ -30,7 +30,6 @@ pub use controls::{breach_notification, traceability};
 pub struct HipaaPolicy;
 
 impl Policy for HipaaPolicy {
-
     type Settings = Settings;
 
     fn catalogue(&self) -> &'static Catalogue {

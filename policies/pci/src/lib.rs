@@ -29,7 +29,6 @@ pub use catalogue::{
 pub struct PciPolicy;
 
 impl Policy for PciPolicy {
-
     type Settings = Settings;
 
     fn catalogue(&self) -> &'static Catalogue {

@@ -26,7 +26,6 @@ pub use catalogue::{
 pub struct SoxPolicy;
 
 impl Policy for SoxPolicy {
-
     type Settings = Settings;
 
     fn catalogue(&self) -> &'static Catalogue {

@@ -133,7 +133,6 @@ mod tests {
     struct Approve;
 
     impl Policy for Approve {
-
         type Settings = Settings;
 
         fn catalogue(&self) -> &'static Catalogue {

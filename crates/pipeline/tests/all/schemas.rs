@@ -99,7 +99,12 @@ impl Evaluator for Acme {
         self.seen.lock().unwrap().settings.push(settings.to_owned());
         Ok(())
     }
-    fn evaluate(&self, manifest: &Manifest, _: &str, _: Timestamp) -> Result<Decision, PolicyFailure> {
+    fn evaluate(
+        &self,
+        manifest: &Manifest,
+        _: &str,
+        _: Timestamp,
+    ) -> Result<Decision, PolicyFailure> {
         self.seen
             .lock()
             .unwrap()
@@ -139,9 +144,18 @@ change:
 }
 
 fn decide(pack: Acme, manifest: &str) -> Result<tollgate_pipeline::Decided, DecideError> {
-    let pipeline = Pipeline::new(vec![Candidate::Loaded(Box::new(pack))], PipelineOptions::default())?;
-    let submission = Submission::parse("m.yaml", "manifest `m.yaml`", manifest.to_owned(), Format::Yaml, now())
-        .unwrap();
+    let pipeline = Pipeline::new(
+        vec![Candidate::Loaded(Box::new(pack))],
+        PipelineOptions::default(),
+    )?;
+    let submission = Submission::parse(
+        "m.yaml",
+        "manifest `m.yaml`",
+        manifest.to_owned(),
+        Format::Yaml,
+        now(),
+    )
+    .unwrap();
     Gate::new(pipeline, NoRecord::new("test")).decide(submission)
 }
 
@@ -181,7 +195,11 @@ fn an_undeclared_namespace_is_refused_with_its_line() {
     assert_eq!(errors[0].source, InputSource::Manifest);
     assert_eq!(errors[0].path.as_deref(), Some("extensions.globex"));
     assert_eq!(errors[0].line, Some(12));
-    assert!(errors[0].message.contains("no loaded policy reads the extension namespace `globex`"));
+    assert!(
+        errors[0]
+            .message
+            .contains("no loaded policy reads the extension namespace `globex`")
+    );
     assert!(errors[0].message.contains("declare: acme"));
     assert!(seen.lock().unwrap().extensions.is_empty(), "no policy ran");
 }
@@ -194,15 +212,27 @@ fn facts_that_break_the_schema_name_the_field_and_line() {
         &manifest_with("extensions:\n  acme:\n    service_tier: platinum\n    cab_reference: 12\n"),
     ));
     let paths: Vec<_> = errors.iter().map(|e| e.path.clone().unwrap()).collect();
-    assert!(paths.contains(&"extensions.acme.service_tier".to_owned()), "{paths:?}");
-    assert!(paths.contains(&"extensions.acme.cab_reference".to_owned()), "{paths:?}");
-    let tier = errors.iter().find(|e| e.path.as_deref() == Some("extensions.acme.service_tier")).unwrap();
+    assert!(
+        paths.contains(&"extensions.acme.service_tier".to_owned()),
+        "{paths:?}"
+    );
+    assert!(
+        paths.contains(&"extensions.acme.cab_reference".to_owned()),
+        "{paths:?}"
+    );
+    let tier = errors
+        .iter()
+        .find(|e| e.path.as_deref() == Some("extensions.acme.service_tier"))
+        .unwrap();
     assert_eq!(tier.line, Some(11));
     assert!(tier.message.contains("platinum"), "{}", tier.message);
     assert!(tier.message.contains("policy `acme`"), "{}", tier.message);
     // A missing required fact names the namespace itself.
     let (pack, _) = Acme::new(None);
-    let errors = invalid(decide(pack, &manifest_with("extensions:\n  acme:\n    cab_reference: CAB-1\n")));
+    let errors = invalid(decide(
+        pack,
+        &manifest_with("extensions:\n  acme:\n    cab_reference: CAB-1\n"),
+    ));
     assert_eq!(errors[0].path.as_deref(), Some("extensions.acme"));
     assert!(errors[0].message.contains("service_tier"));
     assert!(seen.lock().unwrap().extensions.is_empty(), "no policy ran");
@@ -245,7 +275,10 @@ fn settings_follow_the_declared_schema_and_defaults_only_where_declared() {
         options("defaults:\n  key_rotation_max_days: 30\n"),
     )
     .unwrap();
-    assert_eq!(seen.lock().unwrap().settings, [r#"{"key_rotation_max_days":30}"#]);
+    assert_eq!(
+        seen.lock().unwrap().settings,
+        [r#"{"key_rotation_max_days":30}"#]
+    );
     // Settings against the schema are refused with the field before the pack sees them.
     let (pack, _) = Acme::new(Some(SETTINGS_SCHEMA));
     let Err(DecideError::Invalid(errors)) = Pipeline::new(
@@ -256,20 +289,34 @@ fn settings_follow_the_declared_schema_and_defaults_only_where_declared() {
     };
     assert_eq!(errors[0].source, InputSource::Settings);
     assert_eq!(errors[0].policy.as_deref(), Some("acme"));
-    assert!(errors[0].message.contains("`gold_tier_approvers`"), "{}", errors[0].message);
+    assert!(
+        errors[0].message.contains("`gold_tier_approvers`"),
+        "{}",
+        errors[0].message
+    );
 }
 
 #[test]
 fn a_pack_declaring_an_unusable_schema_fails_every_decision() {
     let (mut pack, _) = Acme::new(Some(r#"{"type": 12}"#));
     pack.metadata.extensions.clear();
-    let pipeline =
-        Pipeline::new(vec![Candidate::Loaded(Box::new(pack))], PipelineOptions::default()).unwrap();
+    let pipeline = Pipeline::new(
+        vec![Candidate::Loaded(Box::new(pack))],
+        PipelineOptions::default(),
+    )
+    .unwrap();
     assert_eq!(pipeline.failures().len(), 1);
-    assert!(pipeline.failures()[0].message.contains("settings schema"), "{}", pipeline.failures()[0].message);
+    assert!(
+        pipeline.failures()[0].message.contains("settings schema"),
+        "{}",
+        pipeline.failures()[0].message
+    );
     let (mut pack, _) = Acme::new(None);
     pack.metadata.extensions[0].namespace = "Acme.Corp".into();
-    let pipeline =
-        Pipeline::new(vec![Candidate::Loaded(Box::new(pack))], PipelineOptions::default()).unwrap();
+    let pipeline = Pipeline::new(
+        vec![Candidate::Loaded(Box::new(pack))],
+        PipelineOptions::default(),
+    )
+    .unwrap();
     assert!(pipeline.failures()[0].message.contains("`Acme.Corp`"));
 }

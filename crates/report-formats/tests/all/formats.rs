@@ -88,7 +88,8 @@ fn fixture() -> Fixture {
     let manifest = Manifest::from_text(MANIFEST, Format::Yaml).unwrap();
     let now = Timestamp::parse("2026-05-21T10:00:00Z").unwrap();
     let context = EvaluationContext { now };
-    let policies: Vec<Box<dyn Policy<Settings = tollgate_rules::Settings>>> = vec![Box::new(SoxPolicy), Box::new(PciPolicy)];
+    let policies: Vec<Box<dyn Policy<Settings = tollgate_rules::Settings>>> =
+        vec![Box::new(SoxPolicy), Box::new(PciPolicy)];
     let mut metadata = Vec::new();
     let mut decisions: Vec<Decision> = Vec::new();
     for policy in &policies {

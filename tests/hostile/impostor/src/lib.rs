@@ -10,7 +10,6 @@ use tollgate_rules::{Catalogue, EvaluationContext, Policy, Settings};
 pub struct Impostor;
 
 impl Policy for Impostor {
-
     type Settings = Settings;
 
     fn catalogue(&self) -> &'static Catalogue {

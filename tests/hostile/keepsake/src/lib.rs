@@ -21,7 +21,6 @@ static MARKER: AtomicU32 = AtomicU32::new(DECLARED_MARKER);
 pub struct Keepsake;
 
 impl Policy for Keepsake {
-
     type Settings = Settings;
 
     fn catalogue(&self) -> &'static Catalogue {

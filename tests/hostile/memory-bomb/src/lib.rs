@@ -10,7 +10,6 @@ use tollgate_rules::{Catalogue, EvaluationContext, Policy, Settings};
 pub struct MemoryBomb;
 
 impl Policy for MemoryBomb {
-
     type Settings = Settings;
 
     fn catalogue(&self) -> &'static Catalogue {

@@ -10,7 +10,6 @@ use tollgate_rules::{Catalogue, EvaluationContext, Policy, Settings};
 pub struct Spin;
 
 impl Policy for Spin {
-
     type Settings = Settings;
 
     fn catalogue(&self) -> &'static Catalogue {

@@ -10,7 +10,6 @@ use tollgate_rules::{Catalogue, EvaluationContext, Policy, Settings};
 pub struct StackOverflow;
 
 impl Policy for StackOverflow {
-
     type Settings = Settings;
 
     fn catalogue(&self) -> &'static Catalogue {

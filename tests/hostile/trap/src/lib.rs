@@ -10,7 +10,6 @@ use tollgate_rules::{Catalogue, EvaluationContext, Policy, Settings};
 pub struct Trap;
 
 impl Policy for Trap {
-
     type Settings = Settings;
 
     fn catalogue(&self) -> &'static Catalogue {
