@@ -20,6 +20,7 @@ mod log;
 mod opa_bundle;
 mod outputs;
 mod policies;
+mod project_policies;
 mod scaffold;
 mod serving;
 mod trust;

@@ -11,9 +11,8 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use tollgate_engine::{HostError, MAX_DEADLINE, MAX_MEMORY_BYTES, PolicyEngine, PolicyLimits};
+use tollgate_engine::{HostError, PolicyEngine, PolicyLimits};
 
 use crate::RuntimeError;
 
@@ -30,7 +29,7 @@ impl EngineConfig {
     /// The engine settings of the working directory's project (none without a configuration).
     /// An unknown key or a limit out of bounds is an error naming the file, the key and its line.
     pub fn of_project() -> Result<Self, RuntimeError> {
-        let (_, config) = crate::trust::project_policies()?;
+        let (_, config) = crate::project_policies::project_policies()?;
         Ok(Self {
             cache_max_bytes: config.cache.max_mib.map(|m| m.0 << 20),
             limits: config
@@ -50,85 +49,11 @@ impl EngineConfig {
     }
 }
 
-/// `policies.cache`.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CacheConfig {
-    /// The cap, in MiB [default: 512].
-    #[serde(default)]
-    max_mib: Option<CacheMib>,
-}
-
-/// `policies.limits.<id>`.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct LimitsConfig {
-    #[serde(default)]
-    deadline_ms: Option<DeadlineMs>,
-    #[serde(default)]
-    memory_mib: Option<MemoryMib>,
-}
-
-impl LimitsConfig {
-    fn policy_limits(&self) -> PolicyLimits {
-        PolicyLimits {
-            deadline: self.deadline_ms.map(|d| Duration::from_millis(d.0)),
-            memory_bytes: self.memory_mib.map(|m| m.0 << 20),
-        }
-    }
-}
-
-/// A deadline in milliseconds, 1 to [`MAX_DEADLINE`].
-#[derive(Debug, Clone, Copy, serde::Deserialize)]
-#[serde(try_from = "u64")]
-struct DeadlineMs(u64);
-
-impl TryFrom<u64> for DeadlineMs {
-    type Error = String;
-    fn try_from(ms: u64) -> Result<Self, String> {
-        let max = MAX_DEADLINE.as_millis();
-        if ms == 0 || u128::from(ms) > max {
-            return Err(format!("`deadline_ms` must be 1 to {max}, not {ms}"));
-        }
-        Ok(Self(ms))
-    }
-}
-
-/// A memory limit in MiB, 1 to [`MAX_MEMORY_BYTES`].
-#[derive(Debug, Clone, Copy, serde::Deserialize)]
-#[serde(try_from = "u64")]
-struct MemoryMib(usize);
-
-impl TryFrom<u64> for MemoryMib {
-    type Error = String;
-    fn try_from(mib: u64) -> Result<Self, String> {
-        let max = MAX_MEMORY_BYTES >> 20;
-        match usize::try_from(mib) {
-            Ok(m) if (1..=max).contains(&m) => Ok(Self(m)),
-            _ => Err(format!("`memory_mib` must be 1 to {max}, not {mib}")),
-        }
-    }
-}
-
-/// A cache cap in MiB, at least 1.
-#[derive(Debug, Clone, Copy, serde::Deserialize)]
-#[serde(try_from = "u64")]
-struct CacheMib(u64);
-
-impl TryFrom<u64> for CacheMib {
-    type Error = String;
-    fn try_from(mib: u64) -> Result<Self, String> {
-        if mib == 0 || mib > u64::MAX >> 20 {
-            return Err(format!("`max_mib` must be at least 1, not {mib}"));
-        }
-        Ok(Self(mib))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trust::ConfigFile;
+    use crate::project_policies::ConfigFile;
+    use std::time::Duration;
 
     fn parse(yaml: &str) -> Result<ConfigFile, String> {
         tollgate_manifest::decode::<ConfigFile>(yaml, tollgate_manifest::Format::Yaml)

@@ -10,63 +10,13 @@ use tollgate_pipeline::{Candidate, Evaluator, PolicyError, PolicyFailure};
 use tollgate_signing::{PublicKey, SigningError, Subject};
 
 use crate::RuntimeError;
+use crate::project_policies::project_policies;
 
 /// The trust applied to policy components, read before any policy loads.
 #[derive(Debug, Default)]
 pub struct Trust {
     keys: Vec<PublicKey>,
     required: bool,
-}
-
-/// The `policies` section of `.tollgate/config.yaml`.
-#[derive(Debug, Default, serde::Deserialize)]
-pub(crate) struct ConfigFile {
-    #[serde(default)]
-    pub(crate) policies: PoliciesConfig,
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PoliciesConfig {
-    #[serde(default)]
-    trust: TrustConfig,
-    /// `policies.cache` ([`crate::limits`]).
-    #[serde(default)]
-    pub(crate) cache: crate::limits::CacheConfig,
-    /// `policies.limits`, by policy id ([`crate::limits`]).
-    #[serde(default)]
-    pub(crate) limits: std::collections::BTreeMap<String, crate::limits::LimitsConfig>,
-}
-
-/// The project directory of the working directory and the `policies` section of its
-/// `.tollgate/config.yaml` (defaults without one).
-pub(crate) fn project_policies() -> Result<(PathBuf, PoliciesConfig), RuntimeError> {
-    let cwd = std::env::current_dir().map_err(RuntimeError::CurrentDir)?;
-    let project = tollgate_decision_log::project_dir(&cwd);
-    let path = project
-        .join(tollgate_decision_log::config::STATE_DIR)
-        .join(tollgate_decision_log::config::CONFIG_FILE);
-    let config = match std::fs::read_to_string(&path) {
-        Err(_) => PoliciesConfig::default(),
-        Ok(text) => {
-            tollgate_manifest::decode::<Option<ConfigFile>>(&text, tollgate_manifest::Format::Yaml)
-                .map_err(|source| RuntimeError::Config { path, source })?
-                .unwrap_or_default()
-                .policies
-        }
-    };
-    Ok((project, config))
-}
-
-/// `policies.trust`: `keys` (public key files, relative to the project directory) and
-/// `require_signed`.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TrustConfig {
-    #[serde(default)]
-    keys: Vec<PathBuf>,
-    #[serde(default)]
-    require_signed: bool,
 }
 
 impl Trust {
