@@ -95,6 +95,9 @@ impl PolicyLimits {
     }
 }
 
+/// Core instances the pool counts per component instance (see [`config`]).
+const CORE_INSTANCES_PER_COMPONENT: u32 = 64;
+
 /// The engine configuration for `limits`: pooling allocator, epoch deadlines, bounded stack.
 pub(crate) fn config(limits: &Limits) -> Config {
     let page = 1usize << 16;
@@ -103,8 +106,12 @@ pub(crate) fn config(limits: &Limits) -> Config {
     let slot_bytes = memory_bytes.max(MAX_MEMORY_BYTES);
     let instances = limits.max_instances.max(1);
     let mut pool = PoolingAllocationConfig::new();
+    // A component instance holds one core instance per core module it instantiates: a Rust pack
+    // a few, a componentize-py pack 38 (its interpreter and libraries). Core instances cost only
+    // their count here (their state is allocated when they are created), so the pool counts
+    // enough of them for every component instance to be such a pack.
     pool.total_component_instances(instances)
-        .total_core_instances(instances.saturating_mul(4))
+        .total_core_instances(instances.saturating_mul(CORE_INSTANCES_PER_COMPONENT))
         .total_memories(instances.saturating_mul(2))
         .total_tables(instances.saturating_mul(2))
         .table_elements(TABLE_ELEMENTS)
