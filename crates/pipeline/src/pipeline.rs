@@ -156,12 +156,12 @@ impl Pipeline {
                     continue;
                 }
             };
-            let shared = defaults.as_ref().map(|defaults| {
-                match PolicySchemas::declared_settings(policy.metadata()) {
+            let shared = defaults
+                .as_ref()
+                .map(|defaults| match schemas.declared_settings() {
                     None => defaults.clone(),
-                    Some(declared) => only_keys(defaults, &declared),
-                }
-            });
+                    Some(declared) => only_keys(defaults, declared),
+                });
             let own = settings.get(&id).filter(|value| !value.is_null());
             let settings_value = match (shared, own) {
                 (None, None) => None,
@@ -180,30 +180,11 @@ impl Pipeline {
                 .unwrap_or_default();
             // The declared schema first, so that the policy only ever sees settings of the shape
             // it declared; then the policy's own checks (consistency across fields).
-            let validated = match (&schemas.settings, &settings_value) {
-                (Some(schema), Some(value)) => {
-                    let violations = schema.violations(value);
-                    if violations.is_empty() {
-                        Ok(())
-                    } else {
-                        Err(PolicyFailure::Eval(EvalError::InvalidSettings(
-                            violations
-                                .iter()
-                                .map(|v| {
-                                    if v.path.is_empty() {
-                                        v.message.clone()
-                                    } else {
-                                        format!("`{}`: {}", v.path, v.message)
-                                    }
-                                })
-                                .collect::<Vec<_>>()
-                                .join("; "),
-                        )))
-                    }
-                }
-                _ => Ok(()),
-            }
-            .and_then(|()| policy.validate_settings(&settings_json));
+            let validated = settings_value
+                .as_ref()
+                .map_or(Ok(()), |value| schemas.check_settings(value))
+                .map_err(|message| PolicyFailure::Eval(EvalError::InvalidSettings(message)))
+                .and_then(|()| policy.validate_settings(&settings_json));
             match validated {
                 Ok(()) => match WaiverRules::from_settings(&settings_json) {
                     Ok(waiver_rules) => ready.push(Ready {

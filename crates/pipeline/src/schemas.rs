@@ -26,6 +26,8 @@ pub(crate) struct Violation {
 pub(crate) struct Schema {
     #[cfg(feature = "json-schema")]
     validator: jsonschema::Validator,
+    /// The top-level properties it declares.
+    properties: Vec<String>,
 }
 
 impl Schema {
@@ -38,8 +40,16 @@ impl Schema {
 
     #[cfg(feature = "json-schema")]
     fn compile_value(schema: &Value) -> Result<Self, String> {
+        let properties = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|properties| properties.keys().cloned().collect())
+            .unwrap_or_default();
         jsonschema::validator_for(schema)
-            .map(|validator| Self { validator })
+            .map(|validator| Self {
+                validator,
+                properties,
+            })
             .map_err(|e| format!("is not a valid JSON Schema: {e}"))
     }
 
@@ -115,16 +125,33 @@ impl PolicySchemas {
 
     /// The top-level properties the settings schema declares, or `None` without a settings
     /// schema (the policy then receives the whole shared `defaults` section, as before 0.3.0).
-    pub(crate) fn declared_settings(metadata: &PolicyMetadata) -> Option<Vec<String>> {
-        let text = metadata.settings_schema.as_deref()?;
-        let schema: Value = serde_json::from_str(text).ok()?;
-        Some(
-            schema
-                .get("properties")
-                .and_then(Value::as_object)
-                .map(|properties| properties.keys().cloned().collect())
-                .unwrap_or_default(),
-        )
+    pub(crate) fn declared_settings(&self) -> Option<&[String]> {
+        self.settings
+            .as_ref()
+            .map(|schema| schema.properties.as_slice())
+    }
+
+    /// Checks settings against the settings schema, if one is declared; the error lists every
+    /// violation with its field.
+    pub(crate) fn check_settings(&self, settings: &Value) -> Result<(), String> {
+        let Some(schema) = &self.settings else {
+            return Ok(());
+        };
+        let violations = schema.violations(settings);
+        if violations.is_empty() {
+            return Ok(());
+        }
+        Err(violations
+            .iter()
+            .map(|v| {
+                if v.path.is_empty() {
+                    v.message.clone()
+                } else {
+                    format!("`{}`: {}", v.path, v.message)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; "))
     }
 }
 
