@@ -51,6 +51,7 @@ mod tests {
             by: by.to_owned(),
             role: role.to_owned(),
             at: at(when),
+            meaning: None,
         }
     }
 

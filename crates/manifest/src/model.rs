@@ -136,6 +136,9 @@ pub enum DataClass {
     FinancialReporting,
     /// Other personally identifiable information.
     Pii,
+    /// Records subject to GxP predicate rules, kept or signed electronically under FDA 21 CFR
+    /// Part 11 and EU GMP Annex 11 (brings the FDA pack into scope).
+    Gxp,
 }
 
 /// Kinds of change, each implying a default risk class for change management (SOX ITGC).
@@ -176,6 +179,24 @@ pub struct Approval {
     pub role: String,
     /// When the approval was given (RFC 3339). Required.
     pub at: Timestamp,
+    /// What the signature means (21 CFR 11.50(a)(3)): `review`, `approval`, `responsibility` or
+    /// `authorship`. Default: not stated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meaning: Option<SignatureMeaning>,
+}
+
+/// The meaning of an electronic signature, as 21 CFR 11.50(a)(3) requires a signed record to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureMeaning {
+    /// The signer reviewed the change.
+    Review,
+    /// The signer approved the change.
+    Approval,
+    /// The signer takes responsibility for the change.
+    Responsibility,
+    /// The signer authored the change.
+    Authorship,
 }
 
 /// The evidence gathered for a change.

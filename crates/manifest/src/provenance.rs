@@ -25,6 +25,7 @@ pub const FACT_FIELDS: &[&str] = &[
     "change.deployer",
     "change.deployer_groups",
     "change.approvals",
+    "change.approvals[*].meaning",
     "change.environment",
     "change.data_classes",
     "change.categories",
@@ -270,6 +271,30 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("unknown variant `magic`"), "{error}");
+    }
+
+    #[test]
+    fn signature_meanings_have_a_source_of_their_own() {
+        let provenance: Provenance = serde_json::from_str(
+            r#"{"change.approvals[*].meaning": {"kind": "ticket", "detail": "sysapproval_approver"},
+                "change.approvals": {"kind": "ticket"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            provenance.kind_of("change.approvals[*].meaning"),
+            SourceKind::Ticket
+        );
+        let order: Vec<&str> = provenance.iter().map(|(field, _)| field).collect();
+        assert_eq!(order, ["change.approvals", "change.approvals[*].meaning"]);
+        let error = serde_json::from_str::<Provenance>(
+            r#"{"change.approvals[0].meaning": {"kind": "ticket"}}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("unknown fact `change.approvals[0].meaning`"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -234,6 +234,7 @@ fn service_management_approvals(
                     by,
                     role: role.clone(),
                     at: completed,
+                    meaning: None,
                 });
             }
         }

@@ -317,6 +317,7 @@ fn approval(
         by: by.to_owned(),
         role: role.clone(),
         at,
+        meaning: None,
     }))
 }
 

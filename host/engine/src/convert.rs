@@ -92,7 +92,7 @@ impl<'a> ManifestLists<'a> {
                     at: timestamp(a.at),
                 })
                 .collect(),
-            data_classes: c.data_classes.iter().copied().map(data_class).collect(),
+            data_classes: c.data_classes.iter().copied().filter_map(data_class).collect(),
             categories: c.categories.iter().copied().map(category).collect(),
             tests: e
                 .tests
@@ -225,12 +225,13 @@ fn ticket_status(status: m::TicketStatus) -> wm::TicketStatus {
     }
 }
 
-fn data_class(class: m::DataClass) -> wm::DataClass {
+fn data_class(class: m::DataClass) -> Option<wm::DataClass> {
     match class {
-        m::DataClass::Phi => wm::DataClass::Phi,
-        m::DataClass::CardholderData => wm::DataClass::CardholderData,
-        m::DataClass::FinancialReporting => wm::DataClass::FinancialReporting,
-        m::DataClass::Pii => wm::DataClass::Pii,
+        m::DataClass::Phi => Some(wm::DataClass::Phi),
+        m::DataClass::CardholderData => Some(wm::DataClass::CardholderData),
+        m::DataClass::FinancialReporting => Some(wm::DataClass::FinancialReporting),
+        m::DataClass::Pii => Some(wm::DataClass::Pii),
+        m::DataClass::Gxp => None,
     }
 }
 

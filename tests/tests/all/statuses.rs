@@ -77,6 +77,7 @@ fn given_approvals_and_a_plan_the_same_controls_are_compliant() {
         by: "bob".into(),
         role: "TECHNICAL_LEAD".into(),
         at: Timestamp::parse("2026-05-30T00:00:00Z").unwrap(),
+        meaning: None,
     });
     let settings = r#"{"deployment_windows": {"production": {"windows": [{"days": ["mon","tue","wed","thu","fri","sat","sun"], "start": "00:00", "end": "23:59"}]}}}"#;
     let decision = decide(&manifest, settings);

@@ -46,6 +46,7 @@ pub(crate) fn manifest(input: wm::ChangeManifest) -> Result<m::Manifest, EvalErr
                 by: a.by,
                 role: a.role,
                 at: timestamp(a.at, &format!("change.approvals[{index}].at"))?,
+                meaning: None,
             })
         })
         .collect::<Result<Vec<_>, EvalError>>()?;

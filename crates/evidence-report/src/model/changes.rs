@@ -170,6 +170,7 @@ fn approval_hours(d: &DecisionRecord, approvals: &[ApprovalEvidence]) -> Option<
                 by: a.by.clone(),
                 role: a.role.clone(),
                 at: Timestamp::parse(&a.at).ok()?,
+                meaning: None,
             })
         })
         .collect();

@@ -176,6 +176,7 @@ fn regenerate_fixture() {
                 by: "frank".into(),
                 role: "TECHNICAL_LEAD".into(),
                 at: ts("2026-06-01T13:30:00Z"),
+                meaning: None,
             });
         },
         "2026-06-01T14:00:00Z",
@@ -281,6 +282,7 @@ fn regenerate_fixture() {
                     by: by.into(),
                     role: role.into(),
                     at: ts("2026-06-05T11:00:00Z"),
+                    meaning: None,
                 });
             }
         },

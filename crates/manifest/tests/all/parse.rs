@@ -1,7 +1,9 @@
 //! Manifest parsing: valid documents, and errors that name the field path and the line.
 
 use rstest::rstest;
-use tollgate_manifest::{DataClass, DocumentError, Format, Manifest, TicketStatus};
+use tollgate_manifest::{
+    DataClass, DocumentError, Format, Manifest, SignatureMeaning, TicketStatus,
+};
 
 const VALID: &str = r#"version: 1
 change:
@@ -38,6 +40,44 @@ fn parses_a_valid_manifest_with_defaults() {
         "missing evidence defaults to absent"
     );
     assert!(manifest.evidence.encryption.is_none());
+}
+
+#[test]
+fn gxp_records_and_signature_meanings_parse_and_round_trip() {
+    let text = VALID
+        .replace(
+            "at: 2026-05-20T09:12:00Z }",
+            "at: 2026-05-20T09:12:00Z, meaning: approval }",
+        )
+        .replace("[cardholder_data]", "[gxp]");
+    let manifest = parse_yaml(&text).unwrap();
+    assert!(manifest.has_data_class(DataClass::Gxp));
+    assert_eq!(
+        manifest.change.approvals[0].meaning,
+        Some(SignatureMeaning::Approval)
+    );
+    let json = serde_json::to_value(&manifest).unwrap();
+    assert_eq!(json["change"]["data_classes"][0], "gxp");
+    assert_eq!(json["change"]["approvals"][0]["meaning"], "approval");
+    for meaning in ["review", "approval", "responsibility", "authorship"] {
+        let text = VALID.replace(
+            "at: 2026-05-20T09:12:00Z }",
+            &format!("at: 2026-05-20T09:12:00Z, meaning: {meaning} }}"),
+        );
+        let approval = &parse_yaml(&text).unwrap().change.approvals[0];
+        assert_eq!(
+            serde_json::to_value(approval.meaning).unwrap(),
+            serde_json::Value::String(meaning.to_owned())
+        );
+    }
+}
+
+#[test]
+fn an_unstated_signature_meaning_is_absent_and_not_written() {
+    let manifest = parse_yaml(VALID).unwrap();
+    assert_eq!(manifest.change.approvals[0].meaning, None);
+    let json = serde_json::to_value(&manifest).unwrap();
+    assert!(json["change"]["approvals"][0].get("meaning").is_none());
 }
 
 #[test]
@@ -83,6 +123,13 @@ fn json_and_yaml_agree() {
     "change.data_classes[0]",
     11,
     "unknown variant `cardholder`"
+)]
+#[case::unknown_signature_meaning(
+    "    - { by: bob, role: TECHNICAL_LEAD, at: 2026-05-20T09:12:00Z, meaning: consent }\n",
+    "    - { by: bob, role: TECHNICAL_LEAD, at: 2026-05-20T09:12:00Z }",
+    "change.approvals[0].meaning",
+    9,
+    "unknown variant `consent`"
 )]
 #[case::empty_author(
     "  author: \"\"\n",

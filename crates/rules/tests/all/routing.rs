@@ -52,6 +52,7 @@ fn approval(by: &str, role: &str) -> Approval {
         by: by.into(),
         role: role.into(),
         at: at("2026-05-20T09:00:00Z"),
+        meaning: None,
     }
 }
 
