@@ -7,6 +7,7 @@ use std::fmt;
 use std::time::Duration;
 
 use serde::Deserialize;
+use tollgate_manifest::SignatureMeaning;
 
 use crate::error::{System, TicketError, UrlError};
 
@@ -141,6 +142,11 @@ pub struct JiraConfig {
     /// Role of an approval whose name is not in `approval_roles`; without it such an approval is
     /// not counted (and noted).
     pub default_role: Option<String>,
+    /// Approval name to the meaning of its approvers' signatures (21 CFR 11.50(a)(3)), for
+    /// example `Quality review` to `review`: Service Management approvals state none of their
+    /// own. An approval not named has no stated meaning. Default: none.
+    #[serde(default)]
+    pub approval_meanings: BTreeMap<String, SignatureMeaning>,
     /// Which approver identity is recorded. Default: `email`.
     #[serde(default)]
     pub approver_identity: JiraIdentity,
@@ -172,6 +178,7 @@ impl Default for JiraConfig {
             approvals: JiraApprovals::default(),
             approval_roles: BTreeMap::new(),
             default_role: None,
+            approval_meanings: BTreeMap::new(),
             approver_identity: JiraIdentity::default(),
             submitted_field: created(),
             emergency_field: issuetype(),
@@ -261,6 +268,15 @@ pub struct ServiceNowConfig {
     /// Role of an approval neither map names; without it such an approval is not counted (and
     /// noted).
     pub default_role: Option<String>,
+    /// `sysapproval_approver` field holding the signature meaning the approver stated (21 CFR
+    /// 11.50(a)(3)), for example a choice field `u_signature_meaning` whose values are `review`,
+    /// `approval`, `responsibility` or `authorship` (case-insensitive). Default: none (no field is
+    /// read).
+    pub meaning_field: Option<String>,
+    /// Approval group name to the meaning of its signatures, for workflows whose approval steps
+    /// each carry one meaning; used when `meaning_field` gives none. Default: none.
+    #[serde(default)]
+    pub group_meanings: BTreeMap<String, SignatureMeaning>,
     /// Which approver identity is recorded. Default: `user_name`.
     #[serde(default)]
     pub approver_identity: ServiceNowIdentity,
@@ -286,6 +302,8 @@ impl Default for ServiceNowConfig {
             group_roles: BTreeMap::new(),
             approver_roles: BTreeMap::new(),
             default_role: None,
+            meaning_field: None,
+            group_meanings: BTreeMap::new(),
             approver_identity: ServiceNowIdentity::default(),
             submitted_field: opened_at(),
             approved_at_field: sys_updated_on(),

@@ -10,7 +10,8 @@
 //! Approvals: each approval with `finalDecision` `approved` gives one manifest approval per approver
 //! whose `approverDecision` is `approved`, at the approval's `completedDate`, in the role that
 //! `approval_roles` (or `default_role`) gives the approval's `name`; an approval without a role is
-//! noted and not counted. Pages are read until `isLastPage`; an empty page that is not the last,
+//! noted and not counted. Its signature meaning (21 CFR 11.50(a)(3)) is what `approval_meanings`
+//! gives the approval's `name` (Service Management states none of its own), else none. Pages are read until `isLastPage`; an empty page that is not the last,
 //! more than 20 pages, or an issue that is not a Service Management request (the approval resource
 //! answers 404) is an error, never a ticket with fewer approvals.
 
@@ -234,7 +235,7 @@ fn service_management_approvals(
                     by,
                     role: role.clone(),
                     at: completed,
-                    meaning: None,
+                    meaning: config.approval_meanings.get(name).copied(),
                 });
             }
         }

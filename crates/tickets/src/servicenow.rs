@@ -18,10 +18,14 @@
 //! approval by `approver.user_name` (or `approver.email`) at `sys_updated_on`, in the role that
 //! `approver_roles` gives the approver, else that `group_roles` gives the approval group's
 //! `assignment_group.name`, else `default_role`; an approval without a role is noted and not
-//! counted.
+//! counted. Its signature meaning (21 CFR 11.50(a)(3)) is the value of `meaning_field` when one
+//! is configured and the record states it (`review`, `approval`, `responsibility`, `authorship`;
+//! another value is noted and states no meaning), else what `group_meanings` gives the approval
+//! group, else none. The approval's journal (`comments`) is not read: the Table API gives values,
+//! not journal entries, and free text is no statement of meaning.
 
 use serde_json::Value;
-use tollgate_manifest::{Approval, TicketStatus};
+use tollgate_manifest::{Approval, SignatureMeaning, TicketStatus};
 
 use crate::config::{ServiceNowConfig, ServiceNowIdentity, UrlOrigin};
 use crate::error::{System, TicketError};
@@ -206,7 +210,7 @@ fn approvals(
 ) -> Result<Vec<Approval>, TicketError> {
     // Ordered by sys_id, so that pages neither repeat nor skip a record.
     let query = format!("sysapproval={sys_id}^state=approved^ORDERBYsys_id");
-    let fields = [
+    let mut fields = vec![
         "sys_id",
         "state",
         "approver.user_name",
@@ -214,6 +218,7 @@ fn approvals(
         "group.assignment_group.name",
         config.approved_at_field.as_str(),
     ];
+    fields.extend(config.meaning_field.as_deref());
     let mut approvals = Vec::new();
     let mut read = 0_u64;
     let mut expected = None;
@@ -313,12 +318,37 @@ fn approval(
         ));
         return Ok(None);
     };
+    let meaning = match config.meaning_field.as_deref().and_then(get) {
+        Some(stated) => {
+            let meaning = meaning_named(stated);
+            if meaning.is_none() {
+                notes.push(format!(
+                    "ServiceNow approval by `{by}` of `{number}` states the signature meaning `{stated}`, not `review`, `approval`, `responsibility` or `authorship`; no meaning recorded"
+                ));
+            }
+            meaning
+        }
+        None => group.and_then(|g| config.group_meanings.get(g)).copied(),
+    };
     Ok(Some(Approval {
         by: by.to_owned(),
         role: role.clone(),
         at,
-        meaning: None,
+        meaning,
     }))
+}
+
+/// A signature meaning by its name, case-insensitively.
+fn meaning_named(stated: &str) -> Option<SignatureMeaning> {
+    [
+        ("review", SignatureMeaning::Review),
+        ("approval", SignatureMeaning::Approval),
+        ("responsibility", SignatureMeaning::Responsibility),
+        ("authorship", SignatureMeaning::Authorship),
+    ]
+    .into_iter()
+    .find(|(name, _)| name.eq_ignore_ascii_case(stated))
+    .map(|(_, meaning)| meaning)
 }
 
 #[cfg(test)]

@@ -25,12 +25,26 @@ impl Facts {
         }
     }
 
-    /// Sets `section.key` (one level deep) and records the source.
+    /// Sets `section.key` (one level deep) and records the source. Approvals also record the
+    /// source of their signature meanings ([`MEANINGS`]) when one states a meaning, and drop it
+    /// when none does (a list set later replaces the earlier one whole).
     pub(super) fn set(&mut self, section: &str, key: &str, value: Value, source: FactSource) {
+        let field = format!("{section}.{key}");
+        if field == "change.approvals" {
+            if states_meaning(&value) {
+                self.record(MEANINGS.to_owned(), source.clone());
+            } else {
+                self.provenance.retain(|s| s.field != MEANINGS);
+            }
+        }
         if let Some(Value::Object(map)) = self.root.get_mut(section) {
             map.insert(key.to_owned(), value);
         }
-        let field = format!("{section}.{key}");
+        self.record(field, source);
+    }
+
+    /// Records (or replaces) the source of `field`.
+    fn record(&mut self, field: String, source: FactSource) {
         match self.provenance.iter_mut().find(|s| s.field == field) {
             Some(existing) => existing.source = source,
             None => self.provenance.push(FieldSource { field, source }),
@@ -44,6 +58,18 @@ impl Facts {
     pub(super) fn get(&self, section: &str, key: &str) -> Option<&Value> {
         self.root.get(section).and_then(|s| s.get(key))
     }
+}
+
+/// The provenance fact of the approvals' signature meanings.
+pub(super) const MEANINGS: &str = "change.approvals[*].meaning";
+
+/// Whether a list of approvals (JSON) states the meaning of any signature.
+fn states_meaning(approvals: &Value) -> bool {
+    approvals.as_array().is_some_and(|approvals| {
+        approvals
+            .iter()
+            .any(|a| a.get("meaning").is_some_and(|m| !m.is_null()))
+    })
 }
 
 /// Orders provenance like the manifest's fields.
@@ -68,5 +94,43 @@ impl Facts {
             })
             .collect();
         Value::Object(sources)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn approvals_that_state_a_meaning_record_its_source_and_others_drop_it() {
+        let mut facts = Facts::new();
+        let ticket = source(SourceKind::Ticket, "servicenow CHG0030001");
+        facts.set(
+            "change",
+            "approvals",
+            json!([{"by": "bob", "role": "QA", "at": "2026-05-20T09:12:00Z", "meaning": "review"}]),
+            ticket.clone(),
+        );
+        let of = |facts: &Facts, field: &str| {
+            facts
+                .provenance
+                .iter()
+                .find(|s| s.field == field)
+                .map(|s| s.source.clone())
+        };
+        assert_eq!(of(&facts, MEANINGS), Some(ticket.clone()));
+        assert_eq!(of(&facts, "change.approvals"), Some(ticket));
+        assert!(field_rank(MEANINGS) == field_rank("change.approvals") + 1);
+        facts.set(
+            "change",
+            "approvals",
+            json!([{"by": "bob", "role": "QA", "at": "2026-05-20T09:12:00Z", "meaning": null}]),
+            source(SourceKind::HandWritten, "evidence.yaml"),
+        );
+        assert_eq!(of(&facts, MEANINGS), None);
+        assert_eq!(
+            of(&facts, "change.approvals").map(|s| s.kind),
+            Some(SourceKind::HandWritten)
+        );
     }
 }

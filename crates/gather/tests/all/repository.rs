@@ -714,3 +714,81 @@ fn the_readme_tickets_configuration_is_valid() {
         "CHANGE_ADVISORY_BOARD"
     );
 }
+
+#[test]
+fn validation_suites_and_signature_meanings_are_gathered_with_their_sources() {
+    let repo = repository();
+    let root = repo.path();
+    evidence(root);
+    write(
+        root,
+        "ticket.json",
+        r#"{"id":"CHG-2041","status":"approved","title":"Retry capture",
+"approvals":[{"by":"bob","role":"QA","at":"2026-05-20T09:12:00Z","meaning":"review"},
+{"by":"erin","role":"QUALITY_ASSURANCE","at":"2026-05-21T14:30:00Z","meaning":"approval"}]}"#,
+    );
+    let mut request = request(root);
+    for (kind, passed) in [("iq", 4), ("oq", 12), ("pq", 3)] {
+        let cases = "<testcase name=\"c\"/>".repeat(passed);
+        write(
+            root,
+            &format!("reports/{kind}.xml"),
+            &format!(r#"<testsuite name="{kind} protocol" tests="{passed}">{cases}</testsuite>"#),
+        );
+        request.junit.push(JunitInput::parse_arg(&format!(
+            "{kind}={}",
+            root.join(format!("reports/{kind}.xml")).display()
+        )));
+    }
+    let gathered = gather(&request).unwrap();
+    let manifest = &gathered.manifest;
+    let suites: Vec<(&str, u32, u32)> = manifest
+        .evidence
+        .tests
+        .iter()
+        .map(|t| (t.suite.as_str(), t.passed, t.failed))
+        .collect();
+    assert_eq!(
+        suites,
+        [
+            ("unit", 2, 0),
+            ("integration", 0, 1),
+            ("iq", 4, 0),
+            ("oq", 12, 0),
+            ("pq", 3, 0)
+        ]
+    );
+    let meanings: Vec<_> = manifest
+        .change
+        .approvals
+        .iter()
+        .map(|a| a.meaning)
+        .collect();
+    assert_eq!(
+        meanings,
+        [
+            Some(tollgate_manifest::SignatureMeaning::Review),
+            Some(tollgate_manifest::SignatureMeaning::Approval)
+        ]
+    );
+    let meaning = manifest
+        .provenance
+        .get("change.approvals[*].meaning")
+        .unwrap();
+    assert_eq!(
+        meaning,
+        manifest.provenance.get("change.approvals").unwrap()
+    );
+    assert_eq!(meaning.kind, SourceKind::Ticket);
+    // Approvals that state no meaning record no source for one.
+    evidence(root);
+    let gathered = gather(&self::request(root)).unwrap();
+    assert!(gathered.manifest.change.approvals[0].meaning.is_none());
+    assert!(
+        gathered
+            .manifest
+            .provenance
+            .get("change.approvals[*].meaning")
+            .is_none()
+    );
+}

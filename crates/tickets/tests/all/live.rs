@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use tollgate_manifest::{TicketStatus, Timestamp};
+use tollgate_manifest::{SignatureMeaning, TicketStatus, Timestamp};
 use tollgate_tickets::test_server::{Reply, TestServer};
 use tollgate_tickets::{
     Environment, LiveTicket, System, TicketError, TicketRef, TicketsConfig, UrlOrigin, fetch,
@@ -173,6 +173,66 @@ fn servicenow_approved_change_with_its_approvals_and_roles() {
             Some(&*format!("Bearer {TOKEN}"))
         );
     }
+}
+
+#[test]
+fn servicenow_signature_meanings_from_the_meaning_field_else_the_group() {
+    let server = servicenow("change-approved", "approvers-meanings");
+    let mut config = config();
+    config.servicenow.meaning_field = Some("u_signature_meaning".into());
+    config
+        .servicenow
+        .group_meanings
+        .insert("Change Advisory Board".into(), SignatureMeaning::Approval);
+    config
+        .servicenow
+        .approver_roles
+        .insert("frank".into(), "QUALITY_ASSURANCE".into());
+    let ticket = fetch_from(&server, "servicenow:CHG0030001", &config).unwrap();
+    let meanings: Vec<(&str, Option<SignatureMeaning>)> = ticket
+        .approvals
+        .iter()
+        .map(|a| (a.by.as_str(), a.meaning))
+        .collect();
+    // Bob states `Review`; Erin states nothing, so her group's meaning counts; Frank states a
+    // meaning that is none of the four: noted, and no meaning (never his group's in its place).
+    assert_eq!(
+        meanings,
+        [
+            ("bob", Some(SignatureMeaning::Review)),
+            ("erin", Some(SignatureMeaning::Approval)),
+            ("frank", None),
+        ]
+    );
+    assert!(
+        ticket
+            .notes
+            .iter()
+            .any(|n| n.contains("`frank`") && n.contains("`witnessed`")),
+        "{:?}",
+        ticket.notes
+    );
+    let seen = server.seen();
+    assert!(seen[1].target.contains("u_signature_meaning"), "{seen:?}");
+    // Without the settings no meaning is read or stated.
+    let server = servicenow("change-approved", "approvers-meanings");
+    let ticket = fetch_from(&server, "servicenow:CHG0030001", &self::config()).unwrap();
+    assert!(ticket.approvals.iter().all(|a| a.meaning.is_none()));
+    assert!(!server.seen()[1].target.contains("u_signature_meaning"));
+}
+
+#[test]
+fn jira_signature_meanings_come_from_the_approval_names() {
+    let server = jira("issue-approved", "approvals-approved");
+    let mut config = config();
+    config
+        .jira
+        .approval_meanings
+        .insert("CAB approval".into(), SignatureMeaning::Approval);
+    let ticket = fetch_from(&server, "jira:OPS-42", &config).unwrap();
+    let meanings: Vec<Option<SignatureMeaning>> =
+        ticket.approvals.iter().map(|a| a.meaning).collect();
+    assert_eq!(meanings, [None, Some(SignatureMeaning::Approval)]);
 }
 
 #[test]
