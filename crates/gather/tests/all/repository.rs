@@ -713,6 +713,18 @@ fn the_readme_tickets_configuration_is_valid() {
         tickets.servicenow.group_roles["Change Advisory Board"],
         "CHANGE_ADVISORY_BOARD"
     );
+    assert_eq!(
+        tickets.servicenow.group_meanings["Quality Assurance"],
+        tollgate_manifest::SignatureMeaning::Review
+    );
+    assert_eq!(
+        tickets.servicenow.meaning_field.as_deref(),
+        Some("u_signature_meaning")
+    );
+    assert_eq!(
+        tickets.jira.approval_meanings["CAB approval"],
+        tollgate_manifest::SignatureMeaning::Approval
+    );
 }
 
 #[test]
