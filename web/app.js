@@ -13,9 +13,13 @@
   let api = null;
   let policies = [];
   let timer = null;
+  let sequence = 0;
+  // Third-party packs built into the page (web/build.sh --pack), by policy id.
+  const packs = new Map();
 
-  // Published for the tests and for the console: the bindings and the last result.
-  const tollgate = { ready: null, api: null, last: null };
+  // Published for the tests and for the console: the bindings, the last result, and `evaluate`
+  // (manifest text and options to a result, with the page's third-party packs).
+  const tollgate = { ready: null, api: null, last: null, evaluate: null };
   window.tollgate = tollgate;
 
   function el(tag, props, ...children) {
@@ -114,14 +118,39 @@
     timer = setTimeout(run, 150);
   }
 
-  function run() {
+  // Built-in packs run in the bindings; third-party ones get fresh instances for each
+  // evaluation and go through the same pipeline (`evaluateWithPacks`).
+  async function evaluateText(text, options) {
+    const selected = (options.policies || [...packs.keys()]).filter((id) => packs.has(id));
+    if (!selected.length) return api.evaluate(text, options);
+    const objects = [];
+    for (const id of selected) {
+      try {
+        objects.push(await packs.get(id).fresh());
+      } catch (error) {
+        return { status: 'failed', policy: id, error: { kind: 'trap', message: `could not be instantiated: ${error}` } };
+      }
+    }
+    return api.evaluateWithPacks(text, options, objects);
+  }
+
+  async function run() {
     clearTimeout(timer);
+    const ticket = ++sequence;
     const options = { policies: selectedPolicies() };
     if ($('settings').value.trim()) options.settings = $('settings').value;
     if ($('now').value.trim()) options.now = $('now').value.trim();
-    const result = api.evaluate($('manifest').value, options);
+    const text = $('manifest').value;
+    let result;
+    try {
+      result = await evaluateText(text, options);
+    } catch (error) {
+      result = { status: 'failed', policy: '', error: { kind: 'internal', message: String(error) } };
+    }
+    // A newer evaluation started while this one waited for its packs: it will render.
+    if (ticket !== sequence) return;
     tollgate.last = result;
-    $('manifest-print').textContent = $('manifest').value;
+    $('manifest-print').textContent = text;
     render(result, options);
     try {
       history.replaceState(null, '', `#${shareParams().toString()}`);
@@ -355,7 +384,7 @@
     // The examples reach their recorded outcome at this time; the field shows it.
     $('now').value = api.examplesNow();
     $('example').value = file;
-    run();
+    return run();
   }
 
   async function start() {
@@ -365,7 +394,14 @@
     await wasm_bindgen({ module_or_path: bytes });
     api = wasm_bindgen;
     tollgate.api = api;
+    tollgate.evaluate = evaluateText;
     policies = api.policies();
+    for (const entry of self.TOLLGATE_PACKS || []) {
+      const { metadata } = await entry.fresh();
+      if (policies.some((p) => p.id === metadata.id)) throw new Error(`${entry.file}: a policy with the id \`${metadata.id}\` is already loaded`);
+      packs.set(metadata.id, entry);
+      policies.push(metadata);
+    }
     $('version').textContent = api.version();
 
     const fieldset = $('frameworks');
@@ -373,7 +409,7 @@
       const id = `fw-${p.id}`;
       fieldset.append(el('div', { class: 'check' },
         el('input', { type: 'checkbox', id, checked: true, value: p.id, onchange: run }),
-        el('label', { for: id }, `${p.framework} `, el('span', { class: 'muted', text: `(${p.id}, ${p.controls.length} controls)` }))));
+        el('label', { for: id }, `${p.framework} `, el('span', { class: 'muted', text: `(${p.id}, ${p.controls.length} controls${packs.has(p.id) ? `, ${packs.get(p.id).file}` : ''})` }))));
     }
     const select = $('example');
     for (const e of api.examples()) select.append(el('option', { value: e.file, text: e.title }));
@@ -401,8 +437,8 @@
     });
     window.addEventListener('hashchange', () => { if (restoreFromUrl()) run(); });
 
-    if (restoreFromUrl()) run();
-    else loadExample(DEFAULT_EXAMPLE);
+    if (restoreFromUrl()) await run();
+    else await loadExample(DEFAULT_EXAMPLE);
     document.body.dataset.ready = 'true';
   }
 

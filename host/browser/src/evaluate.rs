@@ -49,7 +49,8 @@ impl From<DocumentFormat> for Format {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Tsify)]
 #[serde(default, deny_unknown_fields)]
 pub struct EvaluateOptions {
-    /// Ids of the policies to run (`sox`, `hipaa`, `pci`); absent means all of them.
+    /// Ids of the policies to run (`sox`, `hipaa`, `pci`, and the ids of the packs given to
+    /// `evaluateWithPacks`); absent means all of them.
     #[tsify(optional)]
     pub policies: Option<Vec<String>>,
     /// A settings document (YAML or JSON text) mapping policy id to that policy's settings, as
@@ -101,13 +102,26 @@ pub enum Evaluation {
 /// Evaluates manifest text with the selected built-in policies. `now` is used when the options
 /// give no evaluation time.
 pub fn evaluate(text: &str, options: &EvaluateOptions, now: Timestamp) -> Evaluation {
-    let selected = select(options.policies.as_deref()).map(|policies| {
-        policies
-            .into_iter()
-            .map(|p| Box::new(p) as Box<dyn Evaluator>)
-            .collect()
-    });
-    match selected.and_then(|policies| run(policies, text, options, now)) {
+    evaluate_including(Vec::new(), text, options, now)
+}
+
+/// Evaluates manifest text with the selected policies among the built-in ones and `packs` (the
+/// page's third-party packs, run after the built-in ones). `now` is used when the options give no
+/// evaluation time.
+pub fn evaluate_including(
+    packs: Vec<Box<dyn Evaluator>>,
+    text: &str,
+    options: &EvaluateOptions,
+    now: Timestamp,
+) -> Evaluation {
+    let mut all: Vec<Box<dyn Evaluator>> = builtin()
+        .into_iter()
+        .map(|p| Box::new(p) as Box<dyn Evaluator>)
+        .collect();
+    all.extend(packs);
+    match select(all, options.policies.as_deref())
+        .and_then(|policies| run(policies, text, options, now))
+    {
         Ok(evaluation) | Err(evaluation) => evaluation,
     }
 }
@@ -220,25 +234,33 @@ fn run(
     })
 }
 
-fn select(ids: Option<&[String]>) -> Result<Vec<NativePolicy>, Evaluation> {
-    let all = builtin();
-    let Some(ids) = ids else {
-        return Ok(all);
-    };
-    let names: Vec<String> = all.iter().map(|p| p.metadata().id.clone()).collect();
+fn select(
+    all: Vec<Box<dyn Evaluator>>,
+    ids: Option<&[String]>,
+) -> Result<Vec<Box<dyn Evaluator>>, Evaluation> {
     let option_error = |message: String| {
         invalid(InputError {
             path: Some("policies".into()),
             ..InputError::new(InputSource::Options, message)
         })
     };
+    let names: Vec<&str> = all.iter().map(|p| p.metadata().id.as_str()).collect();
+    if let Some(i) = (0..names.len()).find(|&i| names[..i].contains(&names[i])) {
+        return Err(option_error(format!(
+            "two policies have the id `{}`",
+            names[i]
+        )));
+    }
+    let Some(ids) = ids else {
+        return Ok(all);
+    };
     if ids.is_empty() {
         return Err(option_error("select at least one policy".into()));
     }
     for (i, id) in ids.iter().enumerate() {
-        if !names.contains(id) {
+        if !names.contains(&id.as_str()) {
             return Err(option_error(format!(
-                "unknown policy `{id}` (built-in: {})",
+                "unknown policy `{id}` (available: {})",
                 names.join(", ")
             )));
         }
@@ -246,7 +268,7 @@ fn select(ids: Option<&[String]>) -> Result<Vec<NativePolicy>, Evaluation> {
             return Err(option_error(format!("policy `{id}` is given twice")));
         }
     }
-    // The CLI's order, whatever order the ids were given in.
+    // The CLI's order (built-in packs first), whatever order the ids were given in.
     Ok(all
         .into_iter()
         .filter(|p| ids.contains(&p.metadata().id))

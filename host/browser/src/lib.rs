@@ -7,6 +7,9 @@
 //! - `evaluate(manifestText, options?)` → [`Evaluation`]: `{status: "decided", decision}`,
 //!   `{status: "invalid", error}` (manifest, settings or options, with field path and line) or
 //!   `{status: "failed", policy, error}`;
+//! - `evaluateWithPacks(manifestText, options, packs)` → [`Evaluation`]: the same, with
+//!   third-party packs (components transpiled by jco, see `web/build.sh --pack`) beside the
+//!   built-in ones, through the same pipeline (see [`foreign`] for a pack's shape);
 //! - `policies()` → the policies' metadata and control catalogues;
 //! - `examples()` → the bundled example manifests; `examplesNow()` → the time they are evaluated at;
 //! - `manifestSchema()` → the manifest JSON Schema.
@@ -15,6 +18,7 @@
 
 mod evaluate;
 mod examples;
+pub mod foreign;
 
 use serde::Serialize;
 use tollgate_decision::PolicyMetadata;
@@ -23,7 +27,7 @@ use wasm_bindgen::prelude::*;
 
 pub use evaluate::{
     DocumentFormat, EvaluateOptions, Evaluation, FailureDetail, InputError, InputSource, builtin,
-    evaluate, evaluate_with, policies,
+    evaluate, evaluate_including, evaluate_with, policies,
 };
 pub use examples::{EXAMPLES, EXAMPLES_NOW, Example, ExampleManifest};
 
@@ -36,24 +40,67 @@ pub fn evaluate_js(
     #[wasm_bindgen(js_name = manifestText)] manifest_text: &str,
     #[wasm_bindgen(unchecked_param_type = "EvaluateOptions | undefined")] options: JsValue,
 ) -> Result<JsValue, JsError> {
-    let evaluation = if options.is_undefined() || options.is_null() {
-        evaluate(manifest_text, &EvaluateOptions::default(), current_time())
-    } else {
-        match serde_wasm_bindgen::from_value::<EvaluateOptions>(options) {
-            Ok(options) => evaluate(manifest_text, &options, current_time()),
-            Err(error) => Evaluation::Invalid {
+    to_js(&evaluate_options(manifest_text, options, Vec::new()))
+}
+
+/// Evaluates a change manifest with the built-in policies and the given third-party packs
+/// (objects `{metadata, digest, validateSettings, evaluate}`, see the `foreign` module), all
+/// through the same pipeline; `options.policies` selects among both.
+///
+/// Never throws for bad input; a pack object of the wrong shape is an `invalid` result.
+#[wasm_bindgen(js_name = evaluateWithPacks, unchecked_return_type = "Evaluation")]
+pub fn evaluate_with_packs_js(
+    #[wasm_bindgen(js_name = manifestText)] manifest_text: &str,
+    #[wasm_bindgen(unchecked_param_type = "EvaluateOptions | undefined")] options: JsValue,
+    packs: &js_sys::Array,
+) -> Result<JsValue, JsError> {
+    let registered = match foreign::register(packs) {
+        Ok(registered) => registered,
+        Err(error) => {
+            return to_js(&Evaluation::Invalid {
                 error: InputError {
-                    source: InputSource::Options,
-                    policy: None,
-                    message: format!("invalid options: {error}"),
-                    path: None,
-                    line: None,
-                    column: None,
+                    path: Some("packs".into()),
+                    ..InputError::new(InputSource::Options, error.to_string())
                 },
-            },
+            });
         }
     };
+    let packs = registered
+        .policies
+        .iter()
+        .map(|p| Box::new(p.clone()) as Box<dyn tollgate_pipeline::Evaluator>)
+        .collect();
+    let evaluation = evaluate_options(manifest_text, options, packs);
+    drop(registered);
     to_js(&evaluation)
+}
+
+fn evaluate_options(
+    manifest_text: &str,
+    options: JsValue,
+    packs: Vec<Box<dyn tollgate_pipeline::Evaluator>>,
+) -> Evaluation {
+    if options.is_undefined() || options.is_null() {
+        return evaluate_including(
+            packs,
+            manifest_text,
+            &EvaluateOptions::default(),
+            current_time(),
+        );
+    }
+    match serde_wasm_bindgen::from_value::<EvaluateOptions>(options) {
+        Ok(options) => evaluate_including(packs, manifest_text, &options, current_time()),
+        Err(error) => Evaluation::Invalid {
+            error: InputError {
+                source: InputSource::Options,
+                policy: None,
+                message: format!("invalid options: {error}"),
+                path: None,
+                line: None,
+                column: None,
+            },
+        },
+    }
 }
 
 /// The metadata and control catalogue of every built-in policy.
