@@ -21,6 +21,7 @@ mod opa_bundle;
 mod outputs;
 mod policies;
 mod project_policies;
+mod replay;
 mod scaffold;
 mod serving;
 mod trust;
@@ -49,6 +50,11 @@ pub use opa_bundle::{ENTRYPOINTS, builtin_bundle, bundle, manifest as bundle_man
 pub use outputs::{append_text, json_value, record_line, render, strictest, summary_line};
 pub use policies::{
     builtin_catalogues, candidates, load, load_pipeline, policy_source, policy_sources,
+};
+pub use replay::{
+    Classification, FailOn, FailureChange, FindingChange, LogRead, PolicyUsed, ReplayError,
+    ReplayReport, Replayed, Replayer, Selected, Selection, Summary, html as replay_html,
+    markdown as replay_markdown, read_replayable, select, text as replay_text,
 };
 pub use scaffold::{Language, SDK_GIT, Scaffolded, Sdk, check_policy_name, new_policy};
 pub use serving::{LogAccess, LogMarker, read_tokens, serve};
