@@ -83,7 +83,7 @@ web:
 # Build each policy as an Extism plugin (target/policy-build/wasm32-unknown-unknown/policy/tollgate_extism_*.wasm).
 [group('build')]
 extism:
-    cargo build --target wasm32-unknown-unknown --profile policy --target-dir target/policy-build -p tollgate-extism-sox -p tollgate-extism-hipaa -p tollgate-extism-pci
+    cargo build --target wasm32-unknown-unknown --profile policy --target-dir target/policy-build -p tollgate-extism-sox -p tollgate-extism-hipaa -p tollgate-extism-pci -p tollgate-extism-fda
 
 # Install what the engine tests need: Chromium, the npm packages, the Python packages.
 [group('test')]

@@ -40,6 +40,7 @@ const POLICIES: &[(&str, &str)] = &[
     ("sox", "tollgate-policy-sox"),
     ("hipaa", "tollgate-policy-hipaa"),
     ("pci", "tollgate-policy-pci"),
+    ("fda", "tollgate-policy-fda"),
 ];
 
 /// Hostile fixtures for the host's tests: (constant name, package).

@@ -40,7 +40,7 @@ after(() => {
 
 test('the cases cover every policy of the gate', () => {
   assert.ok(cases.length >= 9, `${cases.length} cases`);
-  for (const c of cases) assert.deepEqual(Object.keys(c.policies).sort(), ['hipaa', 'pci', 'sox']);
+  for (const c of cases) assert.deepEqual(Object.keys(c.policies).sort(), ['fda', 'hipaa', 'pci', 'sox']);
 });
 
 for (const c of cases) {

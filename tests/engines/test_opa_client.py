@@ -69,9 +69,9 @@ def test_health_policies_and_data_without_input(server):
     info = client.get_policies_info()
     assert info["tollgate/sox"]["path"].endswith("/v1/data/tollgate/sox")
     assert sorted(r.rsplit("/", 1)[1] for r in info["tollgate/sox"]["rules"]) == ["allow", "decision", "deny"]
-    assert set(client.get_policies_list()) == {"tollgate", "tollgate/sox", "tollgate/hipaa", "tollgate/pci"}
+    assert set(client.get_policies_list()) == {"tollgate", "tollgate/sox", "tollgate/hipaa", "tollgate/pci", "tollgate/fda"}
     # Without input every rule is undefined and every package empty, as in OPA.
-    assert client.get_data("tollgate") == {"result": {"hipaa": {}, "pci": {}, "sox": {}}}
+    assert client.get_data("tollgate") == {"result": {"fda": {}, "hipaa": {}, "pci": {}, "sox": {}}}
 
 
 def test_an_invalid_manifest_is_opas_invalid_parameter(server):

@@ -5,7 +5,7 @@
 use tollgate_rules::BuiltinPolicy;
 
 /// Ids of the built-in policies, which are also their directory names under `policies/`.
-pub const NAMES: [&str; 3] = ["sox", "hipaa", "pci"];
+pub const NAMES: [&str; 4] = ["sox", "hipaa", "pci", "fda"];
 
 /// A built-in policy crate, by id.
 pub fn policy(name: &str) -> Option<Box<BuiltinPolicy>> {
@@ -13,6 +13,7 @@ pub fn policy(name: &str) -> Option<Box<BuiltinPolicy>> {
         "sox" => Some(Box::new(tollgate_policy_sox::SoxPolicy)),
         "hipaa" => Some(Box::new(tollgate_policy_hipaa::HipaaPolicy)),
         "pci" => Some(Box::new(tollgate_policy_pci::PciPolicy)),
+        "fda" => Some(Box::new(tollgate_policy_fda::FdaPolicy)),
         _ => None,
     }
 }

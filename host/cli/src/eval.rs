@@ -25,7 +25,7 @@ pub(crate) struct EvalArgs {
     /// code is the strictest.
     #[arg(value_name = "MANIFEST", required = true)]
     manifests: Vec<String>,
-    /// Policies to run: built-in names (`sox`, `hipaa`, `pci`, any case) or paths of policy
+    /// Policies to run: built-in names (`sox`, `hipaa`, `pci`, `fda`, any case) or paths of policy
     /// components (`.wasm`); repeatable or comma-separated. Without it the three built-in
     /// policies run.
     #[arg(long = "policy", value_name = "NAME|PATH", value_delimiter = ',')]

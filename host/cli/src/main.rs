@@ -59,7 +59,7 @@ enum Command {
     },
     /// Prints a policy's metadata, control catalogue, digest, size, imports and exports.
     Inspect {
-        /// A built-in policy name (`sox`, `hipaa`, `pci`) or the path of a policy component.
+        /// A built-in policy name (`sox`, `hipaa`, `pci`, `fda`) or the path of a policy component.
         policy: String,
         /// Output format.
         #[arg(long, value_enum, ignore_case = true, default_value_t = OutputFormat::Text)]

@@ -26,7 +26,7 @@ pub(crate) struct ServeArgs {
     /// Address to listen on (`127.0.0.1:0` picks a free port; the bound address is printed).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8181")]
     listen: SocketAddr,
-    /// A policy to run: a built-in name (`sox`, `hipaa`, `pci`) or the path of a policy component
+    /// A policy to run: a built-in name (`sox`, `hipaa`, `pci`, `fda`) or the path of a policy component
     /// (`.wasm`). Repeatable; without it the three built-in policies run.
     #[arg(long = "policy", value_name = "NAME|PATH", value_delimiter = ',')]
     policies: Vec<String>,

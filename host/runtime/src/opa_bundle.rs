@@ -125,7 +125,8 @@ mod tests {
                 "/data.json",
                 "/tollgate/sox/policy.wasm",
                 "/tollgate/hipaa/policy.wasm",
-                "/tollgate/pci/policy.wasm"
+                "/tollgate/pci/policy.wasm",
+                "/tollgate/fda/policy.wasm"
             ]
         );
         let manifest: Value = serde_json::from_slice(&entries[0].1).unwrap();
@@ -134,7 +135,7 @@ mod tests {
             manifest["wasm"][0],
             json!({"entrypoint": "tollgate/sox/decision", "module": "/tollgate/sox/policy.wasm"})
         );
-        assert_eq!(manifest["wasm"].as_array().unwrap().len(), 9);
+        assert_eq!(manifest["wasm"].as_array().unwrap().len(), 12);
         let data: Value = serde_json::from_slice(&entries[1].1).unwrap();
         assert_eq!(data["tollgate"]["pci"]["settings"], settings);
         assert_eq!(

@@ -33,7 +33,7 @@ pub enum Sdk {
 pub const SDK_GIT: &str = "https://example.invalid/tollgate";
 
 /// Built-in policy ids, which a new policy must not take.
-const BUILTIN_IDS: &[&str] = &["sox", "hipaa", "pci"];
+const BUILTIN_IDS: &[&str] = &["sox", "hipaa", "pci", "fda"];
 
 /// The longest policy id accepted.
 const MAX_NAME: usize = 64;

@@ -71,6 +71,7 @@ fn natives() -> Vec<Candidate> {
             tollgate_policy_hipaa::HipaaPolicy,
         ))),
         Candidate::Loaded(Box::new(NativePolicy::new(tollgate_policy_pci::PciPolicy))),
+        Candidate::Loaded(Box::new(NativePolicy::new(tollgate_policy_fda::FdaPolicy))),
     ]
 }
 
@@ -81,6 +82,7 @@ fn evaluators() -> &'static [NativePolicy] {
             NativePolicy::new(tollgate_policy_sox::SoxPolicy),
             NativePolicy::new(tollgate_policy_hipaa::HipaaPolicy),
             NativePolicy::new(tollgate_policy_pci::PciPolicy),
+            NativePolicy::new(tollgate_policy_fda::FdaPolicy),
         ]
     })
 }

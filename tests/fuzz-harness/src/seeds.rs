@@ -38,7 +38,7 @@ fn files(dir: &str, extensions: &[&str]) -> Vec<PathBuf> {
 
 /// Every golden case file of every policy, as JSON values (`manifest`, `settings`, ...).
 fn golden_cases() -> Vec<Value> {
-    ["policies/sox", "policies/hipaa", "policies/pci"]
+    ["policies/sox", "policies/hipaa", "policies/pci", "policies/fda"]
         .iter()
         .flat_map(|p| files(&format!("{p}/tests/cases"), &["yaml", "yml"]))
         .filter_map(|path| std::fs::read_to_string(path).ok())
@@ -86,7 +86,7 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
                 golden_cases()
                     .iter()
                     .filter_map(|case| case.get("settings"))
-                    .map(|s| json_bytes(&json!({ "sox": s, "hipaa": s, "pci": s }))),
+                    .map(|s| json_bytes(&json!({ "sox": s, "hipaa": s, "pci": s, "fda": s }))),
             );
             seeds
         }

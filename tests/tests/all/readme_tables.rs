@@ -33,6 +33,10 @@ fn pci_readme_control_table_matches_metadata() -> Result<(), String> {
     readme_control_table_matches_metadata("pci", include_str!("../../../policies/pci/README.md"))
 }
 
+fn fda_readme_control_table_matches_metadata() -> Result<(), String> {
+    readme_control_table_matches_metadata("fda", include_str!("../../../policies/fda/README.md"))
+}
+
 /// The tests of this module, as trials named `readme_tables::<policy>_readme_control_table_matches_metadata`.
 pub fn trials() -> Vec<Trial> {
     vec![
@@ -47,6 +51,10 @@ pub fn trials() -> Vec<Trial> {
         trial(
             "readme_tables::pci_readme_control_table_matches_metadata",
             pci_readme_control_table_matches_metadata,
+        ),
+        trial(
+            "readme_tables::fda_readme_control_table_matches_metadata",
+            fda_readme_control_table_matches_metadata,
         ),
     ]
 }

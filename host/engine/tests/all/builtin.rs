@@ -11,9 +11,9 @@ use crate::common::{engine, manifest, now};
 use tollgate_engine::{PolicySource, builtin_pack, builtin_packs};
 
 #[test]
-fn the_three_frameworks_are_embedded() {
+fn the_four_frameworks_are_embedded() {
     let names: Vec<&str> = builtin_packs().iter().map(|p| p.name).collect();
-    assert_eq!(names, ["sox", "hipaa", "pci"]);
+    assert_eq!(names, ["sox", "hipaa", "pci", "fda"]);
     assert!(builtin_pack("sox").is_some());
     assert!(builtin_pack("gdpr").is_none());
 }
