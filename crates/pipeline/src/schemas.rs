@@ -3,9 +3,9 @@
 //! pipeline is built, and checked before any policy runs, so that a third-party pack gets the same
 //! located errors for its settings and facts as the core manifest gives.
 //!
-//! Validation needs the `json-schema` feature (on by default). A build without it (the browser
-//! preview, which runs only the built-in packs) refuses every declared schema instead of skipping
-//! it: a schema that is not checked is not a schema.
+//! Validation needs the `json-schema` feature (on by default; the browser preview enables it too).
+//! A build without it refuses every declared schema instead of skipping it: a schema that is not
+//! checked is not a schema.
 
 use std::collections::BTreeMap;
 
