@@ -12,7 +12,7 @@ use tollgate_rules::BuiltinPolicy;
 pub use tollgate_cases::{Case, CaseError, Expectation, case_files_in, check};
 
 /// Names of the built-in policies, which are also their directory names under `policies/`.
-pub const POLICIES: [&str; 3] = tollgate_builtin_packs::NAMES;
+pub const POLICIES: [&str; tollgate_builtin_packs::NAMES.len()] = tollgate_builtin_packs::NAMES;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
