@@ -1,6 +1,6 @@
 // Embedding a Tollgate policy component in JavaScript with jco. Tested by
 // tests/engines/jco.test.mjs over every golden case; docs/embedding.md quotes the part between the
-// `embed:` markers. The component implements `tollgate:policy@0.3.0` (wit/tollgate.wit).
+// `embed:` markers. The component implements `tollgate:policy@0.4.0` (wit/tollgate.wit).
 //
 // The component takes the manifest as WIT records. jco maps them to JavaScript as: camelCase field
 // names, kebab-case enum values, `undefined` for an absent option and BigInt for `s64`. The
@@ -12,8 +12,8 @@
 // do what the host does on its side of the contract: absent options and empty extension lists
 // leave their keys out, and each finding gets its control's regulatory references from the catalogue.
 
-const ENUM_FIELDS = new Set(['ticket_status', 'data_classes', 'categories', 'strategy', 'kind', 'action',
-  'outcome', 'class', 'score_class', 'category_class', 'severity', 'status']);
+const ENUM_FIELDS = new Set(['ticket_status', 'data_classes', 'categories', 'meaning', 'strategy', 'kind',
+  'action', 'outcome', 'class', 'score_class', 'category_class', 'severity', 'status']);
 
 const camel = (s) => s.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 const snake = (s) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

@@ -1,5 +1,5 @@
 """Embedding a Tollgate policy component in Python with the `wasmtime` package. The component
-implements `tollgate:policy@0.3.0` (wit/tollgate.wit).
+implements `tollgate:policy@0.4.0` (wit/tollgate.wit).
 
 Tested by tests/engines/test_wasmtime.py over every golden case; docs/embedding.md quotes the part
 between the `embed:` markers.
@@ -23,8 +23,8 @@ from datetime import datetime
 from wasmtime import Engine, Store
 from wasmtime.component import Component, Linker, Record, Variant
 
-ENUM_FIELDS = {"ticket_status", "data_classes", "categories", "strategy", "kind", "action",
-               "outcome", "class", "score_class", "category_class", "severity", "status"}
+ENUM_FIELDS = {"ticket_status", "data_classes", "categories", "meaning", "strategy", "kind",
+               "action", "outcome", "class", "score_class", "category_class", "severity", "status"}
 
 
 class WitRecord(Record):

@@ -1,6 +1,7 @@
 // Every golden case through each policy component transpiled to JavaScript by jco
 // (@bytecodealliance/jco), compared with the host's decision; the manifest's extension facts reach
-// the components that declare them (`evaluation-context.extensions`, tollgate:policy@0.3.0).
+// the components that declare them (`evaluation-context.extensions`, since tollgate:policy@0.3.0),
+// and the 0.4.0 facts (the `gxp` data class, signature meanings) reach them.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -43,6 +44,19 @@ for (const c of corpus.cases) {
     assert.deepEqual(got, c.expected);
   });
 }
+
+test('jco the 0.4.0 facts reach a component: the gxp data class and signature meanings', () => {
+  // SOX reads neither, so its decision stays the case's; a meaning that is none of the four is
+  // refused by the lowering, so the field is part of the record the component receives.
+  const c = corpus.cases.find((x) => x.policy === 'sox' && x.expected.decision
+    && x.manifest_normalized.change.approvals.length);
+  const manifest = structuredClone(c.manifest_normalized);
+  manifest.change.data_classes = [...manifest.change.data_classes, 'gxp'];
+  manifest.change.approvals = manifest.change.approvals.map((a) => ({ ...a, meaning: 'approval' }));
+  assert.deepEqual(evaluateWith(modules.sox, manifest, c.settings_json, c.now), c.expected);
+  manifest.change.approvals[0].meaning = 'consent';
+  assert.throws(() => evaluateWith(modules.sox, manifest, c.settings_json, c.now));
+});
 
 test('jco the context carries the declared extension namespaces, sorted, as compact JSON', () => {
   const metadata = { extensions: [{ namespace: 'zeta' }, { namespace: 'acme' }] };

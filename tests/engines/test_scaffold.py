@@ -73,7 +73,7 @@ def test_new_policy_builds_passes_its_cases_and_loads_signed(lang, scratch):
     tested = run([str(BINARY), "test", "tests/cases", "--policy", wasm], project, env)
     assert "2 tests, 2 passed, 0 failed" in tested, tested
     inspected = run([str(BINARY), "inspect", wasm], project, env)
-    for expected in (NAME, "CC-01", "AICPA TSC 2017", "tollgate:policy/decision@0.3.0 (types only"):
+    for expected in (NAME, "CC-01", "AICPA TSC 2017", "tollgate:policy/decision@0.4.0 (types only"):
         assert expected in inspected, f"{expected}: {inspected}"
     imports = inspected.split("Imports")[1].split("Exports")[0].splitlines()[1:]
     assert all("types only" in line for line in imports if line.strip()), inspected

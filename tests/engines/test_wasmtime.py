@@ -1,7 +1,10 @@
 """Every golden case through each policy component in Python's `wasmtime` package, compared with
 the host's decision; the manifest's extension facts reach the components that declare them
-(`evaluation-context.extensions`, tollgate:policy@0.3.0). Uses examples/embedding/wasmtime_policy.py,
-the snippet docs/embedding.md quotes."""
+(`evaluation-context.extensions`, since tollgate:policy@0.3.0), and the 0.4.0 facts (the `gxp` data
+class, signature meanings) reach them. Uses examples/embedding/wasmtime_policy.py, the snippet
+docs/embedding.md quotes."""
+
+import copy
 
 import pytest
 from wasmtime import WasmtimeError
@@ -78,3 +81,22 @@ def test_a_0_3_0_component_receives_exactly_the_declared_extension_facts():
     }
     with pytest.raises(WasmtimeError):
         echo.evaluate(manifest, '{"mode":"trap"}', case["now"])
+
+
+def test_the_0_4_0_facts_reach_a_component():
+    # SOX reads neither the gxp data class nor signature meanings, so its decision stays the case's;
+    # a meaning that is none of the four is refused by the lowering, so the field is part of the
+    # record the component receives. Last in the file: the failed call may leave the instance unusable.
+    case = next(
+        c
+        for c in CORPUS["cases"]
+        if c["policy"] == "sox" and "decision" in c["expected"] and c["manifest_normalized"]["change"]["approvals"]
+    )
+    manifest = copy.deepcopy(case["manifest_normalized"])
+    manifest["change"]["data_classes"].append("gxp")
+    for approval in manifest["change"]["approvals"]:
+        approval["meaning"] = "approval"
+    assert policy("sox").evaluate(manifest, case["settings_json"], case["now"]) == case["expected"]
+    manifest["change"]["approvals"][0]["meaning"] = "consent"
+    with pytest.raises(Exception):
+        policy("sox").evaluate(manifest, case["settings_json"], case["now"])

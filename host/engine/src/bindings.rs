@@ -1,18 +1,35 @@
 //! Typed bindings of the `tollgate:policy/policy` world, generated from `wit/`: the current contract
-//! ([`v0_3`], `tollgate:policy@0.3.0`) and the two before it ([`v0_2`], `wit/v0.2.0`; [`v0_1`],
-//! `wit/v0.1.0`), so that components built for them keep loading.
+//! ([`v0_4`], `tollgate:policy@0.4.0`) and the three before it ([`v0_3`], `wit/v0.3.0`; [`v0_2`],
+//! `wit/v0.2.0`; [`v0_1`], `wit/v0.1.0`), so that components built for them keep loading.
 //!
 //! Arguments are borrowed (`ownership: Borrowing`): the manifest record is lowered into the guest
-//! straight from the host's manifest, without copying its strings into owned records first. The
-//! `manifest` interface is the same in every version, so the older worlds reuse 0.3.0's records.
+//! straight from the host's manifest, without copying its strings into owned records first. Where
+//! an interface did not change between versions, the older world reuses the newer one's records:
+//! the `decision` interface of 0.3.0 is 0.4.0's, and the `manifest` interface of 0.2.0 and 0.1.0
+//! is 0.3.0's (0.4.0 added the `gxp` data class and the approval's signature meaning).
 
-/// `tollgate:policy@0.3.0` (`wit/tollgate.wit`).
-pub(crate) mod v0_3 {
+/// `tollgate:policy@0.4.0` (`wit/tollgate.wit`).
+pub(crate) mod v0_4 {
     wasmtime::component::bindgen!({
         path: "../../wit",
         world: "policy",
         ownership: Borrowing {
             duplicate_if_necessary: true
+        },
+    });
+}
+
+/// `tollgate:policy@0.3.0` (`wit/v0.3.0/tollgate.wit`): no `gxp` data class, no signature meaning
+/// on approvals; its decisions are 0.4.0's.
+pub(crate) mod v0_3 {
+    wasmtime::component::bindgen!({
+        path: "../../wit/v0.3.0",
+        world: "policy",
+        ownership: Borrowing {
+            duplicate_if_necessary: true
+        },
+        with: {
+            "tollgate:policy/decision@0.3.0": super::v0_4::tollgate::policy::decision,
         },
     });
 }

@@ -12,7 +12,7 @@ use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, Store, Trap};
 
-use crate::bindings::{v0_1, v0_2, v0_3};
+use crate::bindings::{v0_1, v0_2, v0_3, v0_4};
 use crate::convert;
 use crate::engine::{Limiter, PolicyEngine, Runtime, StoreState};
 use crate::error::HostError;
@@ -117,8 +117,9 @@ pub enum Isolation {
     Reused,
 }
 
-/// The contract a component implements: the current `tollgate:policy@0.3.0`, or an earlier one
-/// whose results the host maps into the current types.
+/// The contract a component implements: the current `tollgate:policy@0.4.0`, or an earlier one
+/// whose results the host maps into the current types (and whose manifests leave out what it cannot
+/// express).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Contract {
     /// `tollgate:policy@0.1.0`: control statuses `compliant`, `non-compliant`, `not-applicable`.
@@ -128,14 +129,16 @@ pub enum Contract {
     /// `tollgate:policy@0.3.0`: declared settings and extension schemas, extension facts in the
     /// context, findings without references, optional risk and routing.
     V0_3,
+    /// `tollgate:policy@0.4.0`: the `gxp` data class and approvals' signature meanings.
+    V0_4,
 }
 
 impl Contract {
     /// The contract components are built for today.
-    pub const CURRENT: Self = Self::V0_3;
+    pub const CURRENT: Self = Self::V0_4;
 
     /// Every contract this host loads, oldest first.
-    pub const ALL: [Self; 3] = [Self::V0_1, Self::V0_2, Self::V0_3];
+    pub const ALL: [Self; 4] = [Self::V0_1, Self::V0_2, Self::V0_3, Self::V0_4];
 
     /// The WIT package name and version, for example `tollgate:policy@0.2.0`.
     pub fn abi(self) -> &'static str {
@@ -143,6 +146,7 @@ impl Contract {
             Self::V0_1 => "tollgate:policy@0.1.0",
             Self::V0_2 => "tollgate:policy@0.2.0",
             Self::V0_3 => "tollgate:policy@0.3.0",
+            Self::V0_4 => "tollgate:policy@0.4.0",
         }
     }
 
@@ -264,7 +268,8 @@ impl PolicyEngine {
         };
         let metadata = runner
             .call("metadata", |store, exports| match exports {
-                Exports::V0_3(p) => p.call_metadata(store).map(convert::v0_3::metadata),
+                Exports::V0_4(p) => p.call_metadata(store).map(convert::v0_4::metadata),
+                Exports::V0_3(p) => p.call_metadata(store).map(convert::v0_4::metadata),
                 Exports::V0_2(p) => p.call_metadata(store).map(convert::v0_2::metadata),
                 Exports::V0_1(p) => p.call_metadata(store).map(convert::v0_1::metadata),
             })
@@ -284,14 +289,17 @@ impl PolicyEngine {
     }
 }
 
-/// Binds a component to the newest contract world it implements: 0.3.0, else 0.2.0, else 0.1.0.
-/// The error is 0.3.0's when none fits.
+/// Binds a component to the newest contract world it implements: 0.4.0, else 0.3.0, else 0.2.0,
+/// else 0.1.0. The error is 0.4.0's when none fits.
 fn bind(linker: &Linker<StoreState>, component: &Component) -> wasmtime::Result<Pre> {
     let instance = linker.instantiate_pre(component)?;
-    let current = match v0_3::PolicyPre::new(instance.clone()) {
-        Ok(pre) => return Ok(Pre::V0_3(pre)),
+    let current = match v0_4::PolicyPre::new(instance.clone()) {
+        Ok(pre) => return Ok(Pre::V0_4(pre)),
         Err(current) => current,
     };
+    if let Ok(pre) = v0_3::PolicyPre::new(instance.clone()) {
+        return Ok(Pre::V0_3(pre));
+    }
     if let Ok(pre) = v0_2::PolicyPre::new(instance.clone()) {
         return Ok(Pre::V0_2(pre));
     }
@@ -456,6 +464,7 @@ impl LoadedPolicy {
     /// The contract the component implements.
     pub fn contract(&self) -> Contract {
         match self.runner.pre {
+            Pre::V0_4(_) => Contract::V0_4,
             Pre::V0_3(_) => Contract::V0_3,
             Pre::V0_2(_) => Contract::V0_2,
             Pre::V0_1(_) => Contract::V0_1,
@@ -477,9 +486,12 @@ impl LoadedPolicy {
         let result = self
             .runner
             .call("validate-settings", |store, exports| match exports {
+                Exports::V0_4(p) => p
+                    .call_validate_settings(store, settings_json)
+                    .map(|r| r.map_err(convert::v0_4::eval_error)),
                 Exports::V0_3(p) => p
                     .call_validate_settings(store, settings_json)
-                    .map(|r| r.map_err(convert::v0_3::eval_error)),
+                    .map(|r| r.map_err(convert::v0_4::eval_error)),
                 Exports::V0_2(p) => p
                     .call_validate_settings(store, settings_json)
                     .map(|r| r.map_err(convert::v0_2::eval_error)),
@@ -499,40 +511,63 @@ impl LoadedPolicy {
         settings_json: &str,
         now: Timestamp,
     ) -> Result<Decision, PolicyFailure> {
-        let lists = convert::ManifestLists::new(manifest);
-        let input = lists.record();
-        let now = convert::timestamp(now);
         let extensions = convert::Extensions::new(manifest, &self.metadata);
         let catalogue = &self.metadata;
         let result = self
             .runner
             .call("evaluate", |store, exports| match exports {
-                Exports::V0_3(p) => p
-                    .call_evaluate(
-                        store,
-                        input,
-                        settings_json,
-                        v0_3::EvaluationContext {
-                            now,
-                            extensions: &extensions.records(),
-                        },
-                    )
-                    .map(|r| {
-                        r.map(|d| convert::v0_3::decision(d, catalogue))
-                            .map_err(convert::v0_3::eval_error)
-                    }),
-                Exports::V0_2(p) => p
-                    .call_evaluate(store, input, settings_json, v0_2::EvaluationContext { now })
-                    .map(|r| {
-                        r.map(|d| convert::v0_2::decision(d, catalogue))
-                            .map_err(convert::v0_2::eval_error)
-                    }),
-                Exports::V0_1(p) => p
-                    .call_evaluate(store, input, settings_json, v0_1::EvaluationContext { now })
-                    .map(|r| {
-                        r.map(|d| convert::v0_1::decision(d, catalogue))
-                            .map_err(convert::v0_1::eval_error)
-                    }),
+                Exports::V0_4(p) => {
+                    use convert::lower_v0_4 as lower;
+                    let lists = lower::ManifestLists::new(manifest);
+                    let context = v0_4::EvaluationContext {
+                        now: lower::timestamp(now),
+                        extensions: &extensions
+                            .records(|namespace, facts| v0_4::Extension { namespace, facts }),
+                    };
+                    p.call_evaluate(store, lists.record(), settings_json, context)
+                        .map(|r| {
+                            r.map(|d| convert::v0_4::decision(d, catalogue))
+                                .map_err(convert::v0_4::eval_error)
+                        })
+                }
+                Exports::V0_3(p) => {
+                    use convert::lower_v0_3 as lower;
+                    let lists = lower::ManifestLists::new(manifest);
+                    let context = v0_3::EvaluationContext {
+                        now: lower::timestamp(now),
+                        extensions: &extensions
+                            .records(|namespace, facts| v0_3::Extension { namespace, facts }),
+                    };
+                    p.call_evaluate(store, lists.record(), settings_json, context)
+                        .map(|r| {
+                            r.map(|d| convert::v0_4::decision(d, catalogue))
+                                .map_err(convert::v0_4::eval_error)
+                        })
+                }
+                Exports::V0_2(p) => {
+                    use convert::lower_v0_3 as lower;
+                    let lists = lower::ManifestLists::new(manifest);
+                    let context = v0_2::EvaluationContext {
+                        now: lower::timestamp(now),
+                    };
+                    p.call_evaluate(store, lists.record(), settings_json, context)
+                        .map(|r| {
+                            r.map(|d| convert::v0_2::decision(d, catalogue))
+                                .map_err(convert::v0_2::eval_error)
+                        })
+                }
+                Exports::V0_1(p) => {
+                    use convert::lower_v0_3 as lower;
+                    let lists = lower::ManifestLists::new(manifest);
+                    let context = v0_1::EvaluationContext {
+                        now: lower::timestamp(now),
+                    };
+                    p.call_evaluate(store, lists.record(), settings_json, context)
+                        .map(|r| {
+                            r.map(|d| convert::v0_1::decision(d, catalogue))
+                                .map_err(convert::v0_1::eval_error)
+                        })
+                }
             })?;
         result.map_err(PolicyFailure::Eval)
     }
@@ -540,6 +575,7 @@ impl LoadedPolicy {
 
 /// A component pre-instantiated for the contract it implements.
 enum Pre {
+    V0_4(v0_4::PolicyPre<StoreState>),
     V0_3(v0_3::PolicyPre<StoreState>),
     V0_2(v0_2::PolicyPre<StoreState>),
     V0_1(v0_1::PolicyPre<StoreState>),
@@ -547,6 +583,7 @@ enum Pre {
 
 /// An instance's typed exports, by contract.
 enum Exports {
+    V0_4(v0_4::Policy),
     V0_3(v0_3::Policy),
     V0_2(v0_2::Policy),
     V0_1(v0_1::Policy),
@@ -603,6 +640,7 @@ impl Runner {
             None => {
                 let mut store = self.new_store();
                 let policy = match &self.pre {
+                    Pre::V0_4(pre) => pre.instantiate(&mut store).map(Exports::V0_4),
                     Pre::V0_3(pre) => pre.instantiate(&mut store).map(Exports::V0_3),
                     Pre::V0_2(pre) => pre.instantiate(&mut store).map(Exports::V0_2),
                     Pre::V0_1(pre) => pre.instantiate(&mut store).map(Exports::V0_1),

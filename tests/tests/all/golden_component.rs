@@ -2,9 +2,12 @@
 //! component's decision must meet the case's expectation and equal the native crate's decision.
 //!
 //! The SOX cases also run through SOX components built for earlier contracts. The one built for
-//! `tollgate:policy@0.2.0` (`host/engine/tests/data/sox-policy-0.2.0.wasm`, the last release's)
-//! must decide exactly as the current pack does: the host fills in what 0.3.0 components leave to
-//! it (finding references) and maps what 0.2.0 always carries (risk, routing). The one built for
+//! `tollgate:policy@0.3.0` (`host/engine/tests/data/sox-policy-0.3.0.wasm`) must decide exactly as
+//! the current pack does (the host leaves out of its manifests what 0.3.0 cannot express: the `gxp`
+//! data class, signature meanings). The one built for `tollgate:policy@0.2.0`
+//! (`host/engine/tests/data/sox-policy-0.2.0.wasm`) must too: the host fills in what 0.3.0
+//! components leave to it (finding references) and maps what 0.2.0 always carries (risk,
+//! routing). The one built for
 //! `0.1.0` must decide as the current pack does on everything 0.1.0 can say, the statuses it lacks
 //! (`pending`, `not_assessed`) reading as `compliant`, as they did.
 
@@ -20,8 +23,8 @@ use tollgate_engine::{
 };
 
 /// One trial per golden case of every policy through its component, and per SOX case through the
-/// 0.2.0 and 0.1.0 components, named `golden_component::<policy>::<case>` and
-/// `golden_component::sox@0.2.0::<case>`.
+/// 0.3.0, 0.2.0 and 0.1.0 components, named `golden_component::<policy>::<case>` and
+/// `golden_component::sox@0.3.0::<case>`.
 pub fn trials() -> Result<Vec<Trial>, Box<dyn std::error::Error>> {
     let engine = PolicyEngine::new(Limits::default(), Some(test_cache_dir()))?;
     let mut trials = Vec::new();
@@ -62,7 +65,8 @@ pub fn trials() -> Result<Vec<Trial>, Box<dyn std::error::Error>> {
         }
     }
     for (version, contract, same_as_today) in [
-        ("0.2.0", Contract::V0_2, as_is as Comparable),
+        ("0.3.0", Contract::V0_3, as_is as Comparable),
+        ("0.2.0", Contract::V0_2, as_is),
         ("0.1.0", Contract::V0_1, as_0_1),
     ] {
         trials.extend(earlier_contract_trials(
@@ -119,7 +123,7 @@ fn earlier_contract_trials(
     Ok(trials)
 }
 
-/// A decision unchanged: the 0.2.0 component must decide exactly as today's pack.
+/// A decision unchanged: the 0.3.0 and 0.2.0 components must decide exactly as today's pack.
 fn as_is(result: Result<Decision, EvalError>) -> Result<Decision, EvalError> {
     result
 }

@@ -46,7 +46,12 @@ pub(crate) fn manifest(input: wm::ChangeManifest) -> Result<m::Manifest, EvalErr
                 by: a.by,
                 role: a.role,
                 at: timestamp(a.at, &format!("change.approvals[{index}].at"))?,
-                meaning: None,
+                meaning: a.meaning.map(|meaning| match meaning {
+                    wm::SignatureMeaning::Review => m::SignatureMeaning::Review,
+                    wm::SignatureMeaning::Approval => m::SignatureMeaning::Approval,
+                    wm::SignatureMeaning::Responsibility => m::SignatureMeaning::Responsibility,
+                    wm::SignatureMeaning::Authorship => m::SignatureMeaning::Authorship,
+                }),
             })
         })
         .collect::<Result<Vec<_>, EvalError>>()?;
@@ -84,6 +89,7 @@ pub(crate) fn manifest(input: wm::ChangeManifest) -> Result<m::Manifest, EvalErr
                     wm::DataClass::CardholderData => m::DataClass::CardholderData,
                     wm::DataClass::FinancialReporting => m::DataClass::FinancialReporting,
                     wm::DataClass::Pii => m::DataClass::Pii,
+                    wm::DataClass::Gxp => m::DataClass::Gxp,
                 })
                 .collect(),
             categories: c.categories.into_iter().map(category).collect(),

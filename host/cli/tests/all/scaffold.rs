@@ -134,7 +134,7 @@ fn a_new_rust_policy_builds_passes_its_cases_and_loads_signed() {
     );
     let stdout = String::from_utf8_lossy(&built.stdout);
     assert!(
-        stdout.contains("policy `acme-approval` 0.1.0 (tollgate:policy@0.3.0)"),
+        stdout.contains("policy `acme-approval` 0.1.0 (tollgate:policy@0.4.0)"),
         "{stdout}"
     );
 
