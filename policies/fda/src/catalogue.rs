@@ -186,7 +186,7 @@ pub const CATALOGUE: Catalogue = Catalogue {
                 "signature-meaning-not-approval",
                 "evidence-untrusted-source",
             ],
-            relies_on: &["change.approvals"],
+            relies_on: &["change.approvals", "change.approvals[*].meaning"],
         },
         ControlEntry {
             id: SIGNATURE_LINKING,
