@@ -13,6 +13,7 @@ mod manifest;
 mod new;
 mod policies;
 mod policy;
+mod replay;
 mod report;
 mod serve;
 mod test;
@@ -90,6 +91,9 @@ enum Command {
     Serve(Box<serve::ServeArgs>),
     /// Builds an evidence report from the decision log (HTML, JSON or OSCAL assessment results).
     Report(Box<report::ReportArgs>),
+    /// Re-decides logged changes with another policy set, settings or waivers and shows what would
+    /// change (read-only: the log is verified first and nothing is recorded).
+    Replay(Box<replay::ReplayArgs>),
     /// Checks manifests, settings, waivers and configuration files without deciding anything.
     Validate(validate::ValidateArgs),
     /// Runs golden case files against a policy (built-in or a component file), like `opa test`.
@@ -131,6 +135,7 @@ fn run() -> u8 {
         Command::Manifest(args) => manifest::run(&args),
         Command::Audit(command) => audit::run(&command),
         Command::Report(args) => report::run(&args),
+        Command::Replay(args) => replay::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Policy { action } => policy::run(&action),

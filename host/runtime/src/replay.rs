@@ -212,6 +212,8 @@ pub struct Replayed {
     pub change_id: String,
     /// Its environment.
     pub environment: String,
+    /// The manifest's path as recorded.
+    pub manifest_path: String,
     /// When it was recorded.
     pub recorded_at: Timestamp,
     /// The evaluation time, given again to the policies.
@@ -385,6 +387,7 @@ fn not_replayed(selected: Selected<'_>, reason: String) -> Replayed {
         decision_id: record.id.clone(),
         change_id: record.change.id.clone(),
         environment: record.change.environment.clone(),
+        manifest_path: record.manifest.path.clone(),
         recorded_at: record.recorded_at,
         evaluated_at: record.evaluated_at,
         recorded: record.outcome,

@@ -10,6 +10,7 @@ mod export;
 mod limits;
 mod pipeline;
 mod postgres;
+mod replay;
 mod rough_edges;
 mod scaffold;
 mod seals;

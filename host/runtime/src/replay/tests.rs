@@ -314,6 +314,7 @@ fn every_format_renders_and_html_escapes_what_it_quotes() {
         decision_id: "d-1".into(),
         change_id: "CHG-<script>alert(1)</script>".into(),
         environment: "production".into(),
+        manifest_path: "change.yaml".into(),
         recorded_at: Timestamp::parse(NOW).unwrap(),
         evaluated_at: Timestamp::parse(NOW).unwrap(),
         recorded: RecordedOutcome::Approved,
