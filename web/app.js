@@ -211,7 +211,7 @@
     const status = clear($('status'));
     status.className = '';
     status.append(
-      el('p', { class: 'overall' }, 'Overall: ', outcomeBadge(combined.outcome), el('span', { class: 'risk-class', text: ` risk ${combined.risk_class}` })),
+      el('p', { class: 'overall' }, 'Overall: ', outcomeBadge(combined.outcome), el('span', { class: 'risk-class', text: ` risk ${combined.risk_class ?? 'not assessed'}` })),
       el('p', { class: 'detail', text: `Strictest outcome of ${frameworks}, evaluated at ${options.now || 'the current time'}.` }),
     );
     if (combined.missing_roles.length) {
@@ -233,8 +233,9 @@
         el('th', { scope: 'row', text: d.framework }),
         el('td', { text: d.applicable ? 'yes' : 'no' }),
         el('td', {}, outcomeBadge(d.outcome)),
-        el('td', { text: `${d.risk.class} (${d.risk.score})` }),
-        el('td', { text: d.routing.route })));
+        // A pack without a risk model (contract 0.3.0) decides without risk and routing.
+        el('td', { text: d.risk ? `${d.risk.class} (${d.risk.score})` : 'not assessed' }),
+        el('td', { text: d.routing ? d.routing.route : 'none' })));
     }
   }
 
@@ -255,17 +256,22 @@
   }
 
   function renderRisk(combined) {
-    const applicable = combined.decisions;
+    const applicable = combined.decisions.filter((d) => d.risk);
+    const summary = clear($('risk-summary'));
+    const body = clear($('risk-factors').tBodies[0]);
+    if (!applicable.length) {
+      summary.append('No selected policy assesses risk.');
+      body.append(el('tr', {}, el('td', { colSpan: 3, text: 'No risk model.' })));
+      return;
+    }
     const all = groups(applicable, (d) => d.risk);
     const risk = all[0].value;
-    const summary = clear($('risk-summary'));
     summary.append(
       'Score ', el('strong', { id: 'risk-score', text: String(risk.score) }),
       `: class `, el('strong', { id: 'risk-class', text: risk.class }),
       ` (from the score: ${risk.score_class}${risk.category_class ? `; from the categories: ${risk.category_class}` : '; no category given'}).`,
     );
     if (all.length > 1) summary.append(` Settings differ: ${all.map((g) => `${groupLabel(g, applicable.length)} ${g.value.score} (${g.value.class})`).join('; ')}.`);
-    const body = clear($('risk-factors').tBodies[0]);
     for (const f of risk.factors) {
       body.append(el('tr', {}, el('td', {}, el('code', { text: f.id })), el('td', { text: f.description }), el('td', { class: 'num', text: String(f.points) })));
     }
@@ -274,8 +280,8 @@
 
   function renderRouting(combined) {
     const box = clear($('routing'));
-    const all = groups(combined.decisions.filter((d) => d.applicable), (d) => d.routing);
-    if (!all.length) box.append(el('p', { text: 'No framework applies: nothing to route.' }));
+    const all = groups(combined.decisions.filter((d) => d.applicable && d.routing), (d) => d.routing);
+    if (!all.length) box.append(el('p', { text: 'No framework that routes approvals applies: nothing to route.' }));
     for (const group of all) {
       const r = group.value;
       const section = el('div', { class: 'routing-group' });

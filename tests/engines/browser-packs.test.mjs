@@ -108,6 +108,7 @@ test('a pack decides together with the built-in packs: strictest outcome, one de
 test('the page shows a pack\'s decision and controls', async () => {
   const corpus = corpora[0];
   const c = corpus.cases.find((x) => x.expected.decision && x.settings === null);
+  await page.evaluate(() => { document.getElementById('settings-panel').open = true; });
   await page.fill('#now', c.now);
   await page.fill('#manifest', JSON.stringify(c.manifest, null, 2));
   await page.waitForFunction((id) => window.tollgate.last?.status === 'decided'

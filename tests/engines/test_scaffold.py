@@ -92,3 +92,32 @@ def test_new_policy_builds_passes_its_cases_and_loads_signed(lang, scratch):
                      "--settings", "settings.yaml", "--trusted-key", "acme.pub", "--require-signed",
                      "--dry-run", "--format", "json"], project, env)
     assert '"outcome": "approved"' in evaluated, evaluated
+
+
+def test_a_javascript_mistake_is_an_internal_error_naming_the_field(scratch):
+    """The JavaScript sample checks its decision against the WIT record before componentize-js
+    lowers it (which would trap with only "unreachable"): an enum spelt `needs_approval` fails the
+    case with the field's path, and the gate still fails closed."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOLLGATE_")}
+    env["TOLLGATE_CACHE_DIR"] = str(scratch / "cache")
+    home = scratch / "mistake"
+    home.mkdir()
+    project = home / NAME
+    run([str(BINARY), "new", "policy", NAME, "--lang", "js"], home, env)
+    index = project / "src" / "index.js"
+    source = index.read_text()
+    wrong = source.replace("denied ? 'denied' : 'approved'", "denied ? 'denied' : 'needs_approval'")
+    assert wrong != source, "the sample no longer decides `denied ? 'denied' : 'approved'`"
+    index.write_text(wrong)
+    run(["./build"], project, env)
+    tested = run([str(BINARY), "test", "tests/cases", "--policy", f"dist/{NAME}.wasm"], project, env, expect=4)
+    assert "2 tests, 1 passed, 1 failed" in tested, tested
+    assert "`decision.outcome`: expected one of approved, needs-approval, denied" in tested, tested
+    assert "unreachable" not in tested, tested
+
+    # A thrown Error keeps its name and message (checked on the module itself, in Node).
+    probe = ("import('./src/contract.js').then(({ guarded }) => {"
+             " try { guarded('evaluate', () => null.change); }"
+             " catch (e) { console.log(JSON.stringify(e)); } });")
+    thrown = run(["node", "--input-type=module", "-e", probe], project, env)
+    assert '"tag":"internal"' in thrown and "evaluate: TypeError" in thrown, thrown

@@ -2,6 +2,8 @@
    inspect TOLLGATE COMPONENT                the component imports only the contract's type interfaces
    eval    TOLLGATE COMPONENT CASES          `tollgate eval --policy` exits with each case's outcome
    gateway TOLLGATE COMPONENT CASES LOG      `tollgate serve --policy` answers each case's outcome
+   corpus  TOLLGATE COMPONENT CASES OUT      every case with the host's result (`tollgate eval --policy`,
+                                             settings included), as JSON for the browser preview's test
 Cases with settings or an expected error are left to `tollgate test`, which passes settings."""
 
 import json
@@ -28,11 +30,15 @@ TextLoader.yaml_implicit_resolvers = {
 }
 
 
-def cases(directory):
+def all_cases(directory):
     for path in sorted(Path(directory).glob("*.yaml")):
-        case = yaml.load(path.read_text(), Loader=TextLoader)
+        yield path.stem, yaml.load(path.read_text(), Loader=TextLoader)
+
+
+def cases(directory):
+    for name, case in all_cases(directory):
         if case.get("settings") is None and "error" not in case["expect"]:
-            yield path.stem, case
+            yield name, case
 
 
 def now_of(case):
@@ -113,9 +119,42 @@ def gateway(tollgate, component, directory, log):
         server.wait(timeout=30)
 
 
+def corpus(tollgate, component, directory, out):
+    """The host's result for every case: `{decision}` as `tollgate eval --format json` reports the
+    pack's decision, or `{error}` with the kind the case expects when the host refused to decide."""
+    policy_id = json.loads(subprocess.run([tollgate, "inspect", component, "--format", "json"], check=True,
+                                          capture_output=True, text=True).stdout)["id"]
+    entries = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, case in all_cases(directory):
+            manifest = Path(tmp) / f"{name}.json"
+            manifest.write_text(json.dumps(case["manifest"]))
+            command = [tollgate, "eval", str(manifest), "--policy", component, "--now", now_of(case),
+                       "--dry-run", "--format", "json"]
+            settings = case.get("settings")
+            if settings is not None:
+                settings_file = Path(tmp) / f"{name}.settings.json"
+                settings_file.write_text(json.dumps({policy_id: settings}))
+                command += ["--settings", str(settings_file)]
+            result = subprocess.run(command, capture_output=True, text=True)
+            if result.returncode in EXIT.values():
+                [policy] = json.loads(result.stdout)["policies"]
+                expected = {"decision": policy["decision"]}
+            elif "error" in case["expect"]:
+                expected = {"error": case["expect"]["error"]}
+            else:
+                print(f"{name}: the host exited {result.returncode} on a case that expects a decision\n{result.stderr}")
+                return False
+            entries.append({"name": name, "manifest": case["manifest"], "settings": settings,
+                            "now": now_of(case), "expected": expected})
+    Path(out).write_text(json.dumps({"policy": policy_id, "cases": entries}))
+    print(f"{len(entries)} cases of {policy_id} with the host's results")
+    return bool(entries)
+
+
 def main():
     command, *args = sys.argv[1:]
-    ok = {"inspect": inspect, "eval": evaluate, "gateway": gateway}[command](*args)
+    ok = {"inspect": inspect, "eval": evaluate, "gateway": gateway, "corpus": corpus}[command](*args)
     sys.exit(0 if ok else 1)
 
 

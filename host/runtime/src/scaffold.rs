@@ -104,6 +104,11 @@ const JAVASCRIPT: &[Template] = &[
         false,
     ),
     (
+        "src/contract.js",
+        include_str!("../templates/js/src/contract.js"),
+        false,
+    ),
+    (
         "tools/componentize.mjs",
         include_str!("../templates/js/tools/componentize.mjs"),
         false,

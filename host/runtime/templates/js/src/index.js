@@ -8,6 +8,8 @@
 // ticket and at least one approval by someone other than its author and its deployer, given
 // before the evaluation time. Anywhere else the pack does not apply.
 
+import { checkDecision, guarded } from './contract.js';
+
 const POLICY_ID = '{{id}}';
 const FRAMEWORK = '{{framework}}';
 const VERSION = '0.1.0';
@@ -107,11 +109,18 @@ export function metadata() {
 
 /** `validate-settings: func(settings: string) -> result<_, eval-error>` */
 export function validateSettings(settings) {
-  parseSettings(settings);
+  guarded('validate-settings', () => parseSettings(settings));
 }
 
-/** `evaluate: func(manifest, settings, context) -> result<decision, eval-error>` */
+/**
+ * `evaluate: func(manifest, settings, context) -> result<decision, eval-error>`. A thrown Error or
+ * a decision the WIT record cannot hold becomes an `internal` eval-error naming it (src/contract.js).
+ */
 export function evaluate(manifest, settingsJson, context) {
+  return guarded('evaluate', () => checkDecision(decide(manifest, settingsJson, context)));
+}
+
+function decide(manifest, settingsJson, context) {
   const settings = parseSettings(settingsJson);
   const change = manifest.change;
   const decision = { policyId: POLICY_ID, framework: FRAMEWORK, risk: undefined, routing: undefined, obligations: [] };
