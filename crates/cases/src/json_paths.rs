@@ -23,7 +23,7 @@ use crate::{Case, case_files_in};
 
 fn golden_cases() -> Vec<Case> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");
-    let files: Vec<PathBuf> = ["sox", "hipaa", "pci"]
+    let files: Vec<PathBuf> = ["sox", "hipaa", "pci", "fda"]
         .iter()
         .flat_map(|policy| case_files_in(&root.join(policy).join("tests/cases")).unwrap())
         .collect();
