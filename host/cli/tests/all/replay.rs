@@ -509,7 +509,8 @@ fn measured_binary() -> PathBuf {
 
 #[test]
 #[ignore = "a measurement, not a test: `cargo build --release -p tollgate`, then `cargo test -p \
-            tollgate --test all replay::ten_thousand -- --ignored --nocapture` prints the time"]
+            tollgate --test all replay::ten_thousand -- --ignored --nocapture` prints the time \
+            ($TOLLGATE_REPLAY_KEEP=FILE keeps the log)"]
 fn ten_thousand_logged_decisions_replay() {
     use tollgate_decision_log::{AuditLog, Record};
     const DECISIONS: usize = 10_000;
@@ -545,6 +546,9 @@ fn ten_thousand_logged_decisions_replay() {
     }
     big.append_all(&batch).unwrap();
     let written = started.elapsed();
+    if let Some(keep) = std::env::var_os("TOLLGATE_REPLAY_KEEP") {
+        std::fs::copy(&log, keep).unwrap();
+    }
     let bytes = std::fs::metadata(&log).unwrap().len();
 
     let binary = measured_binary();
