@@ -46,9 +46,9 @@ pub enum ReplayError {
     },
 }
 
-/// The project's log, read and verified with its configured writers' seals; a log that does not
-/// verify is refused (its problems are written to standard error by the caller's choice: they
-/// are returned in the error's first problem and in [`Verification::problems`]).
+/// The project's log, read and verified with its configured writers' seals, as `tollgate audit
+/// verify` does; a log that does not verify is refused, its problems written to standard error
+/// (as every reader of the log does) and the first named in the error.
 pub fn read_replayable(project: &Project) -> Result<Verification, ReplayError> {
     let verification = crate::read_log(project)?;
     if let Some(problem) = verification.problems.first() {
