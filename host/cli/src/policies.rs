@@ -126,14 +126,19 @@ fn policies(format: OutputFormat, cache: &CacheArgs) -> Result<u8, Failure> {
     let text = match format {
         OutputFormat::Json => pretty(&summaries)?,
         OutputFormat::Text => {
+            // The framework column is as wide as its longest name (`FDA 21 CFR Part 11`).
+            let width = summaries
+                .iter()
+                .map(|s| s.framework.len())
+                .fold(10, usize::max);
             let mut out = format!(
-                "{:<8} {:<10} {:<9} {:>8}  {}\n",
+                "{:<8} {:<width$} {:<9} {:>8}  {}\n",
                 "ID", "FRAMEWORK", "VERSION", "CONTROLS", "DIGEST"
             );
             for s in &summaries {
                 let _ = writeln!(
                     out,
-                    "{:<8} {:<10} {:<9} {:>8}  {}",
+                    "{:<8} {:<width$} {:<9} {:>8}  {}",
                     s.id, s.framework, s.version, s.controls, s.digest
                 );
             }

@@ -94,7 +94,7 @@ fn eval_appends_one_record_with_the_pci_10_2_2_fields() {
         .iter()
         .map(|p| p["id"].as_str().unwrap())
         .collect();
-    assert_eq!(policies, ["sox", "hipaa", "pci"]);
+    assert_eq!(policies, ["sox", "hipaa", "pci", "fda"]);
     assert!(
         record["policies"][0]["digest"]
             .as_str()

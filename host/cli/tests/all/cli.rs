@@ -197,7 +197,7 @@ fn json_output_has_the_documented_shape() {
     assert_eq!(report["failures"], serde_json::json!([]));
     let policies = report["policies"].as_array().expect("policies");
     let ids: Vec<&str> = policies.iter().map(|p| p["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["sox", "hipaa", "pci"]);
+    assert_eq!(ids, ["sox", "hipaa", "pci", "fda"]);
     for policy in policies {
         assert!(policy["framework"].is_string());
         assert!(policy["version"].is_string());
@@ -514,13 +514,14 @@ fn policies_lists_the_builtin_packs() {
         .stdout(contains("sox      SOX"))
         .stdout(contains("hipaa    HIPAA"))
         .stdout(contains("pci      PCI DSS"))
+        .stdout(contains("fda      FDA 21 CFR Part 11"))
         .stdout(contains("sha256:"));
     let output = tollgate()
         .args(["policies", "--format", "json"])
         .output()
         .expect("runs");
     let packs = json_of(&output.stdout);
-    assert_eq!(packs.as_array().map(Vec::len), Some(3));
+    assert_eq!(packs.as_array().map(Vec::len), Some(4));
     assert!(packs[0]["controls"].as_u64().unwrap() > 0);
 }
 

@@ -392,7 +392,7 @@ fn tollgate_test_descends_into_subdirectories() {
         "{stdout}{}",
         text(&output.stderr)
     );
-    for policy in ["sox", "hipaa", "pci"] {
+    for policy in ["sox", "hipaa", "pci", "fda"] {
         assert!(
             stdout.contains(&format!("policies/{policy}/tests/cases/")),
             "{policy}: {stdout}"
