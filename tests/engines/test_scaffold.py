@@ -121,3 +121,35 @@ def test_a_javascript_mistake_is_an_internal_error_naming_the_field(scratch):
              " catch (e) { console.log(JSON.stringify(e)); } });")
     thrown = run(["node", "--input-type=module", "-e", probe], project, env)
     assert '"tag":"internal"' in thrown and "evaluate: TypeError" in thrown, thrown
+
+
+def test_a_javascript_debug_build_shows_its_console_output_only_under_trace(scratch):
+    """`./build --debug` keeps componentize-js's stdio: the component imports WASI, which
+    `tollgate test --trace` links closed and whose output it shows under each case; `tollgate
+    test` without --trace and `tollgate eval` refuse it with the WASI imports named."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOLLGATE_")}
+    env["TOLLGATE_CACHE_DIR"] = str(scratch / "cache")
+    home = scratch / "debug"
+    home.mkdir()
+    project = home / NAME
+    run([str(BINARY), "new", "policy", NAME, "--lang", "js"], home, env)
+    index = project / "src" / "index.js"
+    source = index.read_text()
+    traced = source.replace("  const change = manifest.change;\n",
+                            "  const change = manifest.change;\n  console.error(`deciding ${change.id} for ${change.environment}`);\n", 1)
+    assert traced != source, "the sample no longer starts its decision with `const change = manifest.change;`"
+    index.write_text(traced)
+    run(["./build", "--debug"], project, env)
+    wasm = f"dist/{NAME}.debug.wasm"
+
+    shown = run([str(BINARY), "test", "tests/cases", "--policy", wasm, "--trace"], project, env)
+    assert "2 tests, 2 passed, 0 failed" in shown, shown
+    assert "    | deciding CHG-" in shown, shown
+
+    refused = subprocess.run([str(BINARY), "test", "tests/cases", "--policy", wasm], cwd=project, env=env,
+                             text=True, capture_output=True, timeout=900)
+    assert refused.returncode == 5, refused
+    assert "wasi:cli/stderr" in refused.stderr, refused.stderr
+    refused = subprocess.run([str(BINARY), "eval", "manifests/change.yaml", "--policy", wasm, "--dry-run"],
+                             cwd=project, env=env, text=True, capture_output=True, timeout=900)
+    assert refused.returncode == 5 and "wasi:" in refused.stderr, refused

@@ -24,6 +24,12 @@ pub(crate) struct TestArgs {
     /// Output format.
     #[arg(long, value_enum, ignore_case = true, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
+    /// Show what the pack writes to stdout and stderr under each case. A pack built for debugging
+    /// may then import WASI (componentize-js with `stdio`, componentize-py without `--stub-wasi`):
+    /// a closed WASI, without files, environment, arguments or network. Never for a gate: `eval`
+    /// and `serve` refuse such a pack.
+    #[arg(long)]
+    trace: bool,
     #[command(flatten)]
     cache: CacheArgs,
 }
@@ -33,7 +39,8 @@ pub(crate) struct TestArgs {
 /// against the built-in policy named in its own path (`tollgate test policies/` runs every
 /// policy's cases against that policy).
 pub(crate) fn run(args: &TestArgs) -> Result<u8, Failure> {
-    let engine = args.cache.engine()?;
+    let mut engine = args.cache.engine()?;
+    engine.set_trace(args.trace);
     let tollgate_runtime::CaseRun { results, policies } =
         tollgate_runtime::run_cases(&engine, &args.paths, args.policy.as_deref())?;
     let failed = results.iter().filter(|r| !r.passed).count();
@@ -53,6 +60,12 @@ pub(crate) fn run(args: &TestArgs) -> Result<u8, Failure> {
                 );
                 for problem in &result.problems {
                     let _ = writeln!(text, "    {problem}");
+                }
+                if let Some(output) = result.trace.as_deref().filter(|o| !o.is_empty()) {
+                    let _ = writeln!(text, "    output of the pack:");
+                    for line in output.lines() {
+                        let _ = writeln!(text, "    | {line}");
+                    }
                 }
             }
             let _ = writeln!(

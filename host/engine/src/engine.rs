@@ -23,6 +23,9 @@ pub struct PolicyEngine {
     pub(crate) cache: Option<Cache>,
     /// Limits of given policies, by policy id, overriding the engine's.
     pub(crate) policy_limits: BTreeMap<String, PolicyLimits>,
+    /// Whether policies loaded from now on may import WASI, closed, with their output captured
+    /// ([`crate::trace`]): `tollgate test --trace` only.
+    pub(crate) trace: bool,
 }
 
 /// What every loaded policy of an engine shares: the engine, its limits and the epoch ticker. The
@@ -56,6 +59,7 @@ impl PolicyEngine {
             }),
             cache,
             policy_limits: BTreeMap::new(),
+            trace: false,
         })
     }
 
@@ -74,6 +78,14 @@ impl PolicyEngine {
         }
         self.policy_limits = limits;
         Ok(())
+    }
+
+    /// Lets policies loaded from now on import WASI, closed (no files, environment, arguments or
+    /// network; the host's clocks and random numbers), and captures what they write to stdout
+    /// and stderr ([`LoadedPolicy::take_trace`](crate::LoadedPolicy::take_trace)). For a pack's
+    /// author debugging it (`tollgate test --trace`); never for a gate.
+    pub fn set_trace(&mut self, on: bool) {
+        self.trace = on;
     }
 
     /// The limits set for the policy `id` (none set: the engine's).
@@ -142,6 +154,8 @@ impl Drop for Ticker {
 /// Data of every store: the resource limiter.
 pub(crate) struct StoreState {
     pub(crate) limiter: Limiter,
+    /// The closed WASI of a traced policy, made when the policy first calls it.
+    pub(crate) trace: Option<Box<crate::trace::TraceStdio>>,
 }
 
 /// Enforces the memory and table limits, and records which was hit so that a failure can be

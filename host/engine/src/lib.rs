@@ -16,6 +16,7 @@ mod engine;
 mod error;
 mod opa_wasm;
 mod policy;
+mod trace;
 mod trap;
 mod tunables;
 

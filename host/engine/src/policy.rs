@@ -16,6 +16,7 @@ use crate::bindings::{v0_1, v0_2, v0_3, v0_4};
 use crate::convert;
 use crate::engine::{Limiter, PolicyEngine, Runtime, StoreState};
 use crate::error::HostError;
+use crate::trace;
 use crate::trap::{self, Language};
 use crate::tunables::PolicyLimits;
 use tollgate_pipeline::ErrorChain;
@@ -243,7 +244,7 @@ impl PolicyEngine {
 
         let imports = imports(engine, &component);
         let exports = exports(engine, &component);
-        let linker = linker(engine, &name, &imports)?;
+        let linker = linker(engine, &name, &imports, self.trace)?;
         let pre = bind(&linker, &component).map_err(|error| HostError::World {
             name: name.clone(),
             error,
@@ -265,6 +266,7 @@ impl PolicyEngine {
             isolation: Isolation::Fresh,
             idle: Mutex::new(Vec::new()),
             language: trap::language(bytes),
+            trace: self.trace.then(|| Mutex::new(String::new())),
         };
         let metadata = runner
             .call("metadata", |store, exports| match exports {
@@ -330,16 +332,18 @@ fn check_header(name: &str, bytes: &[u8]) -> Result<(), HostError> {
 }
 
 /// Builds the linker: empty, except that imports of interfaces that only carry types (such as the
-/// contract's `manifest` and `decision` interfaces) are satisfied by empty instances. Anything else
-/// imported is refused.
+/// contract's `manifest` and `decision` interfaces) are satisfied by empty instances, and that a
+/// tracing engine links the closed WASI of [`trace`]. Anything else imported is refused.
 fn linker(
     engine: &Engine,
     name: &str,
     imports: &[ItemInfo],
+    trace: bool,
 ) -> Result<Linker<StoreState>, HostError> {
+    let wasi = |i: &ItemInfo| trace && trace::is_wasi(i);
     let refused: Vec<String> = imports
         .iter()
-        .filter(|i| !is_types_only(i))
+        .filter(|i| !is_types_only(i) && !wasi(i))
         .map(|i| i.name.clone())
         .collect();
     if !refused.is_empty() {
@@ -348,14 +352,16 @@ fn linker(
             imports: refused,
         });
     }
+    let world = |error| HostError::World {
+        name: name.to_owned(),
+        error,
+    };
     let mut linker = Linker::new(engine);
-    for import in imports {
-        linker
-            .instance(&import.name)
-            .map_err(|error| HostError::World {
-                name: name.to_owned(),
-                error,
-            })?;
+    if imports.iter().any(wasi) {
+        trace::link(&mut linker).map_err(world)?;
+    }
+    for import in imports.iter().filter(|i| !wasi(i)) {
+        linker.instance(&import.name).map_err(world)?;
     }
     Ok(linker)
 }
@@ -421,6 +427,16 @@ impl LoadedPolicy {
     /// How calls are isolated from each other.
     pub fn isolation(&self) -> Isolation {
         self.runner.isolation
+    }
+
+    /// What the policy wrote to stdout and stderr since the last call of this, when it was loaded
+    /// by a tracing engine ([`PolicyEngine::set_trace`](crate::PolicyEngine::set_trace)); `None`
+    /// otherwise.
+    pub fn take_trace(&self) -> Option<String> {
+        self.runner
+            .trace
+            .as_ref()
+            .map(|kept| std::mem::take(&mut *kept.lock().unwrap_or_else(PoisonError::into_inner)))
     }
 
     /// Sets how calls are isolated from each other; instances kept for reuse are dropped.
@@ -603,6 +619,8 @@ struct Runner {
     isolation: Isolation,
     /// Instances kept for [`Isolation::Reused`], each in its own store.
     idle: Mutex<Vec<Instance>>,
+    /// With tracing on: what the policy wrote to stdout and stderr since it was last taken.
+    trace: Option<Mutex<String>>,
 }
 
 /// An instance and its store.
@@ -651,7 +669,9 @@ impl Runner {
                 }
             }
         };
-        match f(&mut instance.store, &instance.policy) {
+        let result = f(&mut instance.store, &instance.policy);
+        self.keep_trace(&mut instance.store);
+        match result {
             Ok(result) => {
                 if self.isolation == Isolation::Reused {
                     self.idle_instances().push(instance);
@@ -662,11 +682,21 @@ impl Runner {
         }
     }
 
+    /// With tracing on, moves what the call wrote out of the store, to [`LoadedPolicy::take_trace`].
+    fn keep_trace(&self, store: &mut Store<StoreState>) {
+        if let (Some(kept), Some(stdio)) = (&self.trace, store.data_mut().trace.take()) {
+            kept.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push_str(&stdio.output());
+        }
+    }
+
     fn new_store(&self) -> Store<StoreState> {
         let mut store = Store::new(
             &self.runtime.engine,
             StoreState {
                 limiter: Limiter::new(self.memory_bytes),
+                trace: None,
             },
         );
         store.limiter(|state| &mut state.limiter);

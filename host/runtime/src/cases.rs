@@ -23,6 +23,9 @@ pub struct CaseResult {
     pub passed: bool,
     /// Why not, one problem a line.
     pub problems: Vec<String>,
+    /// With tracing on: what the pack wrote to stdout and stderr during the case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
 }
 
 /// The results of a run, and the policies run (`` `id` digest ``).
@@ -57,6 +60,7 @@ pub fn run_cases(
                 description: case.description.trim().to_owned(),
                 passed: problems.is_empty(),
                 problems,
+                trace: policy.take_trace(),
             });
         }
         run.policies

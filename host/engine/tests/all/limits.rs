@@ -161,6 +161,29 @@ fn a_component_importing_wasi_is_refused() {
     );
 }
 
+/// A tracing engine (`tollgate test --trace`) links WASI, closed, for a pack's debug build: the
+/// WASI import is satisfied (what remains is the missing policy exports), and any other import is
+/// still refused with its name.
+#[test]
+fn only_a_tracing_engine_links_wasi_and_nothing_else() {
+    let mut tracing = tollgate_engine::PolicyEngine::new(tollgate_engine::Limits::default(), None)
+        .expect("an engine");
+    tracing.set_trace(true);
+    let load = |name: &str, wat: &str| {
+        tracing.load(PolicySource::Bytes {
+            name: name.into(),
+            bytes: wat::parse_str(wat).expect("valid WAT"),
+        })
+    };
+    let error = load("wasi", IMPORTS_WASI).unwrap_err();
+    assert!(matches!(error, HostError::World { .. }), "{error:?}");
+    let error = load("importer", IMPORTS_A_FUNCTION).unwrap_err();
+    assert!(
+        matches!(&error, HostError::Imports { imports, .. } if imports == &["host-log"]),
+        "{error:?}"
+    );
+}
+
 #[test]
 fn a_component_without_the_policy_exports_is_refused() {
     let error = load_wat("empty", "(component)").unwrap_err();

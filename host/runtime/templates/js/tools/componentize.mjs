@@ -4,15 +4,18 @@
 // clock stub come from them), TMPDIR is fixed by ./build, and Wizer runs with the
 // tools/deterministic-wasi.c shim preloaded (random bytes, clocks and file times).
 //
-// Usage: node tools/componentize.mjs <out.wasm> <wizer-wrapper>, from the staged sources.
+// Usage: node tools/componentize.mjs <out.wasm> <wizer-wrapper> [--debug], from the staged sources.
+// --debug keeps the `stdio` feature: console output reaches WASI stdout and stderr, which only
+// `tollgate test --trace` links (and shows); every other command refuses the WASI imports.
 import { componentize } from '@bytecodealliance/componentize-js';
 import { writeFile } from 'node:fs/promises';
 
-const [out, wizerBin] = process.argv.slice(2);
-if (!out || !wizerBin) {
-  console.error('usage: node tools/componentize.mjs <out.wasm> <wizer-wrapper>');
+const [out, wizerBin, mode] = process.argv.slice(2);
+if (!out || !wizerBin || (mode !== undefined && mode !== '--debug')) {
+  console.error('usage: node tools/componentize.mjs <out.wasm> <wizer-wrapper> [--debug]');
   process.exit(2);
 }
+const debug = mode === '--debug';
 
 const { random, now } = { random: Math.random, now: Date.now };
 Math.random = () => 0.5;
@@ -23,14 +26,14 @@ try {
     sourcePath: 'src/index.js',
     witPath: 'wit',
     worldName: 'policy',
-    disableFeatures: ['stdio', 'random', 'clocks', 'http', 'fetch-event'],
+    disableFeatures: debug ? ['random', 'clocks', 'http', 'fetch-event'] : ['stdio', 'random', 'clocks', 'http', 'fetch-event'],
     wizerBin,
   });
 } finally {
   Math.random = random;
   Date.now = now;
 }
-if (result.imports.length > 0) {
+if (result.imports.length > 0 && !debug) {
   console.error(`the component imports ${JSON.stringify(result.imports)}; a policy must import nothing`);
   process.exit(1);
 }
