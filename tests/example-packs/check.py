@@ -49,7 +49,7 @@ def inspect(tollgate, component):
     out = subprocess.run([tollgate, "inspect", component, "--format", "json"], check=True,
                          capture_output=True, text=True).stdout
     imports = [item["name"] for item in json.loads(out)["imports"]]
-    allowed = ("tollgate:policy/manifest@0.4.0", "tollgate:policy/decision@0.4.0")
+    allowed = ("tollgate:policy/manifest@0.3.0", "tollgate:policy/decision@0.3.0")
     stray = [name for name in imports if name not in allowed]
     if stray:
         print(f"imports outside the contract: {stray}")

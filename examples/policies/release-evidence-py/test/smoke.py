@@ -27,7 +27,7 @@ from wasmtime_policy import Policy, WitRecord, extensions_for, timestamp, to_wit
 
 COMPONENT = PACK / "dist" / "acme-release-evidence.wasm"
 CASES = sorted((PACK / "tests" / "cases").glob("*.yaml"))
-TYPE_ONLY = {"tollgate:policy/manifest@0.4.0", "tollgate:policy/decision@0.4.0"}
+TYPE_ONLY = {"tollgate:policy/manifest@0.3.0", "tollgate:policy/decision@0.3.0"}
 DENYING = {"high", "critical"}
 
 failures = []
