@@ -38,12 +38,17 @@ fn files(dir: &str, extensions: &[&str]) -> Vec<PathBuf> {
 
 /// Every golden case file of every policy, as JSON values (`manifest`, `settings`, ...).
 fn golden_cases() -> Vec<Value> {
-    ["policies/sox", "policies/hipaa", "policies/pci", "policies/fda"]
-        .iter()
-        .flat_map(|p| files(&format!("{p}/tests/cases"), &["yaml", "yml"]))
-        .filter_map(|path| std::fs::read_to_string(path).ok())
-        .filter_map(|text| tollgate_manifest::decode::<Value>(&text, Format::Yaml).ok())
-        .collect()
+    [
+        "policies/sox",
+        "policies/hipaa",
+        "policies/pci",
+        "policies/fda",
+    ]
+    .iter()
+    .flat_map(|p| files(&format!("{p}/tests/cases"), &["yaml", "yml"]))
+    .filter_map(|path| std::fs::read_to_string(path).ok())
+    .filter_map(|text| tollgate_manifest::decode::<Value>(&text, Format::Yaml).ok())
+    .collect()
 }
 
 fn json_bytes(value: &Value) -> Vec<u8> {
