@@ -8,10 +8,12 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
 
 use wasmtime::Engine;
+use wasmtime_wasi::{WasiCtxView, WasiView};
 
 use crate::cache::Cache;
 use crate::code_memory;
 use crate::error::HostError;
+use crate::trace::TraceStdio;
 use crate::tunables::{EPOCH_TICK, Limits, PolicyLimits, TABLE_ELEMENTS, config};
 use tollgate_pipeline::ErrorChain;
 use tollgate_pipeline::Resource;
@@ -155,7 +157,16 @@ impl Drop for Ticker {
 pub(crate) struct StoreState {
     pub(crate) limiter: Limiter,
     /// The closed WASI of a traced policy, made when the policy first calls it.
-    pub(crate) trace: Option<Box<crate::trace::TraceStdio>>,
+    pub(crate) trace: Option<Box<TraceStdio>>,
+}
+
+/// Only a tracing engine links WASI ([`crate::trace`]), so only a traced policy reaches this.
+impl WasiView for StoreState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        self.trace
+            .get_or_insert_with(|| Box::new(TraceStdio::closed()))
+            .view()
+    }
 }
 
 /// Enforces the memory and table limits, and records which was hit so that a failure can be

@@ -11,7 +11,6 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::ItemInfo;
-use crate::engine::StoreState;
 
 /// The most of stdout and of stderr kept per call; a pack writing more gets a write error.
 pub const CAPTURE_BYTES: usize = 1 << 20;
@@ -25,7 +24,8 @@ pub(crate) struct TraceStdio {
 }
 
 impl TraceStdio {
-    fn closed() -> Self {
+    /// A WASI with nothing to reach, its stdout and stderr captured.
+    pub(crate) fn closed() -> Self {
         let stdout = MemoryOutputPipe::new(CAPTURE_BYTES);
         let stderr = MemoryOutputPipe::new(CAPTURE_BYTES);
         let ctx = WasiCtxBuilder::new()
@@ -49,16 +49,12 @@ impl TraceStdio {
         text.push_str(&String::from_utf8_lossy(&self.stderr.contents()));
         text
     }
-}
 
-impl WasiView for StoreState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        let trace = self
-            .trace
-            .get_or_insert_with(|| Box::new(TraceStdio::closed()));
+    /// The view the WASI implementation works on.
+    pub(crate) fn view(&mut self) -> WasiCtxView<'_> {
         WasiCtxView {
-            ctx: &mut trace.ctx,
-            table: &mut trace.table,
+            ctx: &mut self.ctx,
+            table: &mut self.table,
         }
     }
 }
@@ -69,6 +65,6 @@ pub(crate) fn is_wasi(item: &ItemInfo) -> bool {
 }
 
 /// Links the closed WASI into a tracing engine's linker.
-pub(crate) fn link(linker: &mut Linker<StoreState>) -> wasmtime::Result<()> {
+pub(crate) fn link<T: WasiView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     wasmtime_wasi::p2::add_to_linker_sync(linker)
 }

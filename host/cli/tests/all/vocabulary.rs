@@ -319,7 +319,7 @@ fn tollgate_bench_times_any_policy_on_any_manifest() {
         .arg(&manifest)
         .assert()
         .success()
-        .stdout(contains("all 3 policies: "))
+        .stdout(contains("all 4 policies: "))
         .stdout(contains("fresh instance per evaluation"));
     // A policy that fails to evaluate is a policy failure, never a timing.
     tollgate(&log)

@@ -4,6 +4,7 @@
 //! lists every decision.
 
 use std::fmt::Write as _;
+use tollgate_evidence_report::html::escape;
 
 use super::{Classification, FailureChange, FindingChange, ReplayReport, Replayed};
 
@@ -220,22 +221,6 @@ pub fn markdown(report: &ReplayReport) -> String {
     }
     if let Some(line) = masked_line(report) {
         let _ = writeln!(out, "> {}\n", cell(&line));
-    }
-    out
-}
-
-/// Escapes text for HTML (element content and quoted attributes).
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
     }
     out
 }
