@@ -314,7 +314,7 @@ mod tests {
                 "{}",
                 example.file
             );
-            assert_eq!(decision.decisions.len(), 3);
+            assert_eq!(decision.decisions.len(), tollgate_builtin_packs::NAMES.len());
         }
     }
 

@@ -63,8 +63,24 @@ impl ApiError {
     }
 }
 
+/// 422 when every failing policy refused the manifest's facts (`invalid_manifest`, such as traced
+/// requirements exceeding the affected ones): the request's fault, which no retry mends; else 500.
+fn failure_status(failures: &[PolicyError]) -> StatusCode {
+    let refused = |f: &PolicyError| {
+        f.failure
+            .as_ref()
+            .map(tollgate_pipeline::PolicyFailure::kind)
+            == Some("invalid_manifest")
+    };
+    if !failures.is_empty() && failures.iter().all(refused) {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::INTERNAL_SERVER_ERROR
+    }
+}
+
 impl ApiError {
-    /// A 500 `policy_failure`: the failures, with the report of the run (a failing policy never
+    /// A 500 (422 when every policy refused the manifest's facts) `policy_failure`: the failures, with the report of the run (a failing policy never
     /// approves).
     pub fn policy_failure(failures: &[PolicyError], report: Value) -> Self {
         let message = format!(
@@ -79,7 +95,7 @@ impl ApiError {
         Self {
             details: failure_details(failures),
             extra: json!({ "report": report }),
-            ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, "policy_failure", message)
+            ..Self::new(failure_status(failures), "policy_failure", message)
         }
     }
 
@@ -159,7 +175,7 @@ impl From<DecideError> for ApiError {
             }
             DecideError::Policies { failures, .. } => Self {
                 details: failure_details(&failures),
-                ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, "policy_failure", message)
+                ..Self::new(failure_status(&failures), "policy_failure", message)
             },
             DecideError::Unrecorded(_) => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
