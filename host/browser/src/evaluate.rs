@@ -314,7 +314,10 @@ mod tests {
                 "{}",
                 example.file
             );
-            assert_eq!(decision.decisions.len(), tollgate_builtin_packs::NAMES.len());
+            assert_eq!(
+                decision.decisions.len(),
+                tollgate_builtin_packs::NAMES.len()
+            );
         }
     }
 
