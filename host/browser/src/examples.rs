@@ -12,7 +12,7 @@ pub struct Example {
     pub title: &'static str,
     /// The manifest text.
     pub text: &'static str,
-    /// Combined outcome under the three built-in policies with default settings at
+    /// Combined outcome under the built-in policies with default settings at
     /// 2026-06-01T00:00:00Z, as recorded in `examples/manifests/expected.yaml`.
     pub expected_outcome: &'static str,
 }

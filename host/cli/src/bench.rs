@@ -17,7 +17,7 @@ pub(crate) struct BenchArgs {
     #[arg(value_name = "MANIFEST")]
     manifest: PathBuf,
     /// Policies to time: built-in names or paths of policy components; repeatable or
-    /// comma-separated [default: the three built-in policies].
+    /// comma-separated [default: the built-in policies].
     #[arg(long = "policy", value_name = "NAME|PATH", value_delimiter = ',')]
     policies: Vec<String>,
     /// Settings file (YAML or JSON): a mapping from policy id to that policy's settings object.

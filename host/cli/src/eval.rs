@@ -26,7 +26,7 @@ pub(crate) struct EvalArgs {
     #[arg(value_name = "MANIFEST", required = true)]
     manifests: Vec<String>,
     /// Policies to run: built-in names (`sox`, `hipaa`, `pci`, `fda`, any case) or paths of policy
-    /// components (`.wasm`); repeatable or comma-separated. Without it the three built-in
+    /// components (`.wasm`); repeatable or comma-separated. Without it the built-in
     /// policies run.
     #[arg(long = "policy", value_name = "NAME|PATH", value_delimiter = ',')]
     policies: Vec<String>,

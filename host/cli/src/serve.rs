@@ -27,7 +27,7 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8181")]
     listen: SocketAddr,
     /// A policy to run: a built-in name (`sox`, `hipaa`, `pci`, `fda`) or the path of a policy component
-    /// (`.wasm`). Repeatable; without it the three built-in policies run.
+    /// (`.wasm`). Repeatable; without it the built-in policies run.
     #[arg(long = "policy", value_name = "NAME|PATH", value_delimiter = ',')]
     policies: Vec<String>,
     /// Settings file (YAML or JSON): a mapping from policy id to that policy's settings object.
