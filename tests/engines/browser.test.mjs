@@ -32,6 +32,11 @@ async function openPage(url = PAGE) {
   return page;
 }
 
+/** The ids of the policies the page offers, in the page's order. */
+async function builtInPolicies(page) {
+  return page.$$eval('#frameworks input[type=checkbox]', (boxes) => boxes.map((b) => b.id.replace(/^fw-/, '')));
+}
+
 async function setManifest(page, text) {
   await page.fill('#manifest', text);
   await page.waitForFunction((t) => window.tollgate.last && document.getElementById('manifest-print').textContent === t, text);
@@ -153,10 +158,11 @@ test('framework toggles select the policies that run', async () => {
   const page = await openPage();
   await page.selectOption('#example', 'phi-encryption-off-denied.yaml');
   await page.waitForFunction(() => document.body.dataset.outcome === 'denied');
+  const others = (await builtInPolicies(page)).filter((id) => id !== 'sox');
   await page.uncheck('#fw-sox');
-  await page.waitForFunction(() => window.tollgate.last.status === 'decided' && window.tollgate.last.decision.decisions.length === 2);
-  assert.deepEqual(await page.locator('#framework-table tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.policy)), ['hipaa', 'pci']);
-  for (const id of ['hipaa', 'pci']) await page.uncheck(`#fw-${id}`);
+  await page.waitForFunction((n) => window.tollgate.last.status === 'decided' && window.tollgate.last.decision.decisions.length === n, others.length);
+  assert.deepEqual(await page.locator('#framework-table tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.policy)), others);
+  for (const id of others) await page.uncheck(`#fw-${id}`);
   await page.waitForFunction(() => document.body.dataset.status === 'invalid');
   assert.match(await page.textContent('#input-error'), /select at least one policy/);
   await page.close();
@@ -182,8 +188,9 @@ test('the state is shared through the URL', async () => {
   const page = await openPage();
   await page.selectOption('#example', 'self-approval-denied.yaml');
   await page.waitForFunction(() => document.body.dataset.outcome === 'denied');
+  const remaining = (await builtInPolicies(page)).length - 1;
   await page.uncheck('#fw-hipaa');
-  await page.waitForFunction(() => window.tollgate.last.decision && window.tollgate.last.decision.decisions.length === 2);
+  await page.waitForFunction((n) => window.tollgate.last.decision && window.tollgate.last.decision.decisions.length === n, remaining);
   const manifest = (await page.inputValue('#manifest')).replace('alice', 'Ålice «ü»');
   await setManifest(page, manifest);
   const url = page.url();
@@ -214,9 +221,10 @@ test('the page can be used with the keyboard alone', async () => {
   await page.selectOption('#example', 'self-approval-denied.yaml');
   await page.waitForFunction(() => document.body.dataset.outcome === 'denied');
   // Space on a focused framework toggle runs the policies again.
+  const remaining = (await builtInPolicies(page)).length - 1;
   await page.focus('#fw-sox');
   await page.keyboard.press('Space');
-  await page.waitForFunction(() => window.tollgate.last.decision && window.tollgate.last.decision.decisions.length === 2);
+  await page.waitForFunction((n) => window.tollgate.last.decision && window.tollgate.last.decision.decisions.length === n, remaining);
   await page.close();
 });
 
@@ -276,7 +284,7 @@ test('every golden case evaluated in the browser equals the host decision', asyn
  * equal to the policy's catalogue: what the page must list, from a source other than the page. */
 function documentedControls(policyId) {
   const readme = readFileSync(path.join(root, 'policies', policyId, 'README.md'), 'utf8');
-  return readme.split('\n').filter((line) => /^\| `(SOX|HIPAA|PCI)-[^`]*` \|/.test(line));
+  return readme.split('\n').filter((line) => /^\| `(SOX|HIPAA|PCI|FDA)-[^`]*` \|/.test(line));
 }
 
 test('the README screenshot (web/preview.png) shows the page as it is', async () => {
@@ -286,7 +294,7 @@ test('the README screenshot (web/preview.png) shows the page as it is', async ()
   // What the picture must show: every framework with as many controls as its catalogue has (SOX:
   // 6), the self-approved change denied by SOX, and the approval that does not count.
   const labels = await page.$$eval('#frameworks label', (ls) => ls.map((l) => l.textContent.trim()));
-  const expectedLabels = [['SOX', 'sox'], ['HIPAA', 'hipaa'], ['PCI DSS', 'pci']]
+  const expectedLabels = [['SOX', 'sox'], ['HIPAA', 'hipaa'], ['PCI DSS', 'pci'], ['FDA 21 CFR Part 11', 'fda']]
     .map(([framework, id]) => `${framework} (${id}, ${documentedControls(id).length} controls)`);
   assert.deepEqual(labels, expectedLabels);
   assert.ok(labels[0].endsWith('(sox, 6 controls)'), labels[0]);
