@@ -1,11 +1,11 @@
-//! The project configuration file, `tollgate.toml`: path rules for change categories, JUnit suite
-//! kinds, sensitive-data scanning, identities and the live ticket systems. Every table and key is optional; unknown keys are
+//! The project configuration file, `tollgate.toml`: path rules for change categories and data
+//! classes, JUnit suite kinds, sensitive-data scanning, identities and the live ticket systems. Every table and key is optional; unknown keys are
 //! errors, so a misspelt rule can never silently drop a category.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use tollgate_manifest::ChangeCategory;
+use tollgate_manifest::{ChangeCategory, DataClass};
 
 use crate::GatherError;
 
@@ -19,6 +19,9 @@ pub struct Config {
     /// Path rules: which changed files put the change in which category.
     #[serde(default)]
     pub categories: CategoryConfig,
+    /// Path rules: which changed files bring which data classes into scope.
+    #[serde(default)]
+    pub data_classes: DataClassConfig,
     /// How JUnit reports map to suite kinds.
     #[serde(default)]
     pub junit: JunitConfig,
@@ -141,6 +144,50 @@ impl CategoryConfig {
                 (category, globs)
             })
             .collect()
+    }
+}
+
+/// Path rules per data class: a change touching a matching file affects that class of data, which
+/// brings its framework into scope (for example `gxp = ["lims/**"]` for a GxP system kept in one
+/// directory of a larger repository). No class has built-in rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataClassConfig {
+    /// Globs for `phi`.
+    #[serde(default)]
+    pub phi: Vec<String>,
+    /// Globs for `cardholder_data`.
+    #[serde(default)]
+    pub cardholder_data: Vec<String>,
+    /// Globs for `financial_reporting`.
+    #[serde(default)]
+    pub financial_reporting: Vec<String>,
+    /// Globs for `pii`.
+    #[serde(default)]
+    pub pii: Vec<String>,
+    /// Globs for `gxp`.
+    #[serde(default)]
+    pub gxp: Vec<String>,
+}
+
+impl DataClassConfig {
+    /// The rules given, with their class and its name in the manifest.
+    pub fn rules(&self) -> [(DataClass, &'static str, &[String]); 5] {
+        [
+            (DataClass::Phi, "phi", &self.phi),
+            (
+                DataClass::CardholderData,
+                "cardholder_data",
+                &self.cardholder_data,
+            ),
+            (
+                DataClass::FinancialReporting,
+                "financial_reporting",
+                &self.financial_reporting,
+            ),
+            (DataClass::Pii, "pii", &self.pii),
+            (DataClass::Gxp, "gxp", &self.gxp),
+        ]
     }
 }
 

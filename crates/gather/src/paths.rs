@@ -1,12 +1,13 @@
-//! Path rules: glob patterns that put a changed file into change categories.
+//! Path rules: glob patterns that put a changed file into change categories, and bring data
+//! classes into scope.
 
 use std::collections::BTreeSet;
 
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
-use tollgate_manifest::ChangeCategory;
+use tollgate_manifest::{ChangeCategory, DataClass};
 
 use crate::GatherError;
-use crate::config::{CategoryConfig, Unmatched};
+use crate::config::{CategoryConfig, DataClassConfig, Unmatched};
 
 /// Compiles one glob the way every Tollgate rule is read: `*` stays within a path segment, `**`
 /// crosses segments, matching is case-sensitive, and paths use `/`.
@@ -105,6 +106,41 @@ impl PathRules {
             categories,
             reasons,
         }
+    }
+}
+
+/// Compiled data-class path rules.
+#[derive(Debug, Clone)]
+pub struct DataClassRules {
+    rules: Vec<(DataClass, &'static str, GlobSet)>,
+}
+
+impl DataClassRules {
+    /// Compiles the configured rules (classes without globs are left out).
+    pub fn new(config: &DataClassConfig) -> Result<Self, GatherError> {
+        let rules = config
+            .rules()
+            .into_iter()
+            .filter(|(_, _, globs)| !globs.is_empty())
+            .map(|(class, name, globs)| {
+                glob_set(globs, &format!("data_classes.{name}")).map(|set| (class, name, set))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self { rules })
+    }
+
+    /// The classes the changed paths bring into scope, each with its name and the first path
+    /// (in the given order) that matched its rules.
+    pub fn classify(&self, paths: &[&str]) -> Vec<(DataClass, &'static str, String)> {
+        self.rules
+            .iter()
+            .filter_map(|(class, name, set)| {
+                paths
+                    .iter()
+                    .find(|path| set.is_match(path))
+                    .map(|path| (*class, *name, (*path).to_owned()))
+            })
+            .collect()
     }
 }
 

@@ -52,9 +52,11 @@ pub(crate) struct ManifestArgs {
     /// their change-tracking tags, audit trails and data stores. Repeatable.
     #[arg(long, value_name = "FILE")]
     terraform_plan: Vec<PathBuf>,
-    /// A partial hand-written manifest merged over the gathered facts; its values win.
+    /// A partial hand-written manifest merged over the gathered facts; its values win. Repeatable:
+    /// files merge in order, a later one winning (an extension namespace merges key by key, so
+    /// each file may add facts of its own to it).
     #[arg(long = "merge", value_name = "FILE")]
-    merge: Option<PathBuf>,
+    merge: Vec<PathBuf>,
     /// `change.id` (default: the ticket's, else the merge or pull request `MR-42`/`PR-17`, else the head commit SHA).
     #[arg(long, value_name = "ID")]
     change_id: Option<String>,
@@ -76,8 +78,8 @@ pub(crate) struct ManifestArgs {
     /// `change.pipeline_id` (default: the CI pipeline id).
     #[arg(long, value_name = "ID")]
     pipeline_id: Option<String>,
-    /// A data class the change affects (`phi`, `cardholder_data`, `financial_reporting`, `pii`).
-    /// Repeatable; detected sensitive data adds its class too.
+    /// A data class the change affects (`phi`, `cardholder_data`, `financial_reporting`, `pii`,
+    /// `gxp`). Repeatable; detected sensitive data and `[data_classes]` path rules add theirs too.
     #[arg(long = "data-class", value_name = "CLASS", value_parser = data_class)]
     data_classes: Vec<DataClass>,
     /// Marks the change as an emergency change.

@@ -7,7 +7,8 @@ use tollgate_manifest::SourceKind;
 use super::facts::{Facts, source};
 use crate::GatherError;
 
-/// Merges the hand-written manifest over the gathered facts. Mappings merge key by key; any other
+/// Merges the hand-written manifest over the gathered facts. Mappings merge key by key (an
+/// extension namespace too, so that several files can each add facts to one namespace); any other
 /// value (including lists) replaces the gathered one.
 pub(super) fn merge_hand_written(
     facts: &mut Facts,
@@ -46,6 +47,7 @@ pub(super) fn merge_hand_written(
                     facts.set(key, field, merged, source(SourceKind::HandWritten, origin));
                 }
             }
+            ("extensions", Value::Object(namespaces)) => merge_extensions(facts, namespaces),
             ("version", value) => facts.root["version"] = value.clone(),
             // Where facts came from is what the gathering observed; a file cannot vouch for itself.
             ("provenance", _) => {
@@ -68,6 +70,32 @@ pub(super) fn merge_hand_written(
         }
     }
     Ok(())
+}
+
+/// Merges extension namespaces over those already merged: a namespace's facts key by key.
+fn merge_extensions(facts: &mut Facts, namespaces: &Map<String, Value>) {
+    let Value::Object(root) = &mut facts.root else {
+        return;
+    };
+    let merged = root
+        .entry("extensions")
+        .or_insert_with(|| Value::Object(Map::new()));
+    let Value::Object(merged) = merged else {
+        *merged = Value::Object(namespaces.clone());
+        return;
+    };
+    for (namespace, written) in namespaces {
+        match (merged.get_mut(namespace), written) {
+            (Some(Value::Object(earlier)), Value::Object(written)) => {
+                for (key, value) in written {
+                    earlier.insert(key.clone(), value.clone());
+                }
+            }
+            _ => {
+                merged.insert(namespace.clone(), written.clone());
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -110,6 +138,20 @@ mod tests {
         assert!(facts.provenance.iter().any(|s| s.field == "change.title"
             && s.source.kind == SourceKind::HandWritten
             && s.source.detail.as_deref() == Some("evidence.yaml")));
+        // Two files add facts to one extension namespace; the later one wins key by key.
+        let first: Map<String, Value> = serde_json::from_str(
+            r#"{"extensions": {"fda": {"gamp_category": 4, "training": []}, "acme": {"tier": 1}}}"#,
+        )
+        .unwrap();
+        let second: Map<String, Value> =
+            serde_json::from_str(r#"{"extensions": {"fda": {"training": [{"person": "bob"}]}}}"#)
+                .unwrap();
+        merge_hand_written(&mut facts, &first, "validation.yaml", &mut notes).unwrap();
+        merge_hand_written(&mut facts, &second, "training.json", &mut notes).unwrap();
+        assert_eq!(
+            facts.root["extensions"],
+            json!({"fda": {"gamp_category": 4, "training": [{"person": "bob"}]}, "acme": {"tier": 1}})
+        );
         let provenance: Map<String, Value> =
             serde_json::from_str(r#"{"provenance": {"change.title": {"kind": "ci"}}}"#).unwrap();
         let error = merge_hand_written(&mut facts, &provenance, "evidence.yaml", &mut notes)

@@ -92,8 +92,8 @@ pub struct GatherRequest {
     pub config_path: Option<PathBuf>,
     /// Terraform plans (`terraform show -json`); their resources are concatenated.
     pub terraform_plans: Vec<PathBuf>,
-    /// A partial hand-written manifest merged on top.
-    pub partial: Option<PathBuf>,
+    /// Partial hand-written manifests merged on top, in order (a later file wins).
+    pub partial: Vec<PathBuf>,
     /// Explicit values.
     pub overrides: Overrides,
 }

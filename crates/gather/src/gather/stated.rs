@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::facts::source;
 use super::report_files::DETECTORS;
-use super::steps::{Gathering, read};
+use super::steps::{Gathering, PATH_RULES, read};
 use crate::GatherError;
 use crate::ci::Sourced;
 use crate::git::Repository;
@@ -194,9 +194,12 @@ impl Gathering<'_> {
         }
         if !self.data_classes.is_empty() {
             self.data_sources.dedup();
-            // Detected data outranks a flag: the detectors' finding is what brought it in scope.
+            // Detected data outranks a path rule, and a path rule a flag: the detectors' finding is
+            // what brought it in scope.
             let kind = if self.data_sources.iter().any(|s| s == DETECTORS) {
                 SourceKind::Detector
+            } else if self.data_sources.iter().any(|s| s.starts_with(PATH_RULES)) {
+                SourceKind::Configuration
             } else {
                 SourceKind::CommandLine
             };

@@ -20,7 +20,10 @@ use crate::GatherError;
 use crate::config::{AuthorIdentity, Config};
 use crate::detect::Detection;
 use crate::git::{Commit, Diff, Repository};
-use crate::paths::{PathRules, category_name};
+use crate::paths::{DataClassRules, PathRules, category_name};
+
+/// How a data class brought into scope by `[data_classes]` path rules names its source.
+pub(super) const PATH_RULES: &str = "path rules";
 
 /// A gathering in progress: the facts so far, the notes for a reviewer, and the data classes
 /// brought into scope (with their sources).
@@ -89,6 +92,14 @@ impl<'a> Gathering<'a> {
         let commit: Commit = repo.commit(&diff.head)?;
         let rules = PathRules::new(&config.categories)?;
         let classification = rules.classify(diff.paths());
+        let paths: Vec<&str> = diff.paths().collect();
+        for (class, name, path) in DataClassRules::new(&config.data_classes)?.classify(&paths) {
+            if !self.data_classes.contains(&class) {
+                self.data_classes.push(class);
+                self.data_sources
+                    .push(format!("{PATH_RULES} (data_classes.{name}<-{path})"));
+            }
+        }
 
         let facts = &mut self.facts;
         facts.set("change", "commit", json!(commit.id), source(Git, ""));
@@ -150,29 +161,31 @@ impl<'a> Gathering<'a> {
         Ok((repo, diff))
     }
 
-    /// The hand-written manifest, merged over everything else. Returns the file merged, if any.
+    /// The hand-written manifests, merged over everything else in order (a later file wins).
+    /// Returns the files merged, if any.
     pub(super) fn hand_written(&mut self) -> Result<Option<String>, GatherError> {
-        let Some(path) = &self.request.partial else {
-            return Ok(None);
-        };
-        let origin = path.display().to_string();
-        let text = read(path, "partial manifest")?;
-        let format = Format::detect(Some(path), &text);
-        let written: Value = decode(&text, format).map_err(|source| GatherError::Document {
-            what: "partial manifest",
-            path: origin.clone(),
-            source,
-        })?;
-        let Value::Object(written) = written else {
-            return Err(GatherError::Field {
+        let mut origins = Vec::new();
+        for path in &self.request.partial {
+            let origin = path.display().to_string();
+            let text = read(path, "partial manifest")?;
+            let format = Format::detect(Some(path), &text);
+            let written: Value = decode(&text, format).map_err(|source| GatherError::Document {
                 what: "partial manifest",
-                path: origin,
-                field: "(document)",
-                message: "must be a mapping".to_owned(),
-            });
-        };
-        merge_hand_written(&mut self.facts, &written, &origin, &mut self.notes)?;
-        Ok(Some(origin))
+                path: origin.clone(),
+                source,
+            })?;
+            let Value::Object(written) = written else {
+                return Err(GatherError::Field {
+                    what: "partial manifest",
+                    path: origin,
+                    field: "(document)",
+                    message: "must be a mapping".to_owned(),
+                });
+            };
+            merge_hand_written(&mut self.facts, &written, &origin, &mut self.notes)?;
+            origins.push(origin);
+        }
+        Ok((!origins.is_empty()).then(|| origins.join(", ")))
     }
 
     /// The fields no source may leave out: the change id and the deployer.

@@ -248,7 +248,7 @@ fn hand_written_manifest_wins_and_is_marked() {
         "change:\n  environment: staging\n  historical_failure_rate: 0.1\nevidence:\n  rollback_plan: { documented: true, strategy: blue_green }\n",
     );
     let mut request = request(root);
-    request.partial = Some(root.join("partial.yaml"));
+    request.partial = vec![root.join("partial.yaml")];
     let gathered = gather(&request).unwrap();
     assert_eq!(gathered.manifest.change.environment, "staging");
     assert!(gathered.manifest.evidence.rollback_plan.documented);
@@ -276,13 +276,101 @@ fn hand_written_manifest_wins_and_is_marked() {
 }
 
 #[test]
+fn merge_files_apply_in_order_and_extension_namespaces_merge_key_by_key() {
+    let repo = repository();
+    let root = repo.path();
+    evidence(root);
+    write(
+        root,
+        "validation.yaml",
+        "change:\n  environment: staging\nextensions:\n  fda:\n    gamp_category: 4\n    training: []\n",
+    );
+    write(
+        root,
+        "training.json",
+        r#"{"change": {"environment": "production"}, "extensions": {"fda": {"training": [{"person": "bob", "curriculum": "SOP-014", "completed": "2026-01-15T10:00:00Z"}]}}}"#,
+    );
+    let mut request = request(root);
+    request.partial = vec![root.join("validation.yaml"), root.join("training.json")];
+    let gathered = gather(&request).unwrap();
+    assert_eq!(gathered.manifest.change.environment, "production");
+    let fda = &gathered.manifest.extensions["fda"];
+    assert_eq!(fda["gamp_category"], 4);
+    assert_eq!(fda["training"][0]["person"], "bob");
+    let environment = gathered
+        .provenance
+        .iter()
+        .find(|s| s.field == "change.environment")
+        .unwrap();
+    assert_eq!(environment.source.kind, SourceKind::HandWritten);
+    assert!(
+        environment
+            .source
+            .detail
+            .as_deref()
+            .unwrap()
+            .ends_with("training.json")
+    );
+}
+
+#[test]
+fn data_class_path_rules_bring_their_class_into_scope_with_the_file_that_matched() {
+    let repo = repository();
+    let root = repo.path();
+    evidence(root);
+    let mut request = request(root);
+    request.config = Config::from_toml(
+        "[identity]\nauthor = \"email_local_part\"\n[data_classes]\ngxp = [\"src/**\"]\npii = [\"lims/**\"]\n",
+        "t",
+    )
+    .unwrap();
+    let gathered = gather(&request).unwrap();
+    // The detectors found a card number; the path rule adds `gxp`; no file matches `pii`'s rule.
+    assert_eq!(
+        gathered.manifest.change.data_classes,
+        [DataClass::Gxp, DataClass::CardholderData]
+    );
+    let source = gathered
+        .provenance
+        .iter()
+        .find(|s| s.field == "change.data_classes")
+        .unwrap();
+    assert_eq!(source.source.kind, SourceKind::Detector);
+    let detail = source.source.detail.as_deref().unwrap();
+    assert!(detail.contains("data_classes.gxp<-src/"), "{detail}");
+
+    // Without the card number, the path rule is the source.
+    request.config = Config::from_toml(
+        "[identity]\nauthor = \"email_local_part\"\n[sensitive_data]\ndisabled = true\n[data_classes]\ngxp = [\"src/**\"]\n",
+        "t",
+    )
+    .unwrap();
+    let gathered = gather(&request).unwrap();
+    let source = gathered
+        .provenance
+        .iter()
+        .find(|s| s.field == "change.data_classes")
+        .unwrap();
+    assert_eq!(source.source.kind, SourceKind::Configuration);
+
+    // A bad glob names its rule; an unknown class is a configuration error.
+    request.config = Config::from_toml("[data_classes]\ngxp = [\"lims/[\"]\n", "t").unwrap();
+    let error = gather(&request).unwrap_err().to_string();
+    assert!(error.contains("data_classes.gxp"), "{error}");
+    let error = Config::from_toml("[data_classes]\ngpx = [\"lims/**\"]\n", "tollgate.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("gpx"), "{error}");
+}
+
+#[test]
 fn invalid_merged_manifest_is_an_error_naming_the_field() {
     let repo = repository();
     let root = repo.path();
     evidence(root);
     write(root, "partial.yaml", "change:\n  enviroment: staging\n");
     let mut request = request(root);
-    request.partial = Some(root.join("partial.yaml"));
+    request.partial = vec![root.join("partial.yaml")];
     let error = gather(&request).unwrap_err().to_string();
     assert!(error.contains("enviroment"), "{error}");
     assert!(error.contains("partial.yaml"), "{error}");
