@@ -4,6 +4,7 @@
 mod access;
 mod admission;
 mod dashboard;
+mod golden;
 mod monitoring;
 mod opa;
 mod promql;
