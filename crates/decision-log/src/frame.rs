@@ -12,6 +12,8 @@
 //! that was cut short by a crash can never pass for a record.
 
 use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
 
 use crate::merkle::Hash;
 use crate::record::{Record, UnreadableRecord};
@@ -34,15 +36,18 @@ pub struct Entry {
     pub record: Record,
 }
 
+/// A line's fields; the record stays raw JSON until it is read once, as a [`Record`].
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Frame {
+struct Frame<'a> {
     v: u32,
     seq: u64,
     prev: String,
-    record: serde_json::Value,
-    #[expect(dead_code, reason = "checked on the raw bytes before parsing")]
-    sum: String,
+    #[serde(borrow)]
+    record: &'a RawValue,
+    /// Checked on the raw bytes before parsing.
+    #[serde(rename = "sum")]
+    _sum: IgnoredAny,
 }
 
 /// Encodes a record as a line, without the final newline.
@@ -106,10 +111,11 @@ pub fn decode(line: &[u8]) -> Result<Entry, FrameError> {
     }
     let prev = Hash::from_hex(&frame.prev).ok_or(FrameError::Prev)?;
     // An intact line whose record this version cannot read is still a record of the log.
-    let record = match serde_json::from_value::<Record>(frame.record.clone()) {
+    let raw = frame.record.get();
+    let record = match serde_json::from_str::<Record>(raw) {
         Ok(record) => record,
         Err(error) => Record::Unreadable(UnreadableRecord {
-            raw: frame.record,
+            raw: serde_json::from_str(raw).map_err(FrameError::Json)?,
             error: error.to_string(),
         }),
     };

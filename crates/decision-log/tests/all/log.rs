@@ -197,6 +197,43 @@ fn damage_before_the_tail_is_named() {
 }
 
 #[test]
+fn a_large_log_decoded_on_several_threads_keeps_its_order_and_names_every_damaged_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    let log = AuditLog::new(&path);
+    let records: Vec<Record> = (0..1500).map(|i| mark(&format!("r{i}"), 10)).collect();
+    log.append_all(&records).unwrap();
+    let intact = log.verify(None).unwrap();
+    assert!(intact.is_intact(), "{:?}", intact.problems);
+    let ids: Vec<String> = intact
+        .records
+        .iter()
+        .map(|r| r.record.id().to_owned())
+        .collect();
+    let expected: Vec<String> = (0..1500).map(|i| format!("r{i}")).collect();
+    assert_eq!(ids, expected);
+    assert!(intact.records.iter().enumerate().all(|(i, r)| r.seq == i as u64));
+
+    // One changed byte near the start, the middle and the end: three problems, in line order.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let damaged = ["\"r3\"", "\"r777\"", "\"r1498\""]
+        .iter()
+        .fold(text, |text, id| text.replacen(id, &id.to_uppercase(), 1));
+    std::fs::write(&path, damaged).unwrap();
+    let lines: Vec<u64> = log
+        .verify(None)
+        .unwrap()
+        .problems
+        .iter()
+        .map(|p| match p {
+            Problem::Modified { line, .. } => *line,
+            other => panic!("unexpected problem {other:?}"),
+        })
+        .collect();
+    assert_eq!(lines, [4, 778, 1499]);
+}
+
+#[test]
 fn a_later_log_is_provably_consistent_with_an_earlier_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     let log = AuditLog::new(dir.path().join("audit.log"));
