@@ -70,6 +70,11 @@ bench:
     cargo build --release -p tollgate
     cargo bench -p tollgate-conformance --bench evaluate
 
+# Load-test `tollgate serve` with wrk: decisions/s, latency and CPU per decision at 1, 64 and 1000 connections, against the in-process decision time, with the gateway goals (TOLLGATE_BINARY skips the release build).
+[group('bench')]
+load seconds="10":
+    bash tests/load/run {{seconds}}
+
 # Regenerate the manifest JSON Schema.
 [group('build')]
 schema:

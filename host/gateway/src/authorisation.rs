@@ -16,7 +16,7 @@ use tollgate_manifest::Timestamp;
 use tollgate_pipeline::Actor;
 
 use crate::access::{Refused, Source};
-use crate::auth::{Check, role_of};
+use crate::auth::{Check, Role, Tokens, role_of};
 use crate::error::ApiError;
 use crate::gateway::Gateway;
 use crate::handler_names::{handler_of, is_opa};
@@ -32,6 +32,13 @@ pub(crate) async fn authorise(
     request: Request,
     next: Next,
 ) -> Response {
+    let certificate = request.extensions().get::<ClientCertificate>();
+    let handler = handler_of(request.uri().path());
+    // Without tokens, or on a route that needs no role, nothing is checked or copied.
+    let (Some(tokens), Some(role)) = (gateway.tokens(), role_of(handler)) else {
+        let actor = requester::of(None, certificate);
+        return requester::serving(actor, next.run(request)).await;
+    };
     let asked = Asked {
         authorization: request
             .headers()
@@ -44,9 +51,9 @@ pub(crate) async fn authorise(
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|info| info.0),
-        certificate: request.extensions().get::<ClientCertificate>().cloned(),
+        certificate: certificate.cloned(),
     };
-    match authorised(&gateway, asked) {
+    match authorised(&gateway, &tokens, role, handler, asked) {
         Authorised::Asked(actor) => requester::serving(actor, next.run(request)).await,
         Authorised::Refused(refused) => refused,
     }
@@ -71,12 +78,14 @@ enum Authorised {
 
 /// The requester of an authorised request, or the answer to a refused one (counted, and noted for
 /// the access log).
-fn authorised(gateway: &Gateway, asked: Asked) -> Authorised {
-    let handler = handler_of(&asked.path);
+fn authorised(
+    gateway: &Gateway,
+    tokens: &Tokens,
+    role: Role,
+    handler: &'static str,
+    asked: Asked,
+) -> Authorised {
     let certificate = asked.certificate.as_ref();
-    let (Some(tokens), Some(role)) = (gateway.tokens(), role_of(handler)) else {
-        return Authorised::Asked(requester::of(None, certificate));
-    };
     let (status, subject, reason) = match tokens.check(asked.authorization.as_deref(), role) {
         Check::Allowed(subject) => {
             return Authorised::Asked(requester::of(Some(subject), certificate));

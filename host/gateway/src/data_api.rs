@@ -26,13 +26,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 use tollgate_manifest::{Format, Timestamp};
-use tollgate_pipeline::{Decided, InputError, InputSource, Submission};
+use tollgate_pipeline::{Decided, InputError, InputSource, Submission, Timings};
 use tollgate_report_formats::ReportFormat;
 
 use crate::admission::{Received, admit, read_body, refuse};
 use crate::deadline::within_deadline;
 use crate::deciding::decide;
-use crate::error::{ApiError, json_text_response};
+use crate::error::{ApiError, json_bytes_response, json_text_response};
 use crate::gateway::{Gateway, PolicySet};
 use crate::policy_api::POLICY_RULES;
 
@@ -183,7 +183,16 @@ async fn bare(gateway: Arc<Gateway>, path: Vec<String>, body: Body) -> Response 
         Ok(Evaluated {
             result: Some(result),
             ..
-        }) => json_text_response(StatusCode::OK, &result, false),
+        }) => {
+            let mut body = Vec::new();
+            match result.write_compact(&mut body) {
+                Ok(()) => {
+                    body.push(b'\n');
+                    json_bytes_response(StatusCode::OK, body)
+                }
+                Err(error) => error.into_opa_response(false),
+            }
+        }
         Ok(Evaluated { result: None, .. }) => ApiError::new(
             StatusCode::NOT_FOUND,
             "undefined_document",
@@ -250,51 +259,62 @@ async fn evaluate_path(
     input: Option<&[u8]>,
 ) -> Result<Evaluated, ApiError> {
     let set = gateway.current();
-    let mut metrics = Map::new();
     let Some(input) = input else {
         return Ok(Evaluated {
-            result: walk(skeleton(&set), path).filter(Value::is_object),
+            result: walk(skeleton(&set), path)
+                .filter(Value::is_object)
+                .map(Document::Value),
             decision_id: None,
-            metrics,
+            timings: None,
         });
     };
     if !may_be_defined(path, &set) {
         return Ok(Evaluated {
             result: None,
             decision_id: None,
-            metrics,
+            timings: None,
         });
     }
     let input = admit_input(&gateway, input).await?;
     let decided = decide(&gateway, input.submission).await?;
-    metrics.insert(
-        "timer_rego_input_parse_ns".to_owned(),
-        json!(nanos(input.parse)),
-    );
-    let timings = decided.timings();
-    metrics.insert(
-        "timer_rego_query_eval_ns".to_owned(),
-        json!(nanos(timings.evaluation)),
-    );
-    metrics.insert(
-        "timer_tollgate_audit_append_ns".to_owned(),
-        json!(nanos(timings.record)),
-    );
-    let documents = documents(&decided)?;
     Ok(Evaluated {
-        result: walk(documents, path),
+        result: document(&decided, path)?,
         decision_id: decided.record_id().map(str::to_owned),
-        metrics,
+        timings: Some((input.parse, decided.timings())),
     })
 }
 
 /// What a data query evaluated to.
 struct Evaluated {
     /// The document at the path, `None` when undefined.
-    result: Option<Value>,
+    result: Option<Document>,
     /// The decision's record id, when a decision was made and recorded.
     decision_id: Option<String>,
-    metrics: Map<String, Value>,
+    /// How long admission, evaluation and the record took, when a decision was made.
+    timings: Option<(std::time::Duration, Timings)>,
+}
+
+impl Evaluated {
+    /// OPA's `metrics` of the answer (`?metrics`), the handler's time until now included.
+    fn metrics(&self, start: Instant) -> Value {
+        let mut metrics = Map::new();
+        if let Some((parse, timings)) = self.timings {
+            metrics.insert("timer_rego_input_parse_ns".to_owned(), json!(nanos(parse)));
+            metrics.insert(
+                "timer_rego_query_eval_ns".to_owned(),
+                json!(nanos(timings.evaluation)),
+            );
+            metrics.insert(
+                "timer_tollgate_audit_append_ns".to_owned(),
+                json!(nanos(timings.record)),
+            );
+        }
+        metrics.insert(
+            "timer_server_handler_ns".to_owned(),
+            json!(nanos(start.elapsed())),
+        );
+        Value::Object(metrics)
+    }
 }
 
 /// Whether a decision could define the document at `path` (else it is undefined whatever the
@@ -358,13 +378,103 @@ struct Admitted {
     parse: std::time::Duration,
 }
 
-/// The documents under `data` that a decision defines (see the module documentation).
-fn documents(decided: &Decided) -> Result<Value, ApiError> {
+/// A document a query evaluated to.
+enum Document {
+    /// A value built for the query.
+    Value(Value),
+    /// `data.tollgate.decision`, the most asked document: the JSON report as rendered once
+    /// (pretty-printed), written compact into the answer without being decoded again.
+    Report(String),
+}
+
+impl Document {
+    /// Appends the document's compact JSON text to `out`.
+    fn write_compact(&self, out: &mut Vec<u8>) -> Result<(), ApiError> {
+        match self {
+            Self::Value(value) => serde_json::to_writer(out, value).map_err(internal),
+            Self::Report(text) => {
+                compact(text, out);
+                Ok(())
+            }
+        }
+    }
+
+    /// The document as a value (to be pretty-printed).
+    fn into_value(self) -> Result<Value, ApiError> {
+        match self {
+            Self::Value(value) => Ok(value),
+            Self::Report(text) => serde_json::from_str(&text).map_err(internal),
+        }
+    }
+}
+
+/// A 500 `internal` for a failure to write or read back JSON.
+fn internal(error: serde_json::Error) -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        error.to_string(),
+    )
+}
+
+/// Appends `text`, JSON as serde_json pretty-prints it, to `out` without the whitespace between
+/// its tokens. Pretty-printed JSON has whitespace between tokens only at line starts (a newline
+/// in a string is escaped) and in the `": "` after a key, so each line is copied in at most two
+/// runs and only keys are read byte by byte.
+fn compact(text: &str, out: &mut Vec<u8>) {
+    out.reserve(text.len());
+    for line in text.as_bytes().split(|&byte| byte == b'\n') {
+        let start = line
+            .iter()
+            .position(|&byte| byte != b' ')
+            .unwrap_or(line.len());
+        let line = &line[start..];
+        match key_end(line) {
+            Some(end) if line[end..].starts_with(b": ") => {
+                out.extend_from_slice(&line[..=end]);
+                out.extend_from_slice(&line[end + 2..]);
+            }
+            _ => out.extend_from_slice(line),
+        }
+    }
+}
+
+/// Where the string that starts `line` ends (the index after its closing quote), if one does.
+fn key_end(line: &[u8]) -> Option<usize> {
+    if line.first() != Some(&b'"') {
+        return None;
+    }
+    let mut at = 1;
+    while let Some(&byte) = line.get(at) {
+        match byte {
+            b'\\' => at += 2,
+            b'"' => return Some(at + 1),
+            _ => at += 1,
+        }
+    }
+    None
+}
+
+/// The document at `path` that a decision defines (see the module documentation); the JSON
+/// report is rendered once, and decoded only for the documents built from its parts.
+fn document(decided: &Decided, path: &[String]) -> Result<Option<Document>, ApiError> {
     let report = decided.report();
     let text = tollgate_report_formats::render(ReportFormat::Json, &report.view())
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
-    let whole: Value = serde_json::from_str(&text)
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    if report.failures.is_empty()
+        && let [root, rule] = path
+        && root == "tollgate"
+        && rule == "decision"
+    {
+        return Ok(Some(Document::Report(text)));
+    }
+    let whole: Value = serde_json::from_str(&text).map_err(internal)?;
+    Ok(walk(documents(decided, whole)?, path).map(Document::Value))
+}
+
+/// The documents under `data` that a decision defines, from its JSON report `whole`.
+fn documents(decided: &Decided, whole: Value) -> Result<Value, ApiError> {
+    let report = decided.report();
     if !report.failures.is_empty() {
         let mut error = ApiError::policy_failure(&report.failures, whole);
         if let (Value::Object(extra), Some(id)) = (&mut error.extra, decided.record_id()) {
@@ -400,13 +510,17 @@ fn documents(decided: &Decided) -> Result<Value, ApiError> {
                     .collect()
             })
             .unwrap_or_default();
-        packages.insert(
-            id,
-            json!({ "decision": entry, "allow": allow, "deny": deny }),
-        );
+        // Built by moving the parts in: `json!` would copy each value it is given.
+        let mut package = Map::new();
+        package.insert("decision".to_owned(), entry);
+        package.insert("allow".to_owned(), Value::Bool(allow));
+        package.insert("deny".to_owned(), Value::Array(deny));
+        packages.insert(id, Value::Object(package));
     }
     packages.insert("decision".to_owned(), whole);
-    Ok(json!({ "tollgate": packages }))
+    let mut data = Map::new();
+    data.insert("tollgate".to_owned(), Value::Object(packages));
+    Ok(Value::Object(data))
 }
 
 fn answer_data(
@@ -415,13 +529,63 @@ fn answer_data(
     warning: Option<Value>,
 ) -> Response {
     let pretty = query.pretty;
-    let evaluated = match evaluated {
-        Ok(evaluated) => evaluated,
-        Err(error) => return error.into_opa_response(pretty),
+    let answered = evaluated.and_then(|evaluated| {
+        let metrics = query.metrics.then(|| evaluated.metrics(query.start));
+        if pretty {
+            answer_value(evaluated, warning, metrics)
+        } else {
+            answer_compact(evaluated, warning, metrics)
+        }
+    });
+    answered.unwrap_or_else(|error| error.into_opa_response(pretty))
+}
+
+/// The answer written compact, each part once, its members in the order `Value` keeps them:
+/// `{"decision_id", "metrics", "result", "warning"}`.
+fn answer_compact(
+    evaluated: Evaluated,
+    warning: Option<Value>,
+    metrics: Option<Value>,
+) -> Result<Response, ApiError> {
+    let mut body = Vec::new();
+    body.push(b'{');
+    let member = |name: &str, body: &mut Vec<u8>| {
+        if body.len() > 1 {
+            body.push(b',');
+        }
+        body.push(b'"');
+        body.extend_from_slice(name.as_bytes());
+        body.extend_from_slice(b"\":");
     };
+    if let Some(id) = &evaluated.decision_id {
+        member("decision_id", &mut body);
+        serde_json::to_writer(&mut body, id).map_err(internal)?;
+    }
+    if let Some(metrics) = &metrics {
+        member("metrics", &mut body);
+        serde_json::to_writer(&mut body, metrics).map_err(internal)?;
+    }
+    if let Some(result) = &evaluated.result {
+        member("result", &mut body);
+        result.write_compact(&mut body)?;
+    }
+    if let Some(warning) = &warning {
+        member("warning", &mut body);
+        serde_json::to_writer(&mut body, warning).map_err(internal)?;
+    }
+    body.extend_from_slice(b"}\n");
+    Ok(json_bytes_response(StatusCode::OK, body))
+}
+
+/// The answer as a value, pretty-printed (`?pretty`).
+fn answer_value(
+    evaluated: Evaluated,
+    warning: Option<Value>,
+    metrics: Option<Value>,
+) -> Result<Response, ApiError> {
     let mut body = Map::new();
     if let Some(result) = evaluated.result {
-        body.insert("result".to_owned(), result);
+        body.insert("result".to_owned(), result.into_value()?);
     }
     if let Some(id) = evaluated.decision_id {
         body.insert("decision_id".to_owned(), Value::String(id));
@@ -429,17 +593,35 @@ fn answer_data(
     if let Some(warning) = warning {
         body.insert("warning".to_owned(), warning);
     }
-    if query.metrics {
-        let mut metrics = evaluated.metrics;
-        metrics.insert(
-            "timer_server_handler_ns".to_owned(),
-            json!(nanos(query.start.elapsed())),
-        );
-        body.insert("metrics".to_owned(), Value::Object(metrics));
+    if let Some(metrics) = metrics {
+        body.insert("metrics".to_owned(), metrics);
     }
-    json_text_response(StatusCode::OK, &Value::Object(body), pretty)
+    Ok(json_text_response(
+        StatusCode::OK,
+        &Value::Object(body),
+        true,
+    ))
 }
 
 fn nanos(duration: std::time::Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_text_is_what_serde_json_writes_compact() {
+        let value = json!({
+            "a b": [1, 2.5, null, true, {}, []],
+            "quoted \" and \\ and \\\" ": "line\nbreak\ttab \u{1F600} é  spaces  ",
+            "nested": { "empty": "", "list": [" ", "\\", "\"{ }\"", "\": \"", "a\\"] },
+            "key \": \" in it": { "\\": ": ", "": [[], {}, [{"x": "\n  y"}]] },
+        });
+        let pretty = serde_json::to_string_pretty(&value).unwrap() + "\n";
+        let mut out = Vec::new();
+        compact(&pretty, &mut out);
+        assert_eq!(String::from_utf8(out).unwrap(), value.to_string());
+    }
 }

@@ -210,6 +210,19 @@ pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
     json_text_response(status, body, true)
 }
 
+/// A response of JSON text already written.
+pub(crate) fn json_bytes_response(status: StatusCode, body: Vec<u8>) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
 /// A JSON response, pretty-printed with a final newline or compact.
 pub(crate) fn json_text_response(status: StatusCode, body: &Value, pretty: bool) -> Response {
     let mut text = if pretty {

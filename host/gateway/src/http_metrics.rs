@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{Request, State};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -20,7 +21,7 @@ pub(crate) async fn observe(
 ) -> Response {
     let start = Instant::now();
     let handler = handler_of(request.uri().path());
-    let method = request.method().as_str().to_owned();
+    let method = method_label(request.method());
     let response = next.run(request).await;
     gateway.metrics().observe_http(
         HttpLabels {
@@ -31,4 +32,21 @@ pub(crate) async fn observe(
         start.elapsed(),
     );
     response
+}
+
+/// The `method` label: the method's name when HTTP defines it, else `OTHER` (a client cannot
+/// grow the series with methods of its own).
+fn method_label(method: &Method) -> &'static str {
+    match method.as_str() {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
+        "PATCH" => "PATCH",
+        "CONNECT" => "CONNECT",
+        "TRACE" => "TRACE",
+        _ => "OTHER",
+    }
 }

@@ -41,8 +41,8 @@ pub struct HttpLabels {
     pub code: u16,
     /// OPA's handler name (`v1/data`, `health`, ...).
     pub handler: &'static str,
-    /// Request method.
-    pub method: String,
+    /// Request method (`OTHER` for a method HTTP does not define).
+    pub method: &'static str,
 }
 
 /// Labels of a decision.
