@@ -692,20 +692,95 @@ fn check(log: &File, entry: &Entry, lookup: Lookup<'_>) -> std::io::Result<Optio
     }))
 }
 
-/// Indexes what an append just wrote, unless another process holds the index or the index is
-/// far behind (the next lookup catches up). Best effort: the index is a cache.
-pub(crate) fn after_append(log_path: &Path, log: &File, len: u64) {
+/// A record an append just wrote, where it is.
+pub(crate) struct Written<'a> {
+    /// Its sequence number.
+    pub(crate) seq: u64,
+    /// Offset of its line.
+    pub(crate) offset: u64,
+    /// Leaf hash of its line.
+    pub(crate) leaf: Hash,
+    /// The record.
+    pub(crate) record: &'a Record,
+}
+
+/// Indexes what an append just wrote (`written`, its bytes ending at `end`), unless another
+/// process holds the index or the index is far behind (the next lookup catches up). When the
+/// index ends where the first record starts, the entries come from the records in hand;
+/// otherwise (a recovery record or a newline came first, or the index lags) the log is read from
+/// where the index ends. Best effort: the index is a cache.
+pub(crate) fn after_append(
+    log_path: &Path,
+    log: &File,
+    len: u64,
+    written: &[Written<'_>],
+    end: u64,
+) {
     let Ok(mut index) = Index::open(&dir_for(log_path), log, false) else {
         return;
     };
-    if len.saturating_sub(index.coverage.end) <= APPEND_CATCH_UP {
-        let _ = index.catch_up(log, len);
+    match (written.first(), written.last()) {
+        (Some(first), Some(last)) if index.coverage.end == first.offset && end <= len => {
+            let mut entries = Vec::with_capacity(written.len() * 3);
+            for w in written {
+                entries_of(w.seq, w.offset, w.record, &mut entries);
+            }
+            let coverage = Coverage {
+                end,
+                last: Some((last.offset, last.leaf.to_hex())),
+            };
+            let _ = index.commit(entries, coverage);
+        }
+        _ => {
+            if len.saturating_sub(index.coverage.end) <= APPEND_CATCH_UP {
+                let _ = index.catch_up(log, len);
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_append_indexes_its_records_from_memory_as_reading_the_log_would() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let log = crate::AuditLog::new(&path);
+        let records: Vec<Record> = (0..40)
+            .map(|i| {
+                Record::Recovery(crate::record::RecoveryRecord {
+                    id: format!("r{i}"),
+                    recorded_at: crate::now(),
+                    offset: i,
+                    length: 1,
+                    digest: crate::record::sha256_digest(b"x"),
+                })
+            })
+            .collect();
+        for chunk in records.chunks(7) {
+            log.append_all(chunk).unwrap();
+        }
+        let file = File::open(&path).unwrap();
+        let len = file.metadata().unwrap().len();
+        let appended = Index::open(&dir_for(&path), &file, true).unwrap();
+        assert_eq!(appended.coverage.end, len);
+        let mut from_memory = appended.journal.clone();
+        from_memory.sort_unstable();
+        let coverage = appended.coverage.clone();
+        drop(appended);
+
+        // The same log indexed by reading it from the start.
+        fs::remove_dir_all(dir_for(&path)).unwrap();
+        let mut read = Index::open(&dir_for(&path), &file, true).unwrap();
+        read.catch_up(&file, len).unwrap();
+        let mut from_log = read.journal.clone();
+        from_log.sort_unstable();
+        assert_eq!(from_memory.len(), 40 * 2);
+        assert_eq!(from_memory, from_log);
+        assert_eq!(read.coverage, coverage);
+    }
 
     #[test]
     fn a_batch_round_trips_and_a_torn_one_is_refused() {

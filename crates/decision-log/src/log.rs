@@ -163,22 +163,34 @@ impl FileLog {
         let result = self.append_locked(&mut file, records);
         // The lock is released when the file is closed, also on error.
         drop(file);
-        if result.is_ok() {
-            // The index is a cache: it is brought up to date outside the log's lock, if free.
-            if let Ok(reader) = File::open(&self.path)
-                && let Ok(len) = reader.metadata().map(|m| m.len())
-            {
-                crate::index::after_append(&self.path, &reader, len);
-            }
+        let (appended, end) = result?;
+        // The index is a cache: it is brought up to date outside the log's lock, if free, from
+        // the records in hand rather than by reading back what was just written.
+        if let Ok(reader) = File::open(&self.path)
+            && let Ok(len) = reader.metadata().map(|m| m.len())
+        {
+            let written: Vec<crate::index::Written<'_>> = appended
+                .iter()
+                .zip(records)
+                .map(|(appended, record)| crate::index::Written {
+                    seq: appended.seq,
+                    offset: appended.offset,
+                    leaf: appended.leaf,
+                    record,
+                })
+                .collect();
+            crate::index::after_append(&self.path, &reader, len, &written, end);
         }
-        result
+        Ok(appended)
     }
 
+    /// Appends under the lock; returns the records appended and the offset where the bytes
+    /// written end.
     fn append_locked(
         &self,
         file: &mut File,
         records: &[Record],
-    ) -> Result<Vec<Appended>, AuditError> {
+    ) -> Result<(Vec<Appended>, u64), AuditError> {
         let len = self.length(file)?;
         let tail = self.read_tail(file, len)?;
         let (state_file, created) =
@@ -268,7 +280,7 @@ impl FileLog {
         // Acknowledged only once the tail state names the records too.
         state.generation += 1;
         self.write_state(&state_file, &state, created)?;
-        Ok(appended)
+        Ok((appended, len + buffer.len() as u64))
     }
 
     fn corrupt(&self, detail: String) -> AuditError {

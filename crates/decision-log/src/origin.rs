@@ -113,16 +113,21 @@ impl Origin {
     }
 }
 
-/// The machine's host name: `/proc/sys/kernel/hostname`, `$HOSTNAME`, `/etc/hostname`, else
-/// `unknown`.
+/// The machine's host name: `/proc/sys/kernel/hostname`, `/etc/hostname`, `$HOSTNAME`, else
+/// `unknown`. Read once per process: a gateway stamps it on every record.
 pub fn host_name() -> String {
-    ["/proc/sys/kernel/hostname", "/etc/hostname"]
-        .iter()
-        .find_map(|path| std::fs::read_to_string(path).ok())
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok().filter(|s| !s.is_empty()))
-        .unwrap_or_else(|| "unknown".to_owned())
+    static HOST_NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HOST_NAME
+        .get_or_init(|| {
+            ["/proc/sys/kernel/hostname", "/etc/hostname"]
+                .iter()
+                .find_map(|path| std::fs::read_to_string(path).ok())
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .or_else(|| std::env::var("HOSTNAME").ok().filter(|s| !s.is_empty()))
+                .unwrap_or_else(|| "unknown".to_owned())
+        })
+        .clone()
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
-//! `tollgate`: evaluates a change manifest with the SOX, HIPAA and PCI DSS policy components (or any
-//! other policy component) and exits with a code that a pipeline can gate on (see
-//! [`tollgate_pipeline::exit`]). This file parses and dispatches; each command is one module,
-//! over the host library `tollgate-runtime` (policy sets, trust, recorder, the decision log), the
-//! pipeline, the engine and the gateway; what commands share is in `common`.
+//! `tollgate`: evaluates a change manifest with the built-in policy components (SOX, HIPAA, PCI DSS,
+//! FDA 21 CFR Part 11) or any other policy component and exits with a code that a pipeline can
+//! gate on (see [`tollgate_pipeline::exit`]). This file parses and dispatches; each command is one
+//! module, over the host library `tollgate-runtime` (policy sets, trust, recorder, the decision
+//! log), the pipeline, the engine and the gateway; what commands share is in `common`.
 
 mod audit;
 mod bench;
@@ -26,6 +26,11 @@ use clap::{Parser, Subcommand};
 use tollgate_pipeline::exit;
 
 use common::{CacheArgs, OutputFormat};
+
+/// mimalloc: `tollgate serve` allocates and frees on many threads at once, where glibc's allocator
+/// took about a quarter of the gateway's CPU (docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Compliance gates for continuous delivery: evaluates a change manifest with SOX, HIPAA and PCI DSS
 /// policy components.
