@@ -212,7 +212,13 @@ fn a_large_log_decoded_on_several_threads_keeps_its_order_and_names_every_damage
         .collect();
     let expected: Vec<String> = (0..1500).map(|i| format!("r{i}")).collect();
     assert_eq!(ids, expected);
-    assert!(intact.records.iter().enumerate().all(|(i, r)| r.seq == i as u64));
+    assert!(
+        intact
+            .records
+            .iter()
+            .enumerate()
+            .all(|(i, r)| r.seq == i as u64)
+    );
 
     // One changed byte near the start, the middle and the end: three problems, in line order.
     let text = std::fs::read_to_string(&path).unwrap();
