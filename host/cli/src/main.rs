@@ -27,11 +27,6 @@ use tollgate_pipeline::exit;
 
 use common::{CacheArgs, OutputFormat};
 
-/// mimalloc: `tollgate serve` allocates and frees on many threads at once, where glibc's allocator
-/// took about a quarter of the gateway's CPU (docs/performance.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Compliance gates for continuous delivery: evaluates a change manifest with SOX, HIPAA and PCI DSS
 /// policy components.
 #[derive(Debug, Parser)]
