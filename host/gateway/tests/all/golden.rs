@@ -11,7 +11,6 @@
 )]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -21,25 +20,11 @@ use tollgate_conformance::{Case, POLICIES, case_files, check, native_policy};
 use tollgate_decision::Decision;
 use tollgate_gateway::Gateway;
 use tollgate_pipeline::{
-    Candidate, Gate, NativePolicy, Pipeline, PipelineOptions, Receipt, RecordError, Recorder,
-    Report, SettingsDocument,
+    Candidate, Gate, NativePolicy, Pipeline, PipelineOptions, SettingsDocument,
 };
 use tower::ServiceExt as _;
 
-/// Keeps no record but numbers them: the answer must still wait for it.
-#[derive(Default)]
-struct Numbered(AtomicUsize);
-
-impl Recorder for Numbered {
-    fn record(&self, _report: &Report) -> Result<Receipt, RecordError> {
-        let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
-        Ok(Receipt::Recorded {
-            id: format!("record-{n}"),
-            log: "memory".into(),
-            warnings: Vec::new(),
-        })
-    }
-}
+use crate::common::Counting;
 
 /// `POST /v1/evaluate?now=...` with the case's manifest as JSON.
 fn evaluate(
@@ -110,7 +95,7 @@ fn every_golden_case_of_every_pack_decides_through_the_gateway_as_natively() {
                 (Ok(pipeline), _) => pipeline,
             };
             let gateway = Arc::new(Gateway::new(
-                Gate::new(pipeline, Box::new(Numbered::default())),
+                Gate::new(pipeline, Box::new(Counting::default())),
                 2,
                 Duration::from_secs(30),
             ));

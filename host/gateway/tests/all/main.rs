@@ -3,6 +3,7 @@
 
 mod access;
 mod admission;
+mod common;
 mod dashboard;
 mod golden;
 mod monitoring;

@@ -21,20 +21,7 @@ use tollgate_pipeline::{
 };
 use tower::ServiceExt as _;
 
-/// Records nothing but counts and numbers the records it was asked for.
-#[derive(Default)]
-struct Counting(Arc<AtomicUsize>);
-
-impl Recorder for Counting {
-    fn record(&self, _report: &Report) -> Result<Receipt, RecordError> {
-        let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
-        Ok(Receipt::Recorded {
-            id: format!("record-{n}"),
-            log: "memory".into(),
-            warnings: Vec::new(),
-        })
-    }
-}
+use crate::common::Counting;
 
 struct Unwritable;
 

@@ -19,23 +19,11 @@ use tollgate_decision::{Decision, PolicyMetadata};
 use tollgate_gateway::{Gateway, Reloaded};
 use tollgate_manifest::{Manifest, Timestamp};
 use tollgate_pipeline::{
-    Candidate, Evaluator, Gate, NativePolicy, Pipeline, PipelineOptions, PolicyFailure, Receipt,
-    RecordError, Recorder, Report,
+    Candidate, Evaluator, Gate, NativePolicy, Pipeline, PipelineOptions, PolicyFailure,
 };
 use tower::ServiceExt as _;
 
-struct Counting(Arc<AtomicUsize>);
-
-impl Recorder for Counting {
-    fn record(&self, _report: &Report) -> Result<Receipt, RecordError> {
-        let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
-        Ok(Receipt::Recorded {
-            id: format!("record-{n}"),
-            log: "memory".into(),
-            warnings: Vec::new(),
-        })
-    }
-}
+use crate::common::Counting;
 
 /// SOX natively, under another digest, holding every evaluation until the test releases it.
 struct Held {

@@ -21,25 +21,10 @@ use rcgen::{
 use serde_json::{Value, json};
 use tollgate_gateway::Gateway;
 use tollgate_gateway::tls::{Certificates, TlsError, TlsFiles, serve_tls};
-use tollgate_pipeline::{
-    Candidate, Gate, NativePolicy, Pipeline, PipelineOptions, Receipt, RecordError, Recorder,
-    Report,
-};
+use tollgate_pipeline::{Candidate, Gate, NativePolicy, Pipeline, PipelineOptions};
 use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig};
 
-/// Counts the records it was asked for.
-struct Counting(Arc<AtomicUsize>);
-
-impl Recorder for Counting {
-    fn record(&self, _report: &Report) -> Result<Receipt, RecordError> {
-        let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
-        Ok(Receipt::Recorded {
-            id: format!("record-{n}"),
-            log: "memory".into(),
-            warnings: Vec::new(),
-        })
-    }
-}
+use crate::common::Counting;
 
 type Issuer = CertifiedIssuer<'static, KeyPair>;
 
