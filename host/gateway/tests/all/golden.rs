@@ -22,9 +22,8 @@ use tollgate_gateway::Gateway;
 use tollgate_pipeline::{
     Candidate, Gate, NativePolicy, Pipeline, PipelineOptions, SettingsDocument,
 };
-use tower::ServiceExt as _;
 
-use crate::common::Counting;
+use crate::common::{Counting, send};
 
 /// `POST /v1/evaluate?now=...` with the case's manifest as JSON.
 fn evaluate(
@@ -37,20 +36,11 @@ fn evaluate(
         .header("content-type", "application/json")
         .body(Body::from(case.manifest.to_string()))
         .unwrap();
-    runtime.block_on(async {
-        let response = tollgate_gateway::router(gateway)
-            .oneshot(request)
-            .await
-            .unwrap();
-        let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
-    })
+    let (status, bytes) = runtime.block_on(send(gateway, request));
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 #[test]

@@ -21,7 +21,7 @@ use tollgate_pipeline::{
 };
 use tower::ServiceExt as _;
 
-use crate::common::Counting;
+use crate::common::{Counting, send};
 
 struct Unwritable;
 
@@ -62,17 +62,8 @@ fn call(gateway: &Arc<Gateway>, request: Request<Body>) -> (StatusCode, String) 
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(async {
-        let response = tollgate_gateway::router(Arc::clone(gateway))
-            .oneshot(request)
-            .await
-            .unwrap();
-        let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        (status, String::from_utf8(bytes.to_vec()).unwrap())
-    })
+    let (status, bytes) = runtime.block_on(send(Arc::clone(gateway), request));
+    (status, String::from_utf8(bytes).unwrap())
 }
 
 fn json_call(gateway: &Arc<Gateway>, request: Request<Body>) -> (StatusCode, Value) {

@@ -21,9 +21,8 @@ use tollgate_manifest::{Manifest, Timestamp};
 use tollgate_pipeline::{
     Candidate, Evaluator, Gate, NativePolicy, Pipeline, PipelineOptions, PolicyFailure,
 };
-use tower::ServiceExt as _;
 
-use crate::common::Counting;
+use crate::common::{Counting, send};
 
 /// SOX natively, under another digest, holding every evaluation until the test releases it.
 struct Held {
@@ -89,14 +88,7 @@ fn decision_request() -> Request<Body> {
 }
 
 async fn decide(gateway: Arc<Gateway>) -> (StatusCode, Value) {
-    let response = tollgate_gateway::router(gateway)
-        .oneshot(decision_request())
-        .await
-        .unwrap();
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
+    let (status, bytes) = send(gateway, decision_request()).await;
     (status, serde_json::from_slice(&bytes).unwrap())
 }
 
