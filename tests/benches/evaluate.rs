@@ -158,7 +158,7 @@ fn main() -> Result<(), BoxError> {
     table.ratio(
         "regorus (parsed input) / SOX component, fresh instance",
         time("SOX regorus, parsed input") / time("SOX component, fresh instance"),
-        Goal::AtLeast(10.0),
+        Goal::AtLeast(25.0),
     );
     table.ratio(
         "regorus (parsed input) / SOX component, reused instance",
@@ -472,6 +472,11 @@ fn cli_rows(root: &Path, table: &mut Table) -> Result<(), BoxError> {
         compiled.push(eval_with(&cache, Some(&files))?.as_secs_f64());
     }
     let _ = std::fs::remove_dir_all(&scratch);
+    table.value(
+        "release binary `tollgate` (MB)",
+        kb(usize::try_from(std::fs::metadata(&binary)?.len()).unwrap_or(usize::MAX)) / 1000.0,
+        Goal::AtMost(20.0),
+    );
     let (version, warm, cold) = (median(version), median(warm), median(cold));
     let compiled = median(compiled);
     println!(
@@ -485,7 +490,7 @@ fn cli_rows(root: &Path, table: &mut Table) -> Result<(), BoxError> {
     table.ratio(
         "`tollgate eval` warm cache / `tollgate --version`",
         warm / version,
-        Goal::AtMost(3.0),
+        Goal::AtMost(2.0),
     );
     table.value(
         "`tollgate eval` empty cache, built-in packs (s)",

@@ -1,8 +1,9 @@
 //! Policies with validated settings and waivers, ready to decide any number of manifests.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
-use tollgate_decision::{CombinedDecision, EvalError};
+use tollgate_decision::{CombinedDecision, EvalError, PolicyMetadata};
 use tollgate_manifest::{IdentityAliases, Manifest};
 use tollgate_report_formats::FieldMap;
 use tollgate_waivers::{Applied, WaiverContext, WaiverRules, WaiverSet};
@@ -45,6 +46,11 @@ pub struct PipelineOptions {
 /// A policy whose settings are valid, with those settings as JSON.
 struct Ready {
     policy: Box<dyn Evaluator>,
+    /// The policy's metadata, shared by every report that names it.
+    metadata: Arc<PolicyMetadata>,
+    /// What exactly runs, and who vouches for it, shared likewise.
+    digest: Arc<str>,
+    signer: Option<Arc<str>>,
     settings_json: String,
     /// How waivers apply to this policy's findings (`waivers.non_waivable`, `identities`).
     waiver_rules: WaiverRules,
@@ -188,6 +194,9 @@ impl Pipeline {
             match validated {
                 Ok(()) => match WaiverRules::from_settings(&settings_json) {
                     Ok(waiver_rules) => ready.push(Ready {
+                        metadata: Arc::new(policy.metadata().clone()),
+                        digest: Arc::from(policy.digest()),
+                        signer: policy.signer().map(Arc::from),
                         policy,
                         settings_json,
                         waiver_rules,
@@ -255,7 +264,7 @@ impl Pipeline {
         let mut evaluated = Vec::new();
         let mut decisions = Vec::new();
         for ready in &self.ready {
-            let metadata = ready.policy.metadata();
+            let metadata = &*ready.metadata;
             let decision = ready
                 .policy
                 .evaluate(&manifest, &ready.settings_json, now)
@@ -265,9 +274,9 @@ impl Pipeline {
             match decision {
                 Ok(decision) => {
                     evaluated.push(Evaluated {
-                        metadata: metadata.clone(),
-                        digest: ready.policy.digest().to_owned(),
-                        signer: ready.policy.signer().map(str::to_owned),
+                        metadata: Arc::clone(&ready.metadata),
+                        digest: Arc::clone(&ready.digest),
+                        signer: ready.signer.clone(),
                     });
                     decisions.push(decision);
                 }

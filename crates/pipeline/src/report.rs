@@ -1,6 +1,8 @@
 //! The one result of the decision path: every policy's decision, combined, with the policy
 //! failures and the waivers applied.
 
+use std::sync::Arc;
+
 use tollgate_decision::{CombinedDecision, Outcome, PolicyMetadata, Verdict};
 use tollgate_manifest::{Manifest, Timestamp};
 use tollgate_report_formats::{Evaluation, PolicyFailureRun, PolicyRun};
@@ -8,15 +10,16 @@ use tollgate_waivers::Applied;
 
 use crate::{PolicyFailure, exit};
 
-/// A policy that produced a decision: its identity (the decision itself is in the combination).
+/// A policy that produced a decision: its identity (the decision itself is in the combination),
+/// shared with the pipeline that loaded it rather than copied into every report.
 #[derive(Debug, Clone)]
 pub struct Evaluated {
     /// Its metadata and control catalogue.
-    pub metadata: PolicyMetadata,
+    pub metadata: Arc<PolicyMetadata>,
     /// What exactly ran (`sha256:` of the component, or `native:` for a native crate).
-    pub digest: String,
+    pub digest: Arc<str>,
     /// Who vouches for it ([`crate::Evaluator::signer`]).
-    pub signer: Option<String>,
+    pub signer: Option<Arc<str>>,
 }
 
 /// A policy that produced no decision.

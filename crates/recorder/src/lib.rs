@@ -181,8 +181,8 @@ impl LogRecorder {
                 id: e.metadata.id.clone(),
                 framework: Some(e.metadata.framework.clone()),
                 version: Some(e.metadata.version.clone()),
-                digest: Some(e.digest.clone()),
-                signer: e.signer.clone(),
+                digest: Some(e.digest.to_string()),
+                signer: e.signer.as_deref().map(str::to_owned),
             })
             .collect();
         policies.extend(report.failures.iter().map(|f| PolicyRef {

@@ -120,13 +120,24 @@ struct JsonWaivers<'a> {
 
 /// The JSON report, pretty-printed with a final newline.
 pub fn json(evaluation: &Evaluation<'_>) -> serde_json::Result<String> {
+    serde_json::to_string_pretty(&report(evaluation)).map(|text| text + "\n")
+}
+
+/// The JSON report as compact JSON text (no whitespace, no final newline): the same document as
+/// [`json`], for an API answer that embeds it.
+pub fn json_compact(evaluation: &Evaluation<'_>) -> serde_json::Result<String> {
+    serde_json::to_string(&report(evaluation))
+}
+
+/// The JSON report's document.
+fn report<'a>(evaluation: &'a Evaluation<'_>) -> JsonReport<'a> {
     let combined = evaluation.combined;
     let before = if evaluation.failures.is_empty() {
         Verdict::Decided(combined.outcome)
     } else {
         Verdict::PolicyFailure
     };
-    let document = JsonReport {
+    JsonReport {
         tollgate_version: evaluation.tool_version,
         evaluated_at: &evaluation.evaluated_at,
         manifest: JsonManifest {
@@ -171,8 +182,7 @@ pub fn json(evaluation: &Evaluation<'_>) -> serde_json::Result<String> {
         crosswalk: evaluation
             .crosswalk
             .map(|crosswalk| crosswalk_of(evaluation, crosswalk)),
-    };
-    serde_json::to_string_pretty(&document).map(|text| text + "\n")
+    }
 }
 
 /// The organisation's controls of every control and finding that has any.

@@ -34,7 +34,7 @@ use tollgate_waivers::{Applied, WaivedFinding};
 
 pub use github::github_annotations;
 pub use gitlab::gitlab_code_quality;
-pub use json::json;
+pub use json::{json, json_compact};
 pub use junit::junit;
 pub use locate::{FieldMap, Position};
 pub use markdown::markdown;

@@ -10,7 +10,7 @@ use anyhow::{Context, anyhow};
 use clap::Args;
 use tollgate_gateway::access::RefusalLimits;
 use tollgate_gateway::tls::{Certificates, TlsFiles};
-use tollgate_gateway::{Gateway, Reloaded};
+use tollgate_gateway::{Gateway, Reloaded, WaitingLimits};
 use tollgate_pipeline::exit;
 use tollgate_recorder::AppendObserver;
 use tollgate_runtime::{
@@ -73,6 +73,14 @@ pub(crate) struct ServeArgs {
     /// requests wait for a free slot.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     max_concurrent: Option<u32>,
+    /// Requests that may wait for an evaluation slot at once; further ones are answered 503
+    /// `overloaded` at once.
+    #[arg(long, value_name = "N", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..))]
+    max_waiting: u32,
+    /// Mebibytes of manifest the waiting requests may hold between them; a request beyond them is
+    /// answered 503 `overloaded` at once.
+    #[arg(long, value_name = "MIB", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65536))]
+    max_waiting_mib: u32,
     /// Seconds a request may take, waiting for a slot included, before it is answered with 503.
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
@@ -210,6 +218,12 @@ pub(crate) fn run(args: &ServeArgs) -> Result<u8, Failure> {
         written: written.clone(),
     }))
     .with_access_log(Box::new(LogAccess { project, written }))
+    .with_waiting_limits(WaitingLimits {
+        requests: usize::try_from(args.max_waiting).unwrap_or(usize::MAX),
+        bytes: usize::try_from(args.max_waiting_mib)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(1 << 20),
+    })
     .with_refusal_limits(RefusalLimits {
         burst: args.refusal_burst,
         refill: Duration::from_secs(60) / args.refusals_per_minute,

@@ -27,7 +27,6 @@ use axum::response::Response;
 use serde_json::{Map, Value, json};
 use tollgate_manifest::{Format, Timestamp};
 use tollgate_pipeline::{Decided, InputError, InputSource, Submission, Timings};
-use tollgate_report_formats::ReportFormat;
 
 use crate::admission::{Received, admit, read_body, refuse};
 use crate::deadline::within_deadline;
@@ -382,8 +381,8 @@ struct Admitted {
 enum Document {
     /// A value built for the query.
     Value(Value),
-    /// `data.tollgate.decision`, the most asked document: the JSON report as rendered once
-    /// (pretty-printed), written compact into the answer without being decoded again.
+    /// `data.tollgate.decision`, the most asked document: the JSON report rendered once, as
+    /// compact JSON text, and written into the answer as it is.
     Report(String),
 }
 
@@ -393,7 +392,7 @@ impl Document {
         match self {
             Self::Value(value) => serde_json::to_writer(out, value).map_err(internal),
             Self::Report(text) => {
-                compact(text, out);
+                out.extend_from_slice(text.as_bytes());
                 Ok(())
             }
         }
@@ -417,50 +416,11 @@ fn internal(error: serde_json::Error) -> ApiError {
     )
 }
 
-/// Appends `text`, JSON as serde_json pretty-prints it, to `out` without the whitespace between
-/// its tokens. Pretty-printed JSON has whitespace between tokens only at line starts (a newline
-/// in a string is escaped) and in the `": "` after a key, so each line is copied in at most two
-/// runs and only keys are read byte by byte.
-fn compact(text: &str, out: &mut Vec<u8>) {
-    out.reserve(text.len());
-    for line in text.as_bytes().split(|&byte| byte == b'\n') {
-        let start = line
-            .iter()
-            .position(|&byte| byte != b' ')
-            .unwrap_or(line.len());
-        let line = &line[start..];
-        match key_end(line) {
-            Some(end) if line[end..].starts_with(b": ") => {
-                out.extend_from_slice(&line[..=end]);
-                out.extend_from_slice(&line[end + 2..]);
-            }
-            _ => out.extend_from_slice(line),
-        }
-    }
-}
-
-/// Where the string that starts `line` ends (the index after its closing quote), if one does.
-fn key_end(line: &[u8]) -> Option<usize> {
-    if line.first() != Some(&b'"') {
-        return None;
-    }
-    let mut at = 1;
-    while let Some(&byte) = line.get(at) {
-        match byte {
-            b'\\' => at += 2,
-            b'"' => return Some(at + 1),
-            _ => at += 1,
-        }
-    }
-    None
-}
-
 /// The document at `path` that a decision defines (see the module documentation); the JSON
 /// report is rendered once, and decoded only for the documents built from its parts.
 fn document(decided: &Decided, path: &[String]) -> Result<Option<Document>, ApiError> {
     let report = decided.report();
-    let text = tollgate_report_formats::render(ReportFormat::Json, &report.view())
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    let text = tollgate_report_formats::json_compact(&report.view()).map_err(internal)?;
     if report.failures.is_empty()
         && let [root, rule] = path
         && root == "tollgate"
@@ -605,23 +565,4 @@ fn answer_value(
 
 fn nanos(duration: std::time::Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn compact_text_is_what_serde_json_writes_compact() {
-        let value = json!({
-            "a b": [1, 2.5, null, true, {}, []],
-            "quoted \" and \\ and \\\" ": "line\nbreak\ttab \u{1F600} é  spaces  ",
-            "nested": { "empty": "", "list": [" ", "\\", "\"{ }\"", "\": \"", "a\\"] },
-            "key \": \" in it": { "\\": ": ", "": [[], {}, [{"x": "\n  y"}]] },
-        });
-        let pretty = serde_json::to_string_pretty(&value).unwrap() + "\n";
-        let mut out = Vec::new();
-        compact(&pretty, &mut out);
-        assert_eq!(String::from_utf8(out).unwrap(), value.to_string());
-    }
 }

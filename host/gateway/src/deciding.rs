@@ -16,7 +16,7 @@ pub(crate) async fn decide(
     gateway: &Arc<Gateway>,
     submission: Submission,
 ) -> Result<Decided, ApiError> {
-    let waiting = Waiting::enter(gateway).ok_or_else(|| {
+    let waiting = Waiting::enter(gateway, submission.manifest_text.len()).ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "overloaded",
@@ -69,19 +69,32 @@ pub(crate) async fn decide(
     }
 }
 
-/// A request counted as waiting for a slot while it lives.
-struct Waiting<'a>(&'a Gateway);
+/// A request counted as waiting for a slot, with its manifest's bytes, while it lives.
+struct Waiting<'a> {
+    gateway: &'a Gateway,
+    bytes: usize,
+}
 
 impl<'a> Waiting<'a> {
-    fn enter(gateway: &'a Gateway) -> Option<Self> {
+    /// Counts the request in, or `None` when that would pass either of the gateway's
+    /// [`WaitingLimits`](crate::WaitingLimits) (a request counts once in any case, so one larger
+    /// than the byte bound still waits alone).
+    fn enter(gateway: &'a Gateway, bytes: usize) -> Option<Self> {
+        let limits = gateway.waiting_limits;
         let before = gateway.waiting.fetch_add(1, Ordering::AcqRel);
-        let entered = Self(gateway);
-        (before < gateway.max_waiting).then_some(entered)
+        let bytes_before = gateway.waiting_bytes.fetch_add(bytes, Ordering::AcqRel);
+        let entered = Self { gateway, bytes };
+        let fits = before < limits.requests
+            && (bytes_before == 0 || bytes_before.saturating_add(bytes) <= limits.bytes);
+        fits.then_some(entered)
     }
 }
 
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
-        self.0.waiting.fetch_sub(1, Ordering::AcqRel);
+        self.gateway.waiting.fetch_sub(1, Ordering::AcqRel);
+        self.gateway
+            .waiting_bytes
+            .fetch_sub(self.bytes, Ordering::AcqRel);
     }
 }

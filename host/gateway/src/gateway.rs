@@ -96,8 +96,30 @@ impl PolicySet {
     }
 }
 
-/// Requests that may wait per evaluation slot before further ones are answered 503 at once.
-pub const WAITING_PER_SLOT: usize = 4;
+/// How many admitted requests may wait for an evaluation slot, and how many bytes of manifest
+/// they may hold between them; a request beyond either bound is answered 503 `overloaded` at once.
+///
+/// Slots are handed out first come, first served, so a waiting request's latency is the queue ahead
+/// of it: room for every connection a busy pipeline fleet keeps open lets a burst be served at the
+/// gateway's full rate instead of being refused and resent. The byte bound keeps the memory that
+/// waiting requests hold bounded whatever their size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitingLimits {
+    /// Requests waiting at once.
+    pub requests: usize,
+    /// Bytes of manifest text held by the waiting requests.
+    pub bytes: usize,
+}
+
+impl Default for WaitingLimits {
+    /// 4096 requests and 256 MiB.
+    fn default() -> Self {
+        Self {
+            requests: 4096,
+            bytes: 256 << 20,
+        }
+    }
+}
 
 /// What every request shares: the current policy set, the evaluation slots, the request deadline
 /// and the metrics.
@@ -113,15 +135,17 @@ pub struct Gateway {
     pub(crate) refusals: Refusals,
     reloader: Option<Reloader>,
     reloading: Mutex<()>,
-    /// Requests waiting for an evaluation slot, and how many may wait.
+    /// Requests waiting for an evaluation slot and the bytes of manifest they hold, and how many
+    /// may wait.
     pub(crate) waiting: AtomicUsize,
-    pub(crate) max_waiting: usize,
+    pub(crate) waiting_bytes: AtomicUsize,
+    pub(crate) waiting_limits: WaitingLimits,
 }
 
 impl Gateway {
-    /// A gateway over `gate`, evaluating at most `max_concurrent` requests at once (up to
-    /// [`WAITING_PER_SLOT`] times as many wait for a slot; beyond that a request is answered 503
-    /// `overloaded` at once) and answering 503 to a request not answered within `timeout`.
+    /// A gateway over `gate`, evaluating at most `max_concurrent` requests at once (others wait for
+    /// a slot within [`WaitingLimits`]; beyond them a request is answered 503 `overloaded` at once)
+    /// and answering 503 to a request not answered within `timeout`.
     pub fn new(gate: Gate<DynRecorder>, max_concurrent: usize, timeout: Duration) -> Self {
         Self {
             set: RwLock::new(Arc::new(PolicySet::new(gate))),
@@ -136,7 +160,8 @@ impl Gateway {
             reloader: None,
             reloading: Mutex::new(()),
             waiting: AtomicUsize::new(0),
-            max_waiting: max_concurrent.max(1) * WAITING_PER_SLOT,
+            waiting_bytes: AtomicUsize::new(0),
+            waiting_limits: WaitingLimits::default(),
         }
     }
 
@@ -193,6 +218,13 @@ impl Gateway {
     #[must_use]
     pub fn with_access_log(mut self, log: Box<dyn AccessLog>) -> Self {
         self.access_log = Some(log);
+        self
+    }
+
+    /// Bounds the requests waiting for an evaluation slot ([`WaitingLimits::default`] otherwise).
+    #[must_use]
+    pub fn with_waiting_limits(mut self, limits: WaitingLimits) -> Self {
+        self.waiting_limits = limits;
         self
     }
 

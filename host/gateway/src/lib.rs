@@ -32,7 +32,7 @@ mod watch;
 pub use error::ApiError;
 pub use gateway::{
     AccessLogError, DynRecorder, Gateway, HostFailure, ReloadError, Reloaded, Reloader,
-    WAITING_PER_SLOT,
+    WaitingLimits,
 };
 pub use marks::{MarkAnswer, MarkError, MarkRequest, Marker};
 pub use metrics::Metrics;

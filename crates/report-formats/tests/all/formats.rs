@@ -374,3 +374,14 @@ fn format_names_round_trip() {
     }
     assert!("xml".parse::<ReportFormat>().unwrap_err().contains("junit"));
 }
+
+#[test]
+fn the_compact_json_report_is_the_json_report_without_whitespace() {
+    let fixture = fixture();
+    let evaluation = evaluation(&fixture);
+    let pretty = tollgate_report_formats::json(&evaluation).unwrap();
+    let compact = tollgate_report_formats::json_compact(&evaluation).unwrap();
+    let read = |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap();
+    assert_eq!(read(&compact), read(&pretty));
+    assert!(!compact.contains('\n') && !compact.contains("\": "));
+}

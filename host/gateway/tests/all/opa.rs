@@ -14,7 +14,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
-use tollgate_gateway::{DynRecorder, Gateway};
+use tollgate_gateway::{DynRecorder, Gateway, WaitingLimits};
 use tollgate_pipeline::{
     Candidate, Gate, NativePolicy, Pipeline, PipelineOptions, Receipt, RecordError, Recorder,
     Report,
@@ -340,14 +340,52 @@ impl Recorder for Slow {
 
 #[test]
 fn over_capacity_requests_are_503_overloaded_at_once_never_a_decision() {
+    // One slot: one request evaluates, four wait, the rest are refused.
+    let answers = twelve_at_once_on_one_slot(WaitingLimits {
+        requests: 4,
+        bytes: 256 << 20,
+    });
+    let decided = answers.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+    let refused = overloaded(&answers);
+    assert_eq!(decided + refused, 12, "{answers:?}");
+    assert!((1..=5).contains(&decided), "{answers:?}");
+    assert!(refused >= 7, "{answers:?}");
+}
+
+#[test]
+fn waiting_requests_are_bounded_by_the_bytes_they_hold_too() {
+    // Room for a hundred requests but one byte: the first to wait waits (a request always fits an
+    // empty queue), every other one is refused.
+    let answers = twelve_at_once_on_one_slot(WaitingLimits {
+        requests: 100,
+        bytes: 1,
+    });
+    let decided = answers.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+    let refused = overloaded(&answers);
+    assert_eq!(decided + refused, 12, "{answers:?}");
+    assert!((1..=2).contains(&decided), "{answers:?}");
+}
+
+fn overloaded(answers: &[(StatusCode, Value)]) -> usize {
+    answers
+        .iter()
+        .filter(|(s, b)| *s == StatusCode::SERVICE_UNAVAILABLE && b["kind"] == "overloaded")
+        .count()
+}
+
+/// Twelve denied SOX manifests sent at once to a gateway with one slot, whose recorder takes
+/// 300 ms; every answer is a decision or an `overloaded` refusal, and a deny stays a deny.
+fn twelve_at_once_on_one_slot(limits: WaitingLimits) -> Vec<(StatusCode, Value)> {
     let sox = Candidate::Loaded(Box::new(NativePolicy::new(tollgate_policy_sox::SoxPolicy)));
     let pipeline = Pipeline::new(vec![sox], PipelineOptions::default()).unwrap();
-    // One slot: one request evaluates, four wait, the rest are refused.
-    let gateway = Arc::new(Gateway::new(
-        Gate::new(pipeline, Box::new(Slow)),
-        1,
-        Duration::from_secs(30),
-    ));
+    let gateway = Arc::new(
+        Gateway::new(
+            Gate::new(pipeline, Box::new(Slow)),
+            1,
+            Duration::from_secs(30),
+        )
+        .with_waiting_limits(limits),
+    );
     let denied = json!({ "input": input("self-approval-denied.yaml") });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -373,17 +411,10 @@ fn over_capacity_requests_are_503_overloaded_at_once_never_a_decision() {
         }
         answers
     });
-    let decided = answers.iter().filter(|(s, _)| *s == StatusCode::OK).count();
-    let refused = answers
-        .iter()
-        .filter(|(s, b)| *s == StatusCode::SERVICE_UNAVAILABLE && b["kind"] == "overloaded")
-        .count();
-    assert_eq!(decided + refused, 12, "{answers:?}");
-    assert!((1..=5).contains(&decided) || decided == 5, "{answers:?}");
-    assert!(refused >= 7, "{answers:?}");
     for (status, body) in &answers {
         if *status == StatusCode::OK {
             assert_eq!(body["result"], false, "a deny stays a deny");
         }
     }
+    answers
 }
