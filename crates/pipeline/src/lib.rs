@@ -33,6 +33,9 @@ pub use pipeline::{Candidate, DEFAULTS_KEY, Pipeline, PipelineOptions, SettingsD
 pub use policy::{Evaluator, PolicyFailure, Resource};
 pub use rejection::{Refused, Rejection};
 pub use report::{Evaluated, PolicyError, Report};
+pub use schemas::{
+    AlreadyInstalled, CompiledSchema, SchemaValidator, SchemaViolation, install_schema_validator,
+};
 
 /// `sha256:<hex>` of some bytes: the digest format of manifests, settings and components.
 pub fn sha256_digest(bytes: &[u8]) -> String {

@@ -3,16 +3,98 @@
 //! pipeline is built, and checked before any policy runs, so that a third-party pack gets the same
 //! located errors for its settings and facts as the core manifest gives.
 //!
-//! Validation needs the `json-schema` feature (on by default; the browser preview enables it too).
-//! A build without it refuses every declared schema instead of skipping it: a schema that is not
-//! checked is not a schema.
+//! The implementation is a [`SchemaValidator`]: the one installed with
+//! [`install_schema_validator`] (the browser preview installs one backed by JavaScript, so that its
+//! WebAssembly carries no JSON Schema engine), else the `jsonschema` crate (the `json-schema`
+//! feature, on by default). A build with neither refuses every declared schema instead of skipping
+//! it: a schema that is not checked is not a schema.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use serde_json::Value;
 use tollgate_decision::PolicyMetadata;
 
-/// One violation of a schema.
+/// A JSON Schema implementation: compiles the schemas policies declare.
+pub trait SchemaValidator: Send + Sync {
+    /// Compiles `schema`; the error says why it is not a usable JSON Schema (for example
+    /// "is not a valid JSON Schema: ..."), and fails the policy declaring it.
+    fn compile(&self, schema: &Value) -> Result<Box<dyn CompiledSchema>, String>;
+}
+
+/// A schema compiled by a [`SchemaValidator`].
+pub trait CompiledSchema: Send + Sync {
+    /// Every violation of the schema by `instance`, in the validator's order. An error means the
+    /// validator itself failed; the instance then counts as invalid, never as valid.
+    fn violations(&self, instance: &Value) -> Result<Vec<SchemaViolation>, String>;
+}
+
+/// One violation of a schema, as a [`CompiledSchema`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaViolation {
+    /// JSON pointer of the offending value in the instance (`/windows/0`), empty for the instance
+    /// itself.
+    pub instance_pointer: String,
+    /// What is wrong, in the validator's words.
+    pub message: String,
+}
+
+/// Why [`install_schema_validator`] refused.
+#[derive(Debug, thiserror::Error)]
+#[error("a JSON Schema validator is already installed")]
+pub struct AlreadyInstalled;
+
+/// The validator installed for this process, if any.
+static INSTALLED: OnceLock<Box<dyn SchemaValidator>> = OnceLock::new();
+
+/// Makes `validator` the JSON Schema implementation of every pipeline built afterwards in this
+/// process, instead of the `jsonschema` crate. Only once: a second call is refused.
+pub fn install_schema_validator(
+    validator: Box<dyn SchemaValidator>,
+) -> Result<(), AlreadyInstalled> {
+    INSTALLED.set(validator).map_err(|_| AlreadyInstalled)
+}
+
+/// The `jsonschema` crate as a [`SchemaValidator`].
+#[cfg(feature = "json-schema")]
+struct Crate;
+
+#[cfg(feature = "json-schema")]
+impl SchemaValidator for Crate {
+    fn compile(&self, schema: &Value) -> Result<Box<dyn CompiledSchema>, String> {
+        jsonschema::validator_for(schema)
+            .map(|validator| Box::new(CrateSchema(validator)) as Box<dyn CompiledSchema>)
+            .map_err(|e| format!("is not a valid JSON Schema: {e}"))
+    }
+}
+
+#[cfg(feature = "json-schema")]
+struct CrateSchema(jsonschema::Validator);
+
+#[cfg(feature = "json-schema")]
+impl CompiledSchema for CrateSchema {
+    fn violations(&self, instance: &Value) -> Result<Vec<SchemaViolation>, String> {
+        Ok(self
+            .0
+            .iter_errors(instance)
+            .map(|error| SchemaViolation {
+                instance_pointer: error.instance_path().as_str().to_owned(),
+                message: error.to_string(),
+            })
+            .collect())
+    }
+}
+
+/// The validator pipelines use: the installed one, else the `jsonschema` crate, else none.
+fn validator() -> Option<&'static dyn SchemaValidator> {
+    #[cfg(feature = "json-schema")]
+    let builtin: Option<&'static dyn SchemaValidator> = Some(&Crate);
+    #[cfg(not(feature = "json-schema"))]
+    let builtin = None;
+    INSTALLED.get().map(AsRef::as_ref).or(builtin)
+}
+
+/// One violation of a schema, located.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Violation {
     /// Path of the offending value below the validated object (`acme.tier`, `windows[0]`), empty
@@ -24,8 +106,7 @@ pub(crate) struct Violation {
 
 /// A compiled schema.
 pub(crate) struct Schema {
-    #[cfg(feature = "json-schema")]
-    validator: jsonschema::Validator,
+    compiled: Box<dyn CompiledSchema>,
     /// The top-level properties it declares.
     properties: Vec<String>,
 }
@@ -33,47 +114,43 @@ pub(crate) struct Schema {
 impl Schema {
     /// Compiles a schema from its JSON text.
     pub(crate) fn compile(text: &str) -> Result<Self, String> {
-        let schema: Value =
-            serde_json::from_str(text).map_err(|e| format!("is not JSON text: {e}"))?;
-        Self::compile_value(&schema)
+        Self::compile_with(validator(), text)
     }
 
-    #[cfg(feature = "json-schema")]
-    fn compile_value(schema: &Value) -> Result<Self, String> {
+    /// Compiles a schema from its JSON text with `validator` (none: refused).
+    fn compile_with(validator: Option<&dyn SchemaValidator>, text: &str) -> Result<Self, String> {
+        let schema: Value =
+            serde_json::from_str(text).map_err(|e| format!("is not JSON text: {e}"))?;
+        let validator = validator
+            .ok_or_else(|| "cannot be checked: this build validates no JSON Schemas".to_owned())?;
+        let compiled = validator.compile(&schema)?;
         let properties = schema
             .get("properties")
             .and_then(Value::as_object)
             .map(|properties| properties.keys().cloned().collect())
             .unwrap_or_default();
-        jsonschema::validator_for(schema)
-            .map(|validator| Self {
-                validator,
-                properties,
-            })
-            .map_err(|e| format!("is not a valid JSON Schema: {e}"))
+        Ok(Self {
+            compiled,
+            properties,
+        })
     }
 
-    #[cfg(not(feature = "json-schema"))]
-    fn compile_value(_schema: &Value) -> Result<Self, String> {
-        Err("cannot be checked: this build validates no JSON Schemas".to_owned())
-    }
-
-    /// Every violation of the schema by `instance`, in the validator's order.
-    #[cfg(feature = "json-schema")]
+    /// Every violation of the schema by `instance`, in the validator's order; a validator that
+    /// fails is one violation of the whole instance.
     pub(crate) fn violations(&self, instance: &Value) -> Vec<Violation> {
-        self.validator
-            .iter_errors(instance)
-            .map(|error| Violation {
-                path: dotted_path(instance, error.instance_path().as_str()),
-                message: error.to_string(),
-            })
-            .collect()
-    }
-
-    /// Every violation of the schema by `instance` (none can be compiled in this build).
-    #[cfg(not(feature = "json-schema"))]
-    pub(crate) fn violations(&self, _instance: &Value) -> Vec<Violation> {
-        Vec::new()
+        match self.compiled.violations(instance) {
+            Ok(violations) => violations
+                .into_iter()
+                .map(|v| Violation {
+                    path: dotted_path(instance, &v.instance_pointer),
+                    message: v.message,
+                })
+                .collect(),
+            Err(error) => vec![Violation {
+                path: String::new(),
+                message: format!("could not be checked against the schema: {error}"),
+            }],
+        }
     }
 }
 
@@ -164,10 +241,6 @@ pub(crate) fn valid_namespace(namespace: &str) -> bool {
 
 /// The dotted field path (`windows[0].start`) of a JSON pointer (`/windows/0/start`) into
 /// `instance`: an index into an array is written `[n]`, any other segment `.key`.
-#[cfg_attr(
-    not(feature = "json-schema"),
-    allow(dead_code, reason = "only validation reports paths")
-)]
 pub(crate) fn dotted_path(instance: &Value, pointer: &str) -> String {
     let mut path = String::new();
     let mut current = Some(instance);
@@ -232,5 +305,44 @@ mod tests {
         let refusal = |text: &str| Schema::compile(text).err().unwrap_or_default();
         assert!(refusal("{").contains("not JSON"));
         assert!(refusal(r#"{"type": 5}"#).contains("not a valid JSON Schema"));
+    }
+
+    /// A validator that compiles anything and then fails, or refuses to compile.
+    struct Broken {
+        compiles: bool,
+    }
+
+    struct Failing;
+
+    impl SchemaValidator for Broken {
+        fn compile(&self, _schema: &Value) -> Result<Box<dyn CompiledSchema>, String> {
+            if self.compiles {
+                Ok(Box::new(Failing))
+            } else {
+                Err("is not a valid JSON Schema: refused".into())
+            }
+        }
+    }
+
+    impl CompiledSchema for Failing {
+        fn violations(&self, _instance: &Value) -> Result<Vec<SchemaViolation>, String> {
+            Err("the validator threw".into())
+        }
+    }
+
+    #[test]
+    fn a_failing_validator_is_a_violation_and_no_validator_a_refusal() {
+        let schema = Schema::compile_with(Some(&Broken { compiles: true }), "{}").unwrap();
+        let violations = schema.violations(&json!({"tier": "gold"}));
+        assert_eq!(violations.len(), 1);
+        assert!(violations[0].path.is_empty());
+        assert!(violations[0].message.contains("the validator threw"));
+        let refused = Schema::compile_with(Some(&Broken { compiles: false }), "{}").err();
+        assert_eq!(
+            refused.as_deref(),
+            Some("is not a valid JSON Schema: refused")
+        );
+        let none = Schema::compile_with(None, "{}").err().unwrap_or_default();
+        assert!(none.contains("validates no JSON Schemas"), "{none}");
     }
 }
