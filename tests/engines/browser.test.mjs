@@ -240,6 +240,69 @@ test('printing shows the decision and the manifest, without the editor controls'
   await page.close();
 });
 
+test('declared JSON Schemas are checked in the page, by its JavaScript validator, and fail closed', async () => {
+  const page = await openPage();
+  const results = await page.evaluate(() => {
+    const api = window.tollgate.api;
+    const tier = JSON.stringify({
+      type: 'object', required: ['tier'], additionalProperties: false,
+      properties: { tier: { enum: ['gold', 'silver'] }, cab: { type: 'string', pattern: '^CAB-[0-9]+$' } },
+    });
+    const settingsSchema = JSON.stringify({
+      type: 'object', additionalProperties: false, properties: { approvers: { type: 'integer', minimum: 1 } },
+    });
+    // A pack of the page's own: reaching `evaluate` means every schema check passed.
+    const pack = (schema, settings = settingsSchema) => ({
+      metadata: {
+        ...api.policies()[0], id: 'acme', framework: 'ACME', settings_schema: settings,
+        extensions: [{ namespace: 'acme', description: 'Acme release facts', schema }],
+      },
+      digest: 'sha256:00',
+      validateSettings: () => undefined,
+      evaluate: () => ({ error: { kind: 'internal', message: 'reached the pack' } }),
+    });
+    const manifest = (facts) => `${api.examples()[0].text.trimEnd()}\nextensions:\n  acme:\n${facts}`;
+    const run = (text, p, settings) => api.evaluateWithPacks(text, { policies: ['acme'], settings }, [p]);
+    return {
+      valid: run(manifest('    tier: gold\n    cab: CAB-12\n'), pack(tier)),
+      facts: run(manifest('    tier: bronze\n    cab: CAB-12\n'), pack(tier)),
+      pattern: run(manifest('    tier: gold\n    cab: CAB-x\n'), pack(tier)),
+      unexpected: run(manifest('    tier: gold\n    extra: 1\n'), pack(tier)),
+      settings: run(manifest('    tier: gold\n'), pack(tier), JSON.stringify({ acme: { approvers: 0 } })),
+      uncompiled: run(api.examples()[0].text, pack(JSON.stringify({ type: 5 }))),
+      unsupported: run(api.examples()[0].text, pack(JSON.stringify({ $dynamicRef: '#meta' }))),
+      badPattern: run(api.examples()[0].text, pack(JSON.stringify({ pattern: '(' }))),
+    };
+  });
+  assert.equal(results.valid.status, 'failed', JSON.stringify(results.valid));
+  assert.equal(results.valid.error.message, 'reached the pack');
+  // Facts: every violation reported is located; the first names its field and line.
+  assert.equal(results.facts.status, 'invalid', JSON.stringify(results.facts));
+  assert.equal(results.facts.error.source, 'manifest');
+  assert.equal(results.facts.error.path, 'extensions.acme.tier');
+  assert.ok(results.facts.error.line > 1, JSON.stringify(results.facts.error));
+  assert.match(results.facts.error.message, /the schema policy `acme` declares for `acme`/);
+  assert.equal(results.pattern.status, 'invalid');
+  assert.equal(results.pattern.error.path, 'extensions.acme.cab');
+  assert.equal(results.unexpected.status, 'invalid');
+  assert.equal(results.unexpected.error.path, 'extensions.acme');
+  assert.match(results.unexpected.error.message, /'extra' was unexpected/);
+  // Settings are checked against the settings schema before the pack sees them.
+  assert.equal(results.settings.status, 'invalid', JSON.stringify(results.settings));
+  assert.equal(results.settings.error.source, 'settings');
+  assert.equal(results.settings.error.policy, 'acme');
+  assert.match(results.settings.error.message, /`approvers`/);
+  // A schema the page cannot check fails the policy: never skipped, never an approval.
+  for (const name of ['uncompiled', 'unsupported', 'badPattern']) {
+    const result = results[name];
+    assert.equal(result.status, 'failed', `${name}: ${JSON.stringify(result)}`);
+    assert.equal(result.policy, 'acme');
+    assert.match(result.error.message, /unusable schema/, name);
+  }
+  assert.match(results.unsupported.error.message, /\$dynamicRef/);
+  await page.close();
+});
+
 test('every golden case evaluated in the browser equals the host decision', async () => {
   const corpus = loadCorpus();
   const page = await openPage();

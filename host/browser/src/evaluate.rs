@@ -192,6 +192,7 @@ fn run(
     options: &EvaluateOptions,
     now: Timestamp,
 ) -> Result<Evaluation, Evaluation> {
+    crate::schemas::install();
     // Everything the user gave is checked before any policy runs.
     let format = options
         .format

@@ -148,7 +148,7 @@ impl ForeignPolicy {
 }
 
 /// What a thrown JavaScript value says: an `Error`'s name and message, or the value as text.
-fn describe_thrown(thrown: &JsValue) -> String {
+pub(crate) fn describe_thrown(thrown: &JsValue) -> String {
     if let Some(error) = thrown.dyn_ref::<js_sys::Error>() {
         return format!(
             "{}: {}",

@@ -15,10 +15,13 @@
 //! - `manifestSchema()` → the manifest JSON Schema.
 //!
 //! Results are plain JavaScript objects with the same shape and field names as the CLI's JSON.
+//! The JSON Schemas policies declare are checked by the page's script `tollgate_schemas.js`
+//! (`web/schemas.mjs`), which must be loaded too (see the `schemas` module).
 
 mod evaluate;
 mod examples;
 pub mod foreign;
+mod schemas;
 
 use serde::Serialize;
 use tollgate_decision::PolicyMetadata;
