@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use tollgate_manifest::Timestamp;
 
@@ -37,7 +36,10 @@ pub struct EnvironmentWindows {
     pub freezes: Vec<Freeze>,
 }
 
+mod posix;
 mod zones;
+
+pub use posix::{LocalTime, TimeZone};
 
 pub use zones::{TZDATA_VERSION, names as zone_names};
 
@@ -49,7 +51,7 @@ pub fn time_zone(name: &str) -> Option<TimeZone> {
     if !rule.chars().any(|c| c.is_ascii_digit()) {
         return None;
     }
-    TimeZone::posix(rule).ok()
+    TimeZone::parse(rule)
 }
 
 fn utc() -> String {
@@ -107,9 +109,8 @@ impl Weekday {
         Self::Sun,
     ];
 
-    fn from_jiff(day: jiff::civil::Weekday) -> Self {
-        let index = usize::try_from(day.to_monday_zero_offset()).unwrap_or(0);
-        Self::ALL[index % 7]
+    fn from_monday_zero(index: u8) -> Self {
+        Self::ALL[usize::from(index) % 7]
     }
 
     fn previous(self) -> Self {
@@ -194,29 +195,20 @@ impl DeploymentWindows {
                 "no change freeze of `{environment}` is in force at {now}"
             ));
         }
-        let local = time_zone(&config.time_zone).and_then(|tz| {
-            let instant =
-                jiff::Timestamp::new(now.seconds, i32::try_from(now.nanoseconds).unwrap_or(0))
-                    .ok()?;
-            Some(instant.to_zoned_datetime(tz))
-        });
+        let local = time_zone(&config.time_zone)
+            .and_then(|tz| tz.local_time(now.seconds, i32::try_from(now.nanoseconds).unwrap_or(0)));
         let Some(local) = local else {
             return WindowStatus::Closed {
                 rule: "deployment-outside-window",
                 message: format!("{now} cannot be placed in time zone `{}`", config.time_zone),
             };
         };
-        let day = Weekday::from_jiff(local.weekday());
+        let day = Weekday::from_monday_zero(local.weekday_from_monday);
         let minute =
-            u32::try_from(i32::from(local.hour()) * 60 + i32::from(local.minute())).unwrap_or(0);
+            u32::try_from(i32::from(local.hour) * 60 + i32::from(local.minute)).unwrap_or(0);
         let shown = format!(
             "{day} {:04}-{:02}-{:02} {:02}:{:02} {}",
-            local.year(),
-            local.month(),
-            local.day(),
-            local.hour(),
-            local.minute(),
-            config.time_zone
+            local.year, local.month, local.day, local.hour, local.minute, config.time_zone
         );
         for window in &config.windows {
             let (Some(start), Some(end)) = (minutes(&window.start), minutes(&window.end)) else {
