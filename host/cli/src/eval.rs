@@ -125,7 +125,7 @@ pub(crate) fn run(args: &EvalArgs) -> Result<u8, Failure> {
     };
     let sources = tollgate_runtime::policy_sources(&args.policies)?;
     let trust = args.trust.trust()?;
-    let engine = args.cache.engine()?;
+    let engine = args.cache.sequential_engine()?;
     let candidates = tollgate_runtime::candidates(&engine, sources, &trust);
     let pipeline = match Pipeline::new(candidates, options) {
         Ok(pipeline) => pipeline,

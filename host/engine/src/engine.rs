@@ -7,14 +7,14 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
 
-use wasmtime::Engine;
+use wasmtime::{Engine, InstanceAllocationStrategy};
 use wasmtime_wasi::{WasiCtxView, WasiView};
 
 use crate::cache::Cache;
 use crate::code_memory;
 use crate::error::HostError;
 use crate::trace::TraceStdio;
-use crate::tunables::{EPOCH_TICK, Limits, PolicyLimits, TABLE_ELEMENTS, config};
+use crate::tunables::{EPOCH_TICK, Limits, PolicyLimits, TABLE_ELEMENTS, config, pooling};
 use tollgate_pipeline::ErrorChain;
 use tollgate_pipeline::Resource;
 
@@ -48,6 +48,13 @@ impl PolicyEngine {
         let code_memory = code_memory::code_memory();
         let code_alignment = code_memory.as_ref().map(|m| m.required_alignment());
         let mut config = config(&limits);
+        // At most one fiber stack per instance: the stack pool of wasmtime's `async` feature
+        // (which WASI brings in) otherwise counts 1,000 stacks of 2 MiB, each behind a guard page
+        // that is `mprotect`ed at every engine start, whether or not any call is async. Not in
+        // `tunables` (which the build script shares): stacks do not change compiled code.
+        let mut pool = pooling(&limits);
+        pool.total_stacks(limits.max_instances.max(1));
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         config.with_custom_code_memory(code_memory);
         let engine = Engine::new(&config).map_err(HostError::Engine)?;
         let ticker = Ticker::start(&engine)?;

@@ -100,6 +100,22 @@ const CORE_INSTANCES_PER_COMPONENT: u32 = 64;
 
 /// The engine configuration for `limits`: pooling allocator, epoch deadlines, bounded stack.
 pub(crate) fn config(limits: &Limits) -> Config {
+    let mut config = Config::new();
+    config
+        .wasm_component_model(true)
+        .concurrency_support(false)
+        .epoch_interruption(true)
+        .max_wasm_stack(limits.max_wasm_stack)
+        // No map from machine code back to wasm offsets: traps are still classified (by their
+        // trap code), and compiled components shrink by about a third, which a warm start reads
+        // and checksums whole.
+        .generate_address_map(false)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling(limits)));
+    config
+}
+
+/// The instance pool for `limits`.
+pub(crate) fn pooling(limits: &Limits) -> PoolingAllocationConfig {
     let page = 1usize << 16;
     let memory_bytes = limits.memory_bytes.div_ceil(page).saturating_mul(page);
     // Each store's limiter enforces the policy's own memory limit; the pool only bounds it.
@@ -121,18 +137,7 @@ pub(crate) fn config(limits: &Limits) -> Config {
         // Where the kernel can tell (Linux 6.7+), only the pages an instance wrote are reset when
         // it is dropped, instead of all it could reach up to `KEEP_RESIDENT`.
         .pagemap_scan(Enabled::Auto);
-    let mut config = Config::new();
-    config
-        .wasm_component_model(true)
-        .concurrency_support(false)
-        .epoch_interruption(true)
-        .max_wasm_stack(limits.max_wasm_stack)
-        // No map from machine code back to wasm offsets: traps are still classified (by their
-        // trap code), and compiled components shrink by about a third, which a warm start reads
-        // and checksums whole.
-        .generate_address_map(false)
-        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-    config
+    pool
 }
 
 #[cfg(test)]
