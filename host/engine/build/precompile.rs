@@ -34,7 +34,8 @@ impl Precompiler {
         if std::env::var("HOST").ok() != std::env::var("TARGET").ok() {
             return Ok(None);
         }
-        let engine = Engine::new(&tunables::config(&tunables::Limits::default()))
+        let limits = tunables::Limits::default();
+        let engine = Engine::new(&tunables::config(&limits, tunables::pooling(&limits)))
             .map_err(|e| format!("could not create the engine to precompile with: {e:#}"))?;
         // Wasmtime's version and every setting that shapes the compiled code.
         let mut hasher = DefaultHasher::new();

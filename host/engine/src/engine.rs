@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
 
-use wasmtime::{Engine, InstanceAllocationStrategy};
+use wasmtime::Engine;
 use wasmtime_wasi::{WasiCtxView, WasiView};
 
 use crate::cache::Cache;
@@ -47,14 +47,13 @@ impl PolicyEngine {
     pub fn new(limits: Limits, cache_dir: Option<PathBuf>) -> Result<Self, HostError> {
         let code_memory = code_memory::code_memory();
         let code_alignment = code_memory.as_ref().map(|m| m.required_alignment());
-        let mut config = config(&limits);
         // At most one fiber stack per instance: the stack pool of wasmtime's `async` feature
         // (which WASI brings in) otherwise counts 1,000 stacks of 2 MiB, each behind a guard page
         // that is `mprotect`ed at every engine start, whether or not any call is async. Not in
-        // `tunables` (which the build script shares): stacks do not change compiled code.
+        // `pooling` (which the build script shares): stacks do not change compiled code.
         let mut pool = pooling(&limits);
         pool.total_stacks(limits.max_instances.max(1));
-        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let mut config = config(&limits, pool);
         config.with_custom_code_memory(code_memory);
         let engine = Engine::new(&config).map_err(HostError::Engine)?;
         let ticker = Ticker::start(&engine)?;

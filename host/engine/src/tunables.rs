@@ -95,11 +95,12 @@ impl PolicyLimits {
     }
 }
 
-/// Core instances the pool counts per component instance (see [`config`]).
+/// Core instances the pool counts per component instance (see [`pooling`]).
 const CORE_INSTANCES_PER_COMPONENT: u32 = 64;
 
-/// The engine configuration for `limits`: pooling allocator, epoch deadlines, bounded stack.
-pub(crate) fn config(limits: &Limits) -> Config {
+/// The engine configuration for `limits` with the instance pool `pool` (see [`pooling`]): epoch
+/// deadlines, bounded stack.
+pub(crate) fn config(limits: &Limits, pool: PoolingAllocationConfig) -> Config {
     let mut config = Config::new();
     config
         .wasm_component_model(true)
@@ -110,7 +111,7 @@ pub(crate) fn config(limits: &Limits) -> Config {
         // trap code), and compiled components shrink by about a third, which a warm start reads
         // and checksums whole.
         .generate_address_map(false)
-        .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling(limits)));
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     config
 }
 

@@ -19,7 +19,6 @@ use tollgate_pipeline::{
     Candidate, Gate, NativePolicy, Pipeline, PipelineOptions, Receipt, RecordError, Recorder,
     Report,
 };
-use tower::ServiceExt as _;
 
 use crate::common::{Counting, send};
 
@@ -394,14 +393,10 @@ fn twelve_at_once_on_one_slot(limits: WaitingLimits) -> Vec<(StatusCode, Value)>
         .unwrap();
     let answers = runtime.block_on(async {
         let calls = (0..12).map(|_| {
-            let router = tollgate_gateway::router(Arc::clone(&gateway));
             let request = post("/v1/data/tollgate/sox/allow", &denied);
+            let gateway = Arc::clone(&gateway);
             tokio::spawn(async move {
-                let response = router.oneshot(request).await.unwrap();
-                let status = response.status();
-                let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-                    .await
-                    .unwrap();
+                let (status, bytes) = send(gateway, request).await;
                 (status, serde_json::from_slice::<Value>(&bytes).unwrap())
             })
         });
