@@ -176,7 +176,7 @@ fn json_error(text: &str, error: &serde_json::Error) -> DocumentError {
     invalid(Format::Json, path, location, &message)
 }
 
-fn invalid(
+pub(crate) fn invalid(
     format: Format,
     path: Option<String>,
     location: Option<Location>,

@@ -7,6 +7,7 @@ mod approval_time;
 mod document;
 mod identity;
 mod json_path;
+mod located_json;
 mod model;
 mod provenance;
 mod secrets;
@@ -18,6 +19,9 @@ pub use document::{
 };
 pub use identity::{
     IdentityAliases, IdentityMatch, canonical_identity, compare_identities, same_identity,
+};
+pub use located_json::{
+    JsonNode, JsonNumber, JsonValue, LocatedJson, item_path, member_path, one_of,
 };
 pub use model::*;
 pub use provenance::{FACT_FIELDS, FactSource, Provenance, SourceKind};

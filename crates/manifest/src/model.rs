@@ -165,6 +165,36 @@ pub enum ChangeCategory {
     Infrastructure,
 }
 
+impl ChangeCategory {
+    /// Every category, in declaration order.
+    pub const ALL: [ChangeCategory; 9] = [
+        Self::ConfigOnly,
+        Self::FeatureFlags,
+        Self::ContentUpdates,
+        Self::BusinessLogic,
+        Self::DatabaseViews,
+        Self::UiChanges,
+        Self::DatabaseSchema,
+        Self::SecurityChanges,
+        Self::Infrastructure,
+    ];
+
+    /// The snake-case name, as manifests and settings spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ConfigOnly => "config_only",
+            Self::FeatureFlags => "feature_flags",
+            Self::ContentUpdates => "content_updates",
+            Self::BusinessLogic => "business_logic",
+            Self::DatabaseViews => "database_views",
+            Self::UiChanges => "ui_changes",
+            Self::DatabaseSchema => "database_schema",
+            Self::SecurityChanges => "security_changes",
+            Self::Infrastructure => "infrastructure",
+        }
+    }
+}
+
 /// One recorded approval.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -356,6 +386,18 @@ pub enum DataStoreKind {
     FileSystem,
 }
 
+impl DataStoreKind {
+    /// The snake-case name, as manifests spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bucket => "bucket",
+            Self::Database => "database",
+            Self::Volume => "volume",
+            Self::FileSystem => "file_system",
+        }
+    }
+}
+
 /// Results of one test suite.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -423,6 +465,20 @@ pub enum RollbackStrategy {
     Other,
 }
 
+impl RollbackStrategy {
+    /// The snake-case name, as manifests spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BlueGreen => "blue_green",
+            Self::Canary => "canary",
+            Self::RedeployPrevious => "redeploy_previous",
+            Self::FeatureFlag => "feature_flag",
+            Self::RestoreBackup => "restore_backup",
+            Self::Other => "other",
+        }
+    }
+}
+
 /// Encryption posture of the affected systems.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -455,6 +511,17 @@ pub enum SensitiveDataKind {
 }
 
 impl SensitiveDataKind {
+    /// The snake-case name, as manifests spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pan => "pan",
+            Self::Ssn => "ssn",
+            Self::MedicalRecordNumber => "medical_record_number",
+            Self::HealthPlanId => "health_plan_id",
+            Self::PhiOther => "phi_other",
+        }
+    }
+
     /// Whether this kind is protected health information (HIPAA identifiers, 45 CFR 164.514(b)(2)).
     pub fn is_phi(self) -> bool {
         !matches!(self, Self::Pan)

@@ -325,7 +325,7 @@ pub fn rollback_plan(manifest: &Manifest) -> Check {
         check.evidence(format!(
             "rollback plan documented{}{}",
             plan.strategy
-                .map(|s| format!(" ({})", serde_name(&s)))
+                .map(|s| format!(" ({})", s.as_str()))
                 .unwrap_or_default(),
             if plan.tested {
                 ", tested"
@@ -360,11 +360,7 @@ pub fn no_sensitive_data(
             check.issue(Issue::new(
                 rule_id,
                 Severity::Critical,
-                format!(
-                    "{} found at {}",
-                    serde_name(&finding.kind),
-                    finding.location
-                ),
+                format!("{} found at {}", finding.kind.as_str(), finding.location),
                 format!("remove the {what} and use synthetic test data"),
                 format!("evidence.sensitive_data_findings[{index}]"),
             ));
@@ -403,12 +399,4 @@ pub fn deployment_window(manifest: &Manifest, settings: &Settings, now: Timestam
         )),
     }
     check
-}
-
-/// The snake_case name of a serializable unit value.
-pub(crate) fn serde_name<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }

@@ -6,7 +6,6 @@
 use tollgate_decision::Severity;
 use tollgate_manifest::{InfrastructureResource, Manifest, ResourceAction};
 
-use crate::checks::serde_name;
 use crate::{Check, Issue};
 
 /// The resources of the plan with their manifest field paths, if a plan was gathered.
@@ -221,7 +220,7 @@ pub fn data_stores(manifest: &Manifest, requirement: StoreRequirement, what: &st
         let Some(store) = resource.data_store.filter(|_| remains(resource)) else {
             continue;
         };
-        let kind = serde_name(&store.kind).replace('_', " ");
+        let kind = store.kind.as_str().replace('_', " ");
         match requirement {
             StoreRequirement::Encrypted if !store.encrypted => check.issue(Issue::new(
                 "data-store-unencrypted",

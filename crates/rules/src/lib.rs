@@ -13,6 +13,7 @@ pub mod routing;
 mod scope;
 mod settings;
 mod settings_error;
+mod settings_json;
 pub mod trust;
 pub mod windows;
 

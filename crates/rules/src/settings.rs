@@ -8,13 +8,16 @@ use std::collections::BTreeSet;
 pub use crate::settings_error::SettingsError;
 use crate::trust::TrustedSources;
 use crate::windows::DeploymentWindows;
-use serde::{Deserialize, Serialize};
+#[cfg(feature = "serde-reference")]
+use serde::Deserialize;
+use serde::Serialize;
 use tollgate_manifest::{
     ChangeCategory, DocumentError, IdentityAliases, IdentityMatch, compare_identities,
 };
 
 /// All tunable settings of the built-in policies.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "serde-reference", derive(Deserialize))]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Risk-score weights and class thresholds.
@@ -50,7 +53,8 @@ pub struct Settings {
 
 /// How the host applies waivers to a policy's findings. The policy itself only validates these;
 /// the pipeline enforces them (`tollgate_waivers::WaiverRules`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "serde-reference", derive(Deserialize))]
 #[serde(default, deny_unknown_fields)]
 pub struct WaiverSettings {
     /// Rule or control ids (`*` matches any text) that no waiver may waive. Absent: every
@@ -92,7 +96,8 @@ impl Default for Settings {
 
 /// Risk-score weights and class thresholds: how much production, schema changes, security
 /// components, size and past failures add to a change's risk (COBIT 2019 BAI06.01).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "serde-reference", derive(Deserialize))]
 #[serde(default, deny_unknown_fields)]
 pub struct RiskSettings {
     /// Points for a production deployment.
@@ -129,7 +134,8 @@ impl Default for RiskSettings {
 }
 
 /// Change categories implying each risk class, whatever the score (COBIT 2019 BAI06.01).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "serde-reference", derive(Deserialize))]
 #[serde(default, deny_unknown_fields)]
 pub struct CategoryClasses {
     /// Categories implying low risk.
@@ -152,7 +158,8 @@ impl Default for CategoryClasses {
 }
 
 /// Approver roles per risk class: who authorises a change before deployment (COBIT 2019 BAI06.01).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "serde-reference", derive(Deserialize))]
 #[serde(default, deny_unknown_fields)]
 pub struct ApproverSettings {
     /// Roles for a low-risk change whose automated checks did not all pass.
@@ -176,7 +183,8 @@ impl Default for ApproverSettings {
 }
 
 /// Test suites required per risk class before deployment (COBIT 2019 BAI07, PCI DSS v4.0 6.5.1).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "serde-reference", derive(Deserialize))]
 #[serde(default, deny_unknown_fields)]
 pub struct RequiredTests {
     /// Suites for low risk.
@@ -199,7 +207,8 @@ impl Default for RequiredTests {
 }
 
 /// Emergency-change handling (COBIT 2019 BAI06.02).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "serde-reference", derive(Deserialize))]
 #[serde(default, deny_unknown_fields)]
 pub struct EmergencySettings {
     /// Role whose single approval lets an emergency change proceed.
@@ -227,14 +236,15 @@ impl Settings {
         if text.trim().is_empty() {
             return Ok(Self::default());
         }
-        let settings: Self = tollgate_manifest::decode_json(text).map_err(|error| match error {
-            DocumentError::Invalid { path, message, .. } => {
-                SettingsError::new(path.unwrap_or_else(|| ".".into()), message)
-            }
-            too_large @ DocumentError::TooLarge { .. } => {
-                SettingsError::new(".", too_large.to_string())
-            }
-        })?;
+        let settings =
+            crate::settings_json::decode_settings(text).map_err(|error| match error {
+                DocumentError::Invalid { path, message, .. } => {
+                    SettingsError::new(path.unwrap_or_else(|| ".".into()), message)
+                }
+                too_large @ DocumentError::TooLarge { .. } => {
+                    SettingsError::new(".", too_large.to_string())
+                }
+            })?;
         settings.validate()?;
         Ok(settings)
     }
@@ -433,18 +443,7 @@ fn identities(aliases: &IdentityAliases) -> Result<(), SettingsError> {
 
 /// The snake_case name of a category, as written in manifests.
 pub fn category_name(category: ChangeCategory) -> &'static str {
-    use ChangeCategory::*;
-    match category {
-        ConfigOnly => "config_only",
-        FeatureFlags => "feature_flags",
-        ContentUpdates => "content_updates",
-        BusinessLogic => "business_logic",
-        DatabaseViews => "database_views",
-        UiChanges => "ui_changes",
-        DatabaseSchema => "database_schema",
-        SecurityChanges => "security_changes",
-        Infrastructure => "infrastructure",
-    }
+    category.as_str()
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
 use tollgate_decision::{ControlStatus, Decision, Severity};
 use tollgate_manifest::{
     Encryption, FactSource, Manifest, RollbackPlan, SecurityScan, SourceKind, TicketStatus,
@@ -61,17 +61,22 @@ impl Default for TrustedSources {
     }
 }
 
-impl<'de> Deserialize<'de> for TrustedSources {
+#[cfg(feature = "serde-reference")]
+impl<'de> serde::Deserialize<'de> for TrustedSources {
     /// The defaults, with the facts the settings name replaced.
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let given = BTreeMap::<String, Vec<SourceKind>>::deserialize(deserializer)?;
-        let mut sources = Self::default();
-        sources.0.extend(given);
-        Ok(sources)
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        BTreeMap::<String, Vec<SourceKind>>::deserialize(deserializer).map(Self::with)
     }
 }
 
 impl TrustedSources {
+    /// The defaults, with the facts in `given` replaced.
+    pub(crate) fn with(given: BTreeMap<String, Vec<SourceKind>>) -> Self {
+        let mut sources = Self::default();
+        sources.0.extend(given);
+        sources
+    }
+
     /// The kinds trusted for `field`, if its sources are restricted.
     pub fn for_fact(&self, field: &str) -> Option<&[SourceKind]> {
         self.0.get(field).map(Vec::as_slice)
@@ -306,8 +311,10 @@ mod tests {
 
     #[test]
     fn settings_replace_only_the_facts_they_name() {
-        let sources: TrustedSources =
-            serde_json::from_str(r#"{"change.deployer_groups": ["directory"]}"#).unwrap();
+        let sources: TrustedSources = crate::settings_json::decode_trusted_sources(
+            r#"{"change.deployer_groups": ["directory"]}"#,
+        )
+        .unwrap();
         assert_eq!(
             sources.for_fact("change.deployer_groups"),
             Some(&[SourceKind::Directory][..])
@@ -331,7 +338,7 @@ mod tests {
                 "trusted_sources.change.approvals",
             ),
         ] {
-            let sources: TrustedSources = serde_json::from_str(json).unwrap();
+            let sources = crate::settings_json::decode_trusted_sources(json).unwrap();
             assert_eq!(sources.validate().unwrap_err().field, field);
         }
     }

@@ -9,19 +9,23 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+#[cfg(feature = "serde-reference")]
+use serde::Deserialize;
+use serde::Serialize;
 use tollgate_manifest::Timestamp;
 
 use crate::SettingsError;
 
 /// Deployment windows and change freezes by environment name (exact match with
 /// `change.environment`); an environment not listed may be deployed at any time.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "serde-reference", derive(Deserialize))]
 #[serde(transparent)]
 pub struct DeploymentWindows(pub BTreeMap<String, EnvironmentWindows>);
 
 /// When one environment may be deployed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "serde-reference", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct EnvironmentWindows {
     /// IANA time zone of the recurring windows, for example `America/New_York`. Default: `UTC`.
@@ -58,9 +62,20 @@ fn utc() -> String {
     "UTC".to_owned()
 }
 
+impl Default for EnvironmentWindows {
+    fn default() -> Self {
+        Self {
+            time_zone: utc(),
+            windows: Vec::new(),
+            freezes: Vec::new(),
+        }
+    }
+}
+
 /// A weekly maintenance window in the environment's time zone. An `end` at or before `start`
 /// closes the window on the next day (`22:00`-`02:00`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "serde-reference", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct RecurringWindow {
     /// Days on which the window opens. Required, non-empty.
@@ -72,7 +87,8 @@ pub struct RecurringWindow {
 }
 
 /// A change freeze: from `start` (inclusive) until `end` (exclusive), both RFC 3339.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "serde-reference", derive(Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct Freeze {
     /// When the freeze begins.
@@ -85,7 +101,8 @@ pub struct Freeze {
 }
 
 /// Days of the week.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "serde-reference", derive(Deserialize))]
 #[serde(rename_all = "lowercase")]
 #[expect(missing_docs, reason = "the days of the week")]
 pub enum Weekday {
@@ -99,7 +116,8 @@ pub enum Weekday {
 }
 
 impl Weekday {
-    const ALL: [Weekday; 7] = [
+    /// Every day, from Monday.
+    pub(crate) const ALL: [Weekday; 7] = [
         Self::Mon,
         Self::Tue,
         Self::Wed,
@@ -119,9 +137,10 @@ impl Weekday {
     }
 }
 
-impl fmt::Display for Weekday {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Weekday {
+    /// The lowercase three-letter name, as settings spell it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
             Self::Mon => "mon",
             Self::Tue => "tue",
             Self::Wed => "wed",
@@ -129,7 +148,13 @@ impl fmt::Display for Weekday {
             Self::Fri => "fri",
             Self::Sat => "sat",
             Self::Sun => "sun",
-        })
+        }
+    }
+}
+
+impl fmt::Display for Weekday {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -313,7 +338,7 @@ mod tests {
     use super::*;
 
     fn windows(json: &str) -> DeploymentWindows {
-        let windows: DeploymentWindows = serde_json::from_str(json).unwrap();
+        let windows = crate::settings_json::decode_windows(json).unwrap();
         windows.validate().unwrap();
         windows
     }
@@ -474,7 +499,7 @@ mod tests {
                 "deployment_windows.production.freezes[0].end",
             ),
         ] {
-            let windows: DeploymentWindows = serde_json::from_str(json).unwrap();
+            let windows = crate::settings_json::decode_windows(json).unwrap();
             assert_eq!(windows.validate().unwrap_err().field, field, "{json}");
         }
     }
