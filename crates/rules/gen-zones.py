@@ -67,21 +67,38 @@ const RULES: &str = "\\
 ";
 
 /// The POSIX TZ rule of the IANA zone or link `name` (case-sensitive), if tzdata has it. Reads
-/// the names in place, without allocating.
+/// the names in place, without allocating: since they are sorted and each keeps the longest
+/// prefix it shares with the one before, an entry is compared only where it can still match.
 pub fn rule(name: &str) -> Option<&'static str> {{
-    let mut current = [0_u8; 64];
+    let name = name.as_bytes();
+    // Bytes of `name` that the entries before, all smaller than `name`, last matched.
+    let mut matched = 0;
     let mut rest = NAMES;
     let mut index = 0;
     while let Some((&shared, tail)) = rest.split_first() {{
         let end = tail.iter().position(|&b| b == b'\\n')?;
         let suffix = tail.get(..end)?;
-        let length = usize::from(shared) + suffix.len();
-        current
-            .get_mut(usize::from(shared)..length)?
-            .copy_from_slice(suffix);
-        if current.get(..length)? == name.as_bytes() {{
-            return RULES.lines().nth(usize::from(*RULE_OF.get(index)?));
+        let shared = usize::from(shared);
+        if shared < matched {{
+            // This entry leaves the previous one, which matched `name` further, upwards.
+            return None;
         }}
+        if shared == matched {{
+            let wanted = name.get(matched..)?;
+            let common = suffix
+                .iter()
+                .zip(wanted)
+                .take_while(|(a, b)| a == b)
+                .count();
+            match (suffix.get(common), wanted.get(common)) {{
+                (None, None) => return RULES.lines().nth(usize::from(*RULE_OF.get(index)?)),
+                // Past `name`: no later entry matches.
+                (Some(_), None) => return None,
+                (Some(ours), Some(theirs)) if ours > theirs => return None,
+                _ => matched += common,
+            }}
+        }}
+        // Otherwise the entry keeps the previous one's smaller byte where that left `name`.
         rest = tail.get(end + 1..)?;
         index += 1;
     }}

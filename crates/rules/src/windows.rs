@@ -421,6 +421,20 @@ mod tests {
             Some("GMT0BST,M3.5.0/1,M10.5.0")
         );
         assert_eq!(zones::rule("america/new_york"), None);
+        // Every name is found, and no near miss of one that is not itself a name.
+        let known: std::collections::BTreeSet<&str> = names.iter().map(String::as_str).collect();
+        for name in &names {
+            assert!(zones::rule(name).is_some(), "{name}");
+            let mut misses = vec![format!("{name}x"), name[..name.len() - 1].to_owned()];
+            let last = name.as_bytes()[name.len() - 1];
+            for byte in [last - 1, last + 1] {
+                misses.push(format!("{}{}", &name[..name.len() - 1], char::from(byte)));
+            }
+            for miss in misses.iter().filter(|miss| !known.contains(miss.as_str())) {
+                assert_eq!(zones::rule(miss), None, "{miss}");
+            }
+        }
+        assert_eq!(zones::rule(""), None);
         // Zones the first, hand-picked table lacked: half-hour and 45-minute offsets, links.
         for name in [
             "America/Argentina/Buenos_Aires",
