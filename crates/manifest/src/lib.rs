@@ -21,7 +21,7 @@ pub use identity::{
     IdentityAliases, IdentityMatch, canonical_identity, compare_identities, same_identity,
 };
 pub use located_json::{
-    JsonNode, JsonNumber, JsonValue, LocatedJson, item_path, member_path, one_of,
+    JsonNode, JsonNumber, JsonValue, LocatedJson, item_path, member_path, one_of, parse_json_object,
 };
 pub use model::*;
 pub use provenance::{FACT_FIELDS, FactSource, Provenance, SourceKind};

@@ -108,6 +108,42 @@ impl<'t> LocatedJson<'t> {
     }
 }
 
+/// Parses a JSON object (an extension's facts) into serde_json's map, with the values serde_json
+/// would read, without linking serde_json's reader.
+pub fn parse_json_object(
+    text: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, DocumentError> {
+    let document = LocatedJson::parse(text)?;
+    match document.root.value {
+        JsonValue::Object(members) => Ok(object_value(members)),
+        _ => Err(document.wrong_type(&document.root, "", "a map")),
+    }
+}
+
+fn object_value(members: Vec<(String, JsonNode)>) -> serde_json::Map<String, serde_json::Value> {
+    // A repeated key replaces the earlier one, as in serde_json.
+    members
+        .into_iter()
+        .map(|(key, node)| (key, serde_value(node.value)))
+        .collect()
+}
+
+fn serde_value(value: JsonValue) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        JsonValue::Null => Value::Null,
+        JsonValue::Bool(b) => Value::Bool(b),
+        JsonValue::Number(JsonNumber::Unsigned(n)) => Value::from(n),
+        JsonValue::Number(JsonNumber::Negative(n)) => Value::from(n),
+        JsonValue::Number(JsonNumber::Float(f, _)) => Value::from(f),
+        JsonValue::String(text) => Value::String(text),
+        JsonValue::Array(items) => {
+            Value::Array(items.into_iter().map(|n| serde_value(n.value)).collect())
+        }
+        JsonValue::Object(members) => Value::Object(object_value(members)),
+    }
+}
+
 impl JsonNode {
     /// How serde names the value in `invalid type` messages (a string's text is left out).
     pub fn describe(&self) -> String {
@@ -246,38 +282,60 @@ impl Parser<'_> {
         Ok(value)
     }
 
-    fn digits(&mut self) -> usize {
-        let start = self.at;
-        while let Some(b'0'..=b'9') = self.peek() {
-            self.at += 1;
-        }
-        self.at - start
-    }
-
+    /// Reads a number as serde_json does (without its `float_roundtrip` feature): an integer while
+    /// it fits in 64 bits, otherwise the decimal significand's first 19 or 20 digits scaled by a
+    /// power of ten, so that every value is the one serde_json reads.
     fn number(&mut self) -> Result<JsonNumber, SyntaxError> {
         let start = self.at;
-        let negative = self.peek() == Some(b'-');
-        if negative {
+        let positive = self.peek() != Some(b'-');
+        if !positive {
             self.at += 1;
         }
-        match self.peek() {
+        let mut significand: u64 = match self.peek() {
+            None => return Err(self.fail("EOF while parsing a value")),
             Some(b'0') => {
                 self.at += 1;
                 if let Some(b'0'..=b'9') = self.peek() {
                     return Err(self.fail("invalid number"));
                 }
+                0
             }
-            Some(b'1'..=b'9') => {
-                self.digits();
+            Some(digit @ b'1'..=b'9') => {
+                self.at += 1;
+                u64::from(digit - b'0')
             }
-            None => return Err(self.fail("EOF while parsing a value")),
             Some(_) => return Err(self.fail("invalid number")),
-        }
+        };
+        // Integer digits beyond what a u64 holds only scale the significand.
+        let mut exponent: i32 = 0;
         let mut integer = true;
+        while let Some(digit @ b'0'..=b'9') = self.peek() {
+            self.at += 1;
+            match grow(significand, digit) {
+                Some(grown) if integer => significand = grown,
+                _ => {
+                    integer = false;
+                    exponent = exponent.saturating_add(1);
+                }
+            }
+        }
         if self.peek() == Some(b'.') {
             integer = false;
             self.at += 1;
-            if self.digits() == 0 {
+            let mut fraction_digits = 0;
+            let mut overflowed = false;
+            while let Some(digit @ b'0'..=b'9') = self.peek() {
+                self.at += 1;
+                fraction_digits += 1;
+                match grow(significand, digit) {
+                    Some(grown) if !overflowed => {
+                        significand = grown;
+                        exponent = exponent.saturating_sub(1);
+                    }
+                    _ => overflowed = true,
+                }
+            }
+            if fraction_digits == 0 {
                 return Err(self.fail(if self.peek().is_none() {
                     "EOF while parsing a value"
                 } else {
@@ -288,39 +346,74 @@ impl Parser<'_> {
         if let Some(b'e' | b'E') = self.peek() {
             integer = false;
             self.at += 1;
-            if let Some(b'+' | b'-') = self.peek() {
+            let positive_exponent = match self.peek() {
+                Some(b'-') => {
+                    self.at += 1;
+                    false
+                }
+                Some(b'+') => {
+                    self.at += 1;
+                    true
+                }
+                _ => true,
+            };
+            let mut written: i32 = 0;
+            let mut digits = 0;
+            let mut too_large = false;
+            while let Some(digit @ b'0'..=b'9') = self.peek() {
                 self.at += 1;
+                digits += 1;
+                match written
+                    .checked_mul(10)
+                    .and_then(|w| w.checked_add(i32::from(digit - b'0')))
+                {
+                    Some(grown) => written = grown,
+                    None => too_large = true,
+                }
             }
-            if self.digits() == 0 {
+            if digits == 0 {
                 return Err(self.fail(if self.peek().is_none() {
                     "EOF while parsing a value"
                 } else {
                     "invalid number"
                 }));
             }
+            if too_large {
+                // As serde_json: an exponent beyond i32 is out of range upwards, zero downwards.
+                if significand != 0 && positive_exponent {
+                    self.at = start;
+                    return Err(self.fail("number out of range"));
+                }
+                let zero = if positive { 0.0 } else { -0.0 };
+                return Ok(self.float(zero, start));
+            }
+            exponent = if positive_exponent {
+                exponent.saturating_add(written)
+            } else {
+                exponent.saturating_sub(written)
+            };
         }
-        let text = String::from_utf8_lossy(&self.text[start..self.at]).into_owned();
         if integer {
-            let digits = text.trim_start_matches('-');
-            if let Ok(magnitude) = digits.parse::<u64>() {
-                if !negative {
-                    return Ok(JsonNumber::Unsigned(magnitude));
-                }
-                // As serde_json: `-0` is a float, other negatives that fit are integers.
-                if magnitude > 0
-                    && let Some(value) = 0i64.checked_sub_unsigned(magnitude)
-                {
-                    return Ok(JsonNumber::Negative(value));
-                }
+            if positive {
+                return Ok(JsonNumber::Unsigned(significand));
+            }
+            // As serde_json: `-0` and negatives below i64::MIN are floats.
+            if let Some(value) = 0i64.checked_sub_unsigned(significand)
+                && value < 0
+            {
+                return Ok(JsonNumber::Negative(value));
             }
         }
-        match text.parse::<f64>() {
-            Ok(value) if value.is_finite() => Ok(JsonNumber::Float(value, text)),
-            _ => {
-                self.at = start;
-                Err(self.fail("number out of range"))
-            }
-        }
+        let Some(value) = from_parts(significand, exponent) else {
+            self.at = start;
+            return Err(self.fail("number out of range"));
+        };
+        Ok(self.float(if positive { value } else { -value }, start))
+    }
+
+    fn float(&self, value: f64, start: usize) -> JsonNumber {
+        let text = String::from_utf8_lossy(&self.text[start..self.at]).into_owned();
+        JsonNumber::Float(value, text)
     }
 
     fn string(&mut self) -> Result<String, SyntaxError> {
@@ -493,6 +586,75 @@ impl Parser<'_> {
     }
 }
 
+/// `significand * 10 + digit`, if it fits in a u64.
+fn grow(significand: u64, digit: u8) -> Option<u64> {
+    significand
+        .checked_mul(10)
+        .and_then(|s| s.checked_add(u64::from(digit - b'0')))
+}
+
+/// `significand * 10^exponent` as serde_json computes it: one multiplication or division by a
+/// power of ten (two below 1e-308); `None` when it overflows.
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "as serde_json, the significand rounds to the nearest f64 first"
+)]
+fn from_parts(significand: u64, mut exponent: i32) -> Option<f64> {
+    let mut value = significand as f64;
+    loop {
+        match POW10.get(exponent.unsigned_abs() as usize) {
+            Some(&power) => {
+                if exponent >= 0 {
+                    value *= power;
+                    if value.is_infinite() {
+                        return None;
+                    }
+                } else {
+                    value /= power;
+                }
+                return Some(value);
+            }
+            None => {
+                if value == 0.0 {
+                    return Some(value);
+                }
+                if exponent >= 0 {
+                    return None;
+                }
+                value /= 1e308;
+                exponent += 308;
+            }
+        }
+    }
+}
+
+/// 1e0 to 1e308, each the nearest f64.
+static POW10: [f64; 309] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22, 1e23, 1e24, 1e25, 1e26, 1e27, 1e28, 1e29, 1e30, 1e31, 1e32,
+    1e33, 1e34, 1e35, 1e36, 1e37, 1e38, 1e39, 1e40, 1e41, 1e42, 1e43, 1e44, 1e45, 1e46, 1e47, 1e48,
+    1e49, 1e50, 1e51, 1e52, 1e53, 1e54, 1e55, 1e56, 1e57, 1e58, 1e59, 1e60, 1e61, 1e62, 1e63, 1e64,
+    1e65, 1e66, 1e67, 1e68, 1e69, 1e70, 1e71, 1e72, 1e73, 1e74, 1e75, 1e76, 1e77, 1e78, 1e79, 1e80,
+    1e81, 1e82, 1e83, 1e84, 1e85, 1e86, 1e87, 1e88, 1e89, 1e90, 1e91, 1e92, 1e93, 1e94, 1e95, 1e96,
+    1e97, 1e98, 1e99, 1e100, 1e101, 1e102, 1e103, 1e104, 1e105, 1e106, 1e107, 1e108, 1e109, 1e110,
+    1e111, 1e112, 1e113, 1e114, 1e115, 1e116, 1e117, 1e118, 1e119, 1e120, 1e121, 1e122, 1e123,
+    1e124, 1e125, 1e126, 1e127, 1e128, 1e129, 1e130, 1e131, 1e132, 1e133, 1e134, 1e135, 1e136,
+    1e137, 1e138, 1e139, 1e140, 1e141, 1e142, 1e143, 1e144, 1e145, 1e146, 1e147, 1e148, 1e149,
+    1e150, 1e151, 1e152, 1e153, 1e154, 1e155, 1e156, 1e157, 1e158, 1e159, 1e160, 1e161, 1e162,
+    1e163, 1e164, 1e165, 1e166, 1e167, 1e168, 1e169, 1e170, 1e171, 1e172, 1e173, 1e174, 1e175,
+    1e176, 1e177, 1e178, 1e179, 1e180, 1e181, 1e182, 1e183, 1e184, 1e185, 1e186, 1e187, 1e188,
+    1e189, 1e190, 1e191, 1e192, 1e193, 1e194, 1e195, 1e196, 1e197, 1e198, 1e199, 1e200, 1e201,
+    1e202, 1e203, 1e204, 1e205, 1e206, 1e207, 1e208, 1e209, 1e210, 1e211, 1e212, 1e213, 1e214,
+    1e215, 1e216, 1e217, 1e218, 1e219, 1e220, 1e221, 1e222, 1e223, 1e224, 1e225, 1e226, 1e227,
+    1e228, 1e229, 1e230, 1e231, 1e232, 1e233, 1e234, 1e235, 1e236, 1e237, 1e238, 1e239, 1e240,
+    1e241, 1e242, 1e243, 1e244, 1e245, 1e246, 1e247, 1e248, 1e249, 1e250, 1e251, 1e252, 1e253,
+    1e254, 1e255, 1e256, 1e257, 1e258, 1e259, 1e260, 1e261, 1e262, 1e263, 1e264, 1e265, 1e266,
+    1e267, 1e268, 1e269, 1e270, 1e271, 1e272, 1e273, 1e274, 1e275, 1e276, 1e277, 1e278, 1e279,
+    1e280, 1e281, 1e282, 1e283, 1e284, 1e285, 1e286, 1e287, 1e288, 1e289, 1e290, 1e291, 1e292,
+    1e293, 1e294, 1e295, 1e296, 1e297, 1e298, 1e299, 1e300, 1e301, 1e302, 1e303, 1e304, 1e305,
+    1e306, 1e307, 1e308,
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -538,6 +700,19 @@ mod tests {
             "2.5E-3",
             "0.1",
             "123456789.123456789e-5",
+            "0.30000000000000004",
+            "2.2250738585072014e-308",
+            "4.9e-324",
+            "1e-400",
+            "-1e-400",
+            "1.7976931348623157e308",
+            "123456789012345678901234567890",
+            "1234567890123456789012.5e-3",
+            "0.1234567890123456789012345",
+            "0e99999999999",
+            "-0.0",
+            "9007199254740993",
+            "3.14159265358979323846264338327950288",
         ] {
             let ours = match LocatedJson::parse(text).unwrap().root.value {
                 JsonValue::Number(JsonNumber::Unsigned(n)) => serde_json::Value::from(n),
@@ -547,6 +722,58 @@ mod tests {
             };
             let theirs: serde_json::Value = serde_json::from_str(text).unwrap();
             assert_eq!(ours, theirs, "{text}");
+            if let (Some(a), Some(b)) = (ours.as_f64(), theirs.as_f64()) {
+                assert_eq!(a.to_bits(), b.to_bits(), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn generated_numbers_read_bit_for_bit_as_serde_json_reads_them() {
+        // A fixed linear congruential sequence: integers, decimals and exponents of every length.
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |bound: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % bound
+        };
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            if next(2) == 0 {
+                text.push('-');
+            }
+            let digits = 1 + next(30);
+            text.push(char::from(b'1' + next(9) as u8));
+            for _ in 1..digits {
+                text.push(char::from(b'0' + next(10) as u8));
+            }
+            if next(2) == 0 {
+                text.push('.');
+                for _ in 0..1 + next(25) {
+                    text.push(char::from(b'0' + next(10) as u8));
+                }
+            }
+            if next(2) == 0 {
+                text.push_str(["e", "E-", "e+", "e-"][next(4) as usize]);
+                text.push_str(&next(330).to_string());
+            }
+            let theirs = serde_json::from_str::<serde_json::Value>(&text);
+            let ours = LocatedJson::parse(&text);
+            let (Ok(theirs), Ok(ours)) = (&theirs, &ours) else {
+                assert_eq!(theirs.is_err(), ours.is_err(), "{text}");
+                continue;
+            };
+            let ours = match &ours.root.value {
+                JsonValue::Number(JsonNumber::Unsigned(n)) => serde_json::Value::from(*n),
+                JsonValue::Number(JsonNumber::Negative(n)) => serde_json::Value::from(*n),
+                JsonValue::Number(JsonNumber::Float(f, _)) => serde_json::Value::from(*f),
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(&ours, theirs, "{text}");
+            if let (Some(a), Some(b)) = (ours.as_f64(), theirs.as_f64()) {
+                assert_eq!(a.to_bits(), b.to_bits(), "{text}");
+            }
         }
     }
 
@@ -557,6 +784,9 @@ mod tests {
             (r#"{"a": {"b": tru}}"#, Some("a.b"), "expected ident"),
             (r#"{"a": 01}"#, Some("a"), "invalid number"),
             (r#"{"a": 1e999}"#, Some("a"), "number out of range"),
+            (r#"{"a": 1e2147483648}"#, Some("a"), "number out of range"),
+            (r#"{"a": 1.}"#, Some("a"), "invalid number"),
+            (r#"{"a": -}"#, Some("a"), "invalid number"),
             (r#"{"a" 1}"#, None, "expected `:`"),
             (r#"{"a": [1 2]}"#, Some("a"), "expected `,` or `]`"),
             (r#"{"a": "\q"}"#, Some("a"), "invalid escape"),
@@ -594,6 +824,17 @@ mod tests {
             let theirs = serde_json::from_str::<serde_json::Value>(text).unwrap_err();
             assert!(theirs.to_string().starts_with(message), "{text}: {theirs}");
         }
+    }
+
+    #[test]
+    fn objects_convert_to_the_values_serde_json_reads() {
+        let text =
+            r#"{"a": [1, -2, 2.5e-3, "x\u00e9", null, true, {"b": {}}], "a": 7, "c": 1e300}"#;
+        let theirs: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(text).unwrap();
+        assert_eq!(parse_json_object(text).unwrap(), theirs);
+        let error = parse_json_object("[1]").unwrap_err();
+        assert!(error.to_string().contains("expected a mapping"), "{error}");
     }
 
     #[test]

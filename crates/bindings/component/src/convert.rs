@@ -23,7 +23,7 @@ pub(crate) fn extensions(
     extensions
         .into_iter()
         .map(|e| {
-            serde_json::from_str(&e.facts)
+            m::parse_json_object(&e.facts)
                 .map(|facts| (e.namespace.clone(), facts))
                 .map_err(|error| {
                     EvalError::InvalidManifest(format!(
