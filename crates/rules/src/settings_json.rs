@@ -63,7 +63,7 @@ impl Decoder<'_, '_> {
         path: &str,
         name: &str,
         known: &[&str],
-        mut decode: impl FnMut(&str, &JsonNode, &str) -> Result<()>,
+        decode: &mut dyn FnMut(&str, &JsonNode, &str) -> Result<()>,
     ) -> Result<()> {
         let JsonValue::Object(members) = &node.value else {
             return Err(self
@@ -173,58 +173,76 @@ impl Decoder<'_, '_> {
 
     fn settings(&self, node: &JsonNode, path: &str) -> Result<Settings> {
         let mut settings = Settings::default();
-        self.fields(node, path, "Settings", SETTINGS, |field, value, path| {
-            match field {
-                "risk" => settings.risk = self.risk(value, path)?,
-                "category_classes" => settings.category_classes = self.categories(value, path)?,
-                "approvers" => settings.approvers = self.approvers(value, path)?,
-                "required_tests" => settings.required_tests = self.required_tests(value, path)?,
-                "emergency" => settings.emergency = self.emergency(value, path)?,
-                "production_environments" => {
-                    settings.production_environments = self.strings(value, path)?;
+        self.fields(
+            node,
+            path,
+            "Settings",
+            SETTINGS,
+            &mut |field, value, path| {
+                match field {
+                    "risk" => settings.risk = self.risk(value, path)?,
+                    "category_classes" => {
+                        settings.category_classes = self.categories(value, path)?
+                    }
+                    "approvers" => settings.approvers = self.approvers(value, path)?,
+                    "required_tests" => {
+                        settings.required_tests = self.required_tests(value, path)?
+                    }
+                    "emergency" => settings.emergency = self.emergency(value, path)?,
+                    "production_environments" => {
+                        settings.production_environments = self.strings(value, path)?;
+                    }
+                    "authorised_deployer_group" => {
+                        settings.authorised_deployer_group = self.string(value, path)?;
+                    }
+                    "key_rotation_max_days" => {
+                        settings.key_rotation_max_days = self.count(value, path)?
+                    }
+                    "shared_accounts" => settings.shared_accounts = self.strings(value, path)?,
+                    "identities" => settings.identities = self.map(value, path, Self::string)?,
+                    "trusted_sources" => {
+                        settings.trusted_sources = self.trusted_sources(value, path)?
+                    }
+                    "waivers" => settings.waivers = self.waivers(value, path)?,
+                    "deployment_windows" => {
+                        settings.deployment_windows = self.deployment_windows(value, path)?;
+                    }
+                    _ => {}
                 }
-                "authorised_deployer_group" => {
-                    settings.authorised_deployer_group = self.string(value, path)?;
-                }
-                "key_rotation_max_days" => {
-                    settings.key_rotation_max_days = self.count(value, path)?
-                }
-                "shared_accounts" => settings.shared_accounts = self.strings(value, path)?,
-                "identities" => settings.identities = self.map(value, path, Self::string)?,
-                "trusted_sources" => {
-                    settings.trusted_sources = self.trusted_sources(value, path)?
-                }
-                "waivers" => settings.waivers = self.waivers(value, path)?,
-                "deployment_windows" => {
-                    settings.deployment_windows = self.deployment_windows(value, path)?;
-                }
-                _ => {}
-            }
-            Ok(())
-        })?;
+                Ok(())
+            },
+        )?;
         Ok(settings)
     }
 
     fn risk(&self, node: &JsonNode, path: &str) -> Result<RiskSettings> {
         let mut risk = RiskSettings::default();
-        self.fields(node, path, "RiskSettings", RISK, |field, value, path| {
-            if field == "large_change_lines" {
-                risk.large_change_lines = self.count(value, path)?;
-                return Ok(());
-            }
-            let number = self.number(value, path)?;
-            match field {
-                "production" => risk.production = number,
-                "schema_changes" => risk.schema_changes = number,
-                "security_components" => risk.security_components = number,
-                "large_change" => risk.large_change = number,
-                "historical_failure_rate_weight" => risk.historical_failure_rate_weight = number,
-                "medium_threshold" => risk.medium_threshold = number,
-                "high_threshold" => risk.high_threshold = number,
-                _ => {}
-            }
-            Ok(())
-        })?;
+        self.fields(
+            node,
+            path,
+            "RiskSettings",
+            RISK,
+            &mut |field, value, path| {
+                if field == "large_change_lines" {
+                    risk.large_change_lines = self.count(value, path)?;
+                    return Ok(());
+                }
+                let number = self.number(value, path)?;
+                match field {
+                    "production" => risk.production = number,
+                    "schema_changes" => risk.schema_changes = number,
+                    "security_components" => risk.security_components = number,
+                    "large_change" => risk.large_change = number,
+                    "historical_failure_rate_weight" => {
+                        risk.historical_failure_rate_weight = number
+                    }
+                    "medium_threshold" => risk.medium_threshold = number,
+                    "high_threshold" => risk.high_threshold = number,
+                    _ => {}
+                }
+                Ok(())
+            },
+        )?;
         Ok(risk)
     }
 
@@ -240,7 +258,7 @@ impl Decoder<'_, '_> {
             path,
             "CategoryClasses",
             CLASSES,
-            |field, value, path| {
+            &mut |field, value, path| {
                 let list = self.list(value, path, category)?;
                 match field {
                     "low" => classes.low = list,
@@ -261,7 +279,7 @@ impl Decoder<'_, '_> {
             path,
             "ApproverSettings",
             APPROVERS,
-            |field, value, path| {
+            &mut |field, value, path| {
                 let roles = self.strings(value, path)?;
                 match field {
                     "low_fallback" => approvers.low_fallback = roles,
@@ -282,7 +300,7 @@ impl Decoder<'_, '_> {
             path,
             "RequiredTests",
             CLASSES,
-            |field, value, path| {
+            &mut |field, value, path| {
                 let suites = self.strings(value, path)?;
                 match field {
                     "low" => tests.low = suites,
@@ -303,7 +321,7 @@ impl Decoder<'_, '_> {
             path,
             "EmergencySettings",
             EMERGENCY,
-            |field, value, path| {
+            &mut |field, value, path| {
                 match field {
                     "approver_role" => emergency.approver_role = self.string(value, path)?,
                     "retrospective_within_days" => {
@@ -322,13 +340,19 @@ impl Decoder<'_, '_> {
 
     fn waivers(&self, node: &JsonNode, path: &str) -> Result<WaiverSettings> {
         let mut waivers = WaiverSettings::default();
-        self.fields(node, path, "WaiverSettings", WAIVERS, |_, value, path| {
-            waivers.non_waivable = match value.value {
-                JsonValue::Null => None,
-                _ => Some(self.strings(value, path)?),
-            };
-            Ok(())
-        })?;
+        self.fields(
+            node,
+            path,
+            "WaiverSettings",
+            WAIVERS,
+            &mut |_, value, path| {
+                waivers.non_waivable = match value.value {
+                    JsonValue::Null => None,
+                    _ => Some(self.strings(value, path)?),
+                };
+                Ok(())
+            },
+        )?;
         Ok(waivers)
     }
 
@@ -359,7 +383,7 @@ impl Decoder<'_, '_> {
             path,
             "EnvironmentWindows",
             ENVIRONMENT,
-            |field, value, path| {
+            &mut |field, value, path| {
                 match field {
                     "time_zone" => environment.time_zone = self.string(value, path)?,
                     "windows" => environment.windows = self.list(value, path, Self::window)?,
@@ -380,7 +404,7 @@ impl Decoder<'_, '_> {
             path,
             "RecurringWindow",
             WINDOW,
-            |field, value, path| {
+            &mut |field, value, path| {
                 match field {
                     "days" => {
                         days = Some(self.list(value, path, |this, day, path| {
@@ -404,7 +428,7 @@ impl Decoder<'_, '_> {
 
     fn freeze(&self, node: &JsonNode, path: &str) -> Result<Freeze> {
         let (mut start, mut end, mut reason) = (None, None, None);
-        self.fields(node, path, "Freeze", FREEZE, |field, value, path| {
+        self.fields(node, path, "Freeze", FREEZE, &mut |field, value, path| {
             match field {
                 "start" => start = Some(self.timestamp(value, path)?),
                 "end" => end = Some(self.timestamp(value, path)?),
