@@ -27,7 +27,7 @@ pub use gather::{
 };
 pub use git::{AddedLine, Commit, Diff, FileChange, Repository};
 pub use junit::{Counts, JunitSummary, SuiteKinds, parse_report};
-pub use paths::{Classification, PathRules, category_name};
+pub use paths::{Classification, PathRules};
 pub use sarif::{ScanSummary, parse_log};
 pub use ticket::Ticket;
 pub use tollgate_tickets::{Environment as TicketEnvironment, TicketRef, TicketsConfig};

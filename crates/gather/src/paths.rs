@@ -63,7 +63,7 @@ impl PathRules {
             .effective_rules()
             .into_iter()
             .map(|(category, globs)| {
-                let owner = format!("categories.{}", category_name(category));
+                let owner = format!("categories.{}", category.as_str());
                 glob_set(&globs, &owner).map(|set| (category, set))
             })
             .collect::<Result<_, _>>()?;
@@ -141,22 +141,6 @@ impl DataClassRules {
                     .map(|path| (*class, *name, (*path).to_owned()))
             })
             .collect()
-    }
-}
-
-/// The snake_case name of a category, as in the manifest.
-pub fn category_name(category: ChangeCategory) -> &'static str {
-    use ChangeCategory as C;
-    match category {
-        C::ConfigOnly => "config_only",
-        C::FeatureFlags => "feature_flags",
-        C::ContentUpdates => "content_updates",
-        C::BusinessLogic => "business_logic",
-        C::DatabaseViews => "database_views",
-        C::UiChanges => "ui_changes",
-        C::DatabaseSchema => "database_schema",
-        C::SecurityChanges => "security_changes",
-        C::Infrastructure => "infrastructure",
     }
 }
 

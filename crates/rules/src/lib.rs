@@ -29,7 +29,7 @@ pub use routing::{RoutingResult, automated_checks, route};
 pub use scope::{AppliesTo, Scope};
 pub use settings::{
     ApproverSettings, CategoryClasses, EmergencySettings, RequiredTests, RiskSettings, Settings,
-    SettingsError, WaiverSettings, category_name,
+    SettingsError, WaiverSettings,
 };
 pub use trust::{TrustedFacts, TrustedSources};
 pub use windows::{DeploymentWindows, WindowStatus};

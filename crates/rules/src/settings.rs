@@ -287,12 +287,12 @@ impl Settings {
             ("category_classes.high", &self.category_classes.high),
         ] {
             for category in list {
-                if !seen.insert(category_name(*category)) {
+                if !seen.insert(category.as_str()) {
                     return Err(SettingsError::new(
                         field,
                         format!(
                             "category `{}` is assigned to more than one class",
-                            category_name(*category)
+                            category.as_str()
                         ),
                     ));
                 }
@@ -439,11 +439,6 @@ fn identities(aliases: &IdentityAliases) -> Result<(), SettingsError> {
         }
     }
     Ok(())
-}
-
-/// The snake_case name of a category, as written in manifests.
-pub fn category_name(category: ChangeCategory) -> &'static str {
-    category.as_str()
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use crate::GatherError;
 use crate::config::{AuthorIdentity, Config};
 use crate::detect::Detection;
 use crate::git::{Commit, Diff, Repository};
-use crate::paths::{DataClassRules, PathRules, category_name};
+use crate::paths::{DataClassRules, PathRules};
 
 /// How a data class brought into scope by `[data_classes]` path rules names its source.
 pub(super) const PATH_RULES: &str = "path rules";
@@ -124,12 +124,12 @@ impl<'a> Gathering<'a> {
         let categories: Vec<&str> = classification
             .categories
             .iter()
-            .map(|c| category_name(*c))
+            .map(|c| c.as_str())
             .collect();
         let why: Vec<String> = classification
             .reasons
             .iter()
-            .map(|(c, path)| format!("{}<-{path}", category_name(*c)))
+            .map(|(c, path)| format!("{}<-{path}", c.as_str()))
             .collect();
         let rule_source = format!("path rules ({})", why.join(", "));
         facts.set(
