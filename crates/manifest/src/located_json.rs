@@ -692,9 +692,9 @@ mod tests {
     /// Whether the number is in the range where one multiplication or division by a power of ten
     /// is exact (Clinger's fast path): at most 15 significant digits, 10^±22.
     fn exactly_scaled(text: &str) -> bool {
-        let (mantissa, written) = text
-            .split_once(['e', 'E'])
-            .map_or((text, 0), |(m, e)| (m, e.parse::<i64>().unwrap_or(i64::MAX)));
+        let (mantissa, written) = text.split_once(['e', 'E']).map_or((text, 0), |(m, e)| {
+            (m, e.parse::<i64>().unwrap_or(i64::MAX))
+        });
         let digits = mantissa
             .trim_start_matches('-')
             .trim_start_matches(['0', '.'])
@@ -721,7 +721,11 @@ mod tests {
         let theirs = serde_json::from_str::<serde_json::Value>(text);
         let ours = LocatedJson::parse(text);
         let (Ok(theirs), Ok(ours)) = (&theirs, &ours) else {
-            assert_eq!(theirs.is_err(), ours.is_err(), "{text}: {theirs:?} {ours:?}");
+            assert_eq!(
+                theirs.is_err(),
+                ours.is_err(),
+                "{text}: {theirs:?} {ours:?}"
+            );
             return;
         };
         match &ours.root.value {
