@@ -11,9 +11,7 @@ use crate::windows::DeploymentWindows;
 #[cfg(feature = "serde-reference")]
 use serde::Deserialize;
 use serde::Serialize;
-use tollgate_manifest::{
-    ChangeCategory, DocumentError, IdentityAliases, IdentityMatch, compare_identities,
-};
+use tollgate_manifest::{ChangeCategory, IdentityAliases, IdentityMatch, compare_identities};
 
 /// All tunable settings of the built-in policies.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -231,24 +229,6 @@ impl Default for EmergencySettings {
 }
 
 impl Settings {
-    /// Parses settings from JSON text (empty or blank text means defaults) and validates them.
-    pub fn from_json(text: &str) -> Result<Self, SettingsError> {
-        if text.trim().is_empty() {
-            return Ok(Self::default());
-        }
-        let settings =
-            crate::settings_json::decode_settings(text).map_err(|error| match error {
-                DocumentError::Invalid { path, message, .. } => {
-                    SettingsError::new(path.unwrap_or_else(|| ".".into()), message)
-                }
-                too_large @ DocumentError::TooLarge { .. } => {
-                    SettingsError::new(".", too_large.to_string())
-                }
-            })?;
-        settings.validate()?;
-        Ok(settings)
-    }
-
     /// Checks that the settings are consistent.
     pub fn validate(&self) -> Result<(), SettingsError> {
         let r = &self.risk;

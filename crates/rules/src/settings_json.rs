@@ -14,15 +14,34 @@ use tollgate_manifest::{
 
 use crate::settings::{
     ApproverSettings, CategoryClasses, EmergencySettings, RequiredTests, RiskSettings, Settings,
-    WaiverSettings,
+    SettingsError, WaiverSettings,
 };
 use crate::trust::TrustedSources;
 use crate::windows::{DeploymentWindows, EnvironmentWindows, Freeze, RecurringWindow, Weekday};
 
 type Result<T> = std::result::Result<T, DocumentError>;
 
+impl Settings {
+    /// Parses settings from JSON text (empty or blank text means defaults) and validates them.
+    pub fn from_json(text: &str) -> std::result::Result<Self, SettingsError> {
+        if text.trim().is_empty() {
+            return Ok(Self::default());
+        }
+        let settings = decode_settings(text).map_err(|error| match error {
+            DocumentError::Invalid { path, message, .. } => {
+                SettingsError::new(path.unwrap_or_else(|| ".".into()), message)
+            }
+            too_large @ DocumentError::TooLarge { .. } => {
+                SettingsError::new(".", too_large.to_string())
+            }
+        })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+}
+
 /// Decodes settings from a JSON document (not validated).
-pub(crate) fn decode_settings(text: &str) -> Result<Settings> {
+fn decode_settings(text: &str) -> Result<Settings> {
     let document = LocatedJson::parse(text)?;
     Decoder {
         document: &document,
