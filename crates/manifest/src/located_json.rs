@@ -338,11 +338,7 @@ impl Parser<'_> {
                 }
             }
             if fraction_digits == 0 {
-                return Err(self.fail(if self.peek().is_none() {
-                    "EOF while parsing a value"
-                } else {
-                    "invalid number"
-                }));
+                return Err(self.missing_digit());
             }
         }
         if let Some(b'e' | b'E') = self.peek() {
@@ -374,11 +370,7 @@ impl Parser<'_> {
                 }
             }
             if digits == 0 {
-                return Err(self.fail(if self.peek().is_none() {
-                    "EOF while parsing a value"
-                } else {
-                    "invalid number"
-                }));
+                return Err(self.missing_digit());
             }
             if too_large {
                 // As serde_json: an exponent beyond i32 is out of range upwards, zero downwards.
@@ -411,6 +403,15 @@ impl Parser<'_> {
             return Err(self.fail("number out of range"));
         };
         Ok(self.float(if positive { value } else { -value }, start))
+    }
+
+    /// No digit where a fraction or an exponent needs one.
+    fn missing_digit(&self) -> SyntaxError {
+        self.fail(if self.peek().is_none() {
+            "EOF while parsing a value"
+        } else {
+            "invalid number"
+        })
     }
 
     fn float(&self, value: f64, start: usize) -> JsonNumber {
@@ -513,6 +514,33 @@ impl Parser<'_> {
         Ok(unit)
     }
 
+    /// After a list item or an object member: `true` at the closing `close`, `false` after a
+    /// comma that another item follows.
+    fn closed(
+        &mut self,
+        close: u8,
+        expected: &'static str,
+        eof: &'static str,
+    ) -> Result<bool, SyntaxError> {
+        self.whitespace();
+        match self.peek() {
+            Some(b',') => {
+                self.at += 1;
+                self.whitespace();
+                if self.peek() == Some(close) {
+                    return Err(self.fail("trailing comma"));
+                }
+                Ok(false)
+            }
+            Some(byte) if byte == close => {
+                self.at += 1;
+                Ok(true)
+            }
+            Some(_) => Err(self.fail(expected)),
+            None => Err(self.fail(eof)),
+        }
+    }
+
     fn array(&mut self, depth: usize) -> Result<Vec<JsonNode>, SyntaxError> {
         let mut items = Vec::new();
         self.whitespace();
@@ -525,21 +553,8 @@ impl Parser<'_> {
             let item = self.value(depth)?;
             self.path.pop();
             items.push(item);
-            self.whitespace();
-            match self.peek() {
-                Some(b',') => {
-                    self.at += 1;
-                    self.whitespace();
-                    if self.peek() == Some(b']') {
-                        return Err(self.fail("trailing comma"));
-                    }
-                }
-                Some(b']') => {
-                    self.at += 1;
-                    return Ok(items);
-                }
-                Some(_) => return Err(self.fail("expected `,` or `]`")),
-                None => return Err(self.fail("EOF while parsing a list")),
+            if self.closed(b']', "expected `,` or `]`", "EOF while parsing a list")? {
+                return Ok(items);
             }
         }
     }
@@ -568,21 +583,8 @@ impl Parser<'_> {
             let value = self.value(depth)?;
             self.path.pop();
             members.push((key, value));
-            self.whitespace();
-            match self.peek() {
-                Some(b',') => {
-                    self.at += 1;
-                    self.whitespace();
-                    if self.peek() == Some(b'}') {
-                        return Err(self.fail("trailing comma"));
-                    }
-                }
-                Some(b'}') => {
-                    self.at += 1;
-                    return Ok(members);
-                }
-                Some(_) => return Err(self.fail("expected `,` or `}`")),
-                None => return Err(self.fail("EOF while parsing an object")),
+            if self.closed(b'}', "expected `,` or `}`", "EOF while parsing an object")? {
+                return Ok(members);
             }
         }
     }

@@ -179,14 +179,44 @@ impl Decoder<'_, '_> {
         Ok(map)
     }
 
-    /// The index in `names` of the unit variant at `node`.
-    fn variant(&self, node: &JsonNode, path: &str, names: &[&str]) -> Result<usize> {
+    /// The unit variant of `all` named at `node` (by `name`).
+    fn variant<T: Copy>(
+        &self,
+        node: &JsonNode,
+        path: &str,
+        all: &[T],
+        name: fn(T) -> &'static str,
+    ) -> Result<T> {
+        let names: Vec<&str> = all.iter().map(|variant| name(*variant)).collect();
         let JsonValue::String(text) = &node.value else {
-            return Err(self.document.wrong_type(node, path, &one_of(names)));
+            return Err(self.document.wrong_type(node, path, &one_of(&names)));
         };
-        names.iter().position(|name| name == text).ok_or_else(|| {
-            let message = format!("unknown variant `{text}`, expected {}", one_of(names));
-            self.document.error(node, path, &message)
+        all.iter()
+            .copied()
+            .find(|variant| name(*variant) == text)
+            .ok_or_else(|| {
+                let message = format!("unknown variant `{text}`, expected {}", one_of(&names));
+                self.document.error(node, path, &message)
+            })
+    }
+
+    /// Decodes the struct `name` of three lists into `lists`, in the order of its members `known`.
+    fn three_lists<T>(
+        &self,
+        node: &JsonNode,
+        path: &str,
+        name: &str,
+        known: &[&str],
+        mut lists: [&mut Vec<T>; 3],
+        item: impl Fn(&Self, &JsonNode, &str) -> Result<T>,
+    ) -> Result<()> {
+        self.fields(node, path, name, known, &mut |field, value, path| {
+            if let Some(index) = known.iter().position(|member| *member == field)
+                && let Some(list) = lists.get_mut(index)
+            {
+                **list = self.list(value, path, &item)?;
+            }
+            Ok(())
         })
     }
 
@@ -267,25 +297,15 @@ impl Decoder<'_, '_> {
 
     fn categories(&self, node: &JsonNode, path: &str) -> Result<CategoryClasses> {
         let mut classes = CategoryClasses::default();
-        let names = ChangeCategory::ALL.map(ChangeCategory::as_str);
-        let category = |this: &Self, value: &JsonNode, path: &str| {
-            this.variant(value, path, &names)
-                .map(|index| ChangeCategory::ALL[index])
-        };
-        self.fields(
+        let lists = [&mut classes.low, &mut classes.medium, &mut classes.high];
+        self.three_lists(
             node,
             path,
             "CategoryClasses",
             CLASSES,
-            &mut |field, value, path| {
-                let list = self.list(value, path, category)?;
-                match field {
-                    "low" => classes.low = list,
-                    "medium" => classes.medium = list,
-                    "high" => classes.high = list,
-                    _ => {}
-                }
-                Ok(())
+            lists,
+            |this, value, path| {
+                this.variant(value, path, &ChangeCategory::ALL, ChangeCategory::as_str)
             },
         )?;
         Ok(classes)
@@ -293,43 +313,26 @@ impl Decoder<'_, '_> {
 
     fn approvers(&self, node: &JsonNode, path: &str) -> Result<ApproverSettings> {
         let mut approvers = ApproverSettings::default();
-        self.fields(
+        let lists = [
+            &mut approvers.low_fallback,
+            &mut approvers.medium,
+            &mut approvers.high,
+        ];
+        self.three_lists(
             node,
             path,
             "ApproverSettings",
             APPROVERS,
-            &mut |field, value, path| {
-                let roles = self.strings(value, path)?;
-                match field {
-                    "low_fallback" => approvers.low_fallback = roles,
-                    "medium" => approvers.medium = roles,
-                    "high" => approvers.high = roles,
-                    _ => {}
-                }
-                Ok(())
-            },
+            lists,
+            Self::string,
         )?;
         Ok(approvers)
     }
 
     fn required_tests(&self, node: &JsonNode, path: &str) -> Result<RequiredTests> {
         let mut tests = RequiredTests::default();
-        self.fields(
-            node,
-            path,
-            "RequiredTests",
-            CLASSES,
-            &mut |field, value, path| {
-                let suites = self.strings(value, path)?;
-                match field {
-                    "low" => tests.low = suites,
-                    "medium" => tests.medium = suites,
-                    "high" => tests.high = suites,
-                    _ => {}
-                }
-                Ok(())
-            },
-        )?;
+        let lists = [&mut tests.low, &mut tests.medium, &mut tests.high];
+        self.three_lists(node, path, "RequiredTests", CLASSES, lists, Self::string)?;
         Ok(tests)
     }
 
@@ -376,11 +379,9 @@ impl Decoder<'_, '_> {
     }
 
     fn trusted_sources(&self, node: &JsonNode, path: &str) -> Result<TrustedSources> {
-        let names = SourceKind::ALL.map(SourceKind::as_str);
         let given = self.map(node, path, |this, value, path| {
             this.list(value, path, |this, kind, path| {
-                this.variant(kind, path, &names)
-                    .map(|index| SourceKind::ALL[index])
+                this.variant(kind, path, &SourceKind::ALL, SourceKind::as_str)
             })
         })?;
         Ok(TrustedSources::with(given))
@@ -417,7 +418,6 @@ impl Decoder<'_, '_> {
 
     fn window(&self, node: &JsonNode, path: &str) -> Result<RecurringWindow> {
         let (mut days, mut start, mut end) = (None, None, None);
-        let names = Weekday::ALL.map(Weekday::name);
         self.fields(
             node,
             path,
@@ -427,8 +427,7 @@ impl Decoder<'_, '_> {
                 match field {
                     "days" => {
                         days = Some(self.list(value, path, |this, day, path| {
-                            this.variant(day, path, &names)
-                                .map(|index| Weekday::ALL[index])
+                            this.variant(day, path, &Weekday::ALL, Weekday::name)
                         })?);
                     }
                     "start" => start = Some(self.string(value, path)?),
