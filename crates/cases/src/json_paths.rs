@@ -2,7 +2,8 @@
 //! the policy modules report), agrees with the path `serde_path_to_error` tracks while decoding,
 //! for every field of every golden case's manifest and settings (and of the default settings),
 //! broken in every way a user can break it: a wrong type, a missing field, an unknown field, an
-//! invalid value.
+//! invalid value. The hand-written manifest decoder gives what serde's derived one gives, on those
+//! breakages and on malformed text.
 
 #![allow(
     clippy::unwrap_used,
@@ -242,4 +243,259 @@ fn syntax_errors_and_trailing_text_keep_their_place() {
     let error = decode_json::<Manifest>(&text).unwrap_err();
     assert_eq!(error.path(), None, "{error}");
     assert!(error.to_string().contains("trailing characters"), "{error}");
+}
+
+/// Decodes `text` with the hand-written manifest decoder and with serde's derived one, and
+/// requires the same manifest or the same error (message, line, column, path).
+fn assert_decoders_agree(text: &str) {
+    let ours = Manifest::from_json(text);
+    let theirs = decode_json::<Manifest>(text);
+    assert_eq!(ours, theirs, "\n{text}");
+}
+
+/// Texts of the golden manifests: pretty and compact.
+fn manifest_texts(document: &Value) -> [String; 2] {
+    [
+        serde_json::to_string_pretty(document).unwrap(),
+        serde_json::to_string(document).unwrap(),
+    ]
+}
+
+/// The hand-written manifest decoder (`Manifest::from_json`, what the policy modules link) gives
+/// exactly what serde's derived decoders give (`decode_json::<Manifest>`, the reference): the
+/// same manifest, or the same error with the same message, line, column and field path, for each
+/// golden manifest, every breakage of every field of every golden manifest, malformed text (every
+/// prefix of a manifest, every character replaced), data errors followed by malformed text, and
+/// hand-picked texts.
+#[test]
+fn manifest_decoder_equals_serdes_for_every_breakage_and_malformed_text() {
+    let manifests: Vec<Value> = golden_cases().into_iter().map(|c| c.manifest).collect();
+    let mut seen = BTreeSet::new();
+    let mut compared = 0;
+    let mut broken_texts = Vec::new();
+    for document in &manifests {
+        for text in manifest_texts(document) {
+            assert_decoders_agree(&text);
+            compared += 1;
+        }
+        let mut all = Vec::new();
+        places(document, String::new(), String::new(), &mut all);
+        for (pointer, shape) in all {
+            if !seen.insert(shape) {
+                continue;
+            }
+            for broken in breakages(document, &pointer) {
+                for text in manifest_texts(&broken) {
+                    assert_decoders_agree(&text);
+                    compared += 1;
+                    if compared % 61 == 0 {
+                        broken_texts.push(text);
+                    }
+                }
+            }
+        }
+    }
+    assert!(compared > 1000, "only {compared} texts compared");
+
+    // Malformed text: every prefix and every character replaced, of a few manifests; a data
+    // error followed by malformed text (serde meets the data error first).
+    let mut malformed = 0;
+    for (index, text) in manifest_texts(&manifests[0])
+        .into_iter()
+        .chain(manifest_texts(&manifests[manifests.len() / 2]))
+        .enumerate()
+    {
+        for (end, _) in text.char_indices() {
+            assert_decoders_agree(&text[..end]);
+            if index % 2 == 0 {
+                continue;
+            }
+            for replacement in ["x", "}", "]", ",", "\"", "1", "{", "[", "\\"] {
+                let mut changed = text.clone();
+                changed.replace_range(end..end + 1, replacement);
+                assert_decoders_agree(&changed);
+                malformed += 1;
+            }
+        }
+    }
+    for text in &broken_texts {
+        for (end, _) in text.char_indices().step_by(5) {
+            assert_decoders_agree(&text[..end]);
+            assert_decoders_agree(&format!("{}x{}", &text[..end], &text[end..]));
+            malformed += 2;
+        }
+        assert_decoders_agree(&format!("{text} {{}}"));
+        assert_decoders_agree(&format!("{text}]"));
+    }
+    assert!(
+        malformed > 10_000,
+        "only {malformed} malformed texts compared"
+    );
+
+    let golden = serde_json::to_string(&manifests[0]).unwrap();
+    let with = |key: &str, value: &str| {
+        let mut document = manifests[0].clone();
+        document[key] = json!("@@");
+        serde_json::to_string(&document)
+            .unwrap()
+            .replace("\"@@\"", value)
+    };
+    let deep = "[".repeat(120) + &"]".repeat(120);
+    let too_deep = "[".repeat(130) + &"]".repeat(130);
+    for text in [
+        String::new(),
+        " ".into(),
+        "[]".into(),
+        "{}".into(),
+        "null".into(),
+        "\"version\"".into(),
+        "1".into(),
+        "\u{feff}{}".into(),
+        format!("\u{feff}{golden}"),
+        "{\"change\": {\"id\": \"C-1\",,}}".into(),
+        format!("{golden} {{}}"),
+        golden.replacen("{", "{\"version\": 1, ", 1),
+        golden.replacen("\"change\":{", "\"change\":{\"id\": \"x\", ", 1),
+        with(
+            "extensions",
+            r#"{"acme": {"a": [1, -2, 1.5e-3, "\ud83d\ude00\u00e9", null, true, {"b": {}}], "a": 7, "c": 1e300}}"#,
+        ),
+        with("extensions", &format!(r#"{{"acme": {{"deep": {deep}}}}}"#)),
+        with(
+            "extensions",
+            &format!(r#"{{"acme": {{"deep": {too_deep}}}}}"#),
+        ),
+        with(
+            "extensions",
+            r#"{"acme": {"n": 18446744073709551616, "m": -9223372036854775809, "k": 123456789012345678901234567890}}"#,
+        ),
+        with("extensions", r#"{"acme": 1}"#),
+        with("extensions", r#"[]"#),
+        with(
+            "provenance",
+            r#"{"change.id": {"kind": "git"}, "change.id": {"kind": "ci"}}"#,
+        ),
+        with(
+            "provenance",
+            r#"{"change.id": {"kind": "git"}, "change.id": {"kind": "ci"}, "change.title": {"kind": "ci"}}"#,
+        ),
+        with("provenance", r#"{"change.idx": {"kind": "git"}}"#),
+        with("provenance", r#"{"change.id": {"kind": {"git": null}}}"#),
+        with(
+            "provenance",
+            r#"{"change.id": {"kind": {"git": null, "ci": null}}}"#,
+        ),
+        with("provenance", r#"{"change.id": {"kind": {"gitx": null}}}"#),
+        with("provenance", r#"{"change.id": {"kind": {"git": 1}}}"#),
+        with("provenance", r#"{"change.id": ["ticket", "CHG-1"]}"#),
+        with("provenance", r#"{"change.id": ["ticket", "CHG-1", 3]}"#),
+        with("version", "18446744073709551616"),
+        with("version", "-1"),
+        with("version", "1.0"),
+        with("version", "1e2"),
+        with("version", "4294967297"),
+        with("version", r#""\ud83d\ude00 at line 3""#),
+        with("change", r#"["C-1", "t", null, null, "draft"]"#),
+        with(
+            "change",
+            r#"["C-1", "t", null, null, "approved", null, false, null, null, "a", "d", [], [], "production", [], [], false, false, 4294967296]"#,
+        ),
+        with(
+            "evidence",
+            r#"[[], null, true, false, {}, null, false, [], false, false, null, 5]"#,
+        ),
+        with(
+            "evidence",
+            r#"{"tests": [{"suite": "unit", "passed": 1, "failed": 0, "suite": "x"}]}"#,
+        ),
+        with(
+            "evidence",
+            r#"{"encryption": {"key_rotated_days_ago": 1e3}}"#,
+        ),
+        with(
+            "evidence",
+            r#"{"encryption": {"key_rotated_days_ago": 12345678901234567890}}"#,
+        ),
+        with("evidence", r#"{"rollback_plan": {"strategy": "Canary"}}"#),
+        with("version", "2x"),
+        with("version", "2 x"),
+        with("version", "1e999"),
+        with("version", "-1e999"),
+        with("version", "1e2147483648"),
+        with("version", "01"),
+        with("version", "-"),
+        with("version", "1."),
+        with("version", "tru"),
+        with("version", "\"\\uzz\""),
+        with("version", "\"\\ud800x\""),
+        with("version", "\"\\ud800\\x\""),
+        with("version", "\"\\udc00\""),
+        with("version", "\"\\ud800\\u0041\""),
+        with("version", "\"\\ud83d\\ude00\""),
+        with("version", "\"\t\""),
+        with("version", "[[[[[[[[[[1"),
+        with("extensions", r#"{"acme": {"a": 1e999}}"#),
+        with(
+            "extensions",
+            r#"{"acme": {"a": "\ud83d\ude00"}, "acme": {"b": 2}}"#,
+        ),
+        with("evidence", r#"{"rollback_plan": {"strategy": nul}}"#),
+        with("evidence", r#"{"rollback_plan": {"strategy": -1}}"#),
+        with(
+            "evidence",
+            r#"{"rollback_plan": {"strategy": {"canary" x}}}"#,
+        ),
+        with(
+            "evidence",
+            r#"{"rollback_plan": {"strategy": {"canary": null x}}}"#,
+        ),
+        with("evidence", r#"{"rollback_plan": {"strategy": {}}}"#),
+        with("evidence", r#"{"rollback_plan": {"strategy": { 1}}}"#),
+        with("evidence", r#"{"rollback_plan": {"bogus" 1}}"#),
+        with("evidence", r#"{"rollback_plan": {"bogus":}}"#),
+        with("evidence", r#"{"rollback_plan": [true, null, false, 1]}"#),
+        with("evidence", r#"{"rollback_plan": [true, null, false,]}"#),
+        with("evidence", r#"{"rollback_plan": [true, null, false}"#),
+        with("evidence", r#"{"rollback_plan": [true, null, false"#),
+        with("evidence", r#"{"rollback_plan": [true]}"#),
+        with(
+            "evidence",
+            r#"{"rollback_plan": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]}"#,
+        ),
+        with(
+            "evidence",
+            &format!(r#"{{"audit_logging": {}}}"#, "[".repeat(200)),
+        ),
+        with(
+            "provenance",
+            r#"{"change.id": {"kind": "git"}, "change.id": {"kind": "ci"} x"#,
+        ),
+        with(
+            "provenance",
+            r#"{"change.id": {"kind": "git"}, "change.id": {"kind": "ci"}"#,
+        ),
+        "{\"version\": 1, \"version\": 1}".into(),
+        "{\"version\": 2} {}".into(),
+        "{\"version\": 1} x".into(),
+        "{\"version\": 1,\n\"change\": {\"id\": \"\u{e9}\u{e9}\", \"title\": 5}}".into(),
+        "{\"version\": 1,\n\"change\": {\"id\": \"\u{e9}\u{e9}\", \"title\": \"\u{e9}\n".into(),
+    ] {
+        assert_decoders_agree(&text);
+    }
+    let at_the_limit = with(
+        "extensions",
+        &format!(
+            r#"{{"acme": {{"deep": {}}}}}"#,
+            "[".repeat(125) + &"]".repeat(125)
+        ),
+    );
+    let error = Manifest::from_json(&at_the_limit).unwrap_err().to_string();
+    assert!(error.contains("recursion limit exceeded"), "{error}");
+    let large = format!("{{\"version\": 1, \"pad\": \"{}\"}}", "a".repeat(1 << 20));
+    assert_decoders_agree(&large);
+    assert!(matches!(
+        Manifest::from_json(&large),
+        Err(tollgate_manifest::DocumentError::TooLarge { .. })
+    ));
+    eprintln!("{compared} documents and {malformed} malformed texts compared");
 }

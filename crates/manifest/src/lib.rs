@@ -8,6 +8,7 @@ mod document;
 mod identity;
 mod json_path;
 mod located_json;
+mod manifest_json;
 mod model;
 mod provenance;
 mod secrets;
@@ -34,12 +35,15 @@ const JSON_SCHEMA: &str = include_str!("../schema/manifest.schema.json");
 impl Manifest {
     /// Parses a manifest from YAML or JSON text.
     pub fn from_text(text: &str, format: Format) -> Result<Self, DocumentError> {
-        decode(text, format)
+        match format {
+            Format::Json => Self::from_json(text),
+            Format::Yaml => decode(text, format),
+        }
     }
 
     /// Parses a manifest from JSON text (no YAML decoder is linked by callers of only this).
     pub fn from_json(text: &str) -> Result<Self, DocumentError> {
-        decode_json(text)
+        manifest_json::decode_manifest_json(text)
     }
 
     /// The JSON Schema of the manifest format, as pretty-printed JSON: the committed
