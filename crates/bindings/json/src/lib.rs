@@ -95,6 +95,20 @@ pub fn decide_manifest_json<P: Policy>(
     decide(policy, &manifest, settings, now)
 }
 
+/// As [`decide_manifest_json`], with the settings object as JSON text (empty: the defaults),
+/// without serde_json: what the OPA modules call.
+pub fn decide_manifest_text<P: Policy>(
+    policy: &P,
+    manifest: &str,
+    field: &str,
+    settings: &str,
+    now: Timestamp,
+) -> Result<Decision, EvalError> {
+    let manifest = Manifest::from_json(manifest)
+        .map_err(|e| EvalError::InvalidManifest(format!("{field}: {e}")))?;
+    policy.decide(&manifest, settings, &EvaluationContext { now })
+}
+
 /// Decides a manifest with a settings object (absent or `null`: the defaults).
 pub fn decide<P: Policy>(
     policy: &P,

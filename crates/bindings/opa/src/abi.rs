@@ -13,11 +13,11 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use core::arch::wasm32;
 
-use serde_json::Value;
 use tollgate_bindings_heap::{BumpHeap, ByHost, LinearMemory};
+use tollgate_manifest::JsonNumber;
 use tollgate_rules::Policy;
 
-use crate::value::OpaValue;
+use crate::value::{Json, OpaValue};
 use crate::{Entrypoint, abort_message, result_set};
 
 #[link(wasm_import_module = "env")]
@@ -245,7 +245,7 @@ fn run<P: Policy>(
     framework: &str,
     entrypoint: Entrypoint,
     input: Option<&str>,
-    data: Option<&Value>,
+    data: Option<&Json>,
 ) -> String {
     crate::evaluate(policy, framework, entrypoint, input, data, now_ns)
         .unwrap_or_else(|error| abort(&abort_message(&error)))
@@ -256,7 +256,12 @@ fn now_ns() -> Option<i64> {
     // SAFETY: builtin 0 is `time.now_ns` (see `builtins`), which takes no argument.
     let address = unsafe { opa_builtin0(0, 0) };
     match value(address)? {
-        OpaValue::Json(Value::Number(n)) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+        // As serde_json's `as_i64`, else `as_f64` (saturating).
+        OpaValue::Json(Json::Number(n)) => Some(match n {
+            JsonNumber::Unsigned(n) => i64::try_from(*n).unwrap_or(*n as f64 as i64),
+            JsonNumber::Negative(n) => *n,
+            JsonNumber::Float(f, _) => *f as i64,
+        }),
         _ => None,
     }
 }

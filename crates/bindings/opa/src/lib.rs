@@ -29,13 +29,13 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use serde_json::Value;
-use tollgate_bindings_json::to_json;
-use tollgate_decision::{Decision, EvalError, Outcome};
+use tollgate_decision::{Decision, EvalError, Outcome, write_json_string};
 use tollgate_manifest::Timestamp;
 use tollgate_rules::Policy;
 
 pub mod value;
+
+use value::Json;
 
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]
@@ -86,21 +86,23 @@ impl Entrypoint {
 }
 
 /// The value the `entrypoints` export returns: `{"tollgate/<fw>/decision": 0, ...}`.
-pub fn entrypoints(framework: &str) -> Value {
-    Value::Object(
+pub fn entrypoints(framework: &str) -> Json {
+    Json::Object(
         Entrypoint::ALL
             .iter()
             .zip(0..)
-            .map(|(entrypoint, id)| (entrypoint.path(framework), Value::from(id)))
+            .map(|(entrypoint, id)| (entrypoint.path(framework), number(id)))
             .collect(),
     )
 }
 
 /// The value the `builtins` export returns: the clock built-in, id 0.
-pub fn builtins() -> Value {
-    let mut map = serde_json::Map::new();
-    map.insert(NOW_BUILTIN.to_string(), Value::from(0));
-    Value::Object(map)
+pub fn builtins() -> Json {
+    Json::Object([(NOW_BUILTIN.to_string(), number(0))].into_iter().collect())
+}
+
+fn number(n: u64) -> Json {
+    Json::Number(tollgate_manifest::JsonNumber::Unsigned(n))
 }
 
 /// Evaluates one entrypoint and returns its result as JSON text.
@@ -113,7 +115,7 @@ pub fn evaluate<P: Policy>(
     framework: &str,
     entrypoint: Entrypoint,
     input: Option<&str>,
-    data: Option<&Value>,
+    data: Option<&Json>,
     clock: impl FnOnce() -> Option<i64>,
 ) -> Result<String, EvalError> {
     let decision = decide(policy, framework, input, data, clock)?;
@@ -125,7 +127,7 @@ pub fn decide<P: Policy>(
     policy: &P,
     framework: &str,
     input: Option<&str>,
-    data: Option<&Value>,
+    data: Option<&Json>,
     clock: impl FnOnce() -> Option<i64>,
 ) -> Result<Decision, EvalError> {
     let tollgate = tollgate_data(data)?;
@@ -136,17 +138,35 @@ pub fn decide<P: Policy>(
             "`input` is undefined: the input must be the change manifest (JSON)".to_string(),
         )
     })?;
-    tollgate_bindings_json::decide_manifest_json(policy, text, "`input`", settings, now)
+    let settings = match settings {
+        None | Some(Json::Null) => String::new(),
+        Some(value) => value.to_text(),
+    };
+    tollgate_bindings_json::decide_manifest_text(policy, text, "`input`", &settings, now)
 }
 
-/// The result of an entrypoint for a decision, as JSON text: serde of the same [`Decision`] the
-/// other targets return, or a projection of it.
+/// The result of an entrypoint for a decision, as JSON text: the serde form of the same
+/// [`Decision`] the other targets return (written by [`Decision::to_json`]), or a projection of it.
 pub fn render(decision: &Decision, entrypoint: Entrypoint) -> Result<String, EvalError> {
-    match entrypoint {
-        Entrypoint::Decision => to_json(decision),
-        Entrypoint::Allow => to_json(&(decision.outcome == Outcome::Approved)),
-        Entrypoint::Deny => to_json(&deny_messages(decision)),
-    }
+    Ok(match entrypoint {
+        Entrypoint::Decision => decision.to_json(),
+        Entrypoint::Allow => String::from(if decision.outcome == Outcome::Approved {
+            "true"
+        } else {
+            "false"
+        }),
+        Entrypoint::Deny => {
+            let mut out = String::from("[");
+            for (index, message) in deny_messages(decision).iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                write_json_string(&mut out, message);
+            }
+            out.push(']');
+            out
+        }
+    })
 }
 
 /// Conftest-style messages of the findings that deny the change: `<control>: <message>
@@ -181,17 +201,17 @@ pub fn result_set(result_json: &str, format: i32) -> String {
 }
 
 /// `data.tollgate`, if present; an error when `data` or `data.tollgate` is not an object.
-fn tollgate_data(data: Option<&Value>) -> Result<Option<&Value>, EvalError> {
+fn tollgate_data(data: Option<&Json>) -> Result<Option<&Json>, EvalError> {
     let Some(data) = data else { return Ok(None) };
     match data {
-        Value::Object(map) => match map.get("tollgate") {
-            None | Some(Value::Null) => Ok(None),
-            Some(tollgate @ Value::Object(_)) => Ok(Some(tollgate)),
+        Json::Object(map) => match map.get("tollgate") {
+            None | Some(Json::Null) => Ok(None),
+            Some(tollgate @ Json::Object(_)) => Ok(Some(tollgate)),
             Some(_) => Err(EvalError::InvalidSettings(
                 "`data.tollgate` must be an object".to_string(),
             )),
         },
-        Value::Null => Ok(None),
+        Json::Null => Ok(None),
         _ => Err(EvalError::InvalidSettings(
             "`data` must be an object".to_string(),
         )),
@@ -200,15 +220,15 @@ fn tollgate_data(data: Option<&Value>) -> Result<Option<&Value>, EvalError> {
 
 /// The settings object at `data.tollgate.<fw>.settings` (absent: the defaults).
 fn settings<'a>(
-    tollgate: Option<&'a Value>,
+    tollgate: Option<&'a Json>,
     framework: &str,
-) -> Result<Option<&'a Value>, EvalError> {
+) -> Result<Option<&'a Json>, EvalError> {
     let Some(policy) = tollgate.and_then(|t| t.get(framework)) else {
         return Ok(None);
     };
     match policy {
-        Value::Null => Ok(None),
-        Value::Object(map) => Ok(map.get("settings")),
+        Json::Null => Ok(None),
+        Json::Object(map) => Ok(map.get("settings")),
         _ => Err(EvalError::InvalidSettings(format!(
             "`data.tollgate.{framework}` must be an object with a `settings` object"
         ))),
@@ -217,11 +237,11 @@ fn settings<'a>(
 
 /// The evaluation time: `data.tollgate.now`, else the host's clock.
 fn now(
-    tollgate: Option<&Value>,
+    tollgate: Option<&Json>,
     clock: impl FnOnce() -> Option<i64>,
 ) -> Result<Timestamp, EvalError> {
     match tollgate.and_then(|t| t.get("now")) {
-        None | Some(Value::Null) => {
+        None | Some(Json::Null) => {
             let nanos = clock().ok_or_else(|| {
                 EvalError::Internal(format!(
                     "no evaluation time: set `data.tollgate.now` (RFC 3339) or provide the `{NOW_BUILTIN}` built-in"
@@ -235,7 +255,7 @@ fn now(
                 ))
             })
         }
-        Some(Value::String(text)) => Timestamp::parse(text)
+        Some(Json::String(text)) => Timestamp::parse(text)
             .map_err(|e| EvalError::InvalidSettings(format!("`data.tollgate.now`: {e}"))),
         Some(other) => Err(EvalError::InvalidSettings(format!(
             "`data.tollgate.now`: expected an RFC 3339 string such as `2026-05-20T09:12:00Z`, got {other}"
@@ -386,7 +406,6 @@ mod tests {
     extern crate std;
 
     use super::*;
-    use serde_json::json;
     use std::string::ToString;
 
     use tollgate_manifest::Manifest;
@@ -432,8 +451,13 @@ mod tests {
         "ticket_status": "approved", "author": "alice", "deployer": "bob",
         "environment": "staging"}}"#;
 
-    fn data() -> Value {
-        json!({"tollgate": {"now": "2026-06-01T00:00:00Z"}})
+    /// The document of a JSON text.
+    fn json(text: &str) -> Json {
+        Json::parse(text).unwrap()
+    }
+
+    fn data() -> Json {
+        json(r#"{"tollgate": {"now": "2026-06-01T00:00:00Z"}}"#)
     }
 
     fn no_clock() -> Option<i64> {
@@ -479,7 +503,9 @@ mod tests {
     fn entrypoint_ids_and_names() {
         assert_eq!(
             entrypoints("sox"),
-            json!({"tollgate/sox/decision": 0, "tollgate/sox/allow": 1, "tollgate/sox/deny": 2})
+            json(
+                r#"{"tollgate/sox/decision": 0, "tollgate/sox/allow": 1, "tollgate/sox/deny": 2}"#
+            )
         );
         assert_eq!(Entrypoint::from_id(2), Some(Entrypoint::Deny));
         assert_eq!(Entrypoint::from_id(3), None);
@@ -494,23 +520,24 @@ mod tests {
         };
         // 2026-06-01T00:00:00Z
         at(1_780_272_000_000_000_000);
-        let error = decide(&Approve, "t", Some(MANIFEST), Some(&json!({})), no_clock).unwrap_err();
+        let error = decide(&Approve, "t", Some(MANIFEST), Some(&json("{}")), no_clock).unwrap_err();
         assert!(error.to_string().contains("data.tollgate.now"), "{error}");
     }
 
     #[test]
     fn invalid_settings_are_an_error_naming_the_field() {
-        let data =
-            json!({"tollgate": {"now": "2026-06-01T00:00:00Z", "t": {"settings": {"nope": 1}}}});
+        let data = json(
+            r#"{"tollgate": {"now": "2026-06-01T00:00:00Z", "t": {"settings": {"nope": 1}}}}"#,
+        );
         let error = decide(&Approve, "t", Some(MANIFEST), Some(&data), no_clock).unwrap_err();
         assert!(
             matches!(&error, EvalError::InvalidSettings(m) if m.contains("nope")),
             "{error}"
         );
-        let data = json!({"tollgate": {"now": "yesterday"}});
+        let data = json(r#"{"tollgate": {"now": "yesterday"}}"#);
         let error = decide(&Approve, "t", Some(MANIFEST), Some(&data), no_clock).unwrap_err();
         assert!(error.to_string().contains("`data.tollgate.now`"), "{error}");
-        let data = json!({"tollgate": {"now": "2026-06-01T00:00:00Z", "t": 3}});
+        let data = json(r#"{"tollgate": {"now": "2026-06-01T00:00:00Z", "t": 3}}"#);
         let error = decide(&Approve, "t", Some(MANIFEST), Some(&data), no_clock).unwrap_err();
         assert!(error.to_string().contains("`data.tollgate.t`"), "{error}");
     }
