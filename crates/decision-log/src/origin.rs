@@ -103,13 +103,23 @@ impl Origin {
     }
 
     /// The origin of the current process, from its environment.
+    /// The environment is read once per process (a gateway stamps an origin on every record).
     pub fn current(fallback_pipeline: Option<&str>) -> Self {
-        Self::detect(
-            |name| std::env::var(name).ok(),
-            fallback_pipeline,
-            host_name(),
-            std::process::id(),
-        )
+        static FROM_ENVIRONMENT: std::sync::OnceLock<Origin> = std::sync::OnceLock::new();
+        let mut origin = FROM_ENVIRONMENT
+            .get_or_init(|| {
+                Self::detect(
+                    |name| std::env::var(name).ok(),
+                    None,
+                    host_name(),
+                    std::process::id(),
+                )
+            })
+            .clone();
+        if origin.pipeline_id.is_none() {
+            origin.pipeline_id = fallback_pipeline.map(str::to_owned);
+        }
+        origin
     }
 }
 

@@ -400,8 +400,8 @@ pub struct RecoveryRecord {
 pub struct Evaluation<'a> {
     /// Where the manifest was read from.
     pub manifest_path: &'a str,
-    /// The exact manifest text.
-    pub manifest_text: &'a str,
+    /// `sha256:` digest of the exact manifest text (as the pipeline computed it on admission).
+    pub manifest_digest: &'a str,
     /// The parsed manifest.
     pub manifest: &'a Manifest,
     /// Evaluation time given to the policies.
@@ -471,7 +471,7 @@ impl DecisionRecord {
             },
             manifest: ManifestRef {
                 path: evaluation.manifest_path.to_owned(),
-                digest: sha256_digest(evaluation.manifest_text.as_bytes()),
+                digest: evaluation.manifest_digest.to_owned(),
                 masked: masked.value,
                 masked_paths: masked.paths,
             },

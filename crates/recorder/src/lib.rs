@@ -208,7 +208,7 @@ impl LogRecorder {
             .collect();
         let evaluation = Evaluation {
             manifest_path: &report.manifest_path,
-            manifest_text: &report.manifest_text,
+            manifest_digest: &report.manifest_digest,
             manifest: &report.manifest,
             evaluated_at: report.now,
             change_started_at: self.change_started_at,

@@ -658,10 +658,10 @@ impl Runner {
             None => {
                 let mut store = self.new_store();
                 let policy = match &self.pre {
-                    Pre::V0_4(pre) => pre.instantiate(&mut store).map(Exports::V0_4),
-                    Pre::V0_3(pre) => pre.instantiate(&mut store).map(Exports::V0_3),
-                    Pre::V0_2(pre) => pre.instantiate(&mut store).map(Exports::V0_2),
-                    Pre::V0_1(pre) => pre.instantiate(&mut store).map(Exports::V0_1),
+                    Pre::V0_4(pre) => pre.instantiate_checked(&mut store).map(Exports::V0_4),
+                    Pre::V0_3(pre) => pre.instantiate_checked(&mut store).map(Exports::V0_3),
+                    Pre::V0_2(pre) => pre.instantiate_checked(&mut store).map(Exports::V0_2),
+                    Pre::V0_1(pre) => pre.instantiate_checked(&mut store).map(Exports::V0_1),
                 };
                 match policy {
                     Ok(policy) => Instance { store, policy },

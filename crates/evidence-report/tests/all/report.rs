@@ -100,7 +100,7 @@ fn decide(
     let record = DecisionRecord::build(
         Evaluation {
             manifest_path: &format!("examples/manifests/{file}"),
-            manifest_text: &text,
+            manifest_digest: &tollgate_decision_log::sha256_digest(text.as_bytes()),
             manifest: &manifest,
             evaluated_at: now,
             change_started_at: None,
