@@ -12,8 +12,6 @@ use tollgate_decision::{ControlStatus, Decision, EvalError, Outcome, PolicyMetad
 use tollgate_manifest::{Format, Manifest, Timestamp};
 
 #[cfg(test)]
-mod decision_json;
-#[cfg(test)]
 mod json_paths;
 
 /// Why a case file could not be used.

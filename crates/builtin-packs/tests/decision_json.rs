@@ -18,7 +18,7 @@ use tollgate_decision::{
 };
 use tollgate_rules::EvaluationContext;
 
-use crate::{Case, case_files_in};
+use tollgate_cases::{Case, case_files_in};
 
 fn assert_same(decision: &Decision) {
     assert_eq!(decision.to_json(), serde_json::to_string(decision).unwrap());
